@@ -1,0 +1,64 @@
+// swift-tools-version: 6.0
+//
+// Darkroom: local image post-processing for an OpenAI-compatible image gateway.
+//
+// Layout (one folder per concern):
+//   Sources/Darkroom            the library (Image, Codecs, Color, Resample, Gateway, Pipeline)
+//   Sources/DarkroomKernels     SIMD resampling kernels, baseline x86-64 build
+//   Sources/DarkroomKernelsAVX2 the same kernel source (symlink), built for haswell (AVX2+FMA)
+//   Sources/CDarkroom           C shims: libjpeg/libpng setjmp error handling, CPU feature check
+//   Sources/C*                  system library module maps (Debian -dev packages)
+//   Sources/darkroom            the CLI: argument parsing and printing only
+//   Benchmarks/                 package-benchmark suites (a separate package, see its Package.swift)
+import PackageDescription
+
+let package = Package(
+    name: "Darkroom",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Darkroom", targets: ["Darkroom"]),
+        .executable(name: "darkroom", targets: ["darkroom"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (apt: libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev).
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CLibWebP", pkgConfig: "libwebpdemux", providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(name: "CLibAVIF", pkgConfig: "libavif", providers: [.apt(["libavif-dev"])]),
+        .systemLibrary(name: "CGIFLib", providers: [.apt(["libgif-dev"])]),
+        .systemLibrary(name: "CLCMS2", pkgConfig: "lcms2", providers: [.apt(["liblcms2-dev"])]),
+
+        // The only C code: wrappers that own libjpeg's and libpng's setjmp/longjmp, and a CPU check.
+        .target(name: "CDarkroom", dependencies: ["CLibJPEG", "CLibPNG"]),
+
+        // Resampling kernels, compiled twice from one source file and picked at run time.
+        .target(name: "DarkroomKernels"),
+        .target(
+            name: "DarkroomKernelsAVX2",
+            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]
+        ),
+
+        .target(
+            name: "Darkroom",
+            dependencies: [
+                "CDarkroom", "CLibWebP", "CLibAVIF", "CGIFLib", "CLCMS2",
+                "DarkroomKernels", "DarkroomKernelsAVX2",
+            ]
+        ),
+        .executableTarget(
+            name: "darkroom",
+            dependencies: [
+                "Darkroom",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "DarkroomTests",
+            dependencies: ["Darkroom"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,57 @@
+/// A decoded raster: the one pixel-buffer model every stage of Darkroom reads and writes.
+///
+/// Pixels are interleaved, rows top to bottom, tightly packed; see ``PixelFormat``.
+/// `Image` is a value type (copy-on-write storage) and `Sendable`.
+public struct Image: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var format: PixelFormat
+    /// `height * rowBytes` bytes. 16-bit samples are native-endian `UInt16`.
+    public var pixels: [UInt8]
+
+    /// Bytes in one row.
+    public var rowBytes: Int { width * format.bytesPerPixel }
+    public var pixelCount: Int { width * height }
+
+    /// Wraps existing pixel bytes; `pixels.count` must be `width * height * format.bytesPerPixel`.
+    public init(width: Int, height: Int, format: PixelFormat, pixels: [UInt8]) {
+        precondition(width > 0 && height > 0, "image sides must be positive")
+        precondition(pixels.count == width * height * format.bytesPerPixel, "pixel buffer size mismatch")
+        self.width = width
+        self.height = height
+        self.format = format
+        self.pixels = pixels
+    }
+
+    /// A zero-filled image.
+    public init(width: Int, height: Int, format: PixelFormat) {
+        self.init(width: width, height: height, format: format,
+                  pixels: [UInt8](repeating: 0, count: width * height * format.bytesPerPixel))
+    }
+}
+
+extension Image {
+    /// Reads one sample (8-bit value, or 16-bit value) at `x, y, channel`. For tests and slow paths.
+    public func sample(x: Int, y: Int, channel: Int) -> Int {
+        let index = (y * width + x) * format.channels + channel
+        if format.bitDepth == 8 { return Int(pixels[index]) }
+        return pixels.withUnsafeBytes { Int($0.load(fromByteOffset: index * 2, as: UInt16.self)) }
+    }
+
+    /// True when the image has an alpha channel with at least one sample below full opacity.
+    public var hasTransparency: Bool {
+        guard format.hasAlpha else { return false }
+        let c = format.channels
+        if format.bitDepth == 8 {
+            var i = c - 1
+            while i < pixels.count { if pixels[i] != 255 { return true }; i += c }
+            return false
+        }
+        return pixels.withUnsafeBytes { raw in
+            let s = raw.bindMemory(to: UInt16.self)
+            var i = c - 1
+            while i < s.count { if s[i] != 65535 { return true }; i += c }
+            return false
+        }
+    }
+}

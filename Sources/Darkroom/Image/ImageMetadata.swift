@@ -1,0 +1,42 @@
+/// What a decoder learned about a file besides its pixels.
+public struct ImageMetadata: Sendable, Equatable {
+    /// The container format the bytes were sniffed as.
+    public var sourceFormat: ImageFormat
+    /// Pixel size as stored in the file, before orientation was applied.
+    public var storedWidth: Int
+    public var storedHeight: Int
+    /// Bits per sample as stored (PNG IHDR, JPEG precision, AVIF depth).
+    public var storedBitDepth: Int
+    /// EXIF/AVIF orientation found in the file (1 when absent). Decoding applies it.
+    public var orientation: Orientation = .up
+    /// The embedded ICC profile, if any (before conversion to sRGB).
+    public var iccProfile: [UInt8]?
+    /// Human-readable description of the ICC profile, if any.
+    public var iccDescription: String?
+    /// Raw EXIF payload (TIFF header onwards), if any.
+    public var exif: [UInt8]?
+    /// Number of frames in an animated file; decoding returns the first.
+    public var frameCount: Int = 1
+    /// True when pixels were converted from an embedded profile (or CMYK) to sRGB.
+    public var convertedToSRGB = false
+
+    public init(sourceFormat: ImageFormat, storedWidth: Int, storedHeight: Int, storedBitDepth: Int) {
+        self.sourceFormat = sourceFormat
+        self.storedWidth = storedWidth
+        self.storedHeight = storedHeight
+        self.storedBitDepth = storedBitDepth
+    }
+
+    /// True when the file is animated and only the first frame was decoded.
+    public var isAnimated: Bool { frameCount > 1 }
+}
+
+/// A decoded image together with its metadata.
+public struct DecodedImage: Sendable {
+    public var image: Image
+    public var metadata: ImageMetadata
+    public init(image: Image, metadata: ImageMetadata) {
+        self.image = image
+        self.metadata = metadata
+    }
+}

@@ -1,0 +1,8 @@
+import ArgumentParser
+import Darkroom
+
+// STUB: replaced by the issue that owns this command.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(not implemented yet)")
+    func run() throws { throw ExitCode(2) }
+}
