@@ -1,0 +1,111 @@
+import Foundation
+
+/// The conversion stage of an OpenAI-compatible image gateway, as one `Sendable` value.
+///
+/// Give it the client's request; it turns provider bytes into what the client asked for:
+/// `output_format` → format (png when not given, as OpenAI), `output_compression` → encoder
+/// quality (100 when not given, as OpenAI), `background: opaque` → alpha flattened onto
+/// ``backgroundColor`` for every format. It also prepares reference images, estimates the
+/// megapixel bill and builds the response body.
+///
+/// It holds no mutable state: call it from as many tasks at once as you like.
+///
+/// ```swift
+/// let request = try GatewayRequest(json: httpBody)
+/// let stage = GatewayConversion(request: request)
+/// let images = try await stage.convert(providerImages)          // n images, in parallel
+/// let body = stage.responseBody(for: images, created: Int(Date().timeIntervalSince1970))
+/// ```
+public struct GatewayConversion: Sendable {
+    public var request: GatewayRequest
+    /// Refuse what OpenAI refuses (PNG with `output_compression` < 100, transparent JPEG).
+    public var strictOpenAI: Bool
+    /// Optional resize applied to every image (e.g. to a provider-snapped size).
+    public var resize: ResizeGeometry?
+    /// What `background: opaque` (and JPEG) flatten alpha onto.
+    public var backgroundColor: RGBColor
+    /// Decoder pixel limit.
+    public var maxPixels: Int
+
+    public init(request: GatewayRequest = GatewayRequest(), strictOpenAI: Bool = false, resize: ResizeGeometry? = nil,
+                backgroundColor: RGBColor = .white, maxPixels: Int = DecodeOptions.defaultMaxPixels) {
+        self.request = request
+        self.strictOpenAI = strictOpenAI
+        self.resize = resize
+        self.backgroundColor = backgroundColor
+        self.maxPixels = maxPixels
+    }
+
+    /// The ``ConvertOptions`` the request maps to.
+    public var convertOptions: ConvertOptions {
+        ConvertOptions(format: request.effectiveFormat, quality: request.effectiveQuality, resize: resize,
+                       background: backgroundColor, keep: .none, maxPixels: maxPixels, strictOpenAI: strictOpenAI)
+    }
+
+    /// Converts one image.
+    public func convert(_ bytes: [UInt8]) throws -> GatewayImage {
+        try request.validate(strictOpenAI: strictOpenAI)
+        let options = convertOptions
+        let format = request.effectiveFormat
+        if request.effectiveBackground == .opaque && format != .jpeg {
+            // Flatten explicitly: the encoder only flattens for formats without alpha.
+            let encodeOptions = options.encodeOptions(for: format)
+            try encodeOptions.validateStrictOpenAI()
+            let decoded = try ImageDecoder.decode(bytes, options: DecodeOptions(maxPixels: maxPixels))
+            var image = decoded.image.flattenedForGateway(onto: backgroundColor)
+            if let resize {
+                let t = resize.targetSize(width: image.width, height: image.height)
+                if t.width != image.width || t.height != image.height {
+                    image = image.resized(width: t.width, height: t.height, options: options.resizeOptions)
+                }
+            }
+            let out = try ImageEncoder.encode(image, metadata: nil, options: encodeOptions)
+            return GatewayImage(bytes: out, format: format, width: image.width, height: image.height)
+        }
+        let result = try Converter(options: options).convert(bytes)
+        return GatewayImage(bytes: result.bytes, format: result.format, width: result.width, height: result.height)
+    }
+
+    /// Converts `images` in parallel (one task each); results keep the input order.
+    /// Throws the first error.
+    public func convert(_ images: [[UInt8]]) async throws -> [GatewayImage] {
+        try await convertEach(images).map { try $0.get() }
+    }
+
+    /// Converts `images` in parallel; one result per image, in order, so a bad image does not
+    /// hide the good ones.
+    public func convertEach(_ images: [[UInt8]]) async -> [Result<GatewayImage, any Error>] {
+        await withTaskGroup(of: (Int, Result<GatewayImage, any Error>).self) { group in
+            for (i, bytes) in images.enumerated() {
+                group.addTask { (i, Result { try self.convert(bytes) }) }
+            }
+            var results = [Result<GatewayImage, any Error>?](repeating: nil, count: images.count)
+            for await (i, r) in group { results[i] = r }
+            return results.map { $0! }
+        }
+    }
+
+    /// The pixel size the request resolves to for a provider.
+    public func resolvedSize(profile: ProviderProfile, multiple: Int? = nil) -> PixelSize {
+        profile.resolve(request, multiple: multiple)
+    }
+
+    /// Prepares reference images (≤ `options.maxReferences`, each ≤ 4 MP, PNG/JPEG/WebP).
+    public func prepareReferences(_ inputs: [(name: String, bytes: [UInt8])],
+                                  options: ReferencePrepOptions = ReferencePrepOptions()) throws -> [Result<PreparedReference, any Error>] {
+        try ReferencePrep.prepareAll(inputs, options: options)
+    }
+
+    /// The megapixel bill for references of the given sizes and `request.n` images of `output` size.
+    public func cost(references: [PixelSize], output: PixelSize, inputPricePerMP: Double? = nil,
+                     outputPricePerMP: Double? = nil) -> CostEstimate {
+        MegapixelBilling.estimate(references: references, output: output, n: request.count,
+                                  inputPricePerMP: inputPricePerMP, outputPricePerMP: outputPricePerMP)
+    }
+
+    /// The response body for converted images (`b64_json` items).
+    public func responseBody(for images: [GatewayImage], created: Int, revisedPrompts: [String?] = [],
+                             usage: JSONValue? = nil) -> Data {
+        ImagesResponse(images: images, created: created, revisedPrompts: revisedPrompts, usage: usage).jsonData()
+    }
+}

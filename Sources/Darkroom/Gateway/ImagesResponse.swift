@@ -1,0 +1,103 @@
+import Foundation
+
+/// An OpenAI / gateway images response:
+/// `{"created", "data":[{"b64_json"|"url", "revised_prompt"}], "output_format", "size", "usage", …}`.
+///
+/// Parse one with ``init(parsing:)`` (tolerant: missing fields are nil, malformed entries are kept
+/// with their ``ResponseItem/problem``), or build one with ``init(images:created:revisedPrompts:usage:)``
+/// and serialise it with ``jsonData()``.
+public struct ImagesResponse: Sendable, Equatable {
+    /// Unix time (seconds).
+    public var created: Int?
+    public var data: [ResponseItem]
+    public var outputFormat: String?
+    public var size: String?
+    public var usage: JSONValue?
+    /// Top-level fields not interpreted (`background`, `quality`, …), re-emitted by ``jsonData()``.
+    public var extra: [String: JSONValue]
+
+    public init(created: Int?, data: [ResponseItem], outputFormat: String? = nil, size: String? = nil,
+                usage: JSONValue? = nil, extra: [String: JSONValue] = [:]) {
+        self.created = created
+        self.data = data
+        self.outputFormat = outputFormat
+        self.size = size
+        self.usage = usage
+        self.extra = extra
+    }
+
+    /// Parses a response body. Throws ``GatewayError/malformedResponse(_:)`` when it is not
+    /// JSON, not an object, or has no `data` array.
+    public init(parsing body: Data) throws {
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: body)
+        } catch {
+            throw GatewayError.malformedResponse(body.isEmpty ? "empty input" : "invalid JSON")
+        }
+        guard case var .object(o) = value else {
+            throw GatewayError.malformedResponse("top level is \(value.typeName), expected an object")
+        }
+        guard let dataValue = o.removeValue(forKey: "data") else {
+            if let error = o["error"]?.objectValue, let message = error["message"]?.stringValue {
+                throw GatewayError.malformedResponse("the response is an error: \(message)")
+            }
+            throw GatewayError.malformedResponse("no \"data\" array")
+        }
+        guard case let .array(items) = dataValue else {
+            throw GatewayError.malformedResponse("\"data\" is \(dataValue.typeName), expected an array")
+        }
+        switch o.removeValue(forKey: "created") {
+        case let .int(i)?: created = i
+        case let .double(d)?: created = Int(d)
+        case let .string(s)?: created = Int(s)
+        default: created = nil
+        }
+        data = items.map(ResponseItem.init(json:))
+        outputFormat = o.removeValue(forKey: "output_format")?.stringValue
+        size = o.removeValue(forKey: "size")?.stringValue
+        usage = o.removeValue(forKey: "usage")
+        if usage == .null { usage = nil }
+        extra = o
+    }
+
+    /// Builds the body a gateway returns for `images` as `b64_json` items: `created`, `data`,
+    /// `output_format` and `size` (from the first image), `usage` when given.
+    /// `revisedPrompts[i]` (when present and non-nil) becomes `data[i].revised_prompt`.
+    public init(images: [GatewayImage], created: Int, revisedPrompts: [String?] = [], usage: JSONValue? = nil) {
+        let items = images.enumerated().map { i, image in
+            ResponseItem(b64JSON: Data(image.bytes).base64EncodedString(),
+                         revisedPrompt: i < revisedPrompts.count ? revisedPrompts[i] : nil)
+        }
+        self.init(created: created, data: items, outputFormat: images.first?.format.rawValue,
+                  size: images.first.map { "\($0.width)x\($0.height)" }, usage: usage)
+    }
+
+    /// The response as JSON fields.
+    public var json: JSONValue {
+        var o = extra
+        if let created { o["created"] = .int(created) }
+        o["data"] = .array(data.map { item in
+            var e = item.extra
+            if let b = item.b64JSON { e["b64_json"] = .string(b) }
+            if let u = item.url { e["url"] = .string(u) }
+            if let r = item.revisedPrompt { e["revised_prompt"] = .string(r) }
+            return .object(e)
+        })
+        if let outputFormat { o["output_format"] = .string(outputFormat) }
+        if let size { o["size"] = .string(size) }
+        if let usage { o["usage"] = usage }
+        return .object(o)
+    }
+
+    /// JSON text (keys sorted, slashes not escaped).
+    public func jsonData() -> Data { json.jsonData() }
+
+    /// The content of every entry, in order: bytes, URL or the entry's error.
+    public func contents() -> [Result<ResponseItemContent, GatewayError>] {
+        data.indices.map { i in
+            do { return .success(try data[i].content(index: i)) } catch let e as GatewayError { return .failure(e) }
+            catch { return .failure(GatewayError.badItem(index: i, reason: "\(error)")) }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/// File names for images taken out of a response, e.g. `{created}-{index}.{ext}`.
+///
+/// Placeholders:
+/// - `{created}`: the response's `created` (unix seconds), or the response file's stem when missing;
+/// - `{index}`: position in `data[]`, from 0; `{n}`: the same from 1;
+/// - `{ext}`: extension of the written format (`png`, `jpg`, `webp`, `avif`, `gif`);
+/// - `{format}`: format name (`jpeg` for JPEG);
+/// - `{stem}`: the response file name without extension (`stdin` for `-`).
+public struct OutputNameTemplate: Sendable, Hashable {
+    public var template: String
+    public static let defaultTemplate = "{created}-{index}.{ext}"
+    public static let placeholders = ["created", "index", "n", "ext", "format", "stem"]
+
+    /// Checks the placeholders; throws ``GatewayError/invalidValue(field:value:accepted:)`` for an unknown one.
+    public init(_ template: String = OutputNameTemplate.defaultTemplate) throws {
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                throw GatewayError.invalidValue(field: "name", value: template, accepted: Self.placeholders.map { "{\($0)}" })
+            }
+            let key = String(rest[rest.index(after: open)..<close])
+            guard Self.placeholders.contains(key) else {
+                throw GatewayError.invalidValue(field: "name", value: template, accepted: Self.placeholders.map { "{\($0)}" })
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        guard !template.isEmpty else {
+            throw GatewayError.invalidValue(field: "name", value: template, accepted: Self.placeholders.map { "{\($0)}" })
+        }
+        self.template = template
+    }
+
+    /// The file name for one image.
+    public func render(created: Int?, index: Int, format: ImageFormat, stem: String) -> String {
+        var s = template
+        s = s.replacingOccurrences(of: "{created}", with: created.map(String.init) ?? stem)
+        s = s.replacingOccurrences(of: "{index}", with: String(index))
+        s = s.replacingOccurrences(of: "{n}", with: String(index + 1))
+        s = s.replacingOccurrences(of: "{ext}", with: format.fileExtension)
+        s = s.replacingOccurrences(of: "{format}", with: format.rawValue)
+        s = s.replacingOccurrences(of: "{stem}", with: stem)
+        return s
+    }
+}

@@ -1,0 +1,95 @@
+/// Reference-image preparation for an image-edit request: what a FLUX.2 gateway does to each
+/// input image before it goes to the provider.
+///
+/// For each image: accept only PNG, JPEG and WebP; turn it upright (EXIF orientation), convert
+/// it to sRGB, strip metadata; resize it with Lanczos-3 when it has more than 4 MP so it fits
+/// within 4,194,304 px (``fitted(width:height:maxPixels:)``). An image that needs none of this
+/// (format kept, orientation 1, no ICC profile, no EXIF, not animated, small enough) is passed
+/// through byte for byte.
+///
+/// ```swift
+/// let ref = try ReferencePrep.prepare(bytes: jpegBytes, name: "photo.jpg")
+/// print(ref.width, ref.height, ref.billedMegapixels)   // 2364 1773 4 for a 4000x3000 photo
+/// ```
+public enum ReferencePrep {
+    /// The largest size with the same aspect ratio within `maxPixels`; delegates to ``fitWithin(width:height:maxPixels:)``
+    /// (s = √(maxPixels / (w·h)), both sides floored). Unchanged when already within.
+    public static func fitted(width: Int, height: Int, maxPixels: Int = ReferencePrepOptions.defaultMaxPixels) -> PixelSize {
+        let fit = fitWithin(width: width, height: height, maxPixels: maxPixels)
+        return PixelSize(width: fit.width, height: fit.height)
+    }
+
+    /// Throws ``GatewayError/tooManyReferences(count:limit:)`` when `count` is over the limit.
+    /// Call it before reading any file.
+    public static func checkCount(_ count: Int, options: ReferencePrepOptions = ReferencePrepOptions()) throws {
+        if count > options.maxReferences { throw GatewayError.tooManyReferences(count: count, limit: options.maxReferences) }
+    }
+
+    /// Prepares one reference image. `name` is used for reports and the output file name.
+    /// Throws ``DarkroomError/unsupportedFormat(_:accepted:)`` for AVIF and GIF,
+    /// ``DarkroomError/unknownFormat`` for anything else that is not an image, and decoder errors.
+    public static func prepare(bytes: [UInt8], name: String, options: ReferencePrepOptions = ReferencePrepOptions()) throws -> PreparedReference {
+        guard let sourceFormat = ImageFormat.sniff(bytes) else { throw DarkroomError.unknownFormat }
+        guard ReferencePrepOptions.acceptedFormats.contains(sourceFormat) else {
+            throw DarkroomError.unsupportedFormat(sourceFormat, accepted: ReferencePrepOptions.acceptedFormats)
+        }
+        let outputFormat = options.format.resolve(source: sourceFormat)
+
+        // Size first (header only), so a large JPEG/WebP can be shrunk while decoding.
+        let header = try ImageDecoder.readHeader(bytes)
+        let target = fitted(width: header.uprightWidth, height: header.uprightHeight, maxPixels: options.maxPixels)
+        let needsResize = target.width != header.uprightWidth || target.height != header.uprightHeight
+        var decodeOptions = DecodeOptions(maxPixels: options.maxInputPixels)
+        if needsResize { decodeOptions.minimumSize = (target.width * 2, target.height * 2) }
+        let decoded = try ImageDecoder.decode(bytes, options: decodeOptions)
+        let meta = decoded.metadata
+        let upright = meta.orientation.swapsSides
+            ? PixelSize(width: meta.storedHeight, height: meta.storedWidth)
+            : PixelSize(width: meta.storedWidth, height: meta.storedHeight)
+
+        let untouched = !needsResize && outputFormat == sourceFormat && meta.orientation == .up
+            && meta.iccProfile == nil && meta.exif == nil && !meta.convertedToSRGB && meta.frameCount == 1
+        let fileName = outputName(for: name, format: outputFormat)
+        if untouched {
+            return PreparedReference(
+                source: name, fileName: fileName, bytes: bytes, format: sourceFormat, sourceFormat: sourceFormat,
+                inputWidth: upright.width, inputHeight: upright.height, width: upright.width, height: upright.height,
+                resized: false, passedThrough: true,
+                billedMegapixels: max(1, MegapixelBilling.billedMegapixels(width: upright.width, height: upright.height)))
+        }
+
+        var image = decoded.image
+        if needsResize, image.width != target.width || image.height != target.height {
+            image = image.resized(width: target.width, height: target.height,
+                                  options: ResizeOptions(filter: .lanczos3, alpha: .premultiplied))
+        }
+        let quality: Int? = switch outputFormat {
+        case .jpeg: options.jpegQuality
+        case .webp: options.webpQuality
+        default: nil
+        }
+        let out = try ImageEncoder.encode(image, metadata: nil, options: EncodeOptions(format: outputFormat, quality: quality, keep: .none))
+        return PreparedReference(
+            source: name, fileName: fileName, bytes: out, format: outputFormat, sourceFormat: sourceFormat,
+            inputWidth: upright.width, inputHeight: upright.height, width: image.width, height: image.height,
+            resized: needsResize, passedThrough: false,
+            billedMegapixels: max(1, MegapixelBilling.billedMegapixels(width: image.width, height: image.height)))
+    }
+
+    /// Prepares several images: checks the count first (throws before any work), then returns
+    /// one result per image, in order, so one bad image does not stop the others.
+    public static func prepareAll(_ inputs: [(name: String, bytes: [UInt8])],
+                                  options: ReferencePrepOptions = ReferencePrepOptions()) throws -> [Result<PreparedReference, any Error>] {
+        try checkCount(inputs.count, options: options)
+        return inputs.map { input in Result { try prepare(bytes: input.bytes, name: input.name, options: options) } }
+    }
+
+    /// `<stem>.ref.<ext>` for an input path or name: `shots/photo.jpeg` → `photo.ref.jpg`.
+    public static func outputName(for name: String, format: ImageFormat) -> String {
+        let base = name.split(separator: "/").last.map(String.init) ?? name
+        var stem = base
+        if let dot = base.lastIndex(of: "."), dot != base.startIndex { stem = String(base[..<dot]) }
+        if stem.isEmpty || stem == "-" { stem = "stdin" }
+        return "\(stem).ref.\(format.fileExtension)"
+    }
+}

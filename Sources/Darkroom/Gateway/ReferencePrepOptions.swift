@@ -1,0 +1,31 @@
+/// Options for ``ReferencePrep``. The defaults are the FLUX.2 gateway rules: at most 10 images,
+/// each at most 4 MP (4,194,304 px), PNG/JPEG/WebP kept as they are.
+public struct ReferencePrepOptions: Sendable, Hashable {
+    /// Images with more pixels than this are resized (Lanczos-3) to fit within it.
+    public var maxPixels: Int
+    /// Output format; `.keep` keeps the input's.
+    public var format: ReferenceFormat
+    /// Most images per request; more is an error before any image is read.
+    public var maxReferences: Int
+    /// Quality when a reference has to be re-encoded as JPEG / WebP.
+    public var jpegQuality: Int
+    public var webpQuality: Int
+    /// Decoder pixel limit (decompression-bomb guard), checked before decoding.
+    public var maxInputPixels: Int
+
+    public static let defaultMaxPixels = MegapixelBilling.referenceMaxPixels
+    public static let defaultMaxReferences = 10
+    /// The input formats references may have.
+    public static let acceptedFormats: [ImageFormat] = [.png, .jpeg, .webp]
+
+    public init(maxPixels: Int = ReferencePrepOptions.defaultMaxPixels, format: ReferenceFormat = .keep,
+                maxReferences: Int = ReferencePrepOptions.defaultMaxReferences, jpegQuality: Int = 95,
+                webpQuality: Int = 95, maxInputPixels: Int = DecodeOptions.defaultMaxPixels) {
+        self.maxPixels = maxPixels
+        self.format = format
+        self.maxReferences = maxReferences
+        self.jpegQuality = jpegQuality
+        self.webpQuality = webpQuality
+        self.maxInputPixels = maxInputPixels
+    }
+}

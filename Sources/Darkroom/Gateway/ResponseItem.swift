@@ -1,0 +1,70 @@
+import Foundation
+
+/// One `data[]` entry of an images response: `b64_json` or `url`, and maybe `revised_prompt`.
+/// Parsed leniently: a malformed entry keeps its ``problem`` so the other entries still work.
+public struct ResponseItem: Sendable, Equatable {
+    public var b64JSON: String?
+    public var url: String?
+    public var revisedPrompt: String?
+    /// Why the entry cannot be used (not an object, wrong types, neither `b64_json` nor `url`).
+    public var problem: String?
+    /// Fields of the entry this type does not interpret.
+    public var extra: [String: JSONValue]
+
+    public init(b64JSON: String? = nil, url: String? = nil, revisedPrompt: String? = nil) {
+        self.b64JSON = b64JSON
+        self.url = url
+        self.revisedPrompt = revisedPrompt
+        extra = [:]
+    }
+
+    /// Reads one entry; never throws (problems are recorded in ``problem``).
+    public init(json: JSONValue) {
+        self.init()
+        guard case let .object(o) = json else { problem = "expected an object, found \(json.typeName)"; return }
+        for (key, value) in o {
+            switch (key, value) {
+            case (_, .null): continue
+            case let ("b64_json", .string(s)): b64JSON = s
+            case ("b64_json", _): problem = "b64_json is \(value.typeName), expected a string"
+            case let ("url", .string(s)): url = s
+            case ("url", _): problem = "url is \(value.typeName), expected a string"
+            case let ("revised_prompt", .string(s)): revisedPrompt = s
+            default: extra[key] = value
+            }
+        }
+        if problem == nil, b64JSON == nil, url == nil { problem = "neither b64_json nor url" }
+    }
+
+    /// What the entry delivers: image bytes (base64-decoded, format sniffed) or a URL.
+    /// Throws ``GatewayError/badItem(index:reason:)`` (with `index`) for a malformed entry,
+    /// invalid base64 or bytes that are not an image.
+    public func content(index: Int) throws -> ResponseItemContent {
+        if let problem { throw GatewayError.badItem(index: index, reason: problem) }
+        if let b64JSON {
+            let bytes = try Self.decodeBase64(b64JSON, index: index)
+            guard let format = ImageFormat.sniff(bytes) else {
+                throw GatewayError.badItem(index: index, reason: "b64_json does not hold a PNG, JPEG, WebP, AVIF or GIF image")
+            }
+            return .image(bytes: bytes, format: format)
+        }
+        return .url(url ?? "")
+    }
+
+    /// Strict base64 (standard or URL-safe alphabet, padding optional); whitespace and a
+    /// `data:image/...;base64,` prefix are tolerated.
+    static func decodeBase64(_ text: String, index: Int) throws -> [UInt8] {
+        var s = Substring(text)
+        if s.hasPrefix("data:"), let comma = s.firstIndex(of: ",") { s = s[s.index(after: comma)...] }
+        var cleaned = String(s.filter { !$0.isWhitespace })
+        cleaned = cleaned.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        if cleaned.isEmpty { throw GatewayError.badItem(index: index, reason: "b64_json is empty") }
+        let rem = cleaned.count % 4
+        if rem == 1 { throw GatewayError.badItem(index: index, reason: "b64_json is not valid base64 (bad length)") }
+        if rem > 0 { cleaned += String(repeating: "=", count: 4 - rem) }
+        guard let data = Data(base64Encoded: cleaned) else {
+            throw GatewayError.badItem(index: index, reason: "b64_json is not valid base64")
+        }
+        return [UInt8](data)
+    }
+}
