@@ -1,8 +1,90 @@
 import ArgumentParser
 import Darkroom
+import Foundation
 
-// STUB: replaced by the issue that owns this command.
+/// `darkroom cost`: the local megapixel bill for references + generated images.
 struct CostCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cost", abstract: "(not implemented yet)")
-    func run() throws { throw ExitCode(2) }
+    static let configuration = CommandConfiguration(
+        commandName: "cost",
+        abstract: "Estimate the megapixel bill of a request (FLUX.2 gateway rules).",
+        discussion: """
+            Billed MP = ceil(w*h / 1,048,576) per image. Each reference counts at least 1 MP; a \
+            reference over 4 MP (4,194,304 px) is counted after its resize to fit within 4 MP. The \
+            output counts n times. A FILE reference is measured from its header (upright size).
+            Example: darkroom cost --ref 4000x3000 --ref 512x512 --output 1024x1024 --n 2  → 9 MP
+            """)
+
+    @Option(name: .customLong("ref"), help: "A reference image: WxH or an image FILE. Repeatable.")
+    var refs: [String] = []
+
+    @Option(help: "Size of each generated image, WxH.")
+    var output: String
+
+    @Option(help: "Number of generated images (1-10).")
+    var n: Int = 1
+
+    @Option(help: "Price per input (reference) megapixel.")
+    var inputPrice: Double?
+
+    @Option(help: "Price per output megapixel.")
+    var outputPrice: Double?
+
+    @Flag(help: "Print the bill as JSON.")
+    var json = false
+
+    func run() throws {
+        let outputSize: PixelSize
+        do {
+            guard let o = PixelSize(parsing: output) else {
+                throw DarkroomError.invalidOption(name: "output", value: output, expected: "WxH, e.g. 1024x1024")
+            }
+            outputSize = o
+            guard GatewayRequest.nRange.contains(n) else {
+                throw GatewayError.outOfRange(field: "n", value: String(n), range: GatewayRequest.nRange)
+            }
+            for (name, price) in [("input-price", inputPrice), ("output-price", outputPrice)] {
+                if let p = price, !(p >= 0 && p.isFinite) {
+                    throw DarkroomError.invalidOption(name: name, value: String(p), expected: "a non-negative number")
+                }
+            }
+        } catch {
+            Console.error(nil, error)
+            throw ExitCode(ExitStatus.usage)
+        }
+
+        var references: [(source: String, size: PixelSize)] = []
+        var failed = false
+        for ref in refs {
+            if let size = PixelSize(parsing: ref), !FileManager.default.fileExists(atPath: ref) {
+                references.append((ref, size))
+                continue
+            }
+            do {
+                guard let data = FileManager.default.contents(atPath: ref) else {
+                    throw DarkroomError.io(path: ref, message: "cannot read file (and not a WxH size)")
+                }
+                let header = try ImageDecoder.readHeader([UInt8](data))
+                references.append((ref, PixelSize(width: header.uprightWidth, height: header.uprightHeight)))
+            } catch {
+                Console.error(ref, error)
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(ExitStatus.someFailed) }
+
+        let bill = MegapixelBilling.estimate(references: references, output: outputSize, n: n,
+                                             inputPricePerMP: inputPrice, outputPricePerMP: outputPrice)
+        if json {
+            Console.json(bill.json.jsonObject)
+            return
+        }
+        for r in bill.references {
+            let resized = r.resized ? " -> \(r.resizedWidth)x\(r.resizedHeight)" : ""
+            print("reference \(r.source): \(r.width)x\(r.height)\(resized) = \(r.billedMegapixels) MP")
+        }
+        print("output \(outputSize) x \(n) = \(bill.output.billedMegapixels) MP")
+        var total = "total \(bill.totalMegapixels) MP"
+        if let price = bill.totalPrice { total += ", price \(price)" }
+        print(total)
+    }
 }

@@ -1,8 +1,190 @@
 import ArgumentParser
 import Darkroom
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
-// STUB: replaced by the issue that owns this command.
+/// `darkroom decode`: turn an OpenAI / gateway images response into image files.
 struct DecodeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "decode", abstract: "(not implemented yet)")
-    func run() throws { throw ExitCode(2) }
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "Write the images of an OpenAI/gateway images response (JSON) to files.",
+        discussion: """
+            Every data[].b64_json item is decoded, its real format sniffed from the bytes, optionally \
+            converted (when any conversion flag is given) and written atomically. url items are listed, \
+            or fetched with --download. Bad items are reported as 'darkroom: FILE: item N: reason'; the \
+            others are still written. Exit status 1 when any item failed.
+            Name placeholders: {created} (unix time; the response file's stem when missing), {index} \
+            (from 0), {n} (from 1), {ext} (png, jpg, webp, avif, gif), {format}, {stem} (response file \
+            name without extension, 'stdin' for -).
+            Example: curl ... | darkroom decode - -o out --sidecar -f webp -q 80
+            """)
+
+    @Argument(help: "Response JSON file, or - for standard input.")
+    var response: String
+
+    @Option(name: [.customShort("o"), .customLong("out-dir")], help: "Output folder.")
+    var outDir: String = "."
+
+    @Option(help: "File name template.")
+    var name: String = OutputNameTemplate.defaultTemplate
+
+    @Flag(help: "Also write <name>.json per image with revised_prompt and usage.")
+    var sidecar = false
+
+    @Flag(help: "Fetch url items (otherwise they are only listed).")
+    var download = false
+
+    @Flag(help: "Replace existing files.")
+    var overwrite = false
+
+    @Flag(help: "Print a JSON array with one object per item.")
+    var json = false
+
+    @OptionGroup(title: "Conversion (any of these converts the images)")
+    var conversion: ConversionFlags
+
+    /// True when any conversion flag differs from its default.
+    var wantsConversion: Bool {
+        let c = conversion
+        return c.format != nil || c.quality != nil || c.resize != nil || c.filter != "lanczos3"
+            || c.background != "white" || c.keep != "none" || c.maxPixels != DecodeOptions.defaultMaxPixels
+            || c.progressive || c.chroma != "420" || c.lossless || c.speed != nil || c.noDither || c.strictOpenai
+    }
+
+    func run() throws {
+        let template: OutputNameTemplate
+        var converter: Converter?
+        do {
+            template = try OutputNameTemplate(name)
+            if wantsConversion { converter = Converter(options: try conversion.convertOptions()) }
+        } catch {
+            Console.error(nil, error)
+            throw ExitCode(ExitStatus.usage)
+        }
+
+        let parsed: ImagesResponse
+        do {
+            let body: Data
+            if response == "-" {
+                body = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                guard let d = FileManager.default.contents(atPath: response) else {
+                    throw DarkroomError.io(path: response, message: "cannot read file")
+                }
+                body = d
+            }
+            parsed = try ImagesResponse(parsing: body)
+        } catch {
+            Console.error(response, error)
+            if json { Console.json([["source": response, "error": describe(error)]]) }
+            throw ExitCode(ExitStatus.someFailed)
+        }
+
+        let stem = Self.stem(of: response)
+        var report: [Any] = []
+        var failed = false
+        for (index, content) in parsed.contents().enumerated() {
+            var entry: [String: Any] = ["index": index]
+            do {
+                var bytes: [UInt8]
+                switch try content.get() {
+                case let .image(b, _):
+                    bytes = b
+                case let .url(url):
+                    entry["url"] = url
+                    guard download else {
+                        entry["status"] = "listed"
+                        if !json { print("item \(index): \(url) (not downloaded; use --download)") }
+                        report.append(entry)
+                        continue
+                    }
+                    bytes = try Self.fetch(url, index: index)
+                    guard ImageFormat.sniff(bytes) != nil else {
+                        throw GatewayError.badItem(index: index, reason: "\(url) is not a PNG, JPEG, WebP, AVIF or GIF image")
+                    }
+                }
+                let format: ImageFormat, width: Int, height: Int
+                if let converter {
+                    let r: ConversionResult
+                    do { r = try converter.convert(bytes) } catch { throw GatewayError.badItem(index: index, reason: describe(error)) }
+                    (bytes, format, width, height) = (r.bytes, r.format, r.width, r.height)
+                } else {
+                    let decoded: DecodedImage
+                    do { decoded = try ImageDecoder.decode(bytes) } catch { throw GatewayError.badItem(index: index, reason: describe(error)) }
+                    (format, width, height) = (decoded.metadata.sourceFormat, decoded.image.width, decoded.image.height)
+                }
+                let fileName = template.render(created: parsed.created, index: index, format: format, stem: stem)
+                let path = (outDir as NSString).appendingPathComponent(fileName)
+                try OutputFile.write(bytes, to: path, overwrite: overwrite)
+                entry.merge(["status": "written", "path": path, "format": format.rawValue, "width": width,
+                             "height": height, "bytes": bytes.count]) { $1 }
+                if sidecar {
+                    let sidecarPath = (path as NSString).deletingPathExtension + ".json"
+                    var meta: [String: JSONValue] = ["index": .int(index), "file": .string(fileName),
+                                                     "format": .string(format.rawValue), "width": .int(width), "height": .int(height)]
+                    if let created = parsed.created { meta["created"] = .int(created) }
+                    if let prompt = parsed.data[index].revisedPrompt { meta["revised_prompt"] = .string(prompt) }
+                    if let usage = parsed.usage { meta["usage"] = usage }
+                    if let size = parsed.size { meta["size"] = .string(size) }
+                    if let of = parsed.outputFormat { meta["output_format"] = .string(of) }
+                    try OutputFile.write([UInt8](JSONValue.object(meta).jsonData()) + [0x0A], to: sidecarPath, overwrite: overwrite)
+                    entry["sidecar"] = sidecarPath
+                }
+                if !json { print("item \(index): \(path) (\(format), \(width)x\(height))") }
+            } catch {
+                Console.error(response, GatewayError.badItem(index: index, reason: describe(error)))
+                entry["status"] = "error"
+                entry["error"] = describe(error)
+                failed = true
+            }
+            report.append(entry)
+        }
+        if json { Console.json(report) }
+        if failed { throw ExitCode(ExitStatus.someFailed) }
+    }
+
+    private func describe(_ error: Error) -> String {
+        if let e = error as? GatewayError, case let .badItem(_, reason) = e { return reason }
+        return "\(error)"
+    }
+
+    static func stem(of path: String) -> String {
+        if path == "-" { return "stdin" }
+        let base = (path as NSString).lastPathComponent
+        let s = (base as NSString).deletingPathExtension
+        return s.isEmpty ? base : s
+    }
+
+    /// Fetches a URL synchronously (60 s timeout); errors become ``GatewayError/badItem(index:reason:)``.
+    static func fetch(_ text: String, index: Int) throws -> [UInt8] {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https", "file"].contains(scheme) else {
+            throw GatewayError.badItem(index: index, reason: "'\(text)' is not an http(s) URL")
+        }
+        if scheme == "file" {
+            guard let d = FileManager.default.contents(atPath: url.path) else {
+                throw GatewayError.badItem(index: index, reason: "cannot read \(url.path)")
+            }
+            return [UInt8](d)
+        }
+        final class Box: @unchecked Sendable { var result: Result<[UInt8], GatewayError>? }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 60
+        let task = URLSession.shared.dataTask(with: request) { data, response, error in
+            if let error {
+                box.result = .failure(.badItem(index: index, reason: "download failed: \(error.localizedDescription)"))
+            } else if let http = response as? HTTPURLResponse, !(200...299).contains(http.statusCode) {
+                box.result = .failure(.badItem(index: index, reason: "download failed: HTTP \(http.statusCode)"))
+            } else {
+                box.result = .success([UInt8](data ?? Data()))
+            }
+            done.signal()
+        }
+        task.resume()
+        done.wait()
+        return try box.result!.get()
+    }
 }

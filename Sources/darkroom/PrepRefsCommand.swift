@@ -1,8 +1,83 @@
 import ArgumentParser
 import Darkroom
+import Foundation
 
-// STUB: replaced by the issue that owns this command.
+/// `darkroom prep-refs`: make reference images gateway-ready (upright, sRGB, stripped, ≤ 4 MP).
 struct PrepRefsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "prep-refs", abstract: "(not implemented yet)")
-    func run() throws { throw ExitCode(2) }
+    static let configuration = CommandConfiguration(
+        commandName: "prep-refs",
+        abstract: "Prepare reference images: orient, sRGB, strip metadata, cap at 4 MP, PNG/JPEG/WebP only.",
+        discussion: """
+            Images already fine (format kept, orientation 1, no ICC/EXIF, within the cap) are copied \
+            byte for byte. Others are re-encoded (JPEG and WebP at quality 95). Outputs are written \
+            atomically as DIR/<stem>.ref.<ext>; existing files are kept unless --overwrite.
+            Example: darkroom prep-refs photo.jpg sketch.png --out-dir refs --json
+            """)
+
+    @Argument(help: "PNG, JPEG or WebP images.")
+    var images: [String]
+
+    @Option(help: "Largest size in megapixels (1 MP = 1,048,576 px).")
+    var maxMp: Double = 4
+
+    @Option(help: "Output format: keep, png, jpeg or webp.")
+    var format: String = "keep"
+
+    @Option(help: "Output folder (default: current folder).")
+    var outDir: String = "."
+
+    @Option(help: "Most images accepted in one request.")
+    var maxRefs: Int = ReferencePrepOptions.defaultMaxReferences
+
+    @Flag(help: "Replace existing output files.")
+    var overwrite = false
+
+    @Flag(help: "Print a JSON array with one object per image.")
+    var json = false
+
+    func run() throws {
+        let options: ReferencePrepOptions
+        do {
+            guard maxMp > 0, maxMp.isFinite else {
+                throw DarkroomError.invalidOption(name: "max-mp", value: String(maxMp), expected: "a positive number of megapixels")
+            }
+            guard maxRefs >= 1 else {
+                throw DarkroomError.invalidOption(name: "max-refs", value: String(maxRefs), expected: "a positive integer")
+            }
+            options = ReferencePrepOptions(maxPixels: Int(maxMp * Double(MegapixelBilling.unit)),
+                                           format: try ReferenceFormat(parsing: format), maxReferences: maxRefs)
+            try ReferencePrep.checkCount(images.count, options: options)
+        } catch {
+            Console.error(nil, error)
+            throw ExitCode(ExitStatus.usage)
+        }
+
+        var report: [Any] = []
+        var failed = false
+        for path in images {
+            do {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw DarkroomError.io(path: path, message: "cannot read file")
+                }
+                let ref = try ReferencePrep.prepare(bytes: [UInt8](data), name: path, options: options)
+                let out = (outDir as NSString).appendingPathComponent(ref.fileName)
+                try OutputFile.write(ref.bytes, to: out, overwrite: overwrite)
+                var entry = ref.json.objectValue ?? [:]
+                entry["output"] = .string(out)
+                report.append(JSONValue.object(entry).jsonObject)
+                if !json {
+                    let size = ref.resized ? "\(ref.inputWidth)x\(ref.inputHeight) -> \(ref.width)x\(ref.height)"
+                                           : "\(ref.width)x\(ref.height)"
+                    let how = ref.passedThrough ? "copied" : (ref.resized ? "resized" : "re-encoded")
+                    print("\(path) -> \(out): \(size), \(how), \(ref.billedMegapixels) MP")
+                }
+            } catch {
+                Console.error(path, error)
+                report.append(["source": path, "error": "\(error)"])
+                failed = true
+            }
+        }
+        if json { Console.json(report) }
+        if failed { throw ExitCode(ExitStatus.someFailed) }
+    }
 }
