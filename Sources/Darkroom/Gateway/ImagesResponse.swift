@@ -78,6 +78,7 @@ public struct ImagesResponse: Sendable, Equatable {
         var o = extra
         if let created { o["created"] = .int(created) }
         o["data"] = .array(data.map { item in
+            if let raw = item.nonObject { return raw }
             var e = item.extra
             if let b = item.b64JSON { e["b64_json"] = .string(b) }
             if let u = item.url { e["url"] = .string(u) }

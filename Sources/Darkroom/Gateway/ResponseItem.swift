@@ -8,8 +8,10 @@ public struct ResponseItem: Sendable, Equatable {
     public var revisedPrompt: String?
     /// Why the entry cannot be used (not an object, wrong types, neither `b64_json` nor `url`).
     public var problem: String?
-    /// Fields of the entry this type does not interpret.
+    /// Fields of the entry this type does not interpret (and fields of the wrong type), re-emitted as they were.
     public var extra: [String: JSONValue]
+    /// The entry itself when it is not a JSON object (re-emitted as it was).
+    public var nonObject: JSONValue?
 
     public init(b64JSON: String? = nil, url: String? = nil, revisedPrompt: String? = nil) {
         self.b64JSON = b64JSON
@@ -21,14 +23,18 @@ public struct ResponseItem: Sendable, Equatable {
     /// Reads one entry; never throws (problems are recorded in ``problem``).
     public init(json: JSONValue) {
         self.init()
-        guard case let .object(o) = json else { problem = "expected an object, found \(json.typeName)"; return }
+        guard case let .object(o) = json else {
+            problem = "expected an object, found \(json.typeName)"
+            nonObject = json
+            return
+        }
         for (key, value) in o {
             switch (key, value) {
             case (_, .null): continue
             case let ("b64_json", .string(s)): b64JSON = s
-            case ("b64_json", _): problem = "b64_json is \(value.typeName), expected a string"
+            case ("b64_json", _): problem = "b64_json is \(value.typeName), expected a string"; extra[key] = value
             case let ("url", .string(s)): url = s
-            case ("url", _): problem = "url is \(value.typeName), expected a string"
+            case ("url", _): problem = "url is \(value.typeName), expected a string"; extra[key] = value
             case let ("revised_prompt", .string(s)): revisedPrompt = s
             default: extra[key] = value
             }
@@ -59,6 +65,10 @@ public struct ResponseItem: Sendable, Equatable {
         var cleaned = String(s.filter { !$0.isWhitespace })
         cleaned = cleaned.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         if cleaned.isEmpty { throw GatewayError.badItem(index: index, reason: "b64_json is empty") }
+        let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+        guard cleaned.allSatisfy({ alphabet.contains($0) }) else {
+            throw GatewayError.badItem(index: index, reason: "b64_json is not valid base64")
+        }
         let rem = cleaned.count % 4
         if rem == 1 { throw GatewayError.badItem(index: index, reason: "b64_json is not valid base64 (bad length)") }
         if rem > 0 { cleaned += String(repeating: "=", count: 4 - rem) }

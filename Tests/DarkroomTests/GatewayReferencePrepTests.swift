@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+@testable import Darkroom
+
+@Suite struct GatewayReferencePrepTests {
+    @Test(arguments: [
+        ("shots/photo.jpeg", ImageFormat.jpeg, "photo.ref.jpg"), ("a.b.png", .png, "a.b.ref.png"),
+        (".hidden", .png, ".hidden.ref.png"), ("-", .webp, "stdin.ref.webp"), ("noext", .webp, "noext.ref.webp"),
+    ])
+    func outputNames(_ input: String, _ format: ImageFormat, _ expected: String) {
+        #expect(ReferencePrep.outputName(for: input, format: format) == expected)
+    }
+
+    @Test func referenceFormats() throws {
+        #expect(try ReferenceFormat(parsing: "KEEP") == .keep)
+        #expect(try ReferenceFormat(parsing: "jpg") == .jpeg)
+        #expect(ReferenceFormat.keep.resolve(source: .webp) == .webp)
+        #expect(ReferenceFormat.png.resolve(source: .jpeg) == .png)
+        #expect(throws: GatewayError.invalidValue(field: "format", value: "gif", accepted: ["keep", "png", "jpeg", "webp"])) {
+            try ReferenceFormat(parsing: "gif")
+        }
+    }
+
+    @Test func tooManyReferencesFailBeforeAnyWork() throws {
+        try ReferencePrep.checkCount(10)
+        #expect(throws: GatewayError.tooManyReferences(count: 11, limit: 10)) { try ReferencePrep.checkCount(11) }
+        // Eleven non-images: had any been looked at, there would be per-image failures, not a throw.
+        let inputs = (0..<11).map { (name: "x\($0)", bytes: [UInt8]("not an image".utf8)) }
+        #expect(throws: GatewayError.tooManyReferences(count: 11, limit: 10)) { try ReferencePrep.prepareAll(inputs) }
+        let three = ReferencePrepOptions(maxReferences: 3)
+        let results = try ReferencePrep.prepareAll(Array(inputs.prefix(3)), options: three)
+        #expect(results.count == 3)
+        for r in results { #expect(throws: DarkroomError.unknownFormat) { try r.get() } }
+        #expect(GatewayError.tooManyReferences(count: 11, limit: 10).description == "11 reference images given, at most 10 are accepted")
+    }
+
+    @Test func onlyPNGJPEGAndWebPAreAccepted() {
+        #expect(throws: DarkroomError.unsupportedFormat(.gif, accepted: [.png, .jpeg, .webp])) {
+            try ReferencePrep.prepare(bytes: GatewayFixtures.pixelGIF, name: "a.gif")
+        }
+        #expect(throws: DarkroomError.unsupportedFormat(.avif, accepted: [.png, .jpeg, .webp])) {
+            try ReferencePrep.prepare(bytes: GatewayFixtures.avifHead, name: "a.avif")
+        }
+        #expect(throws: DarkroomError.unknownFormat) { try ReferencePrep.prepare(bytes: [1, 2, 3], name: "x") }
+    }
+
+    // MARK: With the real codecs
+
+    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
+    func cleanSmallImagePassesThroughByteForByte() throws {
+        let ref = try ReferencePrep.prepare(bytes: GatewayFixtures.redPixelPNG, name: "dir/red.png")
+        #expect(ref.passedThrough)
+        #expect(ref.bytes == GatewayFixtures.redPixelPNG)
+        #expect(!ref.resized)
+        #expect(ref.fileName == "red.ref.png")
+        #expect((ref.inputWidth, ref.inputHeight, ref.width, ref.height) == (1, 1, 1, 1))
+        #expect(ref.billedMegapixels == 1)
+    }
+
+    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
+    func changingTheFormatReEncodes() throws {
+        let ref = try ReferencePrep.prepare(bytes: GatewayFixtures.redPixelPNG, name: "red.png",
+                                            options: ReferencePrepOptions(format: .jpeg))
+        #expect(!ref.passedThrough)
+        #expect(ref.format == .jpeg && ref.sourceFormat == .png)
+        #expect(ImageFormat.sniff(ref.bytes) == .jpeg)
+        #expect(ref.fileName == "red.ref.jpg")
+        let back = try ImageDecoder.decode(ref.bytes)
+        #expect((back.image.width, back.image.height) == (1, 1))
+        #expect(back.image.sample(x: 0, y: 0, channel: 0) > 240)
+    }
+
+    @Test(.enabled(if: GatewayFixtures.codecsAvailable && GatewayFixtures.hasCorpus, "needs codecs and ../shared/corpus"),
+          arguments: [
+            ("orientation/misc/paris_exif_orientation_5.jpg", ImageFormat.jpeg, 302, 403),
+            ("orientation/pillow/hopper_orientation_6.jpg", .jpeg, 128, 128),
+            ("orientation/pillow/hopper_orientation_8.webp", .webp, 128, 128),
+            ("orientation/pillow/exif_imagemagick_orientation.png", .png, 512, 512),
+          ])
+    func orientedImagesAreTurnedUprightAndStripped(_ path: String, _ format: ImageFormat, _ w: Int, _ h: Int) throws {
+        let bytes = try GatewayFixtures.corpusFile(path)
+        let ref = try ReferencePrep.prepare(bytes: bytes, name: path)
+        #expect(!ref.passedThrough)
+        #expect(!ref.resized)
+        #expect(ref.format == format)
+        #expect((ref.inputWidth, ref.inputHeight) == (w, h))
+        #expect((ref.width, ref.height) == (w, h))
+        #expect(ref.billedMegapixels == 1)
+        let back = try ImageDecoder.decode(ref.bytes)
+        #expect(back.metadata.orientation == .up)
+        #expect(back.metadata.exif == nil)
+        #expect(back.metadata.iccProfile == nil)
+        #expect((back.image.width, back.image.height) == (w, h))
+    }
+
+    @Test(.enabled(if: GatewayFixtures.codecsAvailable && GatewayFixtures.hasCorpus, "needs codecs and ../shared/corpus"))
+    func iccImagesAreConvertedAndStripped() throws {
+        let bytes = try GatewayFixtures.corpusFile("color/jpeg/a98_sample.jpg")
+        let ref = try ReferencePrep.prepare(bytes: bytes, name: "a98.jpg")
+        #expect(!ref.passedThrough)
+        #expect((ref.width, ref.height) == (290, 442))
+        let back = try ImageDecoder.decode(ref.bytes)
+        #expect(back.metadata.iccProfile == nil)
+    }
+
+    @Test(.enabled(if: GatewayFixtures.codecsAvailable && GatewayFixtures.fitWithinAvailable && GatewayFixtures.hasCorpus,
+                   "needs codecs, fitWithin and ../shared/corpus"))
+    func largeCorpusImageIsResizedToFourMegapixels() throws {
+        // 2400x2000 = 4,800,000 px > 4,194,304.
+        let bytes = try GatewayFixtures.corpusFile("conform/png/misc/itxt_chunks.png")
+        let ref = try ReferencePrep.prepare(bytes: bytes, name: "itxt_chunks.png")
+        #expect(ref.resized && !ref.passedThrough)
+        #expect((ref.inputWidth, ref.inputHeight) == (2400, 2000))
+        #expect((ref.width, ref.height) == (2243, 1869))
+        #expect(ref.width * ref.height <= 4_194_304)
+        #expect(ref.billedMegapixels == 4)
+        #expect(ref.format == .png)
+        let header = try ImageDecoder.readHeader(ref.bytes)
+        #expect((header.width, header.height) == (2243, 1869))
+    }
+
+    @Test(.enabled(if: GatewayFixtures.codecsAvailable && GatewayFixtures.fitWithinAvailable, "needs codecs and fitWithin"))
+    func a4000x3000PhotoBecomes2364x1773() throws {
+        let image = Image(width: 4000, height: 3000, format: .gray8)
+        let jpeg = try ImageEncoder.encode(image, options: EncodeOptions(format: .jpeg, quality: 80))
+        let ref = try ReferencePrep.prepare(bytes: jpeg, name: "big.jpg", options: ReferencePrepOptions(format: .webp))
+        #expect((ref.width, ref.height) == (2364, 1773))
+        #expect(ref.format == .webp)
+        #expect(ref.billedMegapixels == 4)
+        let header = try ImageDecoder.readHeader(ref.bytes)
+        #expect((header.width, header.height) == (2364, 1773))
+    }
+}
