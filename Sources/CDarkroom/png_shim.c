@@ -148,6 +148,8 @@ int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
     png_read_info(png, info);
     capture_info(png, info, out);
     out->frames = count_apng_frames(data, size);
+    // libpng only warns about an unknown IHDR compression method; the file is invalid.
+    if (size > 26 && data[26] != 0) png_error(png, "unknown compression method in IHDR");
     if ((uint64_t)out->width * out->height > max_pixels) {
         snprintf(err, DARKROOM_ERR_LEN, "too many pixels");
         png_destroy_read_struct(&png, &info, NULL);

@@ -73,10 +73,10 @@ enum AVIFCodec {
             guard converted == AVIF_RESULT_OK else { throw fail(converted) }
             if depth == 16 && image.pointee.depth < 16 {
                 // libavif returns 10/12-bit values in 16-bit words: scale to the full 16-bit range.
-                let maxIn = Double((1 << Int(image.pointee.depth)) - 1)
+                let maxIn = UInt32((1 << Int(image.pointee.depth)) - 1)
                 out.pixels.withUnsafeMutableBytes { raw in
                     let s = raw.bindMemory(to: UInt16.self)
-                    for i in s.indices { s[i] = UInt16((Double(s[i]) * 65535 / maxIn).rounded()) }
+                    for i in s.indices { s[i] = UInt16(min(65535, (min(UInt32(s[i]), maxIn) * 65535 + maxIn / 2) / maxIn)) }
                 }
             }
             var metadata = ImageMetadata(sourceFormat: .avif, storedWidth: width, storedHeight: height,
