@@ -209,6 +209,18 @@ int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, 
         return -1;
     }
     png_set_write_fn(png, &s, shim_write, shim_flush);
+    if (strategy < 0) {
+        // Auto: photographic content (few pixels equal to their left neighbour) compresses as
+        // well with Z_RLE as with full LZ77 at a fraction of the time; flat graphics keep LZ77.
+        size_t bpp = (size_t)channels * (depth / 8), row = (size_t)width * bpp, same = 0, total = 0;
+        uint32_t step = height > 256 ? height / 256 : 1;
+        for (uint32_t y = 0; y < height; y += step) {
+            const uint8_t *r = pixels + row * y;
+            for (size_t x = bpp; x < row; x += bpp) { same += memcmp(r + x, r + x - bpp, bpp) == 0; total++; }
+        }
+        strategy = (total > 0 && same * 10 < total * 3) ? 3 /* Z_RLE */ : 0 /* Z_DEFAULT_STRATEGY */;
+        if (strategy == 0 && level > 6) level = 6;
+    }
     png_set_compression_level(png, level);
     png_set_compression_strategy(png, strategy);
     png_set_compression_mem_level(png, 9);

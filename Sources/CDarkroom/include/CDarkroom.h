@@ -68,7 +68,8 @@ int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
                         darkroom_png_info *info, uint8_t **pixels, char err[DARKROOM_ERR_LEN]);
 
 /// Encodes channels 1-4 at depth 8 or 16 (16-bit samples native-endian).
-/// level: zlib level 0-9; filters: 0 none ... or -1 for libpng's adaptive choice of all filters.
+/// level: zlib level 0-9; strategy: a zlib strategy, or -1 to pick Z_RLE for photographic content and
+/// the default LZ77 strategy for flat graphics; filters: a PNG_FILTER_* mask, or -1 for all (adaptive).
 int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int depth,
                         int level, int strategy, int filters,
                         const uint8_t *icc, uint32_t icc_len, const uint8_t *exif, uint32_t exif_len,

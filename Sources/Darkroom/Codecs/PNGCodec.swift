@@ -39,7 +39,10 @@ enum PNGCodec {
         var strategy: Int32
         var filters: Int32
         /// The default: chosen by measurement (see README, "Encoder defaults").
-        static let `default` = Compression(level: 3, strategy: 0, filters: -1)
+        /// The default, chosen by measurement (README, "Encoder defaults"): zlib level 6 with
+        /// libpng's adaptive row filters, and Z_RLE instead of full LZ77 for photographic content
+        /// (strategy -1 = decide from the pixels), which is ~5× faster on photos at equal size.
+        static let `default` = Compression(level: 6, strategy: -1, filters: -1)
     }
 
     static func encode(_ image: Image, compression: Compression = .default, icc: [UInt8]?, exif: [UInt8]?) throws -> [UInt8] {
