@@ -1,7 +1,159 @@
 import ArgumentParser
 import Darkroom
+import Foundation
 
 struct ConvertCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "convert", abstract: "Convert images between formats.")
-    func run() throws { throw ExitCode(2) }
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert images between PNG, JPEG, WebP, AVIF and GIF, optionally resizing them.",
+        discussion: """
+            Outputs are written to a temporary file and renamed, so a failure never leaves a partial \
+            file; an existing output is kept unless --overwrite is given. `-` reads standard input or \
+            writes standard output. Without -o or --out-dir each output goes next to its input.
+            Examples:
+              darkroom convert photo.jpg -f webp -q 80
+              darkroom convert *.png -f avif --out-dir out/ --resize 4mp
+              cat in.png | darkroom convert - -f jpeg -o - > out.jpg
+            """)
+
+    @Argument(help: "Input files (`-` for standard input).")
+    var inputs: [String]
+
+    @OptionGroup var conversion: ConversionFlags
+
+    @Option(name: .shortAndLong, help: "Output file (`-` for standard output); one input only.")
+    var output: String?
+
+    @Option(help: "Folder for the outputs (created if missing).")
+    var outDir: String?
+
+    @Option(help: "Text added to each output's name before the extension.")
+    var suffix: String = ""
+
+    @Flag(help: "Replace existing output files.")
+    var overwrite = false
+
+    @Option(name: .shortAndLong, help: "Files converted in parallel (default: number of cores).")
+    var jobs: Int?
+
+    @Flag(help: "Print one JSON array describing every input on standard output.")
+    var json = false
+
+    func validate() throws {
+        if output != nil && inputs.count > 1 { throw ValidationError("-o/--output takes one input; use --out-dir for several") }
+        if output != nil && outDir != nil { throw ValidationError("use either -o/--output or --out-dir, not both") }
+        if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+        if inputs.contains("-") && output == nil && outDir == nil {
+            throw ValidationError("reading standard input needs -o FILE (or -o - for standard output)")
+        }
+        if output == "-" && json { throw ValidationError("--json cannot share standard output with -o -") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() throws {
+        var options: ConvertOptions
+        do {
+            options = try conversion.convertOptions()
+        } catch {
+            Console.error(nil, error)
+            throw ExitCode(ExitStatus.usage)
+        }
+        // The format follows -o's extension when -f is not given.
+        if options.format == nil, let output, output != "-",
+           let f = ImageFormat(name: URL(fileURLWithPath: output).pathExtension) {
+            options.format = f
+        }
+        if let outDir {
+            try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        }
+        let converter = Converter(options: options)
+        let progress = ProgressBar(total: inputs.count, enabled: !json)
+        let results = ResultList(count: inputs.count)
+        let workers = min(inputs.count, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        // Each worker takes the next input; results stay in input order.
+        let next = Counter()
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let index = next.take(below: inputs.count) {
+                results.set(index, convertOne(inputs[index], converter: converter))
+                progress.advance(inputs[index])
+            }
+        }
+        let all = results.values
+        if json { Console.json(all.map(\.json)) }
+        if all.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.someFailed) }
+    }
+
+    private func convertOne(_ input: String, converter: Converter) -> FileResult {
+        var result = FileResult(input: input)
+        let start = DispatchTime.now()
+        do {
+            let bytes = try InputOutput.read(input)
+            let converted = try converter.convert(bytes)
+            let path = output ?? InputOutput.outputPath(for: input, format: converted.format, outDir: outDir, suffix: suffix)
+            if path != "-" && !overwrite && FileManager.default.fileExists(atPath: path) {
+                throw DarkroomError.outputExists(path: path)
+            }
+            try InputOutput.write(converted.bytes, to: path, overwrite: overwrite)
+            result.output = path
+            result.conversion = converted
+            if !json && path != "-" && (inputs.count == 1 || !InputOutput.stderrIsTerminal) {
+                Console.info("\(input) → \(path) (\(converted.format), \(converted.width)x\(converted.height), \(converted.bytes.count) bytes)")
+            }
+        } catch {
+            result.error = error
+            Console.error(input, error)
+        }
+        result.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+        return result
+    }
+}
+
+/// What happened to one input.
+struct FileResult {
+    var input: String
+    var output: String?
+    var conversion: ConversionResult?
+    var error: Error?
+    var milliseconds = 0.0
+
+    var json: [String: Any] {
+        var d: [String: Any] = ["input": input, "ok": error == nil, "ms": (milliseconds * 10).rounded() / 10]
+        if let output { d["output"] = output }
+        if let c = conversion {
+            d["format"] = c.format.rawValue
+            d["width"] = c.width
+            d["height"] = c.height
+            d["bytes"] = c.bytes.count
+            d["source_format"] = c.source.sourceFormat.rawValue
+            d["source_width"] = c.source.storedWidth
+            d["source_height"] = c.source.storedHeight
+            d["orientation"] = c.source.orientation.rawValue
+            d["frames"] = c.source.frameCount
+            d["resized"] = c.resized
+            if let name = c.source.iccDescription { d["icc"] = name }
+        }
+        if let error { d["error"] = (error as? DarkroomError)?.description ?? "\(error)" }
+        return d
+    }
+}
+
+/// Thread-safe slots for results, in input order.
+final class ResultList: @unchecked Sendable {
+    private var slots: [FileResult?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: FileResult) { lock.lock(); slots[i] = r; lock.unlock() }
+    var values: [FileResult] { lock.lock(); defer { lock.unlock() }; return slots.compactMap { $0 } }
+}
+
+/// A shared work index.
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func take(below limit: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard value < limit else { return nil }
+        value += 1
+        return value - 1
+    }
 }

@@ -1,9 +1,78 @@
 #ifndef CDARKROOM_H
 #define CDARKROOM_H
+// C shims for the two libraries that report errors with setjmp/longjmp (libjpeg, libpng),
+// which Swift cannot unwind through. Each entry point sets its own jump buffer and returns
+// 0 on success or -1 with a message in `err` (DARKROOM_ERR_LEN bytes). Buffers handed back
+// through out-parameters are malloc'd: release them with darkroom_free().
 #include <stddef.h>
 #include <stdint.h>
 
+#define DARKROOM_ERR_LEN 256
+
 /// 1 when the CPU has AVX2 and FMA (the DarkroomKernelsAVX2 module may run), else 0.
 int darkroom_cpu_has_avx2_fma(void);
+
+void darkroom_free(void *p);
+
+// ---------------------------------------------------------------- JPEG
+
+typedef struct {
+    int stored_width, stored_height;   // SOF size
+    int width, height;                 // output size (after DCT scaling)
+    int components;                    // output channels: 1 gray, 3 RGB, 4 CMYK
+    int is_cmyk;                       // output is CMYK (from CMYK or YCCK)
+    int adobe_inverted;                // Adobe APP14 present: CMYK values are stored inverted
+    int precision;                     // bits per sample in the file
+    int progressive;
+    uint8_t *icc; unsigned icc_len;    // malloc'd, or NULL
+    uint8_t *exif; unsigned exif_len;  // malloc'd APP1 Exif payload after "Exif\0\0", or NULL
+} darkroom_jpeg_info;
+
+/// Reads the header and markers only. With scale_denom 1, 2, 4 or 8 the output size is computed for DCT scaling.
+int darkroom_jpeg_read_header(const uint8_t *data, size_t size, int scale_denom,
+                              darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]);
+
+/// Decodes to 8-bit gray, RGB or CMYK (info->components), scaled by 1/scale_denom.
+/// Refuses images whose output has more than max_pixels pixels before allocating.
+int darkroom_jpeg_decode(const uint8_t *data, size_t size, int scale_denom, uint64_t max_pixels,
+                         darkroom_jpeg_info *info, uint8_t **pixels, char err[DARKROOM_ERR_LEN]);
+
+/// Encodes 8-bit gray (components 1) or RGB (3).
+int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int components, int quality,
+                         int progressive, int subsample444,
+                         const uint8_t *icc, unsigned icc_len, const uint8_t *exif, unsigned exif_len,
+                         uint8_t **out, unsigned long *out_size, char err[DARKROOM_ERR_LEN]);
+
+// ---------------------------------------------------------------- PNG
+
+typedef struct {
+    uint32_t width, height;
+    int bit_depth;        // as stored
+    int color_type;       // PNG_COLOR_TYPE_*
+    int interlaced;
+    int has_trns;
+    int channels;         // output channels after expansion: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+    int out_depth;        // output bits per sample: 8 or 16 (16 is native-endian)
+    int has_srgb;         // sRGB chunk
+    double gamma;         // gAMA value, 0 when absent
+    int gamma_corrected;  // pixels were converted from the file gamma to sRGB's
+    int frames;           // APNG num_frames, 1 otherwise
+    uint8_t *icc; uint32_t icc_len;    // malloc'd, or NULL
+    uint8_t *exif; uint32_t exif_len;  // malloc'd, or NULL
+} darkroom_png_info;
+
+int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info *info, char err[DARKROOM_ERR_LEN]);
+
+/// Decodes to 8- or 16-bit gray/GA/RGB/RGBA (palette and tRNS expanded, sub-8-bit gray widened).
+int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
+                        darkroom_png_info *info, uint8_t **pixels, char err[DARKROOM_ERR_LEN]);
+
+/// Encodes channels 1-4 at depth 8 or 16 (16-bit samples native-endian).
+/// level: zlib level 0-9; strategy: a zlib strategy, or -1 to pick Z_RLE for photographic content and
+/// the default LZ77 strategy for flat graphics; filters: a PNG_FILTER_* mask, or -1 for all (adaptive).
+int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int depth,
+                        int level, int strategy, int filters,
+                        const uint8_t *icc, uint32_t icc_len, const uint8_t *exif, uint32_t exif_len,
+                        uint8_t **out, size_t *out_size, char err[DARKROOM_ERR_LEN]);
 
 #endif

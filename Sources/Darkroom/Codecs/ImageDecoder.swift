@@ -1,24 +1,105 @@
 /// The size and format of a file, read from its header without decoding pixels.
 public struct ImageHeader: Sendable, Equatable {
     public var format: ImageFormat
+    /// Stored size, before orientation.
     public var width: Int
     public var height: Int
     public var orientation: Orientation
+    /// Size once the orientation is applied.
     public var uprightWidth: Int { orientation.swapsSides ? height : width }
     public var uprightHeight: Int { orientation.swapsSides ? width : height }
 }
 
 /// Decodes any supported format into an upright, sRGB ``Image``.
+///
+/// The format is sniffed from the bytes. The declared size is checked against
+/// ``DecodeOptions/maxPixels`` before any pixel buffer is allocated.
 public enum ImageDecoder {
     /// Reads only the header: format, stored size and orientation.
     public static func readHeader(_ bytes: [UInt8]) throws -> ImageHeader {
         guard let format = ImageFormat.sniff(bytes) else { throw DarkroomError.unknownFormat }
-        throw DarkroomError.decodeFailed(format, message: "not implemented")
+        switch format {
+        case .jpeg:
+            let h = try JPEGCodec.readHeader(bytes)
+            return ImageHeader(format: format, width: h.width, height: h.height,
+                               orientation: h.exif.map(EXIF.orientation(in:)) ?? .up)
+        case .png:
+            let h = try PNGCodec.readHeader(bytes)
+            return ImageHeader(format: format, width: h.width, height: h.height,
+                               orientation: h.exif.map(EXIF.orientation(in:)) ?? .up)
+        case .webp:
+            let f = try WebPCodec.features(bytes)
+            let exif = WebPCodec.containerInfo(bytes).exif
+            return ImageHeader(format: format, width: f.width, height: f.height,
+                               orientation: exif.map(EXIF.orientation(in:)) ?? .up)
+        case .avif:
+            let h = try AVIFCodec.readHeader(bytes)
+            return ImageHeader(format: format, width: h.width, height: h.height, orientation: h.orientation)
+        case .gif:
+            let h = try GIFCodec.readHeader(bytes)
+            return ImageHeader(format: format, width: h.width, height: h.height, orientation: .up)
+        }
     }
 
-    /// Decodes `bytes`; the format is sniffed from the bytes.
+    /// Decodes `bytes` into an upright sRGB image (first frame of an animation).
     public static func decode(_ bytes: [UInt8], options: DecodeOptions = DecodeOptions()) throws -> DecodedImage {
         guard let format = ImageFormat.sniff(bytes) else { throw DarkroomError.unknownFormat }
-        throw DarkroomError.decodeFailed(format, message: "not implemented")
+        var raw: RawDecode
+        switch format {
+        case .jpeg:
+            let header = try JPEGCodec.readHeader(bytes)
+            try checkPixelLimit(width: header.width, height: header.height, limit: options.maxPixels)
+            let orientation = header.exif.map(EXIF.orientation(in:)) ?? .up
+            let denominator = jpegScaleDenominator(width: header.width, height: header.height,
+                                                   orientation: orientation, minimum: options.minimumSize)
+            raw = try JPEGCodec.decode(bytes, maxPixels: options.maxPixels, scaleDenominator: denominator)
+            raw.metadata.orientation = orientation
+        case .png:
+            raw = try PNGCodec.decode(bytes, maxPixels: options.maxPixels)
+            raw.metadata.orientation = raw.metadata.exif.map(EXIF.orientation(in:)) ?? .up
+        case .webp:
+            let f = try WebPCodec.features(bytes)
+            let exif = WebPCodec.containerInfo(bytes).exif
+            let orientation = exif.map(EXIF.orientation(in:)) ?? .up
+            let scaled = webpScaledSize(width: f.width, height: f.height, orientation: orientation, minimum: options.minimumSize)
+            raw = try WebPCodec.decode(bytes, maxPixels: options.maxPixels, scaledTo: scaled)
+            raw.metadata.orientation = orientation
+        case .avif:
+            raw = try AVIFCodec.decode(bytes, maxPixels: options.maxPixels)
+        case .gif:
+            raw = try GIFCodec.decode(bytes, maxPixels: options.maxPixels)
+        }
+        var image = raw.image
+        var metadata = raw.metadata
+        if let profile = metadata.iccProfile {
+            metadata.iccDescription = ColorManagement.describe(profile)
+            if options.convertToSRGB, let converted = ColorManagement.convertToSRGB(image, profile: profile) {
+                image = converted
+                metadata.convertedToSRGB = true
+            }
+        }
+        if options.applyOrientation { image = image.applying(metadata.orientation) }
+        return DecodedImage(image: image, metadata: metadata)
+    }
+
+    /// The largest libjpeg DCT scale (1/2, 1/4, 1/8) that keeps both sides at least `minimum`.
+    static func jpegScaleDenominator(width: Int, height: Int, orientation: Orientation,
+                                     minimum: (width: Int, height: Int)?) -> Int {
+        guard let minimum else { return 1 }
+        let (minW, minH) = orientation.swapsSides ? (minimum.height, minimum.width) : (minimum.width, minimum.height)
+        for d in [8, 4, 2] where (width + d - 1) / d >= minW && (height + d - 1) / d >= minH {
+            return d
+        }
+        return 1
+    }
+
+    /// A smaller decode size for libwebp's scaled decoding, when the target is under half the size.
+    static func webpScaledSize(width: Int, height: Int, orientation: Orientation,
+                               minimum: (width: Int, height: Int)?) -> (width: Int, height: Int)? {
+        guard let minimum else { return nil }
+        let (minW, minH) = orientation.swapsSides ? (minimum.height, minimum.width) : (minimum.width, minimum.height)
+        let scale = max(Double(minW) / Double(width), Double(minH) / Double(height))
+        guard scale <= 0.5 else { return nil }
+        return (max(1, Int((Double(width) * scale).rounded(.up))), max(1, Int((Double(height) * scale).rounded(.up))))
     }
 }

@@ -1,0 +1,213 @@
+// libjpeg(-turbo) wrapper: owns every setjmp/longjmp so Swift only sees return codes.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <jpeglib.h>
+#include "CDarkroom.h"
+
+struct shim_error {
+    struct jpeg_error_mgr pub;
+    jmp_buf jump;
+    char *message;
+};
+
+static void shim_error_exit(j_common_ptr c) {
+    struct shim_error *e = (struct shim_error *)c->err;
+    char buffer[JMSG_LENGTH_MAX];
+    (*c->err->format_message)(c, buffer);
+    snprintf(e->message, DARKROOM_ERR_LEN, "%s", buffer);
+    longjmp(e->jump, 1);
+}
+
+static void shim_output_message(j_common_ptr c) { (void)c; }  // warnings stay quiet
+
+void darkroom_free(void *p) { free(p); }
+
+static void capture_markers(j_decompress_ptr d, darkroom_jpeg_info *info) {
+    info->icc = NULL; info->icc_len = 0; info->exif = NULL; info->exif_len = 0;
+    JOCTET *icc = NULL; unsigned int icc_len = 0;
+    if (jpeg_read_icc_profile(d, &icc, &icc_len) && icc && icc_len > 0) {
+        info->icc = icc; info->icc_len = icc_len;
+    }
+    for (jpeg_saved_marker_ptr m = d->marker_list; m; m = m->next) {
+        if (m->marker == JPEG_APP0 + 1 && m->data_length > 6 && memcmp(m->data, "Exif\0\0", 6) == 0 && !info->exif) {
+            info->exif_len = m->data_length - 6;
+            info->exif = malloc(info->exif_len);
+            if (info->exif) memcpy(info->exif, m->data + 6, info->exif_len);
+            else info->exif_len = 0;
+        }
+    }
+}
+
+static void fill_info(j_decompress_ptr d, darkroom_jpeg_info *info) {
+    info->stored_width = (int)d->image_width;
+    info->stored_height = (int)d->image_height;
+    info->precision = d->data_precision;
+    info->progressive = d->progressive_mode;
+    info->adobe_inverted = d->saw_Adobe_marker;
+    info->is_cmyk = (d->jpeg_color_space == JCS_CMYK || d->jpeg_color_space == JCS_YCCK);
+    if (info->is_cmyk) { d->out_color_space = JCS_CMYK; info->components = 4; }
+    else if (d->num_components == 1) { d->out_color_space = JCS_GRAYSCALE; info->components = 1; }
+    else { d->out_color_space = JCS_EXT_RGB; info->components = 3; }
+}
+
+static void set_scale(j_decompress_ptr d, int scale_denom, darkroom_jpeg_info *info) {
+    d->scale_num = 1;
+    d->scale_denom = (scale_denom == 2 || scale_denom == 4 || scale_denom == 8) ? (unsigned)scale_denom : 1;
+    jpeg_calc_output_dimensions(d);
+    info->width = (int)d->output_width;
+    info->height = (int)d->output_height;
+}
+
+int darkroom_jpeg_read_header(const uint8_t *data, size_t size, int scale_denom,
+                              darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]) {
+    struct jpeg_decompress_struct d;
+    struct shim_error e;
+    memset(info, 0, sizeof *info);
+    err[0] = 0;
+    d.err = jpeg_std_error(&e.pub);
+    e.pub.error_exit = shim_error_exit;
+    e.pub.output_message = shim_output_message;
+    e.message = err;
+    if (setjmp(e.jump)) {
+        free(info->icc); free(info->exif); info->icc = NULL; info->exif = NULL;
+        jpeg_destroy_decompress(&d);
+        return -1;
+    }
+    jpeg_create_decompress(&d);
+    jpeg_mem_src(&d, data, (unsigned long)size);
+    jpeg_save_markers(&d, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(&d, JPEG_APP0 + 2, 0xFFFF);
+    jpeg_read_header(&d, TRUE);
+    fill_info(&d, info);
+    set_scale(&d, scale_denom, info);
+    capture_markers(&d, info);
+    jpeg_destroy_decompress(&d);
+    return 0;
+}
+
+int darkroom_jpeg_decode(const uint8_t *data, size_t size, int scale_denom, uint64_t max_pixels,
+                         darkroom_jpeg_info *info, uint8_t **pixels, char err[DARKROOM_ERR_LEN]) {
+    struct jpeg_decompress_struct d;
+    struct shim_error e;
+    uint8_t *volatile buffer = NULL;
+    memset(info, 0, sizeof *info);
+    *pixels = NULL;
+    err[0] = 0;
+    d.err = jpeg_std_error(&e.pub);
+    e.pub.error_exit = shim_error_exit;
+    e.pub.output_message = shim_output_message;
+    e.message = err;
+    if (setjmp(e.jump)) {
+        free(buffer);
+        free(info->icc); free(info->exif); info->icc = NULL; info->exif = NULL;
+        jpeg_destroy_decompress(&d);
+        return -1;
+    }
+    jpeg_create_decompress(&d);
+    // Bound libjpeg's own working memory (progressive coefficient buffers) too.
+    d.mem->max_memory_to_use = 2048L * 1024 * 1024;
+    jpeg_mem_src(&d, data, (unsigned long)size);
+    jpeg_save_markers(&d, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(&d, JPEG_APP0 + 2, 0xFFFF);
+    jpeg_read_header(&d, TRUE);
+    fill_info(&d, info);
+    if (d.image_width == 0 || d.image_height == 0) {
+        snprintf(err, DARKROOM_ERR_LEN, "image has a zero side (%ux%u)", d.image_width, d.image_height);
+        jpeg_destroy_decompress(&d);
+        return -1;
+    }
+    if ((uint64_t)d.image_width * d.image_height > max_pixels * 64) {
+        // Far over any sane limit even at 1/8 scale: refuse before libjpeg allocates anything.
+        snprintf(err, DARKROOM_ERR_LEN, "too many pixels");
+        jpeg_destroy_decompress(&d);
+        return -2;
+    }
+    set_scale(&d, scale_denom, info);
+    if ((uint64_t)info->width * info->height > max_pixels) {
+        snprintf(err, DARKROOM_ERR_LEN, "too many pixels");
+        jpeg_destroy_decompress(&d);
+        return -2;
+    }
+    capture_markers(&d, info);
+    d.dct_method = JDCT_ISLOW;
+    jpeg_start_decompress(&d);
+    size_t stride = (size_t)d.output_width * (size_t)d.output_components;
+    buffer = malloc(stride * d.output_height);
+    if (!buffer) {
+        snprintf(err, DARKROOM_ERR_LEN, "out of memory for %ux%u pixels", d.output_width, d.output_height);
+        longjmp(e.jump, 1);
+    }
+    while (d.output_scanline < d.output_height) {
+        JSAMPROW rows[4];
+        int n = 0;
+        for (; n < 4 && d.output_scanline + n < d.output_height; n++)
+            rows[n] = buffer + (size_t)(d.output_scanline + n) * stride;
+        if (jpeg_read_scanlines(&d, rows, (JDIMENSION)n) == 0) break;  // suspended: truncated data
+    }
+    // A truncated file gives grey rows past the end, as libjpeg-turbo does; that is accepted.
+    jpeg_abort_decompress(&d);
+    jpeg_destroy_decompress(&d);
+    *pixels = buffer;
+    return 0;
+}
+
+int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int components, int quality,
+                         int progressive, int subsample444,
+                         const uint8_t *icc, unsigned icc_len, const uint8_t *exif, unsigned exif_len,
+                         uint8_t **out, unsigned long *out_size, char err[DARKROOM_ERR_LEN]) {
+    struct jpeg_compress_struct c;
+    struct shim_error e;
+    unsigned char *m = NULL;  // address is taken, so it lives in memory across longjmp
+    unsigned long mem_size = 0;
+    *out = NULL; *out_size = 0;
+    err[0] = 0;
+    c.err = jpeg_std_error(&e.pub);
+    e.pub.error_exit = shim_error_exit;
+    e.pub.output_message = shim_output_message;
+    e.message = err;
+    if (setjmp(e.jump)) {
+        jpeg_destroy_compress(&c);
+        free(m);
+        return -1;
+    }
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &m, &mem_size);
+    c.image_width = (JDIMENSION)width;
+    c.image_height = (JDIMENSION)height;
+    c.input_components = components;
+    c.in_color_space = components == 1 ? JCS_GRAYSCALE : JCS_EXT_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, quality, TRUE);
+    c.dct_method = JDCT_ISLOW;
+    c.optimize_coding = TRUE;
+    if (components == 3) {
+        int h = subsample444 ? 1 : 2;
+        c.comp_info[0].h_samp_factor = h; c.comp_info[0].v_samp_factor = h;
+        c.comp_info[1].h_samp_factor = 1; c.comp_info[1].v_samp_factor = 1;
+        c.comp_info[2].h_samp_factor = 1; c.comp_info[2].v_samp_factor = 1;
+    }
+    if (progressive) jpeg_simple_progression(&c);
+    jpeg_start_compress(&c, TRUE);
+    if (exif && exif_len > 0 && exif_len + 6 <= 65533) {
+        unsigned char *payload = malloc(exif_len + 6);
+        if (payload) {
+            memcpy(payload, "Exif\0\0", 6);
+            memcpy(payload + 6, exif, exif_len);
+            jpeg_write_marker(&c, JPEG_APP0 + 1, payload, exif_len + 6);
+            free(payload);
+        }
+    }
+    if (icc && icc_len > 0) jpeg_write_icc_profile(&c, icc, icc_len);
+    size_t stride = (size_t)width * (size_t)components;
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = (JSAMPROW)(pixels + (size_t)c.next_scanline * stride);
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    *out = m;
+    *out_size = mem_size;
+    return 0;
+}

@@ -1,0 +1,251 @@
+// libpng wrapper (png_struct API, for 16-bit, iCCP, eXIf, gamma and compression control):
+// owns every setjmp/longjmp so Swift only sees return codes.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <png.h>
+#include "CDarkroom.h"
+
+struct shim_state {
+    char *message;
+    // reading
+    const uint8_t *data; size_t size; size_t offset;
+    // writing
+    uint8_t *out; size_t out_len; size_t out_cap; int out_failed;
+};
+
+static void shim_error(png_structp png, png_const_charp msg) {
+    struct shim_state *s = png_get_error_ptr(png);
+    snprintf(s->message, DARKROOM_ERR_LEN, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+static void shim_warning(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
+
+static void shim_read(png_structp png, png_bytep dst, size_t n) {
+    struct shim_state *s = png_get_io_ptr(png);
+    if (n > s->size - s->offset) png_error(png, "read beyond end of data (file is truncated)");
+    memcpy(dst, s->data + s->offset, n);
+    s->offset += n;
+}
+
+static void shim_write(png_structp png, png_bytep src, size_t n) {
+    struct shim_state *s = png_get_io_ptr(png);
+    if (s->out_len + n > s->out_cap) {
+        size_t cap = s->out_cap ? s->out_cap : 65536;
+        while (cap < s->out_len + n) cap *= 2;
+        uint8_t *p = realloc(s->out, cap);
+        if (!p) png_error(png, "out of memory");
+        s->out = p; s->out_cap = cap;
+    }
+    memcpy(s->out + s->out_len, src, n);
+    s->out_len += n;
+}
+
+static void shim_flush(png_structp png) { (void)png; }
+
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+
+/// APNG: num_frames from an acTL chunk before the first IDAT (libpng itself ignores APNG).
+static int count_apng_frames(const uint8_t *data, size_t size) {
+    size_t pos = 8;
+    while (pos + 12 <= size) {
+        uint32_t len = be32(data + pos);
+        const uint8_t *type = data + pos + 4;
+        if (memcmp(type, "IDAT", 4) == 0) break;
+        if (memcmp(type, "acTL", 4) == 0 && len >= 8 && pos + 16 <= size) {
+            uint32_t n = be32(data + pos + 8);
+            return n > 0 && n < 1000000 ? (int)n : 1;
+        }
+        if (len > size) break;
+        pos += 12 + (size_t)len;
+    }
+    return 1;
+}
+
+static void capture_info(png_structp png, png_infop info, darkroom_png_info *out) {
+    out->width = png_get_image_width(png, info);
+    out->height = png_get_image_height(png, info);
+    out->bit_depth = png_get_bit_depth(png, info);
+    out->color_type = png_get_color_type(png, info);
+    out->interlaced = png_get_interlace_type(png, info) != PNG_INTERLACE_NONE;
+    out->has_trns = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
+    out->has_srgb = png_get_valid(png, info, PNG_INFO_sRGB) != 0;
+    double g = 0;
+    if (png_get_valid(png, info, PNG_INFO_gAMA) && png_get_gAMA(png, info, &g)) out->gamma = g;
+    png_charp name; int compression; png_bytep profile; png_uint_32 len;
+    if (!out->icc && png_get_iCCP(png, info, &name, &compression, &profile, &len) && len > 0) {
+        out->icc = malloc(len);
+        if (out->icc) { memcpy(out->icc, profile, len); out->icc_len = len; }
+    }
+#ifdef PNG_eXIf_SUPPORTED
+    png_bytep exif; png_uint_32 exif_len;
+    if (!out->exif && png_get_eXIf_1(png, info, &exif_len, &exif) && exif_len > 0) {
+        out->exif = malloc(exif_len);
+        if (out->exif) { memcpy(out->exif, exif, exif_len); out->exif_len = exif_len; }
+    }
+#endif
+}
+
+static png_structp make_reader(struct shim_state *s, png_infop *info) {
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, s, shim_error, shim_warning);
+    if (!png) return NULL;
+    *info = png_create_info_struct(png);
+    if (!*info) { png_destroy_read_struct(&png, NULL, NULL); return NULL; }
+    png_set_read_fn(png, s, shim_read);
+    // Ancillary chunks with bad CRCs are dropped; text-chunk inflation is capped (zTXt bombs).
+    png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_WARN_DISCARD);
+    png_set_chunk_malloc_max(png, 16 * 1024 * 1024);
+    png_set_chunk_cache_max(png, 1000);
+    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+    return png;
+}
+
+int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info *out, char err[DARKROOM_ERR_LEN]) {
+    struct shim_state s = { .message = err, .data = data, .size = size };
+    png_infop info = NULL;
+    memset(out, 0, sizeof *out);
+    err[0] = 0;
+    png_structp png = make_reader(&s, &info);
+    if (!png) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return -1; }
+    if (setjmp(png_jmpbuf(png))) {
+        free(out->icc); free(out->exif); out->icc = NULL; out->exif = NULL;
+        png_destroy_read_struct(&png, &info, NULL);
+        return -1;
+    }
+    png_read_info(png, info);
+    capture_info(png, info, out);
+    out->frames = count_apng_frames(data, size);
+    png_destroy_read_struct(&png, &info, NULL);
+    return 0;
+}
+
+int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
+                        darkroom_png_info *out, uint8_t **pixels, char err[DARKROOM_ERR_LEN]) {
+    struct shim_state s = { .message = err, .data = data, .size = size };
+    png_infop info = NULL;
+    uint8_t *volatile buffer = NULL;
+    png_bytepp volatile rows = NULL;
+    volatile int image_done = 0;
+    memset(out, 0, sizeof *out);
+    *pixels = NULL;
+    err[0] = 0;
+    png_structp png = make_reader(&s, &info);
+    if (!png) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return -1; }
+    if (setjmp(png_jmpbuf(png))) {
+        free(rows);
+        png_destroy_read_struct(&png, &info, NULL);
+        if (image_done) {          // an error after the pixels (e.g. in a trailing chunk) is harmless
+            *pixels = buffer;
+            err[0] = 0;
+            return 0;
+        }
+        free(buffer);
+        free(out->icc); free(out->exif); out->icc = NULL; out->exif = NULL;
+        return -1;
+    }
+    png_read_info(png, info);
+    capture_info(png, info, out);
+    out->frames = count_apng_frames(data, size);
+    // libpng only warns about an unknown IHDR compression method; the file is invalid.
+    if (size > 26 && data[26] != 0) png_error(png, "unknown compression method in IHDR");
+    if ((uint64_t)out->width * out->height > max_pixels) {
+        snprintf(err, DARKROOM_ERR_LEN, "too many pixels");
+        png_destroy_read_struct(&png, &info, NULL);
+        free(out->icc); free(out->exif); out->icc = NULL; out->exif = NULL;
+        return -2;
+    }
+    if (out->color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (out->color_type == PNG_COLOR_TYPE_GRAY && out->bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (out->has_trns) png_set_tRNS_to_alpha(png);
+    // A file gamma without sRGB/iCCP is converted to sRGB's transfer curve.
+    if (out->gamma > 0 && !out->has_srgb && !out->icc) {
+        double diff = out->gamma - 1.0 / 2.2;
+        if (diff < -0.01 || diff > 0.01) {
+            png_set_gamma(png, PNG_DEFAULT_sRGB, out->gamma);
+            out->gamma_corrected = 1;
+        }
+    }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (out->bit_depth == 16) png_set_swap(png);
+#endif
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    out->channels = png_get_channels(png, info);
+    out->out_depth = png_get_bit_depth(png, info);
+    size_t rowbytes = png_get_rowbytes(png, info);
+    buffer = malloc(rowbytes * out->height);
+    rows = malloc(sizeof(png_bytep) * out->height);
+    if (!buffer || !rows) png_error(png, "out of memory");
+    for (uint32_t y = 0; y < out->height; y++) rows[y] = buffer + rowbytes * y;
+    png_read_image(png, rows);
+    image_done = 1;
+    png_read_end(png, info);
+    capture_info(png, info, out);  // eXIf / iCCP may follow the image data
+    free(rows);
+    png_destroy_read_struct(&png, &info, NULL);
+    *pixels = buffer;
+    return 0;
+}
+
+int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int depth,
+                        int level, int strategy, int filters,
+                        const uint8_t *icc, uint32_t icc_len, const uint8_t *exif, uint32_t exif_len,
+                        uint8_t **out, size_t *out_size, char err[DARKROOM_ERR_LEN]) {
+    struct shim_state s = { .message = err };
+    png_infop info = NULL;
+    png_bytepp volatile rows = NULL;
+    *out = NULL; *out_size = 0;
+    err[0] = 0;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &s, shim_error, shim_warning);
+    if (!png) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return -1; }
+    info = png_create_info_struct(png);
+    if (!info) { png_destroy_write_struct(&png, NULL); snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return -1; }
+    if (setjmp(png_jmpbuf(png))) {
+        free(rows);
+        free(s.out);
+        png_destroy_write_struct(&png, &info);
+        return -1;
+    }
+    png_set_write_fn(png, &s, shim_write, shim_flush);
+    if (strategy < 0) {
+        // Auto: photographic content (few pixels equal to their left neighbour) compresses as
+        // well with Z_RLE as with full LZ77 at a fraction of the time; flat graphics keep LZ77.
+        size_t bpp = (size_t)channels * (depth / 8), row = (size_t)width * bpp, same = 0, total = 0;
+        uint32_t step = height > 256 ? height / 256 : 1;
+        for (uint32_t y = 0; y < height; y += step) {
+            const uint8_t *r = pixels + row * y;
+            for (size_t x = bpp; x < row; x += bpp) { same += memcmp(r + x, r + x - bpp, bpp) == 0; total++; }
+        }
+        strategy = (total > 0 && same * 10 < total * 3) ? 3 /* Z_RLE */ : 0 /* Z_DEFAULT_STRATEGY */;
+        if (strategy == 0 && level > 6) level = 6;
+    }
+    png_set_compression_level(png, level);
+    png_set_compression_strategy(png, strategy);
+    png_set_compression_mem_level(png, 9);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, filters < 0 ? PNG_ALL_FILTERS : filters);
+    int color = channels == 1 ? PNG_COLOR_TYPE_GRAY : channels == 2 ? PNG_COLOR_TYPE_GRAY_ALPHA
+              : channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGB_ALPHA;
+    png_set_IHDR(png, info, width, height, depth, color, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
+    if (icc && icc_len > 0) png_set_iCCP(png, info, "icc", PNG_COMPRESSION_TYPE_BASE, icc, icc_len);
+#ifdef PNG_eXIf_SUPPORTED
+    if (exif && exif_len > 0) png_set_eXIf_1(png, info, exif_len, (png_bytep)exif);
+#endif
+    png_write_info(png, info);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (depth == 16) png_set_swap(png);
+#endif
+    size_t rowbytes = (size_t)width * channels * (depth / 8);
+    rows = malloc(sizeof(png_bytep) * height);
+    if (!rows) png_error(png, "out of memory");
+    for (uint32_t y = 0; y < height; y++) rows[y] = (png_bytep)(pixels + rowbytes * y);
+    png_write_image(png, rows);
+    png_write_end(png, info);
+    free(rows);
+    png_destroy_write_struct(&png, &info);
+    *out = s.out;
+    *out_size = s.out_len;
+    return 0;
+}

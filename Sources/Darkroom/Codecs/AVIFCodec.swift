@@ -1,0 +1,143 @@
+import CLibAVIF
+import Foundation
+
+/// AVIF through libavif 0.11 (dav1d/aom decode, aom encode).
+enum AVIFCodec {
+    private static func fail(_ r: avifResult, encoding: Bool = false) -> DarkroomError {
+        let message = String(cString: avifResultToString(r))
+        return encoding ? .encodeFailed(.avif, message: message) : .decodeFailed(.avif, message: message)
+    }
+
+    /// Parses the container without decoding pixels.
+    static func readHeader(_ bytes: [UInt8]) throws -> (width: Int, height: Int, orientation: Orientation) {
+        try withDecoder(bytes, maxPixels: Int(UInt32.max)) { decoder in
+            let image = decoder.pointee.image!.pointee
+            return (Int(image.width), Int(image.height), orientation(of: image))
+        }
+    }
+
+    private static func withDecoder<T>(_ bytes: [UInt8], maxPixels: Int, _ body: (UnsafeMutablePointer<avifDecoder>) throws -> T) throws -> T {
+        guard let decoder = avifDecoderCreate() else { throw DarkroomError.decodeFailed(.avif, message: "out of memory") }
+        defer { avifDecoderDestroy(decoder) }
+        decoder.pointee.maxThreads = 2
+        decoder.pointee.strictFlags = AVIF_STRICT_DISABLED.rawValue
+        // libavif checks the declared size itself before allocating; keep its own ceiling too.
+        decoder.pointee.imageSizeLimit = UInt32(min(maxPixels, Int(decoder.pointee.imageSizeLimit)))
+        return try bytes.withUnsafeBufferPointer { buf in
+            var r = avifDecoderSetIOMemory(decoder, buf.baseAddress, buf.count)
+            guard r == AVIF_RESULT_OK else { throw fail(r) }
+            r = avifDecoderParse(decoder)
+            guard r == AVIF_RESULT_OK else { throw fail(r) }
+            return try body(decoder)
+        }
+    }
+
+    /// The EXIF orientation equivalent to the file's `irot` then `imir` properties.
+    static func orientation(of image: avifImage) -> Orientation {
+        let flags = image.transformFlags
+        let rotation = (flags & AVIF_TRANSFORM_IROT.rawValue) != 0 ? Int(image.irot.angle) : 0
+        let mirror: Int? = (flags & AVIF_TRANSFORM_IMIR.rawValue) != 0 ? Int(image.imir.mode) : nil
+        // irot is anti-clockwise; EXIF .left (8) turns the stored image 90° anti-clockwise.
+        let rotations: [Orientation] = [.up, .left, .down, .right]
+        guard let mirror else { return rotations[rotation & 3] }
+        // Compose on a probe image and find the single orientation that does the same.
+        let probe = Image(width: 3, height: 2, format: .gray8, pixels: [1, 2, 3, 4, 5, 6])
+        let turned = probe.applying(rotations[rotation & 3]).applying(mirror == 0 ? .downMirrored : .upMirrored)
+        return Orientation.allCases.first { probe.applying($0) == turned } ?? .up
+    }
+
+    static func decode(_ bytes: [UInt8], maxPixels: Int) throws -> RawDecode {
+        // Check the declared size first with a generous libavif limit, then against ours.
+        let header: (width: Int, height: Int, orientation: Orientation)
+        do { header = try readHeader(bytes) } catch let e as DarkroomError { throw e }
+        try checkPixelLimit(width: header.width, height: header.height, limit: maxPixels)
+        return try withDecoder(bytes, maxPixels: maxPixels) { decoder in
+            let frames = Int(decoder.pointee.imageCount)
+            let r = avifDecoderNextImage(decoder)
+            guard r == AVIF_RESULT_OK else { throw fail(r) }
+            let image = decoder.pointee.image!
+            let width = Int(image.pointee.width), height = Int(image.pointee.height)
+            let hasAlpha = image.pointee.alphaPlane != nil
+            let depth = image.pointee.depth > 8 ? 16 : 8
+            let format = PixelFormat(channels: hasAlpha ? 4 : 3, bitDepth: depth)
+            var out = Image(width: width, height: height, format: format)
+            var rgb = avifRGBImage()
+            avifRGBImageSetDefaults(&rgb, image)
+            rgb.format = hasAlpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB
+            rgb.depth = UInt32(depth)
+            rgb.rowBytes = UInt32(out.rowBytes)
+            let converted = out.pixels.withUnsafeMutableBufferPointer { px -> avifResult in
+                rgb.pixels = px.baseAddress
+                return avifImageYUVToRGB(image, &rgb)
+            }
+            guard converted == AVIF_RESULT_OK else { throw fail(converted) }
+            if depth == 16 && image.pointee.depth < 16 {
+                // libavif returns 10/12-bit values in 16-bit words: scale to the full 16-bit range.
+                let maxIn = UInt32((1 << Int(image.pointee.depth)) - 1)
+                out.pixels.withUnsafeMutableBytes { raw in
+                    let s = raw.bindMemory(to: UInt16.self)
+                    for i in s.indices { s[i] = UInt16(min(65535, (min(UInt32(s[i]), maxIn) * 65535 + maxIn / 2) / maxIn)) }
+                }
+            }
+            var metadata = ImageMetadata(sourceFormat: .avif, storedWidth: width, storedHeight: height,
+                                         storedBitDepth: Int(image.pointee.depth))
+            metadata.frameCount = max(1, frames)
+            metadata.orientation = orientation(of: image.pointee)
+            let icc = image.pointee.icc, exif = image.pointee.exif
+            if icc.size > 0, let p = icc.data { metadata.iccProfile = Array(UnsafeBufferPointer(start: p, count: icc.size)) }
+            if exif.size > 0, let p = exif.data { metadata.exif = Array(UnsafeBufferPointer(start: p, count: exif.size)) }
+            return RawDecode(image: out, metadata: metadata)
+        }
+    }
+
+    static func encode(_ image: Image, quantizer: Int, alphaQuantizer: Int, speed: Int, chroma: ChromaSubsampling,
+                       icc: [UInt8]?, exif: [UInt8]?) throws -> [UInt8] {
+        precondition(!image.format.isGray)
+        let depth: UInt32 = image.format.bitDepth == 16 ? 10 : 8
+        let yuv = chroma == .yuv444 ? AVIF_PIXEL_FORMAT_YUV444 : AVIF_PIXEL_FORMAT_YUV420
+        guard let avif = avifImageCreate(UInt32(image.width), UInt32(image.height), depth, yuv) else {
+            throw DarkroomError.encodeFailed(.avif, message: "out of memory")
+        }
+        defer { avifImageDestroy(avif) }
+        avif.pointee.matrixCoefficients = avifMatrixCoefficients(AVIF_MATRIX_COEFFICIENTS_BT601)
+        var rgb = avifRGBImage()
+        avifRGBImageSetDefaults(&rgb, avif)
+        rgb.format = image.format.hasAlpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB
+        rgb.depth = UInt32(image.format.bitDepth)
+        rgb.rowBytes = UInt32(image.rowBytes)
+        var source = image
+        if depth == 10 {
+            // 16-bit samples → 10-bit range in 16-bit words, as libavif expects for rgb.depth 10.
+            rgb.depth = 10
+            source.pixels.withUnsafeMutableBytes { raw in
+                let s = raw.bindMemory(to: UInt16.self)
+                for i in s.indices { s[i] = UInt16((UInt32(s[i]) * 1023 + 32767) / 65535) }
+            }
+        }
+        let converted = source.pixels.withUnsafeMutableBufferPointer { px -> avifResult in
+            rgb.pixels = px.baseAddress
+            return avifImageRGBToYUV(avif, &rgb)
+        }
+        guard converted == AVIF_RESULT_OK else { throw fail(converted, encoding: true) }
+        if let icc, !icc.isEmpty { icc.withUnsafeBufferPointer { avifImageSetProfileICC(avif, $0.baseAddress, $0.count) } }
+        if let exif, !exif.isEmpty { exif.withUnsafeBufferPointer { avifImageSetMetadataExif(avif, $0.baseAddress, $0.count) } }
+
+        guard let encoder = avifEncoderCreate() else { throw DarkroomError.encodeFailed(.avif, message: "out of memory") }
+        defer { avifEncoderDestroy(encoder) }
+        encoder.pointee.codecChoice = AVIF_CODEC_CHOICE_AOM
+        encoder.pointee.speed = Int32(speed)
+        encoder.pointee.minQuantizer = Int32(quantizer)
+        encoder.pointee.maxQuantizer = Int32(quantizer)
+        encoder.pointee.minQuantizerAlpha = Int32(alphaQuantizer)
+        encoder.pointee.maxQuantizerAlpha = Int32(alphaQuantizer)
+        // libavif 0.11 does not tile by itself: two tile columns let aom use both cores on large images.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        encoder.pointee.maxThreads = Int32(max(1, cores))
+        if cores > 1 && image.width >= 1024 { encoder.pointee.tileColsLog2 = 1 }
+        var output = avifRWData()
+        defer { avifRWDataFree(&output) }
+        let r = avifEncoderWrite(encoder, avif, &output)
+        guard r == AVIF_RESULT_OK else { throw fail(r, encoding: true) }
+        return Array(UnsafeBufferPointer(start: output.data, count: output.size))
+    }
+}

@@ -1,0 +1,30 @@
+import CDarkroom
+
+/// Reads a C error buffer filled by the shims.
+func shimMessage(_ err: [CChar]) -> String {
+    let bytes = err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return bytes.isEmpty ? "unknown error" : String(decoding: bytes, as: UTF8.self)
+}
+
+/// Copies a malloc'd C buffer into a Swift array (nil for NULL/empty) and frees it.
+func takeCBuffer(_ pointer: UnsafeMutablePointer<UInt8>?, count: Int) -> [UInt8]? {
+    guard let pointer else { return nil }
+    defer { darkroom_free(pointer) }
+    guard count > 0 else { return nil }
+    return Array(UnsafeBufferPointer(start: pointer, count: count))
+}
+
+/// Checks a declared size against the pixel limit before anything is allocated.
+func checkPixelLimit(width: Int, height: Int, limit: Int) throws {
+    guard width > 0, height > 0 else { throw DarkroomError.invalidDimensions(width: width, height: height) }
+    let (product, overflow) = width.multipliedReportingOverflow(by: height)
+    if overflow || product > limit {
+        throw DarkroomError.tooManyPixels(width: width, height: height, limit: limit)
+    }
+}
+
+/// A decoder's raw result, before orientation and colour conversion.
+struct RawDecode {
+    var image: Image
+    var metadata: ImageMetadata
+}

@@ -1,0 +1,73 @@
+import CDarkroom
+
+/// JPEG through libjpeg-turbo (via the C shim that owns libjpeg's longjmp).
+enum JPEGCodec {
+    static func readHeader(_ bytes: [UInt8]) throws -> (width: Int, height: Int, exif: [UInt8]?) {
+        var info = darkroom_jpeg_info()
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        let rc = bytes.withUnsafeBufferPointer { darkroom_jpeg_read_header($0.baseAddress, $0.count, 1, &info, &err) }
+        guard rc == 0 else { throw DarkroomError.decodeFailed(.jpeg, message: shimMessage(err)) }
+        darkroom_free(info.icc)
+        let exif = takeCBuffer(info.exif, count: Int(info.exif_len))
+        return (Int(info.stored_width), Int(info.stored_height), exif)
+    }
+
+    /// Decodes, optionally with DCT scaling (`scaleDenominator` 1, 2, 4 or 8).
+    static func decode(_ bytes: [UInt8], maxPixels: Int, scaleDenominator: Int) throws -> RawDecode {
+        var info = darkroom_jpeg_info()
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        var pixels: UnsafeMutablePointer<UInt8>?
+        let rc = bytes.withUnsafeBufferPointer {
+            darkroom_jpeg_decode($0.baseAddress, $0.count, Int32(scaleDenominator), UInt64(maxPixels), &info, &pixels, &err)
+        }
+        if rc == -2 {
+            throw DarkroomError.tooManyPixels(width: Int(info.stored_width), height: Int(info.stored_height), limit: maxPixels)
+        }
+        guard rc == 0, let pixels else {
+            if info.stored_width == 0 || info.stored_height == 0, rc == 0 {
+                throw DarkroomError.invalidDimensions(width: Int(info.stored_width), height: Int(info.stored_height))
+            }
+            throw DarkroomError.decodeFailed(.jpeg, message: shimMessage(err))
+        }
+        let width = Int(info.width), height = Int(info.height), components = Int(info.components)
+        let raw = Array(UnsafeBufferPointer(start: pixels, count: width * height * components))
+        darkroom_free(pixels)
+        var metadata = ImageMetadata(sourceFormat: .jpeg, storedWidth: Int(info.stored_width),
+                                     storedHeight: Int(info.stored_height), storedBitDepth: Int(info.precision))
+        metadata.iccProfile = takeCBuffer(info.icc, count: Int(info.icc_len))
+        metadata.exif = takeCBuffer(info.exif, count: Int(info.exif_len))
+        let image: Image
+        if info.is_cmyk != 0 {
+            image = ColorManagement.cmykToSRGB(raw, width: width, height: height,
+                                               inverted: info.adobe_inverted != 0, profile: metadata.iccProfile)
+            metadata.convertedToSRGB = true
+        } else {
+            image = Image(width: width, height: height, format: components == 1 ? .gray8 : .rgb8, pixels: raw)
+        }
+        return RawDecode(image: image, metadata: metadata)
+    }
+
+    static func encode(_ image: Image, quality: Int, progressive: Bool, chroma: ChromaSubsampling,
+                       icc: [UInt8]?, exif: [UInt8]?) throws -> [UInt8] {
+        precondition(image.format == .gray8 || image.format == .rgb8)
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        var out: UnsafeMutablePointer<UInt8>?
+        var size: UInt = 0
+        let icc = icc ?? [], exif = exif ?? []
+        let rc = image.pixels.withUnsafeBufferPointer { px in
+            icc.withUnsafeBufferPointer { iccPtr in
+                exif.withUnsafeBufferPointer { exifPtr in
+                    darkroom_jpeg_encode(px.baseAddress, Int32(image.width), Int32(image.height),
+                                         Int32(image.format.channels), Int32(quality), progressive ? 1 : 0,
+                                         chroma == .yuv444 ? 1 : 0,
+                                         iccPtr.baseAddress, UInt32(icc.count), exifPtr.baseAddress, UInt32(exif.count),
+                                         &out, &size, &err)
+                }
+            }
+        }
+        guard rc == 0, let bytes = takeCBuffer(out, count: Int(size)) else {
+            throw DarkroomError.encodeFailed(.jpeg, message: shimMessage(err))
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,40 @@
+/// How `output_compression` (0–100, 100 = best quality, largest file) maps onto each encoder.
+///
+/// | format | mapping of Q | web default (CLI) |
+/// |---|---|---|
+/// | JPEG | libjpeg quality = max(1, Q); 4:2:0 unless `chroma: .yuv444` | 85 |
+/// | WebP | libwebp lossy quality = Q, method 4 (`lossless: true` ignores Q) | 80 |
+/// | AVIF | aom quantizer = 8 + round(55·(100−Q)/100): Q 100 → 8 (visually lossless, never the lossless 0), Q 0 → 63; alpha quantizer = half of it | 60 |
+/// | PNG, GIF | ignored (lossless / palette); strict OpenAI mode rejects PNG with Q < 100 | — |
+public enum QualityCurve {
+    /// OpenAI's default `output_compression`.
+    public static let openAIDefault = 100
+
+    /// The quality used when none is given (CLI and library; the gateway mode uses 100).
+    public static func webDefault(for format: ImageFormat) -> Int {
+        switch format {
+        case .jpeg: 85
+        case .webp: 80
+        case .avif: 60
+        case .png, .gif: 100
+        }
+    }
+
+    /// libjpeg-turbo quality (1–100).
+    public static func jpegQuality(_ q: Int) -> Int { max(1, min(100, q)) }
+
+    /// libwebp quality (0–100).
+    public static func webpQuality(_ q: Int) -> Int { max(0, min(100, q)) }
+
+    /// AV1 quantizer 8…63 for colour (lower = better).
+    public static func avifQuantizer(_ q: Int) -> Int {
+        let q = max(0, min(100, q))
+        return 8 + (55 * (100 - q) + 50) / 100
+    }
+
+    /// AV1 quantizer for the alpha plane.
+    public static func avifAlphaQuantizer(_ q: Int) -> Int { avifQuantizer(q) / 2 }
+
+    /// Default AVIF encoder speed (aom): chosen by measurement, see the README.
+    public static let avifDefaultSpeed = 8
+}

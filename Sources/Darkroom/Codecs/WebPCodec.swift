@@ -1,0 +1,165 @@
+import CLibWebP
+
+/// WebP through libwebp (decode, encode) and libwebpdemux/mux (animation, ICC, EXIF).
+enum WebPCodec {
+    struct Features { var width: Int; var height: Int; var hasAlpha: Bool; var animated: Bool }
+
+    static func features(_ bytes: [UInt8]) throws -> Features {
+        var f = WebPBitstreamFeatures()
+        let status = bytes.withUnsafeBufferPointer { WebPGetFeatures($0.baseAddress, $0.count, &f) }
+        guard status == VP8_STATUS_OK else { throw DarkroomError.decodeFailed(.webp, message: statusText(status)) }
+        return Features(width: Int(f.width), height: Int(f.height), hasAlpha: f.has_alpha != 0, animated: f.has_animation != 0)
+    }
+
+    static func statusText(_ s: VP8StatusCode) -> String {
+        switch s {
+        case VP8_STATUS_OUT_OF_MEMORY: "out of memory"
+        case VP8_STATUS_INVALID_PARAM: "invalid parameter"
+        case VP8_STATUS_BITSTREAM_ERROR: "bitstream error (corrupt data)"
+        case VP8_STATUS_UNSUPPORTED_FEATURE: "unsupported feature"
+        case VP8_STATUS_NOT_ENOUGH_DATA: "not enough data (file is truncated)"
+        default: "error \(s.rawValue)"
+        }
+    }
+
+    /// ICC, EXIF and frame count from the RIFF container.
+    static func containerInfo(_ bytes: [UInt8]) -> (icc: [UInt8]?, exif: [UInt8]?, frames: Int) {
+        bytes.withUnsafeBufferPointer { buf in
+            var data = WebPData(bytes: buf.baseAddress, size: buf.count)
+            guard let demux = WebPDemux(&data) else { return (nil, nil, 1) }
+            defer { WebPDemuxDelete(demux) }
+            func chunk(_ fourcc: String) -> [UInt8]? {
+                var iter = WebPChunkIterator()
+                guard WebPDemuxGetChunk(demux, fourcc, 1, &iter) != 0 else { return nil }
+                defer { WebPDemuxReleaseChunkIterator(&iter) }
+                guard let p = iter.chunk.bytes, iter.chunk.size > 0 else { return nil }
+                return Array(UnsafeBufferPointer(start: p, count: iter.chunk.size))
+            }
+            let frames = Int(WebPDemuxGetI(demux, WEBP_FF_FRAME_COUNT))
+            var exif = chunk("EXIF")
+            // Some writers keep the "Exif\0\0" JPEG prefix inside the chunk.
+            if let e = exif, e.count > 6, Array(e.prefix(6)) == Array("Exif\0\0".utf8) { exif = Array(e.dropFirst(6)) }
+            return (chunk("ICCP"), exif, max(1, frames))
+        }
+    }
+
+    /// Decodes the first frame; `scaledTo` uses libwebp's scaled decoding (shrink-on-load).
+    static func decode(_ bytes: [UInt8], maxPixels: Int, scaledTo: (width: Int, height: Int)? = nil) throws -> RawDecode {
+        let f = try features(bytes)
+        try checkPixelLimit(width: f.width, height: f.height, limit: maxPixels)
+        let info = containerInfo(bytes)
+        var metadata = ImageMetadata(sourceFormat: .webp, storedWidth: f.width, storedHeight: f.height, storedBitDepth: 8)
+        metadata.iccProfile = info.icc
+        metadata.exif = info.exif
+        metadata.frameCount = info.frames
+        if f.animated {
+            return RawDecode(image: try decodeFirstFrame(bytes, width: f.width, height: f.height), metadata: metadata)
+        }
+        var config = WebPDecoderConfig()
+        guard WebPInitDecoderConfig(&config) != 0 else { throw DarkroomError.decodeFailed(.webp, message: "libwebp version mismatch") }
+        var width = f.width, height = f.height
+        if let s = scaledTo, s.width < f.width, s.height < f.height, s.width > 0, s.height > 0 {
+            config.options.use_scaling = 1
+            config.options.scaled_width = Int32(s.width)
+            config.options.scaled_height = Int32(s.height)
+            width = s.width
+            height = s.height
+        }
+        let format: PixelFormat = f.hasAlpha ? .rgba8 : .rgb8
+        var image = Image(width: width, height: height, format: format)
+        let status: VP8StatusCode = image.pixels.withUnsafeMutableBufferPointer { px in
+            config.output.colorspace = f.hasAlpha ? MODE_RGBA : MODE_RGB
+            config.output.is_external_memory = 1
+            config.output.u.RGBA.rgba = px.baseAddress
+            config.output.u.RGBA.stride = Int32(width * format.bytesPerPixel)
+            config.output.u.RGBA.size = px.count
+            let s = bytes.withUnsafeBufferPointer { WebPDecode($0.baseAddress, $0.count, &config) }
+            WebPFreeDecBuffer(&config.output)
+            return s
+        }
+        guard status == VP8_STATUS_OK else { throw DarkroomError.decodeFailed(.webp, message: statusText(status)) }
+        return RawDecode(image: image, metadata: metadata)
+    }
+
+    private static func decodeFirstFrame(_ bytes: [UInt8], width: Int, height: Int) throws -> Image {
+        try bytes.withUnsafeBufferPointer { buf in
+            var data = WebPData(bytes: buf.baseAddress, size: buf.count)
+            var options = WebPAnimDecoderOptions()
+            guard WebPAnimDecoderOptionsInit(&options) != 0 else {
+                throw DarkroomError.decodeFailed(.webp, message: "libwebp version mismatch")
+            }
+            options.color_mode = MODE_RGBA
+            options.use_threads = 0
+            guard let decoder = WebPAnimDecoderNew(&data, &options) else {
+                throw DarkroomError.decodeFailed(.webp, message: "invalid animation")
+            }
+            defer { WebPAnimDecoderDelete(decoder) }
+            var frame: UnsafeMutablePointer<UInt8>?
+            var timestamp: Int32 = 0
+            guard WebPAnimDecoderGetNext(decoder, &frame, &timestamp) != 0, let frame else {
+                throw DarkroomError.decodeFailed(.webp, message: "cannot decode the first animation frame")
+            }
+            return Image(width: width, height: height, format: .rgba8,
+                         pixels: Array(UnsafeBufferPointer(start: frame, count: width * height * 4)))
+        }
+    }
+
+    static func encode(_ image: Image, quality: Int, lossless: Bool, icc: [UInt8]?, exif: [UInt8]?) throws -> [UInt8] {
+        precondition(image.format == .rgb8 || image.format == .rgba8)
+        var config = WebPConfig()
+        guard WebPConfigInit(&config) != 0 else { throw DarkroomError.encodeFailed(.webp, message: "libwebp version mismatch") }
+        config.quality = Float(quality)
+        config.method = 4
+        config.lossless = lossless ? 1 : 0
+        if lossless { config.exact = 0 }
+        var picture = WebPPicture()
+        guard WebPPictureInit(&picture) != 0 else { throw DarkroomError.encodeFailed(.webp, message: "libwebp version mismatch") }
+        defer { WebPPictureFree(&picture) }
+        picture.width = Int32(image.width)
+        picture.height = Int32(image.height)
+        picture.use_argb = lossless ? 1 : 0
+        let imported = image.pixels.withUnsafeBufferPointer { px in
+            image.format == .rgba8
+                ? WebPPictureImportRGBA(&picture, px.baseAddress, Int32(image.rowBytes))
+                : WebPPictureImportRGB(&picture, px.baseAddress, Int32(image.rowBytes))
+        }
+        guard imported != 0 else { throw DarkroomError.encodeFailed(.webp, message: "out of memory") }
+        var writer = WebPMemoryWriter()
+        WebPMemoryWriterInit(&writer)
+        defer { WebPMemoryWriterClear(&writer) }
+        try withUnsafeMutablePointer(to: &writer) { w in
+            picture.writer = WebPMemoryWrite
+            picture.custom_ptr = UnsafeMutableRawPointer(w)
+            guard WebPEncode(&config, &picture) != 0 else {
+                throw DarkroomError.encodeFailed(.webp, message: "encoder error \(picture.error_code.rawValue)")
+            }
+        }
+        let encoded = Array(UnsafeBufferPointer(start: writer.mem, count: writer.size))
+        if (icc ?? []).isEmpty && (exif ?? []).isEmpty { return encoded }
+        return try addChunks(encoded, icc: icc, exif: exif)
+    }
+
+    /// Wraps a simple WebP in an extended (VP8X) container carrying ICC and/or EXIF chunks.
+    private static func addChunks(_ encoded: [UInt8], icc: [UInt8]?, exif: [UInt8]?) throws -> [UInt8] {
+        guard let mux = WebPMuxNew() else { throw DarkroomError.encodeFailed(.webp, message: "out of memory") }
+        defer { WebPMuxDelete(mux) }
+        func check(_ e: WebPMuxError) throws {
+            guard e == WEBP_MUX_OK else { throw DarkroomError.encodeFailed(.webp, message: "mux error \(e.rawValue)") }
+        }
+        return try encoded.withUnsafeBufferPointer { buf -> [UInt8] in
+            var data = WebPData(bytes: buf.baseAddress, size: buf.count)
+            try check(WebPMuxSetImage(mux, &data, 1))
+            for (fourcc, payload) in [("ICCP", icc), ("EXIF", exif)] {
+                guard let payload, !payload.isEmpty else { continue }
+                try payload.withUnsafeBufferPointer { p in
+                    var chunk = WebPData(bytes: p.baseAddress, size: p.count)
+                    try check(WebPMuxSetChunk(mux, fourcc, &chunk, 1))
+                }
+            }
+            var out = WebPData()
+            try check(WebPMuxAssemble(mux, &out))
+            defer { WebPDataClear(&out) }
+            return Array(UnsafeBufferPointer(start: out.bytes, count: out.size))
+        }
+    }
+}

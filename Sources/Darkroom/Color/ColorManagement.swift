@@ -1,0 +1,143 @@
+import CLCMS2
+
+/// Colour conversion to sRGB with lcms2: embedded ICC profiles (Display P3, Adobe RGB, …) and CMYK.
+enum ColorManagement {
+    /// The profile's description tag, e.g. "Display P3", or nil when the profile does not parse.
+    static func describe(_ profile: [UInt8]) -> String? {
+        guard let handle = openProfile(profile) else { return nil }
+        defer { cmsCloseProfile(handle) }
+        var buffer = [CChar](repeating: 0, count: 256)
+        let n = cmsGetProfileInfoASCII(handle, cmsInfoDescription, "en", "US", &buffer, UInt32(buffer.count))
+        guard n > 0 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private static func openProfile(_ profile: [UInt8]) -> cmsHPROFILE? {
+        profile.withUnsafeBytes { cmsOpenProfileFromMemTHR(nil, $0.baseAddress, UInt32($0.count)) }
+    }
+
+    /// sRGB's transfer curve as an lcms parametric curve (type 4).
+    private static func srgbToneCurve() -> OpaquePointer? {
+        var params: [Double] = [2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045]
+        return cmsBuildParametricToneCurve(nil, 4, &params)
+    }
+
+    /// Converts `image` from `profile` to sRGB. Returns nil when nothing was done (no usable
+    /// profile, a profile that is already sRGB, or a colour space that does not match the pixels).
+    static func convertToSRGB(_ image: Image, profile: [UInt8]) -> Image? {
+        if let name = describe(profile), name.lowercased().contains("srgb") { return nil }
+        guard let source = openProfile(profile) else { return nil }
+        defer { cmsCloseProfile(source) }
+        let space = cmsGetColorSpace(source)
+        let target: cmsHPROFILE?
+        if image.format.isGray {
+            guard space == cmsSigGrayData else { return nil }
+            let curve = srgbToneCurve()
+            defer { cmsFreeToneCurve(curve) }
+            target = cmsCreateGrayProfileTHR(nil, cmsD50_xyY(), curve)
+        } else {
+            guard space == cmsSigRgbData else { return nil }
+            target = cmsCreate_sRGBProfileTHR(nil)
+        }
+        guard let target else { return nil }
+        defer { cmsCloseProfile(target) }
+
+        let depth16 = image.format.bitDepth == 16
+        let type: cmsUInt32Number
+        switch image.format.channels {
+        case 1: type = depth16 ? kDarkroomTYPE_GRAY_16 : kDarkroomTYPE_GRAY_8
+        case 3: type = depth16 ? kDarkroomTYPE_RGB_16 : kDarkroomTYPE_RGB_8
+        case 4: type = depth16 ? kDarkroomTYPE_RGBA_16 : kDarkroomTYPE_RGBA_8
+        default:  // gray + alpha: lcms has no such layout; convert the gray plane only.
+            return convertGrayAlpha(image, source: source, target: target)
+        }
+        let flags = cmsUInt32Number(cmsFLAGS_COPY_ALPHA)
+        guard let transform = cmsCreateTransformTHR(nil, source, type, target, type,
+                                                    cmsUInt32Number(INTENT_RELATIVE_COLORIMETRIC),
+                                                    flags | cmsUInt32Number(cmsFLAGS_BLACKPOINTCOMPENSATION))
+        else { return nil }
+        defer { cmsDeleteTransform(transform) }
+        var out = image
+        image.pixels.withUnsafeBytes { src in
+            out.pixels.withUnsafeMutableBytes { dst in
+                cmsDoTransformLineStride(transform, src.baseAddress, dst.baseAddress,
+                                         UInt32(image.width), UInt32(image.height),
+                                         UInt32(image.rowBytes), UInt32(image.rowBytes), 0, 0)
+            }
+        }
+        return out
+    }
+
+    private static func convertGrayAlpha(_ image: Image, source: cmsHPROFILE, target: cmsHPROFILE) -> Image? {
+        let gray = image.format == .grayAlpha8 ? PixelFormat.gray8 : .gray16
+        let bps = image.format.bytesPerSample
+        var plane = [UInt8](repeating: 0, count: image.pixelCount * bps)
+        for i in 0..<image.pixelCount { for b in 0..<bps { plane[i * bps + b] = image.pixels[i * 2 * bps + b] } }
+        guard let converted = convertPlane(plane, image: image, gray: gray, source: source, target: target) else { return nil }
+        var out = image
+        for i in 0..<image.pixelCount { for b in 0..<bps { out.pixels[i * 2 * bps + b] = converted.pixels[i * bps + b] } }
+        return out
+    }
+
+    private static func convertPlane(_ plane: [UInt8], image: Image, gray: PixelFormat,
+                                     source: cmsHPROFILE, target: cmsHPROFILE) -> Image? {
+        let type = gray == .gray8 ? kDarkroomTYPE_GRAY_8 : kDarkroomTYPE_GRAY_16
+        guard let transform = cmsCreateTransformTHR(nil, source, type, target, type,
+                                                    cmsUInt32Number(INTENT_RELATIVE_COLORIMETRIC), 0)
+        else { return nil }
+        defer { cmsDeleteTransform(transform) }
+        var out = Image(width: image.width, height: image.height, format: gray, pixels: plane)
+        plane.withUnsafeBytes { src in
+            out.pixels.withUnsafeMutableBytes { dst in
+                cmsDoTransform(transform, src.baseAddress, dst.baseAddress, UInt32(image.pixelCount))
+            }
+        }
+        return out
+    }
+
+    /// CMYK (as libjpeg returns it) to sRGB. With a CMYK ICC profile lcms2 does the work;
+    /// without one, the naive formula R = (1-C)(1-K) is used.
+    static func cmykToSRGB(_ cmyk: [UInt8], width: Int, height: Int, inverted: Bool, profile: [UInt8]?) -> Image {
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        if let profile, let source = openProfile(profile) {
+            defer { cmsCloseProfile(source) }
+            if cmsGetColorSpace(source) == cmsSigCmykData, let target = cmsCreate_sRGBProfileTHR(nil) {
+                defer { cmsCloseProfile(target) }
+                let inType = inverted ? kDarkroomTYPE_CMYK_8_REV : kDarkroomTYPE_CMYK_8
+                if let transform = cmsCreateTransformTHR(nil, source, inType, target, kDarkroomTYPE_RGB_8,
+                                                         cmsUInt32Number(INTENT_PERCEPTUAL),
+                                                         cmsUInt32Number(cmsFLAGS_BLACKPOINTCOMPENSATION)) {
+                    defer { cmsDeleteTransform(transform) }
+                    cmyk.withUnsafeBytes { src in
+                        rgb.withUnsafeMutableBytes { dst in
+                            cmsDoTransform(transform, src.baseAddress, dst.baseAddress, UInt32(width * height))
+                        }
+                    }
+                    return Image(width: width, height: height, format: .rgb8, pixels: rgb)
+                }
+            }
+        }
+        for i in 0..<(width * height) {
+            // Adobe files store inverted CMYK: the byte is already 255 - ink.
+            var c = Int(cmyk[i * 4]), m = Int(cmyk[i * 4 + 1]), y = Int(cmyk[i * 4 + 2]), k = Int(cmyk[i * 4 + 3])
+            if !inverted { c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k }
+            rgb[i * 3] = UInt8((c * k + 127) / 255)
+            rgb[i * 3 + 1] = UInt8((m * k + 127) / 255)
+            rgb[i * 3 + 2] = UInt8((y * k + 127) / 255)
+        }
+        return Image(width: width, height: height, format: .rgb8, pixels: rgb)
+    }
+}
+
+extension ColorManagement {
+    /// A standard sRGB ICC profile (written when `--keep icc` follows a conversion to sRGB).
+    static func sRGBProfile() -> [UInt8]? {
+        guard let profile = cmsCreate_sRGBProfileTHR(nil) else { return nil }
+        defer { cmsCloseProfile(profile) }
+        var size: UInt32 = 0
+        guard cmsSaveProfileToMem(profile, nil, &size) != 0, size > 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        guard cmsSaveProfileToMem(profile, &bytes, &size) != 0 else { return nil }
+        return bytes
+    }
+}

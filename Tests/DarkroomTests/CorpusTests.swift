@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+@testable import Darkroom
+
+/// Every file of the shared corpus does what MANIFEST.tsv says: `decode-ok` decodes at the listed
+/// size, `must-error` gives a typed error, and nothing crashes, hangs or allocates without bound.
+@Suite(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"))
+struct CorpusTests {
+    @Test func manifestFilesAreIntact() {
+        var damaged: [String] = []
+        for row in Corpus.rows {
+            guard let data = Corpus.read(row.path), row.bytes == nil || data.count == row.bytes else {
+                damaged.append(row.path); continue
+            }
+        }
+        #expect(Corpus.rows.count > 1000)
+        #expect(damaged.isEmpty, "missing or damaged: \(damaged)")
+    }
+
+    @Test func decodeOkFilesDecodeAtTheirSize() {
+        var failures: [String] = []
+        var passed = 0
+        for row in Corpus.rows where row.expected == "decode-ok" {
+            guard let data = Corpus.read(row.path) else { continue }
+            do {
+                let d = try ImageDecoder.decode(data, options: DecodeOptions(maxPixels: Corpus.maxPixels, applyOrientation: false))
+                if let w = row.width, let h = row.height, (d.image.width, d.image.height) != (w, h) {
+                    failures.append("\(row.path): \(d.image.width)x\(d.image.height), manifest \(w)x\(h)")
+                } else {
+                    passed += 1
+                }
+            } catch {
+                failures.append("\(row.path): \(error)")
+            }
+        }
+        print("corpus decode-ok: \(passed) passed, \(failures.count) failed")
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+
+    @Test func mustErrorFilesGiveTypedErrors() {
+        var failures: [String] = []
+        var passed = 0
+        for row in Corpus.rows where row.expected == "must-error" {
+            guard let data = Corpus.read(row.path) else { continue }
+            do {
+                let d = try ImageDecoder.decode(data, options: DecodeOptions(maxPixels: Corpus.maxPixels))
+                failures.append("\(row.path): decoded \(d.image.width)x\(d.image.height)")
+            } catch is DarkroomError {
+                passed += 1
+            } catch {
+                failures.append("\(row.path): untyped error \(error)")
+            }
+        }
+        print("corpus must-error: \(passed) passed, \(failures.count) failed")
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+
+    @Test func optionalFilesDecodeOrFailCleanly() {
+        var failures: [String] = []
+        var decoded = 0, rejected = 0
+        for row in Corpus.rows where row.expected == "decode-ok-or-error" {
+            guard let data = Corpus.read(row.path) else { continue }
+            do {
+                let d = try ImageDecoder.decode(data, options: DecodeOptions(maxPixels: Corpus.maxPixels, applyOrientation: false))
+                if let w = row.width, let h = row.height, (d.image.width, d.image.height) != (w, h) {
+                    failures.append("\(row.path): \(d.image.width)x\(d.image.height), manifest \(w)x\(h)")
+                }
+                decoded += 1
+            } catch is DarkroomError {
+                rejected += 1
+            } catch {
+                failures.append("\(row.path): untyped error \(error)")
+            }
+        }
+        print("corpus decode-ok-or-error: \(decoded) decoded, \(rejected) rejected cleanly, \(failures.count) failed")
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+}
