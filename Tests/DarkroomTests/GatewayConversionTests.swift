@@ -32,20 +32,20 @@ import Testing
 
     @Test func flatteningComposesOverTheBackground() {
         let rgba = Image(width: 2, height: 1, format: .rgba8, pixels: [255, 0, 0, 128, 10, 20, 30, 0])
-        let flat = rgba.flattenedForGateway(onto: .white)
+        let flat = rgba.flattened(onto: .white)
         #expect(flat.format == .rgb8)
         #expect(flat.pixels == [255, 127, 127, 255, 255, 255])
-        let onBlack = rgba.flattenedForGateway(onto: .black)
+        let onBlack = rgba.flattened(onto: .black)
         #expect(onBlack.pixels == [128, 0, 0, 0, 0, 0])
         let gray = Image(width: 1, height: 1, format: .grayAlpha8, pixels: [100, 255])
-        #expect(gray.flattenedForGateway(onto: .white).pixels == [100])
+        #expect(gray.flattened(onto: .white).pixels == [100])
         let rgb = Image(width: 1, height: 1, format: .rgb8, pixels: [1, 2, 3])
-        #expect(rgb.flattenedForGateway(onto: .white) == rgb)
+        #expect(rgb.flattened(onto: .white) == rgb)
         // 16-bit: half-transparent black over white is mid grey.
         var px16 = [UInt16](repeating: 0, count: 4)
         px16[3] = 32768
         let img16 = Image(width: 1, height: 1, format: .rgba16, pixels: px16.withUnsafeBytes { Array($0) })
-        let flat16 = img16.flattenedForGateway(onto: .white)
+        let flat16 = img16.flattened(onto: .white)
         #expect(flat16.format == .rgb16)
         #expect(flat16.sample(x: 0, y: 0, channel: 0) == (65535 * 32767 + 32767) / 65535)
     }

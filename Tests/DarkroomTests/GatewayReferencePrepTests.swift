@@ -75,7 +75,7 @@ import Testing
             ("orientation/misc/paris_exif_orientation_5.jpg", ImageFormat.jpeg, 302, 403),
             ("orientation/pillow/hopper_orientation_6.jpg", .jpeg, 128, 128),
             ("orientation/pillow/hopper_orientation_8.webp", .webp, 128, 128),
-            ("orientation/pillow/exif_imagemagick_orientation.png", .png, 512, 512),
+            ("orientation/pillow/hopper_orientation_3.webp", .webp, 128, 128),
           ])
     func orientedImagesAreTurnedUprightAndStripped(_ path: String, _ format: ImageFormat, _ w: Int, _ h: Int) throws {
         let bytes = try GatewayFixtures.corpusFile(path)

@@ -52,7 +52,7 @@ public struct GatewayConversion: Sendable {
             let encodeOptions = options.encodeOptions(for: format)
             try encodeOptions.validateStrictOpenAI()
             let decoded = try ImageDecoder.decode(bytes, options: DecodeOptions(maxPixels: maxPixels))
-            var image = decoded.image.flattenedForGateway(onto: backgroundColor)
+            var image = decoded.image.flattened(onto: backgroundColor)
             if let resize {
                 let t = resize.targetSize(width: image.width, height: image.height)
                 if t.width != image.width || t.height != image.height {
