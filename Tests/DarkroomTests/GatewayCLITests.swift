@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+@testable import Darkroom
+
+/// Runs `.build/debug/darkroom`; skipped when the binary has not been built.
+@Suite(.enabled(if: GatewayFixtures.binary != nil, "needs .build/debug/darkroom (swift build)"))
+struct GatewayCLITests {
+    static let codecs = GatewayFixtures.codecsAvailable
+
+    // MARK: size
+
+    @Test(arguments: [
+        (["--aspect-ratio", "16:9", "--resolution", "2K", "--profile", "flux2"], "2048x1152"),
+        (["--aspect-ratio", "16:9", "--multiple", "16"], "1360x768"),
+        (["--size", "3:2", "--profile", "openai"], "1536x1024"),
+        (["--size", "1000x1000", "--profile", "flux2", "--multiple", "32"], "992x992"),
+        ([], "1024x1024"),
+    ])
+    func sizePrintsWxH(_ args: [String], _ expected: String) throws {
+        let r = try CLI.run(["size"] + args)
+        #expect(r.status == 0)
+        #expect(r.stdout == expected + "\n")
+    }
+
+    @Test func sizeJSON() throws {
+        let r = try CLI.run(["size", "--aspect-ratio", "4:3", "--json"])
+        #expect(r.status == 0)
+        #expect(r.stdout == #"{"height":887,"width":1182}"# + "\n")
+    }
+
+    @Test(arguments: [
+        (["--resolution", "9K"], "invalid resolution '9K': accepted values are 0.5K, 1K, 2K, 4K"),
+        (["--profile", "dalle"], "invalid profile 'dalle': accepted values are generic, flux2, openai"),
+        (["--size", "huge"], "invalid size 'huge'"),
+        (["--multiple", "0"], "invalid multiple '0'"),
+    ])
+    func sizeUsageErrorsExit2(_ args: [String], _ message: String) throws {
+        let r = try CLI.run(["size"] + args)
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+    }
+
+    // MARK: cost
+
+    @Test func costJSON() throws {
+        let r = try CLI.run(["cost", "--ref", "1920x1080", "--ref", "512x512", "--output", "1024x1024", "--n", "2",
+                             "--input-price", "0.5", "--output-price", "0.25", "--json"])
+        #expect(r.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(json["total_mp"] as? Int == 5)
+        #expect(json["total_price"] as? Double == 2.0)
+        let refs = try #require(json["references"] as? [[String: Any]])
+        #expect(refs.map { $0["billed_mp"] as? Int } == [2, 1])
+        #expect(refs[0]["source"] as? String == "1920x1080")
+        #expect(Set(refs[0].keys) == ["source", "width", "height", "resized_width", "resized_height", "billed_mp"])
+        let output = try #require(json["output"] as? [String: Any])
+        #expect(output["billed_mp"] as? Int == 2 && output["n"] as? Int == 2)
+    }
+
+    @Test(.enabled(if: GatewayFixtures.fitWithinAvailable, "needs the real fitWithin"))
+    func costResizesLargeReferences() throws {
+        let r = try CLI.run(["cost", "--ref", "4000x3000", "--output", "2048x2048"])
+        #expect(r.status == 0)
+        #expect(r.stdout == """
+            reference 4000x3000: 4000x3000 -> 2364x1773 = 4 MP
+            output 2048x2048 x 1 = 4 MP
+            total 8 MP
+
+            """)
+    }
+
+    @Test(.enabled(if: codecs && GatewayFixtures.hasCorpus, "needs codecs and the corpus"))
+    func costReadsUprightSizeFromFiles() throws {
+        let file = try #require(GatewayFixtures.corpus).appendingPathComponent("orientation/misc/paris_exif_orientation_5.jpg").path
+        let r = try CLI.run(["cost", "--ref", file, "--output", "1024x1024", "--json"])
+        #expect(r.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let ref = try #require((json["references"] as? [[String: Any]])?.first)
+        #expect(ref["width"] as? Int == 302 && ref["height"] as? Int == 403)
+        #expect(ref["billed_mp"] as? Int == 1)
+    }
+
+    @Test func costErrors() throws {
+        #expect(try CLI.run(["cost", "--output", "big"]).status == 2)
+        #expect(try CLI.run(["cost", "--output", "10x10", "--n", "11"]).status == 2)
+        let missing = try CLI.run(["cost", "--ref", "/nonexistent/ref.png", "--output", "10x10"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("darkroom: /nonexistent/ref.png:"))
+    }
+
+    // MARK: decode
+
+    @Test func decodeListsURLItems() throws {
+        let dir = try CLI.tempDir()
+        let r = try CLI.run(["decode", GatewayFixtures.response("url-only.json").path, "-o", dir.path, "--json"])
+        #expect(r.status == 0)
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(items.map { $0["status"] as? String } == ["listed", "listed"])
+        #expect(items[0]["url"] as? String == "https://media.example.invalid/abc123.png")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
+    @Test func decodeRejectsMalformedJSON() throws {
+        let path = GatewayFixtures.response("malformed.json").path
+        let r = try CLI.run(["decode", path, "-o", try CLI.tempDir().path])
+        #expect(r.status == 1)
+        #expect(r.stderr == "darkroom: \(path): not an images response: invalid JSON\n")
+    }
+
+    @Test func decodeRejectsBadTemplate() throws {
+        let r = try CLI.run(["decode", GatewayFixtures.response("b64-single.json").path, "--name", "{oops}.png"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("accepted values are {created}, {index}, {n}, {ext}, {format}, {stem}"))
+    }
+
+    @Test(.enabled(if: codecs, "needs the real codecs"))
+    func decodeWritesGoodItemsAndReportsBadOnes() throws {
+        let dir = try CLI.tempDir()
+        let path = GatewayFixtures.response("mixed.json").path
+        let r = try CLI.run(["decode", path, "-o", dir.path])
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 5)
+        #expect(lines[0] == "darkroom: \(path): item 3: b64_json is not valid base64")
+        #expect(lines[1] == "darkroom: \(path): item 4: b64_json does not hold a PNG, JPEG, WebP, AVIF or GIF image")
+        #expect(lines[2] == "darkroom: \(path): item 5: expected an object, found a number")
+        #expect(lines[3] == "darkroom: \(path): item 6: neither b64_json nor url")
+        #expect(lines[4].hasPrefix("darkroom: \(path): item 7: cannot decode png"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["1700000003-0.png", "1700000003-2.gif"])
+        #expect([UInt8](try Data(contentsOf: dir.appendingPathComponent("1700000003-0.png"))) == GatewayFixtures.redPixelPNG)
+        #expect([UInt8](try Data(contentsOf: dir.appendingPathComponent("1700000003-2.gif"))) == GatewayFixtures.pixelGIF)
+    }
+
+    @Test(.enabled(if: codecs, "needs the real codecs"))
+    func decodeFromStdinWithSidecarAndNoSilentOverwrite() throws {
+        let dir = try CLI.tempDir()
+        let body = try GatewayFixtures.responseData("b64-single.json")
+        let r = try CLI.run(["decode", "-", "-o", dir.path, "--sidecar", "--json"], stdin: body)
+        #expect(r.status == 0)
+        #expect([UInt8](try Data(contentsOf: dir.appendingPathComponent("1700000000-0.png"))) == GatewayFixtures.redPixelPNG)
+        let sidecar = try JSONValue(parsing: try Data(contentsOf: dir.appendingPathComponent("1700000000-0.json")))
+        #expect(sidecar.objectValue?["revised_prompt"] == .string("a single red pixel"))
+        #expect(sidecar.objectValue?["usage"]?.objectValue?["total_tokens"] == .int(322))
+        #expect(sidecar.objectValue?["created"] == .int(1_700_000_000))
+        // Again: the file exists, so the item fails (exit 1) until --overwrite.
+        let again = try CLI.run(["decode", "-", "-o", dir.path], stdin: body)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("item 0:") && again.stderr.contains("already exists"))
+        #expect(try CLI.run(["decode", "-", "-o", dir.path, "--overwrite"], stdin: body).status == 0)
+    }
+
+    @Test(.enabled(if: codecs, "needs the real codecs"))
+    func decodeConvertsWithConversionFlags() throws {
+        let dir = try CLI.tempDir()
+        let r = try CLI.run(["decode", GatewayFixtures.response("b64-two.json").path, "-o", dir.path,
+                             "-f", "webp", "-q", "80", "--name", "{stem}_{n}.{ext}"])
+        #expect(r.status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["b64-two_1.webp", "b64-two_2.webp"])
+        let second = [UInt8](try Data(contentsOf: dir.appendingPathComponent("b64-two_2.webp")))
+        #expect(ImageFormat.sniff(second) == .webp)
+        let header = try ImageDecoder.readHeader(second)
+        #expect((header.width, header.height) == (2, 1))
+    }
+
+    @Test(.enabled(if: codecs, "needs the real codecs"))
+    func decodeDownloadsURLItems() throws {
+        let dir = try CLI.tempDir()
+        let image = dir.appendingPathComponent("source.png")
+        try Data(GatewayFixtures.redPixelPNG).write(to: image)
+        let response = dir.appendingPathComponent("r.json")
+        let body = #"{"created":7,"data":[{"url":"\#(image.absoluteString)"},{"url":"file:///nonexistent/x.png"},{"url":"ftp://x/y"}]}"#
+        try Data(body.utf8).write(to: response)
+        let out = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let r = try CLI.run(["decode", response.path, "-o", out.path, "--download"])
+        #expect(r.status == 1)
+        #expect([UInt8](try Data(contentsOf: out.appendingPathComponent("7-0.png"))) == GatewayFixtures.redPixelPNG)
+        #expect(r.stderr.contains("item 1: cannot read /nonexistent/x.png"))
+        #expect(r.stderr.contains("item 2: 'ftp://x/y' is not an http(s) URL"))
+    }
+
+    // MARK: prep-refs
+
+    @Test func prepRefsRefusesTooManyImagesBeforeAnyWork() throws {
+        let dir = try CLI.tempDir()
+        let images = (0..<11).map { "/nonexistent/\($0).png" }
+        let r = try CLI.run(["prep-refs"] + images + ["--out-dir", dir.path])
+        #expect(r.status == 2)
+        #expect(r.stderr == "darkroom: 11 reference images given, at most 10 are accepted\n")
+        let fewer = try CLI.run(["prep-refs", "/nonexistent/a.png", "--max-refs", "1", "--out-dir", dir.path])
+        #expect(fewer.status == 1)  // now the file is looked at, and is missing
+    }
+
+    @Test func prepRefsRejectsGIF() throws {
+        let dir = try CLI.tempDir()
+        let gif = dir.appendingPathComponent("a.gif")
+        try Data(GatewayFixtures.pixelGIF).write(to: gif)
+        let r = try CLI.run(["prep-refs", gif.path, "--out-dir", dir.path])
+        #expect(r.status == 1)
+        #expect(r.stderr == "darkroom: \(gif.path): gif is not accepted here; accepted: png, jpeg, webp\n")
+        #expect(try CLI.run(["prep-refs", gif.path, "--format", "bmp"]).status == 2)
+    }
+
+    @Test(.enabled(if: codecs && GatewayFixtures.hasCorpus, "needs codecs and the corpus"))
+    func prepRefsWritesReportsAndFiles() throws {
+        let dir = try CLI.tempDir()
+        let red = dir.appendingPathComponent("red.png")
+        try Data(GatewayFixtures.redPixelPNG).write(to: red)
+        let oriented = try #require(GatewayFixtures.corpus).appendingPathComponent("orientation/misc/paris_exif_orientation_5.jpg")
+        let r = try CLI.run(["prep-refs", red.path, oriented.path, "--out-dir", dir.path, "--json"])
+        #expect(r.status == 0)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(report.count == 2)
+        #expect(report[0]["passed_through"] as? Bool == true)
+        #expect(report[0]["output"] as? String == dir.appendingPathComponent("red.ref.png").path)
+        #expect(report[1]["passed_through"] as? Bool == false)
+        #expect(report[1]["resized"] as? Bool == false)
+        #expect(report[1]["width"] as? Int == 302 && report[1]["height"] as? Int == 403)
+        #expect(report[1]["billed_mp"] as? Int == 1)
+        #expect([UInt8](try Data(contentsOf: dir.appendingPathComponent("red.ref.png"))) == GatewayFixtures.redPixelPNG)
+        let jpeg = [UInt8](try Data(contentsOf: dir.appendingPathComponent("paris_exif_orientation_5.ref.jpg")))
+        let decoded = try ImageDecoder.decode(jpeg)
+        #expect(decoded.metadata.exif == nil && decoded.metadata.orientation == .up)
+        // No silent overwrite.
+        let again = try CLI.run(["prep-refs", red.path, "--out-dir", dir.path])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already exists"))
+    }
+}
