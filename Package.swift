@@ -57,8 +57,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DarkroomTests",
-            dependencies: ["Darkroom"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["Darkroom"]
         ),
     ]
 )

@@ -17,13 +17,13 @@ struct GatewayCLITests {
         ([], "1024x1024"),
     ])
     func sizePrintsWxH(_ args: [String], _ expected: String) throws {
-        let r = try CLI.run(["size"] + args)
+        let r = try GatewayCLI.run(["size"] + args)
         #expect(r.status == 0)
         #expect(r.stdout == expected + "\n")
     }
 
     @Test func sizeJSON() throws {
-        let r = try CLI.run(["size", "--aspect-ratio", "4:3", "--json"])
+        let r = try GatewayCLI.run(["size", "--aspect-ratio", "4:3", "--json"])
         #expect(r.status == 0)
         #expect(r.stdout == #"{"height":887,"width":1182}"# + "\n")
     }
@@ -35,7 +35,7 @@ struct GatewayCLITests {
         (["--multiple", "0"], "invalid multiple '0'"),
     ])
     func sizeUsageErrorsExit2(_ args: [String], _ message: String) throws {
-        let r = try CLI.run(["size"] + args)
+        let r = try GatewayCLI.run(["size"] + args)
         #expect(r.status == 2)
         #expect(r.stdout.isEmpty)
         #expect(r.stderr.contains(message), "\(r.stderr)")
@@ -44,7 +44,7 @@ struct GatewayCLITests {
     // MARK: cost
 
     @Test func costJSON() throws {
-        let r = try CLI.run(["cost", "--ref", "1920x1080", "--ref", "512x512", "--output", "1024x1024", "--n", "2",
+        let r = try GatewayCLI.run(["cost", "--ref", "1920x1080", "--ref", "512x512", "--output", "1024x1024", "--n", "2",
                              "--input-price", "0.5", "--output-price", "0.25", "--json"])
         #expect(r.status == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
@@ -60,7 +60,7 @@ struct GatewayCLITests {
 
     @Test(.enabled(if: GatewayFixtures.fitWithinAvailable, "needs the real fitWithin"))
     func costResizesLargeReferences() throws {
-        let r = try CLI.run(["cost", "--ref", "4000x3000", "--output", "2048x2048"])
+        let r = try GatewayCLI.run(["cost", "--ref", "4000x3000", "--output", "2048x2048"])
         #expect(r.status == 0)
         #expect(r.stdout == """
             reference 4000x3000: 4000x3000 -> 2364x1773 = 4 MP
@@ -73,7 +73,7 @@ struct GatewayCLITests {
     @Test(.enabled(if: codecs && GatewayFixtures.hasCorpus, "needs codecs and the corpus"))
     func costReadsUprightSizeFromFiles() throws {
         let file = try #require(GatewayFixtures.corpus).appendingPathComponent("orientation/misc/paris_exif_orientation_5.jpg").path
-        let r = try CLI.run(["cost", "--ref", file, "--output", "1024x1024", "--json"])
+        let r = try GatewayCLI.run(["cost", "--ref", file, "--output", "1024x1024", "--json"])
         #expect(r.status == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let ref = try #require((json["references"] as? [[String: Any]])?.first)
@@ -82,9 +82,9 @@ struct GatewayCLITests {
     }
 
     @Test func costErrors() throws {
-        #expect(try CLI.run(["cost", "--output", "big"]).status == 2)
-        #expect(try CLI.run(["cost", "--output", "10x10", "--n", "11"]).status == 2)
-        let missing = try CLI.run(["cost", "--ref", "/nonexistent/ref.png", "--output", "10x10"])
+        #expect(try GatewayCLI.run(["cost", "--output", "big"]).status == 2)
+        #expect(try GatewayCLI.run(["cost", "--output", "10x10", "--n", "11"]).status == 2)
+        let missing = try GatewayCLI.run(["cost", "--ref", "/nonexistent/ref.png", "--output", "10x10"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("darkroom: /nonexistent/ref.png:"))
     }
@@ -92,8 +92,8 @@ struct GatewayCLITests {
     // MARK: decode
 
     @Test func decodeListsURLItems() throws {
-        let dir = try CLI.tempDir()
-        let r = try CLI.run(["decode", GatewayFixtures.response("url-only.json").path, "-o", dir.path, "--json"])
+        let dir = try GatewayCLI.tempDir()
+        let r = try GatewayCLI.run(["decode", GatewayFixtures.response("url-only.json").path, "-o", dir.path, "--json"])
         #expect(r.status == 0)
         let items = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
         #expect(items.map { $0["status"] as? String } == ["listed", "listed"])
@@ -103,22 +103,22 @@ struct GatewayCLITests {
 
     @Test func decodeRejectsMalformedJSON() throws {
         let path = GatewayFixtures.response("malformed.json").path
-        let r = try CLI.run(["decode", path, "-o", try CLI.tempDir().path])
+        let r = try GatewayCLI.run(["decode", path, "-o", try GatewayCLI.tempDir().path])
         #expect(r.status == 1)
         #expect(r.stderr == "darkroom: \(path): not an images response: invalid JSON\n")
     }
 
     @Test func decodeRejectsBadTemplate() throws {
-        let r = try CLI.run(["decode", GatewayFixtures.response("b64-single.json").path, "--name", "{oops}.png"])
+        let r = try GatewayCLI.run(["decode", GatewayFixtures.response("b64-single.json").path, "--name", "{oops}.png"])
         #expect(r.status == 2)
         #expect(r.stderr.contains("accepted values are {created}, {index}, {n}, {ext}, {format}, {stem}"))
     }
 
     @Test(.enabled(if: codecs, "needs the real codecs"))
     func decodeWritesGoodItemsAndReportsBadOnes() throws {
-        let dir = try CLI.tempDir()
+        let dir = try GatewayCLI.tempDir()
         let path = GatewayFixtures.response("mixed.json").path
-        let r = try CLI.run(["decode", path, "-o", dir.path])
+        let r = try GatewayCLI.run(["decode", path, "-o", dir.path])
         #expect(r.status == 1)
         let lines = r.stderr.split(separator: "\n").map(String.init)
         #expect(lines.count == 5)
@@ -134,9 +134,9 @@ struct GatewayCLITests {
 
     @Test(.enabled(if: codecs, "needs the real codecs"))
     func decodeFromStdinWithSidecarAndNoSilentOverwrite() throws {
-        let dir = try CLI.tempDir()
+        let dir = try GatewayCLI.tempDir()
         let body = try GatewayFixtures.responseData("b64-single.json")
-        let r = try CLI.run(["decode", "-", "-o", dir.path, "--sidecar", "--json"], stdin: body)
+        let r = try GatewayCLI.run(["decode", "-", "-o", dir.path, "--sidecar", "--json"], stdin: body)
         #expect(r.status == 0)
         #expect([UInt8](try Data(contentsOf: dir.appendingPathComponent("1700000000-0.png"))) == GatewayFixtures.redPixelPNG)
         let sidecar = try JSONValue(parsing: try Data(contentsOf: dir.appendingPathComponent("1700000000-0.json")))
@@ -144,16 +144,16 @@ struct GatewayCLITests {
         #expect(sidecar.objectValue?["usage"]?.objectValue?["total_tokens"] == .int(322))
         #expect(sidecar.objectValue?["created"] == .int(1_700_000_000))
         // Again: the file exists, so the item fails (exit 1) until --overwrite.
-        let again = try CLI.run(["decode", "-", "-o", dir.path], stdin: body)
+        let again = try GatewayCLI.run(["decode", "-", "-o", dir.path], stdin: body)
         #expect(again.status == 1)
         #expect(again.stderr.contains("item 0:") && again.stderr.contains("already exists"))
-        #expect(try CLI.run(["decode", "-", "-o", dir.path, "--overwrite"], stdin: body).status == 0)
+        #expect(try GatewayCLI.run(["decode", "-", "-o", dir.path, "--overwrite"], stdin: body).status == 0)
     }
 
     @Test(.enabled(if: codecs, "needs the real codecs"))
     func decodeConvertsWithConversionFlags() throws {
-        let dir = try CLI.tempDir()
-        let r = try CLI.run(["decode", GatewayFixtures.response("b64-two.json").path, "-o", dir.path,
+        let dir = try GatewayCLI.tempDir()
+        let r = try GatewayCLI.run(["decode", GatewayFixtures.response("b64-two.json").path, "-o", dir.path,
                              "-f", "webp", "-q", "80", "--name", "{stem}_{n}.{ext}"])
         #expect(r.status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["b64-two_1.webp", "b64-two_2.webp"])
@@ -165,7 +165,7 @@ struct GatewayCLITests {
 
     @Test(.enabled(if: codecs, "needs the real codecs"))
     func decodeDownloadsURLItems() throws {
-        let dir = try CLI.tempDir()
+        let dir = try GatewayCLI.tempDir()
         let image = dir.appendingPathComponent("source.png")
         try Data(GatewayFixtures.redPixelPNG).write(to: image)
         let response = dir.appendingPathComponent("r.json")
@@ -173,7 +173,7 @@ struct GatewayCLITests {
         try Data(body.utf8).write(to: response)
         let out = dir.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let r = try CLI.run(["decode", response.path, "-o", out.path, "--download"])
+        let r = try GatewayCLI.run(["decode", response.path, "-o", out.path, "--download"])
         #expect(r.status == 1)
         #expect([UInt8](try Data(contentsOf: out.appendingPathComponent("7-0.png"))) == GatewayFixtures.redPixelPNG)
         #expect(r.stderr.contains("item 1: cannot read /nonexistent/x.png"))
@@ -183,32 +183,32 @@ struct GatewayCLITests {
     // MARK: prep-refs
 
     @Test func prepRefsRefusesTooManyImagesBeforeAnyWork() throws {
-        let dir = try CLI.tempDir()
+        let dir = try GatewayCLI.tempDir()
         let images = (0..<11).map { "/nonexistent/\($0).png" }
-        let r = try CLI.run(["prep-refs"] + images + ["--out-dir", dir.path])
+        let r = try GatewayCLI.run(["prep-refs"] + images + ["--out-dir", dir.path])
         #expect(r.status == 2)
         #expect(r.stderr == "darkroom: 11 reference images given, at most 10 are accepted\n")
-        let fewer = try CLI.run(["prep-refs", "/nonexistent/a.png", "--max-refs", "1", "--out-dir", dir.path])
+        let fewer = try GatewayCLI.run(["prep-refs", "/nonexistent/a.png", "--max-refs", "1", "--out-dir", dir.path])
         #expect(fewer.status == 1)  // now the file is looked at, and is missing
     }
 
     @Test func prepRefsRejectsGIF() throws {
-        let dir = try CLI.tempDir()
+        let dir = try GatewayCLI.tempDir()
         let gif = dir.appendingPathComponent("a.gif")
         try Data(GatewayFixtures.pixelGIF).write(to: gif)
-        let r = try CLI.run(["prep-refs", gif.path, "--out-dir", dir.path])
+        let r = try GatewayCLI.run(["prep-refs", gif.path, "--out-dir", dir.path])
         #expect(r.status == 1)
         #expect(r.stderr == "darkroom: \(gif.path): gif is not accepted here; accepted: png, jpeg, webp\n")
-        #expect(try CLI.run(["prep-refs", gif.path, "--format", "bmp"]).status == 2)
+        #expect(try GatewayCLI.run(["prep-refs", gif.path, "--format", "bmp"]).status == 2)
     }
 
     @Test(.enabled(if: codecs && GatewayFixtures.hasCorpus, "needs codecs and the corpus"))
     func prepRefsWritesReportsAndFiles() throws {
-        let dir = try CLI.tempDir()
+        let dir = try GatewayCLI.tempDir()
         let red = dir.appendingPathComponent("red.png")
         try Data(GatewayFixtures.redPixelPNG).write(to: red)
         let oriented = try #require(GatewayFixtures.corpus).appendingPathComponent("orientation/misc/paris_exif_orientation_5.jpg")
-        let r = try CLI.run(["prep-refs", red.path, oriented.path, "--out-dir", dir.path, "--json"])
+        let r = try GatewayCLI.run(["prep-refs", red.path, oriented.path, "--out-dir", dir.path, "--json"])
         #expect(r.status == 0)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
         #expect(report.count == 2)
@@ -223,7 +223,7 @@ struct GatewayCLITests {
         let decoded = try ImageDecoder.decode(jpeg)
         #expect(decoded.metadata.exif == nil && decoded.metadata.orientation == .up)
         // No silent overwrite.
-        let again = try CLI.run(["prep-refs", red.path, "--out-dir", dir.path])
+        let again = try GatewayCLI.run(["prep-refs", red.path, "--out-dir", dir.path])
         #expect(again.status == 1)
         #expect(again.stderr.contains("already exists"))
     }

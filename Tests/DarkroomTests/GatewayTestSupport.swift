@@ -82,14 +82,14 @@ enum GatewayFixtures {
 }
 
 /// Runs the CLI binary.
-struct CLIResult {
+struct GatewayCLIResult {
     var status: Int32
     var stdout: String
     var stderr: String
 }
 
-enum CLI {
-    static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil) throws -> CLIResult {
+enum GatewayCLI {
+    static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil) throws -> GatewayCLIResult {
         let process = Process()
         process.executableURL = try #require(GatewayFixtures.binary)
         process.arguments = arguments
@@ -104,7 +104,7 @@ enum CLI {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+        return GatewayCLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
                          stderr: String(decoding: e, as: UTF8.self))
     }
 

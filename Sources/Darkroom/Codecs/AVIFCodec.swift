@@ -64,7 +64,8 @@ enum AVIFCodec {
             var rgb = avifRGBImage()
             avifRGBImageSetDefaults(&rgb, image)
             rgb.format = hasAlpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB
-            rgb.depth = UInt32(depth)
+            // High bit depths come back at the file's depth (10/12) and are widened below.
+            rgb.depth = depth == 16 ? UInt32(image.pointee.depth) : 8
             rgb.rowBytes = UInt32(out.rowBytes)
             let converted = out.pixels.withUnsafeMutableBufferPointer { px -> avifResult in
                 rgb.pixels = px.baseAddress
@@ -72,7 +73,7 @@ enum AVIFCodec {
             }
             guard converted == AVIF_RESULT_OK else { throw fail(converted) }
             if depth == 16 && image.pointee.depth < 16 {
-                // libavif returns 10/12-bit values in 16-bit words: scale to the full 16-bit range.
+                // 10/12-bit values in 16-bit words: scale to the full 16-bit range.
                 let maxIn = UInt32((1 << Int(image.pointee.depth)) - 1)
                 out.pixels.withUnsafeMutableBytes { raw in
                     let s = raw.bindMemory(to: UInt16.self)

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+@testable import Darkroom
+
+/// Runs the built `darkroom` binary: exit codes, error lines, no partial output, no overwrite.
+@Suite(.enabled(if: CLI.binaryExists, "darkroom binary not built"))
+struct CLITests {
+    @Test func convertsToEveryFormat() throws {
+        let dir = try CLI.tempDir()
+        for format in ImageFormat.allCases {
+            let out = dir + "/photo." + format.fileExtension
+            let r = try CLI.run(["convert", TestImages.root.path + "/kodim23.jpg", "-f", format.rawValue, "-o", out])
+            #expect(r.status == 0, "\(r.stderr)")
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
+            #expect(ImageFormat.sniff(bytes) == format)
+        }
+    }
+
+    @Test func formatFollowsTheOutputExtension() throws {
+        let dir = try CLI.tempDir()
+        let r = try CLI.run(["convert", TestImages.root.path + "/rgba.png", "-o", dir + "/x.webp"])
+        #expect(r.status == 0)
+        #expect(ImageFormat.sniff(try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/x.webp")))) == .webp)
+    }
+
+    @Test func doesNotOverwriteWithoutPermission() throws {
+        let dir = try CLI.tempDir()
+        let out = dir + "/out.png"
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: out))
+        let r = try CLI.run(["convert", TestImages.root.path + "/rgba.png", "-o", out])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("already exists"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "keep me")
+        let again = try CLI.run(["convert", TestImages.root.path + "/rgba.png", "-o", out, "--overwrite"])
+        #expect(again.status == 0)
+        #expect(ImageFormat.sniff(try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))) == .png)
+    }
+
+    @Test func badInputLeavesNoFileAndSaysWhy() throws {
+        let dir = try CLI.tempDir()
+        let bad = dir + "/broken.jpg"
+        try Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 0x4A]).write(to: URL(fileURLWithPath: bad))
+        let r = try CLI.run(["convert", bad, TestImages.root.path + "/rgba.png", "-f", "png", "--out-dir", dir + "/out"])
+        #expect(r.status == 1, "one input failed, the other succeeded")
+        #expect(r.stderr.hasPrefix("darkroom: \(bad): cannot decode jpeg"))
+        let made = try FileManager.default.contentsOfDirectory(atPath: dir + "/out")
+        #expect(made == ["rgba.png"], "no partial or temporary file: \(made)")
+    }
+
+    @Test func usageErrorsExitWithTwo() throws {
+        #expect(try CLI.run(["convert", "x.png", "-f", "bmp"]).status == 2)
+        #expect(try CLI.run(["convert", "x.png", "-q", "101", "-f", "jpeg"]).status == 2)
+        #expect(try CLI.run(["convert", "--no-such-flag"]).status == 2)
+        #expect(try CLI.run(["convert", "a.png", "b.png", "-o", "c.png"]).status == 2)
+    }
+
+    @Test func strictOpenAIModeUsesOpenAIsError() throws {
+        let dir = try CLI.tempDir()
+        let r = try CLI.run(["convert", TestImages.root.path + "/rgba.png", "-f", "png", "-q", "50", "--strict-openai", "-o", dir + "/a.png"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("Compression less than 100 is not supported for PNG output format (invalid_png_output_compression)"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/a.png"))
+    }
+
+    @Test func readsStdinAndWritesStdout() throws {
+        let input = try Data(contentsOf: TestImages.root.appendingPathComponent("rgba.png"))
+        let r = try CLI.run(["convert", "-", "-f", "gif", "-o", "-"], stdin: input)
+        #expect(r.status == 0)
+        #expect(ImageFormat.sniff([UInt8](r.stdoutData)) == .gif)
+    }
+
+    @Test func jsonReportDescribesEveryInput() throws {
+        let dir = try CLI.tempDir()
+        let r = try CLI.run(["convert", TestImages.root.path + "/hopper-orientation-6.jpg", "missing.png",
+                             "-f", "webp", "--out-dir", dir, "--json"])
+        #expect(r.status == 1)
+        let items = try #require(try JSONSerialization.jsonObject(with: r.stdoutData) as? [[String: Any]])
+        #expect(items.count == 2)
+        #expect(items[0]["ok"] as? Bool == true)
+        #expect(items[0]["orientation"] as? Int == 6)
+        #expect(items[0]["format"] as? String == "webp")
+        #expect(items[1]["ok"] as? Bool == false)
+        #expect((items[1]["error"] as? String)?.contains("no such file") == true)
+    }
+}
+
+enum CLI {
+    static let binary = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/debug/darkroom").path
+
+    static var binaryExists: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+
+    struct Result { var status: Int32; var stdoutData: Data; var stderr: String }
+
+    static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdoutData: stdoutData,
+                      stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    static func tempDir() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("darkroom-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Quick start: converts the bundled photo into PNG, JPEG, WebP, AVIF and GIF in ./demo-out
+# and lists what it made.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build -c release --product darkroom >&2
+mkdir -p demo-out
+for format in png jpeg webp avif gif; do
+  .build/release/darkroom convert testimages/kodim23.jpg -f "$format" --out-dir demo-out --overwrite
+done
+ls -l demo-out

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Darkroom builds against, when any is missing.
+set -euo pipefail
+packages=(libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}" >&2
+  sudo_cmd=""
+  [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
