@@ -11,7 +11,7 @@ struct CostCommand: ParsableCommand {
             Billed MP = ceil(w*h / 1,048,576) per image. Each reference counts at least 1 MP; a \
             reference over 4 MP (4,194,304 px) is counted after its resize to fit within 4 MP. The \
             output counts n times. A FILE reference is measured from its header (upright size).
-            Example: darkroom cost --ref 4000x3000 --ref 512x512 --output 1024x1024 --n 2  → 9 MP
+            Example: darkroom cost --ref 4000x3000 --ref 512x512 --output 1024x1024 --n 2  → 7 MP
             """)
 
     @Option(name: .customLong("ref"), help: "A reference image: WxH or an image FILE. Repeatable.")

@@ -23,7 +23,7 @@ struct PrepRefsCommand: ParsableCommand {
     @Option(help: "Output format: keep, png, jpeg or webp.")
     var format: String = "keep"
 
-    @Option(help: "Output folder (default: current folder).")
+    @Option(help: "Output folder.")
     var outDir: String = "."
 
     @Option(help: "Most images accepted in one request.")

@@ -44,7 +44,37 @@ import Testing
         #expect(throws: DarkroomError.unknownFormat) { try ReferencePrep.prepare(bytes: [1, 2, 3], name: "x") }
     }
 
+    @Test func findsMetadataBlocksWithoutDecoding() throws {
+        #expect(EmbeddedMetadata.blocks(in: GatewayFixtures.redPixelPNG) == [])
+        #expect(EmbeddedMetadata.blocks(in: GatewayFixtures.pixelGIF) == [])
+        #expect(EmbeddedMetadata.blocks(in: [0xFF, 0xD8, 0xFF]) == [])  // truncated: no crash
+        // JPEG: APP0 JFIF is not metadata, APP1 and COM are.
+        let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x4A, 0x46, 0xFF, 0xE1, 0x00, 0x02,
+                             0xFF, 0xFE, 0x00, 0x03, 0x41, 0xFF, 0xDA, 0x00, 0x02]
+        #expect(EmbeddedMetadata.blocks(in: jpeg) == ["APP1", "COM"])
+    }
+
+    @Test(.enabled(if: GatewayFixtures.hasCorpus, "needs ../shared/corpus"), arguments: [
+        ("conform/png/misc/itxt_chunks.png", "iTXt"),
+        ("orientation/misc/paris_exif_orientation_5.jpg", "APP1"),
+        ("orientation/pillow/hopper_orientation_2.webp", "EXIF"),
+        ("conform/png/misc/large-text-chunks-issue-337.png", "iTXt"),
+    ])
+    func findsMetadataInCorpusFiles(_ path: String, _ block: String) throws {
+        #expect(EmbeddedMetadata.blocks(in: try GatewayFixtures.corpusFile(path)).contains(block))
+    }
+
     // MARK: With the real codecs
+
+    @Test(.enabled(if: GatewayFixtures.codecsAvailable && GatewayFixtures.hasCorpus, "needs codecs and ../shared/corpus"))
+    func textChunksAreStrippedNotPassedThrough() throws {
+        let bytes = try GatewayFixtures.corpusFile("conform/png/misc/large-text-chunks-issue-337.png")
+        let ref = try ReferencePrep.prepare(bytes: bytes, name: "text.png")
+        #expect(!ref.passedThrough)
+        #expect((ref.width, ref.height) == (32, 32))
+        #expect(EmbeddedMetadata.blocks(in: ref.bytes) == [])
+        #expect(ref.bytes.count < bytes.count)
+    }
 
     @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
     func cleanSmallImagePassesThroughByteForByte() throws {

@@ -4,8 +4,8 @@
 /// For each image: accept only PNG, JPEG and WebP; turn it upright (EXIF orientation), convert
 /// it to sRGB, strip metadata; resize it with Lanczos-3 when it has more than 4 MP so it fits
 /// within 4,194,304 px (``fitted(width:height:maxPixels:)``). An image that needs none of this
-/// (format kept, orientation 1, no ICC profile, no EXIF, not animated, small enough) is passed
-/// through byte for byte.
+/// (format kept, orientation 1, no ICC profile, no EXIF, no other metadata block such as PNG
+/// text chunks, XMP or JPEG comments, not animated, small enough) is passed through byte for byte.
 ///
 /// ```swift
 /// let ref = try ReferencePrep.prepare(bytes: jpegBytes, name: "photo.jpg")
@@ -49,6 +49,7 @@ public enum ReferencePrep {
 
         let untouched = !needsResize && outputFormat == sourceFormat && meta.orientation == .up
             && meta.iccProfile == nil && meta.exif == nil && !meta.convertedToSRGB && meta.frameCount == 1
+            && EmbeddedMetadata.blocks(in: bytes).isEmpty
         let fileName = outputName(for: name, format: outputFormat)
         if untouched {
             return PreparedReference(
