@@ -14,7 +14,7 @@ struct PrepRefsCommand: ParsableCommand {
             Example: darkroom prep-refs photo.jpg sketch.png --out-dir refs --json
             """)
 
-    @Argument(help: "PNG, JPEG or WebP images.")
+    @Argument(help: "PNG, JPEG or WebP images (- for standard input, written as stdin.ref.<ext>).")
     var images: [String]
 
     @Option(help: "Largest size in megapixels (1 MP = 1,048,576 px).")
@@ -56,8 +56,14 @@ struct PrepRefsCommand: ParsableCommand {
         var failed = false
         for path in images {
             do {
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw DarkroomError.io(path: path, message: "cannot read file")
+                let data: Data
+                if path == "-" {
+                    data = FileHandle.standardInput.readDataToEndOfFile()
+                } else {
+                    guard let d = FileManager.default.contents(atPath: path) else {
+                        throw DarkroomError.io(path: path, message: "cannot read file")
+                    }
+                    data = d
                 }
                 let ref = try ReferencePrep.prepare(bytes: [UInt8](data), name: path, options: options)
                 let out = (outDir as NSString).appendingPathComponent(ref.fileName)

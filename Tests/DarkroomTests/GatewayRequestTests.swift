@@ -122,6 +122,18 @@ import Testing
         #expect(throws: c.error) { try GatewayRequest(json: Data(c.json.utf8)) }
     }
 
+    @Test func severalBadFieldsReportTheSameOneEveryTime() {
+        // Fields are checked in name order: background < n < output_format < size.
+        for _ in 0..<20 {
+            #expect(throws: GatewayError.invalidValue(field: "background", value: "red", accepted: ["transparent", "opaque", "auto"])) {
+                try GatewayRequest(form: ["size": "x", "output_format": "bmp", "n": "0", "background": "red"])
+            }
+            #expect(throws: GatewayError.outOfRange(field: "n", value: "0", range: 1...10)) {
+                try GatewayRequest(form: ["size": "x", "output_format": "bmp", "n": "0"])
+            }
+        }
+    }
+
     @Test func formFieldErrorsToo() {
         #expect(throws: GatewayError.wrongType(field: "n", value: #""two""#, expected: "an integer 1-10")) {
             try GatewayRequest(form: ["n": "two"])

@@ -93,7 +93,8 @@ public struct GatewayRequest: Sendable, Equatable {
     /// OpenAI refuses (PNG/GIF with `output_compression` < 100).
     public init(fields: [String: JSONValue], strictOpenAI: Bool = false) throws {
         self.init()
-        for (key, value) in fields {
+        // Sorted, so that with several bad fields the same one is always reported.
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
             guard Self.knownFields.contains(key) else { extra[key] = value; continue }
             if value == .null { continue }
             switch key {
