@@ -14,7 +14,8 @@ struct DecodeCommand: ParsableCommand {
             Every data[].b64_json item is decoded, its real format sniffed from the bytes, optionally \
             converted (when any conversion flag is given) and written atomically. url items are listed, \
             or fetched with --download. Bad items are reported as 'darkroom: FILE: item N: reason'; the \
-            others are still written. Exit status 1 when any item failed.
+            others are still written. Exit status 1 when any item failed. A streamed response \
+            (server-sent events) is read too: each *.completed event is one image.
             Name placeholders: {created} (unix time; the response file's stem when missing), {index} \
             (from 0), {n} (from 1), {ext} (png, jpg, webp, avif, gif), {format}, {stem} (response file \
             name without extension, 'stdin' for -).

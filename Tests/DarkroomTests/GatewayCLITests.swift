@@ -151,6 +151,15 @@ struct GatewayCLITests {
     }
 
     @Test(.enabled(if: codecs, "needs the real codecs"))
+    func decodeReadsAnEventStream() throws {
+        let dir = try GatewayCLI.tempDir()
+        let r = try GatewayCLI.run(["decode", GatewayFixtures.response("stream.sse").path, "-o", dir.path, "--sidecar"])
+        #expect(r.status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["1700000010-0.json", "1700000010-0.png"])
+        #expect([UInt8](try Data(contentsOf: dir.appendingPathComponent("1700000010-0.png"))) == GatewayFixtures.redPixelPNG)
+    }
+
+    @Test(.enabled(if: codecs, "needs the real codecs"))
     func decodeConvertsWithConversionFlags() throws {
         let dir = try GatewayCLI.tempDir()
         let r = try GatewayCLI.run(["decode", GatewayFixtures.response("b64-two.json").path, "-o", dir.path,

@@ -66,6 +66,27 @@ import Testing
         #expect(throws: GatewayError.malformedResponse(reason)) { try ImagesResponse(parsing: Data(json.utf8)) }
     }
 
+    @Test func parsesAStreamedResponse() throws {
+        let r = try ImagesResponse(parsing: try GatewayFixtures.responseData("stream.sse"))
+        #expect(r.created == 1_700_000_010)
+        #expect(r.data.count == 1)  // the partial image is skipped
+        #expect(try r.contents()[0].get() == .image(bytes: GatewayFixtures.redPixelPNG, format: .png))
+        #expect(r.size == "1x1" && r.outputFormat == "png")
+        #expect(r.usage == .object(["input_tokens": .int(10), "output_tokens": .int(100), "total_tokens": .int(110)]))
+        #expect(r.extra == ["quality": .string("high"), "background": .string("opaque")])
+        #expect(r.data[0].extra.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("event: image_generation.partial_image\ndata: {\"type\":\"image_generation.partial_image\",\"b64_json\":\"AA\"}\n\n",
+         "event stream has no completed image event"),
+        ("event: image_generation.completed\ndata: {not json\n\n", "event stream has a data line that is not JSON"),
+        ("event: x\n\n", "invalid JSON"),
+    ])
+    func badEventStreamsAreRejected(_ text: String, _ reason: String) {
+        #expect(throws: GatewayError.malformedResponse(reason)) { try ImagesResponse(parsing: Data(text.utf8)) }
+    }
+
     @Test func toleratesMissingFields() throws {
         let r = try ImagesResponse(parsing: try GatewayFixtures.responseData("no-created.json"))
         #expect(r.created == nil && r.outputFormat == nil && r.size == nil && r.usage == nil)

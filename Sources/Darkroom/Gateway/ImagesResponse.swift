@@ -28,11 +28,17 @@ public struct ImagesResponse: Sendable, Equatable {
 
     /// Parses a response body. Throws ``GatewayError/malformedResponse(_:)`` when it is not
     /// JSON, not an object, or has no `data` array.
+    ///
+    /// A streamed response (server-sent events, `stream: true`) is accepted too: every
+    /// `image_generation.completed` / `image_edit.completed` event becomes one `data[]` entry
+    /// (partial images are skipped), with `created_at`, `size`, `output_format` and `usage`
+    /// taken from the first completed event.
     public init(parsing body: Data) throws {
         let value: JSONValue
         do {
             value = try JSONValue(parsing: body)
         } catch {
+            if let streamed = try Self.parseEventStream(body) { self = streamed; return }
             throw GatewayError.malformedResponse(body.isEmpty ? "empty input" : "invalid JSON")
         }
         guard case var .object(o) = value else {
@@ -59,6 +65,42 @@ public struct ImagesResponse: Sendable, Equatable {
         usage = o.removeValue(forKey: "usage")
         if usage == .null { usage = nil }
         extra = o
+    }
+
+    /// Parses `event: …` / `data: {…}` lines; nil when the body is not an event stream.
+    static func parseEventStream(_ body: Data) throws -> ImagesResponse? {
+        let text = String(decoding: body, as: UTF8.self)
+        let payloads = text.split(whereSeparator: \.isNewline)
+            .filter { $0.hasPrefix("data:") }
+            .map { $0.dropFirst(5).trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && $0 != "[DONE]" }
+        guard !payloads.isEmpty else { return nil }
+        var response = ImagesResponse(created: nil, data: [])
+        var sawEvent = false
+        for payload in payloads {
+            guard case let .object(event)? = try? JSONValue(parsing: Data(payload.utf8)) else {
+                throw GatewayError.malformedResponse("event stream has a data line that is not JSON")
+            }
+            sawEvent = true
+            guard let type = event["type"]?.stringValue, type.hasSuffix(".completed") else { continue }
+            var item = event
+            for key in ["type", "created_at", "size", "output_format", "usage", "background", "quality"] {
+                item.removeValue(forKey: key)
+            }
+            response.data.append(ResponseItem(json: .object(item)))
+            if response.data.count == 1 {
+                response.created = event["created_at"]?.intValue
+                response.size = event["size"]?.stringValue
+                response.outputFormat = event["output_format"]?.stringValue
+                response.usage = event["usage"]
+                for key in ["background", "quality"] { if let v = event[key] { response.extra[key] = v } }
+            }
+        }
+        guard sawEvent else { return nil }
+        guard !response.data.isEmpty else {
+            throw GatewayError.malformedResponse("event stream has no completed image event")
+        }
+        return response
     }
 
     /// Builds the body a gateway returns for `images` as `b64_json` items: `created`, `data`,
