@@ -76,3 +76,32 @@ struct CorpusTests {
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 }
+
+/// Files with an expected picture (`reference` column) look like it: decoder output, CMYK and
+/// ICC conversion, GIF transparency. Compared as 8-bit RGB flattened on white.
+@Suite(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"))
+struct CorpusReferenceTests {
+    @Test func decodesMatchTheirReferencePictures() throws {
+        var failures: [String] = []
+        var checked = 0
+        // Only sets whose reference is the same picture decoded by another decoder (others hold
+        // encoder sources, stacked animation frames, resize outputs or YCbCr planes).
+        let sets = ["color/", "conform/jpeg/jpeg-decoder/", "conform/jpeg/mozilla/", "conform/gif/libvips/trans-x", "conform/gif/pillow/transparent"]
+        for row in Corpus.rows where row.expected == "decode-ok" && sets.contains(where: { row.path.hasPrefix($0) }) {
+            guard let reference = row.reference, !reference.hasSuffix(".conf"), !reference.hasSuffix(".rgba"),
+                  let data = Corpus.read(row.path), let refData = Corpus.read(reference) else { continue }
+            let image = try ImageDecoder.decode(data).image.converted(to: .rgb8)
+            let expected = try ImageDecoder.decode(refData).image.converted(to: .rgb8)
+            guard (image.width, image.height) == (expected.width, expected.height) else {
+                failures.append("\(row.path): size \(image.width)x\(image.height) vs \(expected.width)x\(expected.height)")
+                continue
+            }
+            let p = psnr(image, expected)
+            if p < 28 { failures.append("\(row.path): PSNR \(String(format: "%.1f", p)) dB against \(reference)") }
+            checked += 1
+        }
+        print("corpus references: \(checked) checked, \(failures.count) failed")
+        #expect(checked >= 30)
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+}
