@@ -26,6 +26,8 @@ struct CorpusTests {
                 let d = try ImageDecoder.decode(data, options: DecodeOptions(maxPixels: Corpus.maxPixels, applyOrientation: false))
                 if let w = row.width, let h = row.height, (d.image.width, d.image.height) != (w, h) {
                     failures.append("\(row.path): \(d.image.width)x\(d.image.height), manifest \(w)x\(h)")
+                } else if let frames = row.frames, frames != d.metadata.frameCount {
+                    failures.append("\(row.path): \(d.metadata.frameCount) frames, manifest \(frames)")
                 } else {
                     passed += 1
                 }
