@@ -16,35 +16,7 @@ enum AVIFCodec {
         }
     }
 
-    /// ISO-BMFF allows the last top-level box to declare size 0 ("to the end of the file");
-    /// libavif 0.11 rejects that, so such a box gets its real size written in.
-    static func withExplicitBoxSizes(_ bytes: [UInt8]) -> [UInt8] {
-        var offset = 0
-        while offset + 8 <= bytes.count {
-            let size = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
-            if size == 0 {
-                let real = bytes.count - offset
-                guard real <= Int(UInt32.max) else { return bytes }
-                var patched = bytes
-                for i in 0..<4 { patched[offset + i] = UInt8(truncatingIfNeeded: real >> (24 - 8 * i)) }
-                return patched
-            }
-            if size == 1 {  // 64-bit size follows the type
-                guard offset + 16 <= bytes.count else { return bytes }
-                var large = 0
-                for i in 8..<16 { large = large << 8 | Int(bytes[offset + i]) }
-                guard large >= 16, large <= bytes.count - offset else { return bytes }
-                offset += large
-                continue
-            }
-            guard size >= 8 else { return bytes }
-            offset += size
-        }
-        return bytes
-    }
-
-    private static func withDecoder<T>(_ original: [UInt8], maxPixels: Int, _ body: (UnsafeMutablePointer<avifDecoder>) throws -> T) throws -> T {
-        let bytes = withExplicitBoxSizes(original)
+    private static func withDecoder<T>(_ bytes: [UInt8], maxPixels: Int, _ body: (UnsafeMutablePointer<avifDecoder>) throws -> T) throws -> T {
         guard let decoder = avifDecoderCreate() else { throw DarkroomError.decodeFailed(.avif, message: "out of memory") }
         defer { avifDecoderDestroy(decoder) }
         decoder.pointee.maxThreads = 2
@@ -81,8 +53,7 @@ enum AVIFCodec {
             throw DarkroomError.decodeFailed(.avif, message: "transformative property marked non-essential")
         }
         // Check the declared size first with a generous libavif limit, then against ours.
-        let header: (width: Int, height: Int, orientation: Orientation)
-        do { header = try readHeader(bytes) } catch let e as DarkroomError { throw e }
+        let header = try readHeader(bytes)
         try checkPixelLimit(width: header.width, height: header.height, limit: maxPixels)
         return try withDecoder(bytes, maxPixels: maxPixels) { decoder in
             let frames = Int(decoder.pointee.imageCount)
