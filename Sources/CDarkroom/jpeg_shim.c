@@ -60,25 +60,38 @@ static void set_scale(j_decompress_ptr d, int scale_denom, darkroom_jpeg_info *i
     info->height = (int)d->output_height;
 }
 
+/// Routes libjpeg's errors to `err` + longjmp and silences its warnings.
+static struct jpeg_error_mgr *install_errors(struct shim_error *e, char *err) {
+    err[0] = 0;
+    jpeg_std_error(&e->pub);
+    e->pub.error_exit = shim_error_exit;
+    e->pub.output_message = shim_output_message;
+    e->message = err;
+    return &e->pub;
+}
+
+/// Creates the decompressor on `data` and asks it to keep the EXIF (APP1) and ICC (APP2) markers.
+static void open_source(j_decompress_ptr d, const uint8_t *data, size_t size) {
+    jpeg_create_decompress(d);
+    // Bound libjpeg's own working memory (progressive coefficient buffers) too.
+    d->mem->max_memory_to_use = 2048L * 1024 * 1024;
+    jpeg_mem_src(d, data, (unsigned long)size);
+    jpeg_save_markers(d, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(d, JPEG_APP0 + 2, 0xFFFF);
+}
+
 int darkroom_jpeg_read_header(const uint8_t *data, size_t size, int scale_denom,
                               darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]) {
     struct jpeg_decompress_struct d;
     struct shim_error e;
     memset(info, 0, sizeof *info);
-    err[0] = 0;
-    d.err = jpeg_std_error(&e.pub);
-    e.pub.error_exit = shim_error_exit;
-    e.pub.output_message = shim_output_message;
-    e.message = err;
+    d.err = install_errors(&e, err);
     if (setjmp(e.jump)) {
         free(info->icc); free(info->exif); info->icc = NULL; info->exif = NULL;
         jpeg_destroy_decompress(&d);
         return -1;
     }
-    jpeg_create_decompress(&d);
-    jpeg_mem_src(&d, data, (unsigned long)size);
-    jpeg_save_markers(&d, JPEG_APP0 + 1, 0xFFFF);
-    jpeg_save_markers(&d, JPEG_APP0 + 2, 0xFFFF);
+    open_source(&d, data, size);
     jpeg_read_header(&d, TRUE);
     fill_info(&d, info);
     set_scale(&d, scale_denom, info);
@@ -94,23 +107,14 @@ int darkroom_jpeg_decode(const uint8_t *data, size_t size, int scale_denom, uint
     uint8_t *volatile buffer = NULL;
     memset(info, 0, sizeof *info);
     *pixels = NULL;
-    err[0] = 0;
-    d.err = jpeg_std_error(&e.pub);
-    e.pub.error_exit = shim_error_exit;
-    e.pub.output_message = shim_output_message;
-    e.message = err;
+    d.err = install_errors(&e, err);
     if (setjmp(e.jump)) {
         free(buffer);
         free(info->icc); free(info->exif); info->icc = NULL; info->exif = NULL;
         jpeg_destroy_decompress(&d);
         return -1;
     }
-    jpeg_create_decompress(&d);
-    // Bound libjpeg's own working memory (progressive coefficient buffers) too.
-    d.mem->max_memory_to_use = 2048L * 1024 * 1024;
-    jpeg_mem_src(&d, data, (unsigned long)size);
-    jpeg_save_markers(&d, JPEG_APP0 + 1, 0xFFFF);
-    jpeg_save_markers(&d, JPEG_APP0 + 2, 0xFFFF);
+    open_source(&d, data, size);
     jpeg_read_header(&d, TRUE);
     fill_info(&d, info);
     if (d.image_width == 0 || d.image_height == 0) {
@@ -162,11 +166,7 @@ int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int compo
     unsigned char *m = NULL;  // address is taken, so it lives in memory across longjmp
     unsigned long mem_size = 0;
     *out = NULL; *out_size = 0;
-    err[0] = 0;
-    c.err = jpeg_std_error(&e.pub);
-    e.pub.error_exit = shim_error_exit;
-    e.pub.output_message = shim_output_message;
-    e.message = err;
+    c.err = install_errors(&e, err);
     if (setjmp(e.jump)) {
         jpeg_destroy_compress(&c);
         free(m);

@@ -64,6 +64,25 @@ static int count_apng_frames(const uint8_t *data, size_t size) {
     return 1;
 }
 
+/// 1 when an iCCP chunk names a compression method other than 0 (deflate). libpng drops such a
+/// chunk with a warning; the file is invalid, and colours would silently be wrong.
+static int has_bad_iccp_method(const uint8_t *data, size_t size) {
+    size_t pos = 8;
+    while (pos + 12 <= size) {
+        uint32_t len = be32(data + pos);
+        const uint8_t *type = data + pos + 4;
+        if (memcmp(type, "IDAT", 4) == 0 || len > size - pos - 12) break;
+        if (memcmp(type, "iCCP", 4) == 0) {
+            const uint8_t *body = data + pos + 8;
+            size_t n = 0;
+            while (n < len && n < 80 && body[n] != 0) n++;
+            if (n + 1 < len && body[n] == 0 && body[n + 1] != 0) return 1;
+        }
+        pos += 12 + (size_t)len;
+    }
+    return 0;
+}
+
 static void capture_info(png_structp png, png_infop info, darkroom_png_info *out) {
     out->width = png_get_image_width(png, info);
     out->height = png_get_image_height(png, info);
@@ -148,8 +167,7 @@ int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
     png_read_info(png, info);
     capture_info(png, info, out);
     out->frames = count_apng_frames(data, size);
-    // libpng only warns about an unknown IHDR compression method; the file is invalid.
-    if (size > 26 && data[26] != 0) png_error(png, "unknown compression method in IHDR");
+    if (has_bad_iccp_method(data, size)) png_error(png, "iCCP: unknown compression method");
     if ((uint64_t)out->width * out->height > max_pixels) {
         snprintf(err, DARKROOM_ERR_LEN, "too many pixels");
         png_destroy_read_struct(&png, &info, NULL);

@@ -3,6 +3,6 @@ import Darkroom
 
 // STUB: replaced by the issue that owns this command.
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(not implemented yet)")
-    func run() throws { throw ExitCode(2) }
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(not implemented yet)",
+                                                    subcommands: [BenchEncodeCommand.self])
 }

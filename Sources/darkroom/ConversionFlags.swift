@@ -35,7 +35,7 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "WebP: lossless encoding.")
     var lossless = false
 
-    @Option(help: "AVIF encoder speed 0 (slow, small) to 10 (fast).")
+    @Option(help: "AVIF encoder speed 0 (slow, small) to 10 (fast); default 7.")
     var speed: Int?
 
     @Flag(name: .customLong("no-dither"), help: "GIF: no dithering.")

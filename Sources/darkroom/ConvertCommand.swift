@@ -96,6 +96,9 @@ struct ConvertCommand: ParsableCommand {
             try InputOutput.write(converted.bytes, to: path, overwrite: overwrite)
             result.output = path
             result.conversion = converted
+            if converted.source.isAnimated && !json {
+                Console.info("darkroom: \(input): animated (\(converted.source.frameCount) frames): only the first frame was converted")
+            }
             if !json && path != "-" && (inputs.count == 1 || !InputOutput.stderrIsTerminal) {
                 Console.info("\(input) → \(path) (\(converted.format), \(converted.width)x\(converted.height), \(converted.bytes.count) bytes)")
             }

@@ -17,6 +17,7 @@ enum Corpus {
         var height: Int?
         var reference: String?
         var bytes: Int?
+        var frames: Int?
         var notes: String
         var description: String { path }
     }
@@ -28,7 +29,7 @@ enum Corpus {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard f.count >= 16 else { continue }
             rows.append(Row(path: f[0], expected: f[6], width: Int(f[7]), height: Int(f[8]),
-                            reference: f[12].isEmpty ? nil : f[12], bytes: Int(f[13]), notes: f[15]))
+                            reference: f[12].isEmpty ? nil : f[12], bytes: Int(f[13]), frames: Int(f[11]), notes: f[15]))
         }
         return rows
     }()

@@ -17,18 +17,26 @@ struct CorpusTests {
         #expect(damaged.isEmpty, "missing or damaged: \(damaged)")
     }
 
+    /// Decodes one manifest row; a description of what disagrees with the manifest, or nil.
+    /// Throws what the decoder throws.
+    static func check(_ row: Corpus.Row, _ data: [UInt8]) throws -> String? {
+        let d = try ImageDecoder.decode(data, options: DecodeOptions(maxPixels: Corpus.maxPixels, applyOrientation: false))
+        if let w = row.width, let h = row.height, (d.image.width, d.image.height) != (w, h) {
+            return "\(row.path): \(d.image.width)x\(d.image.height), manifest \(w)x\(h)"
+        }
+        if row.expected == "decode-ok", let frames = row.frames, frames != d.metadata.frameCount {
+            return "\(row.path): \(d.metadata.frameCount) frames, manifest \(frames)"
+        }
+        return nil
+    }
+
     @Test func decodeOkFilesDecodeAtTheirSize() {
         var failures: [String] = []
         var passed = 0
         for row in Corpus.rows where row.expected == "decode-ok" {
             guard let data = Corpus.read(row.path) else { continue }
             do {
-                let d = try ImageDecoder.decode(data, options: DecodeOptions(maxPixels: Corpus.maxPixels, applyOrientation: false))
-                if let w = row.width, let h = row.height, (d.image.width, d.image.height) != (w, h) {
-                    failures.append("\(row.path): \(d.image.width)x\(d.image.height), manifest \(w)x\(h)")
-                } else {
-                    passed += 1
-                }
+                if let problem = try Self.check(row, data) { failures.append(problem) } else { passed += 1 }
             } catch {
                 failures.append("\(row.path): \(error)")
             }
@@ -61,10 +69,7 @@ struct CorpusTests {
         for row in Corpus.rows where row.expected == "decode-ok-or-error" {
             guard let data = Corpus.read(row.path) else { continue }
             do {
-                let d = try ImageDecoder.decode(data, options: DecodeOptions(maxPixels: Corpus.maxPixels, applyOrientation: false))
-                if let w = row.width, let h = row.height, (d.image.width, d.image.height) != (w, h) {
-                    failures.append("\(row.path): \(d.image.width)x\(d.image.height), manifest \(w)x\(h)")
-                }
+                if let problem = try Self.check(row, data) { failures.append(problem) }
                 decoded += 1
             } catch is DarkroomError {
                 rejected += 1
@@ -73,6 +78,35 @@ struct CorpusTests {
             }
         }
         print("corpus decode-ok-or-error: \(decoded) decoded, \(rejected) rejected cleanly, \(failures.count) failed")
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+}
+
+/// Files with an expected picture (`reference` column) look like it: decoder output, CMYK and
+/// ICC conversion, GIF transparency. Compared as 8-bit RGB flattened on white.
+@Suite(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"))
+struct CorpusReferenceTests {
+    @Test func decodesMatchTheirReferencePictures() throws {
+        var failures: [String] = []
+        var checked = 0
+        // Only sets whose reference is the same picture decoded by another decoder (others hold
+        // encoder sources, stacked animation frames, resize outputs or YCbCr planes).
+        let sets = ["color/", "conform/jpeg/jpeg-decoder/", "conform/jpeg/mozilla/", "conform/gif/libvips/trans-x", "conform/gif/pillow/transparent"]
+        for row in Corpus.rows where row.expected == "decode-ok" && sets.contains(where: { row.path.hasPrefix($0) }) {
+            guard let reference = row.reference, !reference.hasSuffix(".conf"), !reference.hasSuffix(".rgba"),
+                  let data = Corpus.read(row.path), let refData = Corpus.read(reference) else { continue }
+            let image = try ImageDecoder.decode(data).image.converted(to: .rgb8)
+            let expected = try ImageDecoder.decode(refData).image.converted(to: .rgb8)
+            guard (image.width, image.height) == (expected.width, expected.height) else {
+                failures.append("\(row.path): size \(image.width)x\(image.height) vs \(expected.width)x\(expected.height)")
+                continue
+            }
+            let p = psnr(image, expected)
+            if p < 28 { failures.append("\(row.path): PSNR \(String(format: "%.1f", p)) dB against \(reference)") }
+            checked += 1
+        }
+        print("corpus references: \(checked) checked, \(failures.count) failed")
+        #expect(checked >= 30)
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 }

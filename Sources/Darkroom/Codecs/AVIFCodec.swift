@@ -23,6 +23,7 @@ enum AVIFCodec {
         decoder.pointee.strictFlags = AVIF_STRICT_DISABLED.rawValue
         // libavif checks the declared size itself before allocating; keep its own ceiling too.
         decoder.pointee.imageSizeLimit = UInt32(min(maxPixels, Int(decoder.pointee.imageSizeLimit)))
+        let bytes = AVIFBoxes.withExplicitFinalBoxSize(bytes)   // libavif 0.11 rejects size-0 boxes
         return try bytes.withUnsafeBufferPointer { buf in
             var r = avifDecoderSetIOMemory(decoder, buf.baseAddress, buf.count)
             guard r == AVIF_RESULT_OK else { throw fail(r) }
@@ -47,9 +48,12 @@ enum AVIFCodec {
     }
 
     static func decode(_ bytes: [UInt8], maxPixels: Int) throws -> RawDecode {
+        // libavif 0.11 accepts this HEIF violation; newer versions reject it (see AVIFBoxes).
+        if AVIFBoxes.hasNonEssentialTransform(bytes) {
+            throw DarkroomError.decodeFailed(.avif, message: "transformative property marked non-essential")
+        }
         // Check the declared size first with a generous libavif limit, then against ours.
-        let header: (width: Int, height: Int, orientation: Orientation)
-        do { header = try readHeader(bytes) } catch let e as DarkroomError { throw e }
+        let header = try readHeader(bytes)
         try checkPixelLimit(width: header.width, height: header.height, limit: maxPixels)
         return try withDecoder(bytes, maxPixels: maxPixels) { decoder in
             let frames = Int(decoder.pointee.imageCount)

@@ -69,17 +69,11 @@ public enum ImageDecoder {
         case .gif:
             raw = try GIFCodec.decode(bytes, maxPixels: options.maxPixels)
         }
-        var image = raw.image
-        var metadata = raw.metadata
-        if let profile = metadata.iccProfile {
-            metadata.iccDescription = ColorManagement.describe(profile)
-            if options.convertToSRGB, let converted = ColorManagement.convertToSRGB(image, profile: profile) {
-                image = converted
-                metadata.convertedToSRGB = true
-            }
-        }
-        if options.applyOrientation { image = image.applying(metadata.orientation) }
-        return DecodedImage(image: image, metadata: metadata)
+        var decoded = DecodedImage(image: raw.image, metadata: raw.metadata)
+        if let profile = decoded.metadata.iccProfile { decoded.metadata.iccDescription = ColorManagement.describe(profile) }
+        if options.convertToSRGB { decoded.convertToSRGB() }
+        if options.applyOrientation { decoded.image = decoded.image.applying(decoded.metadata.orientation) }
+        return decoded
     }
 
     /// The largest libjpeg DCT scale (1/2, 1/4, 1/8) that keeps both sides at least `minimum`.
@@ -101,5 +95,19 @@ public enum ImageDecoder {
         let scale = max(Double(minW) / Double(width), Double(minH) / Double(height))
         guard scale <= 0.5 else { return nil }
         return (max(1, Int((Double(width) * scale).rounded(.up))), max(1, Int((Double(height) * scale).rounded(.up))))
+    }
+}
+
+extension DecodedImage {
+    /// Converts the pixels from the embedded ICC profile to sRGB (once; a no-op without a
+    /// usable profile or when already done). Cheaper after a downscale, which is what
+    /// ``Converter`` does.
+    public mutating func convertToSRGB() {
+        guard !metadata.iccApplied, let profile = metadata.iccProfile else { return }
+        metadata.iccApplied = true
+        if let converted = ColorManagement.convertToSRGB(image, profile: profile) {
+            image = converted
+            metadata.convertedToSRGB = true
+        }
     }
 }

@@ -41,6 +41,7 @@ enum JPEGCodec {
             image = ColorManagement.cmykToSRGB(raw, width: width, height: height,
                                                inverted: info.adobe_inverted != 0, profile: metadata.iccProfile)
             metadata.convertedToSRGB = true
+            metadata.iccApplied = true
         } else {
             image = Image(width: width, height: height, format: components == 1 ? .gray8 : .rgb8, pixels: raw)
         }

@@ -17,8 +17,10 @@ public struct ImageMetadata: Sendable, Equatable {
     public var exif: [UInt8]?
     /// Number of frames in an animated file; decoding returns the first.
     public var frameCount: Int = 1
-    /// True when pixels were converted from an embedded profile (or CMYK) to sRGB.
+    /// True when pixels were converted from an embedded profile (or CMYK, or a PNG gamma) to sRGB.
     public var convertedToSRGB = false
+    /// The embedded profile has been used (or found unusable); it is not applied twice.
+    var iccApplied = false
 
     public init(sourceFormat: ImageFormat, storedWidth: Int, storedHeight: Int, storedBitDepth: Int) {
         self.sourceFormat = sourceFormat

@@ -41,20 +41,26 @@ public struct Converter: Sendable {
             let target = geometry.targetSize(width: header.uprightWidth, height: header.uprightHeight)
             decodeOptions.minimumSize = (target.width * 2, target.height * 2)
         }
-        let decoded = try ImageDecoder.decode(bytes, options: decodeOptions)
-        var image = decoded.image
+        // Colour conversion and orientation run after the resize, on the (usually) smaller image.
+        decodeOptions.applyOrientation = false
+        decodeOptions.convertToSRGB = false
+        var decoded = try ImageDecoder.decode(bytes, options: decodeOptions)
+        let orientation = decoded.metadata.orientation
         var resized = false
         if let geometry = options.resize {
             // Geometry is relative to the real (upright) input, not the shrunk-on-load buffer.
-            let original = (decoded.metadata.orientation.swapsSides
-                ? (decoded.metadata.storedHeight, decoded.metadata.storedWidth)
-                : (decoded.metadata.storedWidth, decoded.metadata.storedHeight))
-            let target = geometry.targetSize(width: original.0, height: original.1)
-            if target.width != image.width || target.height != image.height {
-                image = image.resized(width: target.width, height: target.height, options: options.resizeOptions)
+            let stored = (decoded.metadata.storedWidth, decoded.metadata.storedHeight)
+            let upright = orientation.swapsSides ? (stored.1, stored.0) : stored
+            let target = geometry.targetSize(width: upright.0, height: upright.1)
+            // Resize in stored orientation: the target's sides swap with the orientation.
+            let storedTarget = orientation.swapsSides ? (target.height, target.width) : (target.width, target.height)
+            if storedTarget.0 != decoded.image.width || storedTarget.1 != decoded.image.height {
+                decoded.image = decoded.image.resized(width: storedTarget.0, height: storedTarget.1, options: options.resizeOptions)
             }
-            resized = target.width != original.0 || target.height != original.1
+            resized = target.width != upright.0 || target.height != upright.1
         }
+        decoded.convertToSRGB()
+        let image = decoded.image.applying(orientation)
         let out = try ImageEncoder.encode(image, metadata: decoded.metadata, options: encodeOptions)
         return ConversionResult(bytes: out, format: outputFormat, width: image.width, height: image.height,
                                 source: decoded.metadata, resized: resized)

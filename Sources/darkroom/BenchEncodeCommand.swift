@@ -1,0 +1,54 @@
+import ArgumentParser
+import Darkroom
+import Foundation
+
+/// `darkroom bench encode`: times one encoder in process on a decoded image.
+struct BenchEncodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Time an encoder at its default (or given) settings on an image file, in process.")
+
+    @Argument(help: "Image to decode once and encode repeatedly.")
+    var input: String
+
+    @Option(name: [.customShort("f"), .long], help: "Format: png, jpeg, webp, avif or gif.")
+    var format: String
+
+    @Option(name: [.customShort("q"), .customLong("quality")], help: "Quality 0-100 (default: the format's default).")
+    var quality: Int?
+
+    @Option(help: "AVIF speed 0-10.")
+    var speed: Int?
+
+    @Option(help: "Timed runs (after one warm-up).")
+    var runs: Int = 5
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        guard let format = ImageFormat(name: format) else {
+            throw ValidationError("unknown format '\(self.format)'")
+        }
+        let decoded = try ImageDecoder.decode(InputOutput.read(input))
+        let options = EncodeOptions(format: format, quality: quality, speed: speed)
+        var bytes = try ImageEncoder.encode(decoded.image, options: options)
+        var times: [Double] = []
+        for _ in 0..<max(1, runs) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            bytes = try ImageEncoder.encode(decoded.image, options: options)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        times.sort()
+        let median = times[times.count / 2], minimum = times[0]
+        let size = "\(decoded.image.width)x\(decoded.image.height)"
+        if json {
+            Console.json(["input": input, "size": size, "format": format.rawValue,
+                          "quality": quality ?? QualityCurve.webDefault(for: format), "runs": times.count,
+                          "median_ms": (median * 10).rounded() / 10, "min_ms": (minimum * 10).rounded() / 10,
+                          "bytes": bytes.count])
+        } else {
+            print("\(format) \(size): median \(String(format: "%.1f", median)) ms, min \(String(format: "%.1f", minimum)) ms, \(bytes.count) bytes")
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+@testable import Darkroom
+
+@Suite struct PipelineTests {
+    @Test func keepsTheInputFormatWhenNoneIsGiven() throws {
+        let result = try Converter(options: ConvertOptions()).convert(TestImages.bytes("rgba.png"))
+        #expect(result.format == .png)
+        #expect(ImageFormat.sniff(result.bytes) == .png)
+        #expect(result.resized == false)
+    }
+
+    @Test func outputIsUprightAndStripped() throws {
+        let result = try Converter(options: ConvertOptions(format: .png)).convert(TestImages.bytes("hopper-orientation-6.jpg"))
+        #expect(result.source.orientation == .right)
+        let back = try ImageDecoder.decode(result.bytes)
+        #expect(back.metadata.exif == nil)
+        let upright = try TestImages.decode("hopper.jpg").image
+        #expect(psnr(back.image, upright) > 25)
+    }
+
+    @Test func strictModeFailsBeforeAnyWork() {
+        let converter = Converter(options: ConvertOptions(format: .png, quality: 99, strictOpenAI: true))
+        #expect(throws: DarkroomError.openAIParity(code: "invalid_png_output_compression",
+                                                    message: "Compression less than 100 is not supported for PNG output format")) {
+            try converter.convert(Array("not even an image".utf8))
+        }
+    }
+
+    @Test func outputFilesAreWrittenAtomicallyAndNeverOverwrittenByAccident() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("darkroom-out-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/a.bin"
+        try OutputFile.write([1, 2, 3], to: path, overwrite: false)
+        #expect(throws: DarkroomError.outputExists(path: path)) { try OutputFile.write([4], to: path, overwrite: false) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data([1, 2, 3]))
+        try OutputFile.write([4], to: path, overwrite: true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data([4]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["a.bin"], "no temporary files left")
+        #expect(throws: DarkroomError.self) { try OutputFile.write([1], to: dir + "/missing/b.bin", overwrite: false) }
+    }
+}
