@@ -130,6 +130,42 @@ import Testing
         await #expect(throws: DarkroomError.unknownFormat) { try await stage.convert([GatewayFixtures.redPixelPNG, [1, 2, 3]]) }
     }
 
+    /// The Swift example of README-gateway.md, verbatim between the marked lines.
+    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
+    func readmeLibraryExample() async throws {
+        struct Upload { var filename: String; var bytes: [UInt8] }
+        let httpBody = Data(#"{"prompt":"a red pixel","output_format":"webp","aspect_ratio":"16:9","resolution":"2K","n":2}"#.utf8)
+        let uploads = [Upload(filename: "red.png", bytes: GatewayFixtures.redPixelPNG)]
+        let providerImages = [GatewayFixtures.redPixelPNG, GatewayFixtures.redPixelPNG]
+        let revisedPrompts: [String?] = ["a red pixel, centred", nil]
+        // --- README begin
+        // 1. Parse and validate the client's request (JSON body or multipart form fields).
+        let request = try GatewayRequest(json: httpBody)              // throws GatewayError → HTTP 400
+        let stage = GatewayConversion(request: request, strictOpenAI: false)
+
+        // 2. What to ask the provider for, and what it will cost.
+        let size = stage.resolvedSize(profile: .flux2)                // e.g. 2048x1152 for 16:9 at 2K
+        let refs = try stage.prepareReferences(uploads.map { (name: $0.filename, bytes: $0.bytes) })
+        let prepared = try refs.map { try $0.get() }                   // each ≤ 4 MP, PNG/JPEG/WebP, stripped
+        let bill = stage.cost(references: prepared.map { PixelSize(width: $0.width, height: $0.height) },
+                              output: size, inputPricePerMP: 0.015, outputPricePerMP: 0.03)
+
+        // 3. Convert the provider's n images in parallel (order kept) and build the response body.
+        let images: [GatewayImage] = try await stage.convert(providerImages)      // [[UInt8]] in
+        let body: Data = stage.responseBody(for: images, created: Int(Date().timeIntervalSince1970),
+                                            revisedPrompts: revisedPrompts, usage: nil)
+        // --- README end
+        #expect(size == PixelSize(width: 2048, height: 1152))
+        #expect(prepared.map(\.passedThrough) == [true])
+        #expect(bill.totalMegapixels == 1 + 2 * 3)
+        #expect(bill.totalPrice == 0.195)
+        #expect(images.map(\.format) == [.webp, .webp])
+        let parsed = try ImagesResponse(parsing: body)
+        #expect(parsed.outputFormat == "webp")
+        #expect(parsed.data.map(\.revisedPrompt) == revisedPrompts)
+        #expect(request.extra == ["prompt": .string("a red pixel")])
+    }
+
     @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
     func responseBodyRoundTripsConvertedImages() async throws {
         let stage = GatewayConversion(request: try GatewayRequest(form: ["output_format": "webp", "n": "2"]))
