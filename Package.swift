@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 //
 // Darkroom: local image post-processing for an OpenAI-compatible image gateway.
 //
@@ -9,18 +9,23 @@
 //   Sources/CDarkroom           C shims: libjpeg/libpng setjmp error handling, CPU feature check
 //   Sources/C*                  system library module maps (Debian -dev packages)
 //   Sources/darkroom            the CLI: argument parsing and printing only
+//   Sources/DarkroomHTTP        the HTTP sidecar (Hummingbird) for gateways not written in Swift
+//   Sources/darkroom-server     its executable
 //   Benchmarks/                 package-benchmark suites (a separate package, see its Package.swift)
 import PackageDescription
 
 let package = Package(
     name: "Darkroom",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .library(name: "Darkroom", targets: ["Darkroom"]),
         .executable(name: "darkroom", targets: ["darkroom"]),
+        .executable(name: "darkroom-server", targets: ["darkroom-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
     ],
     targets: [
         // System libraries (apt: libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev).
@@ -55,9 +60,28 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "DarkroomHTTP",
+            dependencies: [
+                "Darkroom",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .executableTarget(
+            name: "darkroom-server",
+            dependencies: [
+                "DarkroomHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(
             name: "DarkroomTests",
-            dependencies: ["Darkroom"]
+            dependencies: [
+                "Darkroom", "DarkroomHTTP",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
         ),
     ]
 )
