@@ -81,6 +81,10 @@ enum GatewayFixtures {
     }
 }
 
+struct GatewayTestError: Error {
+    var message: String
+}
+
 /// Runs the CLI binary.
 struct GatewayCLIResult {
     var status: Int32
@@ -90,8 +94,9 @@ struct GatewayCLIResult {
 
 enum GatewayCLI {
     static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil) throws -> GatewayCLIResult {
+        guard let binary = GatewayFixtures.binary else { throw GatewayTestError(message: "no .build/debug/darkroom") }
         let process = Process()
-        process.executableURL = try #require(GatewayFixtures.binary)
+        process.executableURL = binary
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe(), input = Pipe()
