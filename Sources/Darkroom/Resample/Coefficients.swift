@@ -1,0 +1,187 @@
+import Foundation
+
+// Filters and per-axis coefficient tables, computed once per output column/row.
+// Window placement and normalisation follow Pillow's precompute_coeffs (so Lanczos3 agrees with
+// Pillow's LANCZOS): support = filterSupport · max(scale, 1) (anti-aliased when shrinking).
+
+extension ResampleFilter {
+    /// Half-width of the kernel at scale 1, in source pixels.
+    var support: Double {
+        switch self {
+        case .nearest, .box: 0.5
+        case .bilinear: 1
+        case .catmullRom, .mitchell, .lanczos2: 2
+        case .lanczos3: 3
+        }
+    }
+
+    /// The kernel value at `x` (source pixels at scale 1).
+    func weight(_ x: Double) -> Double {
+        switch self {
+        case .nearest, .box:
+            return x > -0.5 && x <= 0.5 ? 1 : 0
+        case .bilinear:
+            let a = abs(x)
+            return a < 1 ? 1 - a : 0
+        case .catmullRom:  // Keys cubic, a = -0.5 (Pillow's BICUBIC)
+            let a = abs(x), k = -0.5
+            if a < 1 { return ((k + 2) * a - (k + 3)) * a * a + 1 }
+            if a < 2 { return (((a - 5) * a + 8) * a - 4) * k }
+            return 0
+        case .mitchell:  // Mitchell–Netravali, B = C = 1/3
+            let a = abs(x), b = 1.0 / 3, c = 1.0 / 3
+            if a < 1 { return ((12 - 9 * b - 6 * c) * a * a * a + (-18 + 12 * b + 6 * c) * a * a + (6 - 2 * b)) / 6 }
+            if a < 2 { return ((-b - 6 * c) * a * a * a + (6 * b + 30 * c) * a * a + (-12 * b - 48 * c) * a + (8 * b + 24 * c)) / 6 }
+            return 0
+        case .lanczos2:
+            return x > -2 && x < 2 ? sinc(x) * sinc(x / 2) : 0
+        case .lanczos3:
+            return x > -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0
+        }
+    }
+
+    private func sinc(_ x: Double) -> Double {
+        if x == 0 { return 1 }
+        let px = x * Double.pi
+        return sin(px) / px
+    }
+}
+
+/// Normalised Double weights for one axis: output i reads source `starts[i] ..< starts[i] + counts[i]`.
+struct AxisWeights {
+    let inSize: Int
+    let outSize: Int
+    var starts: [Int]
+    var counts: [Int]
+    /// Widest window (row stride of `weights`).
+    var stride: Int
+    var weights: [Double]
+
+    init(filter: ResampleFilter, inSize: Int, outSize: Int) {
+        precondition(inSize > 0 && outSize > 0)
+        self.inSize = inSize
+        self.outSize = outSize
+        let scale = Double(inSize) / Double(outSize)
+        let filterScale = max(scale, 1)
+        let support = filter.support * filterScale
+        let invScale = 1 / filterScale
+        var starts = [Int](), counts = [Int](), rows = [[Double]]()
+        starts.reserveCapacity(outSize)
+        counts.reserveCapacity(outSize)
+        rows.reserveCapacity(outSize)
+        for i in 0..<outSize {
+            let center = (Double(i) + 0.5) * scale
+            let lo = max(Int(center - support + 0.5), 0)
+            let hi = min(Int(center + support + 0.5), inSize)
+            var w = (lo..<max(lo, hi)).map { filter.weight((Double($0) - center + 0.5) * invScale) }
+            let sum = w.reduce(0, +)
+            if sum != 0 { w = w.map { $0 / sum } }
+            starts.append(lo)
+            counts.append(w.count)
+            rows.append(w)
+        }
+        let stride = max(1, counts.max() ?? 1)
+        var flat = [Double](repeating: 0, count: outSize * stride)
+        for i in 0..<outSize { for k in 0..<counts[i] { flat[i * stride + k] = rows[i][k] } }
+        self.starts = starts
+        self.counts = counts
+        self.stride = stride
+        self.weights = flat
+    }
+}
+
+/// Int16 fixed-point weights with one precision for the axis: the largest `shift` <= 22 with
+/// max|w| · 2^(shift+1) < 2^15 (a guard bit, as Pillow-SIMD and fast_image_resize). Zero weights at
+/// either end of a window are trimmed.
+struct FixedPointTable {
+    var starts: [Int]
+    var counts: [Int]
+    var stride: Int
+    var coeffs: [Int16]
+    var shift: Int
+
+    init(_ w: AxisWeights) {
+        let maxAbs = w.weights.reduce(0) { max($0, abs($1)) }
+        var shift = 22
+        while shift > 1 && maxAbs * Double(1 << (shift + 1)) >= 32768 { shift -= 1 }
+        self.shift = shift
+        let scale = Double(1 << shift)
+        starts = w.starts
+        counts = w.counts
+        stride = w.stride
+        coeffs = [Int16](repeating: 0, count: w.outSize * w.stride)
+        var rowCoeffs = [Int16]()
+        for i in 0..<w.outSize {
+            rowCoeffs = (0..<w.counts[i]).map { k in
+                let v = w.weights[i * w.stride + k] * scale
+                return Int16(v < 0 ? (v - 0.5).rounded(.towardZero) : (v + 0.5).rounded(.towardZero))
+            }
+            var lo = 0, hi = rowCoeffs.count
+            while lo < hi && rowCoeffs[lo] == 0 { lo += 1 }
+            while hi > lo && rowCoeffs[hi - 1] == 0 { hi -= 1 }
+            starts[i] = lo < hi ? w.starts[i] + lo : 0
+            counts[i] = hi - lo
+            for k in lo..<hi { coeffs[i * stride + k - lo] = rowCoeffs[k] }
+        }
+    }
+
+    /// The widest trimmed window.
+    var maxCount: Int { counts.max() ?? 0 }
+}
+
+/// The same Int16 coefficients laid out for the SIMD horizontal kernel: per output pixel,
+/// `groups[i]` SIMD16<Int16> vectors of `16 / channels` taps, each tap's coefficient repeated
+/// `channels` times (RGB: 5 taps, lane 15 zero).
+struct BroadcastTable {
+    var starts: [Int32]
+    var groups: [Int32]
+    var stride: Int  // Int16 elements per output pixel
+    var coeffs: [Int16]
+    var tapsPerGroup: Int
+
+    init(_ t: FixedPointTable, channels: Int) {
+        tapsPerGroup = [16, 8, 5, 4][channels - 1]
+        let n = t.counts.count
+        starts = t.starts.map { Int32($0) }
+        groups = t.counts.map { Int32(($0 + [16, 8, 5, 4][channels - 1] - 1) / [16, 8, 5, 4][channels - 1]) }
+        let maxGroups = Int(groups.max() ?? 0)
+        stride = max(1, maxGroups) * 16
+        coeffs = [Int16](repeating: 0, count: n * stride)
+        for i in 0..<n {
+            for k in 0..<t.counts[i] {
+                let c = t.coeffs[i * t.stride + k]
+                let base = i * stride + (k / tapsPerGroup) * 16 + (k % tapsPerGroup) * channels
+                for ch in 0..<channels { coeffs[base + ch] = c }
+            }
+        }
+    }
+
+    /// Bytes the kernel may read past a window's last pixel (zero-weighted): pad source rows by this.
+    var overreadBytes: Int { 16 * 2 + 16 }
+}
+
+/// Float32 weights for the 16-bit path, zero weights trimmed at the window ends.
+struct FloatTable {
+    var starts: [Int]
+    var counts: [Int]
+    var stride: Int
+    var coeffs: [Float]
+
+    init(_ w: AxisWeights) {
+        starts = w.starts
+        counts = w.counts
+        stride = w.stride
+        coeffs = [Float](repeating: 0, count: w.outSize * w.stride)
+        for i in 0..<w.outSize {
+            let row = (0..<w.counts[i]).map { Float(w.weights[i * w.stride + $0]) }
+            var lo = 0, hi = row.count
+            while lo < hi && row[lo] == 0 { lo += 1 }
+            while hi > lo && row[hi - 1] == 0 { hi -= 1 }
+            starts[i] = lo < hi ? w.starts[i] + lo : 0
+            counts[i] = hi - lo
+            for k in lo..<hi { coeffs[i * stride + k - lo] = row[k] }
+        }
+    }
+
+    var maxCount: Int { counts.max() ?? 0 }
+}

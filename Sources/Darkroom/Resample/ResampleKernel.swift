@@ -1,0 +1,140 @@
+import CDarkroom
+import DarkroomKernels
+import DarkroomKernelsAVX2
+import Foundation
+
+/// Which implementation of the resampling kernels runs. The output is identical for all of them.
+enum ResampleKernel: String, CaseIterable, Sendable {
+    /// The readable scalar reference (ScalarKernels.swift).
+    case scalar
+    /// Swift SIMD kernels built for baseline x86-64 (SSE2): module DarkroomKernels.
+    case baseline
+    /// The same kernels built with -target-cpu haswell: module DarkroomKernelsAVX2.
+    case avx2
+
+    /// True when this CPU has AVX2 and FMA (checked once).
+    static let cpuHasAVX2: Bool = darkroom_cpu_has_avx2_fma() != 0
+
+    /// The kernel used by `Image.resized`: `DARKROOM_KERNEL=scalar|baseline|avx2` forces one
+    /// (avx2 falls back to baseline on a CPU without it), otherwise the best available. Cached.
+    static let selected: ResampleKernel = {
+        if let forced = ProcessInfo.processInfo.environment["DARKROOM_KERNEL"].flatMap(ResampleKernel.init(rawValue:)) {
+            return forced.isAvailable ? forced : .baseline
+        }
+        return cpuHasAVX2 ? .avx2 : .baseline
+    }()
+
+    var isAvailable: Bool { self != .avx2 || Self.cpuHasAVX2 }
+
+    // MARK: dispatch (one call per row)
+
+    func premultiplyU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int) {
+        switch self {
+        case .scalar: ScalarKernels.premultiplyU8(src: src, dst: dst, pixels: pixels, channels: channels)
+        case .baseline: DarkroomKernels.premultiplyU8(src: src, dst: dst, pixels: pixels, channels: channels)
+        case .avx2: DarkroomKernelsAVX2.premultiplyU8(src: src, dst: dst, pixels: pixels, channels: channels)
+        }
+    }
+
+    func verticalU8(rows: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int16>, taps: Int, shift: Int,
+                    out: UnsafeMutablePointer<UInt8>, count: Int) {
+        switch self {
+        case .scalar:
+            ScalarKernels.verticalU8(rows: rows, coeffs: coeffs, taps: taps, shift: shift, out: out, count: count)
+        case .baseline:
+            DarkroomKernels.verticalU8(rows: rows, coeffs: coeffs, taps: taps, shift: shift, out: out, count: count)
+        case .avx2:
+            DarkroomKernelsAVX2.verticalU8(rows: rows, coeffs: coeffs, taps: taps, shift: shift, out: out, count: count)
+        }
+    }
+
+    func horizontalU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, dstWidth: Int, channels: Int,
+                      plan: HorizontalU8Plan, unpremultiply: Bool) {
+        if self == .scalar {
+            ScalarKernels.horizontalU8(src: src, dst: dst, dstWidth: dstWidth, channels: channels,
+                                       table: plan.table, unpremultiply: unpremultiply)
+            return
+        }
+        let b = plan.broadcast!
+        b.starts.withUnsafeBufferPointer { starts in
+            b.groups.withUnsafeBufferPointer { groups in
+                b.coeffs.withUnsafeBufferPointer { coeffs in
+                    unpremultiplyReciprocals.withUnsafeBufferPointer { recip in
+                        if self == .avx2 {
+                            DarkroomKernelsAVX2.horizontalU8(
+                                src: src, dst: dst, dstWidth: dstWidth, channels: channels,
+                                starts: starts.baseAddress!, groups: groups.baseAddress!, coeffs: coeffs.baseAddress!,
+                                coeffStride: b.stride, shift: plan.table.shift, unpremultiply: unpremultiply,
+                                recip: recip.baseAddress!)
+                        } else {
+                            DarkroomKernels.horizontalU8(
+                                src: src, dst: dst, dstWidth: dstWidth, channels: channels,
+                                starts: starts.baseAddress!, groups: groups.baseAddress!, coeffs: coeffs.baseAddress!,
+                                coeffStride: b.stride, shift: plan.table.shift, unpremultiply: unpremultiply,
+                                recip: recip.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func verticalF32(rows: UnsafePointer<UnsafePointer<Float>>, coeffs: UnsafePointer<Float>, taps: Int,
+                     out: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .scalar: ScalarKernels.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
+        case .baseline: DarkroomKernels.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
+        case .avx2: DarkroomKernelsAVX2.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
+        }
+    }
+
+    func horizontalF32(src: UnsafePointer<Float>, dst: UnsafeMutablePointer<UInt16>, dstWidth: Int, channels: Int,
+                       plan: HorizontalF32Plan, unpremultiply: Bool) {
+        if self == .scalar {
+            ScalarKernels.horizontalF32(src: src, dst: dst, dstWidth: dstWidth, channels: channels,
+                                        table: plan.table, unpremultiply: unpremultiply)
+            return
+        }
+        plan.starts.withUnsafeBufferPointer { starts in
+            plan.counts.withUnsafeBufferPointer { counts in
+                plan.table.coeffs.withUnsafeBufferPointer { coeffs in
+                    if self == .avx2 {
+                        DarkroomKernelsAVX2.horizontalF32(
+                            src: src, dst: dst, dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
+                            counts: counts.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: plan.table.stride,
+                            unpremultiply: unpremultiply)
+                    } else {
+                        DarkroomKernels.horizontalF32(
+                            src: src, dst: dst, dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
+                            counts: counts.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: plan.table.stride,
+                            unpremultiply: unpremultiply)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// recip[a] = ceil(255 · 2^16 / a), recip[0] = 2^16: (c · recip[a]) >> 16 == 255·c / a for c, a in 0...255
+/// (checked exhaustively by the tests), so the SIMD kernels unpremultiply without dividing.
+let unpremultiplyReciprocals: [UInt32] = (0..<256).map { (a: Int) -> UInt32 in
+    if a == 0 { return 65536 }
+    let numerator: Int = 255 * 65536 + a - 1
+    return UInt32(numerator / a)
+}
+
+struct HorizontalU8Plan {
+    let table: FixedPointTable
+    let broadcast: BroadcastTable?
+}
+
+struct HorizontalF32Plan {
+    let table: FloatTable
+    let starts: [Int32]
+    let counts: [Int32]
+    init(_ table: FloatTable) {
+        self.table = table
+        starts = table.starts.map { Int32($0) }
+        counts = table.counts.map { Int32($0) }
+    }
+}

@@ -1,0 +1,169 @@
+import Dispatch
+
+// The resize plan and driver: vertical pass first, one output row at a time, straight into the
+// horizontal pass. Per worker the only extra memory is one intermediate row (source width) and,
+// when alpha is premultiplied (or samples are 16-bit), a ring of the source rows the current
+// window needs, each converted exactly once. Workers own contiguous bands of output rows, so the
+// output does not depend on the thread count.
+
+/// Everything needed to resample one image; built once, shared read-only by the workers.
+struct Resampler {
+    let srcWidth: Int, srcHeight: Int
+    let dstWidth: Int, dstHeight: Int
+    let channels: Int
+    let premultiplied: Bool
+    let kernel: ResampleKernel
+
+    init(srcWidth: Int, srcHeight: Int, dstWidth: Int, dstHeight: Int, format: PixelFormat,
+         alpha: AlphaHandling, kernel: ResampleKernel) {
+        self.srcWidth = srcWidth
+        self.srcHeight = srcHeight
+        self.dstWidth = dstWidth
+        self.dstHeight = dstHeight
+        channels = format.channels
+        premultiplied = format.hasAlpha && alpha == .premultiplied
+        self.kernel = kernel
+    }
+
+    /// Splits `dstHeight` rows into `threads` contiguous bands and runs `band` on each.
+    func forEachBand(threads: Int, _ band: @escaping @Sendable (Range<Int>) -> Void) {
+        let t = max(1, min(threads, dstHeight))
+        if t == 1 { band(0..<dstHeight); return }
+        let h = dstHeight
+        DispatchQueue.concurrentPerform(iterations: t) { i in band((i * h / t)..<((i + 1) * h / t)) }
+    }
+
+    // MARK: 8-bit
+
+    func resizeU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, filter: ResampleFilter, threads: Int) {
+        let v = FixedPointTable(AxisWeights(filter: filter, inSize: srcHeight, outSize: dstHeight))
+        let hTable = FixedPointTable(AxisWeights(filter: filter, inSize: srcWidth, outSize: dstWidth))
+        let h = HorizontalU8Plan(table: hTable,
+                                 broadcast: kernel == .scalar ? nil : BroadcastTable(hTable, channels: channels))
+        let srcPtr = SendablePointer(src), dstPtr = SendablePointer(dst)
+        let me = self
+        forEachBand(threads: threads) { rows in me.bandU8(rows, src: srcPtr.p, dst: dstPtr.p, v: v, h: h) }
+    }
+
+    private func bandU8(_ band: Range<Int>, src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>,
+                        v: FixedPointTable, h: HorizontalU8Plan) {
+        let rowBytes = srcWidth * channels
+        let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: rowBytes + 64)
+        tmp.initialize(repeating: 0, count: rowBytes + 64)
+        defer { tmp.deallocate() }
+        let ring = SourceRing<UInt8>(capacity: premultiplied ? v.maxCount : 0, rowLength: rowBytes)
+        defer { ring.deallocate() }
+        let rowPtrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: max(1, v.maxCount))
+        defer { rowPtrs.deallocate() }
+        v.coeffs.withUnsafeBufferPointer { coeffs in
+            for y in band {
+                let start = v.starts[y], n = v.counts[y]
+                for k in 0..<n {
+                    let r = start + k
+                    if premultiplied {
+                        rowPtrs[k] = ring.row(r) { out in
+                            kernel.premultiplyU8(src: src + r * rowBytes, dst: out, pixels: srcWidth, channels: channels)
+                        }
+                    } else {
+                        rowPtrs[k] = src + r * rowBytes
+                    }
+                }
+                kernel.verticalU8(rows: rowPtrs, coeffs: coeffs.baseAddress! + y * v.stride, taps: n,
+                                  shift: v.shift, out: tmp, count: rowBytes)
+                kernel.horizontalU8(src: tmp, dst: dst + y * dstWidth * channels, dstWidth: dstWidth,
+                                    channels: channels, plan: h, unpremultiply: premultiplied)
+            }
+        }
+    }
+
+    // MARK: 16-bit
+
+    func resizeU16(src: UnsafePointer<UInt16>, dst: UnsafeMutablePointer<UInt16>, filter: ResampleFilter, threads: Int) {
+        let v = FloatTable(AxisWeights(filter: filter, inSize: srcHeight, outSize: dstHeight))
+        let h = HorizontalF32Plan(FloatTable(AxisWeights(filter: filter, inSize: srcWidth, outSize: dstWidth)))
+        let srcPtr = SendablePointer(src), dstPtr = SendablePointer(dst)
+        let me = self
+        forEachBand(threads: threads) { rows in me.bandU16(rows, src: srcPtr.p, dst: dstPtr.p, v: v, h: h) }
+    }
+
+    private func bandU16(_ band: Range<Int>, src: UnsafePointer<UInt16>, dst: UnsafeMutablePointer<UInt16>,
+                         v: FloatTable, h: HorizontalF32Plan) {
+        let rowSamples = srcWidth * channels
+        let tmp = UnsafeMutablePointer<Float>.allocate(capacity: rowSamples + 8)
+        tmp.initialize(repeating: 0, count: rowSamples + 8)
+        defer { tmp.deallocate() }
+        let ring = SourceRing<Float>(capacity: v.maxCount, rowLength: rowSamples)
+        defer { ring.deallocate() }
+        let rowPtrs = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: max(1, v.maxCount))
+        defer { rowPtrs.deallocate() }
+        v.coeffs.withUnsafeBufferPointer { coeffs in
+            for y in band {
+                let start = v.starts[y], n = v.counts[y]
+                for k in 0..<n {
+                    let r = start + k
+                    rowPtrs[k] = ring.row(r) { out in
+                        ScalarKernels.loadU16(src: src + r * rowSamples, dst: out, pixels: srcWidth,
+                                              channels: channels, premultiply: premultiplied)
+                    }
+                }
+                kernel.verticalF32(rows: rowPtrs, coeffs: coeffs.baseAddress! + y * v.stride, taps: n,
+                                   out: tmp, count: rowSamples)
+                kernel.horizontalF32(src: tmp, dst: dst + y * dstWidth * channels, dstWidth: dstWidth,
+                                     channels: channels, plan: h, unpremultiply: premultiplied)
+            }
+        }
+    }
+}
+
+/// Converted source rows kept for as long as the moving vertical window needs them: row r lives in
+/// slot r % capacity, and a window never spans more than `capacity` rows, so each source row is
+/// converted once per band.
+final class SourceRing<T> {
+    let capacity: Int
+    let rowLength: Int
+    private let storage: UnsafeMutablePointer<T>
+    private var held: [Int]
+
+    init(capacity: Int, rowLength: Int) {
+        self.capacity = capacity
+        self.rowLength = rowLength
+        storage = .allocate(capacity: max(1, capacity * rowLength))
+        held = [Int](repeating: -1, count: capacity)
+    }
+
+    func deallocate() { storage.deallocate() }
+
+    /// The converted row `r`, filling its slot with `fill` when it holds another row.
+    @inline(__always)
+    func row(_ r: Int, fill: (UnsafeMutablePointer<T>) -> Void) -> UnsafePointer<T> {
+        let slot = r % capacity
+        let p = storage + slot * rowLength
+        if held[slot] != r {
+            fill(p)
+            held[slot] = r
+        }
+        return UnsafePointer(p)
+    }
+}
+
+/// A pointer handed to worker threads; each worker writes only its own rows.
+struct SendablePointer<T>: @unchecked Sendable {
+    let p: T
+    init(_ p: T) { self.p = p }
+}
+
+// MARK: - nearest neighbour (a pixel pick, not a convolution; identical for every kernel)
+
+func resizeNearest(src: UnsafePointer<UInt8>, srcWidth: Int, srcHeight: Int, dst: UnsafeMutablePointer<UInt8>,
+                   dstWidth: Int, dstHeight: Int, bytesPerPixel bpp: Int) {
+    // Pillow's rule: source index floor((i + 0.5) · in / out).
+    let xs = (0..<dstWidth).map { min(srcWidth - 1, Int((Double($0) + 0.5) * Double(srcWidth) / Double(dstWidth))) }
+    for y in 0..<dstHeight {
+        let sy = min(srcHeight - 1, Int((Double(y) + 0.5) * Double(srcHeight) / Double(dstHeight)))
+        let srow = src + sy * srcWidth * bpp
+        let drow = dst + y * dstWidth * bpp
+        for x in 0..<dstWidth {
+            (drow + x * bpp).update(from: srow + xs[x] * bpp, count: bpp)
+        }
+    }
+}
