@@ -30,11 +30,19 @@
 
 /// (v >> shift) clamped to 0...255 and narrowed to bytes.
 @inline(__always) func shiftClampNarrow(_ v: SIMD16<Int32>, _ shift: SIMD16<Int32>) -> SIMD16<UInt8> {
-    var c = v &>> shift
-    c.replace(with: 0, where: c .< 0)
-    c.replace(with: 255, where: c .> 255)
+    let c = v &>> shift
     var r = SIMD16<UInt8>()
-    for i in 0..<16 { r[i] = UInt8(truncatingIfNeeded: c[i]) }
+    for i in 0..<16 {
+        let x = c[i]
+        r[i] = UInt8(truncatingIfNeeded: x < 0 ? 0 : (x > 255 ? 255 : x))
+    }
+    return r
+}
+
+/// min(max(v, 0), 65535) per lane (a lane loop: SIMD `replace(with:where:)` is lowered through memory).
+@inline(__always) func clamp65535(_ v: SIMD4<Float>) -> SIMD4<Float> {
+    var r = SIMD4<Float>()
+    for i in 0..<4 { r[i] = min(max(v[i], 0), 65535) }
     return r
 }
 
@@ -135,42 +143,43 @@ public func premultiplyU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<U
 
 // MARK: - 8-bit horizontal pass
 
-/// Horizontal pass for `channels` 1...4 with pre-broadcast coefficients: per output pixel i,
-/// `groups[i]` SIMD16<Int16> vectors at `coeffs + i * coeffStride`, each covering
-/// `16 / channels` taps (4 for RGBA, 5 for RGB: 15 lanes) starting at source pixel `starts[i]`.
-/// `src` must be readable well past its last pixel (zero coefficients cover the overrun).
+/// Horizontal pass over up to 4 rows at once (`rows` 1...4; row j at `src + j * srcStride`, output at
+/// `dst + j * dstStride`), channels 1...4, with pre-broadcast coefficients: per output pixel i,
+/// `groups[i]` SIMD16<Int16> vectors at `coeffs + i * coeffStride`, each covering `16 / channels`
+/// taps (RGB: 4 taps as RGB0 lanes, 12 source bytes) from source pixel `starts[i]`; one coefficient load serves
+/// all rows. Source rows must be readable 48 bytes past their end (zero weights cover the overrun).
+/// For `channels` 3 the source rows are RGBX (see `expandRGB`), the output RGB.
 /// With `unpremultiply`, colour = min(255, (c · recip[a]) >> 16) where recip[a] = ceil(255·2^16/a)
 /// (recip[0] = 2^16), which equals Pillow's a == 0 ? c : min(255, 255·c / a) exactly.
 @inline(never)
-public func horizontalU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, dstWidth: Int, channels: Int,
+public func horizontalU8(src: UnsafePointer<UInt8>, srcStride: Int, dst: UnsafeMutablePointer<UInt8>, dstStride: Int,
+                         rows: Int, dstWidth: Int, channels: Int,
                          starts: UnsafePointer<Int32>, groups: UnsafePointer<Int32>,
                          coeffs: UnsafePointer<Int16>, coeffStride: Int, shift: Int,
                          unpremultiply: Bool, recip: UnsafePointer<UInt32>) {
+    // Missing rows (rows < 4) re-read row 0 and are not stored.
+    let s1 = rows > 1 ? srcStride : 0, s2 = rows > 2 ? 2 * srcStride : 0, s3 = rows > 3 ? 3 * srcStride : 0
+    // RGB (read as RGBX) and RGBA share one instantiation: 4 lanes per pixel, 4 taps per group.
     switch channels {
-    case 4:
-        horizontalU8Pixels(src, dst, dstWidth, 4, 4, 4, starts, groups, coeffs, coeffStride, shift, unpremultiply, recip)
-    case 3:
-        horizontalU8Pixels(src, dst, dstWidth, 3, 5, 5, starts, groups, coeffs, coeffStride, shift, false, recip)
+    case 3, 4:
+        horizontalU8Rows(src, s1, s2, s3, dst, dstStride, rows, dstWidth, channels, 4, 4, starts, groups, coeffs,
+                         coeffStride, shift, unpremultiply && channels == 4, recip)
     case 2:
-        horizontalU8Pixels(src, dst, dstWidth, 2, 8, 8, starts, groups, coeffs, coeffStride, shift, unpremultiply, recip)
+        horizontalU8Rows(src, s1, s2, s3, dst, dstStride, rows, dstWidth, 2, 2, 8, starts, groups, coeffs, coeffStride,
+                         shift, unpremultiply, recip)
     default:
-        horizontalU8Pixels(src, dst, dstWidth, 1, 16, 16, starts, groups, coeffs, coeffStride, shift, false, recip)
+        horizontalU8Rows(src, s1, s2, s3, dst, dstStride, rows, dstWidth, 1, 1, 16, starts, groups, coeffs, coeffStride,
+                         shift, false, recip)
     }
 }
 
-/// Sum of the 16 lanes folded to `channels` lanes per tap position: lane c of the result is
-/// Σ_j v[j * channels + c] (for channels 4, 2, 1 by halving; for 3, five triples).
+/// The 16 lanes folded to one pixel by halving: lane c is Σ_j v[j * channels + c] for channels
+/// 4, 2, 1 (RGB uses the RGBA layout); lanes >= channels are 0.
 @inline(__always) func fold(_ v: SIMD16<Int32>, _ channels: Int) -> SIMD4<Int32> {
     switch channels {
     case 4:
         let h = v.lowHalf &+ v.highHalf
         return h.lowHalf &+ h.highHalf
-    case 3:
-        var r = SIMD4<Int32>()
-        r[0] = v[0] &+ v[3] &+ v[6] &+ v[9] &+ v[12]
-        r[1] = v[1] &+ v[4] &+ v[7] &+ v[10] &+ v[13]
-        r[2] = v[2] &+ v[5] &+ v[8] &+ v[11] &+ v[14]
-        return r
     case 2:
         let h = v.lowHalf &+ v.highHalf
         let q = h.lowHalf &+ h.highHalf
@@ -184,65 +193,81 @@ public func horizontalU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UI
     }
 }
 
-/// Computes `perBlock` output pixels per iteration (perBlock * channels <= 16 lanes), then one
-/// vectorised epilogue (round, shift, clamp, unpremultiply, narrow) for the whole block.
+@inline(__always) func recipLanes(_ ra: UInt32, _ channels: Int) -> SIMD4<UInt32> {
+    channels == 4 ? SIMD4<UInt32>(ra, ra, ra, 65536) : SIMD4<UInt32>(ra, 65536, 65536, 65536)
+}
+
 @inline(__always)
-func horizontalU8Pixels(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<UInt8>, _ dstWidth: Int,
-                        _ channels: Int, _ tapsPerGroup: Int, _ perBlock: Int,
-                        _ starts: UnsafePointer<Int32>, _ groups: UnsafePointer<Int32>,
-                        _ coeffs: UnsafePointer<Int16>, _ coeffStride: Int, _ shift: Int,
-                        _ unpremultiply: Bool, _ recip: UnsafePointer<UInt32>) {
+func horizontalU8Rows(_ src: UnsafePointer<UInt8>, _ s1: Int, _ s2: Int, _ s3: Int,
+                      _ dst: UnsafeMutablePointer<UInt8>, _ dstStride: Int, _ rows: Int, _ dstWidth: Int,
+                      _ channels: Int, _ lanes: Int, _ tapsPerGroup: Int,
+                      _ starts: UnsafePointer<Int32>, _ groups: UnsafePointer<Int32>,
+                      _ coeffs: UnsafePointer<Int16>, _ coeffStride: Int, _ shift: Int,
+                      _ unpremultiply: Bool, _ recip: UnsafePointer<UInt32>) {
     let round = SIMD16<Int32>(repeating: Int32(1) &<< Int32(shift - 1))
     let sh = SIMD16<Int32>(repeating: Int32(shift))
-    let groupBytes = tapsPerGroup * channels
+    let groupBytes = tapsPerGroup * lanes  // `lanes` bytes per source pixel (RGB arrives as RGBX)
     let rawCoeffs = UnsafeRawPointer(coeffs)
-    var i = 0
-    while i < dstWidth {
-        let n = min(perBlock, dstWidth - i)
-        var block = SIMD16<Int32>()
-        for j in 0..<n {
-            let px = i + j
-            var p = src + Int(starts[px]) * channels
-            var c = rawCoeffs + px * coeffStride * 2
-            var acc0 = SIMD16<Int32>(), acc1 = SIMD16<Int32>()
-            var g = Int(groups[px])
-            while g >= 2 {
-                acc0 &+= widen(load16(p)) &* widen(c.loadUnaligned(as: SIMD16<Int16>.self))
-                acc1 &+= widen(load16(p + groupBytes)) &* widen(c.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self))
-                p += 2 * groupBytes
-                c += 64
-                g -= 2
-            }
-            if g > 0 {
-                acc0 &+= widen(load16(p)) &* widen(c.loadUnaligned(as: SIMD16<Int16>.self))
-            }
-            let s = fold(acc0 &+ acc1, channels)
-            for ch in 0..<channels { block[j * channels + ch] = s[ch] }
+    for i in 0..<dstWidth {
+        var p = src + Int(starts[i]) * lanes
+        var c = rawCoeffs + i * coeffStride * 2
+        var a0 = SIMD16<Int32>(), a1 = a0, a2 = a0, a3 = a0
+        var g = Int(groups[i])
+        while g > 0 {
+            let w = widen(c.loadUnaligned(as: SIMD16<Int16>.self))
+            a0 &+= widen(load16(p)) &* w
+            a1 &+= widen(load16(p + s1)) &* w
+            a2 &+= widen(load16(p + s2)) &* w
+            a3 &+= widen(load16(p + s3)) &* w
+            p += groupBytes
+            c += 32
+            g -= 1
         }
-        let v = shiftClampNarrow(block &+ round, sh)
-        var out = v
+        // Row j's pixel in lanes 4j ..< 4j + channels.
+        let block = SIMD16<Int32>(lowHalf: SIMD8<Int32>(lowHalf: fold(a0, lanes), highHalf: fold(a1, lanes)),
+                                  highHalf: SIMD8<Int32>(lowHalf: fold(a2, lanes), highHalf: fold(a3, lanes)))
+        var out = shiftClampNarrow(block &+ round, sh)
         if unpremultiply {
-            // colour lanes: min(255, (c * recip[a]) >> 16); alpha lanes multiply by 2^16 (identity).
-            var r = SIMD16<UInt32>(repeating: 65536)
-            for j in 0..<n {
-                let a = Int(v[j * channels + channels - 1])
-                let ra = recip[a]
-                for ch in 0..<(channels - 1) { r[j * channels + ch] = ra }
-            }
+            let al = channels - 1
+            let r = SIMD16<UInt32>(
+                lowHalf: SIMD8<UInt32>(lowHalf: recipLanes(recip[Int(out[al])], channels),
+                                       highHalf: recipLanes(recip[Int(out[4 + al])], channels)),
+                highHalf: SIMD8<UInt32>(lowHalf: recipLanes(recip[Int(out[8 + al])], channels),
+                                        highHalf: recipLanes(recip[Int(out[12 + al])], channels)))
             var w = SIMD16<UInt32>()
-            for l in 0..<16 { w[l] = UInt32(truncatingIfNeeded: v[l]) }
+            for l in 0..<16 { w[l] = UInt32(truncatingIfNeeded: out[l]) }
             w = (w &* r) &>> 16
-            w.replace(with: 255, where: w .> 255)
-            for l in 0..<16 { out[l] = UInt8(truncatingIfNeeded: w[l]) }
+            for l in 0..<16 { out[l] = UInt8(truncatingIfNeeded: min(w[l], 255)) }
         }
-        let bytes = n * channels
-        let o = dst + i * channels
-        if n == perBlock && (dstWidth - i) * channels >= 16 {
-            UnsafeMutableRawPointer(o).storeBytes(of: out, as: SIMD16<UInt8>.self)
-        } else {
-            for l in 0..<bytes { o[l] = out[l] }
+        let px = unsafeBitCast(out, to: SIMD4<UInt32>.self)
+        let o = UnsafeMutableRawPointer(dst + i * channels)
+        switch channels {
+        case 4:
+            for j in 0..<rows { o.storeBytes(of: px[j], toByteOffset: j * dstStride, as: UInt32.self) }
+        case 3:
+            if i + 1 < dstWidth {  // 4-byte store; the spare byte is overwritten by pixel i + 1
+                for j in 0..<rows { o.storeBytes(of: px[j], toByteOffset: j * dstStride, as: UInt32.self) }
+            } else {
+                for j in 0..<rows {
+                    o.storeBytes(of: UInt16(truncatingIfNeeded: px[j]), toByteOffset: j * dstStride, as: UInt16.self)
+                    o.storeBytes(of: UInt8(truncatingIfNeeded: px[j] >> 16), toByteOffset: j * dstStride + 2, as: UInt8.self)
+                }
+            }
+        case 2:
+            for j in 0..<rows { o.storeBytes(of: UInt16(truncatingIfNeeded: px[j]), toByteOffset: j * dstStride, as: UInt16.self) }
+        default:
+            for j in 0..<rows { o.storeBytes(of: UInt8(truncatingIfNeeded: px[j]), toByteOffset: j * dstStride, as: UInt8.self) }
         }
-        i += n
+    }
+}
+
+/// RGB to RGBX for the horizontal kernel: each pixel becomes its 3 bytes plus the next pixel's R
+/// (a zero coefficient meets it). `src` must be readable 1 byte past the last pixel.
+@inline(never)
+public func expandRGB(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int) {
+    let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+    for i in 0..<pixels {
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: i * 3, as: UInt32.self), toByteOffset: i * 4, as: UInt32.self)
     }
 }
 
@@ -315,15 +340,13 @@ public func horizontalF32(src: UnsafePointer<Float>, dst: UnsafeMutablePointer<U
             off += channels * 4
             k += 1
         }
-        acc.replace(with: 0, where: acc .< 0)
-        acc.replace(with: 65535, where: acc .> 65535)
+        acc = clamp65535(acc)
         if unpremultiply {
             let a = acc[alphaLane]
             if a >= 0.5 {
                 var f = SIMD4<Float>(repeating: 65535 / a)
                 f[alphaLane] = 1
-                acc = acc * f
-                acc.replace(with: 65535, where: acc .> 65535)
+                acc = clamp65535(acc * f)
             }
         }
         let bits = unsafeBitCast(acc + SIMD4<Float>(repeating: 12_582_912), to: SIMD4<UInt32>.self)

@@ -131,7 +131,7 @@ struct FixedPointTable {
 
 /// The same Int16 coefficients laid out for the SIMD horizontal kernel: per output pixel,
 /// `groups[i]` SIMD16<Int16> vectors of `16 / channels` taps, each tap's coefficient repeated
-/// `channels` times (RGB: 5 taps, lane 15 zero).
+/// `channels` times (RGB: 4 taps in RGB0 lanes, lane 4t+3 zero).
 struct BroadcastTable {
     var starts: [Int32]
     var groups: [Int32]
@@ -140,17 +140,19 @@ struct BroadcastTable {
     var tapsPerGroup: Int
 
     init(_ t: FixedPointTable, channels: Int) {
-        tapsPerGroup = [16, 8, 5, 4][channels - 1]
+        let perGroup = [16, 8, 4, 4][channels - 1]
+        let lanesPerTap = channels == 3 ? 4 : channels
+        tapsPerGroup = perGroup
         let n = t.counts.count
         starts = t.starts.map { Int32($0) }
-        groups = t.counts.map { Int32(($0 + [16, 8, 5, 4][channels - 1] - 1) / [16, 8, 5, 4][channels - 1]) }
+        groups = t.counts.map { Int32(($0 + perGroup - 1) / perGroup) }
         let maxGroups = Int(groups.max() ?? 0)
         stride = max(1, maxGroups) * 16
         coeffs = [Int16](repeating: 0, count: n * stride)
         for i in 0..<n {
             for k in 0..<t.counts[i] {
                 let c = t.coeffs[i * t.stride + k]
-                let base = i * stride + (k / tapsPerGroup) * 16 + (k % tapsPerGroup) * channels
+                let base = i * stride + (k / perGroup) * 16 + (k % perGroup) * lanesPerTap
                 for ch in 0..<channels { coeffs[base + ch] = c }
             }
         }

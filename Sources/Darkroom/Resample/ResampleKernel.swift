@@ -48,11 +48,23 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         }
     }
 
-    func horizontalU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, dstWidth: Int, channels: Int,
-                      plan: HorizontalU8Plan, unpremultiply: Bool) {
+    func expandRGB(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int) {
+        switch self {
+        case .scalar: break
+        case .baseline: DarkroomKernels.expandRGB(src: src, dst: dst, pixels: pixels)
+        case .avx2: DarkroomKernelsAVX2.expandRGB(src: src, dst: dst, pixels: pixels)
+        }
+    }
+
+    /// Horizontal pass over `rows` (1...4) consecutive intermediate rows `srcStride` bytes apart
+    /// (RGB: the SIMD kernels read RGBX rows made by `expandRGB`, the scalar one plain RGB).
+    func horizontalU8(src: UnsafePointer<UInt8>, srcStride: Int, dst: UnsafeMutablePointer<UInt8>, dstStride: Int,
+                      rows: Int, dstWidth: Int, channels: Int, plan: HorizontalU8Plan, unpremultiply: Bool) {
         if self == .scalar {
-            ScalarKernels.horizontalU8(src: src, dst: dst, dstWidth: dstWidth, channels: channels,
-                                       table: plan.table, unpremultiply: unpremultiply)
+            for j in 0..<rows {
+                ScalarKernels.horizontalU8(src: src + j * srcStride, dst: dst + j * dstStride, dstWidth: dstWidth,
+                                           channels: channels, table: plan.table, unpremultiply: unpremultiply)
+            }
             return
         }
         let b = plan.broadcast!
@@ -62,13 +74,15 @@ enum ResampleKernel: String, CaseIterable, Sendable {
                     unpremultiplyReciprocals.withUnsafeBufferPointer { recip in
                         if self == .avx2 {
                             DarkroomKernelsAVX2.horizontalU8(
-                                src: src, dst: dst, dstWidth: dstWidth, channels: channels,
+                                src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
+                                dstWidth: dstWidth, channels: channels,
                                 starts: starts.baseAddress!, groups: groups.baseAddress!, coeffs: coeffs.baseAddress!,
                                 coeffStride: b.stride, shift: plan.table.shift, unpremultiply: unpremultiply,
                                 recip: recip.baseAddress!)
                         } else {
                             DarkroomKernels.horizontalU8(
-                                src: src, dst: dst, dstWidth: dstWidth, channels: channels,
+                                src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
+                                dstWidth: dstWidth, channels: channels,
                                 starts: starts.baseAddress!, groups: groups.baseAddress!, coeffs: coeffs.baseAddress!,
                                 coeffStride: b.stride, shift: plan.table.shift, unpremultiply: unpremultiply,
                                 recip: recip.baseAddress!)

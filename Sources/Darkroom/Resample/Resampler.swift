@@ -45,33 +45,54 @@ struct Resampler {
         forEachBand(threads: threads) { rows in me.bandU8(rows, src: srcPtr.p, dst: dstPtr.p, v: v, h: h) }
     }
 
+    /// Output rows are made 4 at a time: 4 vertical-pass rows into the intermediate, then one
+    /// horizontal call that shares each coefficient load across the 4 rows.
     private func bandU8(_ band: Range<Int>, src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>,
                         v: FixedPointTable, h: HorizontalU8Plan) {
         let rowBytes = srcWidth * channels
-        let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: rowBytes + 64)
-        tmp.initialize(repeating: 0, count: rowBytes + 64)
+        let tmpStride = rowBytes + 64
+        let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * tmpStride)
+        tmp.initialize(repeating: 0, count: 4 * tmpStride)
         defer { tmp.deallocate() }
         let ring = SourceRing<UInt8>(capacity: premultiplied ? v.maxCount : 0, rowLength: rowBytes)
         defer { ring.deallocate() }
         let rowPtrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: max(1, v.maxCount))
         defer { rowPtrs.deallocate() }
+        let dstStride = dstWidth * channels
+        // RGB on the SIMD kernels: intermediate rows are expanded to RGBX before the horizontal pass.
+        let expand = channels == 3 && kernel != .scalar
+        let xStride = srcWidth * 4 + 64
+        let tmpX = UnsafeMutablePointer<UInt8>.allocate(capacity: expand ? 4 * xStride : 1)
+        tmpX.initialize(repeating: 0, count: expand ? 4 * xStride : 1)
+        defer { tmpX.deallocate() }
         v.coeffs.withUnsafeBufferPointer { coeffs in
-            for y in band {
-                let start = v.starts[y], n = v.counts[y]
-                for k in 0..<n {
-                    let r = start + k
-                    if premultiplied {
-                        rowPtrs[k] = ring.row(r) { out in
-                            kernel.premultiplyU8(src: src + r * rowBytes, dst: out, pixels: srcWidth, channels: channels)
+            var y0 = band.lowerBound
+            while y0 < band.upperBound {
+                let rows = min(4, band.upperBound - y0)
+                for j in 0..<rows {
+                    let y = y0 + j
+                    let start = v.starts[y], n = v.counts[y]
+                    for k in 0..<n {
+                        let r = start + k
+                        if premultiplied {
+                            rowPtrs[k] = ring.row(r) { out in
+                                kernel.premultiplyU8(src: src + r * rowBytes, dst: out, pixels: srcWidth, channels: channels)
+                            }
+                        } else {
+                            rowPtrs[k] = src + r * rowBytes
                         }
-                    } else {
-                        rowPtrs[k] = src + r * rowBytes
                     }
+                    kernel.verticalU8(rows: rowPtrs, coeffs: coeffs.baseAddress! + y * v.stride, taps: n,
+                                      shift: v.shift, out: tmp + j * tmpStride, count: rowBytes)
                 }
-                kernel.verticalU8(rows: rowPtrs, coeffs: coeffs.baseAddress! + y * v.stride, taps: n,
-                                  shift: v.shift, out: tmp, count: rowBytes)
-                kernel.horizontalU8(src: tmp, dst: dst + y * dstWidth * channels, dstWidth: dstWidth,
-                                    channels: channels, plan: h, unpremultiply: premultiplied)
+                if expand {
+                    for j in 0..<rows { kernel.expandRGB(src: tmp + j * tmpStride, dst: tmpX + j * xStride, pixels: srcWidth) }
+                }
+                kernel.horizontalU8(src: expand ? tmpX : tmp, srcStride: expand ? xStride : tmpStride,
+                                    dst: dst + y0 * dstStride, dstStride: dstStride,
+                                    rows: rows, dstWidth: dstWidth, channels: channels, plan: h,
+                                    unpremultiply: premultiplied)
+                y0 += rows
             }
         }
     }
