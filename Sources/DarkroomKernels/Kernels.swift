@@ -48,52 +48,95 @@
 
 // MARK: - 8-bit vertical pass (layout independent: every byte of a row is one sample)
 
-/// out[x] = clamp((2^(shift-1) + Σ_k coeffs[k] * rows[k][x]) >> shift, 0, 255) for x in 0..<count.
-@inline(never)
-public func verticalU8(rows: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int16>, taps: Int,
-                       shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int) {
-    let round = Int32(1) &<< Int32(shift - 1)
-    let sh = SIMD16<Int32>(repeating: Int32(shift))
-    var x = 0
-    while x + 64 <= count {
-        var a0 = SIMD16<Int32>(repeating: round), a1 = a0, a2 = a0, a3 = a0
-        var k = 0
-        while k < taps {
-            let c = SIMD16<Int32>(repeating: Int32(coeffs[k]))
-            let p = rows[k] + x
-            a0 &+= widen(load16(p)) &* c
-            a1 &+= widen(load16(p + 16)) &* c
-            a2 &+= widen(load16(p + 32)) &* c
-            a3 &+= widen(load16(p + 48)) &* c
-            k += 1
-        }
-        let o = UnsafeMutableRawPointer(out + x)
-        o.storeBytes(of: shiftClampNarrow(a0, sh), as: SIMD16<UInt8>.self)
-        o.storeBytes(of: shiftClampNarrow(a1, sh), toByteOffset: 16, as: SIMD16<UInt8>.self)
-        o.storeBytes(of: shiftClampNarrow(a2, sh), toByteOffset: 32, as: SIMD16<UInt8>.self)
-        o.storeBytes(of: shiftClampNarrow(a3, sh), toByteOffset: 48, as: SIMD16<UInt8>.self)
-        x += 64
+@inline(__always) func widen16(_ v: SIMD16<UInt8>) -> SIMD16<Int16> {
+    var r = SIMD16<Int16>()
+    for i in 0..<16 { r[i] = Int16(truncatingIfNeeded: v[i]) }
+    return r
+}
+
+/// Pairwise multiply-add of Int16 lanes: lane i = x[2i]·c[2i] + x[2i+1]·c[2i+1]. Written as a
+/// full-width product folded by even/odd halves, which LLVM lowers to one `pmaddwd` as long as it
+/// cannot see where `x` came from (here: a load of pair-interleaved bytes).
+@inline(__always) func madd(_ x: SIMD16<Int16>, _ c: SIMD16<Int16>) -> SIMD8<Int32> {
+    var wx = SIMD16<Int32>(), wc = SIMD16<Int32>()
+    for i in 0..<16 {
+        wx[i] = Int32(truncatingIfNeeded: x[i])
+        wc[i] = Int32(truncatingIfNeeded: c[i])
     }
+    let p = wx &* wc
+    return p.evenHalf &+ p.oddHalf
+}
+
+/// Rows a and b interleaved byte by byte (a[i] at 2i, b[i] at 2i + 1): the layout the vertical
+/// kernel reads. `count` bytes of each row; `dst` gets 2·count bytes.
+@inline(never)
+public func interleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, count: Int) {
+    var x = 0
+    let d = UnsafeMutableRawPointer(dst)
     while x + 16 <= count {
-        var a0 = SIMD16<Int32>(repeating: round)
-        var k = 0
-        while k < taps {
-            a0 &+= widen(load16(rows[k] + x)) &* SIMD16<Int32>(repeating: Int32(coeffs[k]))
-            k += 1
-        }
-        UnsafeMutableRawPointer(out + x).storeBytes(of: shiftClampNarrow(a0, sh), as: SIMD16<UInt8>.self)
+        let va = load16(a + x), vb = load16(b + x)
+        var w = SIMD16<UInt16>()
+        for i in 0..<16 { w[i] = UInt16(truncatingIfNeeded: va[i]) | (UInt16(truncatingIfNeeded: vb[i]) &<< 8) }
+        d.storeBytes(of: w, toByteOffset: 2 * x, as: SIMD16<UInt16>.self)
         x += 16
     }
     while x < count {
-        var acc = round
+        dst[2 * x] = a[x]
+        dst[2 * x + 1] = b[x]
+        x += 1
+    }
+}
+
+/// The 8-bit vertical pass over pair-interleaved rows (see `interleaveRowsU8`):
+/// out[x] = clamp((2^(shift-1) + Σ_k lo(coeffs[k])·pairs[k][2x] + hi(coeffs[k])·pairs[k][2x+1]) >> shift, 0, 255)
+/// for x in 0..<count, where each Int32 of `coeffs` holds the two rows' Int16 weights (low half: the
+/// even row). Pair buffers must be readable 32 bytes past 2·count.
+@inline(never)
+public func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int32>, pairCount: Int,
+                            shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int) {
+    let round = SIMD8<Int32>(repeating: Int32(1) &<< Int32(shift - 1))
+    let sh = SIMD16<Int32>(repeating: Int32(shift))
+    var x = 0
+    while x + 64 <= count {
+        var a0 = round, a1 = round, a2 = round, a3 = round, a4 = round, a5 = round, a6 = round, a7 = round
         var k = 0
-        while k < taps {
-            acc &+= Int32(truncatingIfNeeded: rows[k][x]) &* Int32(truncatingIfNeeded: coeffs[k])
+        while k < pairCount {
+            let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs[k]), to: SIMD16<Int16>.self)
+            let p = pairs[k] + 2 * x
+            a0 &+= madd(widen16(load16(p)), c)
+            a1 &+= madd(widen16(load16(p + 16)), c)
+            a2 &+= madd(widen16(load16(p + 32)), c)
+            a3 &+= madd(widen16(load16(p + 48)), c)
+            a4 &+= madd(widen16(load16(p + 64)), c)
+            a5 &+= madd(widen16(load16(p + 80)), c)
+            a6 &+= madd(widen16(load16(p + 96)), c)
+            a7 &+= madd(widen16(load16(p + 112)), c)
             k += 1
         }
-        acc = acc &>> Int32(shift)
-        out[x] = UInt8(truncatingIfNeeded: acc < 0 ? 0 : (acc > 255 ? 255 : acc))
-        x += 1
+        let o = UnsafeMutableRawPointer(out + x)
+        o.storeBytes(of: shiftClampNarrow(SIMD16(lowHalf: a0, highHalf: a1), sh), as: SIMD16<UInt8>.self)
+        o.storeBytes(of: shiftClampNarrow(SIMD16(lowHalf: a2, highHalf: a3), sh), toByteOffset: 16, as: SIMD16<UInt8>.self)
+        o.storeBytes(of: shiftClampNarrow(SIMD16(lowHalf: a4, highHalf: a5), sh), toByteOffset: 32, as: SIMD16<UInt8>.self)
+        o.storeBytes(of: shiftClampNarrow(SIMD16(lowHalf: a6, highHalf: a7), sh), toByteOffset: 48, as: SIMD16<UInt8>.self)
+        x += 64
+    }
+    while x < count {  // 16 columns at a time; the last block may read padding and stores only what is left
+        var a0 = round, a1 = round
+        var k = 0
+        while k < pairCount {
+            let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs[k]), to: SIMD16<Int16>.self)
+            let p = pairs[k] + 2 * x
+            a0 &+= madd(widen16(load16(p)), c)
+            a1 &+= madd(widen16(load16(p + 16)), c)
+            k += 1
+        }
+        let v = shiftClampNarrow(SIMD16(lowHalf: a0, highHalf: a1), sh)
+        if x + 16 <= count {
+            UnsafeMutableRawPointer(out + x).storeBytes(of: v, as: SIMD16<UInt8>.self)
+        } else {
+            for i in 0..<(count - x) { out[x + i] = v[i] }
+        }
+        x += 16
     }
 }
 
@@ -143,12 +186,48 @@ public func premultiplyU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<U
 
 // MARK: - 8-bit horizontal pass
 
+/// Rewrites one intermediate row for the horizontal kernel: pixels in pairs (2q, 2q+1) with each
+/// channel's two samples adjacent, RGB padded to 4 lanes: RGBA/RGB → R0 R1 G0 G1 B0 B1 A0 A1 (X = 0),
+/// gray+alpha → G0 G1 A0 A1, gray unchanged. `dst` gets `lanes · pixels` bytes (lanes = 4, 4, 2, 1),
+/// rounded up to whole pairs (a missing last pixel reads as the padding after `src`).
+/// `src` must be readable 16 bytes past its end.
+@inline(never)
+public func pairPixelsU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int) {
+    let d = UnsafeMutableRawPointer(dst)
+    var i = 0
+    switch channels {
+    case 4:
+        while i < pixels {  // 4 pixels per step; the last step may run into the padding
+            let v = load16(src + i * 4)
+            d.storeBytes(of: SIMD16<UInt8>(v[0], v[4], v[1], v[5], v[2], v[6], v[3], v[7], v[8], v[12], v[9], v[13], v[10], v[14], v[11], v[15]), toByteOffset: i * 4, as: SIMD16<UInt8>.self)
+            i += 4
+        }
+    case 3:
+        while i < pixels {
+            let v = load16(src + i * 3)
+            d.storeBytes(of: SIMD16<UInt8>(v[0], v[3], v[1], v[4], v[2], v[5], 0, 0, v[6], v[9], v[7], v[10], v[8], v[11], 0, 0), toByteOffset: i * 4, as: SIMD16<UInt8>.self)
+            i += 4
+        }
+    case 2:
+        while i < pixels {
+            let v = load16(src + i * 2)
+            d.storeBytes(of: SIMD16<UInt8>(v[0], v[2], v[1], v[3], v[4], v[6], v[5], v[7], v[8], v[10], v[9], v[11], v[12], v[14], v[13], v[15]), toByteOffset: i * 2, as: SIMD16<UInt8>.self)
+            i += 8
+        }
+    default:  // plain copy (a memcpy call would leave the kernel)
+        while i < pixels {
+            d.storeBytes(of: load16(src + i), toByteOffset: i, as: SIMD16<UInt8>.self)
+            i += 16
+        }
+    }
+}
+
 /// Horizontal pass over up to 4 rows at once (`rows` 1...4; row j at `src + j * srcStride`, output at
-/// `dst + j * dstStride`), channels 1...4, with pre-broadcast coefficients: per output pixel i,
-/// `groups[i]` SIMD16<Int16> vectors at `coeffs + i * coeffStride`, each covering `16 / channels`
-/// taps (RGB: 4 taps as RGB0 lanes, 12 source bytes) from source pixel `starts[i]`; one coefficient load serves
-/// all rows. Source rows must be readable 48 bytes past their end (zero weights cover the overrun).
-/// For `channels` 3 the source rows are RGBX (see `expandRGB`), the output RGB.
+/// `dst + j * dstStride`) of rows prepared by `pairPixelsU8` (`lanes` bytes per pixel: 4 for RGB and
+/// RGBA, 2 for gray+alpha, 1 for gray). Per output pixel i, `groups[i]` SIMD16<Int16> coefficient
+/// vectors at `coeffs + i * coeffStride` cover 16 / lanes taps each, from the pair-aligned source
+/// pixel `starts[i]` (even); each is one `pmaddwd` per row. One coefficient load serves all rows.
+/// Source rows must be readable 48 bytes past their end (zero weights cover the overrun).
 /// With `unpremultiply`, colour = min(255, (c · recip[a]) >> 16) where recip[a] = ceil(255·2^16/a)
 /// (recip[0] = 2^16), which equals Pillow's a == 0 ? c : min(255, 255·c / a) exactly.
 @inline(never)
@@ -159,35 +238,30 @@ public func horizontalU8(src: UnsafePointer<UInt8>, srcStride: Int, dst: UnsafeM
                          unpremultiply: Bool, recip: UnsafePointer<UInt32>) {
     // Missing rows (rows < 4) re-read row 0 and are not stored.
     let s1 = rows > 1 ? srcStride : 0, s2 = rows > 2 ? 2 * srcStride : 0, s3 = rows > 3 ? 3 * srcStride : 0
-    // RGB (read as RGBX) and RGBA share one instantiation: 4 lanes per pixel, 4 taps per group.
     switch channels {
     case 3, 4:
-        horizontalU8Rows(src, s1, s2, s3, dst, dstStride, rows, dstWidth, channels, 4, 4, starts, groups, coeffs,
+        horizontalU8Rows(src, s1, s2, s3, dst, dstStride, rows, dstWidth, channels, 4, starts, groups, coeffs,
                          coeffStride, shift, unpremultiply && channels == 4, recip)
     case 2:
-        horizontalU8Rows(src, s1, s2, s3, dst, dstStride, rows, dstWidth, 2, 2, 8, starts, groups, coeffs, coeffStride,
+        horizontalU8Rows(src, s1, s2, s3, dst, dstStride, rows, dstWidth, 2, 2, starts, groups, coeffs, coeffStride,
                          shift, unpremultiply, recip)
     default:
-        horizontalU8Rows(src, s1, s2, s3, dst, dstStride, rows, dstWidth, 1, 1, 16, starts, groups, coeffs, coeffStride,
+        horizontalU8Rows(src, s1, s2, s3, dst, dstStride, rows, dstWidth, 1, 1, starts, groups, coeffs, coeffStride,
                          shift, false, recip)
     }
 }
 
-/// The 16 lanes folded to one pixel by halving: lane c is Σ_j v[j * channels + c] for channels
-/// 4, 2, 1 (RGB uses the RGBA layout); lanes >= channels are 0.
-@inline(__always) func fold(_ v: SIMD16<Int32>, _ channels: Int) -> SIMD4<Int32> {
-    switch channels {
+/// The 8 pair sums folded to one pixel by halving: lane c is the channel-c total for `lanes`
+/// 4, 2, 1; lanes >= `lanes` are 0.
+@inline(__always) func fold(_ v: SIMD8<Int32>, _ lanes: Int) -> SIMD4<Int32> {
+    let q = v.lowHalf &+ v.highHalf
+    switch lanes {
     case 4:
-        let h = v.lowHalf &+ v.highHalf
-        return h.lowHalf &+ h.highHalf
+        return q
     case 2:
-        let h = v.lowHalf &+ v.highHalf
-        let q = h.lowHalf &+ h.highHalf
         let d = q.lowHalf &+ q.highHalf
         return SIMD4<Int32>(d[0], d[1], 0, 0)
     default:
-        let h = v.lowHalf &+ v.highHalf
-        let q = h.lowHalf &+ h.highHalf
         let d = q.lowHalf &+ q.highHalf
         return SIMD4<Int32>(d[0] &+ d[1], 0, 0, 0)
     }
@@ -200,26 +274,25 @@ public func horizontalU8(src: UnsafePointer<UInt8>, srcStride: Int, dst: UnsafeM
 @inline(__always)
 func horizontalU8Rows(_ src: UnsafePointer<UInt8>, _ s1: Int, _ s2: Int, _ s3: Int,
                       _ dst: UnsafeMutablePointer<UInt8>, _ dstStride: Int, _ rows: Int, _ dstWidth: Int,
-                      _ channels: Int, _ lanes: Int, _ tapsPerGroup: Int,
+                      _ channels: Int, _ lanes: Int,
                       _ starts: UnsafePointer<Int32>, _ groups: UnsafePointer<Int32>,
                       _ coeffs: UnsafePointer<Int16>, _ coeffStride: Int, _ shift: Int,
                       _ unpremultiply: Bool, _ recip: UnsafePointer<UInt32>) {
     let round = SIMD16<Int32>(repeating: Int32(1) &<< Int32(shift - 1))
     let sh = SIMD16<Int32>(repeating: Int32(shift))
-    let groupBytes = tapsPerGroup * lanes  // `lanes` bytes per source pixel (RGB arrives as RGBX)
     let rawCoeffs = UnsafeRawPointer(coeffs)
     for i in 0..<dstWidth {
         var p = src + Int(starts[i]) * lanes
         var c = rawCoeffs + i * coeffStride * 2
-        var a0 = SIMD16<Int32>(), a1 = a0, a2 = a0, a3 = a0
+        var a0 = SIMD8<Int32>(), a1 = a0, a2 = a0, a3 = a0
         var g = Int(groups[i])
         while g > 0 {
-            let w = widen(c.loadUnaligned(as: SIMD16<Int16>.self))
-            a0 &+= widen(load16(p)) &* w
-            a1 &+= widen(load16(p + s1)) &* w
-            a2 &+= widen(load16(p + s2)) &* w
-            a3 &+= widen(load16(p + s3)) &* w
-            p += groupBytes
+            let w = c.loadUnaligned(as: SIMD16<Int16>.self)
+            a0 &+= madd(widen16(load16(p)), w)
+            a1 &+= madd(widen16(load16(p + s1)), w)
+            a2 &+= madd(widen16(load16(p + s2)), w)
+            a3 &+= madd(widen16(load16(p + s3)), w)
+            p += 16
             c += 32
             g -= 1
         }
@@ -258,16 +331,6 @@ func horizontalU8Rows(_ src: UnsafePointer<UInt8>, _ s1: Int, _ s2: Int, _ s3: I
         default:
             for j in 0..<rows { o.storeBytes(of: UInt8(truncatingIfNeeded: px[j]), toByteOffset: j * dstStride, as: UInt8.self) }
         }
-    }
-}
-
-/// RGB to RGBX for the horizontal kernel: each pixel becomes its 3 bytes plus the next pixel's R
-/// (a zero coefficient meets it). `src` must be readable 1 byte past the last pixel.
-@inline(never)
-public func expandRGB(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int) {
-    let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
-    for i in 0..<pixels {
-        d.storeBytes(of: s.loadUnaligned(fromByteOffset: i * 3, as: UInt32.self), toByteOffset: i * 4, as: UInt32.self)
     }
 }
 

@@ -129,37 +129,71 @@ struct FixedPointTable {
     var maxCount: Int { counts.max() ?? 0 }
 }
 
-/// The same Int16 coefficients laid out for the SIMD horizontal kernel: per output pixel,
-/// `groups[i]` SIMD16<Int16> vectors of `16 / channels` taps, each tap's coefficient repeated
-/// `channels` times (RGB: 4 taps in RGB0 lanes, lane 4t+3 zero).
+/// The vertical Int16 coefficients regrouped by source row pairs (2m, 2m+1), the layout of the
+/// pair-interleaved rows the SIMD vertical kernel reads: output row y uses pairs
+/// `firstPair[y] ..< firstPair[y] + pairCounts[y]`, each weight pair packed in one Int32
+/// (low half: row 2m). Rows outside the window get weight 0.
+struct PairTable {
+    var firstPair: [Int]
+    var pairCounts: [Int]
+    var stride: Int
+    var coeffs: [Int32]
+    var shift: Int
+
+    init(_ t: FixedPointTable) {
+        shift = t.shift
+        let n = t.counts.count
+        firstPair = (0..<n).map { t.starts[$0] / 2 }
+        pairCounts = (0..<n).map { t.counts[$0] == 0 ? 0 : (t.starts[$0] + t.counts[$0] + 1) / 2 - t.starts[$0] / 2 }
+        stride = max(1, pairCounts.max() ?? 1)
+        coeffs = [Int32](repeating: 0, count: n * stride)
+        for i in 0..<n {
+            for k in 0..<t.counts[i] {
+                let row = t.starts[i] + k
+                let j = row / 2 - firstPair[i]
+                let c = UInt32(UInt16(bitPattern: t.coeffs[i * t.stride + k]))
+                let packed = UInt32(bitPattern: coeffs[i * stride + j]) | (row % 2 == 0 ? c : c << 16)
+                coeffs[i * stride + j] = Int32(bitPattern: packed)
+            }
+        }
+    }
+
+    var maxPairs: Int { pairCounts.max() ?? 0 }
+}
+
+/// The same Int16 coefficients laid out for the SIMD horizontal kernel, which reads rows prepared
+/// by `pairPixelsU8` (pixels in pairs, each channel's two samples adjacent; `lanes` bytes per pixel:
+/// 4 for RGB and RGBA, 2 for gray+alpha, 1 for gray). Windows start at an even pixel (a leading zero
+/// weight when needed); per output pixel, `groups[i]` SIMD16<Int16> vectors of 16 / lanes taps,
+/// lane l of a group holding tap 2·(l / (2·lanes)) + l % 2, so one `pmaddwd` sums two taps per channel.
 struct BroadcastTable {
     var starts: [Int32]
     var groups: [Int32]
     var stride: Int  // Int16 elements per output pixel
     var coeffs: [Int16]
-    var tapsPerGroup: Int
+    var lanes: Int
 
     init(_ t: FixedPointTable, channels: Int) {
-        let perGroup = [16, 8, 4, 4][channels - 1]
-        let lanesPerTap = channels == 3 ? 4 : channels
-        tapsPerGroup = perGroup
+        lanes = [1, 2, 4, 4][channels - 1]
+        let tapsPerGroup = 16 / lanes
         let n = t.counts.count
-        starts = t.starts.map { Int32($0) }
-        groups = t.counts.map { Int32(($0 + perGroup - 1) / perGroup) }
-        let maxGroups = Int(groups.max() ?? 0)
-        stride = max(1, maxGroups) * 16
+        starts = t.starts.map { Int32($0 & ~1) }
+        groups = (0..<n).map { i in
+            let taps = t.counts[i] == 0 ? 0 : t.counts[i] + (t.starts[i] & 1)
+            return Int32((taps + tapsPerGroup - 1) / tapsPerGroup)
+        }
+        stride = max(1, Int(groups.max() ?? 0)) * 16
         coeffs = [Int16](repeating: 0, count: n * stride)
         for i in 0..<n {
-            for k in 0..<t.counts[i] {
-                let c = t.coeffs[i * t.stride + k]
-                let base = i * stride + (k / perGroup) * 16 + (k % perGroup) * lanesPerTap
-                for ch in 0..<channels { coeffs[base + ch] = c }
+            let lead = t.starts[i] & 1
+            for g in 0..<Int(groups[i]) {
+                for l in 0..<16 {
+                    let tap = g * tapsPerGroup + 2 * (l / (2 * lanes)) + l % 2 - lead
+                    if tap >= 0 && tap < t.counts[i] { coeffs[i * stride + g * 16 + l] = t.coeffs[i * t.stride + tap] }
+                }
             }
         }
     }
-
-    /// Bytes the kernel may read past a window's last pixel (zero-weighted): pad source rows by this.
-    var overreadBytes: Int { 16 * 2 + 16 }
 }
 
 /// Float32 weights for the 16-bit path, zero weights trimmed at the window ends.

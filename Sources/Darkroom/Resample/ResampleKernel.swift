@@ -36,28 +36,37 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         }
     }
 
-    func verticalU8(rows: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int16>, taps: Int, shift: Int,
-                    out: UnsafeMutablePointer<UInt8>, count: Int) {
+    /// Interleaves two rows byte by byte (SIMD kernels only; the scalar reference reads rows directly).
+    func interleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, count: Int) {
         switch self {
-        case .scalar:
-            ScalarKernels.verticalU8(rows: rows, coeffs: coeffs, taps: taps, shift: shift, out: out, count: count)
-        case .baseline:
-            DarkroomKernels.verticalU8(rows: rows, coeffs: coeffs, taps: taps, shift: shift, out: out, count: count)
-        case .avx2:
-            DarkroomKernelsAVX2.verticalU8(rows: rows, coeffs: coeffs, taps: taps, shift: shift, out: out, count: count)
+        case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
+        case .baseline: DarkroomKernels.interleaveRowsU8(a: a, b: b, dst: dst, count: count)
+        case .avx2: DarkroomKernelsAVX2.interleaveRowsU8(a: a, b: b, dst: dst, count: count)
         }
     }
 
-    func expandRGB(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int) {
+    func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int32>, pairCount: Int,
+                         shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int) {
         switch self {
-        case .scalar: break
-        case .baseline: DarkroomKernels.expandRGB(src: src, dst: dst, pixels: pixels)
-        case .avx2: DarkroomKernelsAVX2.expandRGB(src: src, dst: dst, pixels: pixels)
+        case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
+        case .baseline:
+            DarkroomKernels.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count)
+        case .avx2:
+            DarkroomKernelsAVX2.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count)
+        }
+    }
+
+    /// Prepares an intermediate row for the SIMD horizontal kernel (see `pairPixelsU8`).
+    func pairPixelsU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int) {
+        switch self {
+        case .scalar: preconditionFailure("the scalar reference reads intermediate rows as they are")
+        case .baseline: DarkroomKernels.pairPixelsU8(src: src, dst: dst, pixels: pixels, channels: channels)
+        case .avx2: DarkroomKernelsAVX2.pairPixelsU8(src: src, dst: dst, pixels: pixels, channels: channels)
         }
     }
 
     /// Horizontal pass over `rows` (1...4) consecutive intermediate rows `srcStride` bytes apart
-    /// (RGB: the SIMD kernels read RGBX rows made by `expandRGB`, the scalar one plain RGB).
+    /// (the SIMD kernels read rows prepared by `pairPixelsU8`, the scalar one plain rows).
     func horizontalU8(src: UnsafePointer<UInt8>, srcStride: Int, dst: UnsafeMutablePointer<UInt8>, dstStride: Int,
                       rows: Int, dstWidth: Int, channels: Int, plan: HorizontalU8Plan, unpremultiply: Bool) {
         if self == .scalar {

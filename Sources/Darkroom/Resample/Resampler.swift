@@ -40,60 +40,103 @@ struct Resampler {
         let hTable = FixedPointTable(AxisWeights(filter: filter, inSize: srcWidth, outSize: dstWidth))
         let h = HorizontalU8Plan(table: hTable,
                                  broadcast: kernel == .scalar ? nil : BroadcastTable(hTable, channels: channels))
+        let pairs = kernel == .scalar ? nil : PairTable(v)
         let srcPtr = SendablePointer(src), dstPtr = SendablePointer(dst)
         let me = self
-        forEachBand(threads: threads) { rows in me.bandU8(rows, src: srcPtr.p, dst: dstPtr.p, v: v, h: h) }
+        forEachBand(threads: threads) { rows in me.bandU8(rows, src: srcPtr.p, dst: dstPtr.p, v: v, pairs: pairs, h: h) }
     }
 
     /// Output rows are made 4 at a time: 4 vertical-pass rows into the intermediate, then one
     /// horizontal call that shares each coefficient load across the 4 rows.
+    ///
+    /// The SIMD kernels read source rows in pairs (2m, 2m+1) interleaved byte by byte (premultiplied
+    /// on the way in when asked), kept in a ring while the vertical window needs them; the scalar
+    /// reference reads the source (or a ring of premultiplied rows) row by row.
     private func bandU8(_ band: Range<Int>, src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>,
-                        v: FixedPointTable, h: HorizontalU8Plan) {
+                        v: FixedPointTable, pairs: PairTable?, h: HorizontalU8Plan) {
         let rowBytes = srcWidth * channels
         let tmpStride = rowBytes + 64
         let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * tmpStride)
         tmp.initialize(repeating: 0, count: 4 * tmpStride)
         defer { tmp.deallocate() }
-        let ring = SourceRing<UInt8>(capacity: premultiplied ? v.maxCount : 0, rowLength: rowBytes)
-        defer { ring.deallocate() }
-        let rowPtrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: max(1, v.maxCount))
-        defer { rowPtrs.deallocate() }
         let dstStride = dstWidth * channels
-        // RGB on the SIMD kernels: intermediate rows are expanded to RGBX before the horizontal pass.
-        let expand = channels == 3 && kernel != .scalar
-        let xStride = srcWidth * 4 + 64
+        // SIMD kernels: intermediate rows are re-laid out for the horizontal pass (pairPixelsU8).
+        let expand = kernel != .scalar
+        let xStride = (srcWidth + 1) * (channels == 2 ? 2 : channels == 1 ? 1 : 4) + 64
         let tmpX = UnsafeMutablePointer<UInt8>.allocate(capacity: expand ? 4 * xStride : 1)
         tmpX.initialize(repeating: 0, count: expand ? 4 * xStride : 1)
         defer { tmpX.deallocate() }
-        v.coeffs.withUnsafeBufferPointer { coeffs in
-            var y0 = band.lowerBound
-            while y0 < band.upperBound {
-                let rows = min(4, band.upperBound - y0)
-                for j in 0..<rows {
-                    let y = y0 + j
-                    let start = v.starts[y], n = v.counts[y]
-                    for k in 0..<n {
-                        let r = start + k
+        let verticalRow: (Int, UnsafeMutablePointer<UInt8>) -> Void
+        if let pairs {
+            // Pair ring: slot m % capacity holds rows 2m, 2m+1 interleaved (+ padding for over-reads).
+            let ring = SourceRing<UInt8>(capacity: pairs.maxPairs, rowLength: 2 * rowBytes + 64)
+            let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: premultiplied ? 2 * rowBytes : 1)
+            let ptrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: max(1, pairs.maxPairs))
+            let coeffBase = pairs.coeffs.withUnsafeBufferPointer { $0 }  // kept alive by `pairs`
+            verticalRow = { y, out in
+                let first = pairs.firstPair[y], n = pairs.pairCounts[y]
+                for j in 0..<n {
+                    let m = first + j
+                    ptrs[j] = ring.row(m) { slot in
+                        let r0 = 2 * m, r1 = min(2 * m + 1, srcHeight - 1)  // a missing odd row has weight 0
+                        var a = src + r0 * rowBytes, b = src + r1 * rowBytes
                         if premultiplied {
-                            rowPtrs[k] = ring.row(r) { out in
-                                kernel.premultiplyU8(src: src + r * rowBytes, dst: out, pixels: srcWidth, channels: channels)
-                            }
-                        } else {
-                            rowPtrs[k] = src + r * rowBytes
+                            kernel.premultiplyU8(src: a, dst: scratch, pixels: srcWidth, channels: channels)
+                            kernel.premultiplyU8(src: b, dst: scratch + rowBytes, pixels: srcWidth, channels: channels)
+                            a = UnsafePointer(scratch)
+                            b = UnsafePointer(scratch + rowBytes)
                         }
+                        kernel.interleaveRowsU8(a: a, b: b, dst: slot, count: rowBytes)
                     }
-                    kernel.verticalU8(rows: rowPtrs, coeffs: coeffs.baseAddress! + y * v.stride, taps: n,
-                                      shift: v.shift, out: tmp + j * tmpStride, count: rowBytes)
                 }
-                if expand {
-                    for j in 0..<rows { kernel.expandRGB(src: tmp + j * tmpStride, dst: tmpX + j * xStride, pixels: srcWidth) }
-                }
-                kernel.horizontalU8(src: expand ? tmpX : tmp, srcStride: expand ? xStride : tmpStride,
-                                    dst: dst + y0 * dstStride, dstStride: dstStride,
-                                    rows: rows, dstWidth: dstWidth, channels: channels, plan: h,
-                                    unpremultiply: premultiplied)
-                y0 += rows
+                kernel.verticalPairsU8(pairs: ptrs, coeffs: coeffBase.baseAddress! + y * pairs.stride, pairCount: n,
+                                       shift: pairs.shift, out: out, count: rowBytes)
             }
+            defer { ring.deallocate(); scratch.deallocate(); ptrs.deallocate() }
+            runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: expand ? tmpX : nil,
+                      xStride: xStride, h: h, verticalRow: verticalRow)
+        } else {
+            let ring = SourceRing<UInt8>(capacity: premultiplied ? v.maxCount : 0, rowLength: rowBytes)
+            let rowPtrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: max(1, v.maxCount))
+            let coeffBase = v.coeffs.withUnsafeBufferPointer { $0 }  // kept alive by `v`
+            verticalRow = { y, out in
+                let start = v.starts[y], n = v.counts[y]
+                for k in 0..<n {
+                    let r = start + k
+                    if premultiplied {
+                        rowPtrs[k] = ring.row(r) { slot in
+                            kernel.premultiplyU8(src: src + r * rowBytes, dst: slot, pixels: srcWidth, channels: channels)
+                        }
+                    } else {
+                        rowPtrs[k] = src + r * rowBytes
+                    }
+                }
+                ScalarKernels.verticalU8(rows: rowPtrs, coeffs: coeffBase.baseAddress! + y * v.stride, taps: n,
+                                         shift: v.shift, out: out, count: rowBytes)
+            }
+            defer { ring.deallocate(); rowPtrs.deallocate() }
+            runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: nil,
+                      xStride: xStride, h: h, verticalRow: verticalRow)
+        }
+    }
+
+    private func runRowsU8(_ band: Range<Int>, dst: UnsafeMutablePointer<UInt8>, dstStride: Int,
+                           tmp: UnsafeMutablePointer<UInt8>, tmpStride: Int, tmpX: UnsafeMutablePointer<UInt8>?,
+                           xStride: Int, h: HorizontalU8Plan, verticalRow: (Int, UnsafeMutablePointer<UInt8>) -> Void) {
+        var y0 = band.lowerBound
+        while y0 < band.upperBound {
+            let rows = min(4, band.upperBound - y0)
+            for j in 0..<rows { verticalRow(y0 + j, tmp + j * tmpStride) }
+            if let tmpX {
+                for j in 0..<rows {
+                    kernel.pairPixelsU8(src: tmp + j * tmpStride, dst: tmpX + j * xStride, pixels: srcWidth, channels: channels)
+                }
+            }
+            kernel.horizontalU8(src: tmpX ?? tmp, srcStride: tmpX == nil ? tmpStride : xStride,
+                                dst: dst + y0 * dstStride, dstStride: dstStride,
+                                rows: rows, dstWidth: dstWidth, channels: channels, plan: h,
+                                unpremultiply: premultiplied)
+            y0 += rows
         }
     }
 
