@@ -67,6 +67,10 @@
     return p.evenHalf &+ p.oddHalf
 }
 
+@inline(__always) func loadI16(_ p: UnsafeRawPointer) -> SIMD16<Int16> {
+    p.loadUnaligned(as: SIMD16<Int16>.self)
+}
+
 /// Rows a and b interleaved byte by byte (a[i] at 2i, b[i] at 2i + 1): the layout the vertical
 /// kernel reads. `count` bytes of each row; `dst` gets 2·count bytes.
 @inline(never)
@@ -90,7 +94,8 @@ public func interleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, d
 /// The 8-bit vertical pass over pair-interleaved rows (see `interleaveRowsU8`):
 /// out[x] = clamp((2^(shift-1) + Σ_k lo(coeffs[k])·pairs[k][2x] + hi(coeffs[k])·pairs[k][2x+1]) >> shift, 0, 255)
 /// for x in 0..<count, where each Int32 of `coeffs` holds the two rows' Int16 weights (low half: the
-/// even row). Pair buffers must be readable 32 bytes past 2·count.
+/// even row). One zero-extension and one `pmaddwd` per 8 columns and pair. Pair buffers must be
+/// readable 32 bytes past 2·count.
 @inline(never)
 public func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int32>, pairCount: Int,
                             shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int) {
@@ -188,8 +193,9 @@ public func premultiplyU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<U
 
 /// Rewrites one intermediate row for the horizontal kernel: pixels in pairs (2q, 2q+1) with each
 /// channel's two samples adjacent, RGB padded to 4 lanes: RGBA/RGB → R0 R1 G0 G1 B0 B1 A0 A1 (X = 0),
-/// gray+alpha → G0 G1 A0 A1, gray unchanged. `dst` gets `lanes · pixels` bytes (lanes = 4, 4, 2, 1),
-/// rounded up to whole pairs (a missing last pixel reads as the padding after `src`).
+/// gray+alpha → G0 G1 A0 A1, gray unchanged; samples widened to Int16 so the horizontal kernel can
+/// multiply straight from memory. `dst` gets `2 · lanes · pixels` bytes (lanes = 4, 4, 2, 1), rounded
+/// up to whole pairs (a missing last pixel reads as the padding after `src`).
 /// `src` must be readable 16 bytes past its end.
 @inline(never)
 public func pairPixelsU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int) {
@@ -199,24 +205,24 @@ public func pairPixelsU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UI
     case 4:
         while i < pixels {  // 4 pixels per step; the last step may run into the padding
             let v = load16(src + i * 4)
-            d.storeBytes(of: SIMD16<UInt8>(v[0], v[4], v[1], v[5], v[2], v[6], v[3], v[7], v[8], v[12], v[9], v[13], v[10], v[14], v[11], v[15]), toByteOffset: i * 4, as: SIMD16<UInt8>.self)
+            d.storeBytes(of: widen16(SIMD16<UInt8>(v[0], v[4], v[1], v[5], v[2], v[6], v[3], v[7], v[8], v[12], v[9], v[13], v[10], v[14], v[11], v[15])), toByteOffset: i * 8, as: SIMD16<Int16>.self)
             i += 4
         }
     case 3:
         while i < pixels {
             let v = load16(src + i * 3)
-            d.storeBytes(of: SIMD16<UInt8>(v[0], v[3], v[1], v[4], v[2], v[5], 0, 0, v[6], v[9], v[7], v[10], v[8], v[11], 0, 0), toByteOffset: i * 4, as: SIMD16<UInt8>.self)
+            d.storeBytes(of: widen16(SIMD16<UInt8>(v[0], v[3], v[1], v[4], v[2], v[5], 0, 0, v[6], v[9], v[7], v[10], v[8], v[11], 0, 0)), toByteOffset: i * 8, as: SIMD16<Int16>.self)
             i += 4
         }
     case 2:
         while i < pixels {
             let v = load16(src + i * 2)
-            d.storeBytes(of: SIMD16<UInt8>(v[0], v[2], v[1], v[3], v[4], v[6], v[5], v[7], v[8], v[10], v[9], v[11], v[12], v[14], v[13], v[15]), toByteOffset: i * 2, as: SIMD16<UInt8>.self)
+            d.storeBytes(of: widen16(SIMD16<UInt8>(v[0], v[2], v[1], v[3], v[4], v[6], v[5], v[7], v[8], v[10], v[9], v[11], v[12], v[14], v[13], v[15])), toByteOffset: i * 4, as: SIMD16<Int16>.self)
             i += 8
         }
     default:  // plain copy (a memcpy call would leave the kernel)
         while i < pixels {
-            d.storeBytes(of: load16(src + i), toByteOffset: i, as: SIMD16<UInt8>.self)
+            d.storeBytes(of: widen16(load16(src + i)), toByteOffset: 2 * i, as: SIMD16<Int16>.self)
             i += 16
         }
     }
@@ -224,10 +230,10 @@ public func pairPixelsU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UI
 
 /// Horizontal pass over up to 4 rows at once (`rows` 1...4; row j at `src + j * srcStride`, output at
 /// `dst + j * dstStride`) of rows prepared by `pairPixelsU8` (`lanes` bytes per pixel: 4 for RGB and
-/// RGBA, 2 for gray+alpha, 1 for gray). Per output pixel i, `groups[i]` SIMD16<Int16> coefficient
+/// RGBA, 2 for gray+alpha, 1 for gray; Int16 samples). Per output pixel i, `groups[i]` SIMD16<Int16> coefficient
 /// vectors at `coeffs + i * coeffStride` cover 16 / lanes taps each, from the pair-aligned source
 /// pixel `starts[i]` (even); each is one `pmaddwd` per row. One coefficient load serves all rows.
-/// Source rows must be readable 48 bytes past their end (zero weights cover the overrun).
+/// Source rows must be readable 64 bytes past their end (zero weights cover the overrun).
 /// With `unpremultiply`, colour = min(255, (c · recip[a]) >> 16) where recip[a] = ceil(255·2^16/a)
 /// (recip[0] = 2^16), which equals Pillow's a == 0 ? c : min(255, 255·c / a) exactly.
 @inline(never)
@@ -282,17 +288,17 @@ func horizontalU8Rows(_ src: UnsafePointer<UInt8>, _ s1: Int, _ s2: Int, _ s3: I
     let sh = SIMD16<Int32>(repeating: Int32(shift))
     let rawCoeffs = UnsafeRawPointer(coeffs)
     for i in 0..<dstWidth {
-        var p = src + Int(starts[i]) * lanes
+        var p = UnsafeRawPointer(src + Int(starts[i]) * lanes * 2)
         var c = rawCoeffs + i * coeffStride * 2
         var a0 = SIMD8<Int32>(), a1 = a0, a2 = a0, a3 = a0
         var g = Int(groups[i])
         while g > 0 {
             let w = c.loadUnaligned(as: SIMD16<Int16>.self)
-            a0 &+= madd(widen16(load16(p)), w)
-            a1 &+= madd(widen16(load16(p + s1)), w)
-            a2 &+= madd(widen16(load16(p + s2)), w)
-            a3 &+= madd(widen16(load16(p + s3)), w)
-            p += 16
+            a0 &+= madd(loadI16(p), w)
+            a1 &+= madd(loadI16(p + s1), w)
+            a2 &+= madd(loadI16(p + s2), w)
+            a3 &+= madd(loadI16(p + s3), w)
+            p += 32
             c += 32
             g -= 1
         }

@@ -62,7 +62,7 @@ struct Resampler {
         let dstStride = dstWidth * channels
         // SIMD kernels: intermediate rows are re-laid out for the horizontal pass (pairPixelsU8).
         let expand = kernel != .scalar
-        let xStride = (srcWidth + 1) * (channels == 2 ? 2 : channels == 1 ? 1 : 4) + 64
+        let xStride = 2 * (srcWidth + 16) * (channels == 2 ? 2 : channels == 1 ? 1 : 4) + 128
         let tmpX = UnsafeMutablePointer<UInt8>.allocate(capacity: expand ? 4 * xStride : 1)
         tmpX.initialize(repeating: 0, count: expand ? 4 * xStride : 1)
         defer { tmpX.deallocate() }
