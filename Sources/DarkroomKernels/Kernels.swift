@@ -340,6 +340,50 @@ func horizontalU8Rows(_ src: UnsafePointer<UInt8>, _ s1: Int, _ s2: Int, _ s3: I
     }
 }
 
+/// min(v, 255) per lane for v < 2^31, with whole-vector operations only (lane loops with `min`
+/// can end up scalarised): the sign of 255 - v selects 255.
+@inline(__always) func min255(_ v: SIMD8<UInt32>) -> SIMD8<UInt32> {
+    let over = SIMD8<UInt32>(repeating: 0) &- ((SIMD8<UInt32>(repeating: 255) &- v) &>> 31)  // all ones where v > 255
+    return (v & ~over) | (over & 255)
+}
+
+/// Unpremultiplies a row of 8-bit RGBA or gray+alpha pixels in place:
+/// colour = min(255, (c · recip[a]) >> 16), recip[a] = ceil(255·2^16/a), recip[0] = 2^16 (identity),
+/// which equals Pillow's a == 0 ? c : min(255, 255·c / a) exactly. Blocks of 8 RGBA pixels whose
+/// alphas are all 0 or 255 are left as they are.
+@inline(never)
+public func unpremultiplyU8(row: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int, recip: UnsafePointer<UInt32>) {
+    var i = 0
+    let raw = UnsafeMutableRawPointer(row)
+    if channels == 4 {
+        let byte = SIMD8<UInt32>(repeating: 0xFF)
+        while i + 8 <= pixels {
+            let px = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<UInt32>.self)
+            let a = px &>> 24
+            // a + 1 is 1 or 256 exactly when a is 0 or 255: nothing to do.
+            // (SIMD mask comparisons are lowered lane by lane through memory; OR-reduce instead.)
+            let t = (a &+ 1) & 0xFE
+            let t4 = t.lowHalf | t.highHalf, t2 = t4.lowHalf | t4.highHalf
+            if t2[0] | t2[1] != 0 {
+                var r = SIMD8<UInt32>()
+                for l in 0..<8 { r[l] = recip[Int(a[l])] }
+                let c0 = min255(((px & byte) &* r) &>> 16)
+                let c1 = min255((((px &>> 8) & byte) &* r) &>> 16)
+                let c2 = min255((((px &>> 16) & byte) &* r) &>> 16)
+                let out = c0 | (c1 &<< 8) | (c2 &<< 16) | (px & 0xFF00_0000)
+                raw.storeBytes(of: out, toByteOffset: i * 4, as: SIMD8<UInt32>.self)
+            }
+            i += 8
+        }
+    }
+    while i < pixels {
+        let base = i * channels
+        let r = recip[Int(row[base + channels - 1])]
+        for c in 0..<(channels - 1) { row[base + c] = UInt8(truncatingIfNeeded: min((UInt32(row[base + c]) &* r) &>> 16, 255)) }
+        i += 1
+    }
+}
+
 // MARK: - 16-bit path (Float32 coefficients, Float intermediate)
 
 /// out[x] = Σ_k coeffs[k] * rows[k][x], accumulated from 0 in tap order (acc = acc + c * v).

@@ -45,6 +45,18 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         }
     }
 
+    func unpremultiplyU8(row: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int) {
+        unpremultiplyReciprocals.withUnsafeBufferPointer { recip in
+            switch self {
+            case .scalar: preconditionFailure("the scalar reference unpremultiplies in its horizontal pass")
+            case .baseline:
+                DarkroomKernels.unpremultiplyU8(row: row, pixels: pixels, channels: channels, recip: recip.baseAddress!)
+            case .avx2:
+                DarkroomKernelsAVX2.unpremultiplyU8(row: row, pixels: pixels, channels: channels, recip: recip.baseAddress!)
+            }
+        }
+    }
+
     func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int32>, pairCount: Int,
                          shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int) {
         switch self {
@@ -77,6 +89,11 @@ enum ResampleKernel: String, CaseIterable, Sendable {
             return
         }
         let b = plan.broadcast!
+        defer {
+            if unpremultiply {
+                for j in 0..<rows { unpremultiplyU8(row: dst + j * dstStride, pixels: dstWidth, channels: channels) }
+            }
+        }
         b.starts.withUnsafeBufferPointer { starts in
             b.groups.withUnsafeBufferPointer { groups in
                 b.coeffs.withUnsafeBufferPointer { coeffs in
@@ -86,14 +103,14 @@ enum ResampleKernel: String, CaseIterable, Sendable {
                                 src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
                                 dstWidth: dstWidth, channels: channels,
                                 starts: starts.baseAddress!, groups: groups.baseAddress!, coeffs: coeffs.baseAddress!,
-                                coeffStride: b.stride, shift: plan.table.shift, unpremultiply: unpremultiply,
+                                coeffStride: b.stride, shift: plan.table.shift, unpremultiply: false,
                                 recip: recip.baseAddress!)
                         } else {
                             DarkroomKernels.horizontalU8(
                                 src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
                                 dstWidth: dstWidth, channels: channels,
                                 starts: starts.baseAddress!, groups: groups.baseAddress!, coeffs: coeffs.baseAddress!,
-                                coeffStride: b.stride, shift: plan.table.shift, unpremultiply: unpremultiply,
+                                coeffStride: b.stride, shift: plan.table.shift, unpremultiply: false,
                                 recip: recip.baseAddress!)
                         }
                     }
