@@ -95,7 +95,7 @@ public func interleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, d
 /// out[x] = clamp((2^(shift-1) + Σ_k lo(coeffs[k])·pairs[k][2x] + hi(coeffs[k])·pairs[k][2x+1]) >> shift, 0, 255)
 /// for x in 0..<count, where each Int32 of `coeffs` holds the two rows' Int16 weights (low half: the
 /// even row). One zero-extension and one `pmaddwd` per 8 columns and pair. Pair buffers must be
-/// readable 32 bytes past 2·count.
+/// readable 64 bytes past 2·count.
 @inline(never)
 public func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int32>, pairCount: Int,
                             shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int) {
@@ -142,6 +142,49 @@ public func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: 
             for i in 0..<(count - x) { out[x + i] = v[i] }
         }
         x += 16
+    }
+}
+
+/// `verticalPairsU8` for two output rows at once over the same pairs (each pair widened once and
+/// multiplied with both rows' weights; a row's weights are 0 for pairs outside its window).
+@inline(never)
+public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0: UnsafePointer<Int32>,
+                             coeffs1: UnsafePointer<Int32>, pairCount: Int, shift: Int,
+                             out0: UnsafeMutablePointer<UInt8>, out1: UnsafeMutablePointer<UInt8>, count: Int) {
+    let round = SIMD8<Int32>(repeating: Int32(1) &<< Int32(shift - 1))
+    let sh = SIMD16<Int32>(repeating: Int32(shift))
+    var x = 0
+    while x < count {  // 32 columns at a time; the last block may read padding and stores only what is left
+        var a0 = round, a1 = round, a2 = round, a3 = round
+        var b0 = round, b1 = round, b2 = round, b3 = round
+        var k = 0
+        while k < pairCount {
+            let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs0[k]), to: SIMD16<Int16>.self)
+            let d = unsafeBitCast(SIMD8<Int32>(repeating: coeffs1[k]), to: SIMD16<Int16>.self)
+            let p = pairs[k] + 2 * x
+            let v0 = widen16(load16(p)), v1 = widen16(load16(p + 16))
+            a0 &+= madd(v0, c); b0 &+= madd(v0, d)
+            a1 &+= madd(v1, c); b1 &+= madd(v1, d)
+            let v2 = widen16(load16(p + 32)), v3 = widen16(load16(p + 48))
+            a2 &+= madd(v2, c); b2 &+= madd(v2, d)
+            a3 &+= madd(v3, c); b3 &+= madd(v3, d)
+            k += 1
+        }
+        let r0 = shiftClampNarrow(SIMD16(lowHalf: a0, highHalf: a1), sh)
+        let r1 = shiftClampNarrow(SIMD16(lowHalf: a2, highHalf: a3), sh)
+        let q0 = shiftClampNarrow(SIMD16(lowHalf: b0, highHalf: b1), sh)
+        let q1 = shiftClampNarrow(SIMD16(lowHalf: b2, highHalf: b3), sh)
+        if x + 32 <= count {
+            let o = UnsafeMutableRawPointer(out0 + x), q = UnsafeMutableRawPointer(out1 + x)
+            o.storeBytes(of: r0, as: SIMD16<UInt8>.self)
+            o.storeBytes(of: r1, toByteOffset: 16, as: SIMD16<UInt8>.self)
+            q.storeBytes(of: q0, as: SIMD16<UInt8>.self)
+            q.storeBytes(of: q1, toByteOffset: 16, as: SIMD16<UInt8>.self)
+        } else {
+            for i in 0..<min(16, count - x) { out0[x + i] = r0[i]; out1[x + i] = q0[i] }
+            if count - x > 16 { for i in 0..<(count - x - 16) { out0[x + 16 + i] = r1[i]; out1[x + 16 + i] = q1[i] } }
+        }
+        x += 32
     }
 }
 

@@ -57,6 +57,20 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         }
     }
 
+    func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0: UnsafePointer<Int32>,
+                          coeffs1: UnsafePointer<Int32>, pairCount: Int, shift: Int,
+                          out0: UnsafeMutablePointer<UInt8>, out1: UnsafeMutablePointer<UInt8>, count: Int) {
+        switch self {
+        case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
+        case .baseline:
+            DarkroomKernels.verticalPairs2U8(pairs: pairs, coeffs0: coeffs0, coeffs1: coeffs1, pairCount: pairCount,
+                                             shift: shift, out0: out0, out1: out1, count: count)
+        case .avx2:
+            DarkroomKernelsAVX2.verticalPairs2U8(pairs: pairs, coeffs0: coeffs0, coeffs1: coeffs1, pairCount: pairCount,
+                                                 shift: shift, out0: out0, out1: out1, count: count)
+        }
+    }
+
     func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int32>, pairCount: Int,
                          shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int) {
         switch self {

@@ -66,15 +66,18 @@ struct Resampler {
         let tmpX = UnsafeMutablePointer<UInt8>.allocate(capacity: expand ? 4 * xStride : 1)
         tmpX.initialize(repeating: 0, count: expand ? 4 * xStride : 1)
         defer { tmpX.deallocate() }
-        let verticalRow: (Int, UnsafeMutablePointer<UInt8>) -> Void
         if let pairs {
-            // Pair ring: slot m % capacity holds rows 2m, 2m+1 interleaved (+ padding for over-reads).
-            let ring = SourceRing<UInt8>(capacity: pairs.maxPairs, rowLength: 2 * rowBytes + 64)
+            // Pair ring: slot m % capacity holds rows 2m, 2m+1 interleaved (+ padding for over-reads);
+            // room for the union of two consecutive output rows' windows.
+            let capacity = 2 * pairs.maxPairs + 2
+            let ring = SourceRing<UInt8>(capacity: capacity, rowLength: 2 * rowBytes + 64)
             let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: premultiplied ? 2 * rowBytes : 1)
-            let ptrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: max(1, pairs.maxPairs))
-            let coeffBase = pairs.coeffs.withUnsafeBufferPointer { $0 }  // kept alive by `pairs`
-            verticalRow = { y, out in
-                let first = pairs.firstPair[y], n = pairs.pairCounts[y]
+            let ptrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: capacity)
+            let c0 = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+            let c1 = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+            defer { ring.deallocate(); scratch.deallocate(); ptrs.deallocate(); c0.deallocate(); c1.deallocate() }
+            /// Points ptrs[0..<n] at pairs first ..< first + n, filling ring slots as needed.
+            func loadPairs(_ first: Int, _ n: Int) {
                 for j in 0..<n {
                     let m = first + j
                     ptrs[j] = ring.row(m) { slot in
@@ -89,44 +92,75 @@ struct Resampler {
                         kernel.interleaveRowsU8(a: a, b: b, dst: slot, count: rowBytes)
                     }
                 }
-                kernel.verticalPairsU8(pairs: ptrs, coeffs: coeffBase.baseAddress! + y * pairs.stride, pairCount: n,
-                                       shift: pairs.shift, out: out, count: rowBytes)
             }
-            defer { ring.deallocate(); scratch.deallocate(); ptrs.deallocate() }
-            runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: expand ? tmpX : nil,
-                      xStride: xStride, h: h, verticalRow: verticalRow)
+            pairs.coeffs.withUnsafeBufferPointer { coeffs in
+                runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: expand ? tmpX : nil,
+                          xStride: xStride, h: h) { y, two, out0, out1 in
+                    let f0 = pairs.firstPair[y], n0 = pairs.pairCounts[y]
+                    let f1 = two ? pairs.firstPair[y + 1] : f0, n1 = two ? pairs.pairCounts[y + 1] : 0
+                    let union = max(f0 + n0, f1 + n1) - f0
+                    if two && f1 >= f0 && union <= capacity {
+                        // Both rows' weights over the union of their windows (0 outside each window).
+                        for j in 0..<union {
+                            c0[j] = j < n0 ? coeffs[y * pairs.stride + j] : 0
+                            let k = j - (f1 - f0)
+                            c1[j] = k >= 0 && k < n1 ? coeffs[(y + 1) * pairs.stride + k] : 0
+                        }
+                        loadPairs(f0, union)
+                        kernel.verticalPairs2U8(pairs: ptrs, coeffs0: c0, coeffs1: c1, pairCount: union,
+                                                shift: pairs.shift, out0: out0, out1: out1, count: rowBytes)
+                        return
+                    }
+                    for (yy, out) in (two ? [(y, out0), (y + 1, out1)] : [(y, out0)]) {
+                        loadPairs(pairs.firstPair[yy], pairs.pairCounts[yy])
+                        kernel.verticalPairsU8(pairs: ptrs, coeffs: coeffs.baseAddress! + yy * pairs.stride,
+                                               pairCount: pairs.pairCounts[yy], shift: pairs.shift, out: out,
+                                               count: rowBytes)
+                    }
+                }
+            }
         } else {
             let ring = SourceRing<UInt8>(capacity: premultiplied ? v.maxCount : 0, rowLength: rowBytes)
             let rowPtrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: max(1, v.maxCount))
-            let coeffBase = v.coeffs.withUnsafeBufferPointer { $0 }  // kept alive by `v`
-            verticalRow = { y, out in
-                let start = v.starts[y], n = v.counts[y]
-                for k in 0..<n {
-                    let r = start + k
-                    if premultiplied {
-                        rowPtrs[k] = ring.row(r) { slot in
-                            kernel.premultiplyU8(src: src + r * rowBytes, dst: slot, pixels: srcWidth, channels: channels)
+            defer { ring.deallocate(); rowPtrs.deallocate() }
+            v.coeffs.withUnsafeBufferPointer { coeffs in
+                runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: nil,
+                          xStride: xStride, h: h) { y, two, out0, out1 in
+                    for (yy, out) in (two ? [(y, out0), (y + 1, out1)] : [(y, out0)]) {
+                        let start = v.starts[yy], n = v.counts[yy]
+                        for k in 0..<n {
+                            let r = start + k
+                            if premultiplied {
+                                rowPtrs[k] = ring.row(r) { slot in
+                                    kernel.premultiplyU8(src: src + r * rowBytes, dst: slot, pixels: srcWidth,
+                                                         channels: channels)
+                                }
+                            } else {
+                                rowPtrs[k] = src + r * rowBytes
+                            }
                         }
-                    } else {
-                        rowPtrs[k] = src + r * rowBytes
+                        ScalarKernels.verticalU8(rows: rowPtrs, coeffs: coeffs.baseAddress! + yy * v.stride, taps: n,
+                                                 shift: v.shift, out: out, count: rowBytes)
                     }
                 }
-                ScalarKernels.verticalU8(rows: rowPtrs, coeffs: coeffBase.baseAddress! + y * v.stride, taps: n,
-                                         shift: v.shift, out: out, count: rowBytes)
             }
-            defer { ring.deallocate(); rowPtrs.deallocate() }
-            runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: nil,
-                      xStride: xStride, h: h, verticalRow: verticalRow)
         }
     }
 
+    /// Groups of up to 4 output rows: the vertical pass fills the intermediate two rows at a time
+    /// (`verticalRows(y, two, out0, out1)`), then one horizontal call makes the 4 output rows.
     private func runRowsU8(_ band: Range<Int>, dst: UnsafeMutablePointer<UInt8>, dstStride: Int,
                            tmp: UnsafeMutablePointer<UInt8>, tmpStride: Int, tmpX: UnsafeMutablePointer<UInt8>?,
-                           xStride: Int, h: HorizontalU8Plan, verticalRow: (Int, UnsafeMutablePointer<UInt8>) -> Void) {
+                           xStride: Int, h: HorizontalU8Plan,
+                           verticalRows: (Int, Bool, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>) -> Void) {
         var y0 = band.lowerBound
         while y0 < band.upperBound {
             let rows = min(4, band.upperBound - y0)
-            for j in 0..<rows { verticalRow(y0 + j, tmp + j * tmpStride) }
+            var j = 0
+            while j < rows {
+                verticalRows(y0 + j, j + 1 < rows, tmp + j * tmpStride, tmp + (j + 1) * tmpStride)
+                j += 2
+            }
             if let tmpX {
                 for j in 0..<rows {
                     kernel.pairPixelsU8(src: tmp + j * tmpStride, dst: tmpX + j * xStride, pixels: srcWidth, channels: channels)
