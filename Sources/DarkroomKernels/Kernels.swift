@@ -10,6 +10,8 @@
 // own @inline(__always) widen/narrow helpers instead of stdlib SIMD conversions. Integer maths
 // uses wrapping operators; floats use `a + b * c` (never contracted), so both builds agree.
 
+import CDarkroomKernelSupport
+
 // MARK: - helpers
 
 @inline(__always) func load16(_ p: UnsafePointer<UInt8>) -> SIMD16<UInt8> {
@@ -147,14 +149,30 @@ public func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: 
 
 /// `verticalPairsU8` for two output rows at once over the same pairs (each pair widened once and
 /// multiplied with both rows' weights; a row's weights are 0 for pairs outside its window).
+/// `prefetch`/`prefetchBytes`: memory to hint into cache meanwhile (no effect on the result).
 @inline(never)
 public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0: UnsafePointer<Int32>,
                              coeffs1: UnsafePointer<Int32>, pairCount: Int, shift: Int,
-                             out0: UnsafeMutablePointer<UInt8>, out1: UnsafeMutablePointer<UInt8>, count: Int) {
+                             out0: UnsafeMutablePointer<UInt8>, out1: UnsafeMutablePointer<UInt8>, count: Int,
+                             prefetch: UnsafeRawPointer?, prefetchBytes: Int) {
     let round = SIMD8<Int32>(repeating: Int32(1) &<< Int32(shift - 1))
     let sh = SIMD16<Int32>(repeating: Int32(shift))
+    // Prefetch hints for the source rows the next call will need, spread over the column blocks
+    // so memory streams in while this sweep computes.
+    let blocks = (count + 31) / 32
+    let linesPerBlock = prefetch == nil ? 0 : (prefetchBytes / 64 + blocks - 1) / blocks
+    var line = 0
+    let lines = prefetchBytes / 64
     var x = 0
     while x < count {  // 32 columns at a time; the last block may read padding and stores only what is left
+        if let prefetch {
+            var n = linesPerBlock
+            while n > 0 && line < lines {
+                darkroom_prefetch(prefetch + line &* 64)
+                line &+= 1
+                n &-= 1
+            }
+        }
         var a0 = round, a1 = round, a2 = round, a3 = round
         var b0 = round, b1 = round, b2 = round, b3 = round
         var k = 0

@@ -107,8 +107,18 @@ struct Resampler {
                             c1[j] = k >= 0 && k < n1 ? coeffs[(y + 1) * pairs.stride + k] : 0
                         }
                         loadPairs(f0, union)
+                        // Source rows that the next two output rows will add to the ring.
+                        var prefetch: UnsafeRawPointer? = nil, prefetchBytes = 0
+                        if y + 3 < dstHeight {
+                            let end = f0 + union
+                            let nextEnd = max(pairs.firstPair[y + 2] + pairs.pairCounts[y + 2],
+                                              pairs.firstPair[y + 3] + pairs.pairCounts[y + 3])
+                            let r0 = 2 * end, r1 = min(srcHeight, 2 * nextEnd)
+                            if r1 > r0 { prefetch = UnsafeRawPointer(src + r0 * rowBytes); prefetchBytes = (r1 - r0) * rowBytes }
+                        }
                         kernel.verticalPairs2U8(pairs: ptrs, coeffs0: c0, coeffs1: c1, pairCount: union,
-                                                shift: pairs.shift, out0: out0, out1: out1, count: rowBytes)
+                                                shift: pairs.shift, out0: out0, out1: out1, count: rowBytes,
+                                                prefetch: prefetch, prefetchBytes: prefetchBytes)
                         return
                     }
                     for (yy, out) in (two ? [(y, out0), (y + 1, out1)] : [(y, out0)]) {
