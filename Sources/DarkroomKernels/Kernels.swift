@@ -213,18 +213,18 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
 public func premultiplyU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int) {
     var i = 0
     if channels == 4 {
-        let lowMask = SIMD8<UInt32>(repeating: 0x00FF_00FF)
-        let half = SIMD8<UInt32>(repeating: 0x0080_0080)
-        let alphaMask = SIMD8<UInt32>(repeating: 0xFF00_0000)
+        // 16-bit lanes hold (R, B) and (G, A) pairs: c·a + 128 + ((c·a + 128) >> 8) < 2^16.
         while i + 8 <= pixels {
             let px = UnsafeRawPointer(src + i * 4).loadUnaligned(as: SIMD8<UInt32>.self)
-            let a = px &>> 24
-            var rb = (px & lowMask) &* a &+ half
-            rb = ((rb &+ ((rb &>> 8) & lowMask)) &>> 8) & lowMask
-            var ga = ((px &>> 8) & lowMask) &* a &+ half
-            ga = (ga &+ ((ga &>> 8) & lowMask)) & ~lowMask
-            let out = rb | (ga & 0x0000_FF00) | (px & alphaMask)
-            UnsafeMutableRawPointer(dst + i * 4).storeBytes(of: out, as: SIMD8<UInt32>.self)
+            let a32 = px &>> 24
+            let a = unsafeBitCast(a32 | (a32 &<< 16), to: SIMD16<UInt16>.self)
+            let v = unsafeBitCast(px, to: SIMD16<UInt16>.self)
+            var lo = (v & 0x00FF) &* a &+ 128
+            lo = (lo &+ (lo &>> 8)) &>> 8
+            var hi = (v &>> 8) &* a &+ 128
+            hi = (hi &+ (hi &>> 8)) &>> 8
+            let out = unsafeBitCast(lo | (hi &<< 8), to: SIMD8<UInt32>.self)
+            UnsafeMutableRawPointer(dst + i * 4).storeBytes(of: (out & 0x00FF_FFFF) | (px & 0xFF00_0000), as: SIMD8<UInt32>.self)
             i += 8
         }
     } else if channels == 2 {
