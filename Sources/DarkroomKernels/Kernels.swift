@@ -44,7 +44,10 @@ import CDarkroomKernelSupport
 /// min(max(v, 0), 65535) per lane (a lane loop: SIMD `replace(with:where:)` is lowered through memory).
 @inline(__always) func clamp65535(_ v: SIMD4<Float>) -> SIMD4<Float> {
     var r = SIMD4<Float>()
-    for i in 0..<4 { r[i] = min(max(v[i], 0), 65535) }
+    for i in 0..<4 {
+        let x = v[i] < 0 ? 0 : v[i]  // selects, not Swift.min/max (those keep NaN rules and branch)
+        r[i] = x > 65535 ? 65535 : x
+    }
     return r
 }
 
@@ -447,6 +450,45 @@ public func unpremultiplyU8(row: UnsafeMutablePointer<UInt8>, pixels: Int, chann
 
 // MARK: - 16-bit path (Float32 coefficients, Float intermediate)
 
+/// 16-bit samples to Float; with `premultiply` (2 or 4 channels) colour becomes
+/// Float(c) · (Float(a) · (1/65535)) and alpha stays Float(a).
+@inline(never)
+public func loadU16(src: UnsafePointer<UInt16>, dst: UnsafeMutablePointer<Float>, pixels: Int, channels: Int,
+                   premultiply: Bool) {
+    let n = pixels * channels
+    let inv: Float = 1 / 65535
+    var i = 0
+    let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+    @inline(__always) func convert(_ at: Int) -> SIMD8<Float> {
+        let v = s.loadUnaligned(fromByteOffset: at * 2, as: SIMD8<UInt16>.self)
+        var f = SIMD8<Float>()
+        for l in 0..<8 { f[l] = Float(v[l]) }
+        return f
+    }
+    @inline(__always) func premultiplied(_ f: SIMD8<Float>, _ c: Int) -> SIMD8<Float> {
+        var m = SIMD8<Float>()
+        for l in 0..<8 { m[l] = l % c == c - 1 ? 1 : f[(l / c) * c + c - 1] * inv }
+        return f * m
+    }
+    if premultiply && channels == 4 {
+        while i + 8 <= n { d.storeBytes(of: premultiplied(convert(i), 4), toByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+    } else if premultiply && channels == 2 {
+        while i + 8 <= n { d.storeBytes(of: premultiplied(convert(i), 2), toByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+    } else if !premultiply {
+        while i + 8 <= n { d.storeBytes(of: convert(i), toByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+    }
+    while i < n {  // whole pixels remain (8 is a multiple of 2 and 4)
+        let c = i % channels
+        let v = Float(src[i])
+        if premultiply && c < channels - 1 {
+            dst[i] = v * (Float(src[i - c + channels - 1]) * inv)
+        } else {
+            dst[i] = v
+        }
+        i += 1
+    }
+}
+
 /// out[x] = Σ_k coeffs[k] * rows[k][x], accumulated from 0 in tap order (acc = acc + c * v).
 @inline(never)
 public func verticalF32(rows: UnsafePointer<UnsafePointer<Float>>, coeffs: UnsafePointer<Float>, taps: Int,
@@ -496,35 +538,64 @@ public func verticalF32(rows: UnsafePointer<UnsafePointer<Float>>, coeffs: Unsaf
 /// Horizontal Float pass storing UInt16: per pixel and channel acc = Σ_k c_k · src[(start+k)·C + ch]
 /// in tap order; with `unpremultiply` colour *= 65535 / A when the clamped alpha A >= 0.5;
 /// then clamp to 0...65535 and round half to even (x + 1.5·2^23, low mantissa bits).
-/// `src` must be readable 4 floats past its last sample.
+/// `src` must be readable 4 floats past its last sample. Four pixels with equal tap counts run
+/// their (unchanged) accumulation chains side by side.
 @inline(never)
 public func horizontalF32(src: UnsafePointer<Float>, dst: UnsafeMutablePointer<UInt16>, dstWidth: Int, channels: Int,
                           starts: UnsafePointer<Int32>, counts: UnsafePointer<Int32>,
                           coeffs: UnsafePointer<Float>, coeffStride: Int, unpremultiply: Bool) {
     let raw = UnsafeRawPointer(src)
-    let alphaLane = channels - 1
-    for i in 0..<dstWidth {
-        var acc = SIMD4<Float>()
-        let c = coeffs + i * coeffStride
-        var off = Int(starts[i]) * channels * 4
+    let step = channels * 4
+    var i = 0
+    while i < dstWidth {
         let n = Int(counts[i])
-        var k = 0
-        while k < n {
-            acc = acc + SIMD4<Float>(repeating: c[k]) * raw.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self)
-            off += channels * 4
-            k += 1
-        }
-        acc = clamp65535(acc)
-        if unpremultiply {
-            let a = acc[alphaLane]
-            if a >= 0.5 {
-                var f = SIMD4<Float>(repeating: 65535 / a)
-                f[alphaLane] = 1
-                acc = clamp65535(acc * f)
+        if i + 3 < dstWidth && Int(counts[i + 1]) == n && Int(counts[i + 2]) == n && Int(counts[i + 3]) == n {
+            var a0 = SIMD4<Float>(), a1 = a0, a2 = a0, a3 = a0
+            let c0 = coeffs + i * coeffStride, c1 = c0 + coeffStride, c2 = c1 + coeffStride, c3 = c2 + coeffStride
+            var o0 = Int(starts[i]) * step, o1 = Int(starts[i + 1]) * step
+            var o2 = Int(starts[i + 2]) * step, o3 = Int(starts[i + 3]) * step
+            var k = 0
+            while k < n {
+                a0 = a0 + SIMD4<Float>(repeating: c0[k]) * raw.loadUnaligned(fromByteOffset: o0, as: SIMD4<Float>.self)
+                a1 = a1 + SIMD4<Float>(repeating: c1[k]) * raw.loadUnaligned(fromByteOffset: o1, as: SIMD4<Float>.self)
+                a2 = a2 + SIMD4<Float>(repeating: c2[k]) * raw.loadUnaligned(fromByteOffset: o2, as: SIMD4<Float>.self)
+                a3 = a3 + SIMD4<Float>(repeating: c3[k]) * raw.loadUnaligned(fromByteOffset: o3, as: SIMD4<Float>.self)
+                o0 &+= step; o1 &+= step; o2 &+= step; o3 &+= step
+                k += 1
             }
+            storeU16(a0, dst + i * channels, channels, unpremultiply)
+            storeU16(a1, dst + (i + 1) * channels, channels, unpremultiply)
+            storeU16(a2, dst + (i + 2) * channels, channels, unpremultiply)
+            storeU16(a3, dst + (i + 3) * channels, channels, unpremultiply)
+            i += 4
+        } else {
+            var acc = SIMD4<Float>()
+            let c = coeffs + i * coeffStride
+            var off = Int(starts[i]) * step
+            var k = 0
+            while k < n {
+                acc = acc + SIMD4<Float>(repeating: c[k]) * raw.loadUnaligned(fromByteOffset: off, as: SIMD4<Float>.self)
+                off &+= step
+                k += 1
+            }
+            storeU16(acc, dst + i * channels, channels, unpremultiply)
+            i += 1
         }
-        let bits = unsafeBitCast(acc + SIMD4<Float>(repeating: 12_582_912), to: SIMD4<UInt32>.self)
-        let o = dst + i * channels
-        for ch in 0..<channels { o[ch] = UInt16(truncatingIfNeeded: bits[ch]) }
     }
+}
+
+/// Clamp, unpremultiply, clamp, round one pixel (see `horizontalF32`).
+@inline(__always) func storeU16(_ sum: SIMD4<Float>, _ o: UnsafeMutablePointer<UInt16>, _ channels: Int, _ unpremultiply: Bool) {
+    var acc = clamp65535(sum)
+    if unpremultiply {
+        let alphaLane = channels - 1
+        let a = acc[alphaLane]
+        if a >= 0.5 {
+            var f = SIMD4<Float>(repeating: 65535 / a)
+            f[alphaLane] = 1
+            acc = clamp65535(acc * f)
+        }
+    }
+    let bits = unsafeBitCast(acc + SIMD4<Float>(repeating: 12_582_912), to: SIMD4<UInt32>.self)
+    for ch in 0..<channels { o[ch] = UInt16(truncatingIfNeeded: bits[ch]) }
 }

@@ -136,6 +136,18 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         }
     }
 
+    func loadU16(src: UnsafePointer<UInt16>, dst: UnsafeMutablePointer<Float>, pixels: Int, channels: Int,
+                 premultiply: Bool) {
+        switch self {
+        case .scalar:
+            ScalarKernels.loadU16(src: src, dst: dst, pixels: pixels, channels: channels, premultiply: premultiply)
+        case .baseline:
+            DarkroomKernels.loadU16(src: src, dst: dst, pixels: pixels, channels: channels, premultiply: premultiply)
+        case .avx2:
+            DarkroomKernelsAVX2.loadU16(src: src, dst: dst, pixels: pixels, channels: channels, premultiply: premultiply)
+        }
+    }
+
     func verticalF32(rows: UnsafePointer<UnsafePointer<Float>>, coeffs: UnsafePointer<Float>, taps: Int,
                      out: UnsafeMutablePointer<Float>, count: Int) {
         switch self {

@@ -210,8 +210,8 @@ struct Resampler {
                 for k in 0..<n {
                     let r = start + k
                     rowPtrs[k] = ring.row(r) { out in
-                        ScalarKernels.loadU16(src: src + r * rowSamples, dst: out, pixels: srcWidth,
-                                              channels: channels, premultiply: premultiplied)
+                        kernel.loadU16(src: src + r * rowSamples, dst: out, pixels: srcWidth,
+                                       channels: channels, premultiply: premultiplied)
                     }
                 }
                 kernel.verticalF32(rows: rowPtrs, coeffs: coeffs.baseAddress! + y * v.stride, taps: n,
