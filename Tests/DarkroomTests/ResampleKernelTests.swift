@@ -86,6 +86,40 @@ let simdKernels: [ResampleKernel] = ResampleKernel.cpuHasAVX2 ? [.baseline, .avx
         }
     }
 
+    @Test func unpremultiplyKernelMatchesPillowFormulaOnMixedBlocks() {
+        // 8-pixel blocks: all opaque, all transparent, 0/255 mixed (skipped), and general alphas.
+        var row = [UInt8]()
+        var seed: UInt32 = 3
+        for block in 0..<64 {
+            for p in 0..<8 {
+                seed = seed &* 1_103_515_245 &+ 12345
+                let c = UInt8(truncatingIfNeeded: seed >> 8), a: UInt8
+                switch block % 4 {
+                case 0: a = 255
+                case 1: a = 0
+                case 2: a = p % 2 == 0 ? 0 : 255
+                default: a = UInt8(truncatingIfNeeded: seed >> 20)
+                }
+                row += [c, c &+ 77, c / 3, a]
+            }
+        }
+        row += [200, 100, 50, 128, 9, 9, 9, 1]  // a tail shorter than a block
+        let pixels = row.count / 4
+        var expected = row
+        for i in 0..<pixels {
+            for ch in 0..<3 { expected[i * 4 + ch] = ScalarKernels.unpremultiply(row[i * 4 + ch], row[i * 4 + 3]) }
+        }
+        for kernel in simdKernels {
+            var out = row
+            out.withUnsafeMutableBufferPointer { kernel.unpremultiplyU8(row: $0.baseAddress!, pixels: pixels, channels: 4) }
+            #expect(out == expected, "\(kernel)")
+            var ga = [UInt8](), gaExpected = [UInt8]()
+            for i in 0..<pixels { ga += [row[i * 4], row[i * 4 + 3]]; gaExpected += [expected[i * 4], row[i * 4 + 3]] }
+            ga.withUnsafeMutableBufferPointer { kernel.unpremultiplyU8(row: $0.baseAddress!, pixels: pixels, channels: 2) }
+            #expect(ga == gaExpected, "\(kernel) gray+alpha")
+        }
+    }
+
     @Test func premultiplyKernelsMatchMulDiv255Exhaustively() {
         // Every (colour, alpha) pair as RGBA and as gray+alpha pixels, through every kernel.
         var rgba = [UInt8](), ga = [UInt8]()
