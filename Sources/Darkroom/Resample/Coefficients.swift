@@ -36,7 +36,12 @@ extension ResampleFilter {
         case .lanczos2:
             return x > -2 && x < 2 ? sinc(x) * sinc(x / 2) : 0
         case .lanczos3:
-            return x > -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0
+            // sinc(x)·sinc(x/3) with one sine: sin(πx) = 3·sin(πx/3) − 4·sin³(πx/3).
+            guard x > -3 && x < 3 else { return 0 }
+            if x == 0 { return 1 }
+            let s3 = sin(x * Double.pi / 3)
+            let s1 = s3 * (3 - 4 * s3 * s3)
+            return s1 * s3 * 3 / (Double.pi * Double.pi * x * x)
         }
     }
 
@@ -65,27 +70,31 @@ struct AxisWeights {
         let filterScale = max(scale, 1)
         let support = filter.support * filterScale
         let invScale = 1 / filterScale
-        var starts = [Int](), counts = [Int](), rows = [[Double]]()
-        starts.reserveCapacity(outSize)
-        counts.reserveCapacity(outSize)
-        rows.reserveCapacity(outSize)
-        for i in 0..<outSize {
-            let center = (Double(i) + 0.5) * scale
-            let lo = max(Int(center - support + 0.5), 0)
-            let hi = min(Int(center + support + 0.5), inSize)
-            var w = (lo..<max(lo, hi)).map { filter.weight((Double($0) - center + 0.5) * invScale) }
-            let sum = w.reduce(0, +)
-            if sum != 0 { w = w.map { $0 / sum } }
-            starts.append(lo)
-            counts.append(w.count)
-            rows.append(w)
+        // Pillow's window size bound; windows are written straight into flat storage.
+        let window = min(inSize, Int(support.rounded(.up)) * 2 + 1)
+        var starts = [Int](repeating: 0, count: outSize), counts = [Int](repeating: 0, count: outSize)
+        var flat = [Double](repeating: 0, count: outSize * window)
+        flat.withUnsafeMutableBufferPointer { w in
+            for i in 0..<outSize {
+                let center = (Double(i) + 0.5) * scale
+                let lo = max(Int(center - support + 0.5), 0)
+                let hi = min(Int(center + support + 0.5), inSize)
+                let n = min(max(0, hi - lo), window)
+                let row = w.baseAddress! + i * window
+                var sum = 0.0
+                for k in 0..<n {
+                    let v = filter.weight((Double(lo + k) - center + 0.5) * invScale)
+                    row[k] = v
+                    sum += v
+                }
+                if sum != 0 { for k in 0..<n { row[k] /= sum } }
+                starts[i] = lo
+                counts[i] = n
+            }
         }
-        let stride = max(1, counts.max() ?? 1)
-        var flat = [Double](repeating: 0, count: outSize * stride)
-        for i in 0..<outSize { for k in 0..<counts[i] { flat[i * stride + k] = rows[i][k] } }
         self.starts = starts
         self.counts = counts
-        self.stride = stride
+        self.stride = window
         self.weights = flat
     }
 }
@@ -110,18 +119,18 @@ struct FixedPointTable {
         counts = w.counts
         stride = w.stride
         coeffs = [Int16](repeating: 0, count: w.outSize * w.stride)
-        var rowCoeffs = [Int16]()
         for i in 0..<w.outSize {
-            rowCoeffs = (0..<w.counts[i]).map { k in
-                let v = w.weights[i * w.stride + k] * scale
+            let base = i * w.stride
+            func fixed(_ k: Int) -> Int16 {
+                let v = w.weights[base + k] * scale
                 return Int16(v < 0 ? (v - 0.5).rounded(.towardZero) : (v + 0.5).rounded(.towardZero))
             }
-            var lo = 0, hi = rowCoeffs.count
-            while lo < hi && rowCoeffs[lo] == 0 { lo += 1 }
-            while hi > lo && rowCoeffs[hi - 1] == 0 { hi -= 1 }
+            var lo = 0, hi = w.counts[i]
+            while lo < hi && fixed(lo) == 0 { lo += 1 }
+            while hi > lo && fixed(hi - 1) == 0 { hi -= 1 }
             starts[i] = lo < hi ? w.starts[i] + lo : 0
             counts[i] = hi - lo
-            for k in lo..<hi { coeffs[i * stride + k - lo] = rowCoeffs[k] }
+            for k in lo..<hi { coeffs[i * stride + k - lo] = fixed(k) }
         }
     }
 
