@@ -193,12 +193,19 @@ struct BroadcastTable {
         }
         stride = max(1, Int(groups.max() ?? 0)) * 16
         coeffs = [Int16](repeating: 0, count: n * stride)
-        for i in 0..<n {
-            let lead = t.starts[i] & 1
-            for g in 0..<Int(groups[i]) {
-                for l in 0..<16 {
-                    let tap = g * tapsPerGroup + 2 * (l / (2 * lanes)) + l % 2 - lead
-                    if tap >= 0 && tap < t.counts[i] { coeffs[i * stride + g * 16 + l] = t.coeffs[i * t.stride + tap] }
+        let (stride, lanes) = (stride, lanes)
+        coeffs.withUnsafeMutableBufferPointer { out in
+            t.coeffs.withUnsafeBufferPointer { src in
+                for i in 0..<n {
+                    let lead = t.starts[i] & 1
+                    for k in 0..<t.counts[i] {
+                        // Tap k sits at position k + lead of the pair-aligned window.
+                        let pos = k + lead
+                        let within = pos % tapsPerGroup
+                        let lane0 = (pos / tapsPerGroup) * 16 + (within / 2) * 2 * lanes + within % 2
+                        let c = src[i * t.stride + k]
+                        for ch in 0..<lanes { out[i * stride + lane0 + 2 * ch] = c }
+                    }
                 }
             }
         }
