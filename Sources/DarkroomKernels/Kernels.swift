@@ -151,11 +151,12 @@ public func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: 
 }
 
 /// `verticalPairsU8` for two output rows at once over the same pairs (each pair widened once and
-/// multiplied with both rows' weights; a row's weights are 0 for pairs outside its window).
+/// multiplied with both rows' weights). Pairs 0..<bothFrom belong to row 0 only, bothFrom..<bothTo to
+/// both, bothTo..<pairCount to row 1 only; `coeffs0`/`coeffs1` are indexed by pair (0 outside a window).
 /// `prefetch`/`prefetchBytes`: memory to hint into cache meanwhile (no effect on the result).
 @inline(never)
 public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0: UnsafePointer<Int32>,
-                             coeffs1: UnsafePointer<Int32>, pairCount: Int, shift: Int,
+                             coeffs1: UnsafePointer<Int32>, pairCount: Int, bothFrom: Int, bothTo: Int, shift: Int,
                              out0: UnsafeMutablePointer<UInt8>, out1: UnsafeMutablePointer<UInt8>, count: Int,
                              prefetch: UnsafeRawPointer?, prefetchBytes: Int) {
     let round = SIMD8<Int32>(repeating: Int32(1) &<< Int32(shift - 1))
@@ -179,7 +180,16 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
         var a0 = round, a1 = round, a2 = round, a3 = round
         var b0 = round, b1 = round, b2 = round, b3 = round
         var k = 0
-        while k < pairCount {
+        while k < bothFrom {  // pairs in row 0's window only
+            let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs0[k]), to: SIMD16<Int16>.self)
+            let p = pairs[k] + 2 * x
+            a0 &+= madd(widen16(load16(p)), c)
+            a1 &+= madd(widen16(load16(p + 16)), c)
+            a2 &+= madd(widen16(load16(p + 32)), c)
+            a3 &+= madd(widen16(load16(p + 48)), c)
+            k += 1
+        }
+        while k < bothTo {  // pairs in both windows: widened once, used twice
             let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs0[k]), to: SIMD16<Int16>.self)
             let d = unsafeBitCast(SIMD8<Int32>(repeating: coeffs1[k]), to: SIMD16<Int16>.self)
             let p = pairs[k] + 2 * x
@@ -189,6 +199,15 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
             let v2 = widen16(load16(p + 32)), v3 = widen16(load16(p + 48))
             a2 &+= madd(v2, c); b2 &+= madd(v2, d)
             a3 &+= madd(v3, c); b3 &+= madd(v3, d)
+            k += 1
+        }
+        while k < pairCount {  // pairs in row 1's window only
+            let d = unsafeBitCast(SIMD8<Int32>(repeating: coeffs1[k]), to: SIMD16<Int16>.self)
+            let p = pairs[k] + 2 * x
+            b0 &+= madd(widen16(load16(p)), d)
+            b1 &+= madd(widen16(load16(p + 16)), d)
+            b2 &+= madd(widen16(load16(p + 32)), d)
+            b3 &+= madd(widen16(load16(p + 48)), d)
             k += 1
         }
         let r0 = shiftClampNarrow(SIMD16(lowHalf: a0, highHalf: a1), sh)

@@ -58,17 +58,19 @@ enum ResampleKernel: String, CaseIterable, Sendable {
     }
 
     func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0: UnsafePointer<Int32>,
-                          coeffs1: UnsafePointer<Int32>, pairCount: Int, shift: Int,
+                          coeffs1: UnsafePointer<Int32>, pairCount: Int, bothFrom: Int, bothTo: Int, shift: Int,
                           out0: UnsafeMutablePointer<UInt8>, out1: UnsafeMutablePointer<UInt8>, count: Int,
                           prefetch: UnsafeRawPointer? = nil, prefetchBytes: Int = 0) {
         switch self {
         case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
         case .baseline:
             DarkroomKernels.verticalPairs2U8(pairs: pairs, coeffs0: coeffs0, coeffs1: coeffs1, pairCount: pairCount,
+                                             bothFrom: bothFrom, bothTo: bothTo,
                                              shift: shift, out0: out0, out1: out1, count: count,
                                              prefetch: prefetch, prefetchBytes: prefetchBytes)
         case .avx2:
             DarkroomKernelsAVX2.verticalPairs2U8(pairs: pairs, coeffs0: coeffs0, coeffs1: coeffs1, pairCount: pairCount,
+                                                 bothFrom: bothFrom, bothTo: bothTo,
                                                  shift: shift, out0: out0, out1: out1, count: count,
                                              prefetch: prefetch, prefetchBytes: prefetchBytes)
         }

@@ -99,7 +99,7 @@ struct Resampler {
                     let f0 = pairs.firstPair[y], n0 = pairs.pairCounts[y]
                     let f1 = two ? pairs.firstPair[y + 1] : f0, n1 = two ? pairs.pairCounts[y + 1] : 0
                     let union = max(f0 + n0, f1 + n1) - f0
-                    if two && f1 >= f0 && union <= capacity {
+                    if two && f1 >= f0 && f1 <= f0 + n0 && f0 + n0 <= f1 + n1 && union <= capacity {
                         // Both rows' weights over the union of their windows (0 outside each window).
                         for j in 0..<union {
                             c0[j] = j < n0 ? coeffs[y * pairs.stride + j] : 0
@@ -117,7 +117,7 @@ struct Resampler {
                             if r1 > r0 { prefetch = UnsafeRawPointer(src + r0 * rowBytes); prefetchBytes = (r1 - r0) * rowBytes }
                         }
                         kernel.verticalPairs2U8(pairs: ptrs, coeffs0: c0, coeffs1: c1, pairCount: union,
-                                                shift: pairs.shift, out0: out0, out1: out1, count: rowBytes,
+                                                bothFrom: f1 - f0, bothTo: n0, shift: pairs.shift, out0: out0, out1: out1, count: rowBytes,
                                                 prefetch: prefetch, prefetchBytes: prefetchBytes)
                         return
                     }
