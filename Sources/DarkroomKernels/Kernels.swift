@@ -317,26 +317,24 @@ public func pairPixelsU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UI
 /// vectors at `coeffs + i * coeffStride` cover 16 / lanes taps each, from the pair-aligned source
 /// pixel `starts[i]` (even); each is one `pmaddwd` per row. One coefficient load serves all rows.
 /// Source rows must be readable 64 bytes past their end (zero weights cover the overrun).
-/// With `unpremultiply`, colour = min(255, (c · recip[a]) >> 16) where recip[a] = ceil(255·2^16/a)
-/// (recip[0] = 2^16), which equals Pillow's a == 0 ? c : min(255, 255·c / a) exactly.
+/// Premultiplied output is unpremultiplied afterwards by `unpremultiplyU8`.
 @inline(never)
 public func horizontalU8(src: UnsafePointer<UInt8>, srcStride: Int, dst: UnsafeMutablePointer<UInt8>, dstStride: Int,
                          rows: Int, dstWidth: Int, channels: Int,
                          starts: UnsafePointer<Int32>, groups: UnsafePointer<Int32>,
-                         coeffs: UnsafePointer<Int16>, coeffStride: Int, shift: Int,
-                         unpremultiply: Bool, recip: UnsafePointer<UInt32>) {
+                         coeffs: UnsafePointer<Int16>, coeffStride: Int, shift: Int) {
     // Missing rows (rows < 4) re-read row 0 and are not stored.
     let s1 = rows > 1 ? srcStride : 0, s2 = rows > 2 ? 2 * srcStride : 0, s3 = rows > 3 ? 3 * srcStride : 0
     switch channels {
     case 3, 4:
         horizontalU8Rows(src, s1, s2, s3, dst, dstStride, rows, dstWidth, channels, 4, starts, groups, coeffs,
-                         coeffStride, shift, unpremultiply && channels == 4, recip)
+                         coeffStride, shift)
     case 2:
         horizontalU8Rows(src, s1, s2, s3, dst, dstStride, rows, dstWidth, 2, 2, starts, groups, coeffs, coeffStride,
-                         shift, unpremultiply, recip)
+                         shift)
     default:
         horizontalU8Rows(src, s1, s2, s3, dst, dstStride, rows, dstWidth, 1, 1, starts, groups, coeffs, coeffStride,
-                         shift, false, recip)
+                         shift)
     }
 }
 
@@ -356,17 +354,12 @@ public func horizontalU8(src: UnsafePointer<UInt8>, srcStride: Int, dst: UnsafeM
     }
 }
 
-@inline(__always) func recipLanes(_ ra: UInt32, _ channels: Int) -> SIMD4<UInt32> {
-    channels == 4 ? SIMD4<UInt32>(ra, ra, ra, 65536) : SIMD4<UInt32>(ra, 65536, 65536, 65536)
-}
-
 @inline(__always)
 func horizontalU8Rows(_ src: UnsafePointer<UInt8>, _ s1: Int, _ s2: Int, _ s3: Int,
                       _ dst: UnsafeMutablePointer<UInt8>, _ dstStride: Int, _ rows: Int, _ dstWidth: Int,
                       _ channels: Int, _ lanes: Int,
                       _ starts: UnsafePointer<Int32>, _ groups: UnsafePointer<Int32>,
-                      _ coeffs: UnsafePointer<Int16>, _ coeffStride: Int, _ shift: Int,
-                      _ unpremultiply: Bool, _ recip: UnsafePointer<UInt32>) {
+                      _ coeffs: UnsafePointer<Int16>, _ coeffStride: Int, _ shift: Int) {
     let round = SIMD16<Int32>(repeating: Int32(1) &<< Int32(shift - 1))
     let sh = SIMD16<Int32>(repeating: Int32(shift))
     let rawCoeffs = UnsafeRawPointer(coeffs)
@@ -388,19 +381,7 @@ func horizontalU8Rows(_ src: UnsafePointer<UInt8>, _ s1: Int, _ s2: Int, _ s3: I
         // Row j's pixel in lanes 4j ..< 4j + channels.
         let block = SIMD16<Int32>(lowHalf: SIMD8<Int32>(lowHalf: fold(a0, lanes), highHalf: fold(a1, lanes)),
                                   highHalf: SIMD8<Int32>(lowHalf: fold(a2, lanes), highHalf: fold(a3, lanes)))
-        var out = shiftClampNarrow(block &+ round, sh)
-        if unpremultiply {
-            let al = channels - 1
-            let r = SIMD16<UInt32>(
-                lowHalf: SIMD8<UInt32>(lowHalf: recipLanes(recip[Int(out[al])], channels),
-                                       highHalf: recipLanes(recip[Int(out[4 + al])], channels)),
-                highHalf: SIMD8<UInt32>(lowHalf: recipLanes(recip[Int(out[8 + al])], channels),
-                                        highHalf: recipLanes(recip[Int(out[12 + al])], channels)))
-            var w = SIMD16<UInt32>()
-            for l in 0..<16 { w[l] = UInt32(truncatingIfNeeded: out[l]) }
-            w = (w &* r) &>> 16
-            for l in 0..<16 { out[l] = UInt8(truncatingIfNeeded: min(w[l], 255)) }
-        }
+        let out = shiftClampNarrow(block &+ round, sh)
         let px = unsafeBitCast(out, to: SIMD4<UInt32>.self)
         let o = UnsafeMutableRawPointer(dst + i * channels)
         switch channels {

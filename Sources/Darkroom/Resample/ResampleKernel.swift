@@ -116,22 +116,18 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         b.starts.withUnsafeBufferPointer { starts in
             b.groups.withUnsafeBufferPointer { groups in
                 b.coeffs.withUnsafeBufferPointer { coeffs in
-                    unpremultiplyReciprocals.withUnsafeBufferPointer { recip in
-                        if self == .avx2 {
-                            DarkroomKernelsAVX2.horizontalU8(
-                                src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
-                                dstWidth: dstWidth, channels: channels,
-                                starts: starts.baseAddress!, groups: groups.baseAddress!, coeffs: coeffs.baseAddress!,
-                                coeffStride: b.stride, shift: plan.table.shift, unpremultiply: false,
-                                recip: recip.baseAddress!)
-                        } else {
-                            DarkroomKernels.horizontalU8(
-                                src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
-                                dstWidth: dstWidth, channels: channels,
-                                starts: starts.baseAddress!, groups: groups.baseAddress!, coeffs: coeffs.baseAddress!,
-                                coeffStride: b.stride, shift: plan.table.shift, unpremultiply: false,
-                                recip: recip.baseAddress!)
-                        }
+                    if self == .avx2 {
+                        DarkroomKernelsAVX2.horizontalU8(
+                            src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
+                            dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
+                            groups: groups.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: b.stride,
+                            shift: plan.table.shift)
+                    } else {
+                        DarkroomKernels.horizontalU8(
+                            src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
+                            dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
+                            groups: groups.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: b.stride,
+                            shift: plan.table.shift)
                     }
                 }
             }
