@@ -20,6 +20,9 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Timed runs (one untimed warm-up first).") var runs = 5
         @Option(help: "Worker threads.") var threads = 1
         @Flag(help: "Print one JSON object.") var json = false
+        @Option(help: "Time this raw interleaved file (--size, --channels, --bit-depth) instead of the synthetic image.")
+        var input: String?
+        @Option(help: "Write the last result as raw interleaved samples (for PSNR checks).") var output: String?
 
         func run() throws {
             let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
@@ -36,17 +39,31 @@ struct BenchCommand: ParsableCommand {
             }
             guard runs >= 1, threads >= 1, fitPixels >= 1 else { throw ValidationError("--runs, --threads, --fit-pixels must be >= 1") }
             let format = PixelFormat(channels: channels, bitDepth: bitDepth)
-            let image = Image.benchmarkPattern(width: parts[0], height: parts[1], format: format)
+            var image = Image.benchmarkPattern(width: 1, height: 1, format: format)
+            if let input {
+                let data = try Data(contentsOf: URL(fileURLWithPath: input))
+                guard data.count == parts[0] * parts[1] * format.bytesPerPixel else {
+                    throw ValidationError("--input holds \(data.count) bytes, expected \(parts[0] * parts[1] * format.bytesPerPixel)")
+                }
+                image = Image(width: parts[0], height: parts[1], format: format, pixels: [UInt8](data))
+            } else {
+                image = Image.benchmarkPattern(width: parts[0], height: parts[1], format: format)
+            }
             let target = fitWithin(width: parts[0], height: parts[1], maxPixels: fitPixels)
             let options = ResizeOptions(filter: resample, alpha: alphaHandling, threads: threads)
             var checksum = image.resized(width: target.width, height: target.height, options: options).pixels.count
             var times = [Double]()
+            var last: Image?
             for _ in 0..<runs {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 let out = image.resized(width: target.width, height: target.height, options: options)
                 let t1 = DispatchTime.now().uptimeNanoseconds
                 checksum &+= Int(out.pixels[out.pixels.count / 2])
                 times.append(Double(t1 - t0) / 1e6)
+                last = out
+            }
+            if let output, let last {
+                try Data(last.pixels).write(to: URL(fileURLWithPath: output))
             }
             _ = checksum
             let sorted = times.sorted()
