@@ -225,13 +225,13 @@ struct FloatTable {
         stride = w.stride
         coeffs = [Float](repeating: 0, count: w.outSize * w.stride)
         for i in 0..<w.outSize {
-            let row = (0..<w.counts[i]).map { Float(w.weights[i * w.stride + $0]) }
-            var lo = 0, hi = row.count
-            while lo < hi && row[lo] == 0 { lo += 1 }
-            while hi > lo && row[hi - 1] == 0 { hi -= 1 }
+            let base = i * w.stride
+            var lo = 0, hi = w.counts[i]
+            while lo < hi && Float(w.weights[base + lo]) == 0 { lo += 1 }
+            while hi > lo && Float(w.weights[base + hi - 1]) == 0 { hi -= 1 }
             starts[i] = lo < hi ? w.starts[i] + lo : 0
             counts[i] = hi - lo
-            for k in lo..<hi { coeffs[i * stride + k - lo] = row[k] }
+            for k in lo..<hi { coeffs[i * stride + k - lo] = Float(w.weights[base + k]) }
         }
     }
 
