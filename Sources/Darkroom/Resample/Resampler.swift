@@ -69,7 +69,7 @@ struct Resampler {
         if let pairs {
             // Pair ring: slot m % capacity holds rows 2m, 2m+1 interleaved (+ padding for over-reads);
             // room for the union of two consecutive output rows' windows.
-            let capacity = 2 * pairs.maxPairs + 2
+            let capacity = min(2 * pairs.maxPairs + 2, (srcHeight + 1) / 2)
             let ring = SourceRing<UInt8>(capacity: capacity, rowLength: 2 * rowBytes + 64)
             let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: premultiplied ? 2 * rowBytes : 1)
             let ptrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: capacity)
