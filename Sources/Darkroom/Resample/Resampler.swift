@@ -1,10 +1,12 @@
 import Dispatch
 
-// The resize plan and driver: vertical pass first, one output row at a time, straight into the
-// horizontal pass. Per worker the only extra memory is one intermediate row (source width) and,
-// when alpha is premultiplied (or samples are 16-bit), a ring of the source rows the current
-// window needs, each converted exactly once. Workers own contiguous bands of output rows, so the
-// output does not depend on the thread count.
+// The resize plan and driver. Vertical pass first, then horizontal, a few output rows at a time:
+// 8-bit images in groups of 4 rows (vertical two rows per sweep, horizontal four rows per
+// coefficient load), 16-bit images row by row. Per worker the only extra memory is that small
+// intermediate band and a ring of the source rows the current vertical window needs, each read
+// (and premultiplied / converted) exactly once: for the SIMD kernels as byte-interleaved row pairs,
+// for the scalar reference as plain rows. Workers own contiguous bands of output rows, so the output
+// does not depend on the thread count.
 
 /// Everything needed to resample one image; built once, shared read-only by the workers.
 struct Resampler {
@@ -69,7 +71,7 @@ struct Resampler {
         if let pairs {
             // Pair ring: slot m % capacity holds rows 2m, 2m+1 interleaved (+ padding for over-reads);
             // room for the union of two consecutive output rows' windows.
-            let capacity = 2 * pairs.maxPairs + 2
+            let capacity = min(2 * pairs.maxPairs + 2, (srcHeight + 1) / 2)
             let ring = SourceRing<UInt8>(capacity: capacity, rowLength: 2 * rowBytes + 64)
             let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: premultiplied ? 2 * rowBytes : 1)
             let ptrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: capacity)
