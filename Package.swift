@@ -40,9 +40,11 @@ let package = Package(
         .target(name: "CDarkroom", dependencies: ["CLibJPEG", "CLibPNG"]),
 
         // Resampling kernels, compiled twice from one source file and picked at run time.
-        .target(name: "DarkroomKernels"),
+        .target(name: "CDarkroomKernelSupport"),  // header-only: a prefetch hint for the kernels
+        .target(name: "DarkroomKernels", dependencies: ["CDarkroomKernelSupport"]),
         .target(
             name: "DarkroomKernelsAVX2",
+            dependencies: ["CDarkroomKernelSupport"],
             swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]
         ),
 

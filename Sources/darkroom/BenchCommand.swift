@@ -1,8 +1,87 @@
 import ArgumentParser
 import Darkroom
+import Foundation
 
-// STUB: replaced by the issue that owns this command.
+/// `darkroom bench resize`: times the resampling core in process (the peer harness's contract).
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(not implemented yet)",
-                                                    subcommands: [BenchEncodeCommand.self])
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Time Darkroom's cores in process.", subcommands: [Resize.self, BenchEncodeCommand.self])
+
+    struct Resize: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time Image.resized on a deterministic synthetic image fit within --fit-pixels.")
+
+        @Option(help: "Source size WxH.") var size = "6000x4000"
+        @Option(help: "Channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA.") var channels = 4
+        @Option(help: "Bits per sample: 8 or 16.") var bitDepth = 8
+        @Option(help: "premultiplied or ignore.") var alpha = "premultiplied"
+        @Option(help: "nearest, box, bilinear, catmull-rom, mitchell, lanczos2, lanczos3.") var filter = "lanczos3"
+        @Option(help: "Fit within this many pixels (both sides floored).") var fitPixels = 4_194_304
+        @Option(help: "Timed runs (one untimed warm-up first).") var runs = 5
+        @Option(help: "Worker threads.") var threads = 1
+        @Flag(help: "Print one JSON object.") var json = false
+        @Option(help: "Time this raw interleaved file (--size, --channels, --bit-depth) instead of the synthetic image.")
+        var input: String?
+        @Option(help: "Write the last result as raw interleaved samples (for PSNR checks).") var output: String?
+
+        func run() throws {
+            let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, parts[0] > 0, parts[1] > 0 else {
+                throw ValidationError("--size must be WxH, e.g. 6000x4000")
+            }
+            guard (1...4).contains(channels) else { throw ValidationError("--channels must be 1, 2, 3 or 4") }
+            guard bitDepth == 8 || bitDepth == 16 else { throw ValidationError("--bit-depth must be 8 or 16") }
+            guard let alphaHandling = AlphaHandling(rawValue: alpha) else {
+                throw ValidationError("--alpha must be premultiplied or ignore")
+            }
+            guard let resample = ResampleFilter(rawValue: filter) else {
+                throw ValidationError("--filter must be one of \(ResampleFilter.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard runs >= 1, threads >= 1, fitPixels >= 1 else { throw ValidationError("--runs, --threads, --fit-pixels must be >= 1") }
+            let format = PixelFormat(channels: channels, bitDepth: bitDepth)
+            var image = Image.benchmarkPattern(width: 1, height: 1, format: format)
+            if let input {
+                let data = try Data(contentsOf: URL(fileURLWithPath: input))
+                guard data.count == parts[0] * parts[1] * format.bytesPerPixel else {
+                    throw ValidationError("--input holds \(data.count) bytes, expected \(parts[0] * parts[1] * format.bytesPerPixel)")
+                }
+                image = Image(width: parts[0], height: parts[1], format: format, pixels: [UInt8](data))
+            } else {
+                image = Image.benchmarkPattern(width: parts[0], height: parts[1], format: format)
+            }
+            let target = fitWithin(width: parts[0], height: parts[1], maxPixels: fitPixels)
+            let options = ResizeOptions(filter: resample, alpha: alphaHandling, threads: threads)
+            var checksum = image.resized(width: target.width, height: target.height, options: options).pixels.count
+            var times = [Double]()
+            var last: Image?
+            for _ in 0..<runs {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let out = image.resized(width: target.width, height: target.height, options: options)
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                checksum &+= Int(out.pixels[out.pixels.count / 2])
+                times.append(Double(t1 - t0) / 1e6)
+                last = out
+            }
+            if let output, let last {
+                try Data(last.pixels).write(to: URL(fileURLWithPath: output))
+            }
+            _ = checksum
+            let sorted = times.sorted()
+            let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2]
+                : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            let round3 = { (v: Double) in (v * 1000).rounded() / 1000 }
+            let src = "\(parts[0])x\(parts[1])", dst = "\(target.width)x\(target.height)"
+            if json {
+                Console.json([
+                    "src": src, "dst": dst, "channels": channels, "bit_depth": bitDepth, "filter": resample.rawValue,
+                    "alpha": alphaHandling.rawValue, "threads": threads, "runs": runs,
+                    "median_ms": round3(median), "min_ms": round3(sorted[0]), "kernel": resampleKernelName,
+                ])
+            } else {
+                print("resize \(src) -> \(dst) \(format.rawValue) \(resample.rawValue) alpha=\(alphaHandling.rawValue) "
+                    + "threads=\(threads) kernel=\(resampleKernelName): median \(String(format: "%.2f", median)) ms, "
+                    + "min \(String(format: "%.2f", sorted[0])) ms over \(runs) runs")
+            }
+        }
+    }
 }

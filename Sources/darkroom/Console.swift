@@ -4,7 +4,9 @@ import Foundation
 /// Printing helpers: human lines go to stderr, machine output (`--json`) to stdout.
 enum Console {
     static func error(_ file: String?, _ error: Error) {
-        let reason = (error as? DarkroomError)?.description ?? "\(error)"
+        var reason = (error as? DarkroomError)?.description ?? "\(error)"
+        // An I/O error about the input itself: the file is already named at the start of the line.
+        if case let .io(path, message)? = error as? DarkroomError, path == file { reason = message }
         let line = file.map { "darkroom: \($0): \(reason)" } ?? "darkroom: \(reason)"
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }

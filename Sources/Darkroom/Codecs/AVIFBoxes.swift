@@ -31,6 +31,23 @@ enum AVIFBoxes {
         return false
     }
 
+    /// The largest image spatial extents (`ispe`) the item properties declare, for a clear
+    /// "too many pixels" error when libavif refuses to parse a file over its own size limit.
+    static func largestDeclaredSize(_ bytes: [UInt8]) -> (width: Int, height: Int)? {
+        guard let meta = boxes(in: bytes, 0..<bytes.count).first(where: { $0.type == "meta" }),
+              meta.body.count >= 4,
+              let iprp = boxes(in: bytes, meta.body.lowerBound + 4..<meta.body.upperBound).first(where: { $0.type == "iprp" }),
+              let ipco = boxes(in: bytes, iprp.body).first(where: { $0.type == "ipco" }) else { return nil }
+        var largest: (width: Int, height: Int)?
+        for property in boxes(in: bytes, ipco.body) where property.type == "ispe" {
+            // Full box: version and flags, then 32-bit width and height.
+            guard let w = uint32(bytes, property.body.lowerBound + 4, end: property.body.upperBound),
+                  let h = uint32(bytes, property.body.lowerBound + 8, end: property.body.upperBound) else { continue }
+            if Int(w) * Int(h) > (largest.map { $0.width * $0.height } ?? -1) { largest = (Int(w), Int(h)) }
+        }
+        return largest
+    }
+
     /// The file with a top-level box size of 0 ("extends to the end of the file", which ISO-BMFF
     /// allows and newer libavif accepts) written out as an explicit size: libavif 0.11 rejects it
     /// (e.g. a final `meta` box holding its data in `idat`). Other files come back unchanged.

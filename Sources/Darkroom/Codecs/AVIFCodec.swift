@@ -53,7 +53,16 @@ enum AVIFCodec {
             throw DarkroomError.decodeFailed(.avif, message: "transformative property marked non-essential")
         }
         // Check the declared size first with a generous libavif limit, then against ours.
-        let header = try readHeader(bytes)
+        let header: (width: Int, height: Int, orientation: Orientation)
+        do {
+            header = try readHeader(bytes)
+        } catch {
+            // libavif refuses to parse images over its own limit (16384² px): say why.
+            if let declared = AVIFBoxes.largestDeclaredSize(bytes) {
+                try checkPixelLimit(width: declared.width, height: declared.height, limit: min(maxPixels, 16384 * 16384))
+            }
+            throw error
+        }
         try checkPixelLimit(width: header.width, height: header.height, limit: maxPixels)
         return try withDecoder(bytes, maxPixels: maxPixels) { decoder in
             let frames = Int(decoder.pointee.imageCount)

@@ -10,7 +10,10 @@ public enum OutputFile {
         let dir = url.deletingLastPathComponent().path
         let temp = dir + "/." + url.lastPathComponent + ".darkroom-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw DarkroomError.io(path: path, message: String(cString: strerror(errno))) }
+        guard fd >= 0 else {
+            let reason = errno == ENOENT ? "cannot write: the folder \(dir) does not exist" : String(cString: strerror(errno))
+            throw DarkroomError.io(path: path, message: reason)
+        }
         var ok = true
         var message = ""
         bytes.withUnsafeBytes { raw in

@@ -1,5 +1,3 @@
-// STUB: the resampling core (issue 3) replaces this file's implementation; the API below is the contract.
-
 /// The convolution filter used to resample.
 public enum ResampleFilter: String, Sendable, Hashable, CaseIterable {
     case nearest, box, bilinear
@@ -29,17 +27,43 @@ public struct ResizeOptions: Sendable, Hashable {
 }
 
 extension Image {
-    /// Returns the image resampled to `width`×`height`.
+    /// Returns the image resampled to `width`×`height` (each at least 1) by separable convolution
+    /// with `options.filter` (support scaled by the shrink factor, so downscaling is anti-aliased).
+    /// 8-bit samples use Int16 fixed-point weights, 16-bit samples Float32; alpha is straight on
+    /// both sides and weighted (premultiplied) inside unless `options.alpha` is `.ignore`.
     public func resized(width: Int, height: Int, options: ResizeOptions = ResizeOptions()) -> Image {
-        // STUB: nearest neighbour, replaced by the SIMD core.
+        resized(width: width, height: height, options: options, kernel: .selected)
+    }
+
+    /// `resized` on a chosen kernel implementation (tests compare them).
+    func resized(width: Int, height: Int, options: ResizeOptions, kernel: ResampleKernel) -> Image {
+        precondition(width > 0 && height > 0, "resize target sides must be positive")
+        if width == self.width && height == self.height { return self }
         let bpp = format.bytesPerPixel
-        var out = [UInt8](repeating: 0, count: width * height * bpp)
-        for y in 0..<height {
-            let sy = min(self.height - 1, y * self.height / height)
-            for x in 0..<width {
-                let sx = min(self.width - 1, x * self.width / width)
-                for b in 0..<bpp { out[(y * width + x) * bpp + b] = pixels[(sy * self.width + sx) * bpp + b] }
+        let count = width * height * bpp
+        let threads = max(1, options.threads)
+        let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let dst = buffer.baseAddress!
+            pixels.withUnsafeBufferPointer { srcBuffer in
+                let src = srcBuffer.baseAddress!
+                if options.filter == .nearest {
+                    resizeNearest(src: src, srcWidth: self.width, srcHeight: self.height, dst: dst,
+                                  dstWidth: width, dstHeight: height, bytesPerPixel: bpp)
+                    return
+                }
+                let plan = Resampler(srcWidth: self.width, srcHeight: self.height, dstWidth: width, dstHeight: height,
+                                     format: format, alpha: options.alpha, kernel: kernel)
+                if format.bitDepth == 8 {
+                    plan.resizeU8(src: src, dst: dst, filter: options.filter, threads: threads)
+                } else {
+                    UnsafeRawPointer(src).withMemoryRebound(to: UInt16.self, capacity: self.pixelCount * format.channels) { s16 in
+                        UnsafeMutableRawPointer(dst).withMemoryRebound(to: UInt16.self, capacity: width * height * format.channels) { d16 in
+                            plan.resizeU16(src: s16, dst: d16, filter: options.filter, threads: threads)
+                        }
+                    }
+                }
             }
+            initialized = count
         }
         return Image(width: width, height: height, format: format, pixels: out)
     }

@@ -1,0 +1,2 @@
+// Header-only support for the resampling kernels (see include/CDarkroomKernelSupport.h).
+#include "CDarkroomKernelSupport.h"
