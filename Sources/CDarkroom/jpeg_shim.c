@@ -101,15 +101,12 @@ int darkroom_jpeg_read_header(const uint8_t *data, size_t size, int scale_denom,
 }
 
 int darkroom_jpeg_decode(const uint8_t *data, size_t size, int scale_denom, uint64_t max_pixels,
-                         darkroom_jpeg_info *info, uint8_t **pixels, char err[DARKROOM_ERR_LEN]) {
+                         darkroom_jpeg_info *info, uint8_t *pixels, size_t capacity, char err[DARKROOM_ERR_LEN]) {
     struct jpeg_decompress_struct d;
     struct shim_error e;
-    uint8_t *volatile buffer = NULL;
     memset(info, 0, sizeof *info);
-    *pixels = NULL;
     d.err = install_errors(&e, err);
     if (setjmp(e.jump)) {
-        free(buffer);
         free(info->icc); free(info->exif); info->icc = NULL; info->exif = NULL;
         jpeg_destroy_decompress(&d);
         return -1;
@@ -138,22 +135,26 @@ int darkroom_jpeg_decode(const uint8_t *data, size_t size, int scale_denom, uint
     d.dct_method = JDCT_ISLOW;
     jpeg_start_decompress(&d);
     size_t stride = (size_t)d.output_width * (size_t)d.output_components;
-    buffer = malloc(stride * d.output_height);
-    if (!buffer) {
-        snprintf(err, DARKROOM_ERR_LEN, "out of memory for %ux%u pixels", d.output_width, d.output_height);
+    if (stride * d.output_height != capacity) {
+        snprintf(err, DARKROOM_ERR_LEN, "output buffer has %zu bytes, %ux%u needs %zu", capacity,
+                 d.output_width, d.output_height, stride * d.output_height);
         longjmp(e.jump, 1);
     }
     while (d.output_scanline < d.output_height) {
         JSAMPROW rows[4];
         int n = 0;
         for (; n < 4 && d.output_scanline + n < d.output_height; n++)
-            rows[n] = buffer + (size_t)(d.output_scanline + n) * stride;
-        if (jpeg_read_scanlines(&d, rows, (JDIMENSION)n) == 0) break;  // suspended: truncated data
+            rows[n] = pixels + (size_t)(d.output_scanline + n) * stride;
+        if (jpeg_read_scanlines(&d, rows, (JDIMENSION)n) == 0) {
+            // Suspended on truncated data: the rows not reached are mid-grey, as libjpeg's own fill.
+            size_t done = d.output_scanline;
+            memset(pixels + done * stride, 128, (d.output_height - done) * stride);
+            break;
+        }
     }
     // A truncated file gives grey rows past the end, as libjpeg-turbo does; that is accepted.
     jpeg_abort_decompress(&d);
     jpeg_destroy_decompress(&d);
-    *pixels = buffer;
     return 0;
 }
 

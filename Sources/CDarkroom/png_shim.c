@@ -136,19 +136,26 @@ int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info
     png_read_info(png, info);
     capture_info(png, info, out);
     out->frames = count_apng_frames(data, size);
+    // The layout darkroom_png_decode produces: palette and tRNS expand to RGB(A) / gray+alpha.
+    switch (out->color_type) {
+    case PNG_COLOR_TYPE_PALETTE: out->channels = out->has_trns ? 4 : 3; break;
+    case PNG_COLOR_TYPE_GRAY: out->channels = out->has_trns ? 2 : 1; break;
+    case PNG_COLOR_TYPE_GRAY_ALPHA: out->channels = 2; break;
+    case PNG_COLOR_TYPE_RGB: out->channels = out->has_trns ? 4 : 3; break;
+    default: out->channels = 4; break;
+    }
+    out->out_depth = out->bit_depth == 16 ? 16 : 8;
     png_destroy_read_struct(&png, &info, NULL);
     return 0;
 }
 
 int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
-                        darkroom_png_info *out, uint8_t **pixels, char err[DARKROOM_ERR_LEN]) {
+                        darkroom_png_info *out, uint8_t *pixels, size_t capacity, char err[DARKROOM_ERR_LEN]) {
     struct shim_state s = { .message = err, .data = data, .size = size };
     png_infop info = NULL;
-    uint8_t *volatile buffer = NULL;
     png_bytepp volatile rows = NULL;
     volatile int image_done = 0;
     memset(out, 0, sizeof *out);
-    *pixels = NULL;
     err[0] = 0;
     png_structp png = make_reader(&s, &info);
     if (!png) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return -1; }
@@ -156,11 +163,9 @@ int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
         free(rows);
         png_destroy_read_struct(&png, &info, NULL);
         if (image_done) {          // an error after the pixels (e.g. in a trailing chunk) is harmless
-            *pixels = buffer;
             err[0] = 0;
             return 0;
         }
-        free(buffer);
         free(out->icc); free(out->exif); out->icc = NULL; out->exif = NULL;
         return -1;
     }
@@ -193,17 +198,21 @@ int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
     out->channels = png_get_channels(png, info);
     out->out_depth = png_get_bit_depth(png, info);
     size_t rowbytes = png_get_rowbytes(png, info);
-    buffer = malloc(rowbytes * out->height);
+    if (rowbytes * out->height != capacity) {
+        // The header's layout guess was wrong (odd chunk order): tell the caller the real one.
+        free(out->icc); free(out->exif); out->icc = NULL; out->exif = NULL;
+        png_destroy_read_struct(&png, &info, NULL);
+        return -3;
+    }
     rows = malloc(sizeof(png_bytep) * out->height);
-    if (!buffer || !rows) png_error(png, "out of memory");
-    for (uint32_t y = 0; y < out->height; y++) rows[y] = buffer + rowbytes * y;
+    if (!rows) png_error(png, "out of memory");
+    for (uint32_t y = 0; y < out->height; y++) rows[y] = pixels + rowbytes * y;
     png_read_image(png, rows);
     image_done = 1;
     png_read_end(png, info);
     capture_info(png, info, out);  // eXIf / iCCP may follow the image data
     free(rows);
     png_destroy_read_struct(&png, &info, NULL);
-    *pixels = buffer;
     return 0;
 }
 

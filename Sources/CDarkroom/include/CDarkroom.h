@@ -32,10 +32,11 @@ typedef struct {
 int darkroom_jpeg_read_header(const uint8_t *data, size_t size, int scale_denom,
                               darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]);
 
-/// Decodes to 8-bit gray, RGB or CMYK (info->components), scaled by 1/scale_denom.
-/// Refuses images whose output has more than max_pixels pixels before allocating.
+/// Decodes to 8-bit gray, RGB or CMYK (info->components), scaled by 1/scale_denom, into `pixels`,
+/// which the caller sizes from darkroom_jpeg_read_header (width * height * components bytes).
+/// Refuses images with more than max_pixels pixels (returns -2) before decoding anything.
 int darkroom_jpeg_decode(const uint8_t *data, size_t size, int scale_denom, uint64_t max_pixels,
-                         darkroom_jpeg_info *info, uint8_t **pixels, char err[DARKROOM_ERR_LEN]);
+                         darkroom_jpeg_info *info, uint8_t *pixels, size_t capacity, char err[DARKROOM_ERR_LEN]);
 
 /// Encodes 8-bit gray (components 1) or RGB (3).
 int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int components, int quality,
@@ -51,8 +52,8 @@ typedef struct {
     int color_type;       // PNG_COLOR_TYPE_*
     int interlaced;
     int has_trns;
-    int channels;         // output channels after expansion: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
-    int out_depth;        // output bits per sample: 8 or 16 (16 is native-endian)
+    int channels;         // decoded channels after expansion: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+    int out_depth;        // decoded bits per sample: 8 or 16 (16 is native-endian)
     int has_srgb;         // sRGB chunk
     double gamma;         // gAMA value, 0 when absent
     int gamma_corrected;  // pixels were converted from the file gamma to sRGB's
@@ -63,9 +64,12 @@ typedef struct {
 
 int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info *info, char err[DARKROOM_ERR_LEN]);
 
-/// Decodes to 8- or 16-bit gray/GA/RGB/RGBA (palette and tRNS expanded, sub-8-bit gray widened).
+/// Decodes to 8- or 16-bit gray/GA/RGB/RGBA (palette and tRNS expanded, sub-8-bit gray widened)
+/// into `pixels`, which the caller sizes from darkroom_png_read_header (width * height * channels *
+/// out_depth / 8 bytes). Refuses images with more than max_pixels pixels (returns -2). Returns -3,
+/// with info->channels and info->out_depth set to the real layout, when `capacity` does not match it.
 int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
-                        darkroom_png_info *info, uint8_t **pixels, char err[DARKROOM_ERR_LEN]);
+                        darkroom_png_info *info, uint8_t *pixels, size_t capacity, char err[DARKROOM_ERR_LEN]);
 
 /// Encodes channels 1-4 at depth 8 or 16 (16-bit samples native-endian).
 /// level: zlib level 0-9; strategy: a zlib strategy, or -1 to pick Z_RLE for photographic content and

@@ -12,26 +12,31 @@ enum JPEGCodec {
         return (Int(info.stored_width), Int(info.stored_height), exif)
     }
 
-    /// Decodes, optionally with DCT scaling (`scaleDenominator` 1, 2, 4 or 8).
+    /// Decodes, optionally with DCT scaling (`scaleDenominator` 1, 2, 4 or 8), straight into the
+    /// image's own buffer.
     static func decode(_ bytes: [UInt8], maxPixels: Int, scaleDenominator: Int) throws -> RawDecode {
-        var info = darkroom_jpeg_info()
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        var pixels: UnsafeMutablePointer<UInt8>?
-        let rc = bytes.withUnsafeBufferPointer {
-            darkroom_jpeg_decode($0.baseAddress, $0.count, Int32(scaleDenominator), UInt64(maxPixels), &info, &pixels, &err)
+        var header = darkroom_jpeg_info()
+        let hr = bytes.withUnsafeBufferPointer { darkroom_jpeg_read_header($0.baseAddress, $0.count, Int32(scaleDenominator), &header, &err) }
+        guard hr == 0 else { throw DarkroomError.decodeFailed(.jpeg, message: shimMessage(err)) }
+        darkroom_free(header.icc)
+        darkroom_free(header.exif)
+        try checkPixelLimit(width: Int(header.stored_width), height: Int(header.stored_height), limit: maxPixels)
+        let count = Int(header.width) * Int(header.height) * Int(header.components)
+        var info = darkroom_jpeg_info()
+        var rc: Int32 = 0
+        let raw = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            rc = bytes.withUnsafeBufferPointer {
+                darkroom_jpeg_decode($0.baseAddress, $0.count, Int32(scaleDenominator), UInt64(maxPixels), &info,
+                                     buffer.baseAddress, count, &err)
+            }
+            if rc == 0 { initialized = count } else { initialized = 0 }
         }
         if rc == -2 {
             throw DarkroomError.tooManyPixels(width: Int(info.stored_width), height: Int(info.stored_height), limit: maxPixels)
         }
-        guard rc == 0, let pixels else {
-            if info.stored_width == 0 || info.stored_height == 0, rc == 0 {
-                throw DarkroomError.invalidDimensions(width: Int(info.stored_width), height: Int(info.stored_height))
-            }
-            throw DarkroomError.decodeFailed(.jpeg, message: shimMessage(err))
-        }
+        guard rc == 0 else { throw DarkroomError.decodeFailed(.jpeg, message: shimMessage(err)) }
         let width = Int(info.width), height = Int(info.height), components = Int(info.components)
-        let raw = Array(UnsafeBufferPointer(start: pixels, count: width * height * components))
-        darkroom_free(pixels)
         var metadata = ImageMetadata(sourceFormat: .jpeg, storedWidth: Int(info.stored_width),
                                      storedHeight: Int(info.stored_height), storedBitDepth: Int(info.precision))
         metadata.iccProfile = takeCBuffer(info.icc, count: Int(info.icc_len))

@@ -11,19 +11,33 @@ enum PNGCodec {
         return (Int(info.width), Int(info.height), takeCBuffer(info.exif, count: Int(info.exif_len)))
     }
 
+    /// Decodes straight into the image's own buffer, sized from the header.
     static func decode(_ bytes: [UInt8], maxPixels: Int) throws -> RawDecode {
-        var info = darkroom_png_info()
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        var pixels: UnsafeMutablePointer<UInt8>?
-        let rc = bytes.withUnsafeBufferPointer {
-            darkroom_png_decode($0.baseAddress, $0.count, UInt64(maxPixels), &info, &pixels, &err)
+        var header = darkroom_png_info()
+        let hr = bytes.withUnsafeBufferPointer { darkroom_png_read_header($0.baseAddress, $0.count, &header, &err) }
+        guard hr == 0 else { throw DarkroomError.decodeFailed(.png, message: shimMessage(err)) }
+        darkroom_free(header.icc)
+        darkroom_free(header.exif)
+        try checkPixelLimit(width: Int(header.width), height: Int(header.height), limit: maxPixels)
+        let width = Int(header.width), height = Int(header.height)
+        var format = PixelFormat(channels: Int(header.channels), bitDepth: Int(header.out_depth))
+        var info = darkroom_png_info()
+        var rc: Int32 = 0
+        var raw: [UInt8] = []
+        for _ in 0..<2 {  // a second pass only when the header's layout guess was wrong (-3)
+            let count = width * height * format.bytesPerPixel
+            raw = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                rc = bytes.withUnsafeBufferPointer {
+                    darkroom_png_decode($0.baseAddress, $0.count, UInt64(maxPixels), &info, buffer.baseAddress, count, &err)
+                }
+                initialized = rc == 0 ? count : 0
+            }
+            guard rc == -3 else { break }
+            format = PixelFormat(channels: Int(info.channels), bitDepth: Int(info.out_depth))
         }
-        if rc == -2 { throw DarkroomError.tooManyPixels(width: Int(info.width), height: Int(info.height), limit: maxPixels) }
-        guard rc == 0, let pixels else { throw DarkroomError.decodeFailed(.png, message: shimMessage(err)) }
-        let format = PixelFormat(channels: Int(info.channels), bitDepth: Int(info.out_depth))
-        let width = Int(info.width), height = Int(info.height)
-        let raw = Array(UnsafeBufferPointer(start: pixels, count: width * height * format.bytesPerPixel))
-        darkroom_free(pixels)
+        if rc == -2 { throw DarkroomError.tooManyPixels(width: width, height: height, limit: maxPixels) }
+        guard rc == 0 else { throw DarkroomError.decodeFailed(.png, message: shimMessage(err)) }
         var metadata = ImageMetadata(sourceFormat: .png, storedWidth: width, storedHeight: height,
                                      storedBitDepth: Int(info.bit_depth))
         metadata.iccProfile = takeCBuffer(info.icc, count: Int(info.icc_len))
