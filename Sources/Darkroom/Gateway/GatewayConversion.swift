@@ -38,31 +38,16 @@ public struct GatewayConversion: Sendable {
 
     /// The ``ConvertOptions`` the request maps to.
     public var convertOptions: ConvertOptions {
-        ConvertOptions(format: request.effectiveFormat, quality: request.effectiveQuality, resize: resize,
-                       background: backgroundColor, keep: .none, maxPixels: maxPixels, strictOpenAI: strictOpenAI)
+        var options = ConvertOptions(format: request.effectiveFormat, quality: request.effectiveQuality, resize: resize,
+                                     background: backgroundColor, keep: .none, maxPixels: maxPixels, strictOpenAI: strictOpenAI)
+        options.flattenAlpha = request.effectiveBackground == .opaque
+        return options
     }
 
     /// Converts one image.
     public func convert(_ bytes: [UInt8]) throws -> GatewayImage {
         try request.validate(strictOpenAI: strictOpenAI)
-        let options = convertOptions
-        let format = request.effectiveFormat
-        if request.effectiveBackground == .opaque && format != .jpeg {
-            // Flatten explicitly: the encoder only flattens for formats without alpha.
-            let encodeOptions = options.encodeOptions(for: format)
-            try encodeOptions.validateStrictOpenAI()
-            let decoded = try ImageDecoder.decode(bytes, options: DecodeOptions(maxPixels: maxPixels))
-            var image = decoded.image.flattened(onto: backgroundColor)
-            if let resize {
-                let t = resize.targetSize(width: image.width, height: image.height)
-                if t.width != image.width || t.height != image.height {
-                    image = image.resized(width: t.width, height: t.height, options: options.resizeOptions)
-                }
-            }
-            let out = try ImageEncoder.encode(image, metadata: nil, options: encodeOptions)
-            return GatewayImage(bytes: out, format: format, width: image.width, height: image.height)
-        }
-        let result = try Converter(options: options).convert(bytes)
+        let result = try Converter(options: convertOptions).convert(bytes)
         return GatewayImage(bytes: result.bytes, format: result.format, width: result.width, height: result.height)
     }
 

@@ -98,6 +98,9 @@ public struct ConvertOptions: Sendable, Hashable {
     public var speed: Int?
     public var dither: Bool
     public var strictOpenAI: Bool
+    /// Composite alpha onto ``background`` for every output format, not only JPEG
+    /// (the gateway's `background: opaque`).
+    public var flattenAlpha = false
 
     public init(format: ImageFormat? = nil, quality: Int? = nil, resize: ResizeGeometry? = nil,
                 resizeOptions: ResizeOptions = ResizeOptions(), background: RGBColor = .white,

@@ -60,7 +60,8 @@ public struct Converter: Sendable {
             resized = target.width != upright.0 || target.height != upright.1
         }
         decoded.convertToSRGB()
-        let image = decoded.image.applying(orientation)
+        var image = decoded.image.applying(orientation)
+        if options.flattenAlpha { image = image.flattened(onto: options.background) }
         let out = try ImageEncoder.encode(image, metadata: decoded.metadata, options: encodeOptions)
         return ConversionResult(bytes: out, format: outputFormat, width: image.width, height: image.height,
                                 source: decoded.metadata, resized: resized)
