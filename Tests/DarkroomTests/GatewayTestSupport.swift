@@ -94,23 +94,9 @@ struct GatewayCLIResult {
 
 enum GatewayCLI {
     static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil) throws -> GatewayCLIResult {
-        guard let binary = GatewayFixtures.binary else { throw GatewayTestError(message: "no .build/debug/darkroom") }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return GatewayCLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                         stderr: String(decoding: e, as: UTF8.self))
+        guard GatewayFixtures.binary != nil else { throw GatewayTestError(message: "no .build/debug/darkroom") }
+        let r = try CLI.run(arguments, stdin: stdin, in: directory)
+        return GatewayCLIResult(status: r.status, stdout: String(decoding: r.stdoutData, as: UTF8.self), stderr: r.stderr)
     }
 
     /// A fresh empty temporary directory.
