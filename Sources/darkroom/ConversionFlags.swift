@@ -47,6 +47,9 @@ struct ConversionFlags: ParsableArguments {
     @Option(help: "Threads for resampling.")
     var threads: Int = 1
 
+    @Flag(help: "Decode at full size even when the resize shrinks a lot (no JPEG DCT / WebP scaled decoding).")
+    var noShrinkOnLoad = false
+
     /// Validated library options. Throws ``DarkroomError/invalidOption(name:value:expected:)``.
     func convertOptions() throws -> ConvertOptions {
         var format: ImageFormat?
@@ -78,11 +81,13 @@ struct ConversionFlags: ParsableArguments {
         guard threads >= 1 else {
             throw DarkroomError.invalidOption(name: "threads", value: String(threads), expected: "a positive integer")
         }
-        return ConvertOptions(
+        var options = ConvertOptions(
             format: format, quality: quality, resize: try resize.map { try ResizeGeometry(parsing: $0) },
             resizeOptions: ResizeOptions(filter: filter, threads: threads),
             background: try RGBColor(parsing: background), keep: keep, maxPixels: maxPixels,
             progressive: progressive, chroma: chroma, lossless: lossless, speed: speed,
             dither: !noDither, strictOpenAI: strictOpenai)
+        options.shrinkOnLoad = !noShrinkOnLoad
+        return options
     }
 }

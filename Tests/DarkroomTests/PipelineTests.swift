@@ -19,6 +19,19 @@ import Testing
         #expect(psnr(back.image, upright) > 25)
     }
 
+    @Test func shrinkOnLoadGivesTheSameSizeAndNearlyTheSamePicture() throws {
+        let jpeg = try TestImages.bytes("kodim23.jpg")
+        var options = ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: "25%"))
+        let fast = try Converter(options: options).convert(jpeg)
+        options.shrinkOnLoad = false
+        let full = try Converter(options: options).convert(jpeg)
+        #expect((fast.width, fast.height) == (192, 128))
+        #expect((full.width, full.height) == (192, 128))
+        let a = try ImageDecoder.decode(fast.bytes).image, b = try ImageDecoder.decode(full.bytes).image
+        #expect(a != b, "the DCT-scaled path really ran")
+        #expect(psnr(a, b) > 35)
+    }
+
     @Test func strictModeFailsBeforeAnyWork() {
         let converter = Converter(options: ConvertOptions(format: .png, quality: 99, strictOpenAI: true))
         #expect(throws: DarkroomError.openAIParity(code: "invalid_png_output_compression",

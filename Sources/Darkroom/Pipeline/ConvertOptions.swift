@@ -101,6 +101,9 @@ public struct ConvertOptions: Sendable, Hashable {
     /// Composite alpha onto ``background`` for every output format, not only JPEG
     /// (the gateway's `background: opaque`).
     public var flattenAlpha = false
+    /// Let JPEG (DCT scaling) and WebP (scaled decoding) decode smaller when the resize shrinks
+    /// a lot, keeping at least twice the target size for the final Lanczos pass (libvips' rule).
+    public var shrinkOnLoad = true
 
     public init(format: ImageFormat? = nil, quality: Int? = nil, resize: ResizeGeometry? = nil,
                 resizeOptions: ResizeOptions = ResizeOptions(), background: RGBColor = .white,

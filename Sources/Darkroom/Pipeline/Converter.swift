@@ -37,7 +37,7 @@ public struct Converter: Sendable {
 
         // Shrink-on-load: ask the decoder for at least twice the target size.
         var decodeOptions = DecodeOptions(maxPixels: options.maxPixels)
-        if let geometry = options.resize, let header = try? ImageDecoder.readHeader(bytes) {
+        if options.shrinkOnLoad, let geometry = options.resize, let header = try? ImageDecoder.readHeader(bytes) {
             let target = geometry.targetSize(width: header.uprightWidth, height: header.uprightHeight)
             decodeOptions.minimumSize = (target.width * 2, target.height * 2)
         }
