@@ -6,6 +6,7 @@
 //   Sources/Darkroom            the library (Image, Codecs, Color, Resample, Gateway, Pipeline)
 //   Sources/DarkroomKernels     SIMD resampling kernels, baseline x86-64 build
 //   Sources/DarkroomKernelsAVX2 the same kernel source (symlink), built for haswell (AVX2+FMA)
+//   Sources/DarkroomKernelsVNNI the same again, built for alderlake (AVX2 + AVX-VNNI: vpdpwssd)
 //   Sources/CDarkroom           C shims: libjpeg/libpng setjmp error handling, CPU feature check
 //   Sources/C*                  system library module maps (Debian -dev packages)
 //   Sources/darkroom            the CLI: argument parsing and printing only
@@ -47,12 +48,17 @@ let package = Package(
             dependencies: ["CDarkroomKernelSupport"],
             swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]
         ),
+        .target(
+            name: "DarkroomKernelsVNNI",
+            dependencies: ["CDarkroomKernelSupport"],
+            swiftSettings: [.unsafeFlags(["-target-cpu", "alderlake"])]
+        ),
 
         .target(
             name: "Darkroom",
             dependencies: [
                 "CDarkroom", "CLibWebP", "CLibAVIF", "CGIFLib", "CLCMS2",
-                "DarkroomKernels", "DarkroomKernelsAVX2",
+                "DarkroomKernels", "DarkroomKernelsAVX2", "DarkroomKernelsVNNI",
             ]
         ),
         .executableTarget(

@@ -1,5 +1,7 @@
-// Resampling kernels. This one file is compiled twice: as DarkroomKernels (baseline x86-64) and,
-// through a symlink, as DarkroomKernelsAVX2 (-target-cpu haswell). Entry points are
+// Resampling kernels. This one file is compiled three times: as DarkroomKernels (baseline x86-64) and,
+// through symlinks, as DarkroomKernelsAVX2 (-target-cpu haswell) and DarkroomKernelsVNNI
+// (-target-cpu alderlake: AVX2 + AVX-VNNI, where LLVM fuses `madd` and its accumulating add into
+// one `vpdpwssd`). Entry points are
 // @inline(never) and take only raw pointers and integers, so AVX2 code never gets inlined into a
 // baseline caller and the two modules share no types.
 //

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Darkroom
 
@@ -31,8 +32,8 @@ func randomImage(width: Int, height: Int, format: PixelFormat, seed: UInt64) -> 
     return img
 }
 
-/// The SIMD kernels available on this machine (avx2 only when the CPU has it).
-let simdKernels: [ResampleKernel] = ResampleKernel.cpuHasAVX2 ? [.baseline, .avx2] : [.baseline]
+/// The SIMD kernels available on this machine (avx2 and avxvnni only when the CPU has them).
+let simdKernels: [ResampleKernel] = [.baseline, .avx2, .avxvnni].filter(\.isAvailable)
 
 @Suite struct ResampleKernelTests {
     /// (source, target) sizes: degenerate sides, odd and prime widths, extreme ratios.
@@ -168,5 +169,10 @@ let simdKernels: [ResampleKernel] = ResampleKernel.cpuHasAVX2 ? [.baseline, .avx
     @Test func kernelSelectionHonoursTheCPU() {
         #expect(ResampleKernel.selected.isAvailable)
         #expect(ResampleKernel.avx2.isAvailable == ResampleKernel.cpuHasAVX2)
+        #expect(ResampleKernel.avxvnni.isAvailable == ResampleKernel.cpuHasAVXVNNI)
+        #expect(!ResampleKernel.cpuHasAVXVNNI || ResampleKernel.cpuHasAVX2)
+        if ProcessInfo.processInfo.environment["DARKROOM_KERNEL"] == nil {
+            #expect(ResampleKernel.selected == (ResampleKernel.cpuHasAVXVNNI ? .avxvnni : ResampleKernel.cpuHasAVX2 ? .avx2 : .baseline))
+        }
     }
 }

@@ -12,6 +12,10 @@
 /// 1 when the CPU has AVX2 and FMA (the DarkroomKernelsAVX2 module may run), else 0.
 int darkroom_cpu_has_avx2_fma(void);
 
+/// 1 when the CPU also has AVX-VNNI (VEX vpdpwssd) and BMI2 (the DarkroomKernelsVNNI module,
+/// built for alderlake, may run), else 0.
+int darkroom_cpu_has_avx_vnni(void);
+
 void darkroom_free(void *p);
 
 // ---------------------------------------------------------------- JPEG

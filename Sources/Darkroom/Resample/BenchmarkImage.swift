@@ -1,4 +1,5 @@
-/// Name of the resampling kernel `Image.resized` uses on this machine: "avx2", "baseline" or "scalar"
+/// Name of the resampling kernel `Image.resized` uses on this machine: "avxvnni", "avx2", "baseline"
+/// or "scalar"
 /// (`DARKROOM_KERNEL` forces one).
 public var resampleKernelName: String { ResampleKernel.selected.rawValue }
 

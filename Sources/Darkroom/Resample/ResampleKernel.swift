@@ -1,6 +1,7 @@
 import CDarkroom
 import DarkroomKernels
 import DarkroomKernelsAVX2
+import DarkroomKernelsVNNI
 import Foundation
 
 /// Which implementation of the resampling kernels runs. The output is identical for all of them.
@@ -11,20 +12,32 @@ enum ResampleKernel: String, CaseIterable, Sendable {
     case baseline
     /// The same kernels built with -target-cpu haswell: module DarkroomKernelsAVX2.
     case avx2
+    /// The same kernels built with -target-cpu alderlake (AVX2 + AVX-VNNI, so each `pmaddwd` and
+    /// its accumulating add become one `vpdpwssd`): module DarkroomKernelsVNNI.
+    case avxvnni
 
     /// True when this CPU has AVX2 and FMA (checked once).
     static let cpuHasAVX2: Bool = darkroom_cpu_has_avx2_fma() != 0
 
-    /// The kernel used by `Image.resized`: `DARKROOM_KERNEL=scalar|baseline|avx2` forces one
-    /// (avx2 falls back to baseline on a CPU without it), otherwise the best available. Cached.
+    /// True when this CPU also has AVX-VNNI (checked once).
+    static let cpuHasAVXVNNI: Bool = darkroom_cpu_has_avx_vnni() != 0
+
+    /// The kernel used by `Image.resized`: `DARKROOM_KERNEL=scalar|baseline|avx2|avxvnni` forces one
+    /// (one the CPU lacks falls back to baseline), otherwise the best available. Cached.
     static let selected: ResampleKernel = {
         if let forced = ProcessInfo.processInfo.environment["DARKROOM_KERNEL"].flatMap(ResampleKernel.init(rawValue:)) {
             return forced.isAvailable ? forced : .baseline
         }
-        return cpuHasAVX2 ? .avx2 : .baseline
+        return cpuHasAVXVNNI ? .avxvnni : cpuHasAVX2 ? .avx2 : .baseline
     }()
 
-    var isAvailable: Bool { self != .avx2 || Self.cpuHasAVX2 }
+    var isAvailable: Bool {
+        switch self {
+        case .scalar, .baseline: true
+        case .avx2: Self.cpuHasAVX2
+        case .avxvnni: Self.cpuHasAVXVNNI
+        }
+    }
 
     // MARK: dispatch (one call per row)
 
@@ -33,6 +46,7 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         case .scalar: ScalarKernels.premultiplyU8(src: src, dst: dst, pixels: pixels, channels: channels)
         case .baseline: DarkroomKernels.premultiplyU8(src: src, dst: dst, pixels: pixels, channels: channels)
         case .avx2: DarkroomKernelsAVX2.premultiplyU8(src: src, dst: dst, pixels: pixels, channels: channels)
+        case .avxvnni: DarkroomKernelsVNNI.premultiplyU8(src: src, dst: dst, pixels: pixels, channels: channels)
         }
     }
 
@@ -42,6 +56,7 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
         case .baseline: DarkroomKernels.interleaveRowsU8(a: a, b: b, dst: dst, count: count)
         case .avx2: DarkroomKernelsAVX2.interleaveRowsU8(a: a, b: b, dst: dst, count: count)
+        case .avxvnni: DarkroomKernelsVNNI.interleaveRowsU8(a: a, b: b, dst: dst, count: count)
         }
     }
 
@@ -53,6 +68,8 @@ enum ResampleKernel: String, CaseIterable, Sendable {
                 DarkroomKernels.unpremultiplyU8(row: row, pixels: pixels, channels: channels, recip: recip.baseAddress!)
             case .avx2:
                 DarkroomKernelsAVX2.unpremultiplyU8(row: row, pixels: pixels, channels: channels, recip: recip.baseAddress!)
+            case .avxvnni:
+                DarkroomKernelsVNNI.unpremultiplyU8(row: row, pixels: pixels, channels: channels, recip: recip.baseAddress!)
             }
         }
     }
@@ -73,6 +90,11 @@ enum ResampleKernel: String, CaseIterable, Sendable {
                                                  bothFrom: bothFrom, bothTo: bothTo,
                                                  shift: shift, out0: out0, out1: out1, count: count,
                                              prefetch: prefetch, prefetchBytes: prefetchBytes)
+        case .avxvnni:
+            DarkroomKernelsVNNI.verticalPairs2U8(pairs: pairs, coeffs0: coeffs0, coeffs1: coeffs1, pairCount: pairCount,
+                                                 bothFrom: bothFrom, bothTo: bothTo,
+                                                 shift: shift, out0: out0, out1: out1, count: count,
+                                             prefetch: prefetch, prefetchBytes: prefetchBytes)
         }
     }
 
@@ -84,6 +106,8 @@ enum ResampleKernel: String, CaseIterable, Sendable {
             DarkroomKernels.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count)
         case .avx2:
             DarkroomKernelsAVX2.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count)
+        case .avxvnni:
+            DarkroomKernelsVNNI.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count)
         }
     }
 
@@ -93,6 +117,7 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         case .scalar: preconditionFailure("the scalar reference reads intermediate rows as they are")
         case .baseline: DarkroomKernels.pairPixelsU8(src: src, dst: dst, pixels: pixels, channels: channels)
         case .avx2: DarkroomKernelsAVX2.pairPixelsU8(src: src, dst: dst, pixels: pixels, channels: channels)
+        case .avxvnni: DarkroomKernelsVNNI.pairPixelsU8(src: src, dst: dst, pixels: pixels, channels: channels)
         }
     }
 
@@ -116,7 +141,13 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         b.starts.withUnsafeBufferPointer { starts in
             b.groups.withUnsafeBufferPointer { groups in
                 b.coeffs.withUnsafeBufferPointer { coeffs in
-                    if self == .avx2 {
+                    if self == .avxvnni {
+                        DarkroomKernelsVNNI.horizontalU8(
+                            src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
+                            dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
+                            groups: groups.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: b.stride,
+                            shift: plan.table.shift)
+                    } else if self == .avx2 {
                         DarkroomKernelsAVX2.horizontalU8(
                             src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
                             dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
@@ -143,6 +174,8 @@ enum ResampleKernel: String, CaseIterable, Sendable {
             DarkroomKernels.loadU16(src: src, dst: dst, pixels: pixels, channels: channels, premultiply: premultiply)
         case .avx2:
             DarkroomKernelsAVX2.loadU16(src: src, dst: dst, pixels: pixels, channels: channels, premultiply: premultiply)
+        case .avxvnni:
+            DarkroomKernelsVNNI.loadU16(src: src, dst: dst, pixels: pixels, channels: channels, premultiply: premultiply)
         }
     }
 
@@ -152,6 +185,7 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         case .scalar: ScalarKernels.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
         case .baseline: DarkroomKernels.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
         case .avx2: DarkroomKernelsAVX2.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
+        case .avxvnni: DarkroomKernelsVNNI.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
         }
     }
 
@@ -165,7 +199,12 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         plan.starts.withUnsafeBufferPointer { starts in
             plan.counts.withUnsafeBufferPointer { counts in
                 plan.table.coeffs.withUnsafeBufferPointer { coeffs in
-                    if self == .avx2 {
+                    if self == .avxvnni {
+                        DarkroomKernelsVNNI.horizontalF32(
+                            src: src, dst: dst, dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
+                            counts: counts.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: plan.table.stride,
+                            unpremultiply: unpremultiply)
+                    } else if self == .avx2 {
                         DarkroomKernelsAVX2.horizontalF32(
                             src: src, dst: dst, dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
                             counts: counts.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: plan.table.stride,

@@ -1,0 +1,1 @@
+../DarkroomKernels/Kernels.swift
