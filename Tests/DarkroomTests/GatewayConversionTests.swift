@@ -130,7 +130,7 @@ import Testing
         await #expect(throws: DarkroomError.unknownFormat) { try await stage.convert([GatewayFixtures.redPixelPNG, [1, 2, 3]]) }
     }
 
-    /// The Swift example of README-gateway.md, verbatim between the marked lines.
+    /// The Swift example of the README ("Gateway emulation"), verbatim between the marked lines.
     @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
     func readmeLibraryExample() async throws {
         struct Upload { var filename: String; var bytes: [UInt8] }
