@@ -90,9 +90,6 @@ struct ConvertCommand: ParsableCommand {
             let bytes = try InputOutput.read(input)
             let converted = try converter.convert(bytes)
             let path = output ?? InputOutput.outputPath(for: input, format: converted.format, outDir: outDir, suffix: suffix)
-            if path != "-" && !overwrite && FileManager.default.fileExists(atPath: path) {
-                throw DarkroomError.outputExists(path: path)
-            }
             try InputOutput.write(converted.bytes, to: path, overwrite: overwrite)
             result.output = path
             result.conversion = converted

@@ -10,19 +10,19 @@ enum AVIFCodec {
 
     /// Parses the container without decoding pixels.
     static func readHeader(_ bytes: [UInt8]) throws -> (width: Int, height: Int, orientation: Orientation) {
-        try withDecoder(bytes, maxPixels: Int(UInt32.max)) { decoder in
+        try withDecoder(bytes) { decoder in
             let image = decoder.pointee.image!.pointee
             return (Int(image.width), Int(image.height), orientation(of: image))
         }
     }
 
-    private static func withDecoder<T>(_ bytes: [UInt8], maxPixels: Int, _ body: (UnsafeMutablePointer<avifDecoder>) throws -> T) throws -> T {
+    /// Parses the container (libavif keeps its own default size limit, 16384² px); the caller
+    /// checks Darkroom's limit on the parsed size before decoding pixels.
+    private static func withDecoder<T>(_ bytes: [UInt8], _ body: (UnsafeMutablePointer<avifDecoder>) throws -> T) throws -> T {
         guard let decoder = avifDecoderCreate() else { throw DarkroomError.decodeFailed(.avif, message: "out of memory") }
         defer { avifDecoderDestroy(decoder) }
         decoder.pointee.maxThreads = 2
         decoder.pointee.strictFlags = AVIF_STRICT_DISABLED.rawValue
-        // libavif checks the declared size itself before allocating; keep its own ceiling too.
-        decoder.pointee.imageSizeLimit = UInt32(min(maxPixels, Int(decoder.pointee.imageSizeLimit)))
         let bytes = AVIFBoxes.withExplicitFinalBoxSize(bytes)   // libavif 0.11 rejects size-0 boxes
         return try bytes.withUnsafeBufferPointer { buf in
             var r = avifDecoderSetIOMemory(decoder, buf.baseAddress, buf.count)
@@ -52,56 +52,59 @@ enum AVIFCodec {
         if AVIFBoxes.hasNonEssentialTransform(bytes) {
             throw DarkroomError.decodeFailed(.avif, message: "transformative property marked non-essential")
         }
-        // Check the declared size first with a generous libavif limit, then against ours.
-        let header: (width: Int, height: Int, orientation: Orientation)
         do {
-            header = try readHeader(bytes)
-        } catch {
+            // One parse: libavif's own size limit applies to it, ours right after, before any pixels.
+            return try withDecoder(bytes) { decoder in
+                let parsed = decoder.pointee.image!.pointee
+                try checkPixelLimit(width: Int(parsed.width), height: Int(parsed.height), limit: maxPixels)
+                return try decodePixels(decoder)
+            }
+        } catch let error as DarkroomError {
             // libavif refuses to parse images over its own limit (16384² px): say why.
-            if let declared = AVIFBoxes.largestDeclaredSize(bytes) {
+            if case .decodeFailed = error, let declared = AVIFBoxes.largestDeclaredSize(bytes) {
                 try checkPixelLimit(width: declared.width, height: declared.height, limit: min(maxPixels, 16384 * 16384))
             }
             throw error
         }
-        try checkPixelLimit(width: header.width, height: header.height, limit: maxPixels)
-        return try withDecoder(bytes, maxPixels: maxPixels) { decoder in
-            let frames = Int(decoder.pointee.imageCount)
-            let r = avifDecoderNextImage(decoder)
-            guard r == AVIF_RESULT_OK else { throw fail(r) }
-            let image = decoder.pointee.image!
-            let width = Int(image.pointee.width), height = Int(image.pointee.height)
-            let hasAlpha = image.pointee.alphaPlane != nil
-            let depth = image.pointee.depth > 8 ? 16 : 8
-            let format = PixelFormat(channels: hasAlpha ? 4 : 3, bitDepth: depth)
-            var out = Image(width: width, height: height, format: format)
-            var rgb = avifRGBImage()
-            avifRGBImageSetDefaults(&rgb, image)
-            rgb.format = hasAlpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB
-            // High bit depths come back at the file's depth (10/12) and are widened below.
-            rgb.depth = depth == 16 ? UInt32(image.pointee.depth) : 8
-            rgb.rowBytes = UInt32(out.rowBytes)
-            let converted = out.pixels.withUnsafeMutableBufferPointer { px -> avifResult in
-                rgb.pixels = px.baseAddress
-                return avifImageYUVToRGB(image, &rgb)
-            }
-            guard converted == AVIF_RESULT_OK else { throw fail(converted) }
-            if depth == 16 && image.pointee.depth < 16 {
-                // 10/12-bit values in 16-bit words: scale to the full 16-bit range.
-                let maxIn = UInt32((1 << Int(image.pointee.depth)) - 1)
-                out.pixels.withUnsafeMutableBytes { raw in
-                    let s = raw.bindMemory(to: UInt16.self)
-                    for i in s.indices { s[i] = UInt16(min(65535, (min(UInt32(s[i]), maxIn) * 65535 + maxIn / 2) / maxIn)) }
-                }
-            }
-            var metadata = ImageMetadata(sourceFormat: .avif, storedWidth: width, storedHeight: height,
-                                         storedBitDepth: Int(image.pointee.depth))
-            metadata.frameCount = max(1, frames)
-            metadata.orientation = orientation(of: image.pointee)
-            let icc = image.pointee.icc, exif = image.pointee.exif
-            if icc.size > 0, let p = icc.data { metadata.iccProfile = Array(UnsafeBufferPointer(start: p, count: icc.size)) }
-            if exif.size > 0, let p = exif.data { metadata.exif = Array(UnsafeBufferPointer(start: p, count: exif.size)) }
-            return RawDecode(image: out, metadata: metadata)
+    }
+
+    private static func decodePixels(_ decoder: UnsafeMutablePointer<avifDecoder>) throws -> RawDecode {
+        let frames = Int(decoder.pointee.imageCount)
+        let r = avifDecoderNextImage(decoder)
+        guard r == AVIF_RESULT_OK else { throw fail(r) }
+        let image = decoder.pointee.image!
+        let width = Int(image.pointee.width), height = Int(image.pointee.height)
+        let hasAlpha = image.pointee.alphaPlane != nil
+        let depth = image.pointee.depth > 8 ? 16 : 8
+        let format = PixelFormat(channels: hasAlpha ? 4 : 3, bitDepth: depth)
+        var out = Image(width: width, height: height, format: format)
+        var rgb = avifRGBImage()
+        avifRGBImageSetDefaults(&rgb, image)
+        rgb.format = hasAlpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB
+        // High bit depths come back at the file's depth (10/12) and are widened below.
+        rgb.depth = depth == 16 ? UInt32(image.pointee.depth) : 8
+        rgb.rowBytes = UInt32(out.rowBytes)
+        let converted = out.pixels.withUnsafeMutableBufferPointer { px -> avifResult in
+            rgb.pixels = px.baseAddress
+            return avifImageYUVToRGB(image, &rgb)
         }
+        guard converted == AVIF_RESULT_OK else { throw fail(converted) }
+        if depth == 16 && image.pointee.depth < 16 {
+            // 10/12-bit values in 16-bit words: scale to the full 16-bit range.
+            let maxIn = UInt32((1 << Int(image.pointee.depth)) - 1)
+            out.pixels.withUnsafeMutableBytes { raw in
+                let s = raw.bindMemory(to: UInt16.self)
+                for i in s.indices { s[i] = UInt16(min(65535, (min(UInt32(s[i]), maxIn) * 65535 + maxIn / 2) / maxIn)) }
+            }
+        }
+        var metadata = ImageMetadata(sourceFormat: .avif, storedWidth: width, storedHeight: height,
+                                     storedBitDepth: Int(image.pointee.depth))
+        metadata.frameCount = max(1, frames)
+        metadata.orientation = orientation(of: image.pointee)
+        let icc = image.pointee.icc, exif = image.pointee.exif
+        if icc.size > 0, let p = icc.data { metadata.iccProfile = Array(UnsafeBufferPointer(start: p, count: icc.size)) }
+        if exif.size > 0, let p = exif.data { metadata.exif = Array(UnsafeBufferPointer(start: p, count: exif.size)) }
+        return RawDecode(image: out, metadata: metadata)
     }
 
     static func encode(_ image: Image, quantizer: Int, alphaQuantizer: Int, speed: Int, chroma: ChromaSubsampling,
