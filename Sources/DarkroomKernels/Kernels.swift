@@ -98,14 +98,40 @@ public func interleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, d
     }
 }
 
+/// 4 RGBA pixels (16 bytes) as `pairPixelsU8` lays them out: R0 R1 G0 G1 B0 B1 A0 A1 R2 R3 … as Int16.
+@inline(__always) func pairedRGBA(_ v: SIMD16<UInt8>) -> SIMD16<Int16> {
+    widen16(SIMD16<UInt8>(v[0], v[4], v[1], v[5], v[2], v[6], v[3], v[7], v[8], v[12], v[9], v[13], v[10], v[14], v[11], v[15]))
+}
+
+/// Stores 16 output columns of the vertical pass at column x: bytes at out + x, or with `paired`
+/// (RGBA rows) already rewritten for the horizontal kernel, 32 bytes at out + 2x.
+@inline(__always) func storeColumns(_ v: SIMD16<UInt8>, _ out: UnsafeMutablePointer<UInt8>, _ x: Int, _ paired: Bool) {
+    if paired {
+        UnsafeMutableRawPointer(out).storeBytes(of: pairedRGBA(v), toByteOffset: 2 * x, as: SIMD16<Int16>.self)
+    } else {
+        UnsafeMutableRawPointer(out).storeBytes(of: v, toByteOffset: x, as: SIMD16<UInt8>.self)
+    }
+}
+
+/// The last, partial block of a row: `n` < 16 columns (`paired`: the whole block; the rewritten row
+/// has room for it and the horizontal pass gives the extra pixels zero weight).
+@inline(__always) func storeLastColumns(_ v: SIMD16<UInt8>, _ out: UnsafeMutablePointer<UInt8>, _ x: Int, _ n: Int, _ paired: Bool) {
+    if paired {
+        storeColumns(v, out, x, true)
+    } else {
+        for i in 0..<n { out[x + i] = v[i] }
+    }
+}
+
 /// The 8-bit vertical pass over pair-interleaved rows (see `interleaveRowsU8`):
 /// out[x] = clamp((2^(shift-1) + Σ_k lo(coeffs[k])·pairs[k][2x] + hi(coeffs[k])·pairs[k][2x+1]) >> shift, 0, 255)
 /// for x in 0..<count, where each Int32 of `coeffs` holds the two rows' Int16 weights (low half: the
 /// even row). One zero-extension and one `pmaddwd` per 8 columns and pair. Pair buffers must be
-/// readable 64 bytes past 2·count.
+/// readable 64 bytes past 2·count. With `paired` (RGBA rows) the row is stored as `pairPixelsU8`
+/// would rewrite it (2·count bytes, rounded up to 16 columns).
 @inline(never)
 public func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int32>, pairCount: Int,
-                            shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int) {
+                            shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int, paired: Bool) {
     let round = SIMD8<Int32>(repeating: Int32(1) &<< Int32(shift - 1))
     let sh = SIMD16<Int32>(repeating: Int32(shift))
     var x = 0
@@ -125,11 +151,10 @@ public func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: 
             a7 &+= madd(widen16(load16(p + 112)), c)
             k += 1
         }
-        let o = UnsafeMutableRawPointer(out + x)
-        o.storeBytes(of: shiftClampNarrow(SIMD16(lowHalf: a0, highHalf: a1), sh), as: SIMD16<UInt8>.self)
-        o.storeBytes(of: shiftClampNarrow(SIMD16(lowHalf: a2, highHalf: a3), sh), toByteOffset: 16, as: SIMD16<UInt8>.self)
-        o.storeBytes(of: shiftClampNarrow(SIMD16(lowHalf: a4, highHalf: a5), sh), toByteOffset: 32, as: SIMD16<UInt8>.self)
-        o.storeBytes(of: shiftClampNarrow(SIMD16(lowHalf: a6, highHalf: a7), sh), toByteOffset: 48, as: SIMD16<UInt8>.self)
+        storeColumns(shiftClampNarrow(SIMD16(lowHalf: a0, highHalf: a1), sh), out, x, paired)
+        storeColumns(shiftClampNarrow(SIMD16(lowHalf: a2, highHalf: a3), sh), out, x + 16, paired)
+        storeColumns(shiftClampNarrow(SIMD16(lowHalf: a4, highHalf: a5), sh), out, x + 32, paired)
+        storeColumns(shiftClampNarrow(SIMD16(lowHalf: a6, highHalf: a7), sh), out, x + 48, paired)
         x += 64
     }
     while x < count {  // 16 columns at a time; the last block may read padding and stores only what is left
@@ -144,9 +169,9 @@ public func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: 
         }
         let v = shiftClampNarrow(SIMD16(lowHalf: a0, highHalf: a1), sh)
         if x + 16 <= count {
-            UnsafeMutableRawPointer(out + x).storeBytes(of: v, as: SIMD16<UInt8>.self)
+            storeColumns(v, out, x, paired)
         } else {
-            for i in 0..<(count - x) { out[x + i] = v[i] }
+            storeLastColumns(v, out, x, count - x, paired)
         }
         x += 16
     }
@@ -155,12 +180,13 @@ public func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: 
 /// `verticalPairsU8` for two output rows at once over the same pairs (each pair widened once and
 /// multiplied with both rows' weights). Pairs 0..<bothFrom belong to row 0 only, bothFrom..<bothTo to
 /// both, bothTo..<pairCount to row 1 only; `coeffs0`/`coeffs1` are indexed by pair (0 outside a window).
-/// `prefetch`/`prefetchBytes`: memory to hint into cache meanwhile (no effect on the result).
+/// `prefetch`/`prefetchBytes`: memory to hint into cache meanwhile (no effect on the result);
+/// `paired` as in `verticalPairsU8`.
 @inline(never)
 public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0: UnsafePointer<Int32>,
                              coeffs1: UnsafePointer<Int32>, pairCount: Int, bothFrom: Int, bothTo: Int, shift: Int,
                              out0: UnsafeMutablePointer<UInt8>, out1: UnsafeMutablePointer<UInt8>, count: Int,
-                             prefetch: UnsafeRawPointer?, prefetchBytes: Int) {
+                             paired: Bool, prefetch: UnsafeRawPointer?, prefetchBytes: Int) {
     let round = SIMD8<Int32>(repeating: Int32(1) &<< Int32(shift - 1))
     let sh = SIMD16<Int32>(repeating: Int32(shift))
     // Prefetch hints for the source rows the next call will need, spread over the column blocks
@@ -185,6 +211,7 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
         while k < bothFrom {  // pairs in row 0's window only
             let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs0[k]), to: SIMD16<Int16>.self)
             let p = pairs[k] + 2 * x
+            darkroom_prefetch_l1(p + 256)
             a0 &+= madd(widen16(load16(p)), c)
             a1 &+= madd(widen16(load16(p + 16)), c)
             a2 &+= madd(widen16(load16(p + 32)), c)
@@ -195,6 +222,7 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
             let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs0[k]), to: SIMD16<Int16>.self)
             let d = unsafeBitCast(SIMD8<Int32>(repeating: coeffs1[k]), to: SIMD16<Int16>.self)
             let p = pairs[k] + 2 * x
+            darkroom_prefetch_l1(p + 256)
             let v0 = widen16(load16(p)), v1 = widen16(load16(p + 16))
             a0 &+= madd(v0, c); b0 &+= madd(v0, d)
             a1 &+= madd(v1, c); b1 &+= madd(v1, d)
@@ -206,6 +234,7 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
         while k < pairCount {  // pairs in row 1's window only
             let d = unsafeBitCast(SIMD8<Int32>(repeating: coeffs1[k]), to: SIMD16<Int16>.self)
             let p = pairs[k] + 2 * x
+            darkroom_prefetch_l1(p + 256)
             b0 &+= madd(widen16(load16(p)), d)
             b1 &+= madd(widen16(load16(p + 16)), d)
             b2 &+= madd(widen16(load16(p + 32)), d)
@@ -217,14 +246,23 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
         let q0 = shiftClampNarrow(SIMD16(lowHalf: b0, highHalf: b1), sh)
         let q1 = shiftClampNarrow(SIMD16(lowHalf: b2, highHalf: b3), sh)
         if x + 32 <= count {
-            let o = UnsafeMutableRawPointer(out0 + x), q = UnsafeMutableRawPointer(out1 + x)
-            o.storeBytes(of: r0, as: SIMD16<UInt8>.self)
-            o.storeBytes(of: r1, toByteOffset: 16, as: SIMD16<UInt8>.self)
-            q.storeBytes(of: q0, as: SIMD16<UInt8>.self)
-            q.storeBytes(of: q1, toByteOffset: 16, as: SIMD16<UInt8>.self)
+            storeColumns(r0, out0, x, paired)
+            storeColumns(r1, out0, x + 16, paired)
+            storeColumns(q0, out1, x, paired)
+            storeColumns(q1, out1, x + 16, paired)
         } else {
-            for i in 0..<min(16, count - x) { out0[x + i] = r0[i]; out1[x + i] = q0[i] }
-            if count - x > 16 { for i in 0..<(count - x - 16) { out0[x + 16 + i] = r1[i]; out1[x + 16 + i] = q1[i] } }
+            let n = count - x
+            if n >= 16 {
+                storeColumns(r0, out0, x, paired)
+                storeColumns(q0, out1, x, paired)
+                if n > 16 {
+                    storeLastColumns(r1, out0, x + 16, n - 16, paired)
+                    storeLastColumns(q1, out1, x + 16, n - 16, paired)
+                }
+            } else {
+                storeLastColumns(r0, out0, x, n, paired)
+                storeLastColumns(q0, out1, x, n, paired)
+            }
         }
         x += 32
     }
@@ -232,44 +270,92 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
 
 // MARK: - 8-bit premultiply (for the rows the vertical pass reads)
 
-/// Premultiplies `pixels` pixels of 2 or 4 channels: c' = (t + (t >> 8)) >> 8 with t = c·a + 128.
+/// (t + (t >> 8)) >> 8 per lane, computed as (t · 257) >> 16 (equal for every t < 2^16, checked
+/// exhaustively by the tests): one `pmulhuw` instead of two shifts and an add.
+@inline(__always) func divide255Rounded(_ t: SIMD16<UInt16>) -> SIMD16<UInt16> {
+    var r = SIMD16<UInt16>()
+    for i in 0..<16 { r[i] = UInt16(truncatingIfNeeded: (UInt32(truncatingIfNeeded: t[i]) &* 257) &>> 16) }
+    return r
+}
+
+/// 8 RGBA pixels premultiplied: c' = (t + (t >> 8)) >> 8 with t = c·a + 128. 16-bit lanes hold
+/// (R, B) and (G, A) pairs (c·a + 128 < 2^16); alpha goes through the same formula with factor 255,
+/// which returns it unchanged (no blend for LLVM to mangle).
+@inline(__always) func premultipliedRGBA(_ px: SIMD8<UInt32>) -> SIMD8<UInt32> {
+    let a32 = px &>> 24
+    let a = unsafeBitCast(a32 | (a32 &<< 16), to: SIMD16<UInt16>.self)
+    let a255 = unsafeBitCast(a32 | SIMD8<UInt32>(repeating: 255 << 16), to: SIMD16<UInt16>.self)
+    let v = unsafeBitCast(px, to: SIMD16<UInt16>.self)
+    let lo = divide255Rounded((v & 0x00FF) &* a &+ 128)
+    let hi = divide255Rounded((v &>> 8) &* a255 &+ 128)
+    return unsafeBitCast(lo | (hi &<< 8), to: SIMD8<UInt32>.self)
+}
+
+/// 16 gray+alpha pixels premultiplied (same rounding as `premultipliedRGBA`).
+@inline(__always) func premultipliedGA(_ px: SIMD16<UInt16>) -> SIMD16<UInt16> {
+    let a = px &>> 8
+    return divide255Rounded((px & 0x00FF) &* a &+ 128) | (a &<< 8)
+}
+
+/// One pixel premultiplied, scalar (row tails).
+@inline(__always) func premultiplyPixel(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<UInt8>, _ channels: Int) {
+    let a = UInt32(src[channels - 1])
+    for c in 0..<(channels - 1) {
+        let t = UInt32(src[c]) &* a &+ 128
+        dst[c] = UInt8(truncatingIfNeeded: (t &+ (t &>> 8)) &>> 8)
+    }
+    dst[channels - 1] = UInt8(truncatingIfNeeded: a)
+}
+
+/// 16 bytes of row a and of row b interleaved byte by byte into 32 bytes at `d`.
+@inline(__always) func storeInterleaved(_ a: SIMD16<UInt8>, _ b: SIMD16<UInt8>, _ d: UnsafeMutableRawPointer) {
+    var w = SIMD16<UInt16>()
+    for i in 0..<16 { w[i] = UInt16(truncatingIfNeeded: a[i]) | (UInt16(truncatingIfNeeded: b[i]) &<< 8) }
+    d.storeBytes(of: w, as: SIMD16<UInt16>.self)
+}
+
+@inline(__always) func bytes(_ v: SIMD4<UInt32>) -> SIMD16<UInt8> { unsafeBitCast(v, to: SIMD16<UInt8>.self) }
+@inline(__always) func bytes(_ v: SIMD8<UInt16>) -> SIMD16<UInt8> { unsafeBitCast(v, to: SIMD16<UInt8>.self) }
+
+/// Rows a and b premultiplied (2 or 4 channels; c' = (t + (t >> 8)) >> 8 with t = c·a + 128, as
+/// `ScalarKernels.premultiplyU8`) and interleaved as by `interleaveRowsU8`, in one pass:
+/// `dst` gets 2 · pixels · channels bytes.
 @inline(never)
-public func premultiplyU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int) {
+public func premultiplyInterleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>,
+                                        pixels: Int, channels: Int) {
     var i = 0
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b), d = UnsafeMutableRawPointer(dst)
     if channels == 4 {
-        // 16-bit lanes hold (R, B) and (G, A) pairs: c·a + 128 + ((c·a + 128) >> 8) < 2^16.
         while i + 8 <= pixels {
-            let px = UnsafeRawPointer(src + i * 4).loadUnaligned(as: SIMD8<UInt32>.self)
-            let a32 = px &>> 24
-            let a = unsafeBitCast(a32 | (a32 &<< 16), to: SIMD16<UInt16>.self)
-            let v = unsafeBitCast(px, to: SIMD16<UInt16>.self)
-            var lo = (v & 0x00FF) &* a &+ 128
-            lo = (lo &+ (lo &>> 8)) &>> 8
-            var hi = (v &>> 8) &* a &+ 128
-            hi = (hi &+ (hi &>> 8)) &>> 8
-            let out = unsafeBitCast(lo | (hi &<< 8), to: SIMD8<UInt32>.self)
-            UnsafeMutableRawPointer(dst + i * 4).storeBytes(of: (out & 0x00FF_FFFF) | (px & 0xFF00_0000), as: SIMD8<UInt32>.self)
+            let pa = premultipliedRGBA(ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<UInt32>.self))
+            let pb = premultipliedRGBA(rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<UInt32>.self))
+            storeInterleaved(bytes(pa.lowHalf), bytes(pb.lowHalf), d + i * 8)
+            storeInterleaved(bytes(pa.highHalf), bytes(pb.highHalf), d + i * 8 + 32)
             i += 8
         }
-    } else if channels == 2 {
-        let lowMask = SIMD16<UInt16>(repeating: 0x00FF)
+    } else {
         while i + 16 <= pixels {
-            let px = UnsafeRawPointer(src + i * 2).loadUnaligned(as: SIMD16<UInt16>.self)
-            let a = px &>> 8
-            var t = (px & lowMask) &* a &+ 128
-            t = (t &+ (t &>> 8)) &>> 8
-            UnsafeMutableRawPointer(dst + i * 2).storeBytes(of: t | (a &<< 8), as: SIMD16<UInt16>.self)
+            let pa = premultipliedGA(ra.loadUnaligned(fromByteOffset: i * 2, as: SIMD16<UInt16>.self))
+            let pb = premultipliedGA(rb.loadUnaligned(fromByteOffset: i * 2, as: SIMD16<UInt16>.self))
+            storeInterleaved(bytes(pa.lowHalf), bytes(pb.lowHalf), d + i * 4)
+            storeInterleaved(bytes(pa.highHalf), bytes(pb.highHalf), d + i * 4 + 32)
             i += 16
         }
     }
+    var pa = (UInt32(0), UInt32(0)), pb = (UInt32(0), UInt32(0))  // one premultiplied pixel (up to 4 bytes) each
     while i < pixels {
-        let base = i * channels
-        let a = UInt32(src[base + channels - 1])
-        for c in 0..<(channels - 1) {
-            let t = UInt32(src[base + c]) &* a &+ 128
-            dst[base + c] = UInt8(truncatingIfNeeded: (t &+ (t &>> 8)) &>> 8)
+        withUnsafeMutableBytes(of: &pa) { qa in
+            withUnsafeMutableBytes(of: &pb) { qb in
+                let ta = qa.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                let tb = qb.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                premultiplyPixel(a + i * channels, ta, channels)
+                premultiplyPixel(b + i * channels, tb, channels)
+                for c in 0..<channels {
+                    dst[2 * (i * channels + c)] = ta[c]
+                    dst[2 * (i * channels + c) + 1] = tb[c]
+                }
+            }
         }
-        dst[base + channels - 1] = UInt8(truncatingIfNeeded: a)
         i += 1
     }
 }
@@ -287,10 +373,9 @@ public func pairPixelsU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UI
     let d = UnsafeMutableRawPointer(dst)
     var i = 0
     switch channels {
-    case 4:
+    case 4:  // (the vertical pass writes RGBA rows in this layout itself; kept for completeness and tests)
         while i < pixels {  // 4 pixels per step; the last step may run into the padding
-            let v = load16(src + i * 4)
-            d.storeBytes(of: widen16(SIMD16<UInt8>(v[0], v[4], v[1], v[5], v[2], v[6], v[3], v[7], v[8], v[12], v[9], v[13], v[10], v[14], v[11], v[15])), toByteOffset: i * 8, as: SIMD16<Int16>.self)
+            d.storeBytes(of: pairedRGBA(load16(src + i * 4)), toByteOffset: i * 8, as: SIMD16<Int16>.self)
             i += 4
         }
     case 3:

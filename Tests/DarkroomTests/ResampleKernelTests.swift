@@ -136,14 +136,31 @@ let simdKernels: [ResampleKernel] = [.baseline, .avx2, .avxvnni].filter(\.isAvai
                 }
                 expected[i * channels + channels - 1] = a
             }
-            for kernel in [ResampleKernel.scalar] + simdKernels {
-                var out = [UInt8](repeating: 0, count: src.count)
-                out.withUnsafeMutableBufferPointer { o in
-                    src.withUnsafeBufferPointer { s in
-                        kernel.premultiplyU8(src: s.baseAddress!, dst: o.baseAddress!, pixels: pixels, channels: channels)
-                    }
+            var out = [UInt8](repeating: 0, count: src.count)
+            out.withUnsafeMutableBufferPointer { o in
+                src.withUnsafeBufferPointer { s in
+                    ScalarKernels.premultiplyU8(src: s.baseAddress!, dst: o.baseAddress!, pixels: pixels, channels: channels)
                 }
-                #expect(out == expected, "\(kernel) \(channels)")
+            }
+            #expect(out == expected, "scalar \(channels)")
+            // The SIMD kernels premultiply two rows and interleave them in one pass: row b is row a
+            // shifted by 7 pixels, and 3 pixels fewer leave a tail shorter than a block.
+            let b = Array(src[(7 * channels)...] + src[..<(7 * channels)])
+            for count in [pixels, pixels - 3] {
+                var interleaved = [UInt8]()
+                for j in 0..<(count * channels) { interleaved += [expected[j], expected[(j + 7 * channels) % src.count]] }
+                for kernel in simdKernels {
+                    var out = [UInt8](repeating: 0, count: 2 * count * channels)
+                    out.withUnsafeMutableBufferPointer { o in
+                        src.withUnsafeBufferPointer { sa in
+                            b.withUnsafeBufferPointer { sb in
+                                kernel.premultiplyInterleaveRowsU8(a: sa.baseAddress!, b: sb.baseAddress!, dst: o.baseAddress!,
+                                                                   pixels: count, channels: channels)
+                            }
+                        }
+                    }
+                    #expect(out == interleaved, "\(kernel) \(channels) \(count)")
+                }
             }
         }
     }

@@ -41,15 +41,6 @@ enum ResampleKernel: String, CaseIterable, Sendable {
 
     // MARK: dispatch (one call per row)
 
-    func premultiplyU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int) {
-        switch self {
-        case .scalar: ScalarKernels.premultiplyU8(src: src, dst: dst, pixels: pixels, channels: channels)
-        case .baseline: DarkroomKernels.premultiplyU8(src: src, dst: dst, pixels: pixels, channels: channels)
-        case .avx2: DarkroomKernelsAVX2.premultiplyU8(src: src, dst: dst, pixels: pixels, channels: channels)
-        case .avxvnni: DarkroomKernelsVNNI.premultiplyU8(src: src, dst: dst, pixels: pixels, channels: channels)
-        }
-    }
-
     /// Interleaves two rows byte by byte (SIMD kernels only; the scalar reference reads rows directly).
     func interleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, count: Int) {
         switch self {
@@ -57,6 +48,18 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         case .baseline: DarkroomKernels.interleaveRowsU8(a: a, b: b, dst: dst, count: count)
         case .avx2: DarkroomKernelsAVX2.interleaveRowsU8(a: a, b: b, dst: dst, count: count)
         case .avxvnni: DarkroomKernelsVNNI.interleaveRowsU8(a: a, b: b, dst: dst, count: count)
+        }
+    }
+
+    /// Rows a and b premultiplied (as `ScalarKernels.premultiplyU8`) and interleaved as by
+    /// `interleaveRowsU8`, in one pass (SIMD kernels only).
+    func premultiplyInterleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>,
+                                     pixels: Int, channels: Int) {
+        switch self {
+        case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
+        case .baseline: DarkroomKernels.premultiplyInterleaveRowsU8(a: a, b: b, dst: dst, pixels: pixels, channels: channels)
+        case .avx2: DarkroomKernelsAVX2.premultiplyInterleaveRowsU8(a: a, b: b, dst: dst, pixels: pixels, channels: channels)
+        case .avxvnni: DarkroomKernelsVNNI.premultiplyInterleaveRowsU8(a: a, b: b, dst: dst, pixels: pixels, channels: channels)
         }
     }
 
@@ -77,37 +80,37 @@ enum ResampleKernel: String, CaseIterable, Sendable {
     func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0: UnsafePointer<Int32>,
                           coeffs1: UnsafePointer<Int32>, pairCount: Int, bothFrom: Int, bothTo: Int, shift: Int,
                           out0: UnsafeMutablePointer<UInt8>, out1: UnsafeMutablePointer<UInt8>, count: Int,
-                          prefetch: UnsafeRawPointer? = nil, prefetchBytes: Int = 0) {
+                          paired: Bool, prefetch: UnsafeRawPointer? = nil, prefetchBytes: Int = 0) {
         switch self {
         case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
         case .baseline:
             DarkroomKernels.verticalPairs2U8(pairs: pairs, coeffs0: coeffs0, coeffs1: coeffs1, pairCount: pairCount,
                                              bothFrom: bothFrom, bothTo: bothTo,
-                                             shift: shift, out0: out0, out1: out1, count: count,
+                                             shift: shift, out0: out0, out1: out1, count: count, paired: paired,
                                              prefetch: prefetch, prefetchBytes: prefetchBytes)
         case .avx2:
             DarkroomKernelsAVX2.verticalPairs2U8(pairs: pairs, coeffs0: coeffs0, coeffs1: coeffs1, pairCount: pairCount,
                                                  bothFrom: bothFrom, bothTo: bothTo,
-                                                 shift: shift, out0: out0, out1: out1, count: count,
+                                                 shift: shift, out0: out0, out1: out1, count: count, paired: paired,
                                              prefetch: prefetch, prefetchBytes: prefetchBytes)
         case .avxvnni:
             DarkroomKernelsVNNI.verticalPairs2U8(pairs: pairs, coeffs0: coeffs0, coeffs1: coeffs1, pairCount: pairCount,
                                                  bothFrom: bothFrom, bothTo: bothTo,
-                                                 shift: shift, out0: out0, out1: out1, count: count,
+                                                 shift: shift, out0: out0, out1: out1, count: count, paired: paired,
                                              prefetch: prefetch, prefetchBytes: prefetchBytes)
         }
     }
 
     func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int32>, pairCount: Int,
-                         shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int) {
+                         shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int, paired: Bool) {
         switch self {
         case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
         case .baseline:
-            DarkroomKernels.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count)
+            DarkroomKernels.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count, paired: paired)
         case .avx2:
-            DarkroomKernelsAVX2.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count)
+            DarkroomKernelsAVX2.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count, paired: paired)
         case .avxvnni:
-            DarkroomKernelsVNNI.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count)
+            DarkroomKernelsVNNI.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count, paired: paired)
         }
     }
 

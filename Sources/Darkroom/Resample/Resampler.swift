@@ -4,8 +4,10 @@ import Dispatch
 // 8-bit images in groups of 4 rows (vertical two rows per sweep, horizontal four rows per
 // coefficient load), 16-bit images row by row. Per worker the only extra memory is that small
 // intermediate band and a ring of the source rows the current vertical window needs, each read
-// (and premultiplied / converted) exactly once: for the SIMD kernels as byte-interleaved row pairs,
-// for the scalar reference as plain rows. Workers own contiguous bands of output rows, so the output
+// (and premultiplied / converted) exactly once: for the SIMD kernels as byte-interleaved row pairs
+// (premultiplied and interleaved in one pass), for the scalar reference as plain rows. The SIMD
+// horizontal kernel reads intermediate rows re-laid out as pixel pairs (`pairPixelsU8`); for RGBA
+// the vertical kernels store that layout directly. Workers own contiguous bands of output rows, so the output
 // does not depend on the thread count.
 
 /// Everything needed to resample one image; built once, shared read-only by the workers.
@@ -73,31 +75,31 @@ struct Resampler {
             // room for the union of two consecutive output rows' windows.
             let capacity = min(2 * pairs.maxPairs + 2, (srcHeight + 1) / 2)
             let ring = SourceRing<UInt8>(capacity: capacity, rowLength: 2 * rowBytes + 64)
-            let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: premultiplied ? 2 * rowBytes : 1)
             let ptrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: capacity)
             let c0 = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
             let c1 = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
-            defer { ring.deallocate(); scratch.deallocate(); ptrs.deallocate(); c0.deallocate(); c1.deallocate() }
+            defer { ring.deallocate(); ptrs.deallocate(); c0.deallocate(); c1.deallocate() }
             /// Points ptrs[0..<n] at pairs first ..< first + n, filling ring slots as needed.
             func loadPairs(_ first: Int, _ n: Int) {
                 for j in 0..<n {
                     let m = first + j
                     ptrs[j] = ring.row(m) { slot in
                         let r0 = 2 * m, r1 = min(2 * m + 1, srcHeight - 1)  // a missing odd row has weight 0
-                        var a = src + r0 * rowBytes, b = src + r1 * rowBytes
+                        let a = src + r0 * rowBytes, b = src + r1 * rowBytes
                         if premultiplied {
-                            kernel.premultiplyU8(src: a, dst: scratch, pixels: srcWidth, channels: channels)
-                            kernel.premultiplyU8(src: b, dst: scratch + rowBytes, pixels: srcWidth, channels: channels)
-                            a = UnsafePointer(scratch)
-                            b = UnsafePointer(scratch + rowBytes)
+                            kernel.premultiplyInterleaveRowsU8(a: a, b: b, dst: slot, pixels: srcWidth, channels: channels)
+                        } else {
+                            kernel.interleaveRowsU8(a: a, b: b, dst: slot, count: rowBytes)
                         }
-                        kernel.interleaveRowsU8(a: a, b: b, dst: slot, count: rowBytes)
                     }
                 }
             }
+            // RGBA: the vertical kernels write the horizontal kernel's layout themselves (no pairPixelsU8 pass).
+            let paired = channels == 4
             pairs.coeffs.withUnsafeBufferPointer { coeffs in
-                runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: expand ? tmpX : nil,
-                          xStride: xStride, h: h) { y, two, out0, out1 in
+                runRowsU8(band, dst: dst, dstStride: dstStride, tmp: paired ? tmpX : tmp, tmpStride: paired ? xStride : tmpStride,
+                          tmpX: expand && !paired ? tmpX : nil, xStride: xStride, horizontalSource: expand ? tmpX : nil,
+                          h: h) { y, two, out0, out1 in
                     let f0 = pairs.firstPair[y], n0 = pairs.pairCounts[y]
                     let f1 = two ? pairs.firstPair[y + 1] : f0, n1 = two ? pairs.pairCounts[y + 1] : 0
                     let union = max(f0 + n0, f1 + n1) - f0
@@ -120,14 +122,14 @@ struct Resampler {
                         }
                         kernel.verticalPairs2U8(pairs: ptrs, coeffs0: c0, coeffs1: c1, pairCount: union,
                                                 bothFrom: f1 - f0, bothTo: n0, shift: pairs.shift, out0: out0, out1: out1, count: rowBytes,
-                                                prefetch: prefetch, prefetchBytes: prefetchBytes)
+                                                paired: paired, prefetch: prefetch, prefetchBytes: prefetchBytes)
                         return
                     }
                     for (yy, out) in (two ? [(y, out0), (y + 1, out1)] : [(y, out0)]) {
                         loadPairs(pairs.firstPair[yy], pairs.pairCounts[yy])
                         kernel.verticalPairsU8(pairs: ptrs, coeffs: coeffs.baseAddress! + yy * pairs.stride,
                                                pairCount: pairs.pairCounts[yy], shift: pairs.shift, out: out,
-                                               count: rowBytes)
+                                               count: rowBytes, paired: paired)
                     }
                 }
             }
@@ -137,15 +139,15 @@ struct Resampler {
             defer { ring.deallocate(); rowPtrs.deallocate() }
             v.coeffs.withUnsafeBufferPointer { coeffs in
                 runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: nil,
-                          xStride: xStride, h: h) { y, two, out0, out1 in
+                          xStride: xStride, horizontalSource: nil, h: h) { y, two, out0, out1 in
                     for (yy, out) in (two ? [(y, out0), (y + 1, out1)] : [(y, out0)]) {
                         let start = v.starts[yy], n = v.counts[yy]
                         for k in 0..<n {
                             let r = start + k
                             if premultiplied {
                                 rowPtrs[k] = ring.row(r) { slot in
-                                    kernel.premultiplyU8(src: src + r * rowBytes, dst: slot, pixels: srcWidth,
-                                                         channels: channels)
+                                    ScalarKernels.premultiplyU8(src: src + r * rowBytes, dst: slot, pixels: srcWidth,
+                                                                channels: channels)
                                 }
                             } else {
                                 rowPtrs[k] = src + r * rowBytes
@@ -159,11 +161,13 @@ struct Resampler {
         }
     }
 
-    /// Groups of up to 4 output rows: the vertical pass fills the intermediate two rows at a time
-    /// (`verticalRows(y, two, out0, out1)`), then one horizontal call makes the 4 output rows.
+    /// Groups of up to 4 output rows: the vertical pass fills the intermediate rows (`tmp`, `tmpStride`
+    /// apart) two at a time (`verticalRows(y, two, out0, out1)`); when `tmpX` is given, `pairPixelsU8`
+    /// rewrites them there; one horizontal call then makes the 4 output rows from `horizontalSource`
+    /// (`xStride` apart), or from `tmp` when that is nil (the scalar reference).
     private func runRowsU8(_ band: Range<Int>, dst: UnsafeMutablePointer<UInt8>, dstStride: Int,
                            tmp: UnsafeMutablePointer<UInt8>, tmpStride: Int, tmpX: UnsafeMutablePointer<UInt8>?,
-                           xStride: Int, h: HorizontalU8Plan,
+                           xStride: Int, horizontalSource: UnsafeMutablePointer<UInt8>?, h: HorizontalU8Plan,
                            verticalRows: (Int, Bool, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>) -> Void) {
         var y0 = band.lowerBound
         while y0 < band.upperBound {
@@ -178,7 +182,7 @@ struct Resampler {
                     kernel.pairPixelsU8(src: tmp + j * tmpStride, dst: tmpX + j * xStride, pixels: srcWidth, channels: channels)
                 }
             }
-            kernel.horizontalU8(src: tmpX ?? tmp, srcStride: tmpX == nil ? tmpStride : xStride,
+            kernel.horizontalU8(src: horizontalSource ?? tmp, srcStride: horizontalSource == nil ? tmpStride : xStride,
                                 dst: dst + y0 * dstStride, dstStride: dstStride,
                                 rows: rows, dstWidth: dstWidth, channels: channels, plan: h,
                                 unpremultiply: premultiplied)
