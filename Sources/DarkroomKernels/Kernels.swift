@@ -177,6 +177,29 @@ public func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: 
     }
 }
 
+/// Prefetch hints for `bytes` bytes from `base`, issued a few cache lines per column block.
+struct PrefetchSpread {
+    let base: UnsafeRawPointer?
+    let lines: Int, perBlock: Int
+    var line = 0
+
+    @inline(__always) init(base: UnsafeRawPointer?, bytes: Int, blocks: Int) {
+        self.base = base
+        lines = bytes / 64
+        perBlock = base == nil ? 0 : (lines + blocks - 1) / blocks
+    }
+
+    @inline(__always) mutating func next() {
+        guard let base else { return }
+        var n = perBlock
+        while n > 0 && line < lines {
+            darkroom_prefetch(base + line &* 64)
+            line &+= 1
+            n &-= 1
+        }
+    }
+}
+
 /// `verticalPairsU8` for two output rows at once over the same pairs (each pair widened once and
 /// multiplied with both rows' weights). Pairs 0..<bothFrom belong to row 0 only, bothFrom..<bothTo to
 /// both, bothTo..<pairCount to row 1 only; `coeffs0`/`coeffs1` are indexed by pair (0 outside a window).
@@ -191,27 +214,68 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
     let sh = SIMD16<Int32>(repeating: Int32(shift))
     // Prefetch hints for the source rows the next call will need, spread over the column blocks
     // so memory streams in while this sweep computes.
-    let blocks = (count + 31) / 32
-    let linesPerBlock = prefetch == nil ? 0 : (prefetchBytes / 64 + blocks - 1) / blocks
-    var line = 0
-    let lines = prefetchBytes / 64
+    var hints = PrefetchSpread(base: prefetch, bytes: prefetchBytes, blocks: (count + 47) / 48 + 1)
     var x = 0
-    while x < count {  // 32 columns at a time; the last block may read padding and stores only what is left
-        if let prefetch {
-            var n = linesPerBlock
-            while n > 0 && line < lines {
-                darkroom_prefetch(prefetch + line &* 64)
-                line &+= 1
-                n &-= 1
-            }
+    // 48 columns at a time: 12 accumulators keep 12 independent vpdpwssd chains in flight (measured
+    // ~14 % faster than 32 with AVX-VNNI; the same with plain AVX2).
+    while x + 48 <= count {
+        hints.next()
+        var a0 = round, a1 = round, a2 = round, a3 = round, a4 = round, a5 = round
+        var b0 = round, b1 = round, b2 = round, b3 = round, b4 = round, b5 = round
+        var k = 0
+        while k < bothFrom {  // pairs in row 0's window only
+            let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs0[k]), to: SIMD16<Int16>.self)
+            let p = pairs[k] + 2 * x
+            a0 &+= madd(widen16(load16(p)), c)
+            a1 &+= madd(widen16(load16(p + 16)), c)
+            a2 &+= madd(widen16(load16(p + 32)), c)
+            a3 &+= madd(widen16(load16(p + 48)), c)
+            a4 &+= madd(widen16(load16(p + 64)), c)
+            a5 &+= madd(widen16(load16(p + 80)), c)
+            k += 1
         }
+        while k < bothTo {  // pairs in both windows: widened once, used twice
+            let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs0[k]), to: SIMD16<Int16>.self)
+            let d = unsafeBitCast(SIMD8<Int32>(repeating: coeffs1[k]), to: SIMD16<Int16>.self)
+            let p = pairs[k] + 2 * x
+            let v0 = widen16(load16(p)), v1 = widen16(load16(p + 16))
+            a0 &+= madd(v0, c); b0 &+= madd(v0, d)
+            a1 &+= madd(v1, c); b1 &+= madd(v1, d)
+            let v2 = widen16(load16(p + 32)), v3 = widen16(load16(p + 48))
+            a2 &+= madd(v2, c); b2 &+= madd(v2, d)
+            a3 &+= madd(v3, c); b3 &+= madd(v3, d)
+            let v4 = widen16(load16(p + 64)), v5 = widen16(load16(p + 80))
+            a4 &+= madd(v4, c); b4 &+= madd(v4, d)
+            a5 &+= madd(v5, c); b5 &+= madd(v5, d)
+            k += 1
+        }
+        while k < pairCount {  // pairs in row 1's window only
+            let d = unsafeBitCast(SIMD8<Int32>(repeating: coeffs1[k]), to: SIMD16<Int16>.self)
+            let p = pairs[k] + 2 * x
+            b0 &+= madd(widen16(load16(p)), d)
+            b1 &+= madd(widen16(load16(p + 16)), d)
+            b2 &+= madd(widen16(load16(p + 32)), d)
+            b3 &+= madd(widen16(load16(p + 48)), d)
+            b4 &+= madd(widen16(load16(p + 64)), d)
+            b5 &+= madd(widen16(load16(p + 80)), d)
+            k += 1
+        }
+        storeColumns(shiftClampNarrow(SIMD16(lowHalf: a0, highHalf: a1), sh), out0, x, paired)
+        storeColumns(shiftClampNarrow(SIMD16(lowHalf: a2, highHalf: a3), sh), out0, x + 16, paired)
+        storeColumns(shiftClampNarrow(SIMD16(lowHalf: a4, highHalf: a5), sh), out0, x + 32, paired)
+        storeColumns(shiftClampNarrow(SIMD16(lowHalf: b0, highHalf: b1), sh), out1, x, paired)
+        storeColumns(shiftClampNarrow(SIMD16(lowHalf: b2, highHalf: b3), sh), out1, x + 16, paired)
+        storeColumns(shiftClampNarrow(SIMD16(lowHalf: b4, highHalf: b5), sh), out1, x + 32, paired)
+        x += 48
+    }
+    while x < count {  // the rest, 32 columns at a time; the last block may read padding and stores only what is left
+        hints.next()
         var a0 = round, a1 = round, a2 = round, a3 = round
         var b0 = round, b1 = round, b2 = round, b3 = round
         var k = 0
         while k < bothFrom {  // pairs in row 0's window only
             let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs0[k]), to: SIMD16<Int16>.self)
             let p = pairs[k] + 2 * x
-            darkroom_prefetch_l1(p + 256)
             a0 &+= madd(widen16(load16(p)), c)
             a1 &+= madd(widen16(load16(p + 16)), c)
             a2 &+= madd(widen16(load16(p + 32)), c)
@@ -222,7 +286,6 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
             let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs0[k]), to: SIMD16<Int16>.self)
             let d = unsafeBitCast(SIMD8<Int32>(repeating: coeffs1[k]), to: SIMD16<Int16>.self)
             let p = pairs[k] + 2 * x
-            darkroom_prefetch_l1(p + 256)
             let v0 = widen16(load16(p)), v1 = widen16(load16(p + 16))
             a0 &+= madd(v0, c); b0 &+= madd(v0, d)
             a1 &+= madd(v1, c); b1 &+= madd(v1, d)
@@ -234,7 +297,6 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
         while k < pairCount {  // pairs in row 1's window only
             let d = unsafeBitCast(SIMD8<Int32>(repeating: coeffs1[k]), to: SIMD16<Int16>.self)
             let p = pairs[k] + 2 * x
-            darkroom_prefetch_l1(p + 256)
             b0 &+= madd(widen16(load16(p)), d)
             b1 &+= madd(widen16(load16(p + 16)), d)
             b2 &+= madd(widen16(load16(p + 32)), d)

@@ -7,10 +7,4 @@ static inline __attribute__((always_inline)) void darkroom_prefetch(const void *
     __builtin_prefetch(p, 0, 2);
 }
 
-/// Non-blocking prefetch of the cache line at `p` into L1 (for strided streams the hardware
-/// prefetchers miss). A hint only, never faults.
-static inline __attribute__((always_inline)) void darkroom_prefetch_l1(const void *p) {
-    __builtin_prefetch(p, 0, 3);
-}
-
 #endif
