@@ -84,12 +84,10 @@ import CDarkroomKernelSupport
 public func interleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, count: Int) {
     var x = 0
     let d = UnsafeMutableRawPointer(dst)
-    while x + 16 <= count {
-        let va = load16(a + x), vb = load16(b + x)
-        var w = SIMD16<UInt16>()
-        for i in 0..<16 { w[i] = UInt16(truncatingIfNeeded: va[i]) | (UInt16(truncatingIfNeeded: vb[i]) &<< 8) }
-        d.storeBytes(of: w, toByteOffset: 2 * x, as: SIMD16<UInt16>.self)
-        x += 16
+    while x + 32 <= count {
+        storeInterleaved(UnsafeRawPointer(a + x).loadUnaligned(as: SIMD32<UInt8>.self),
+                         UnsafeRawPointer(b + x).loadUnaligned(as: SIMD32<UInt8>.self), d + 2 * x)
+        x += 32
     }
     while x < count {
         dst[2 * x] = a[x]
@@ -353,6 +351,24 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
     return unsafeBitCast(lo | (hi &<< 8), to: SIMD8<UInt32>.self)
 }
 
+/// `premultipliedRGBA` before its halves are joined: (R, B) and (G, A) per pixel in 16-bit lanes.
+@inline(__always) func premultipliedRGBAHalves(_ px: SIMD8<UInt32>) -> (SIMD16<UInt16>, SIMD16<UInt16>) {
+    let a32 = px &>> 24
+    let a = unsafeBitCast(a32 | (a32 &<< 16), to: SIMD16<UInt16>.self)
+    let a255 = unsafeBitCast(a32 | SIMD8<UInt32>(repeating: 255 << 16), to: SIMD16<UInt16>.self)
+    let v = unsafeBitCast(px, to: SIMD16<UInt16>.self)
+    return (divide255Rounded((v & 0x00FF) &* a &+ 128), divide255Rounded((v &>> 8) &* a255 &+ 128))
+}
+
+/// Interleaves the 16-bit lanes of l and h (l0 h0 l1 h1 …) into 64 bytes at `d` (`vpunpcklwd`/`vpunpckhwd`
+/// + two `vperm2i128`).
+@inline(__always) func storeInterleaved16(_ l: SIMD16<UInt16>, _ h: SIMD16<UInt16>, _ d: UnsafeMutableRawPointer) {
+    let lo = SIMD16<UInt16>(l[0], h[0], l[1], h[1], l[2], h[2], l[3], h[3], l[4], h[4], l[5], h[5], l[6], h[6], l[7], h[7])
+    let hi = SIMD16<UInt16>(l[8], h[8], l[9], h[9], l[10], h[10], l[11], h[11], l[12], h[12], l[13], h[13], l[14], h[14], l[15], h[15])
+    d.storeBytes(of: lo, as: SIMD16<UInt16>.self)
+    d.storeBytes(of: hi, toByteOffset: 32, as: SIMD16<UInt16>.self)
+}
+
 /// 16 gray+alpha pixels premultiplied (same rounding as `premultipliedRGBA`).
 @inline(__always) func premultipliedGA(_ px: SIMD16<UInt16>) -> SIMD16<UInt16> {
     let a = px &>> 8
@@ -369,15 +385,16 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
     dst[channels - 1] = UInt8(truncatingIfNeeded: a)
 }
 
-/// 16 bytes of row a and of row b interleaved byte by byte into 32 bytes at `d`.
-@inline(__always) func storeInterleaved(_ a: SIMD16<UInt8>, _ b: SIMD16<UInt8>, _ d: UnsafeMutableRawPointer) {
-    var w = SIMD16<UInt16>()
-    for i in 0..<16 { w[i] = UInt16(truncatingIfNeeded: a[i]) | (UInt16(truncatingIfNeeded: b[i]) &<< 8) }
-    d.storeBytes(of: w, as: SIMD16<UInt16>.self)
+/// 32 bytes of row a and of row b interleaved byte by byte into 64 bytes at `d` (written as lane
+/// picks, which LLVM lowers to `vpunpcklbw`/`vpunpckhbw` + two `vperm2i128`).
+@inline(__always) func storeInterleaved(_ a: SIMD32<UInt8>, _ b: SIMD32<UInt8>, _ d: UnsafeMutableRawPointer) {
+    let lo = SIMD32<UInt8>(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7],
+                           a[8], b[8], a[9], b[9], a[10], b[10], a[11], b[11], a[12], b[12], a[13], b[13], a[14], b[14], a[15], b[15])
+    let hi = SIMD32<UInt8>(a[16], b[16], a[17], b[17], a[18], b[18], a[19], b[19], a[20], b[20], a[21], b[21], a[22], b[22], a[23], b[23],
+                           a[24], b[24], a[25], b[25], a[26], b[26], a[27], b[27], a[28], b[28], a[29], b[29], a[30], b[30], a[31], b[31])
+    d.storeBytes(of: lo, as: SIMD32<UInt8>.self)
+    d.storeBytes(of: hi, toByteOffset: 32, as: SIMD32<UInt8>.self)
 }
-
-@inline(__always) func bytes(_ v: SIMD4<UInt32>) -> SIMD16<UInt8> { unsafeBitCast(v, to: SIMD16<UInt8>.self) }
-@inline(__always) func bytes(_ v: SIMD8<UInt16>) -> SIMD16<UInt8> { unsafeBitCast(v, to: SIMD16<UInt8>.self) }
 
 /// Rows a and b premultiplied (2 or 4 channels; c' = (t + (t >> 8)) >> 8 with t = c·a + 128, as
 /// `ScalarKernels.premultiplyU8`) and interleaved as by `interleaveRowsU8`, in one pass:
@@ -389,18 +406,19 @@ public func premultiplyInterleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointe
     let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b), d = UnsafeMutableRawPointer(dst)
     if channels == 4 {
         while i + 8 <= pixels {
-            let pa = premultipliedRGBA(ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<UInt32>.self))
-            let pb = premultipliedRGBA(rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<UInt32>.self))
-            storeInterleaved(bytes(pa.lowHalf), bytes(pb.lowHalf), d + i * 8)
-            storeInterleaved(bytes(pa.highHalf), bytes(pb.highHalf), d + i * 8 + 32)
+            // Each row's (R, B) and (G, A) products in 16-bit lanes; rows a and b are joined per lane
+            // (RR, BB) and (GG, AA), and the two joined vectors interleaved by 16-bit lane give
+            // Ra Rb Ga Gb Ba Bb Aa Ab per pixel.
+            let (la, ha) = premultipliedRGBAHalves(ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<UInt32>.self))
+            let (lb, hb) = premultipliedRGBAHalves(rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<UInt32>.self))
+            storeInterleaved16(la | (lb &<< 8), ha | (hb &<< 8), d + i * 8)
             i += 8
         }
     } else {
         while i + 16 <= pixels {
             let pa = premultipliedGA(ra.loadUnaligned(fromByteOffset: i * 2, as: SIMD16<UInt16>.self))
             let pb = premultipliedGA(rb.loadUnaligned(fromByteOffset: i * 2, as: SIMD16<UInt16>.self))
-            storeInterleaved(bytes(pa.lowHalf), bytes(pb.lowHalf), d + i * 4)
-            storeInterleaved(bytes(pa.highHalf), bytes(pb.highHalf), d + i * 4 + 32)
+            storeInterleaved(unsafeBitCast(pa, to: SIMD32<UInt8>.self), unsafeBitCast(pb, to: SIMD32<UInt8>.self), d + i * 4)
             i += 16
         }
     }
