@@ -9,7 +9,12 @@ struct BenchCommand: ParsableCommand {
 
     struct Resize: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Time Image.resized on a deterministic synthetic image fit within --fit-pixels.")
+            abstract: "Time the resampler on a deterministic synthetic image fit within --fit-pixels.",
+            discussion: """
+                Each run resamples into one destination allocated before the runs (Image.resize(into:)), as \
+                the peer harness times fast_image_resize; --fresh-output times Image.resized instead, which \
+                also allocates and first-touches the destination.
+                """)
 
         @Option(help: "Source size WxH.") var size = "6000x4000"
         @Option(help: "Channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA.") var channels = 4
@@ -23,6 +28,7 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Time this raw interleaved file (--size, --channels, --bit-depth) instead of the synthetic image.")
         var input: String?
         @Option(help: "Write the last result as raw interleaved samples (for PSNR checks).") var output: String?
+        @Flag(help: "Allocate a new destination in every run (Image.resized).") var freshOutput = false
 
         func run() throws {
             let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
@@ -51,19 +57,24 @@ struct BenchCommand: ParsableCommand {
             }
             let target = fitWithin(width: parts[0], height: parts[1], maxPixels: fitPixels)
             let options = ResizeOptions(filter: resample, alpha: alphaHandling, threads: threads)
-            var checksum = image.resized(width: target.width, height: target.height, options: options).pixels.count
+            // Timed like the peers' harness times fir: resampling into a destination allocated once
+            // (`--fresh-output` times `Image.resized`, which also allocates and first-touches it).
+            var out = image.resized(width: target.width, height: target.height, options: options)
+            var checksum = out.pixels.count
             var times = [Double]()
-            var last: Image?
             for _ in 0..<runs {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let out = image.resized(width: target.width, height: target.height, options: options)
+                if freshOutput {
+                    out = image.resized(width: target.width, height: target.height, options: options)
+                } else {
+                    image.resize(into: &out, options: options)
+                }
                 let t1 = DispatchTime.now().uptimeNanoseconds
                 checksum &+= Int(out.pixels[out.pixels.count / 2])
                 times.append(Double(t1 - t0) / 1e6)
-                last = out
             }
-            if let output, let last {
-                try Data(last.pixels).write(to: URL(fileURLWithPath: output))
+            if let output {
+                try Data(out.pixels).write(to: URL(fileURLWithPath: output))
             }
             _ = checksum
             let sorted = times.sorted()

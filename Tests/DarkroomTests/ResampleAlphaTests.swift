@@ -78,4 +78,20 @@ import Testing
             }
         }
     }
+
+    @Test func resizeIntoAReusedDestinationEqualsResized() {
+        var destination = Image(width: 23, height: 11, format: .rgba8)
+        for seed in [UInt64(3), 4] {  // the second call overwrites the first result completely
+            let img = randomImage(width: 61, height: 37, format: .rgba8, seed: seed)
+            img.resize(into: &destination)
+            #expect(destination.pixels == img.resized(width: 23, height: 11).pixels)
+        }
+        let same = randomImage(width: 23, height: 11, format: .rgba8, seed: 5)
+        same.resize(into: &destination)
+        #expect(destination.pixels == same.pixels)
+        var gray16 = Image(width: 5, height: 40, format: .gray16)
+        let tall = randomImage(width: 9, height: 77, format: .gray16, seed: 6)
+        tall.resize(into: &gray16, options: ResizeOptions(filter: .mitchell))
+        #expect(gray16.pixels == tall.resized(width: 5, height: 40, options: ResizeOptions(filter: .mitchell)).pixels)
+    }
 }
