@@ -369,12 +369,6 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
     d.storeBytes(of: hi, toByteOffset: 32, as: SIMD16<UInt16>.self)
 }
 
-/// 16 gray+alpha pixels premultiplied (same rounding as `premultipliedRGBA`).
-@inline(__always) func premultipliedGA(_ px: SIMD16<UInt16>) -> SIMD16<UInt16> {
-    let a = px &>> 8
-    return divide255Rounded((px & 0x00FF) &* a &+ 128) | (a &<< 8)
-}
-
 /// One pixel premultiplied, scalar (row tails).
 @inline(__always) func premultiplyPixel(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<UInt8>, _ channels: Int) {
     let a = UInt32(src[channels - 1])
@@ -416,9 +410,13 @@ public func premultiplyInterleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointe
         }
     } else {
         while i + 16 <= pixels {
-            let pa = premultipliedGA(ra.loadUnaligned(fromByteOffset: i * 2, as: SIMD16<UInt16>.self))
-            let pb = premultipliedGA(rb.loadUnaligned(fromByteOffset: i * 2, as: SIMD16<UInt16>.self))
-            storeInterleaved(unsafeBitCast(pa, to: SIMD32<UInt8>.self), unsafeBitCast(pb, to: SIMD32<UInt8>.self), d + i * 4)
+            // Gray products of both rows joined per 16-bit lane (GG), alphas likewise (AA), then
+            // interleaved by lane: Ga Gb Aa Ab per pixel.
+            let va = ra.loadUnaligned(fromByteOffset: i * 2, as: SIMD16<UInt16>.self)
+            let vb = rb.loadUnaligned(fromByteOffset: i * 2, as: SIMD16<UInt16>.self)
+            let ga = divide255Rounded((va & 0x00FF) &* (va &>> 8) &+ 128)
+            let gb = divide255Rounded((vb & 0x00FF) &* (vb &>> 8) &+ 128)
+            storeInterleaved16(ga | (gb &<< 8), (va &>> 8) | (vb & 0xFF00), d + i * 4)
             i += 16
         }
     }
@@ -593,7 +591,7 @@ func horizontalU8Rows(_ src: UnsafePointer<UInt8>, _ s1: Int, _ s2: Int, _ s3: I
 
 /// Unpremultiplies a row of 8-bit RGBA or gray+alpha pixels in place:
 /// colour = min(255, (c · recip[a]) >> 16), recip[a] = ceil(255·2^16/a), recip[0] = 2^16 (identity),
-/// which equals Pillow's a == 0 ? c : min(255, 255·c / a) exactly. Blocks of 8 RGBA pixels whose
+/// which equals Pillow's a == 0 ? c : min(255, 255·c / a) exactly. Blocks of 8 pixels whose
 /// alphas are all 0 or 255 are left as they are.
 @inline(never)
 public func unpremultiplyU8(row: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int, recip: UnsafePointer<UInt32>) {
@@ -616,6 +614,25 @@ public func unpremultiplyU8(row: UnsafeMutablePointer<UInt8>, pixels: Int, chann
                 let c2 = min255((((px &>> 16) & byte) &* r) &>> 16)
                 let out = c0 | (c1 &<< 8) | (c2 &<< 16) | (px & 0xFF00_0000)
                 raw.storeBytes(of: out, toByteOffset: i * 4, as: SIMD8<UInt32>.self)
+            }
+            i += 8
+        }
+    } else if channels == 2 {
+        let byte = SIMD8<UInt32>(repeating: 0xFF)
+        while i + 8 <= pixels {
+            let v = raw.loadUnaligned(fromByteOffset: i * 2, as: SIMD8<UInt16>.self)
+            var px = SIMD8<UInt32>()
+            for l in 0..<8 { px[l] = UInt32(truncatingIfNeeded: v[l]) }
+            let a = px &>> 8
+            let t = (a &+ 1) & 0xFE  // as above: skip blocks whose alphas are all 0 or 255
+            let t4 = t.lowHalf | t.highHalf, t2 = t4.lowHalf | t4.highHalf
+            if t2[0] | t2[1] != 0 {
+                var r = SIMD8<UInt32>()
+                for l in 0..<8 { r[l] = recip[Int(a[l])] }
+                let out = min255(((px & byte) &* r) &>> 16) | (a &<< 8)
+                var o = SIMD8<UInt16>()
+                for l in 0..<8 { o[l] = UInt16(truncatingIfNeeded: out[l]) }
+                raw.storeBytes(of: o, toByteOffset: i * 2, as: SIMD8<UInt16>.self)
             }
             i += 8
         }
