@@ -175,6 +175,29 @@ public func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: 
     }
 }
 
+/// Stores the 48 columns x ..< x + 48 (three blocks of 16) of one output row, or only those below
+/// `count` (see `storeLastColumns`).
+@inline(__always) func storeBlock48(_ v0: SIMD16<UInt8>, _ v1: SIMD16<UInt8>, _ v2: SIMD16<UInt8>,
+                                    _ out: UnsafeMutablePointer<UInt8>, _ x: Int, _ count: Int, _ paired: Bool) {
+    if x + 48 <= count {
+        storeColumns(v0, out, x, paired)
+        storeColumns(v1, out, x + 16, paired)
+        storeColumns(v2, out, x + 32, paired)
+        return
+    }
+    @inline(__always) func store(_ v: SIMD16<UInt8>, _ at: Int) {
+        let n = count - at
+        if n >= 16 {
+            storeColumns(v, out, at, paired)
+        } else if n > 0 {
+            storeLastColumns(v, out, at, n, paired)
+        }
+    }
+    store(v0, x)
+    store(v1, x + 16)
+    store(v2, x + 32)
+}
+
 /// Prefetch hints for `bytes` bytes from `base`, issued a few cache lines per column block.
 struct PrefetchSpread {
     let base: UnsafeRawPointer?
@@ -199,7 +222,7 @@ struct PrefetchSpread {
 }
 
 /// `verticalPairsU8` for two output rows at once over the same pairs (each pair widened once and
-/// multiplied with both rows' weights). Pairs 0..<bothFrom belong to row 0 only, bothFrom..<bothTo to
+/// multiplied with both rows' weights); pair buffers must be readable 96 bytes past 2·count. Pairs 0..<bothFrom belong to row 0 only, bothFrom..<bothTo to
 /// both, bothTo..<pairCount to row 1 only; `coeffs0`/`coeffs1` are indexed by pair (0 outside a window).
 /// `prefetch`/`prefetchBytes`: memory to hint into cache meanwhile (no effect on the result);
 /// `paired` as in `verticalPairsU8`.
@@ -215,8 +238,9 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
     var hints = PrefetchSpread(base: prefetch, bytes: prefetchBytes, blocks: (count + 47) / 48 + 1)
     var x = 0
     // 48 columns at a time: 12 accumulators keep 12 independent vpdpwssd chains in flight (measured
-    // ~14 % faster than 32 with AVX-VNNI; the same with plain AVX2).
-    while x + 48 <= count {
+    // ~14 % faster than 32 with AVX-VNNI; the same with plain AVX2). The last block may read padding
+    // and stores only what is left.
+    while x < count {
         hints.next()
         var a0 = round, a1 = round, a2 = round, a3 = round, a4 = round, a5 = round
         var b0 = round, b1 = round, b2 = round, b3 = round, b4 = round, b5 = round
@@ -258,73 +282,11 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
             b5 &+= madd(widen16(load16(p + 80)), d)
             k += 1
         }
-        storeColumns(shiftClampNarrow(SIMD16(lowHalf: a0, highHalf: a1), sh), out0, x, paired)
-        storeColumns(shiftClampNarrow(SIMD16(lowHalf: a2, highHalf: a3), sh), out0, x + 16, paired)
-        storeColumns(shiftClampNarrow(SIMD16(lowHalf: a4, highHalf: a5), sh), out0, x + 32, paired)
-        storeColumns(shiftClampNarrow(SIMD16(lowHalf: b0, highHalf: b1), sh), out1, x, paired)
-        storeColumns(shiftClampNarrow(SIMD16(lowHalf: b2, highHalf: b3), sh), out1, x + 16, paired)
-        storeColumns(shiftClampNarrow(SIMD16(lowHalf: b4, highHalf: b5), sh), out1, x + 32, paired)
+        storeBlock48(shiftClampNarrow(SIMD16(lowHalf: a0, highHalf: a1), sh), shiftClampNarrow(SIMD16(lowHalf: a2, highHalf: a3), sh),
+                     shiftClampNarrow(SIMD16(lowHalf: a4, highHalf: a5), sh), out0, x, count, paired)
+        storeBlock48(shiftClampNarrow(SIMD16(lowHalf: b0, highHalf: b1), sh), shiftClampNarrow(SIMD16(lowHalf: b2, highHalf: b3), sh),
+                     shiftClampNarrow(SIMD16(lowHalf: b4, highHalf: b5), sh), out1, x, count, paired)
         x += 48
-    }
-    while x < count {  // the rest, 32 columns at a time; the last block may read padding and stores only what is left
-        hints.next()
-        var a0 = round, a1 = round, a2 = round, a3 = round
-        var b0 = round, b1 = round, b2 = round, b3 = round
-        var k = 0
-        while k < bothFrom {  // pairs in row 0's window only
-            let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs0[k]), to: SIMD16<Int16>.self)
-            let p = pairs[k] + 2 * x
-            a0 &+= madd(widen16(load16(p)), c)
-            a1 &+= madd(widen16(load16(p + 16)), c)
-            a2 &+= madd(widen16(load16(p + 32)), c)
-            a3 &+= madd(widen16(load16(p + 48)), c)
-            k += 1
-        }
-        while k < bothTo {  // pairs in both windows: widened once, used twice
-            let c = unsafeBitCast(SIMD8<Int32>(repeating: coeffs0[k]), to: SIMD16<Int16>.self)
-            let d = unsafeBitCast(SIMD8<Int32>(repeating: coeffs1[k]), to: SIMD16<Int16>.self)
-            let p = pairs[k] + 2 * x
-            let v0 = widen16(load16(p)), v1 = widen16(load16(p + 16))
-            a0 &+= madd(v0, c); b0 &+= madd(v0, d)
-            a1 &+= madd(v1, c); b1 &+= madd(v1, d)
-            let v2 = widen16(load16(p + 32)), v3 = widen16(load16(p + 48))
-            a2 &+= madd(v2, c); b2 &+= madd(v2, d)
-            a3 &+= madd(v3, c); b3 &+= madd(v3, d)
-            k += 1
-        }
-        while k < pairCount {  // pairs in row 1's window only
-            let d = unsafeBitCast(SIMD8<Int32>(repeating: coeffs1[k]), to: SIMD16<Int16>.self)
-            let p = pairs[k] + 2 * x
-            b0 &+= madd(widen16(load16(p)), d)
-            b1 &+= madd(widen16(load16(p + 16)), d)
-            b2 &+= madd(widen16(load16(p + 32)), d)
-            b3 &+= madd(widen16(load16(p + 48)), d)
-            k += 1
-        }
-        let r0 = shiftClampNarrow(SIMD16(lowHalf: a0, highHalf: a1), sh)
-        let r1 = shiftClampNarrow(SIMD16(lowHalf: a2, highHalf: a3), sh)
-        let q0 = shiftClampNarrow(SIMD16(lowHalf: b0, highHalf: b1), sh)
-        let q1 = shiftClampNarrow(SIMD16(lowHalf: b2, highHalf: b3), sh)
-        if x + 32 <= count {
-            storeColumns(r0, out0, x, paired)
-            storeColumns(r1, out0, x + 16, paired)
-            storeColumns(q0, out1, x, paired)
-            storeColumns(q1, out1, x + 16, paired)
-        } else {
-            let n = count - x
-            if n >= 16 {
-                storeColumns(r0, out0, x, paired)
-                storeColumns(q0, out1, x, paired)
-                if n > 16 {
-                    storeLastColumns(r1, out0, x + 16, n - 16, paired)
-                    storeLastColumns(q1, out1, x + 16, n - 16, paired)
-                }
-            } else {
-                storeLastColumns(r0, out0, x, n, paired)
-                storeLastColumns(q0, out1, x, n, paired)
-            }
-        }
-        x += 32
     }
 }
 

@@ -74,7 +74,7 @@ struct Resampler {
             // Pair ring: slot m % capacity holds rows 2m, 2m+1 interleaved (+ padding for over-reads);
             // room for the union of two consecutive output rows' windows.
             let capacity = min(2 * pairs.maxPairs + 2, (srcHeight + 1) / 2)
-            let ring = SourceRing<UInt8>(capacity: capacity, rowLength: 2 * rowBytes + 64)
+            let ring = SourceRing<UInt8>(capacity: capacity, rowLength: 2 * rowBytes + 128)
             let ptrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: capacity)
             let c0 = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
             let c1 = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
