@@ -20,18 +20,6 @@ import CDarkroomKernelSupport
     UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt8>.self)
 }
 
-@inline(__always) func widen(_ v: SIMD16<UInt8>) -> SIMD16<Int32> {
-    var r = SIMD16<Int32>()
-    for i in 0..<16 { r[i] = Int32(truncatingIfNeeded: v[i]) }
-    return r
-}
-
-@inline(__always) func widen(_ v: SIMD16<Int16>) -> SIMD16<Int32> {
-    var r = SIMD16<Int32>()
-    for i in 0..<16 { r[i] = Int32(truncatingIfNeeded: v[i]) }
-    return r
-}
-
 /// (v >> shift) clamped to 0...255 and narrowed to bytes.
 @inline(__always) func shiftClampNarrow(_ v: SIMD16<Int32>, _ shift: SIMD16<Int32>) -> SIMD16<UInt8> {
     let c = v &>> shift
@@ -300,20 +288,9 @@ public func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0
     return r
 }
 
-/// 8 RGBA pixels premultiplied: c' = (t + (t >> 8)) >> 8 with t = c·a + 128. 16-bit lanes hold
-/// (R, B) and (G, A) pairs (c·a + 128 < 2^16); alpha goes through the same formula with factor 255,
-/// which returns it unchanged (no blend for LLVM to mangle).
-@inline(__always) func premultipliedRGBA(_ px: SIMD8<UInt32>) -> SIMD8<UInt32> {
-    let a32 = px &>> 24
-    let a = unsafeBitCast(a32 | (a32 &<< 16), to: SIMD16<UInt16>.self)
-    let a255 = unsafeBitCast(a32 | SIMD8<UInt32>(repeating: 255 << 16), to: SIMD16<UInt16>.self)
-    let v = unsafeBitCast(px, to: SIMD16<UInt16>.self)
-    let lo = divide255Rounded((v & 0x00FF) &* a &+ 128)
-    let hi = divide255Rounded((v &>> 8) &* a255 &+ 128)
-    return unsafeBitCast(lo | (hi &<< 8), to: SIMD8<UInt32>.self)
-}
-
-/// `premultipliedRGBA` before its halves are joined: (R, B) and (G, A) per pixel in 16-bit lanes.
+/// 8 RGBA pixels premultiplied, c' = (t + (t >> 8)) >> 8 with t = c·a + 128, returned as two vectors
+/// of 16-bit lanes: (R, B) and (G, A) per pixel (c·a + 128 < 2^16). Alpha goes through the same
+/// formula with factor 255, which returns it unchanged (no blend for LLVM to turn into byte extracts).
 @inline(__always) func premultipliedRGBAHalves(_ px: SIMD8<UInt32>) -> (SIMD16<UInt16>, SIMD16<UInt16>) {
     let a32 = px &>> 24
     let a = unsafeBitCast(a32 | (a32 &<< 16), to: SIMD16<UInt16>.self)
