@@ -64,7 +64,7 @@ struct Resampler {
         tmp.initialize(repeating: 0, count: 4 * tmpStride)
         defer { tmp.deallocate() }
         let dstStride = dstWidth * channels
-        // SIMD kernels: intermediate rows are re-laid out for the horizontal pass (pairPixelsU8).
+        // SIMD kernels: intermediate rows in the horizontal pass's pixel-pair layout (see runRowsU8).
         let expand = kernel != .scalar
         let xStride = 2 * (srcWidth + 16) * (channels == 2 ? 2 : channels == 1 ? 1 : 4) + 128
         let tmpX = UnsafeMutablePointer<UInt8>.allocate(capacity: expand ? 4 * xStride : 1)
@@ -97,9 +97,8 @@ struct Resampler {
             // RGBA: the vertical kernels write the horizontal kernel's layout themselves (no pairPixelsU8 pass).
             let paired = channels == 4
             pairs.coeffs.withUnsafeBufferPointer { coeffs in
-                runRowsU8(band, dst: dst, dstStride: dstStride, tmp: paired ? tmpX : tmp, tmpStride: paired ? xStride : tmpStride,
-                          tmpX: expand && !paired ? tmpX : nil, xStride: xStride, horizontalSource: expand ? tmpX : nil,
-                          h: h) { y, two, out0, out1 in
+                runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: tmpX, xStride: xStride,
+                          verticalWritesPairs: paired, h: h) { y, two, out0, out1 in
                     let f0 = pairs.firstPair[y], n0 = pairs.pairCounts[y]
                     let f1 = two ? pairs.firstPair[y + 1] : f0, n1 = two ? pairs.pairCounts[y + 1] : 0
                     let union = max(f0 + n0, f1 + n1) - f0
@@ -138,8 +137,8 @@ struct Resampler {
             let rowPtrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: max(1, v.maxCount))
             defer { ring.deallocate(); rowPtrs.deallocate() }
             v.coeffs.withUnsafeBufferPointer { coeffs in
-                runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: nil,
-                          xStride: xStride, horizontalSource: nil, h: h) { y, two, out0, out1 in
+                runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: tmpX, xStride: xStride,
+                          verticalWritesPairs: false, h: h) { y, two, out0, out1 in
                     for (yy, out) in (two ? [(y, out0), (y + 1, out1)] : [(y, out0)]) {
                         let start = v.starts[yy], n = v.counts[yy]
                         for k in 0..<n {
@@ -161,28 +160,31 @@ struct Resampler {
         }
     }
 
-    /// Groups of up to 4 output rows: the vertical pass fills the intermediate rows (`tmp`, `tmpStride`
-    /// apart) two at a time (`verticalRows(y, two, out0, out1)`); when `tmpX` is given, `pairPixelsU8`
-    /// rewrites them there; one horizontal call then makes the 4 output rows from `horizontalSource`
-    /// (`xStride` apart), or from `tmp` when that is nil (the scalar reference).
+    /// Groups of up to 4 output rows: the vertical pass fills intermediate rows two at a time
+    /// (`verticalRows(y, two, out0, out1)`), then one horizontal call makes the output rows. The scalar
+    /// reference works on plain rows (`tmp`); the SIMD horizontal kernel reads pixel-pair rows (`tmpX`),
+    /// which the vertical kernels write directly when `verticalWritesPairs` (RGBA) and
+    /// `pairPixelsU8` makes from `tmp` otherwise.
     private func runRowsU8(_ band: Range<Int>, dst: UnsafeMutablePointer<UInt8>, dstStride: Int,
-                           tmp: UnsafeMutablePointer<UInt8>, tmpStride: Int, tmpX: UnsafeMutablePointer<UInt8>?,
-                           xStride: Int, horizontalSource: UnsafeMutablePointer<UInt8>?, h: HorizontalU8Plan,
+                           tmp: UnsafeMutablePointer<UInt8>, tmpStride: Int, tmpX: UnsafeMutablePointer<UInt8>,
+                           xStride: Int, verticalWritesPairs: Bool, h: HorizontalU8Plan,
                            verticalRows: (Int, Bool, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>) -> Void) {
+        let scalar = kernel == .scalar
+        let (out, outStride) = verticalWritesPairs ? (tmpX, xStride) : (tmp, tmpStride)
         var y0 = band.lowerBound
         while y0 < band.upperBound {
             let rows = min(4, band.upperBound - y0)
             var j = 0
             while j < rows {
-                verticalRows(y0 + j, j + 1 < rows, tmp + j * tmpStride, tmp + (j + 1) * tmpStride)
+                verticalRows(y0 + j, j + 1 < rows, out + j * outStride, out + (j + 1) * outStride)
                 j += 2
             }
-            if let tmpX {
+            if !scalar && !verticalWritesPairs {
                 for j in 0..<rows {
                     kernel.pairPixelsU8(src: tmp + j * tmpStride, dst: tmpX + j * xStride, pixels: srcWidth, channels: channels)
                 }
             }
-            kernel.horizontalU8(src: horizontalSource ?? tmp, srcStride: horizontalSource == nil ? tmpStride : xStride,
+            kernel.horizontalU8(src: scalar ? tmp : tmpX, srcStride: scalar ? tmpStride : xStride,
                                 dst: dst + y0 * dstStride, dstStride: dstStride,
                                 rows: rows, dstWidth: dstWidth, channels: channels, plan: h,
                                 unpremultiply: premultiplied)
