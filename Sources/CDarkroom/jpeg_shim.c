@@ -4,13 +4,38 @@
 #include <string.h>
 #include <setjmp.h>
 #include <jpeglib.h>
+#include <jerror.h>
 #include "CDarkroom.h"
 
 struct shim_error {
     struct jpeg_error_mgr pub;
     jmp_buf jump;
     char *message;
+    darkroom_warnings *warnings;   // NULL: warnings are not collected (encoding)
 };
+
+/// Records a warning; `truncated` marks one that means missing or made-up pixels.
+static void record_warning(darkroom_warnings *w, int truncated, const char *message) {
+    if (!w) return;
+    w->count++;
+    if (truncated) w->truncated++;
+    // The first truncation message wins over earlier harmless warnings.
+    if (w->message[0] == 0 || (truncated && w->truncated == 1))
+        snprintf(w->message, DARKROOM_ERR_LEN, "%s", message);
+}
+
+/// libjpeg calls this for warnings (level -1) and trace messages (level >= 0).
+static void shim_emit_message(j_common_ptr c, int level) {
+    if (level >= 0) return;
+    struct shim_error *e = (struct shim_error *)c->err;
+    c->err->num_warnings++;
+    int code = c->err->msg_code;
+    int truncated = code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER || code == JWRN_HUFF_BAD_CODE
+        || code == JWRN_ARITH_BAD_CODE || code == JWRN_MUST_RESYNC;
+    char buffer[JMSG_LENGTH_MAX];
+    (*c->err->format_message)(c, buffer);
+    record_warning(e->warnings, truncated, buffer);
+}
 
 static void shim_error_exit(j_common_ptr c) {
     struct shim_error *e = (struct shim_error *)c->err;
@@ -20,7 +45,7 @@ static void shim_error_exit(j_common_ptr c) {
     longjmp(e->jump, 1);
 }
 
-static void shim_output_message(j_common_ptr c) { (void)c; }  // warnings stay quiet
+static void shim_output_message(j_common_ptr c) { (void)c; }  // nothing is printed
 
 void darkroom_free(void *p) { free(p); }
 
@@ -60,13 +85,15 @@ static void set_scale(j_decompress_ptr d, int scale_denom, darkroom_jpeg_info *i
     info->height = (int)d->output_height;
 }
 
-/// Routes libjpeg's errors to `err` + longjmp and silences its warnings.
-static struct jpeg_error_mgr *install_errors(struct shim_error *e, char *err) {
+/// Routes libjpeg's errors to `err` + longjmp and its warnings to `warnings` (may be NULL).
+static struct jpeg_error_mgr *install_errors(struct shim_error *e, char *err, darkroom_warnings *warnings) {
     err[0] = 0;
     jpeg_std_error(&e->pub);
     e->pub.error_exit = shim_error_exit;
     e->pub.output_message = shim_output_message;
+    e->pub.emit_message = shim_emit_message;
     e->message = err;
+    e->warnings = warnings;
     return &e->pub;
 }
 
@@ -85,7 +112,7 @@ int darkroom_jpeg_read_header(const uint8_t *data, size_t size, int scale_denom,
     struct jpeg_decompress_struct d;
     struct shim_error e;
     memset(info, 0, sizeof *info);
-    d.err = install_errors(&e, err);
+    d.err = install_errors(&e, err, &info->warnings);
     if (setjmp(e.jump)) {
         free(info->icc); free(info->exif); info->icc = NULL; info->exif = NULL;
         jpeg_destroy_decompress(&d);
@@ -105,7 +132,7 @@ int darkroom_jpeg_decode(const uint8_t *data, size_t size, int scale_denom, uint
     struct jpeg_decompress_struct d;
     struct shim_error e;
     memset(info, 0, sizeof *info);
-    d.err = install_errors(&e, err);
+    d.err = install_errors(&e, err, &info->warnings);
     if (setjmp(e.jump)) {
         free(info->icc); free(info->exif); info->icc = NULL; info->exif = NULL;
         jpeg_destroy_decompress(&d);
@@ -149,10 +176,12 @@ int darkroom_jpeg_decode(const uint8_t *data, size_t size, int scale_denom, uint
             // Suspended on truncated data: the rows not reached are mid-grey, as libjpeg's own fill.
             size_t done = d.output_scanline;
             memset(pixels + done * stride, 128, (d.output_height - done) * stride);
+            record_warning(&info->warnings, 1, "the data ends before the last row");
             break;
         }
     }
-    // A truncated file gives grey rows past the end, as libjpeg-turbo does; that is accepted.
+    // A truncated file gives grey rows past the end, as libjpeg-turbo does, and a JWRN_JPEG_EOF
+    // warning in info->warnings: the caller's fail-on policy decides.
     jpeg_abort_decompress(&d);
     jpeg_destroy_decompress(&d);
     return 0;
@@ -167,7 +196,7 @@ int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int compo
     unsigned char *m = NULL;  // address is taken, so it lives in memory across longjmp
     unsigned long mem_size = 0;
     *out = NULL; *out_size = 0;
-    c.err = install_errors(&e, err);
+    c.err = install_errors(&e, err, NULL);
     if (setjmp(e.jump)) {
         jpeg_destroy_compress(&c);
         free(m);

@@ -9,6 +9,7 @@
 
 struct shim_state {
     char *message;
+    darkroom_warnings *warnings;   // NULL: warnings are not collected
     // reading
     const uint8_t *data; size_t size; size_t offset;
     // writing
@@ -21,7 +22,21 @@ static void shim_error(png_structp png, png_const_charp msg) {
     png_longjmp(png, 1);
 }
 
-static void shim_warning(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
+/// libpng's warnings (and benign errors, which libpng 1.6 reports as warnings when reading):
+/// dropped ancillary chunks with bad CRCs, bad profiles, extra image data. The pixels are intact.
+static void shim_warning(png_structp png, png_const_charp msg) {
+    struct shim_state *s = png_get_error_ptr(png);
+    if (!s || !s->warnings) return;
+    s->warnings->count++;
+    if (s->warnings->message[0] == 0) snprintf(s->warnings->message, DARKROOM_ERR_LEN, "%s", msg);
+}
+
+/// A truncation: pixels are missing, or the file ends after them.
+static void note_truncated(darkroom_warnings *w, const char *msg) {
+    w->count++;
+    w->truncated++;
+    if (w->truncated == 1) snprintf(w->message, DARKROOM_ERR_LEN, "%s", msg);
+}
 
 static void shim_read(png_structp png, png_bytep dst, size_t n) {
     struct shim_state *s = png_get_io_ptr(png);
@@ -149,25 +164,39 @@ int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info
     return 0;
 }
 
-int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
+int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels, int keep_truncated,
                         darkroom_png_info *out, uint8_t *pixels, size_t capacity, char err[DARKROOM_ERR_LEN]) {
     struct shim_state s = { .message = err, .data = data, .size = size };
     png_infop info = NULL;
     png_bytepp volatile rows = NULL;
     volatile int image_done = 0;
+    volatile uint32_t rows_done = 0;    // non-interlaced images: rows fully read
+    volatile size_t row_bytes = 0;
     memset(out, 0, sizeof *out);
+    s.warnings = &out->warnings;
     err[0] = 0;
     png_structp png = make_reader(&s, &info);
     if (!png) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return -1; }
     if (setjmp(png_jmpbuf(png))) {
         free(rows);
         png_destroy_read_struct(&png, &info, NULL);
-        if (image_done) {          // an error after the pixels (e.g. in a trailing chunk) is harmless
+        if (image_done) {
+            // An error after the pixels (a cut or broken trailing chunk): the picture is whole,
+            // but the file was cut or damaged; the caller's fail-on policy decides.
+            note_truncated(&out->warnings, err);
+            err[0] = 0;
+            return 0;
+        }
+        if (keep_truncated && rows_done > 0 && row_bytes > 0) {
+            // fail-on none: keep the rows that were read, the rest transparent black (as Pillow's
+            // LOAD_TRUNCATED_IMAGES).
+            memset(pixels + row_bytes * rows_done, 0, row_bytes * (out->height - rows_done));
+            note_truncated(&out->warnings, err);
             err[0] = 0;
             return 0;
         }
         free(out->icc); free(out->exif); out->icc = NULL; out->exif = NULL;
-        return -1;
+        return rows_done > 0 ? -4 : -1;
     }
     png_read_info(png, info);
     capture_info(png, info, out);
@@ -207,7 +236,15 @@ int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
     rows = malloc(sizeof(png_bytep) * out->height);
     if (!rows) png_error(png, "out of memory");
     for (uint32_t y = 0; y < out->height; y++) rows[y] = pixels + rowbytes * y;
-    png_read_image(png, rows);
+    if (out->interlaced) {
+        png_read_image(png, rows);
+    } else {
+        row_bytes = rowbytes;
+        for (uint32_t y = 0; y < out->height; y++) {
+            png_read_row(png, rows[y], NULL);
+            rows_done = y + 1;
+        }
+    }
     image_done = 1;
     png_read_end(png, info);
     capture_info(png, info, out);  // eXIf / iCCP may follow the image data

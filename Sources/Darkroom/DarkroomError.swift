@@ -20,6 +20,11 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(path: String, message: String)
     /// The output exists and overwriting was not allowed.
     case outputExists(path: String)
+    /// The image is too large for the output format (see ``FormatLimits``); checked before encoding.
+    case formatLimit(ImageFormat, width: Int, height: Int, maxSide: Int, maxPixels: Int?)
+    /// The input is truncated or corrupt (or, with ``FailOn/warning``, the decoder warned) and
+    /// ``DecodeOptions/failOn`` does not allow it. `warning` carries the decoder's own words.
+    case damagedInput(ImageFormat, warning: DecodeWarning, failOn: FailOn)
 
     public var description: String {
         switch self {
@@ -28,7 +33,7 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .unsupportedFormat(format, accepted):
             "\(format) is not accepted here; accepted: \(accepted.map(\.rawValue).joined(separator: ", "))"
         case let .tooManyPixels(width, height, limit):
-            "image is \(width)x\(height) = \(width * height) px, over the limit of \(limit) px (raise it with --max-pixels)"
+            "image is \(width)x\(height) = \(Self.pixelText(width, height)) px, over the limit of \(limit) px (raise it with --max-pixels)"
         case let .invalidDimensions(width, height):
             "invalid image size \(width)x\(height)"
         case let .decodeFailed(format, message):
@@ -43,6 +48,18 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(path): \(message)"
         case let .outputExists(path):
             "\(path) already exists (use --overwrite to replace it)"
+        case let .formatLimit(format, width, height, maxSide, maxPixels):
+            "\(width)x\(height) is too large for \(format): at most \(maxSide) px per side"
+                + (maxPixels.map { " and \($0) px in all" } ?? "") + " (resize it, or choose another format)"
+        case let .damagedInput(format, warning, failOn):
+            "\(format) data is \(warning.kind == .truncated ? "truncated or corrupt" : "suspect"): \(warning.message)"
+                + " (--fail-on \(failOn.rawValue); use --fail-on none to convert what can be decoded)"
         }
+    }
+
+    /// `w·h` as text, or "more than 2^63" when it overflows (a header may declare anything).
+    static func pixelText(_ width: Int, _ height: Int) -> String {
+        let (product, overflow) = width.multipliedReportingOverflow(by: height)
+        return overflow ? "more than \(Int.max)" : String(product)
     }
 }

@@ -8,8 +8,8 @@ import Hummingbird
 /// | route | body | query | answer |
 /// |---|---|---|---|
 /// | `GET /healthz` | – | – | `ok` |
-/// | `POST /v1/convert` | image bytes (PNG, JPEG, WebP, AVIF, GIF) | the gateway's fields: `output_format`, `output_compression`, `background`; plus `resize` (geometry), `strict` (`true`: OpenAI parity errors) | the converted image; `Darkroom-Width`, `-Height`, `-Format`, `-Billed-MP` headers |
-/// | `POST /v1/references` | one reference image | `max_mp` (default 4), `format` (`keep`, `png`, `jpeg`, `webp`) | the prepared image; `Darkroom-Resized`, `-Passed-Through`, size and billing headers |
+/// | `POST /v1/convert` | image bytes (PNG, JPEG, WebP, AVIF, GIF) | the gateway's fields: `output_format`, `output_compression`, `background`; plus `resize` (geometry), `strict` (`true`: OpenAI parity errors), `fail_on` (`none`, `truncated`, `warning`) | the converted image; `Darkroom-Width`, `-Height`, `-Format`, `-Billed-MP` headers |
+/// | `POST /v1/references` | one reference image | `max_mp` (default 4, above 0 up to 65536), `format` (`keep`, `png`, `jpeg`, `webp`), `fail_on` | the prepared image; `Darkroom-Resized`, `-Passed-Through`, size and billing headers |
 /// | `POST /v1/size` | JSON request fields (`size`, `aspect_ratio`, `resolution`) | `profile`, `multiple` | `{"width","height"}` |
 ///
 /// Errors come back as OpenAI-style JSON, `{"error":{"message","type","code"}}`, with 400 for a bad
@@ -43,6 +43,7 @@ public enum DarkroomHTTPServer {
                 var stage = GatewayConversion(request: try GatewayRequest(form: query.filter { GatewayRequest.knownFields.contains($0.key) }),
                                               strictOpenAI: query["strict"] == "true", maxPixels: configuration.maxPixels)
                 if let resize = query["resize"] { stage.resize = try ResizeGeometry(parsing: resize) }
+                if let failOn = query["fail_on"] { stage.failOn = try FailOn(parsing: failOn, name: "fail_on") }
                 let image = try stage.convert(bytes)
                 return imageResponse(image.bytes, format: image.format, headers: [
                     "Darkroom-Width": "\(image.width)", "Darkroom-Height": "\(image.height)",
@@ -55,12 +56,8 @@ public enum DarkroomHTTPServer {
                 let bytes = try await body(of: request, limit: configuration.maxBodyBytes)
                 let query = queryFields(request)
                 var options = ReferencePrepOptions()
-                if let mp = query["max_mp"] {
-                    guard let value = Double(mp), value > 0 else {
-                        throw DarkroomError.invalidOption(name: "max_mp", value: mp, expected: "a positive number of megapixels")
-                    }
-                    options.maxPixels = Int(value * 1_048_576)
-                }
+                if let mp = query["max_mp"] { options.maxPixels = try ValueParser.megapixels(mp, name: "max_mp") }
+                if let failOn = query["fail_on"] { options.failOn = try FailOn(parsing: failOn, name: "fail_on") }
                 if let f = query["format"] {
                     guard let format = ReferenceFormat(rawValue: f) else {
                         throw DarkroomError.invalidOption(name: "format", value: f, expected: "keep, png, jpeg or webp")
@@ -82,12 +79,7 @@ public enum DarkroomHTTPServer {
                 let query = queryFields(request)
                 let gatewayRequest = try GatewayRequest(json: Data(buffer: body))
                 let profile = try ProviderProfile.named(query["profile"] ?? "flux2")
-                let multiple = try query["multiple"].map { text -> Int in
-                    guard let m = Int(text), m > 0 else {
-                        throw DarkroomError.invalidOption(name: "multiple", value: text, expected: "a positive integer")
-                    }
-                    return m
-                }
+                let multiple = try query["multiple"].map { try ValueParser.integer($0, name: "multiple", in: ProviderProfile.multipleRange) }
                 let size = profile.resolve(gatewayRequest, multiple: multiple)
                 return jsonResponse(.ok, ["width": size.width, "height": size.height])
             }
@@ -137,7 +129,9 @@ public enum DarkroomHTTPServer {
             case let .openAIParity(code, _): (.badRequest, code)
             case .invalidOption: (.badRequest, "invalid_value")
             case .tooManyPixels: (.contentTooLarge, "image_too_large")
-            case .unknownFormat, .unsupportedFormat, .decodeFailed, .invalidDimensions: (.unprocessableContent, "invalid_image")
+            case .unknownFormat, .unsupportedFormat, .decodeFailed, .invalidDimensions, .damagedInput:
+                (.unprocessableContent, "invalid_image")
+            case .formatLimit: (.badRequest, "image_too_large_for_format")
             case .encodeFailed, .io, .outputExists: (.internalServerError, nil)
             }
             return errorResponse(status, message: errorMessage(error), code: code)

@@ -8,7 +8,7 @@ struct ConversionFlags: ParsableArguments {
 
     @Option(name: [.customShort("q"), .customLong("quality"), .customLong("compression")],
             help: "Quality 0-100, 100 = best (OpenAI's output_compression). Default: per-format web default.")
-    var quality: Int?
+    var quality: String?
 
     @Option(name: [.customShort("r"), .long],
             help: "Resize geometry: 800x600, 800x, x600, 800x600^, 800x600!, 800x600>, 50%, 4194304@, 4mp.")
@@ -23,8 +23,11 @@ struct ConversionFlags: ParsableArguments {
     @Option(help: "Metadata to keep: none, icc, exif, all. Orientation is always written as 1.")
     var keep: String = "none"
 
-    @Option(help: "Refuse inputs with more pixels than this (checked before decoding).")
-    var maxPixels: Int = DecodeOptions.defaultMaxPixels
+    @Option(help: "Refuse inputs and outputs with more pixels than this (checked before decoding; 1 to 2^36).")
+    var maxPixels: String = String(DecodeOptions.defaultMaxPixels)
+
+    @Option(help: "Damaged input: none (convert what decodes, warn), truncated (refuse truncated or corrupt files), warning (refuse any decoder warning).")
+    var failOn: String = FailOn.truncated.rawValue
 
     @Flag(help: "JPEG: progressive encoding.")
     var progressive = false
@@ -36,7 +39,7 @@ struct ConversionFlags: ParsableArguments {
     var lossless = false
 
     @Option(help: "AVIF encoder speed 0 (slow, small) to 10 (fast); default 7.")
-    var speed: Int?
+    var speed: String?
 
     @Flag(name: .customLong("no-dither"), help: "GIF: no dithering.")
     var noDither = false
@@ -44,8 +47,8 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "Reject what the OpenAI API rejects (PNG with compression < 100, transparent JPEG).")
     var strictOpenai = false
 
-    @Option(help: "Threads for resampling.")
-    var threads: Int = 1
+    @Option(help: "Threads for resampling (1 to 256).")
+    var threads: String = "1"
 
     @Flag(help: "Decode at full size even when the resize shrinks a lot (no JPEG DCT / WebP scaled decoding).")
     var noShrinkOnLoad = false
@@ -59,9 +62,7 @@ struct ConversionFlags: ParsableArguments {
             }
             format = f
         }
-        if let q = quality, !(0...100).contains(q) {
-            throw DarkroomError.invalidOption(name: "quality", value: String(q), expected: "an integer 0-100")
-        }
+        let quality = try self.quality.map { try ValueParser.quality($0) }
         guard let filter = ResampleFilter(rawValue: filter) else {
             throw DarkroomError.invalidOption(name: "filter", value: filter,
                                               expected: ResampleFilter.allCases.map(\.rawValue).joined(separator: ", "))
@@ -72,15 +73,10 @@ struct ConversionFlags: ParsableArguments {
         guard let chroma = ChromaSubsampling(rawValue: chroma) else {
             throw DarkroomError.invalidOption(name: "chroma", value: chroma, expected: "420 or 444")
         }
-        if let s = speed, !(0...10).contains(s) {
-            throw DarkroomError.invalidOption(name: "speed", value: String(s), expected: "an integer 0-10")
-        }
-        guard maxPixels > 0 else {
-            throw DarkroomError.invalidOption(name: "max-pixels", value: String(maxPixels), expected: "a positive integer")
-        }
-        guard threads >= 1 else {
-            throw DarkroomError.invalidOption(name: "threads", value: String(threads), expected: "a positive integer")
-        }
+        let speed = try self.speed.map { try ValueParser.integer($0, name: "speed", in: 0...10) }
+        let maxPixels = try ValueParser.pixelLimit(self.maxPixels)
+        let threads = try ValueParser.integer(self.threads, name: "threads", in: 1...Limits.maxThreads)
+        let failOn = try FailOn(parsing: self.failOn)
         var options = ConvertOptions(
             format: format, quality: quality, resize: try resize.map { try ResizeGeometry(parsing: $0) },
             resizeOptions: ResizeOptions(filter: filter, threads: threads),
@@ -88,6 +84,7 @@ struct ConversionFlags: ParsableArguments {
             progressive: progressive, chroma: chroma, lossless: lossless, speed: speed,
             dither: !noDither, strictOpenAI: strictOpenai)
         options.shrinkOnLoad = !noShrinkOnLoad
+        options.failOn = failOn
         return options
     }
 }

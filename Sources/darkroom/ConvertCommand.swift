@@ -93,6 +93,9 @@ struct ConvertCommand: ParsableCommand {
             try InputOutput.write(converted.bytes, to: path, overwrite: overwrite)
             result.output = path
             result.conversion = converted
+            for warning in converted.warnings {
+                Console.info("darkroom: \(input): \(warning) (converted anyway: --fail-on \(converter.options.failOn))")
+            }
             if converted.source.isAnimated && !json {
                 Console.info("darkroom: \(input): animated (\(converted.source.frameCount) frames): only the first frame was converted")
             }
@@ -131,6 +134,9 @@ struct FileResult {
             d["frames"] = c.source.frameCount
             d["resized"] = c.resized
             if let name = c.source.iccDescription { d["icc"] = name }
+            if !c.warnings.isEmpty {
+                d["warnings"] = c.warnings.map { ["kind": $0.kind.rawValue, "message": $0.message, "count": $0.count] as [String: Any] }
+            }
         }
         if let error { d["error"] = (error as? DarkroomError)?.description ?? "\(error)" }
         return d

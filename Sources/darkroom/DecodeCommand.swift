@@ -50,7 +50,7 @@ struct DecodeCommand: ParsableCommand {
     var wantsConversion: Bool {
         let c = conversion
         return c.format != nil || c.quality != nil || c.resize != nil || c.filter != "lanczos3"
-            || c.background != "white" || c.keep != "none" || c.maxPixels != DecodeOptions.defaultMaxPixels
+            || c.background != "white" || c.keep != "none" || c.maxPixels != String(DecodeOptions.defaultMaxPixels)
             || c.progressive || c.chroma != "420" || c.lossless || c.speed != nil || c.noDither || c.strictOpenai
     }
 

@@ -17,8 +17,11 @@ struct PrepRefsCommand: ParsableCommand {
     @Argument(help: "PNG, JPEG or WebP images (- for standard input, written as stdin.ref.<ext>).")
     var images: [String]
 
-    @Option(help: "Largest size in megapixels (1 MP = 1,048,576 px).")
-    var maxMp: Double = 4
+    @Option(help: "Largest size in megapixels (1 MP = 1,048,576 px), above 0 up to 65536.")
+    var maxMp: String = "4"
+
+    @Option(help: "Damaged input: none, truncated (default) or warning (see convert --help).")
+    var failOn: String = FailOn.truncated.rawValue
 
     @Option(help: "Output format: keep, png, jpeg or webp.")
     var format: String = "keep"
@@ -27,7 +30,7 @@ struct PrepRefsCommand: ParsableCommand {
     var outDir: String = "."
 
     @Option(help: "Most images accepted in one request.")
-    var maxRefs: Int = ReferencePrepOptions.defaultMaxReferences
+    var maxRefs: String = String(ReferencePrepOptions.defaultMaxReferences)
 
     @Flag(help: "Replace existing output files.")
     var overwrite = false
@@ -38,14 +41,11 @@ struct PrepRefsCommand: ParsableCommand {
     func run() throws {
         let options: ReferencePrepOptions
         do {
-            guard maxMp > 0, maxMp.isFinite else {
-                throw DarkroomError.invalidOption(name: "max-mp", value: String(maxMp), expected: "a positive number of megapixels")
-            }
-            guard maxRefs >= 1 else {
-                throw DarkroomError.invalidOption(name: "max-refs", value: String(maxRefs), expected: "a positive integer")
-            }
-            options = ReferencePrepOptions(maxPixels: Int(maxMp * Double(MegapixelBilling.unit)),
-                                           format: try ReferenceFormat(parsing: format), maxReferences: maxRefs)
+            var prep = ReferencePrepOptions(maxPixels: try ValueParser.megapixels(maxMp, name: "max-mp"),
+                                            format: try ReferenceFormat(parsing: format),
+                                            maxReferences: try ValueParser.integer(maxRefs, name: "max-refs", in: 1...Int.max))
+            prep.failOn = try FailOn(parsing: failOn)
+            options = prep
             try ReferencePrep.checkCount(images.count, options: options)
         } catch {
             Console.error(nil, error)

@@ -24,8 +24,8 @@ struct SizeCommand: ParsableCommand {
     @Option(help: "Resolution tier 0.5K, 1K, 2K, 4K, or megapixels (0.25, 1, 4, 16).")
     var resolution: String?
 
-    @Option(help: "Snap both sides to a multiple of this (default: the profile's).")
-    var multiple: Int?
+    @Option(help: "Snap both sides to a multiple of this, 1 to 4096 (default: the profile's).")
+    var multiple: String?
 
     @Option(help: "Provider profile: generic, flux2 or openai.")
     var profile: String = "generic"
@@ -40,9 +40,7 @@ struct SizeCommand: ParsableCommand {
             if let size { fields["size"] = size }
             if let aspectRatio { fields["aspect_ratio"] = aspectRatio }
             if let resolution { fields["resolution"] = resolution }
-            if let m = multiple, m < 1 {
-                throw DarkroomError.invalidOption(name: "multiple", value: String(m), expected: "a positive integer, e.g. 16 or 32")
-            }
+            let multiple = try self.multiple.map { try ValueParser.integer($0, name: "multiple", in: ProviderProfile.multipleRange) }
             let request = try GatewayRequest(form: fields)
             resolved = try ProviderProfile.named(profile).resolve(request, multiple: multiple)
         } catch {

@@ -18,6 +18,15 @@ int darkroom_cpu_has_avx_vnni(void);
 
 void darkroom_free(void *p);
 
+/// Warnings a decoder emitted. `truncated` counts those that mean missing or made-up pixels
+/// (premature end of file or data segment, bad entropy codes, lost restart markers); `message`
+/// holds the first such warning, else the first warning of any kind.
+typedef struct {
+    int count;
+    int truncated;
+    char message[DARKROOM_ERR_LEN];
+} darkroom_warnings;
+
 // ---------------------------------------------------------------- JPEG
 
 typedef struct {
@@ -30,6 +39,7 @@ typedef struct {
     int progressive;
     uint8_t *icc; unsigned icc_len;    // malloc'd, or NULL
     uint8_t *exif; unsigned exif_len;  // malloc'd APP1 Exif payload after "Exif\0\0", or NULL
+    darkroom_warnings warnings;        // what libjpeg warned about while decoding
 } darkroom_jpeg_info;
 
 /// Reads the header and markers only. With scale_denom 1, 2, 4 or 8 the output size is computed for DCT scaling.
@@ -64,6 +74,7 @@ typedef struct {
     int frames;           // APNG num_frames, 1 otherwise
     uint8_t *icc; uint32_t icc_len;    // malloc'd, or NULL
     uint8_t *exif; uint32_t exif_len;  // malloc'd, or NULL
+    darkroom_warnings warnings;        // what libpng warned about while decoding
 } darkroom_png_info;
 
 int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info *info, char err[DARKROOM_ERR_LEN]);
@@ -72,7 +83,11 @@ int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info
 /// into `pixels`, which the caller sizes from darkroom_png_read_header (width * height * channels *
 /// out_depth / 8 bytes). Refuses images with more than max_pixels pixels (returns -2). Returns -3,
 /// with info->channels and info->out_depth set to the real layout, when `capacity` does not match it.
-int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
+/// With keep_truncated, a non-interlaced image whose data ends early keeps the rows read (the rest
+/// zero) and returns 0 with info->warnings.truncated set; otherwise that is an error (-4, the
+/// message in `err`; -1 when the data ends before the first row). An
+/// error after the image data always returns 0 with a truncated warning (the pixels are whole).
+int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels, int keep_truncated,
                         darkroom_png_info *info, uint8_t *pixels, size_t capacity, char err[DARKROOM_ERR_LEN]);
 
 /// Encodes channels 1-4 at depth 8 or 16 (16-bit samples native-endian).

@@ -28,3 +28,17 @@ struct RawDecode {
     var image: Image
     var metadata: ImageMetadata
 }
+
+extension darkroom_warnings {
+    /// The shim's warning record as Darkroom warnings: one entry, of kind truncated when any
+    /// warning meant missing pixels, carrying the first such message and the total count.
+    var decodeWarnings: [DecodeWarning] {
+        guard count > 0 else { return [] }
+        var copy = message
+        let text = withUnsafeBytes(of: &copy) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        return [DecodeWarning(kind: truncated > 0 ? .truncated : .warning,
+                              message: text.isEmpty ? "the decoder warned" : text, count: Int(count))]
+    }
+}

@@ -29,6 +29,10 @@ enum GIFCodec {
         let gif = try GIFDecoder.decode(bytes, maxPixels: maxPixels)
         var metadata = ImageMetadata(sourceFormat: .gif, storedWidth: gif.width, storedHeight: gif.height, storedBitDepth: 8)
         metadata.frameCount = gif.frameCount
+        if gif.truncated {
+            metadata.warnings = [DecodeWarning(kind: .truncated,
+                                               message: "the first frame's image data ends before its last row")]
+        }
         let image = Image(width: gif.width, height: gif.height, format: .rgba8, pixels: gif.rgba)
         return RawDecode(image: gif.isOpaque ? image.droppingAlpha() : image, metadata: metadata)
     }

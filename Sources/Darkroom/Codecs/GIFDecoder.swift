@@ -21,6 +21,8 @@ struct GIFDecoder {
         var isOpaque: Bool
         /// Image blocks in the file (the first one included).
         var frameCount: Int
+        /// The first frame's image data ended before its last row (the rest is transparent).
+        var truncated: Bool
     }
 
     private let bytes: [UInt8]
@@ -119,6 +121,7 @@ struct GIFDecoder {
 
         var canvas: [UInt8]?          // RGBA of the first frame on the logical screen
         var isOpaque = false
+        var truncated = false
         var frames = 0
         var transparentIndex = -1     // from the Graphic Control Extension before the next image
         blocks: while true {
@@ -148,6 +151,7 @@ struct GIFDecoder {
                     let decoded = try decodeFrame(frame, palette: localPalette ?? screen.palette,
                                                   canvasWidth: width, canvasHeight: height)
                     canvas = decoded.rgba
+                    truncated = !decoded.complete
                     // Rows a truncated frame never reached stay transparent, so it is not opaque.
                     isOpaque = transparentIndex < 0 && left == 0 && top == 0 && fw >= width && fh >= height
                         && decoded.complete
@@ -185,7 +189,8 @@ struct GIFDecoder {
             }
         }
         guard let rgba = canvas else { throw Self.fail("no image in the file") }
-        return Result(width: width, height: height, rgba: rgba, isOpaque: isOpaque, frameCount: max(1, frames))
+        return Result(width: width, height: height, rgba: rgba, isOpaque: isOpaque, frameCount: max(1, frames),
+                      truncated: truncated)
     }
 
     private struct Frame {

@@ -42,7 +42,13 @@ public enum ImageDecoder {
     }
 
     /// Decodes `bytes` into an upright sRGB image (first frame of an animation).
+    ///
+    /// Throws ``DarkroomError``: `.invalidOption` for options out of range, `.unknownFormat`,
+    /// `.tooManyPixels` (checked before any pixel buffer is allocated), `.invalidDimensions`,
+    /// `.decodeFailed`, and `.damagedInput` when the file is truncated or corrupt and
+    /// ``DecodeOptions/failOn`` does not allow it. Allowed warnings are in ``ImageMetadata/warnings``.
     public static func decode(_ bytes: [UInt8], options: DecodeOptions = DecodeOptions()) throws -> DecodedImage {
+        try options.validate()
         guard let format = ImageFormat.sniff(bytes) else { throw DarkroomError.unknownFormat }
         var raw: RawDecode
         switch format {
@@ -55,7 +61,7 @@ public enum ImageDecoder {
             raw = try JPEGCodec.decode(bytes, maxPixels: options.maxPixels, scaleDenominator: denominator)
             raw.metadata.orientation = orientation
         case .png:
-            raw = try PNGCodec.decode(bytes, maxPixels: options.maxPixels)
+            raw = try PNGCodec.decode(bytes, maxPixels: options.maxPixels, failOn: options.failOn)
             raw.metadata.orientation = raw.metadata.exif.map(EXIF.orientation(in:)) ?? .up
         case .webp:
             let f = try WebPCodec.features(bytes)
@@ -68,6 +74,9 @@ public enum ImageDecoder {
             raw = try AVIFCodec.decode(bytes, maxPixels: options.maxPixels)
         case .gif:
             raw = try GIFCodec.decode(bytes, maxPixels: options.maxPixels)
+        }
+        if let rejected = raw.metadata.warnings.first(where: options.failOn.rejects) {
+            throw DarkroomError.damagedInput(format, warning: rejected, failOn: options.failOn)
         }
         var decoded = DecodedImage(image: raw.image, metadata: raw.metadata)
         if let profile = decoded.metadata.iccProfile { decoded.metadata.iccDescription = ColorManagement.describe(profile) }

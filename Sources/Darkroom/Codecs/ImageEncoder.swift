@@ -2,11 +2,14 @@
 public enum ImageEncoder {
     /// Encodes `image`. `metadata` supplies the ICC profile / EXIF kept by ``EncodeOptions/keep``;
     /// pixels are always upright, so a kept EXIF block is written with orientation 1.
+    ///
+    /// Throws ``DarkroomError``: `.invalidOption` (quality outside 0–100, speed outside 0–10),
+    /// `.formatLimit` when the image is larger than the format can hold (``FormatLimits``, checked
+    /// before the codec runs), `.openAIParity` in strict mode, `.encodeFailed` from the codec.
     public static func encode(_ image: Image, metadata: ImageMetadata? = nil, options: EncodeOptions) throws -> [UInt8] {
+        try options.validate()
+        try FormatLimits.check(options.format, width: image.width, height: image.height)
         try options.validateStrictOpenAI(image: image)
-        if let q = options.quality, !(0...100).contains(q) {
-            throw DarkroomError.invalidOption(name: "quality", value: String(q), expected: "an integer 0-100")
-        }
         let quality = options.quality ?? QualityCurve.webDefault(for: options.format)
         var icc: [UInt8]?
         if options.keep.keepsICC, let metadata, metadata.iccProfile != nil {
@@ -39,6 +42,17 @@ public enum ImageEncoder {
 }
 
 extension EncodeOptions {
+    /// Checks the numbers: ``quality`` 0–100, ``speed`` 0–10.
+    /// Throws ``DarkroomError/invalidOption(name:value:expected:)``.
+    public func validate() throws {
+        if let q = quality, !(0...100).contains(q) {
+            throw DarkroomError.invalidOption(name: "quality", value: String(q), expected: ValueParser.describe(0...100))
+        }
+        if let s = speed, !(0...10).contains(s) {
+            throw DarkroomError.invalidOption(name: "speed", value: String(s), expected: ValueParser.describe(0...10))
+        }
+    }
+
     /// Checks what OpenAI refuses, when ``strictOpenAI`` is on. `image` enables the
     /// transparency check for JPEG.
     public func validateStrictOpenAI(image: Image? = nil) throws {

@@ -41,6 +41,7 @@ enum JPEGCodec {
                                      storedHeight: Int(info.stored_height), storedBitDepth: Int(info.precision))
         metadata.iccProfile = takeCBuffer(info.icc, count: Int(info.icc_len))
         metadata.exif = takeCBuffer(info.exif, count: Int(info.exif_len))
+        metadata.warnings = info.warnings.decodeWarnings
         let image: Image
         if info.is_cmyk != 0 {
             image = ColorManagement.cmykToSRGB(raw, width: width, height: height,

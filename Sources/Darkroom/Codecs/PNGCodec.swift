@@ -11,8 +11,11 @@ enum PNGCodec {
         return (Int(info.width), Int(info.height), takeCBuffer(info.exif, count: Int(info.exif_len)))
     }
 
-    /// Decodes straight into the image's own buffer, sized from the header.
-    static func decode(_ bytes: [UInt8], maxPixels: Int) throws -> RawDecode {
+    /// Decodes straight into the image's own buffer, sized from the header. With `failOn` none,
+    /// a non-interlaced image whose data ends early keeps the rows read (a truncated warning);
+    /// otherwise that is ``DarkroomError/damagedInput(_:warning:failOn:)``.
+    static func decode(_ bytes: [UInt8], maxPixels: Int, failOn: FailOn = .truncated) throws -> RawDecode {
+        let keepTruncated = failOn == .none
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var header = darkroom_png_info()
         let hr = bytes.withUnsafeBufferPointer { darkroom_png_read_header($0.baseAddress, $0.count, &header, &err) }
@@ -29,7 +32,8 @@ enum PNGCodec {
             let count = width * height * format.bytesPerPixel
             raw = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
                 rc = bytes.withUnsafeBufferPointer {
-                    darkroom_png_decode($0.baseAddress, $0.count, UInt64(maxPixels), &info, buffer.baseAddress, count, &err)
+                    darkroom_png_decode($0.baseAddress, $0.count, UInt64(maxPixels), keepTruncated ? 1 : 0, &info,
+                                        buffer.baseAddress, count, &err)
                 }
                 initialized = rc == 0 ? count : 0
             }
@@ -37,6 +41,10 @@ enum PNGCodec {
             format = PixelFormat(channels: Int(info.channels), bitDepth: Int(info.out_depth))
         }
         if rc == -2 { throw DarkroomError.tooManyPixels(width: width, height: height, limit: maxPixels) }
+        if rc == -4 {
+            throw DarkroomError.damagedInput(.png, warning: DecodeWarning(kind: .truncated, message: shimMessage(err)),
+                                             failOn: failOn)
+        }
         guard rc == 0 else { throw DarkroomError.decodeFailed(.png, message: shimMessage(err)) }
         var metadata = ImageMetadata(sourceFormat: .png, storedWidth: width, storedHeight: height,
                                      storedBitDepth: Int(info.bit_depth))
@@ -44,6 +52,7 @@ enum PNGCodec {
         metadata.exif = takeCBuffer(info.exif, count: Int(info.exif_len))
         metadata.frameCount = Int(info.frames)
         metadata.convertedToSRGB = info.gamma_corrected != 0
+        metadata.warnings = info.warnings.decodeWarnings
         return RawDecode(image: Image(width: width, height: height, format: format, pixels: raw), metadata: metadata)
     }
 

@@ -11,11 +11,12 @@ public struct AspectRatio: Sendable, Hashable, CustomStringConvertible {
         self.height = height
     }
 
-    /// Parses `W:H`; nil unless both terms are positive integers.
+    /// Parses `W:H`; nil unless both terms are integers from 1 to ``Limits/maxSide``.
     public init?(parsing text: String) {
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }),
-              let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else { return nil }
+              parts.allSatisfy({ $0.count <= 9 }), let w = Int(parts[0]), let h = Int(parts[1]),
+              (1...Limits.maxSide).contains(w), (1...Limits.maxSide).contains(h) else { return nil }
         self.init(w, h)
     }
 

@@ -24,8 +24,10 @@ public struct GatewayConversion: Sendable {
     public var resize: ResizeGeometry?
     /// What `background: opaque` (and JPEG) flatten alpha onto.
     public var backgroundColor: RGBColor
-    /// Decoder pixel limit.
+    /// Pixel limit for inputs and outputs, checked before decoding and before resizing.
     public var maxPixels: Int
+    /// How much damage the decoder tolerates; default: truncated or corrupt input is an error.
+    public var failOn: FailOn = .truncated
 
     public init(request: GatewayRequest = GatewayRequest(), strictOpenAI: Bool = false, resize: ResizeGeometry? = nil,
                 backgroundColor: RGBColor = .white, maxPixels: Int = DecodeOptions.defaultMaxPixels) {
@@ -41,6 +43,7 @@ public struct GatewayConversion: Sendable {
         var options = ConvertOptions(format: request.effectiveFormat, quality: request.effectiveQuality, resize: resize,
                                      background: backgroundColor, keep: .none, maxPixels: maxPixels, strictOpenAI: strictOpenAI)
         options.flattenAlpha = request.effectiveBackground == .opaque
+        options.failOn = failOn
         return options
     }
 

@@ -55,7 +55,7 @@ public struct ImagesResponse: Sendable, Equatable {
         }
         switch o.removeValue(forKey: "created") {
         case let .int(i)?: created = i
-        case let .double(d)?: created = Int(d)
+        case let .double(d)?: created = d.isFinite && abs(d) < 1e15 ? Int(d) : nil   // a Unix time; nonsense is dropped
         case let .string(s)?: created = Int(s)
         default: created = nil
         }

@@ -8,14 +8,15 @@ public struct PixelSize: Sendable, Hashable, CustomStringConvertible {
         self.height = height
     }
 
-    /// Parses `WxH` (also `W×H` and `W*H`, case-insensitive `X`); both sides must be positive integers.
-    /// Returns nil for anything else.
+    /// Parses `WxH` (also `W×H` and `W*H`, case-insensitive `X`); both sides must be integers
+    /// from 1 to ``Limits/maxSide`` (16,777,216). Returns nil for anything else.
     public init?(parsing text: String) {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         guard let sep = t.firstIndex(where: { $0 == "x" || $0 == "×" || $0 == "*" }) else { return nil }
         let w = t[..<sep], h = t[t.index(after: sep)...]
         guard !w.isEmpty, !h.isEmpty, w.allSatisfy(\.isASCIIDigit), h.allSatisfy(\.isASCIIDigit),
-              let wi = Int(w), let hi = Int(h), wi > 0, hi > 0 else { return nil }
+              w.count <= 9, h.count <= 9, let wi = Int(w), let hi = Int(h),
+              (1...Limits.maxSide).contains(wi), (1...Limits.maxSide).contains(hi) else { return nil }
         self.init(width: wi, height: hi)
     }
 

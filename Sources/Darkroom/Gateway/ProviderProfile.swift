@@ -12,6 +12,9 @@ public struct ProviderProfile: Sendable, Hashable, CustomStringConvertible {
     public var tiers: [ResolutionTier]
     /// Both sides are snapped to a multiple of this (1 = no snapping).
     public var multiple: Int
+    /// The multiples accepted from outside (`--multiple`, the HTTP `multiple` field): 1 to 4096;
+    /// ``resolve(size:aspectRatio:resolution:multiple:)`` clamps to it.
+    public static let multipleRange = 1...4096
     public var minSide: Int
     public var maxSide: Int
     /// Largest width · height.
@@ -82,7 +85,7 @@ public struct ProviderProfile: Sendable, Hashable, CustomStringConvertible {
     /// floored when over ``maxSide`` or ``maxPixels``, and raised to ``minSide``.
     public func resolve(size: SizeRequest? = nil, aspectRatio: AspectRatio? = nil, resolution: ResolutionTier? = nil,
                         multiple: Int? = nil) -> PixelSize {
-        let m = max(1, multiple ?? self.multiple)
+        let m = min(max(1, multiple ?? self.multiple), Self.multipleRange.upperBound)
         let tier = ResolutionTier.nearest(pixels: Double((resolution ?? .oneK).pixels), in: tiers) ?? .oneK
         var ratio = aspectRatio ?? .square
         switch size {

@@ -29,6 +29,7 @@ public enum ReferencePrep {
     /// Throws ``DarkroomError/unsupportedFormat(_:accepted:)`` for AVIF and GIF,
     /// ``DarkroomError/unknownFormat`` for anything else that is not an image, and decoder errors.
     public static func prepare(bytes: [UInt8], name: String, options: ReferencePrepOptions = ReferencePrepOptions()) throws -> PreparedReference {
+        try options.validate()
         guard let sourceFormat = ImageFormat.sniff(bytes) else { throw DarkroomError.unknownFormat }
         guard ReferencePrepOptions.acceptedFormats.contains(sourceFormat) else {
             throw DarkroomError.unsupportedFormat(sourceFormat, accepted: ReferencePrepOptions.acceptedFormats)
@@ -37,10 +38,14 @@ public enum ReferencePrep {
 
         // Size first (header only), so a large JPEG/WebP can be shrunk while decoding.
         let header = try ImageDecoder.readHeader(bytes)
-        let target = fitted(width: header.uprightWidth, height: header.uprightHeight, maxPixels: options.maxPixels)
+        // Within what the output format can hold (WebP: 16,383 px a side) and within the megapixel cap.
+        let fit = FormatLimits.of(outputFormat).fitting(width: header.uprightWidth, height: header.uprightHeight)
+        let target = fitted(width: fit.width, height: fit.height, maxPixels: options.maxPixels)
         let needsResize = target.width != header.uprightWidth || target.height != header.uprightHeight
-        var decodeOptions = DecodeOptions(maxPixels: options.maxInputPixels)
-        if needsResize { decodeOptions.minimumSize = (target.width * 2, target.height * 2) }
+        var decodeOptions = DecodeOptions(maxPixels: options.maxInputPixels, failOn: options.failOn)
+        if needsResize {
+            decodeOptions.minimumSize = (min(target.width * 2, Limits.maxSide), min(target.height * 2, Limits.maxSide))
+        }
         let decoded = try ImageDecoder.decode(bytes, options: decodeOptions)
         let meta = decoded.metadata
         let upright = meta.orientation.swapsSides

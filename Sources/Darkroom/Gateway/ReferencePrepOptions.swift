@@ -12,6 +12,8 @@ public struct ReferencePrepOptions: Sendable, Hashable {
     public var webpQuality: Int
     /// Decoder pixel limit (decompression-bomb guard), checked before decoding.
     public var maxInputPixels: Int
+    /// How much damage the decoder tolerates; default: a truncated or corrupt reference is an error.
+    public var failOn: FailOn = .truncated
 
     public static let defaultMaxPixels = MegapixelBilling.referenceMaxPixels
     public static let defaultMaxReferences = 10
@@ -27,5 +29,21 @@ public struct ReferencePrepOptions: Sendable, Hashable {
         self.jpegQuality = jpegQuality
         self.webpQuality = webpQuality
         self.maxInputPixels = maxInputPixels
+    }
+
+    /// Checks every number: ``maxPixels`` and ``maxInputPixels`` in 1...``Limits/maxPixelLimit``,
+    /// ``maxReferences`` at least 1, qualities 0–100. ``ReferencePrep/prepare(bytes:name:options:)``
+    /// calls it first. Throws ``DarkroomError/invalidOption(name:value:expected:)``.
+    public func validate() throws {
+        func check(_ value: Int, _ name: String, _ range: ClosedRange<Int>) throws {
+            guard range.contains(value) else {
+                throw DarkroomError.invalidOption(name: name, value: String(value), expected: ValueParser.describe(range))
+            }
+        }
+        try check(maxPixels, "max-pixels", 1...Limits.maxPixelLimit)
+        try check(maxInputPixels, "max-input-pixels", 1...Limits.maxPixelLimit)
+        try check(maxReferences, "max-refs", 1...Int.max)
+        try check(jpegQuality, "jpeg quality", 0...100)
+        try check(webpQuality, "webp quality", 0...100)
     }
 }

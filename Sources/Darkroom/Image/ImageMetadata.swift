@@ -21,6 +21,9 @@ public struct ImageMetadata: Sendable, Equatable {
     public var convertedToSRGB = false
     /// The embedded profile has been used (or found unusable); it is not applied twice.
     var iccApplied = false
+    /// What the decoder warned about (truncated or corrupt data, dropped chunks), empty for a
+    /// clean file. Only warnings that ``DecodeOptions/failOn`` allows get this far.
+    public var warnings: [DecodeWarning] = []
 
     public init(sourceFormat: ImageFormat, storedWidth: Int, storedHeight: Int, storedBitDepth: Int) {
         self.sourceFormat = sourceFormat

@@ -22,24 +22,45 @@ public struct DecodeOptions: Sendable, Hashable {
     /// Shrink-on-load hint: the decoder may return a smaller image (JPEG DCT scaling, WebP scaled
     /// decoding) as long as both sides stay at least this large (in upright orientation).
     public var minimumSize: (width: Int, height: Int)?
+    /// How much damage is tolerated (libvips `fail_on`, sharp `failOn`); default
+    /// ``FailOn/truncated``: a truncated or corrupt file is an error, other warnings are reported
+    /// in ``ImageMetadata/warnings``.
+    public var failOn: FailOn
 
+    /// 16,383 × 16,383 = 268,402,689 px, as sharp's `limitInputPixels`.
     public static let defaultMaxPixels = 268_402_689
 
     public init(maxPixels: Int = DecodeOptions.defaultMaxPixels, applyOrientation: Bool = true,
-                convertToSRGB: Bool = true, minimumSize: (width: Int, height: Int)? = nil) {
+                convertToSRGB: Bool = true, minimumSize: (width: Int, height: Int)? = nil,
+                failOn: FailOn = .truncated) {
         self.maxPixels = maxPixels
         self.applyOrientation = applyOrientation
         self.convertToSRGB = convertToSRGB
         self.minimumSize = minimumSize
+        self.failOn = failOn
+    }
+
+    /// Checks every field: ``maxPixels`` in 1...``Limits/maxPixelLimit``, ``minimumSize`` sides in
+    /// 0...``Limits/maxSide``. ``ImageDecoder/decode(_:options:)`` calls it first.
+    /// Throws ``DarkroomError/invalidOption(name:value:expected:)``.
+    public func validate() throws {
+        guard (1...Limits.maxPixelLimit).contains(maxPixels) else {
+            throw DarkroomError.invalidOption(name: "max-pixels", value: String(maxPixels),
+                                              expected: ValueParser.describe(1...Limits.maxPixelLimit))
+        }
+        if let m = minimumSize, !(0...Limits.maxSide).contains(m.width) || !(0...Limits.maxSide).contains(m.height) {
+            throw DarkroomError.invalidOption(name: "minimum size", value: "\(m.width)x\(m.height)",
+                                              expected: "sides from 0 to \(Limits.maxSide)")
+        }
     }
 
     public static func == (a: DecodeOptions, b: DecodeOptions) -> Bool {
         a.maxPixels == b.maxPixels && a.applyOrientation == b.applyOrientation
-            && a.convertToSRGB == b.convertToSRGB
+            && a.convertToSRGB == b.convertToSRGB && a.failOn == b.failOn
             && a.minimumSize?.width == b.minimumSize?.width && a.minimumSize?.height == b.minimumSize?.height
     }
     public func hash(into h: inout Hasher) {
-        h.combine(maxPixels); h.combine(applyOrientation); h.combine(convertToSRGB)
+        h.combine(maxPixels); h.combine(applyOrientation); h.combine(convertToSRGB); h.combine(failOn)
         h.combine(minimumSize?.width); h.combine(minimumSize?.height)
     }
 }
@@ -104,6 +125,8 @@ public struct ConvertOptions: Sendable, Hashable {
     /// Let JPEG (DCT scaling) and WebP (scaled decoding) decode smaller when the resize shrinks
     /// a lot, keeping at least twice the target size for the final Lanczos pass (libvips' rule).
     public var shrinkOnLoad = true
+    /// How much damage the decoder tolerates (``FailOn``); default: truncated or corrupt input is an error.
+    public var failOn: FailOn = .truncated
 
     public init(format: ImageFormat? = nil, quality: Int? = nil, resize: ResizeGeometry? = nil,
                 resizeOptions: ResizeOptions = ResizeOptions(), background: RGBColor = .white,
@@ -123,6 +146,18 @@ public struct ConvertOptions: Sendable, Hashable {
         self.speed = speed
         self.dither = dither
         self.strictOpenAI = strictOpenAI
+    }
+
+    /// Checks every number: ``maxPixels`` in 1...``Limits/maxPixelLimit``, ``quality`` 0–100,
+    /// ``speed`` 0–10, resampling threads 1...``Limits/maxThreads``. ``Converter/convert(_:)`` calls it
+    /// first. Throws ``DarkroomError/invalidOption(name:value:expected:)``.
+    public func validate() throws {
+        try DecodeOptions(maxPixels: maxPixels).validate()
+        try encodeOptions(for: format ?? .png).validate()
+        guard (1...Limits.maxThreads).contains(resizeOptions.threads) else {
+            throw DarkroomError.invalidOption(name: "threads", value: String(resizeOptions.threads),
+                                              expected: ValueParser.describe(1...Limits.maxThreads))
+        }
     }
 
     /// The encoder options for a given output format.

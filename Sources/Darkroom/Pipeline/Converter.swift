@@ -9,6 +9,8 @@ public struct ConversionResult: Sendable {
     public var source: ImageMetadata
     /// True when the resize geometry changed the size.
     public var resized: Bool
+    /// What the decoder warned about and ``ConvertOptions/failOn`` allowed (empty for a clean file).
+    public var warnings: [DecodeWarning] { source.warnings }
 }
 
 /// The conversion stage: bytes + options in, bytes + metadata out.
@@ -29,17 +31,32 @@ public struct Converter: Sendable {
     }
 
     /// Decodes `bytes`, turns the image upright, converts it to sRGB, resizes it and encodes it.
+    ///
+    /// The output size is planned from the header and checked before any pixel buffer is
+    /// allocated: against ``ConvertOptions/maxPixels`` (the same limit and the same
+    /// ``DarkroomError/tooManyPixels(width:height:limit:)`` as the input) and against the output
+    /// format's ``FormatLimits``.
+    ///
+    /// Throws ``DarkroomError``: `.invalidOption` for options out of range, every decoder error
+    /// (`.unknownFormat`, `.tooManyPixels`, `.decodeFailed`, `.damagedInput`, …), `.formatLimit`,
+    /// `.openAIParity` in strict mode and `.encodeFailed`.
     public func convert(_ bytes: [UInt8]) throws -> ConversionResult {
+        try options.validate()
         let sniffed = ImageFormat.sniff(bytes)
         let outputFormat = options.format ?? sniffed ?? .png
         let encodeOptions = options.encodeOptions(for: outputFormat)
         try encodeOptions.validateStrictOpenAI()
 
-        // Shrink-on-load: ask the decoder for at least twice the target size.
-        var decodeOptions = DecodeOptions(maxPixels: options.maxPixels)
-        if options.shrinkOnLoad, let geometry = options.resize, let header = try? ImageDecoder.readHeader(bytes) {
-            let target = geometry.targetSize(width: header.uprightWidth, height: header.uprightHeight)
-            decodeOptions.minimumSize = (target.width * 2, target.height * 2)
+        var decodeOptions = DecodeOptions(maxPixels: options.maxPixels, failOn: options.failOn)
+        if let header = try? ImageDecoder.readHeader(bytes) {
+            // The plan: the output size, checked before anything is decoded or allocated.
+            let target = options.resize?.targetSize(width: header.uprightWidth, height: header.uprightHeight)
+                ?? (width: header.uprightWidth, height: header.uprightHeight)
+            try checkOutput(width: target.width, height: target.height, format: outputFormat)
+            // Shrink-on-load: ask the decoder for at least twice the target size.
+            if options.shrinkOnLoad, options.resize != nil {
+                decodeOptions.minimumSize = (min(target.width * 2, Limits.maxSide), min(target.height * 2, Limits.maxSide))
+            }
         }
         // Colour conversion and orientation run after the resize, on the (usually) smaller image.
         decodeOptions.applyOrientation = false
@@ -52,6 +69,7 @@ public struct Converter: Sendable {
             let stored = (decoded.metadata.storedWidth, decoded.metadata.storedHeight)
             let upright = orientation.swapsSides ? (stored.1, stored.0) : stored
             let target = geometry.targetSize(width: upright.0, height: upright.1)
+            try checkOutput(width: target.width, height: target.height, format: outputFormat)
             // Resize in stored orientation: the target's sides swap with the orientation.
             let storedTarget = orientation.swapsSides ? (target.height, target.width) : (target.width, target.height)
             if storedTarget.0 != decoded.image.width || storedTarget.1 != decoded.image.height {
@@ -65,5 +83,11 @@ public struct Converter: Sendable {
         let out = try ImageEncoder.encode(image, metadata: decoded.metadata, options: encodeOptions)
         return ConversionResult(bytes: out, format: outputFormat, width: image.width, height: image.height,
                                 source: decoded.metadata, resized: resized)
+    }
+
+    /// The output must fit the pixel limit and the output format.
+    private func checkOutput(width: Int, height: Int, format: ImageFormat) throws {
+        try checkPixelLimit(width: width, height: height, limit: options.maxPixels)
+        try FormatLimits.check(format, width: width, height: height)
     }
 }

@@ -31,7 +31,7 @@ struct Resampler {
 
     /// Splits `dstHeight` rows into `threads` contiguous bands and runs `band` on each.
     func forEachBand(threads: Int, _ band: @escaping @Sendable (Range<Int>) -> Void) {
-        let t = max(1, min(threads, dstHeight))
+        let t = max(1, min(threads, dstHeight, Limits.maxThreads))
         if t == 1 { band(0..<dstHeight); return }
         let h = dstHeight
         DispatchQueue.concurrentPerform(iterations: t) { i in band((i * h / t)..<((i + 1) * h / t)) }

@@ -30,12 +30,18 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
 
     static let accepted = "WxH (fit inside), Wx or xH (one side), WxH^ (cover), WxH! (exact), WxH> (only shrink), "
         + "WxH< (only enlarge), N% or WxH% (scale), N@ (at most N pixels), Nmp (at most N megapixels of 1048576 px)"
+    static let bounds = "sides 1-\(Limits.maxSide), percentages above 0 up to \(Int(Limits.maxPercent)), "
+        + "N@ 1-\(Limits.maxPixelLimit), Nmp above 0 up to \(Int(Limits.maxMegapixels))"
 
-    /// Parses a geometry string; throws ``DarkroomError/invalidOption(name:value:expected:)``.
+    /// Parses a geometry string. Every number is bounded (``Limits``): sides 1...16,777,216,
+    /// percentages in (0, 100,000], `N@` in 1...2^36, `Nmp` in (0, 65,536], so the sizes it
+    /// produces can always be computed; whether they fit the pixel limit is checked by the caller
+    /// (``Converter`` does, before allocating). Throws ``DarkroomError/invalidOption(name:value:expected:)``.
     public init(parsing text: String) throws {
         self.text = text
-        guard let kind = Self.parse(text.trimmingCharacters(in: .whitespaces).lowercased()) else {
-            throw DarkroomError.invalidOption(name: "resize", value: text, expected: Self.accepted)
+        guard text.utf8.count <= 128,
+              let kind = Self.parse(ValueParser.trimmed(text).lowercased()) else {
+            throw DarkroomError.invalidOption(name: "resize", value: text, expected: Self.accepted + "; " + Self.bounds)
         }
         self.kind = kind
     }
@@ -44,20 +50,21 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
 
     private static func parse(_ s: String) -> Kind? {
         if s.hasSuffix("mp") {
-            guard let mp = positiveNumber(s.dropLast(2)) else { return nil }
-            let px = Int((mp * 1_048_576).rounded(.down))
-            return px >= 1 ? .area(maxPixels: px) : nil
+            guard let mp = number(s.dropLast(2), atMost: Limits.maxMegapixels) else { return nil }
+            let px = (mp * Double(MegapixelBilling.unit)).rounded(.down)
+            return px >= 1 ? .area(maxPixels: Int(px)) : nil   // exact: px ≤ 2^36
         }
         if s.hasSuffix("@") {
-            guard let n = Int(s.dropLast()), n >= 1 else { return nil }
+            guard let n = integer(s.dropLast(), atMost: Limits.maxPixelLimit) else { return nil }
             return .area(maxPixels: n)
         }
         if s.hasSuffix("%") {
             let body = s.dropLast()
             let parts = body.split(separator: "x", omittingEmptySubsequences: false)
-            if parts.count == 1, let p = positiveNumber(parts[0]) { return .percent(x: p, y: p) }
-            if parts.count == 2, let px = positiveNumber(parts[0].hasSuffix("%") ? parts[0].dropLast() : parts[0]),
-               let py = positiveNumber(parts[1]) {
+            if parts.count == 1, let p = number(parts[0], atMost: Limits.maxPercent) { return .percent(x: p, y: p) }
+            if parts.count == 2,
+               let px = number(parts[0].hasSuffix("%") ? parts[0].dropLast() : parts[0], atMost: Limits.maxPercent),
+               let py = number(parts[1], atMost: Limits.maxPercent) {
                 return .percent(x: px, y: py)
             }
             return nil
@@ -70,25 +77,38 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
         }
         let parts = body.split(separator: "x", omittingEmptySubsequences: false)
         guard parts.count <= 2 else { return nil }
-        let w: Int? = parts[0].isEmpty ? nil : Int(parts[0])
-        let h: Int? = parts.count < 2 || parts[1].isEmpty ? nil : Int(parts[1])
+        let w: Int? = parts[0].isEmpty ? nil : integer(parts[0], atMost: Limits.maxSide)
+        let h: Int? = parts.count < 2 || parts[1].isEmpty ? nil : integer(parts[1], atMost: Limits.maxSide)
         if !parts[0].isEmpty && w == nil { return nil }
         if parts.count == 2 && !parts[1].isEmpty && h == nil { return nil }
-        guard w != nil || h != nil, (w ?? 1) >= 1, (h ?? 1) >= 1 else { return nil }
+        guard w != nil || h != nil else { return nil }
         // ^ and ! need both sides.
         if (mode == .cover || mode == .exact) && (w == nil || h == nil) { return nil }
         return .fit(width: w, height: h, mode: mode)
     }
 
-    private static func positiveNumber(_ s: Substring) -> Double? {
-        guard !s.isEmpty, s.allSatisfy({ $0.isNumber || $0 == "." }), let v = Double(s), v > 0, v.isFinite else { return nil }
+    /// Digits only, 1...limit.
+    private static func integer(_ s: Substring, atMost limit: Int) -> Int? {
+        guard !s.isEmpty, s.count <= 20, s.allSatisfy(\.isASCIIDigit), let v = Int(s), v >= 1, v <= limit else { return nil }
         return v
     }
 
-    /// The output size for a `width`×`height` input (never 0 on either side).
+    /// A plain decimal (digits and one dot), 0 < v ≤ limit.
+    private static func number(_ s: Substring, atMost limit: Double) -> Double? {
+        guard !s.isEmpty, s.count <= 32, s.allSatisfy({ $0.isASCIIDigit || $0 == "." }),
+              let v = Double(s), v.isFinite, v > 0, v <= limit else { return nil }
+        return v
+    }
+
+    /// The output size for a `width`×`height` input: never 0 and never more than
+    /// ``Limits/maxSide`` on either side (a side computed larger is clamped; the caller's pixel
+    /// limit refuses such a size anyway).
     public func targetSize(width: Int, height: Int) -> (width: Int, height: Int) {
-        precondition(width > 0 && height > 0, "input sides must be positive")
-        func side(_ v: Double) -> Int { max(1, Int(v.rounded())) }
+        let width = max(1, width), height = max(1, height)
+        func side(_ v: Double) -> Int {
+            guard v.isFinite else { return Limits.maxSide }
+            return Int(min(max(v.rounded(), 1), Double(Limits.maxSide)))
+        }
         switch kind {
         case let .area(maxPixels):
             return fitWithin(width: width, height: height, maxPixels: maxPixels)
@@ -119,18 +139,20 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
 /// s = sqrt(maxPixels / (w·h)), both sides floored, never 0; unchanged when already within.
 /// 6000×4000 at 4,194,304 px → 2508×1672; 4000×3000 → 2364×1773.
 public func fitWithin(width: Int, height: Int, maxPixels: Int) -> (width: Int, height: Int) {
-    precondition(width > 0 && height > 0, "input sides must be positive")
+    let width = max(1, width), height = max(1, height)
     let cap = max(1, maxPixels)
-    if width * height <= cap { return (width, height) }
+    let (area, overflow) = width.multipliedReportingOverflow(by: height)
+    if !overflow && area <= cap { return (width, height) }
     let s = (Double(cap) / (Double(width) * Double(height))).squareRoot()
-    var w = max(1, Int((Double(width) * s).rounded(.down)))
-    var h = max(1, Int((Double(height) * s).rounded(.down)))
+    // Both products are below √cap·√(w/h) ≤ 2^63: the conversions are exact and cannot trap.
+    var w = max(1, Int(min((Double(width) * s).rounded(.down), Double(width))))
+    var h = max(1, Int(min((Double(height) * s).rounded(.down), Double(height))))
     // A side clamped to 1 leaves the whole budget to the other.
     if h == 1 { w = min(w, cap) }
     if w == 1 { h = min(h, cap) }
     // Floating-point error can leave the product one row or column over the cap.
     while w * h > cap {
-        if w * height >= h * width, w > 1 { w -= 1 } else if h > 1 { h -= 1 } else { w -= 1 }
+        if Double(w) * Double(height) >= Double(h) * Double(width), w > 1 { w -= 1 } else if h > 1 { h -= 1 } else { w -= 1 }
     }
     return (w, h)
 }

@@ -1,0 +1,95 @@
+/// The one parser for every number that comes from outside: CLI flags, HTTP query fields and
+/// JSON values all go through these functions, so a value is accepted in the same forms and
+/// refused with the same ``DarkroomError/invalidOption(name:value:expected:)`` text whichever
+/// door it comes through.
+///
+/// Numbers are decimal only: `inf`, `nan`, hexadecimal floats and digits beyond `Int`'s range
+/// are refused rather than clamped, and every result is inside the bounds of ``Limits``, so no
+/// later arithmetic on it can trap.
+public enum ValueParser {
+    /// An integer in `range`, e.g. `integer("80", name: "quality", in: 0...100)` → 80.
+    /// Surrounding spaces are ignored; a leading `+` is accepted.
+    /// Throws ``DarkroomError/invalidOption(name:value:expected:)`` naming `range`.
+    public static func integer(_ text: String, name: String, in range: ClosedRange<Int>) throws -> Int {
+        let t = trimmed(text)
+        let digits = t.hasPrefix("+") || t.hasPrefix("-") ? t.dropFirst() : Substring(t)
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit), let value = Int(t.hasPrefix("+") ? String(digits) : t),
+              range.contains(value) else {
+            throw DarkroomError.invalidOption(name: name, value: text, expected: describe(range))
+        }
+        return value
+    }
+
+    /// A finite decimal number with `lower < value` (or `lower <= value` when `includingLower`)
+    /// and `value <= upper`. Accepts `12`, `0.5`, `.5`, `1e3`; refuses `inf`, `nan`, `0x10`.
+    /// Throws ``DarkroomError/invalidOption(name:value:expected:)``.
+    public static func number(_ text: String, name: String, above lower: Double, includingLower: Bool = false,
+                              atMost upper: Double, unit: String = "") throws -> Double {
+        let t = trimmed(text)
+        guard let value = decimal(t), value.isFinite,
+              includingLower ? value >= lower : value > lower, value <= upper else {
+            let bound = includingLower ? "from \(format(lower))" : "above \(format(lower))"
+            throw DarkroomError.invalidOption(name: name, value: text,
+                                              expected: "a number \(bound) up to \(format(upper))\(unit)")
+        }
+        return value
+    }
+
+    /// Megapixels (1 MP = 1,048,576 px, as the gateway bills) to a pixel count, e.g. `"4"` →
+    /// 4,194,304. Accepts `0 < MP <= 65,536` (``Limits/maxMegapixels``) whose pixel count is at least 1.
+    /// Throws ``DarkroomError/invalidOption(name:value:expected:)``.
+    public static func megapixels(_ text: String, name: String) throws -> Int {
+        let mp = try number(text, name: name, above: 0, atMost: Limits.maxMegapixels,
+                            unit: " megapixels (1 MP = 1,048,576 px)")
+        return try megapixels(mp, name: name, text: text)
+    }
+
+    /// The same bound for a number that arrived as a JSON number.
+    public static func megapixels(_ value: Double, name: String, text: String? = nil) throws -> Int {
+        let expected = "a number above 0 up to \(format(Limits.maxMegapixels)) megapixels (1 MP = 1,048,576 px)"
+        guard value.isFinite, value > 0, value <= Limits.maxMegapixels else {
+            throw DarkroomError.invalidOption(name: name, value: text ?? format(value), expected: expected)
+        }
+        let pixels = (value * Double(MegapixelBilling.unit)).rounded(.down)
+        guard pixels >= 1 else {
+            throw DarkroomError.invalidOption(name: name, value: text ?? format(value),
+                                              expected: "at least 1 pixel (\(format(1 / Double(MegapixelBilling.unit))) MP)")
+        }
+        return Int(pixels)  // exact: 1 ≤ pixels ≤ 2^36
+    }
+
+    /// A pixel limit (`--max-pixels`): an integer from 1 to 2^36 (``Limits/maxPixelLimit``).
+    public static func pixelLimit(_ text: String, name: String = "max-pixels") throws -> Int {
+        try integer(text, name: name, in: 1...Limits.maxPixelLimit)
+    }
+
+    /// `output_compression` / `--quality`: an integer 0–100, 100 = best.
+    public static func quality(_ text: String, name: String = "quality") throws -> Int {
+        try integer(text, name: name, in: 0...100)
+    }
+
+    // MARK: Helpers
+
+    static func trimmed(_ text: String) -> String {
+        String(text.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+    }
+
+    /// A plain decimal (digits, one dot, an optional exponent), or nil. Swift's `Double(String)`
+    /// alone would also take `inf`, `nan` and hexadecimal floats.
+    static func decimal(_ t: String) -> Double? {
+        guard !t.isEmpty, t.utf8.count <= 64,
+              t.allSatisfy({ $0.isASCIIDigit || $0 == "." || $0 == "e" || $0 == "E" || $0 == "+" || $0 == "-" }),
+              t.contains(where: \.isASCIIDigit) else { return nil }
+        return Double(t)
+    }
+
+    static func describe(_ range: ClosedRange<Int>) -> String {
+        if range.upperBound == Int.max { return "an integer from \(range.lowerBound)" }
+        return "an integer from \(range.lowerBound) to \(range.upperBound)"
+    }
+
+    static func format(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
+        return String(value)
+    }
+}

@@ -1,0 +1,69 @@
+import DarkroomHTTP
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import Darkroom
+
+/// Hostile query values get a 4xx answer with an OpenAI-style error and the service keeps serving.
+@Suite struct HTTPHardeningTests {
+    let app = Application(router: DarkroomHTTPServer.router(.init(maxBodyBytes: 4 << 20)))
+
+    static func errorCode(_ response: TestResponse) throws -> String? {
+        let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body))
+        let error = try #require((object as? [String: Any])?["error"] as? [String: Any])
+        return error["code"] as? String
+    }
+
+    @Test func hostileNumbersAreRefusedAndTheServerStaysUp() async throws {
+        let jpeg = try TestImages.bytes("kodim23.jpg")
+        let cases: [(String, HTTPResponse.Status, String)] = [
+            ("/v1/convert?resize=123456789012345678901234567mp", .badRequest, "invalid_value"),
+            ("/v1/convert?resize=1e999%25", .badRequest, "invalid_value"),
+            ("/v1/convert?resize=nan@", .badRequest, "invalid_value"),
+            ("/v1/convert?resize=25000x25000!", .contentTooLarge, "image_too_large"),
+            ("/v1/convert?resize=70000x2!&output_format=gif", .badRequest, "image_too_large_for_format"),
+            ("/v1/convert?output_compression=1e400", .badRequest, "invalid_value"),
+            ("/v1/convert?fail_on=sometimes", .badRequest, "invalid_value"),
+            ("/v1/references?max_mp=inf", .badRequest, "invalid_value"),
+            ("/v1/references?max_mp=-0", .badRequest, "invalid_value"),
+            ("/v1/references?max_mp=1e308", .badRequest, "invalid_value"),
+        ]
+        try await app.test(.router) { client in
+            for (uri, status, code) in cases {
+                try await client.execute(uri: uri, method: .post, body: ByteBuffer(bytes: jpeg)) { response in
+                    #expect(response.status == status, "\(uri)")
+                    let answered = try Self.errorCode(response)
+                    #expect(answered == code, "\(uri)")
+                }
+            }
+            try await client.execute(uri: "/v1/size?multiple=99999999999999999999999", method: .post,
+                                     body: ByteBuffer(string: #"{"size":"1024x1024"}"#)) { response in
+                #expect(response.status == .badRequest)
+            }
+            // Still serving.
+            try await client.execute(uri: "/v1/convert?output_format=png&resize=64x", method: .post,
+                                     body: ByteBuffer(bytes: jpeg)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[HTTPField.Name("Darkroom-Width")!] == "64")
+            }
+        }
+    }
+
+    @Test func aTruncatedUploadIsRefusedUnlessFailOnNone() async throws {
+        let jpeg = try TestImages.bytes("kodim23.jpg")
+        let cut = Array(jpeg.prefix(jpeg.count / 2))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/convert?output_format=png", method: .post, body: ByteBuffer(bytes: cut)) { response in
+                #expect(response.status == .unprocessableContent)
+                let answered = try Self.errorCode(response)
+                #expect(answered == "invalid_image")
+            }
+            try await client.execute(uri: "/v1/convert?output_format=png&fail_on=none", method: .post,
+                                     body: ByteBuffer(bytes: cut)) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+}
