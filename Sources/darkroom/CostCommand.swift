@@ -21,32 +21,31 @@ struct CostCommand: ParsableCommand {
     var output: String
 
     @Option(help: "Number of generated images (1-10).")
-    var n: Int = 1
+    var n: String = "1"
 
-    @Option(help: "Price per input (reference) megapixel.")
-    var inputPrice: Double?
+    @Option(help: "Price per input (reference) megapixel, 0 to 1000000.")
+    var inputPrice: String?
 
-    @Option(help: "Price per output megapixel.")
-    var outputPrice: Double?
+    @Option(help: "Price per output megapixel, 0 to 1000000.")
+    var outputPrice: String?
 
     @Flag(help: "Print the bill as JSON.")
     var json = false
 
     func run() throws {
         let outputSize: PixelSize
+        let n: Int, inputPrice: Double?, outputPrice: Double?
         do {
             guard let o = PixelSize(parsing: output) else {
                 throw DarkroomError.invalidOption(name: "output", value: output, expected: "WxH, e.g. 1024x1024")
             }
             outputSize = o
-            guard GatewayRequest.nRange.contains(n) else {
-                throw GatewayError.outOfRange(field: "n", value: String(n), range: GatewayRequest.nRange)
+            n = try ValueParser.integer(self.n, name: "n", in: GatewayRequest.nRange)
+            func price(_ text: String?, _ name: String) throws -> Double? {
+                try text.map { try ValueParser.number($0, name: name, above: 0, includingLower: true, atMost: 1_000_000) }
             }
-            for (name, price) in [("input-price", inputPrice), ("output-price", outputPrice)] {
-                if let p = price, !(p >= 0 && p.isFinite) {
-                    throw DarkroomError.invalidOption(name: name, value: String(p), expected: "a non-negative number")
-                }
-            }
+            inputPrice = try price(self.inputPrice, "input-price")
+            outputPrice = try price(self.outputPrice, "output-price")
         } catch {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)

@@ -11,10 +11,12 @@ public enum MegapixelBilling {
     /// References with more pixels than this are resized before use.
     public static let referenceMaxPixels = 4_194_304
 
-    /// `ceil(width·height / 1,048,576)`, in integer arithmetic.
+    /// `ceil(width·height / 1,048,576)`, in integer arithmetic. Negative sides count as 0; a
+    /// product beyond `Int` (no decodable image has one) saturates instead of trapping.
     public static func billedMegapixels(width: Int, height: Int) -> Int {
-        let px = width * height
-        return (px + unit - 1) / unit
+        let (px, overflow) = max(0, width).multipliedReportingOverflow(by: max(0, height))
+        if overflow { return Int.max / unit }
+        return px / unit + (px % unit == 0 ? 0 : 1)
     }
 
     /// The size a reference is used at: fitted within `maxPixels` when larger, else unchanged.

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+@testable import Darkroom
+
+/// The built `darkroom` binary against hostile numbers, oversized outputs and damaged input
+/// (issue #8). Runs after `swift build` (scripts/test.sh does it).
+@Suite(.enabled(if: CLI.binaryExists, "needs .build/debug/darkroom: run `swift build` first (scripts/test.sh does)"))
+struct CLIHardeningTests {
+    let dir: String
+    let photo: String
+    init() throws {
+        dir = try CLI.tempDir()
+        photo = TestImages.root.appendingPathComponent("kodim23.jpg").path
+    }
+
+    func files() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir).sorted() }
+
+    @Test(arguments: [
+        ["convert", "PHOTO", "--resize", "31415926535897932384626mp", "-o", "OUT/a.png"],
+        ["convert", "PHOTO", "--resize", "2e308%", "-o", "OUT/a.png"],
+        ["convert", "PHOTO", "--max-pixels", "1e12", "-o", "OUT/a.png"],
+        ["convert", "PHOTO", "--threads", "4294967296", "-o", "OUT/a.png"],
+        ["convert", "PHOTO", "-q", "100.5", "-o", "OUT/a.jpg"],
+        ["convert", "PHOTO", "--fail-on", "sometimes", "-o", "OUT/a.png"],
+        ["prep-refs", "PHOTO", "--max-mp=-inf", "--out-dir", "OUT"],
+        ["prep-refs", "PHOTO", "--max-mp", "7e777", "--out-dir", "OUT"],
+        ["prep-refs", "PHOTO", "--max-refs", "99999999999999999999", "--out-dir", "OUT"],
+        ["cost", "--output", "1024x1024", "--output-price", "nan"],
+        ["size", "--size", "1024x1024", "--multiple", "18446744073709551617"],
+    ])
+    func hostileNumbersAreUsageErrors(_ template: [String]) throws {
+        let args = template.map { $0 == "PHOTO" ? photo : $0.replacingOccurrences(of: "OUT", with: dir) }
+        let r = try CLI.run(args)
+        #expect(r.status == 2, "\(args): \(r.stderr)")
+        #expect(r.stderr.contains("invalid"), "\(r.stderr)")
+        #expect(try files().isEmpty)
+    }
+
+    @Test func anOversizedOutputFailsFastAndWritesNothing() throws {
+        let r = try CLI.run(["convert", photo, "--resize", "45000x45000!", "-o", "\(dir)/big.png"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("45000x45000 = 2025000000 px, over the limit of 268402689 px"), "\(r.stderr)")
+        let gif = try CLI.run(["convert", photo, "--resize", "66000x3!", "-f", "gif", "-o", "\(dir)/wide.gif"])
+        #expect(gif.status == 1)
+        #expect(gif.stderr.contains("66000x3 is too large for gif: at most 65535 px per side"), "\(gif.stderr)")
+        let webp = try CLI.run(["convert", photo, "--resize", "16384x12!", "-f", "webp", "-o", "\(dir)/tall.webp"])
+        #expect(webp.status == 1)
+        #expect(webp.stderr.contains("is too large for webp: at most 16383 px per side"), "\(webp.stderr)")
+        #expect(try files().isEmpty)
+    }
+
+    @Test func aTruncatedDownloadIsAnErrorUnlessFailOnNone() throws {
+        let bytes = try TestImages.bytes("kodim23.jpg")
+        let cut = "\(dir)/cut.jpg"
+        try Data(bytes.prefix(bytes.count * 2 / 3)).write(to: URL(fileURLWithPath: cut))
+        let strict = try CLI.run(["convert", cut, "-f", "png", "-o", "\(dir)/strict.png"])
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains("jpeg data is truncated or corrupt: Premature end of JPEG file"), "\(strict.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/strict.png"))
+
+        let lenient = try CLI.run(["convert", cut, "-f", "png", "-o", "\(dir)/lenient.png", "--fail-on", "none", "--json"])
+        #expect(lenient.status == 0)
+        #expect(lenient.stderr.contains("truncated or corrupt: Premature end of JPEG file"), "\(lenient.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: lenient.stdoutData) as? [[String: Any]])
+        let warnings = try #require(report.first?["warnings"] as? [[String: Any]])
+        #expect(warnings.first?["kind"] as? String == "truncated")
+        #expect(warnings.first?["message"] as? String == "Premature end of JPEG file")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/lenient.png"))
+    }
+}
