@@ -71,6 +71,9 @@ struct PrepRefsCommand: ParsableCommand {
                 var entry = ref.json.objectValue ?? [:]
                 entry["output"] = .string(out)
                 report.append(JSONValue.object(entry).jsonObject)
+                for warning in ref.warnings {
+                    Console.info("darkroom: \(path): \(warning) (prepared anyway: --fail-on \(options.failOn))")
+                }
                 if !json {
                     let size = ref.resized ? "\(ref.inputWidth)x\(ref.inputHeight) -> \(ref.width)x\(ref.height)"
                                            : "\(ref.width)x\(ref.height)"

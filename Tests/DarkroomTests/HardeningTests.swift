@@ -82,6 +82,17 @@ import Testing
         #expect(snapped.width % 4096 == 0 && snapped.height % 4096 == 0)
     }
 
+    @Test func imageBuffersFromOutsideAreValidatedNotTrapped() throws {
+        #expect(throws: DarkroomError.invalidDimensions(width: 0, height: 5)) {
+            try Image.validated(width: 0, height: 5, format: .rgb8, pixels: [])
+        }
+        #expect(throws: DarkroomError.tooManyPixels(width: Int.max, height: 2, limit: Limits.maxPixelLimit)) {
+            try Image.validated(width: Int.max, height: 2, format: .rgba8, pixels: [])
+        }
+        #expect(throws: DarkroomError.self) { try Image.validated(width: 2, height: 2, format: .rgba8, pixels: [1, 2, 3]) }
+        #expect(try Image.validated(width: 1, height: 2, format: .gray8, pixels: [7, 9]).pixels == [7, 9])
+    }
+
     @Test func responseCreatedTimeThatIsNoIntegerIsDropped() throws {
         for created in ["1e300", "-1e300", "1e20", "-9.5e18"] {
             let body = Data(#"{"created":\#(created),"data":[]}"#.utf8)

@@ -60,3 +60,10 @@ public struct DecodeWarning: Sendable, Hashable, CustomStringConvertible {
         (kind == .truncated ? "truncated or corrupt: " : "warning: ") + message + (count > 1 ? " (\(count) times)" : "")
     }
 }
+
+extension DecodeWarning {
+    /// `{"kind": "truncated" | "warning", "message": …, "count": N}`, as `--json` reports it.
+    public var json: JSONValue {
+        .object(["kind": .string(kind.rawValue), "message": .string(message), "count": .int(count)])
+    }
+}

@@ -20,6 +20,8 @@ public struct PreparedReference: Sendable, Equatable {
     public var passedThrough: Bool
     /// `max(1, ceil(w·h / 1 MP))` of the output.
     public var billedMegapixels: Int
+    /// What the decoder warned about and ``ReferencePrepOptions/failOn`` allowed (empty for a clean file).
+    public var warnings: [DecodeWarning] = []
 
     public init(source: String, fileName: String, bytes: [UInt8], format: ImageFormat, sourceFormat: ImageFormat,
                 inputWidth: Int, inputHeight: Int, width: Int, height: Int, resized: Bool, passedThrough: Bool,
@@ -38,13 +40,16 @@ public struct PreparedReference: Sendable, Equatable {
         self.billedMegapixels = billedMegapixels
     }
 
-    /// The report object: source, format, input/output size, resized, passed_through, billed_mp, bytes.
+    /// The report object: source, format, input/output size, resized, passed_through, billed_mp,
+    /// bytes, and `warnings` (`kind`, `message`, `count`) when the decoder warned.
     public var json: JSONValue {
-        .object([
+        var object: [String: JSONValue] = [
             "source": .string(source), "format": .string(format.rawValue), "source_format": .string(sourceFormat.rawValue),
             "input_width": .int(inputWidth), "input_height": .int(inputHeight),
             "width": .int(width), "height": .int(height), "resized": .bool(resized),
             "passed_through": .bool(passedThrough), "billed_mp": .int(billedMegapixels), "bytes": .int(bytes.count),
-        ])
+        ]
+        if !warnings.isEmpty { object["warnings"] = .array(warnings.map(\.json)) }
+        return .object(object)
     }
 }

@@ -54,7 +54,7 @@ public enum ReferencePrep {
 
         let untouched = !needsResize && outputFormat == sourceFormat && meta.orientation == .up
             && meta.iccProfile == nil && meta.exif == nil && !meta.convertedToSRGB && meta.frameCount == 1
-            && EmbeddedMetadata.blocks(in: bytes).isEmpty
+            && EmbeddedMetadata.blocks(in: bytes).isEmpty && meta.warnings.isEmpty
         let fileName = outputName(for: name, format: outputFormat)
         if untouched {
             return PreparedReference(
@@ -75,11 +75,13 @@ public enum ReferencePrep {
         default: nil
         }
         let out = try ImageEncoder.encode(image, metadata: nil, options: EncodeOptions(format: outputFormat, quality: quality, keep: .none))
-        return PreparedReference(
+        var prepared = PreparedReference(
             source: name, fileName: fileName, bytes: out, format: outputFormat, sourceFormat: sourceFormat,
             inputWidth: upright.width, inputHeight: upright.height, width: image.width, height: image.height,
             resized: needsResize, passedThrough: false,
             billedMegapixels: max(1, MegapixelBilling.billedMegapixels(width: image.width, height: image.height)))
+        prepared.warnings = meta.warnings
+        return prepared
     }
 
     /// Prepares several images: checks the count first (throws before any work), then returns

@@ -14,6 +14,10 @@ public struct Image: Sendable, Equatable {
     public var pixelCount: Int { width * height }
 
     /// Wraps existing pixel bytes; `pixels.count` must be `width * height * format.bytesPerPixel`.
+    ///
+    /// Precondition (a programming error, checked with `precondition`): both sides positive and
+    /// the buffer exactly that size. For sizes and buffers that come from outside, use
+    /// ``validated(width:height:format:pixels:)``, which throws instead.
     public init(width: Int, height: Int, format: PixelFormat, pixels: [UInt8]) {
         precondition(width > 0 && height > 0, "image sides must be positive")
         precondition(pixels.count == width * height * format.bytesPerPixel, "pixel buffer size mismatch")
@@ -23,7 +27,25 @@ public struct Image: Sendable, Equatable {
         self.pixels = pixels
     }
 
-    /// A zero-filled image.
+    /// Wraps pixel bytes from outside (e.g. a gateway's own buffer), checking what
+    /// ``init(width:height:format:pixels:)`` assumes: sides positive, `width·height` at most
+    /// ``Limits/maxPixelLimit`` px, and `pixels.count == width·height·bytesPerPixel` bytes.
+    /// Throws ``DarkroomError/invalidDimensions(width:height:)`` or ``DarkroomError/invalidOption(name:value:expected:)``.
+    public static func validated(width: Int, height: Int, format: PixelFormat, pixels: [UInt8]) throws -> Image {
+        guard width > 0, height > 0 else { throw DarkroomError.invalidDimensions(width: width, height: height) }
+        let (count, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, count <= Limits.maxPixelLimit else {
+            throw DarkroomError.tooManyPixels(width: width, height: height, limit: Limits.maxPixelLimit)
+        }
+        let bytes = count * format.bytesPerPixel
+        guard pixels.count == bytes else {
+            throw DarkroomError.invalidOption(name: "pixels", value: "\(pixels.count) bytes",
+                                              expected: "\(bytes) bytes for \(width)x\(height) px of \(format.channels) channels at \(format.bitDepth) bits")
+        }
+        return Image(width: width, height: height, format: format, pixels: pixels)
+    }
+
+    /// A zero-filled image (same precondition as ``init(width:height:format:pixels:)``).
     public init(width: Int, height: Int, format: PixelFormat) {
         self.init(width: width, height: height, format: format,
                   pixels: [UInt8](repeating: 0, count: width * height * format.bytesPerPixel))
