@@ -49,6 +49,16 @@ static void shim_output_message(j_common_ptr c) { (void)c; }  // nothing is prin
 
 void darkroom_free(void *p) { free(p); }
 
+#define DARKROOM_STRINGIFY2(x) #x
+#define DARKROOM_STRINGIFY(x) DARKROOM_STRINGIFY2(x)
+const char *darkroom_libjpeg_turbo_version(void) {
+#ifdef LIBJPEG_TURBO_VERSION
+    return DARKROOM_STRINGIFY(LIBJPEG_TURBO_VERSION);
+#else
+    return "libjpeg " DARKROOM_STRINGIFY(JPEG_LIB_VERSION);
+#endif
+}
+
 static void capture_markers(j_decompress_ptr d, darkroom_jpeg_info *info) {
     info->icc = NULL; info->icc_len = 0; info->exif = NULL; info->exif_len = 0;
     JOCTET *icc = NULL; unsigned int icc_len = 0;

@@ -60,6 +60,8 @@ static void shim_write(png_structp png, png_bytep src, size_t n) {
 
 static void shim_flush(png_structp png) { (void)png; }
 
+const char *darkroom_libpng_version(void) { return png_get_libpng_ver(NULL); }
+
 static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 
 /// APNG: num_frames from an acTL chunk before the first IDAT (libpng itself ignores APNG).

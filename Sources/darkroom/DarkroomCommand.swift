@@ -8,6 +8,7 @@ struct DarkroomCommand: ParsableCommand {
         commandName: "darkroom",
         abstract: "Convert, resize and prepare images for an OpenAI-compatible image gateway.",
         discussion: "Exit status: 0 all inputs succeeded, 1 some input failed, 2 usage error.",
+        version: CodecLibraries.versionText,
         subcommands: [
             ConvertCommand.self, DecodeCommand.self, PrepRefsCommand.self,
             SizeCommand.self, CostCommand.self, BenchCommand.self,

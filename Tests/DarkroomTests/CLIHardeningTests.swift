@@ -67,4 +67,17 @@ struct CLIHardeningTests {
         #expect(warnings.first?["message"] as? String == "Premature end of JPEG file")
         #expect(FileManager.default.fileExists(atPath: "\(dir)/lenient.png"))
     }
+
+    @Test func versionNamesEveryCodecLibrary() throws {
+        let r = try CLI.run(["--version"])
+        #expect(r.status == 0)
+        let lines = String(decoding: r.stdoutData, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines.first == "darkroom \(CodecLibraries.darkroomVersion)")
+        #expect(lines.dropFirst().map { String($0.split(separator: " ")[0]) }
+                == ["libjpeg-turbo", "libpng", "libwebp", "libavif", "lcms2", "giflib"])
+        for line in lines.dropFirst() {
+            let version = line.split(separator: " ")[1]
+            #expect(version.first?.isNumber == true && version.contains("."), "\(line)")
+        }
+    }
 }

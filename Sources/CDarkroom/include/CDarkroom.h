@@ -18,6 +18,11 @@ int darkroom_cpu_has_avx_vnni(void);
 
 void darkroom_free(void *p);
 
+/// The libjpeg-turbo version Darkroom was built against (libjpeg has no run-time version call), e.g. "2.1.5".
+const char *darkroom_libjpeg_turbo_version(void);
+/// The libpng version Darkroom runs with (png_get_libpng_ver), e.g. "1.6.39".
+const char *darkroom_libpng_version(void);
+
 /// Warnings a decoder emitted. `truncated` counts those that mean missing or made-up pixels
 /// (premature end of file or data segment, bad entropy codes, lost restart markers); `message`
 /// holds the first such warning, else the first warning of any kind.
