@@ -3,8 +3,9 @@
 
 For each concurrency level, CONCURRENCY client threads (one keep-alive connection each) POST the
 same image to /v1/convert until a request budget or a time budget runs out, while a separate process
-polls GET /healthz every 20 ms. A 503 is counted and retried after a short pause (50 ms, a client
-that backs off a little; Retry-After itself is 1 s). Prints a Markdown table:
+polls GET /healthz every 20 ms. A 503 is counted and that client waits for its Retry-After (as a
+well-behaved gateway would) before the next request; 503s do not use up the request budget.
+Prints a Markdown table:
 
     concurrency | requests/s | p50 ms | p99 ms | /healthz p99 ms | 503s | errors | peak RSS MB
 
@@ -85,7 +86,6 @@ def client_loop(host, port, path, body, level, budget, deadline):
         with level.lock:
             if level.sent >= budget:
                 break
-            level.sent += 1
         start = time.perf_counter()
         try:
             connection.request("POST", path, body=body, headers=headers)
@@ -95,19 +95,23 @@ def client_loop(host, port, path, body, level, budget, deadline):
             if response.status == 200:
                 with level.lock:
                     level.latencies.append(elapsed)
+                    level.sent += 1
             elif response.status == 503:
                 with level.lock:
                     level.unavailable += 1
-                time.sleep(0.05)
+                retry_after = float(response.getheader("Retry-After", "1"))
+                time.sleep(max(0.0, min(retry_after, deadline - time.monotonic())))
             else:
                 with level.lock:
                     level.other[str(response.status)] = level.other.get(str(response.status), 0) + 1
+                    level.sent += 1
             if response.getheader("Connection", "").lower() == "close":
                 connection.close()
         except (OSError, http.client.HTTPException) as error:
             with level.lock:
                 name = type(error).__name__
                 level.other[name] = level.other.get(name, 0) + 1
+                level.sent += 1
             connection.close()
             connection = http.client.HTTPConnection(host, port, timeout=60)
     connection.close()

@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A fixed set of dedicated threads for CPU-bound conversions, with bounded admission.
 ///
@@ -17,6 +20,9 @@ import Foundation
 /// request has already answered with a timeout, so a runaway job keeps its slot until it really
 /// ends), when it leaves the queue at its deadline, or through ``release(_:)`` when the request gives
 /// up before queuing (body too large, client gone).
+///
+/// On Linux the worker threads run at nice ``workerNice`` (nice values are per thread there), so
+/// under full load the event loops still get a core at once and `/healthz` stays fast.
 public final class WorkerPool: @unchecked Sendable {
     /// One admitted request's slot. Obtained from ``admit()``; its deadline counts from admission.
     public final class Ticket: @unchecked Sendable {
@@ -52,6 +58,8 @@ public final class WorkerPool: @unchecked Sendable {
     public let queueSize: Int
     /// Most requests admitted at once: `workers + queueSize`.
     public var capacity: Int { workers + queueSize }
+    /// The worker threads' nice value on Linux (0 = normal priority, 19 = lowest).
+    public static let workerNice: Int32 = 5
 
     private let beforeWork: (@Sendable () -> Void)?
     private let observer: (@Sendable (Snapshot) -> Void)?
@@ -231,6 +239,9 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func workerLoop() {
+        #if canImport(Glibc)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.workerNice)  // 0: this thread
+        #endif
         while let (job, execute) = nextJob() {
             beforeWork?()
             let deliver = execute()
