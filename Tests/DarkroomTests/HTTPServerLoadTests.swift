@@ -204,6 +204,29 @@ import Testing
         }
     }
 
+    @Test func poolRefusesBeyondCapacityAndFreesACancelledQueuedJob() async throws {
+        let gate = WorkerGate()
+        let pool = WorkerPool(workers: 1, queueSize: 1, beforeWork: { gate.hold() })
+        let running = Task { try await pool.run(try pool.admit(), timeout: 60) { 1 } }
+        var arrivals = gate.arrivals.makeAsyncIterator()
+        _ = await arrivals.next()
+        let queuedTicket = try pool.admit()
+        #expect(throws: WorkerPoolError.saturated(capacity: 2)) { try pool.admit() }
+        #expect(!pool.isReady)
+        let queued = Task { try await pool.run(queuedTicket, timeout: 60) { 2 } }
+        try await Self.eventually { pool.snapshot.queued == 1 }
+        queued.cancel()
+        await #expect(throws: WorkerPoolError.cancelled) { try await queued.value }
+        #expect(pool.snapshot == .init(admitted: 1, queued: 0, running: 1, draining: false))
+        #expect(pool.isReady)
+        gate.open()
+        #expect(try await running.value == 1)
+        await pool.waitUntilIdle()
+        pool.beginDrain()
+        #expect(throws: WorkerPoolError.draining) { try pool.admit() }
+        pool.shutdown()
+    }
+
     @Test func oversizedBodyGivesItsSlotBack() async throws {
         let gate = WorkerGate()
         gate.open()
