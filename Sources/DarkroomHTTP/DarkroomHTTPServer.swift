@@ -2,18 +2,26 @@ import Darkroom
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Prometheus
 
 /// An HTTP sidecar exposing the conversion stage to gateways that are not written in Swift.
 ///
 /// | route | body | query | answer |
 /// |---|---|---|---|
-/// | `GET /healthz` | – | – | `ok` |
+/// | `GET /healthz` | – | – | `ok` (liveness; never touches the worker pool) |
+/// | `GET /readyz` | – | – | `ready`, or 503 when the pool is full or draining |
+/// | `GET /metrics` | – | – | Prometheus text format (see ``ServerMetrics``) |
 /// | `POST /v1/convert` | image bytes (PNG, JPEG, WebP, AVIF, GIF) | the gateway's fields: `output_format`, `output_compression`, `background`; plus `resize` (geometry), `strict` (`true`: OpenAI parity errors), `fail_on` (`none`, `truncated`, `warning`) | the converted image; `Darkroom-Width`, `-Height`, `-Format`, `-Billed-MP` headers |
 /// | `POST /v1/references` | one reference image | `max_mp` (default 4, above 0 up to 65536), `format` (`keep`, `png`, `jpeg`, `webp`), `fail_on` | the prepared image; `Darkroom-Resized`, `-Passed-Through`, size and billing headers |
 /// | `POST /v1/size` | JSON request fields (`size`, `aspect_ratio`, `resolution`) | `profile`, `multiple` | `{"width","height"}` |
 ///
 /// Errors come back as OpenAI-style JSON, `{"error":{"message","type","code"}}`, with 400 for a bad
 /// request, 413 for a body or image over the limits, 422 for bytes that are not a usable image.
+///
+/// Conversions and reference preparation run on a ``WorkerPool`` (dedicated threads, never the event
+/// loops). A request is admitted before its body is read; beyond `workers + queueSize` admitted
+/// requests, or while draining, the answer is 503 with `Retry-After` at once. A request not started
+/// within `requestTimeout` seconds gets 503 `queue_timeout`; one still running then gets 504 `timeout`.
 public enum DarkroomHTTPServer {
     public struct Configuration: Sendable {
         public var host: String
@@ -22,29 +30,67 @@ public enum DarkroomHTTPServer {
         public var maxBodyBytes: Int
         /// Decoder pixel limit.
         public var maxPixels: Int
+        /// Worker threads running conversions (default: the number of active cores).
+        public var workers: Int
+        /// Conversions that may wait for a worker; beyond `workers + queueSize` admitted requests the
+        /// answer is 503 (default: 2 × workers).
+        public var queueSize: Int
+        /// Seconds from admission (body reading included) within which a conversion must finish.
+        public var requestTimeout: Double
+        /// Seconds sent in `Retry-After` with a 503.
+        public var retryAfter: Int
+        /// Where `/metrics` series live. Each configuration gets its own registry by default, so
+        /// several servers in one process (tests) never share or clash; nothing bootstraps the global
+        /// `MetricsSystem`.
+        public var metricsRegistry: PrometheusCollectorRegistry
+        /// Test hook: called on the worker thread just before each conversion; may block to hold a worker.
+        public var beforeWork: (@Sendable () -> Void)?
 
         public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 << 20,
-                    maxPixels: Int = DecodeOptions.defaultMaxPixels) {
+                    maxPixels: Int = DecodeOptions.defaultMaxPixels,
+                    workers: Int = ProcessInfo.processInfo.activeProcessorCount, queueSize: Int? = nil,
+                    requestTimeout: Double = 30, retryAfter: Int = 1,
+                    metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                    beforeWork: (@Sendable () -> Void)? = nil) {
             self.host = host
             self.port = port
             self.maxBodyBytes = maxBodyBytes
             self.maxPixels = maxPixels
+            self.workers = max(1, workers)
+            self.queueSize = max(0, queueSize ?? 2 * max(1, workers))
+            self.requestTimeout = requestTimeout
+            self.retryAfter = retryAfter
+            self.metricsRegistry = metricsRegistry
+            self.beforeWork = beforeWork
         }
     }
 
-    /// The routes, for embedding in another Hummingbird application or for tests.
+    /// The routes, for embedding in another Hummingbird application or for tests. Each call makes a
+    /// new ``Server`` (worker pool and metrics); use ``Server/router()`` to keep hold of them.
     public static func router(_ configuration: Configuration = Configuration()) -> Router<BasicRequestContext> {
+        Server(configuration).router()
+    }
+
+    /// The routes of `server`, sharing its pool and metrics.
+    static func router(_ server: Server) -> Router<BasicRequestContext> {
+        let configuration = server.configuration
         let router = Router()
+        router.add(middleware: RequestMetricsMiddleware(metrics: server.metrics))
         router.get("healthz") { _, _ in "ok" }
+        router.get("readyz") { _, _ in readiness(server) }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: server.metrics.exposition())))
+        }
         router.post("v1/convert") { request, _ in
-            try await respond {
-                let bytes = try await body(of: request, limit: configuration.maxBodyBytes)
+            try await offloaded("/v1/convert", request, server) { bytes in
                 let query = queryFields(request)
                 var stage = GatewayConversion(request: try GatewayRequest(form: query.filter { GatewayRequest.knownFields.contains($0.key) }),
                                               strictOpenAI: query["strict"] == "true", maxPixels: configuration.maxPixels)
                 if let resize = query["resize"] { stage.resize = try ResizeGeometry(parsing: resize) }
                 if let failOn = query["fail_on"] { stage.failOn = try FailOn(parsing: failOn, name: "fail_on") }
                 let image = try stage.convert(bytes)
+                server.metrics.recordPixelsDecoded(route: "/v1/convert", inputPixels(bytes))
                 return imageResponse(image.bytes, format: image.format, headers: [
                     "Darkroom-Width": "\(image.width)", "Darkroom-Height": "\(image.height)",
                     "Darkroom-Billed-MP": "\(MegapixelBilling.billedMegapixels(width: image.width, height: image.height))",
@@ -52,8 +98,7 @@ public enum DarkroomHTTPServer {
             }
         }
         router.post("v1/references") { request, _ in
-            try await respond {
-                let bytes = try await body(of: request, limit: configuration.maxBodyBytes)
+            try await offloaded("/v1/references", request, server) { bytes in
                 let query = queryFields(request)
                 var options = ReferencePrepOptions()
                 if let mp = query["max_mp"] { options.maxPixels = try ValueParser.megapixels(mp, name: "max_mp") }
@@ -65,6 +110,7 @@ public enum DarkroomHTTPServer {
                     options.format = format
                 }
                 let ref = try ReferencePrep.prepare(bytes: bytes, name: query["name"] ?? "reference", options: options)
+                server.metrics.recordPixelsDecoded(route: "/v1/references", ref.inputWidth * ref.inputHeight)
                 return imageResponse(ref.bytes, format: ref.format, headers: [
                     "Darkroom-Width": "\(ref.width)", "Darkroom-Height": "\(ref.height)",
                     "Darkroom-Input-Width": "\(ref.inputWidth)", "Darkroom-Input-Height": "\(ref.inputHeight)",
@@ -87,14 +133,72 @@ public enum DarkroomHTTPServer {
         return router
     }
 
-    /// The application, ready for `runService()`.
+    /// The application, ready for `runService()` (which does not drain the pool; ``run(_:)`` does).
     public static func application(_ configuration: Configuration = Configuration()) -> some ApplicationProtocol {
-        Application(router: router(configuration),
-                    configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                         serverName: "darkroom"))
+        Server(configuration).application()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains: see ``Server/run(gracefulShutdownSignals:)``.
+    public static func run(_ configuration: Configuration = Configuration()) async throws {
+        try await Server(configuration).run()
     }
 
     // MARK: Plumbing
+
+    /// Admits the request to the worker pool before reading its body (503 at once when the pool is
+    /// full or draining), reads the body, runs `work` on a worker thread within the request timeout
+    /// and maps errors like ``respond(_:)``.
+    private static func offloaded(_ route: String, _ request: Request, _ server: Server,
+                                  _ work: @escaping @Sendable ([UInt8]) throws -> Response) async throws -> Response {
+        try await respond {
+            do {
+                let ticket = try server.pool.admit()
+                let bytes: [UInt8]
+                do {
+                    bytes = try await body(of: request, limit: server.configuration.maxBodyBytes)
+                } catch {
+                    server.pool.release(ticket)
+                    throw error
+                }
+                server.metrics.recordBytesIn(route: route, bytes.count)
+                return try await server.pool.run(ticket, timeout: server.configuration.requestTimeout) { try work(bytes) }
+            } catch let error as WorkerPoolError {
+                server.metrics.recordRejection(error)
+                return poolErrorResponse(error, retryAfter: server.configuration.retryAfter)
+            }
+        }
+    }
+
+    /// `/readyz`: 200 `ready` while the pool admits work, else the 503 a conversion would get.
+    private static func readiness(_ server: Server) -> Response {
+        let state = server.pool.snapshot
+        if state.draining { return poolErrorResponse(.draining, retryAfter: server.configuration.retryAfter) }
+        if state.admitted >= server.pool.capacity {
+            return poolErrorResponse(.saturated(capacity: server.pool.capacity), retryAfter: server.configuration.retryAfter)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: "ready")))
+    }
+
+    /// 503 with `Retry-After` for refusals and queue timeouts, 504 for a conversion that ran too long.
+    private static func poolErrorResponse(_ error: WorkerPoolError, retryAfter: Int) -> Response {
+        let (status, code): (HTTPResponse.Status, String) = switch error {
+        case .saturated: (.serviceUnavailable, "server_overloaded")
+        case .draining: (.serviceUnavailable, "shutting_down")
+        case .queueTimeout: (.serviceUnavailable, "queue_timeout")
+        case .runTimeout: (.gatewayTimeout, "timeout")
+        case .cancelled: (.serviceUnavailable, "cancelled")
+        }
+        var response = errorResponse(status, message: error.description, code: code, type: "server_error")
+        if status == .serviceUnavailable { response.headers[.retryAfter] = "\(retryAfter)" }
+        return response
+    }
+
+    /// Input pixels (width × height) of an image that just decoded; 0 if its header cannot be read.
+    private static func inputPixels(_ bytes: [UInt8]) -> Int {
+        guard let header = try? ImageDecoder.readHeader(bytes) else { return 0 }
+        return header.width * header.height
+    }
 
     private static func body(of request: Request, limit: Int) async throws -> [UInt8] {
         let buffer = try await request.body.collect(upTo: limit)
@@ -148,8 +252,9 @@ public enum DarkroomHTTPServer {
         return error.description
     }
 
-    private static func errorResponse(_ status: HTTPResponse.Status, message: String, code: String?) -> Response {
-        var inner: [String: Any] = ["message": message, "type": "invalid_request_error"]
+    private static func errorResponse(_ status: HTTPResponse.Status, message: String, code: String?,
+                                      type: String = "invalid_request_error") -> Response {
+        var inner: [String: Any] = ["message": message, "type": type]
         inner["code"] = code ?? NSNull()
         return jsonResponse(status, ["error": inner])
     }
