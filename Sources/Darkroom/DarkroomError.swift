@@ -20,6 +20,12 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(path: String, message: String)
     /// The output exists and overwriting was not allowed.
     case outputExists(path: String)
+    /// The output path exists and is not a regular file (`kind`: "a folder", "a FIFO",
+    /// "a character device", …); it is never replaced, not even with --overwrite.
+    case outputNotRegularFile(path: String, kind: String)
+    /// The input holds more bytes than the limit. `size` is nil for a stream (standard input, a
+    /// FIFO) that was stopped after `limit` bytes.
+    case inputTooLarge(path: String, size: Int?, limit: Int)
 
     public var description: String {
         switch self {
@@ -43,6 +49,10 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(path): \(message)"
         case let .outputExists(path):
             "\(path) already exists (use --overwrite to replace it)"
+        case let .outputNotRegularFile(path, kind):
+            "\(path) is \(kind), not a regular file; it is never replaced (choose another output path)"
+        case let .inputTooLarge(path, size, limit):
+            "\(path): \(size.map { "\($0) bytes" } ?? "more than \(limit) bytes"), over the input limit of \(limit) bytes (raise it with --max-input-bytes)"
         }
     }
 }

@@ -138,7 +138,8 @@ public enum DarkroomHTTPServer {
             case .invalidOption: (.badRequest, "invalid_value")
             case .tooManyPixels: (.contentTooLarge, "image_too_large")
             case .unknownFormat, .unsupportedFormat, .decodeFailed, .invalidDimensions: (.unprocessableContent, "invalid_image")
-            case .encodeFailed, .io, .outputExists: (.internalServerError, nil)
+            case .encodeFailed, .io, .outputExists, .outputNotRegularFile: (.internalServerError, nil)
+            case .inputTooLarge: (.contentTooLarge, "image_too_large")
             }
             return errorResponse(status, message: errorMessage(error), code: code)
         } catch let error as GatewayError {
