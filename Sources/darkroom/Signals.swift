@@ -11,11 +11,16 @@ import Glibc
 /// signal handler. Finished outputs are complete (they were renamed into place after `fsync`);
 /// unfinished ones never appear.
 enum Signals {
+    /// A signal the parent set to be ignored (e.g. SIGINT for `cmd &` in a script) stays ignored.
     static func install() {
         var set = sigset_t()
         sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
+        for signal in [SIGINT, SIGTERM] {
+            var current = sigaction()
+            sigaction(signal, nil, &current)
+            let ignored = current.__sigaction_handler.sa_handler.map { unsafeBitCast($0, to: Int.self) == 1 } ?? false  // SIG_IGN
+            if !ignored { sigaddset(&set, signal) }
+        }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         let waitSet = set
         let waiter = Thread {
