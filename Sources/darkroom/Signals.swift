@@ -29,7 +29,7 @@ enum Signals {
             while sigwait(&set, &received) != 0 || (received != SIGINT && received != SIGTERM) {}
             OutputFile.removeTemporaries()
             StandardStreams.err("\ndarkroom: interrupted (\(received == SIGINT ? "SIGINT" : "SIGTERM"))\n")
-            _exit(128 + received)
+            _exit(received == SIGINT ? ExitStatus.interrupted : ExitStatus.terminated)
         }
         waiter.name = "darkroom-signals"
         waiter.start()

@@ -415,3 +415,33 @@ struct CLIFaultTests {
         try Self.expectDecodable(visible.map { out + "/" + $0 })
     }
 }
+
+/// The pieces of ``OutputFile`` the fault tests rely on, checked in process.
+struct OutputFileNamingTests {
+    @Test(arguments: [
+        (".dr-4242-0badf00d.tmp", pid_t(4242)),
+        (".photo.png.darkroom-77-123456.tmp", pid_t(77)),
+    ])
+    func temporaryNamesCarryTheirOwner(_ name: String, _ pid: pid_t) {
+        #expect(OutputFile.temporaryOwner(name) == pid)
+    }
+
+    @Test(arguments: [".dr-4242-0badf00.tmp", ".dr-4242-0badf00d.txt", "dr-4242-0badf00d.tmp", "photo.png", ".dr-x-0badf00d.tmp"])
+    func otherNamesAreNotTemporaries(_ name: String) {
+        #expect(OutputFile.temporaryOwner(name) == nil)
+    }
+
+    @Test(arguments: [("a", "."), ("/a", "/"), ("a/b/", "a"), ("./x.png", "."), ("/t/u/v.webp", "/t/u")])
+    func folderOfAPath(_ path: String, _ folder: String) {
+        #expect(OutputFile.folder(of: path) == folder)
+    }
+
+    @Test func writesA250ByteName() throws {
+        let dir = try CLI.tempDir()
+        let path = dir + "/" + String(repeating: "w", count: 246) + ".png"
+        try OutputFile.write([1, 2, 3], to: path, overwrite: false)
+        try OutputFile.write([4, 5], to: path, overwrite: true)
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == [4, 5])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).count == 1)
+    }
+}
