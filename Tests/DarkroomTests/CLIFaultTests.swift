@@ -385,15 +385,16 @@ struct CLIFaultTests {
 
     // MARK: signals
 
-    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
-    func signalMidBatchLeavesOnlyCompleteOutputs(_ signal: Int32, _ expected: Int32) throws {
+    @Test(arguments: [(SIGINT, Int32(130), false), (SIGTERM, Int32(143), true)])
+    func signalMidBatchLeavesOnlyCompleteOutputs(_ signal: Int32, _ expected: Int32, _ overwrite: Bool) throws {
         let dir = try CLI.tempDir()
         let out = dir + "/out"
         var inputs: [String] = []
         for i in 0..<60 { inputs.append(try Self.copy(Self.kodim, to: dir, as: "frame\(i).jpg")) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["convert"] + inputs + ["-f", "png", "--out-dir", out, "-j", "2"]
+        // --overwrite goes through a named temporary and rename: the registry's case.
+        process.arguments = ["convert"] + inputs + ["-f", "png", "--out-dir", out, "-j", "2"] + (overwrite ? ["--overwrite"] : [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -443,5 +444,28 @@ struct OutputFileNamingTests {
         try OutputFile.write([4, 5], to: path, overwrite: true)
         #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == [4, 5])
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).count == 1)
+    }
+
+    /// The fallback for file systems without O_TMPFILE: a short named temporary.
+    @Test func namedTemporaryPathBehavesTheSame() throws {
+        OutputFile.prefersUnnamed = false
+        defer { OutputFile.prefersUnnamed = true }
+        let dir = try CLI.tempDir()
+        let path = dir + "/" + String(repeating: "v", count: 250) + ".gif"
+        try OutputFile.write([1], to: path, overwrite: false)
+        #expect(throws: DarkroomError.outputExists(path: path)) { try OutputFile.write([2], to: path, overwrite: false) }
+        chmod(path, 0o600)
+        try OutputFile.write([3], to: path, overwrite: true)
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == [3])
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+        let fifo = dir + "/f.png"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(throws: DarkroomError.outputNotRegularFile(path: fifo, kind: "a FIFO")) {
+            try OutputFile.write([4], to: fifo, overwrite: true)
+        }
+        #expect(throws: DarkroomError.io(path: dir + "/no/x.png", message: "cannot write: the folder \(dir)/no does not exist")) {
+            try OutputFile.write([5], to: dir + "/no/x.png", overwrite: false)
+        }
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir)) == [String(repeating: "v", count: 250) + ".gif", "f.png"])
     }
 }

@@ -34,7 +34,7 @@ public enum OutputFile {
         let keepMode: mode_t? = overwrite && stat(path, &st) == 0 ? st.st_mode & 0o7777 : nil
 
         #if os(Linux)
-        if let fd = openUnnamed(in: dir) {
+        if let fd = prefersUnnamed ? openUnnamed(in: dir) : nil {
             do {
                 try fill(fd, bytes, mode: keepMode, path: path)
                 if try publishUnnamed(fd, to: path, dir: dir, overwrite: overwrite) {
@@ -111,6 +111,9 @@ public enum OutputFile {
     }
 
     // MARK: - Steps
+
+    /// Tests turn this off to exercise the named-temporary path (file systems without `O_TMPFILE`).
+    nonisolated(unsafe) static var prefersUnnamed = true
 
     private final class Registry: @unchecked Sendable {
         let lock = NSLock()
