@@ -71,8 +71,8 @@ struct ConvertCommand: ParsableCommand {
         let plan: ConvertPlan
         do {
             plan = try ConvertPlan(inputs: inputs, output: output, outDir: outDir, suffix: suffix, format: options.format)
-        } catch {
-            Console.error(nil, error)
+        } catch let error as PlanError {
+            Console.info("darkroom: \(error.description)\(error.convertHint)")
             throw ExitCode(ExitStatus.usage)
         }
         // The format follows -o's extension when -f is not given.

@@ -127,13 +127,13 @@ struct DecodeCommand: ParsableCommand {
                 }
                 let fileName = template.render(created: parsed.created, index: index, format: format, stem: stem)
                 let path = (outDir as NSString).appendingPathComponent(fileName)
+                let sidecarPath = (path as NSString).deletingPathExtension + ".json"
                 try guardian.claim(path, for: "item \(index)")
+                if sidecar { try guardian.claim(sidecarPath, for: "item \(index) (sidecar)") }
                 try OutputFile.write(bytes, to: path, overwrite: overwrite)
                 entry.merge(["status": "written", "path": path, "format": format.rawValue, "width": width,
                              "height": height, "bytes": bytes.count]) { $1 }
                 if sidecar {
-                    let sidecarPath = (path as NSString).deletingPathExtension + ".json"
-                    try guardian.claim(sidecarPath, for: "item \(index) (sidecar)")
                     var meta: [String: JSONValue] = ["index": .int(index), "file": .string(fileName),
                                                      "format": .string(format.rawValue), "width": .int(width), "height": .int(height)]
                     if let created = parsed.created { meta["created"] = .int(created) }

@@ -20,10 +20,16 @@ enum PlanError: Error, Equatable, CustomStringConvertible {
 
     static let acceptedExtensions = "png, jpg, jpeg, webp, avif, gif"
 
+    /// What `convert` adds to the line: it refuses before any work.
+    var convertHint: String {
+        if case .duplicateOutput = self { return "; nothing was converted (use --suffix, -o or separate runs)" }
+        return ""
+    }
+
     var description: String {
         switch self {
         case let .duplicateOutput(path, first, second):
-            "\(first) and \(second) would both be written to \(path); nothing was converted (use --suffix, -o or separate runs)"
+            "\(first) and \(second) would both be written to \(path)"
         case let .outputIsInput(output, input, of) where input == of:
             "\(of): the output \(output) is the input itself; it is never replaced (choose another -o)"
         case let .outputIsInput(output, input, of):
@@ -38,51 +44,60 @@ enum PlanError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Which file a path names: device and inode when it exists, else its absolute path with the
-/// parent folder resolved (so `out/a.png` and `./out/../out/a.png` are one file).
-enum FileIdentity: Hashable {
-    case inode(dev: UInt64, ino: UInt64)
-    case path(String)
+/// Which file a path names: its device and inode when it exists, and its absolute path with the
+/// parent folder resolved (so `out/a.png` and `./out/../out/a.png` agree) whether or not it exists.
+struct FileIdentity {
+    let inode: [UInt64]?
+    let path: String
 
     init(_ path: String) {
         var st = stat()
-        if stat(path, &st) == 0 {
-            self = .inode(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
-            return
-        }
+        inode = stat(path, &st) == 0 ? [UInt64(st.st_dev), UInt64(st.st_ino)] : nil
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         let parent = OutputFile.folder(of: absolute)
         let name = absolute.split(separator: "/").last.map(String.init) ?? absolute
         if let real = realpath(parent, nil) {
             defer { free(real) }
-            self = .path(String(cString: real) + "/" + name)
+            let dir = String(cString: real)
+            self.path = dir == "/" ? "/" + name : dir + "/" + name
         } else {
-            self = .path(absolute)
+            self.path = absolute
         }
     }
 }
 
 /// Tracks a run's inputs and the outputs claimed so far: an output may not be an input, and two
-/// items may not share an output.
+/// items may not share an output. Outputs are compared by resolved path (they may not exist yet,
+/// or may have been written by an earlier item); inputs also by device and inode.
 final class OutputGuard: @unchecked Sendable {
-    private var inputs: [FileIdentity: String] = [:]
-    private var claimed: [FileIdentity: String] = [:]
+    private var inputInodes: [[UInt64]: String] = [:]
+    private var inputPaths: [String: String] = [:]
+    private var claimed: [String: String] = [:]
     private let lock = NSLock()
 
     init(inputs paths: [String]) {
-        for input in paths where input != "-" { inputs[FileIdentity(input)] = input }
+        for input in paths where input != "-" {
+            let id = FileIdentity(input)
+            if let inode = id.inode { inputInodes[inode] = input }
+            inputPaths[id.path] = input
+        }
     }
 
     /// The input at `path`, if `path` is one of the run's inputs.
-    func input(at path: String) -> String? { inputs[FileIdentity(path)] }
+    func input(at path: String) -> String? {
+        let id = FileIdentity(path)
+        return id.inode.flatMap { inputInodes[$0] } ?? inputPaths[id.path]
+    }
 
     /// Reserves `path` for the output of `source`.
     func claim(_ path: String, for source: String) throws {
         let id = FileIdentity(path)
         lock.lock(); defer { lock.unlock() }
-        if let input = inputs[id] { throw PlanError.outputIsInput(output: path, input: input, of: source) }
-        if let first = claimed[id] { throw PlanError.duplicateOutput(path: path, first: first, second: source) }
-        claimed[id] = source
+        if let input = id.inode.flatMap({ inputInodes[$0] }) ?? inputPaths[id.path] {
+            throw PlanError.outputIsInput(output: path, input: input, of: source)
+        }
+        if let first = claimed[id.path] { throw PlanError.duplicateOutput(path: path, first: first, second: source) }
+        claimed[id.path] = source
     }
 }
 

@@ -129,7 +129,7 @@ enum InputReader {
             if n < 0 && errno == EINTR { continue }
             if n < 0 {
                 let e = errno
-                throw DarkroomError.io(path: path, message: e == EBADF && fd == STDIN_FILENO ? "standard input is closed" : reason(e))
+                throw DarkroomError.io(path: path, message: e == EBADF && fd == STDIN_FILENO ? "is closed" : reason(e))
             }
             if n == 0 { return }
             bytes.append(contentsOf: chunk[0..<n])

@@ -379,8 +379,14 @@ struct CLIFaultTests {
         let body = try Self.bytes(response)
         let d = try CLI.run(["decode", response, "-o", dir, "--name", "resp.{ext}", "--overwrite"])
         #expect(d.status == 1)
-        #expect(d.stderr.contains("is the input itself") || d.stderr.contains("would replace"), "\(d.stderr)")
+        #expect(d.stderr == "darkroom: \(response): item 0: item 0: the output \(dir)/resp.png would replace \(response), an input of this run\n")
         #expect(try Self.bytes(response) == body)
+        // One name for two items: the second fails, the first is written.
+        let out = dir + "/same"
+        let two = try CLI.run(["decode", TestImages.root.path + "/responses/b64-two.json", "-o", out, "--name", "one.{ext}"])
+        #expect(two.status == 1)
+        #expect(two.stderr.hasSuffix(": item 1: item 0 and item 1 would both be written to \(out)/one.png\n"), "\(two.stderr)")
+        #expect(try Self.listing(out).visible == ["one.png"])
     }
 
     // MARK: signals
