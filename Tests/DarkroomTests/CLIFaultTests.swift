@@ -89,16 +89,14 @@ struct CLIFaultTests {
 
     // MARK: disks and folders
 
-    @Test func diskFullFailsCleanly() throws {
-        guard Self.isRoot else {
-            print("skipped diskFullFailsCleanly: needs root to mount a 2 MB tmpfs")
-            return
-        }
+    @Test(.enabled(if: CLIFaultTests.isRoot, "needs root to mount a 2 MB tmpfs"))
+    func diskFullFailsCleanly() throws {
         let dir = try CLI.tempDir()
         let mnt = dir + "/full"
         try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
         guard Self.mount(["-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt]) else {
-            print("skipped diskFullFailsCleanly: mount -t tmpfs failed")
+            // Root without CAP_SYS_ADMIN (a container): nothing to test here; say so in the log.
+            print("diskFullFailsCleanly: not run, mount -t tmpfs failed")
             return
         }
         defer { Self.umount(mnt) }
@@ -122,7 +120,7 @@ struct CLIFaultTests {
         if Self.isRoot {
             // Root ignores permission bits: a read-only mount is the only read-only folder.
             guard Self.mount(["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", ro]) else {
-                print("skipped readOnlyFolderIsReported: mount -t tmpfs -o ro failed")
+                print("readOnlyFolderIsReported: not run, mount -t tmpfs -o ro failed")
                 return
             }
             mounted = true
