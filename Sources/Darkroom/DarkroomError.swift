@@ -25,6 +25,12 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The input is truncated or corrupt (or, with ``FailOn/warning``, the decoder warned) and
     /// ``DecodeOptions/failOn`` does not allow it. `warning` carries the decoder's own words.
     case damagedInput(ImageFormat, warning: DecodeWarning, failOn: FailOn)
+    /// The output path exists and is not a regular file (`kind`: "a folder", "a FIFO",
+    /// "a character device", …); it is never replaced, not even with --overwrite.
+    case outputNotRegularFile(path: String, kind: String)
+    /// The input holds more bytes than the limit. `size` is nil for a stream (standard input, a
+    /// FIFO) that was stopped after `limit` bytes.
+    case inputTooLarge(path: String, size: Int?, limit: Int)
 
     public var description: String {
         switch self {
@@ -54,6 +60,10 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .damagedInput(format, warning, failOn):
             "\(format) data is \(warning.kind == .truncated ? "truncated or corrupt" : "suspect"): \(warning.message)"
                 + " (--fail-on \(failOn.rawValue); use --fail-on none to convert what can be decoded)"
+        case let .outputNotRegularFile(path, kind):
+            "\(path) is \(kind), not a regular file; it is never replaced (choose another output path)"
+        case let .inputTooLarge(path, size, limit):
+            "\(path): \(size.map { "\($0) bytes" } ?? "more than \(limit) bytes"), over the input limit of \(limit) bytes (raise it with --max-input-bytes)"
         }
     }
 

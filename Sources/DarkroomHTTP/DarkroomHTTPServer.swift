@@ -236,7 +236,8 @@ public enum DarkroomHTTPServer {
             case .unknownFormat, .unsupportedFormat, .decodeFailed, .invalidDimensions, .damagedInput:
                 (.unprocessableContent, "invalid_image")
             case .formatLimit: (.badRequest, "image_too_large_for_format")
-            case .encodeFailed, .io, .outputExists: (.internalServerError, nil)
+            case .encodeFailed, .io, .outputExists, .outputNotRegularFile: (.internalServerError, nil)
+            case .inputTooLarge: (.contentTooLarge, "image_too_large")
             }
             return errorResponse(status, message: errorMessage(error), code: code)
         } catch let error as GatewayError {

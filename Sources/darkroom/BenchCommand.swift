@@ -89,7 +89,7 @@ struct BenchCommand: ParsableCommand {
                     "median_ms": round3(median), "min_ms": round3(sorted[0]), "kernel": resampleKernelName,
                 ])
             } else {
-                print("resize \(src) -> \(dst) \(format.rawValue) \(resample.rawValue) alpha=\(alphaHandling.rawValue) "
+                Console.line("resize \(src) -> \(dst) \(format.rawValue) \(resample.rawValue) alpha=\(alphaHandling.rawValue) "
                     + "threads=\(threads) kernel=\(resampleKernelName): median \(String(format: "%.2f", median)) ms, "
                     + "min \(String(format: "%.2f", sorted[0])) ms over \(runs) runs")
             }

@@ -48,7 +48,7 @@ struct BenchEncodeCommand: ParsableCommand {
                           "median_ms": (median * 10).rounded() / 10, "min_ms": (minimum * 10).rounded() / 10,
                           "bytes": bytes.count])
         } else {
-            print("\(format) \(size): median \(String(format: "%.1f", median)) ms, min \(String(format: "%.1f", minimum)) ms, \(bytes.count) bytes")
+            Console.line("\(format) \(size): median \(String(format: "%.1f", median)) ms, min \(String(format: "%.1f", minimum)) ms, \(bytes.count) bytes")
         }
     }
 }

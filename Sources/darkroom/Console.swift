@@ -1,29 +1,57 @@
 import Darkroom
 import Foundation
 
-/// Printing helpers: human lines go to stderr, machine output (`--json`) to stdout.
+/// Printing helpers: human lines go to stderr, machine output (`--json`) to stdout. Every write
+/// is checked (``StandardStreams``): a failing stdout ends the run with status 1, a failing
+/// stderr is ignored.
 enum Console {
     static func error(_ file: String?, _ error: Error) {
         var reason = (error as? DarkroomError)?.description ?? "\(error)"
-        // An I/O error about the input itself: the file is already named at the start of the line.
+        // An error about the input itself: the file is already named at the start of the line.
         if case let .io(path, message)? = error as? DarkroomError, path == file { reason = message }
-        let line = file.map { "darkroom: \($0): \(reason)" } ?? "darkroom: \(reason)"
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        if let file {
+            for name in [file, InputReader.displayName(file)] where reason.hasPrefix(name + ": ") {
+                reason = String(reason.dropFirst(name.count + 2))
+                break
+            }
+        }
+        let line = file.map { "darkroom: \(InputReader.displayName($0)): \(reason)" } ?? "darkroom: \(reason)"
+        StandardStreams.err(line + "\n")
     }
 
     static func info(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        StandardStreams.err(line + "\n")
+    }
+
+    /// A human line for standard output (the reports of `decode`, `prep-refs`, `size`, `cost`).
+    static func line(_ text: String) {
+        StandardStreams.outLine(text)
     }
 
     /// Prints a JSON value (dictionary/array of plain values) on stdout, keys sorted.
     static func json(_ value: Any) {
         let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        StandardStreams.out([UInt8](data) + [0x0A])
     }
 }
 
-/// Exit codes shared by every command: 0 all ok, 1 some input failed, 2 usage error.
+/// Exit codes shared by every command.
 enum ExitStatus {
+    /// Some input failed (the others were processed), an output folder could not be created,
+    /// or standard output could not be written.
     static let someFailed: Int32 = 1
+    /// Usage error: bad flag value, conflicting outputs; nothing was processed.
     static let usage: Int32 = 2
+    /// Interrupted by SIGINT (130) or SIGTERM (143); finished outputs are complete, no
+    /// temporary file is left.
+    static let interrupted: Int32 = 130
+    static let terminated: Int32 = 143
+
+    /// The text for `darkroom --help` and the README.
+    static let summary = """
+        Exit status: 0 every input succeeded; 1 some input failed (the others were still \
+        processed), an output folder could not be created, or standard output could not be \
+        written; 2 usage error (bad flag value, conflicting or unsafe output paths), nothing \
+        processed; 130 SIGINT, 143 SIGTERM (temporary files removed, finished outputs complete).
+        """
 }

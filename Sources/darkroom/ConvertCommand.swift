@@ -7,9 +7,14 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Convert images between PNG, JPEG, WebP, AVIF and GIF, optionally resizing them.",
         discussion: """
-            Outputs are written to a temporary file and renamed, so a failure never leaves a partial \
-            file; an existing output is kept unless --overwrite is given. `-` reads standard input or \
-            writes standard output. Without -o or --out-dir each output goes next to its input.
+            Outputs are written to a temporary file and renamed, so a failure or an interruption \
+            never leaves a partial file; an existing output is kept unless --overwrite is given, and a \
+            folder, FIFO or device is never replaced. `-` reads standard input or writes standard output. \
+            Without -o or --out-dir each output goes next to its input.
+            Output format: -f, else -o's extension, else the input's (sniffed from its bytes). Every \
+            output path is decided before any work: two inputs with one output path, an output that is \
+            an input, or an -o extension that is unknown or disagrees with -f is a usage error (exit 2). \
+            When the default name would be the input itself, `.out` is added: photo.jpg -> photo.out.jpg.
             Examples:
               darkroom convert photo.jpg -f webp -q 80
               darkroom convert *.png -f avif --out-dir out/ --resize 4mp
@@ -39,6 +44,9 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Print one JSON array describing every input on standard output.")
     var json = false
 
+    @Option(help: "Refuse inputs larger than this many bytes (default 268435456 = 256 MiB).")
+    var maxInputBytes: Int = InputReader.defaultMaxBytes
+
     func validate() throws {
         if output != nil && inputs.count > 1 { throw ValidationError("-o/--output takes one input; use --out-dir for several") }
         if output != nil && outDir != nil { throw ValidationError("use either -o/--output or --out-dir, not both") }
@@ -48,6 +56,7 @@ struct ConvertCommand: ParsableCommand {
         }
         if output == "-" && json { throw ValidationError("--json cannot share standard output with -o -") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if maxInputBytes < 1 { throw ValidationError("--max-input-bytes must be at least 1") }
     }
 
     func run() throws {
@@ -58,14 +67,23 @@ struct ConvertCommand: ParsableCommand {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)
         }
+        // Every output path is decided, and checked, before any work.
+        let plan: ConvertPlan
+        do {
+            plan = try ConvertPlan(inputs: inputs, output: output, outDir: outDir, suffix: suffix, format: options.format)
+        } catch let error as PlanError {
+            Console.info("darkroom: \(error.description)\(error.convertHint)")
+            throw ExitCode(ExitStatus.usage)
+        }
         // The format follows -o's extension when -f is not given.
-        if options.format == nil, let output, output != "-",
-           let f = ImageFormat(name: URL(fileURLWithPath: output).pathExtension) {
-            options.format = f
+        if options.format == nil { options.format = ConvertPlan.extensionFormat(output) }
+        do {
+            if let outDir { try OutputFolders.create(outDir) }
+        } catch {
+            Console.error(nil, error)
+            throw ExitCode(ExitStatus.someFailed)
         }
-        if let outDir {
-            try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        }
+        for folder in plan.folders { OutputFile.sweepStaleTemporaries(in: folder) }
         let converter = Converter(options: options)
         let progress = ProgressBar(total: inputs.count, enabled: !json)
         let results = ResultList(count: inputs.count)
@@ -74,7 +92,7 @@ struct ConvertCommand: ParsableCommand {
         let next = Counter()
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while let index = next.take(below: inputs.count) {
-                results.set(index, convertOne(inputs[index], converter: converter))
+                results.set(index, convertOne(inputs[index], to: plan.outputs[index], plan: plan, converter: converter))
                 progress.advance(inputs[index])
             }
         }
@@ -83,13 +101,13 @@ struct ConvertCommand: ParsableCommand {
         if all.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.someFailed) }
     }
 
-    private func convertOne(_ input: String, converter: Converter) -> FileResult {
+    private func convertOne(_ input: String, to planned: String?, plan: ConvertPlan, converter: Converter) -> FileResult {
         var result = FileResult(input: input)
         let start = DispatchTime.now()
         do {
-            let bytes = try InputOutput.read(input)
+            let bytes = try InputOutput.read(input, limit: maxInputBytes)
             let converted = try converter.convert(bytes)
-            let path = output ?? InputOutput.outputPath(for: input, format: converted.format, outDir: outDir, suffix: suffix)
+            let path = try planned ?? plan.name(for: input, format: converted.format)
             try InputOutput.write(converted.bytes, to: path, overwrite: overwrite)
             result.output = path
             result.conversion = converted

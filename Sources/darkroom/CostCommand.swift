@@ -79,11 +79,11 @@ struct CostCommand: ParsableCommand {
         }
         for r in bill.references {
             let resized = r.resized ? " -> \(r.resizedWidth)x\(r.resizedHeight)" : ""
-            print("reference \(r.source): \(r.width)x\(r.height)\(resized) = \(r.billedMegapixels) MP")
+            Console.line("reference \(r.source): \(r.width)x\(r.height)\(resized) = \(r.billedMegapixels) MP")
         }
-        print("output \(outputSize) x \(n) = \(bill.output.billedMegapixels) MP")
+        Console.line("output \(outputSize) x \(n) = \(bill.output.billedMegapixels) MP")
         var total = "total \(bill.totalMegapixels) MP"
         if let price = bill.totalPrice { total += ", price \(price)" }
-        print(total)
+        Console.line(total)
     }
 }

@@ -7,7 +7,7 @@ struct DarkroomCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "darkroom",
         abstract: "Convert, resize and prepare images for an OpenAI-compatible image gateway.",
-        discussion: "Exit status: 0 all inputs succeeded, 1 some input failed, 2 usage error.",
+        discussion: ExitStatus.summary,
         version: CodecLibraries.versionText,
         subcommands: [
             ConvertCommand.self, DecodeCommand.self, PrepRefsCommand.self,
@@ -15,16 +15,23 @@ struct DarkroomCommand: ParsableCommand {
         ]
     )
 
-    /// Runs the command, mapping ArgumentParser's usage errors to exit status 2.
+    /// Runs the command, mapping ArgumentParser's usage errors to exit status 2. Standard
+    /// streams are checked (``StandardStreams``) and SIGINT/SIGTERM remove temporaries (``Signals``).
     static func main() {
+        StandardStreams.prepare()
+        Signals.install()
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
+            if let exit = error as? ExitCode { Foundation.exit(exit.rawValue) }
             let code = exitCode(for: error)
-            if code == .success || error is ExitCode { exit(withError: error) }
             let message = fullMessage(for: error)
-            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            if code == .success {  // --help, --version
+                if !message.isEmpty { StandardStreams.outLine(message) }
+                Foundation.exit(0)
+            }
+            if !message.isEmpty { StandardStreams.err(message + "\n") }
             Foundation.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
         }
     }

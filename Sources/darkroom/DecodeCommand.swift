@@ -19,13 +19,16 @@ struct DecodeCommand: ParsableCommand {
             Name placeholders: {created} (unix time; the response file's stem when missing), {index} \
             (from 0), {n} (from 1), {ext} (png, jpg, webp, avif, gif), {format}, {stem} (response file \
             name without extension, 'stdin' for -).
+            The output folder is created if missing. A file name that would replace the response \
+            file, or that an earlier item of the run already used, fails that item. The response is \
+            refused when it is larger than --max-input-bytes.
             Example: curl ... | darkroom decode - -o out --sidecar -f webp -q 80
             """)
 
     @Argument(help: "Response JSON file, or - for standard input.")
     var response: String
 
-    @Option(name: [.customShort("o"), .customLong("out-dir")], help: "Output folder.")
+    @Option(name: [.customShort("o"), .customLong("out-dir")], help: "Output folder (created if missing).")
     var outDir: String = "."
 
     @Option(help: "File name template.")
@@ -43,6 +46,9 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: "Print a JSON array with one object per item.")
     var json = false
 
+    @Option(help: "Refuse a response (or file:// item) larger than this many bytes (default 268435456 = 256 MiB).")
+    var maxInputBytes: Int = InputReader.defaultMaxBytes
+
     @OptionGroup(title: "Conversion (any of these converts the images)")
     var conversion: ConversionFlags
 
@@ -59,6 +65,9 @@ struct DecodeCommand: ParsableCommand {
         var converter: Converter?
         do {
             template = try OutputNameTemplate(name)
+            guard maxInputBytes >= 1 else {
+                throw DarkroomError.invalidOption(name: "max-input-bytes", value: String(maxInputBytes), expected: "a positive number of bytes")
+            }
             if wantsConversion { converter = Converter(options: try conversion.convertOptions()) }
         } catch {
             Console.error(nil, error)
@@ -67,22 +76,22 @@ struct DecodeCommand: ParsableCommand {
 
         let parsed: ImagesResponse
         do {
-            let body: Data
-            if response == "-" {
-                body = FileHandle.standardInput.readDataToEndOfFile()
-            } else {
-                guard let d = FileManager.default.contents(atPath: response) else {
-                    throw DarkroomError.io(path: response, message: "cannot read file")
-                }
-                body = d
-            }
-            parsed = try ImagesResponse(parsing: body)
+            let body = try InputReader.read(response, limit: maxInputBytes, image: false)
+            parsed = try ImagesResponse(parsing: Data(body))
         } catch {
             Console.error(response, error)
             if json { Console.json([["source": response, "error": describe(error)]]) }
             throw ExitCode(ExitStatus.someFailed)
         }
 
+        do {
+            try OutputFolders.create(outDir)
+        } catch {
+            Console.error(nil, error)
+            throw ExitCode(ExitStatus.someFailed)
+        }
+        OutputFile.sweepStaleTemporaries(in: outDir)
+        let guardian = OutputGuard(inputs: [response])
         let stem = Self.stem(of: response)
         var report: [Any] = []
         var failed = false
@@ -97,11 +106,11 @@ struct DecodeCommand: ParsableCommand {
                     entry["url"] = url
                     guard download else {
                         entry["status"] = "listed"
-                        if !json { print("item \(index): \(url) (not downloaded; use --download)") }
+                        if !json { Console.line("item \(index): \(url) (not downloaded; use --download)") }
                         report.append(entry)
                         continue
                     }
-                    bytes = try Self.fetch(url, index: index)
+                    bytes = try Self.fetch(url, index: index, limit: maxInputBytes)
                     guard ImageFormat.sniff(bytes) != nil else {
                         throw GatewayError.badItem(index: index, reason: "\(url) is not a PNG, JPEG, WebP, AVIF or GIF image")
                     }
@@ -118,11 +127,13 @@ struct DecodeCommand: ParsableCommand {
                 }
                 let fileName = template.render(created: parsed.created, index: index, format: format, stem: stem)
                 let path = (outDir as NSString).appendingPathComponent(fileName)
+                let sidecarPath = (path as NSString).deletingPathExtension + ".json"
+                try guardian.claim(path, for: "item \(index)")
+                if sidecar { try guardian.claim(sidecarPath, for: "item \(index) (sidecar)") }
                 try OutputFile.write(bytes, to: path, overwrite: overwrite)
                 entry.merge(["status": "written", "path": path, "format": format.rawValue, "width": width,
                              "height": height, "bytes": bytes.count]) { $1 }
                 if sidecar {
-                    let sidecarPath = (path as NSString).deletingPathExtension + ".json"
                     var meta: [String: JSONValue] = ["index": .int(index), "file": .string(fileName),
                                                      "format": .string(format.rawValue), "width": .int(width), "height": .int(height)]
                     if let created = parsed.created { meta["created"] = .int(created) }
@@ -133,7 +144,7 @@ struct DecodeCommand: ParsableCommand {
                     try OutputFile.write([UInt8](JSONValue.object(meta).jsonData()) + [0x0A], to: sidecarPath, overwrite: overwrite)
                     entry["sidecar"] = sidecarPath
                 }
-                if !json { print("item \(index): \(path) (\(format), \(width)x\(height))") }
+                if !json { Console.line("item \(index): \(path) (\(format), \(width)x\(height))") }
             } catch {
                 Console.error(response, GatewayError.badItem(index: index, reason: describe(error)))
                 entry["status"] = "error"
@@ -159,15 +170,20 @@ struct DecodeCommand: ParsableCommand {
     }
 
     /// Fetches a URL synchronously (60 s timeout); errors become ``GatewayError/badItem(index:reason:)``.
-    static func fetch(_ text: String, index: Int) throws -> [UInt8] {
+    /// A file:// URL is read with ``InputReader`` under `limit` bytes.
+    static func fetch(_ text: String, index: Int, limit: Int = InputReader.defaultMaxBytes) throws -> [UInt8] {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https", "file"].contains(scheme) else {
             throw GatewayError.badItem(index: index, reason: "'\(text)' is not an http(s) URL")
         }
         if scheme == "file" {
-            guard let d = FileManager.default.contents(atPath: url.path) else {
-                throw GatewayError.badItem(index: index, reason: "cannot read \(url.path)")
+            do {
+                return try InputReader.read(url.path, limit: limit, image: false)
+            } catch let error as DarkroomError {
+                if case let .io(path, message) = error {
+                    throw GatewayError.badItem(index: index, reason: "cannot read \(path): \(message)")
+                }
+                throw GatewayError.badItem(index: index, reason: error.description)
             }
-            return [UInt8](d)
         }
         final class Box: @unchecked Sendable { var result: Result<[UInt8], GatewayError>? }
         let box = Box()

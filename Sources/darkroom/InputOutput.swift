@@ -3,24 +3,16 @@ import Foundation
 
 /// Reading inputs and naming outputs for the file-processing commands.
 enum InputOutput {
-    /// Reads a file, or standard input for `-`.
-    static func read(_ path: String) throws -> [UInt8] {
-        if path == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DarkroomError.io(path: path, message: "no such file")
-        }
-        if isDirectory.boolValue { throw DarkroomError.io(path: path, message: "is a directory, not an image file") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DarkroomError.io(path: path, message: "cannot read (permission denied?)")
-        }
-        return [UInt8](data)
+    /// Reads an image file, or standard input for `-`, under a byte limit (``InputReader``).
+    static func read(_ path: String, limit: Int = InputReader.defaultMaxBytes) throws -> [UInt8] {
+        try InputReader.read(path, limit: limit, image: true)
     }
 
-    /// Writes atomically to a path, or to standard output for `-`.
+    /// Writes atomically to a path (``OutputFile``), or to standard output for `-` (checked:
+    /// a failing standard output ends the run with status 1).
     static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws {
         if path == "-" {
-            FileHandle.standardOutput.write(Data(bytes))
+            StandardStreams.out(bytes)
             return
         }
         try OutputFile.write(bytes, to: path, overwrite: overwrite)
@@ -57,7 +49,7 @@ final class ProgressBar: @unchecked Sendable {
         let filled = width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let name = label.count > 40 ? "…" + label.suffix(39) : label
-        FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(done)/\(total) \(name)".utf8))
-        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+        StandardStreams.err("\r\u{1B}[K[\(bar)] \(done)/\(total) \(name)")
+        if done == total { StandardStreams.err("\n") }
     }
 }

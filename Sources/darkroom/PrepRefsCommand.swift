@@ -10,7 +10,9 @@ struct PrepRefsCommand: ParsableCommand {
         discussion: """
             Images already fine (format kept, orientation 1, no ICC/EXIF, within the cap) are copied \
             byte for byte. Others are re-encoded (JPEG and WebP at quality 95). Outputs are written \
-            atomically as DIR/<stem>.ref.<ext>; existing files are kept unless --overwrite.
+            atomically as DIR/<stem>.ref.<ext> (DIR is created if missing); existing files are kept \
+            unless --overwrite. An output that would replace one of the inputs, or that another input \
+            of the run already wrote, fails that image. Inputs over --max-input-bytes are refused.
             Example: darkroom prep-refs photo.jpg sketch.png --out-dir refs --json
             """)
 
@@ -26,7 +28,7 @@ struct PrepRefsCommand: ParsableCommand {
     @Option(help: "Output format: keep, png, jpeg or webp.")
     var format: String = "keep"
 
-    @Option(help: "Output folder.")
+    @Option(help: "Output folder (created if missing).")
     var outDir: String = "."
 
     @Option(help: "Most images accepted in one request.")
@@ -38,6 +40,9 @@ struct PrepRefsCommand: ParsableCommand {
     @Flag(help: "Print a JSON array with one object per image.")
     var json = false
 
+    @Option(help: "Refuse inputs larger than this many bytes (default 268435456 = 256 MiB).")
+    var maxInputBytes: Int = InputReader.defaultMaxBytes
+
     func run() throws {
         let options: ReferencePrepOptions
         do {
@@ -47,26 +52,31 @@ struct PrepRefsCommand: ParsableCommand {
             prep.failOn = try FailOn(parsing: failOn)
             options = prep
             try ReferencePrep.checkCount(images.count, options: options)
+            guard maxInputBytes >= 1 else {
+                throw DarkroomError.invalidOption(name: "max-input-bytes", value: String(maxInputBytes), expected: "a positive number of bytes")
+            }
+            if images.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         } catch {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)
         }
+        do {
+            try OutputFolders.create(outDir)
+        } catch {
+            Console.error(nil, error)
+            throw ExitCode(ExitStatus.someFailed)
+        }
+        OutputFile.sweepStaleTemporaries(in: outDir)
+        let guardian = OutputGuard(inputs: images)
 
         var report: [Any] = []
         var failed = false
         for path in images {
             do {
-                let data: Data
-                if path == "-" {
-                    data = FileHandle.standardInput.readDataToEndOfFile()
-                } else {
-                    guard let d = FileManager.default.contents(atPath: path) else {
-                        throw DarkroomError.io(path: path, message: "cannot read file")
-                    }
-                    data = d
-                }
-                let ref = try ReferencePrep.prepare(bytes: [UInt8](data), name: path, options: options)
+                let data = try InputReader.read(path, limit: maxInputBytes, image: true)
+                let ref = try ReferencePrep.prepare(bytes: data, name: path, options: options)
                 let out = (outDir as NSString).appendingPathComponent(ref.fileName)
+                try guardian.claim(out, for: path)
                 try OutputFile.write(ref.bytes, to: out, overwrite: overwrite)
                 var entry = ref.json.objectValue ?? [:]
                 entry["output"] = .string(out)
@@ -78,7 +88,7 @@ struct PrepRefsCommand: ParsableCommand {
                     let size = ref.resized ? "\(ref.inputWidth)x\(ref.inputHeight) -> \(ref.width)x\(ref.height)"
                                            : "\(ref.width)x\(ref.height)"
                     let how = ref.passedThrough ? "copied" : (ref.resized ? "resized" : "re-encoded")
-                    print("\(path) -> \(out): \(size), \(how), \(ref.billedMegapixels) MP")
+                    Console.line("\(path) -> \(out): \(size), \(how), \(ref.billedMegapixels) MP")
                 }
             } catch {
                 Console.error(path, error)

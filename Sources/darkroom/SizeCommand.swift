@@ -50,7 +50,7 @@ struct SizeCommand: ParsableCommand {
         if json {
             Console.json(["width": resolved.width, "height": resolved.height])
         } else {
-            print(resolved.description)
+            Console.line(resolved.description)
         }
     }
 }

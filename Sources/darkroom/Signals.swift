@@ -1,0 +1,37 @@
+import Darkroom
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGINT and SIGTERM: remove the temporary files being written, then exit 130 or 143.
+///
+/// The signals are blocked in every thread (threads inherit the mask from the main thread) and
+/// one thread waits for them with `sigwait`, so the clean-up runs as ordinary code, not in a
+/// signal handler. Finished outputs are complete (they were renamed into place after `fsync`);
+/// unfinished ones never appear.
+enum Signals {
+    /// A signal the parent set to be ignored (e.g. SIGINT for `cmd &` in a script) stays ignored.
+    static func install() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in [SIGINT, SIGTERM] {
+            var current = sigaction()
+            sigaction(signal, nil, &current)
+            let ignored = current.__sigaction_handler.sa_handler.map { unsafeBitCast($0, to: Int.self) == 1 } ?? false  // SIG_IGN
+            if !ignored { sigaddset(&set, signal) }
+        }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        let waitSet = set
+        let waiter = Thread {
+            var set = waitSet
+            var received: Int32 = 0
+            while sigwait(&set, &received) != 0 || (received != SIGINT && received != SIGTERM) {}
+            OutputFile.removeTemporaries()
+            StandardStreams.err("\ndarkroom: interrupted (\(received == SIGINT ? "SIGINT" : "SIGTERM"))\n")
+            _exit(received == SIGINT ? ExitStatus.interrupted : ExitStatus.terminated)
+        }
+        waiter.name = "darkroom-signals"
+        waiter.start()
+    }
+}
