@@ -63,8 +63,11 @@ struct DecodeCommand: ParsableCommand {
     func run() throws {
         let template: OutputNameTemplate
         var converter: Converter?
+        let decodeOptions: DecodeOptions
         do {
             template = try OutputNameTemplate(name)
+            decodeOptions = DecodeOptions(maxPixels: try ValueParser.pixelLimit(conversion.maxPixels),
+                                          failOn: try FailOn(parsing: conversion.failOn))
             guard maxInputBytes >= 1 else {
                 throw DarkroomError.invalidOption(name: "max-input-bytes", value: String(maxInputBytes), expected: "a positive number of bytes")
             }
@@ -115,16 +118,23 @@ struct DecodeCommand: ParsableCommand {
                         throw GatewayError.badItem(index: index, reason: "\(url) is not a PNG, JPEG, WebP, AVIF or GIF image")
                     }
                 }
-                let format: ImageFormat, width: Int, height: Int
+                let format: ImageFormat, width: Int, height: Int, warnings: [DecodeWarning]
                 if let converter {
                     let r: ConversionResult
                     do { r = try converter.convert(bytes) } catch { throw GatewayError.badItem(index: index, reason: describe(error)) }
-                    (bytes, format, width, height) = (r.bytes, r.format, r.width, r.height)
+                    (bytes, format, width, height, warnings) = (r.bytes, r.format, r.width, r.height, r.warnings)
                 } else {
                     let decoded: DecodedImage
-                    do { decoded = try ImageDecoder.decode(bytes) } catch { throw GatewayError.badItem(index: index, reason: describe(error)) }
+                    do { decoded = try ImageDecoder.decode(bytes, options: decodeOptions) } catch {
+                        throw GatewayError.badItem(index: index, reason: describe(error))
+                    }
                     (format, width, height) = (decoded.metadata.sourceFormat, decoded.image.width, decoded.image.height)
+                    warnings = decoded.metadata.warnings
                 }
+                for warning in warnings {
+                    Console.info("darkroom: \(response): item \(index): \(warning) (written anyway: --fail-on \(decodeOptions.failOn))")
+                }
+                if !warnings.isEmpty { entry["warnings"] = warnings.map { $0.json.jsonObject } }
                 let fileName = template.render(created: parsed.created, index: index, format: format, stem: stem)
                 let path = (outDir as NSString).appendingPathComponent(fileName)
                 let sidecarPath = (path as NSString).deletingPathExtension + ".json"
