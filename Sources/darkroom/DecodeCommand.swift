@@ -87,13 +87,7 @@ struct DecodeCommand: ParsableCommand {
             throw ExitCode(ExitStatus.someFailed)
         }
 
-        do {
-            try OutputFolders.create(outDir)
-        } catch {
-            Console.error(nil, error)
-            throw ExitCode(ExitStatus.someFailed)
-        }
-        OutputFile.sweepStaleTemporaries(in: outDir)
+        try OutputFolders.prepareOrExit(outDir)
         let guardian = OutputGuard(inputs: [response])
         let stem = Self.stem(of: response)
         var report: [Any] = []

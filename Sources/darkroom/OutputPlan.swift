@@ -1,3 +1,4 @@
+import ArgumentParser
 import Darkroom
 import Foundation
 #if canImport(Glibc)
@@ -176,6 +177,18 @@ struct ConvertPlan {
 
 /// Creating output folders before any file is processed.
 enum OutputFolders {
+    /// Creates `path` (and its parents) before any work, or reports why not once and exits 1;
+    /// then sweeps temporaries that dead processes left in it.
+    static func prepareOrExit(_ path: String) throws {
+        do {
+            try create(path)
+        } catch {
+            Console.error(nil, error)
+            throw ExitCode(ExitStatus.someFailed)
+        }
+        OutputFile.sweepStaleTemporaries(in: path)
+    }
+
     /// Creates `path` and its missing parents. Throws ``PlanError/cannotCreateFolder(path:reason:)``.
     static func create(_ path: String) throws {
         var isDirectory: ObjCBool = false

@@ -60,13 +60,7 @@ struct PrepRefsCommand: ParsableCommand {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)
         }
-        do {
-            try OutputFolders.create(outDir)
-        } catch {
-            Console.error(nil, error)
-            throw ExitCode(ExitStatus.someFailed)
-        }
-        OutputFile.sweepStaleTemporaries(in: outDir)
+        try OutputFolders.prepareOrExit(outDir)
         let guardian = OutputGuard(inputs: images)
 
         var report: [Any] = []
