@@ -28,7 +28,8 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .unsupportedFormat(format, accepted):
             "\(format) is not accepted here; accepted: \(accepted.map(\.rawValue).joined(separator: ", "))"
         case let .tooManyPixels(width, height, limit):
-            "image is \(width)x\(height) = \(width * height) px, over the limit of \(limit) px (raise it with --max-pixels)"
+            // The product can overflow Int for sides read from a hostile header (AVIF ispe: 32 bits each).
+            "image is \(width)x\(height) = \(width.multipliedReportingOverflow(by: height).overflow ? "over \(Int.max)" : "\(width * height)") px, over the limit of \(limit) px (raise it with --max-pixels)"
         case let .invalidDimensions(width, height):
             "invalid image size \(width)x\(height)"
         case let .decodeFailed(format, message):
