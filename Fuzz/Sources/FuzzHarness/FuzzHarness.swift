@@ -17,7 +17,17 @@ public enum FuzzHarness {
     ]
 
     /// Runs `bytes` through the entry point of `target`.
+    /// Errors are also turned into text, as the CLI and the HTTP sidecar do.
     public static func run(_ target: String, _ bytes: [UInt8]) throws {
+        do {
+            try runTarget(target, bytes)
+        } catch {
+            _ = String(describing: error)
+            throw error
+        }
+    }
+
+    static func runTarget(_ target: String, _ bytes: [UInt8]) throws {
         switch target {
         case "decode-png": try decode(bytes, format: .png)
         case "decode-jpeg": try decode(bytes, format: .jpeg)
