@@ -55,7 +55,7 @@ public struct ImagesResponse: Sendable, Equatable {
         }
         switch o.removeValue(forKey: "created") {
         case let .int(i)?: created = i
-        case let .double(d)?: created = Int(d)
+        case let .double(d)?: created = Int(exactly: d.rounded(.towardZero))  // nil beyond Int (Int(d) trapped on 1e19)
         case let .string(s)?: created = Int(s)
         default: created = nil
         }
