@@ -43,7 +43,9 @@ enum AVIFBoxes {
             // Full box: version and flags, then 32-bit width and height.
             guard let w = uint32(bytes, property.body.lowerBound + 4, end: property.body.upperBound),
                   let h = uint32(bytes, property.body.lowerBound + 8, end: property.body.upperBound) else { continue }
-            if Int(w) * Int(h) > (largest.map { $0.width * $0.height } ?? -1) { largest = (Int(w), Int(h)) }
+            // UInt64: two 32-bit sides can overflow Int (0xFFFFFFFF² > Int.max).
+            let area = UInt64(w) * UInt64(h)
+            if largest.map({ area > UInt64($0.width) * UInt64($0.height) }) ?? true { largest = (Int(w), Int(h)) }
         }
         return largest
     }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The test suite under sanitizers, each in its own scratch path so the normal .build stays as is.
+#
+#   scripts/sanitize.sh          both runs below
+#   scripts/sanitize.sh asan     whole suite, AddressSanitizer + UndefinedBehaviorSanitizer (.build-asan)
+#   scripts/sanitize.sh tsan     the tests that run work concurrently, ThreadSanitizer (.build-tsan)
+#
+# UBSan instruments the C code (CDarkroom shims); Swift's own overflow and bounds checks trap
+# in any build. The CLI tests run .build/debug/darkroom (not sanitized) when it exists and are
+# skipped otherwise. Extra arguments go to `swift test` (e.g. --filter).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+# Let the sanitizers report instead of Swift's backtracer; fail on the first UBSan report.
+export SWIFT_BACKTRACE=enable=no
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
+
+# Suites whose tests run work on several threads: TaskGroup conversion, threads: resampling, HTTP.
+TSAN_FILTER='GatewayConversionTests|ResampleKernelTests|HTTPServerTests'
+
+mode=${1:-all}
+[[ $# -gt 0 ]] && shift
+case $mode in
+    asan|all|tsan) ;;
+    *) echo "usage: $0 [asan|tsan|all] [swift test arguments]" >&2; exit 2 ;;
+esac
+if [[ $mode == asan || $mode == all ]]; then
+    echo "== swift test, address + undefined" >&2
+    swift test --scratch-path .build-asan --sanitize=address --sanitize=undefined "$@"
+fi
+if [[ $mode == tsan || $mode == all ]]; then
+    echo "== swift test, thread ($TSAN_FILTER)" >&2
+    swift test --scratch-path .build-tsan --sanitize=thread --filter "$TSAN_FILTER" "$@"
+fi
