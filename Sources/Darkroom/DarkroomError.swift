@@ -39,7 +39,7 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .unsupportedFormat(format, accepted):
             "\(format) is not accepted here; accepted: \(accepted.map(\.rawValue).joined(separator: ", "))"
         case let .tooManyPixels(width, height, limit):
-            "image is \(width)x\(height) = \(Self.pixelText(width, height)) px, over the limit of \(limit) px (raise it with --max-pixels)"
+            "\(width)x\(height) = \(Self.pixelText(width, height)) px is over the limit of \(limit) px (raise it with --max-pixels)"
         case let .invalidDimensions(width, height):
             "invalid image size \(width)x\(height)"
         case let .decodeFailed(format, message):
@@ -47,7 +47,7 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .encodeFailed(format, message):
             "cannot encode \(format): \(message)"
         case let .invalidOption(name, value, expected):
-            "invalid \(name) '\(value)': expected \(expected)"
+            "invalid \(name) '\(ValueParser.printable(value))': expected \(expected)"
         case let .openAIParity(code, message):
             "\(message) (\(code))"
         case let .io(path, message):

@@ -2,6 +2,7 @@ import Darkroom
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Prometheus
 
 /// An HTTP sidecar exposing the conversion stage to gateways that are not written in Swift.
@@ -54,12 +55,14 @@ public enum DarkroomHTTPServer {
                     beforeWork: (@Sendable () -> Void)? = nil) {
             self.host = host
             self.port = port
-            self.maxBodyBytes = maxBodyBytes
+            // Clamped to the same bounds the command line enforces, so no value can make the
+            // pool's arithmetic overflow or the timers misbehave.
+            self.maxBodyBytes = min(max(1, maxBodyBytes), Limits.maxByteCount)
             self.maxPixels = maxPixels
-            self.workers = max(1, workers)
-            self.queueSize = max(0, queueSize ?? 2 * max(1, workers))
-            self.requestTimeout = requestTimeout
-            self.retryAfter = retryAfter
+            self.workers = min(max(1, workers), Limits.maxThreads)
+            self.queueSize = min(max(0, queueSize ?? 2 * self.workers), 10_000)
+            self.requestTimeout = requestTimeout.isFinite ? min(max(requestTimeout, 0.001), 86_400) : 86_400
+            self.retryAfter = min(max(0, retryAfter), 3600)
             self.metricsRegistry = metricsRegistry
             self.beforeWork = beforeWork
         }
@@ -121,9 +124,16 @@ public enum DarkroomHTTPServer {
         }
         router.post("v1/size") { request, _ in
             try await respond {
-                let body = try await request.body.collect(upTo: 1 << 20)
+                let body: [UInt8]
+                do {
+                    body = try await Self.body(of: request, limit: 1 << 20, timeout: server.configuration.requestTimeout)
+                } catch is BodyTimeout {
+                    return errorResponse(.requestTimeout, message: "the request body did not arrive within "
+                                         + "\(server.configuration.requestTimeout) s", code: "request_timeout",
+                                         type: "invalid_request_error")
+                }
                 let query = queryFields(request)
-                let gatewayRequest = try GatewayRequest(json: Data(buffer: body))
+                let gatewayRequest = try GatewayRequest(json: Data(body))
                 let profile = try ProviderProfile.named(query["profile"] ?? "flux2")
                 let multiple = try query["multiple"].map { try ValueParser.integer($0, name: "multiple", in: ProviderProfile.multipleRange) }
                 let size = profile.resolve(gatewayRequest, multiple: multiple)
@@ -155,9 +165,15 @@ public enum DarkroomHTTPServer {
                 let ticket = try server.pool.admit()
                 let bytes: [UInt8]
                 do {
-                    bytes = try await body(of: request, limit: server.configuration.maxBodyBytes)
+                    bytes = try await body(of: request, limit: server.configuration.maxBodyBytes,
+                                           timeout: server.configuration.requestTimeout)
                 } catch {
                     server.pool.release(ticket)
+                    if error is BodyTimeout {
+                        return errorResponse(.requestTimeout, message: "the request body did not arrive within "
+                                             + "\(server.configuration.requestTimeout) s", code: "request_timeout",
+                                             type: "invalid_request_error")
+                    }
                     throw error
                 }
                 server.metrics.recordBytesIn(route: route, bytes.count)
@@ -197,12 +213,26 @@ public enum DarkroomHTTPServer {
     /// Input pixels (width × height) of an image that just decoded; 0 if its header cannot be read.
     private static func inputPixels(_ bytes: [UInt8]) -> Int {
         guard let header = try? ImageDecoder.readHeader(bytes) else { return 0 }
-        return header.width * header.height
+        let (pixels, overflow) = header.width.multipliedReportingOverflow(by: header.height)
+        return overflow ? 0 : pixels
     }
 
-    private static func body(of request: Request, limit: Int) async throws -> [UInt8] {
-        let buffer = try await request.body.collect(upTo: limit)
-        return Array(buffer.readableBytesView)
+    /// The body arrived too slowly (a slow or stalled upload would otherwise hold a pool slot,
+    /// and a drain, for as long as the client likes).
+    struct BodyTimeout: Error {}
+
+    /// Reads the whole body, at most `limit` bytes, within `timeout` seconds.
+    private static func body(of request: Request, limit: Int, timeout: Double) async throws -> [UInt8] {
+        try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask { Array(try await request.body.collect(upTo: limit).readableBytesView) }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(min(timeout, 86_400) * 1e9))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let bytes = first else { throw BodyTimeout() }
+            return bytes
+        }
     }
 
     private static func queryFields(_ request: Request) -> [String: String] {
@@ -244,6 +274,9 @@ public enum DarkroomHTTPServer {
             if case let .incompatible(code, message) = error { return errorResponse(.badRequest, message: message, code: code) }
             return errorResponse(.badRequest, message: error.description, code: "invalid_value")
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            return errorResponse(.contentTooLarge, message: "request body is over the limit", code: "body_too_large")
+        } catch is NIOTooManyBytesError {
+            // What `collect(upTo:)` throws for a body over --max-body-bytes.
             return errorResponse(.contentTooLarge, message: "request body is over the limit", code: "body_too_large")
         }
     }

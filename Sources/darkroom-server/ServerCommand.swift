@@ -22,39 +22,61 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
 
-    @Option(help: "Port to listen on.")
-    var port = 8080
+    @Option(parsing: .unconditional, help: "Port to listen on, 1 to 65535.")
+    var port = "8080"
 
-    @Option(help: "Largest request body in bytes.")
-    var maxBodyBytes = 64 << 20
+    @Option(parsing: .unconditional, help: "Largest request body in bytes, 1 to 2^40.")
+    var maxBodyBytes = String(64 << 20)
 
-    @Option(help: "Refuse images with more pixels than this (checked before decoding).")
-    var maxPixels = DecodeOptions.defaultMaxPixels
+    @Option(parsing: .unconditional, help: "Refuse inputs and outputs with more pixels than this (checked before decoding; 1 to 2^36).")
+    var maxPixels = String(DecodeOptions.defaultMaxPixels)
 
-    @Option(help: "Conversion worker threads (default: the number of cores).")
-    var workers: Int?
+    @Option(parsing: .unconditional, help: "Conversion worker threads, 1 to 256 (default: the number of cores).")
+    var workers: String?
 
-    @Option(help: "Conversions that may wait for a worker; more get 503 at once (default: 2 × workers).")
-    var queueSize: Int?
+    @Option(parsing: .unconditional, help: "Conversions that may wait for a worker, 0 to 10000; more get 503 at once (default: 2 × workers).")
+    var queueSize: String?
 
-    @Option(help: "Seconds from admission within which a conversion must start (else 503) and finish (else 504).")
-    var requestTimeout: Double = 30
+    @Option(parsing: .unconditional, help: "Seconds (above 0, up to 86400) from admission within which a request's body must arrive and its conversion start (else 503) and finish (else 504).")
+    var requestTimeout = "30"
 
-    @Option(help: "Seconds sent in Retry-After with a 503.")
-    var retryAfter = 1
+    @Option(parsing: .unconditional, help: "Seconds sent in Retry-After with a 503, 0 to 3600.")
+    var retryAfter = "1"
 
-    func validate() throws {
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
-        if let queueSize, queueSize < 0 { throw ValidationError("--queue-size must be 0 or more") }
-        guard requestTimeout > 0 else { throw ValidationError("--request-timeout must be a positive number of seconds") }
-        guard retryAfter >= 0 else { throw ValidationError("--retry-after must be 0 or more seconds") }
+    /// Exit status 2 for a bad flag value, as the `darkroom` CLI.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode { exit(withError: error) }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
     }
 
     func run() async throws {
-        let configuration = DarkroomHTTPServer.Configuration(
-            host: host, port: port, maxBodyBytes: maxBodyBytes, maxPixels: maxPixels,
-            workers: workers ?? ProcessInfo.processInfo.activeProcessorCount, queueSize: queueSize,
-            requestTimeout: requestTimeout, retryAfter: retryAfter)
+        let configuration: DarkroomHTTPServer.Configuration
+        do {
+            let workers = try self.workers.map { try ValueParser.integer($0, name: "workers", in: 1...Limits.maxThreads) }
+            configuration = DarkroomHTTPServer.Configuration(
+                host: host, port: try ValueParser.integer(port, name: "port", in: 1...65_535),
+                maxBodyBytes: try ValueParser.byteCount(maxBodyBytes, name: "max-body-bytes"),
+                maxPixels: try ValueParser.pixelLimit(maxPixels),
+                workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                queueSize: try queueSize.map { try ValueParser.integer($0, name: "queue-size", in: 0...10_000) },
+                requestTimeout: try ValueParser.number(requestTimeout, name: "request-timeout", above: 0, atMost: 86_400, unit: " seconds"),
+                retryAfter: try ValueParser.integer(retryAfter, name: "retry-after", in: 0...3600))
+        } catch {
+            FileHandle.standardError.write(Data("darkroom-server: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         try await DarkroomHTTPServer.run(configuration)
     }
 }

@@ -6,7 +6,7 @@ struct ConversionFlags: ParsableArguments {
     @Option(name: [.customShort("f"), .long], help: "Output format: png, jpeg, webp, avif or gif (default: keep the input's).")
     var format: String?
 
-    @Option(name: [.customShort("q"), .customLong("quality"), .customLong("compression")],
+    @Option(name: [.customShort("q"), .customLong("quality"), .customLong("compression")], parsing: .unconditional,
             help: "Quality 0-100, 100 = best (OpenAI's output_compression). Default: per-format web default.")
     var quality: String?
 
@@ -23,7 +23,7 @@ struct ConversionFlags: ParsableArguments {
     @Option(help: "Metadata to keep: none, icc, exif, all. Orientation is always written as 1.")
     var keep: String = "none"
 
-    @Option(help: "Refuse inputs and outputs with more pixels than this (checked before decoding; 1 to 2^36).")
+    @Option(parsing: .unconditional, help: "Refuse inputs and outputs with more pixels than this (checked before decoding; 1 to 2^36).")
     var maxPixels: String = String(DecodeOptions.defaultMaxPixels)
 
     @Option(help: "Damaged input: none (convert what decodes, warn), truncated (refuse truncated or corrupt files), warning (refuse any decoder warning).")
@@ -38,7 +38,7 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "WebP: lossless encoding.")
     var lossless = false
 
-    @Option(help: "AVIF encoder speed 0 (slow, small) to 10 (fast); default 7.")
+    @Option(parsing: .unconditional, help: "AVIF encoder speed 0 (slow, small) to 10 (fast); default 7.")
     var speed: String?
 
     @Flag(name: .customLong("no-dither"), help: "GIF: no dithering.")
@@ -47,7 +47,7 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "Reject what the OpenAI API rejects (PNG with compression < 100, transparent JPEG).")
     var strictOpenai = false
 
-    @Option(help: "Threads for resampling (1 to 256).")
+    @Option(parsing: .unconditional, help: "Threads for resampling (1 to 256).")
     var threads: String = "1"
 
     @Flag(help: "Decode at full size even when the resize shrinks a lot (no JPEG DCT / WebP scaled decoding).")
@@ -87,4 +87,21 @@ struct ConversionFlags: ParsableArguments {
         options.failOn = failOn
         return options
     }
+}
+
+/// `--max-input-bytes`, shared by `convert`, `decode` and `prep-refs`: checked in `validate()`
+/// by ``ValueParser/byteCount(_:name:)`` (1 to 2^40).
+struct InputLimitFlags: ParsableArguments {
+    @Option(parsing: .unconditional,
+            help: "Refuse inputs (files, standard input, response bodies, downloads) larger than this many bytes, 1 to 2^40 (default 268435456 = 256 MiB).")
+    var maxInputBytes: String = String(InputReader.defaultMaxBytes)
+
+    func validate() throws {
+        do { _ = try ValueParser.byteCount(maxInputBytes, name: "max-input-bytes") } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// The limit in bytes (validated before `run`).
+    var bytes: Int { (try? ValueParser.byteCount(maxInputBytes, name: "max-input-bytes")) ?? InputReader.defaultMaxBytes }
 }

@@ -38,14 +38,14 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Replace existing output files.")
     var overwrite = false
 
-    @Option(name: .shortAndLong, help: "Files converted in parallel (default: number of cores).")
-    var jobs: Int?
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Files converted in parallel, 1 to 256 (default: number of cores).")
+    var jobs: String?
 
     @Flag(help: "Print one JSON array describing every input on standard output.")
     var json = false
 
-    @Option(help: "Refuse inputs larger than this many bytes (default 268435456 = 256 MiB).")
-    var maxInputBytes: Int = InputReader.defaultMaxBytes
+    @OptionGroup var inputLimit: InputLimitFlags
+    var maxInputBytes: Int { inputLimit.bytes }
 
     func validate() throws {
         if output != nil && inputs.count > 1 { throw ValidationError("-o/--output takes one input; use --out-dir for several") }
@@ -55,8 +55,9 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("reading standard input needs -o FILE (or -o - for standard output)")
         }
         if output == "-" && json { throw ValidationError("--json cannot share standard output with -o -") }
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        if maxInputBytes < 1 { throw ValidationError("--max-input-bytes must be at least 1") }
+        if let jobs {
+            do { _ = try ValueParser.integer(jobs, name: "jobs", in: 1...Limits.maxThreads) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func run() throws {
@@ -87,7 +88,8 @@ struct ConvertCommand: ParsableCommand {
         let converter = Converter(options: options)
         let progress = ProgressBar(total: inputs.count, enabled: !json)
         let results = ResultList(count: inputs.count)
-        let workers = min(inputs.count, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        let jobCount = jobs.flatMap { try? ValueParser.integer($0, name: "jobs", in: 1...Limits.maxThreads) }
+        let workers = min(inputs.count, jobCount ?? ProcessInfo.processInfo.activeProcessorCount)
         // Each worker takes the next input; results stay in input order.
         let next = Counter()
         DispatchQueue.concurrentPerform(iterations: workers) { _ in

@@ -20,13 +20,13 @@ struct CostCommand: ParsableCommand {
     @Option(help: "Size of each generated image, WxH.")
     var output: String
 
-    @Option(help: "Number of generated images (1-10).")
+    @Option(parsing: .unconditional, help: "Number of generated images (1-10).")
     var n: String = "1"
 
-    @Option(help: "Price per input (reference) megapixel, 0 to 1000000.")
+    @Option(parsing: .unconditional, help: "Price per input (reference) megapixel, 0 to 1000000.")
     var inputPrice: String?
 
-    @Option(help: "Price per output megapixel, 0 to 1000000.")
+    @Option(parsing: .unconditional, help: "Price per output megapixel, 0 to 1000000.")
     var outputPrice: String?
 
     @Flag(help: "Print the bill as JSON.")

@@ -46,8 +46,8 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: "Print a JSON array with one object per item.")
     var json = false
 
-    @Option(help: "Refuse a response (or file:// item) larger than this many bytes (default 268435456 = 256 MiB).")
-    var maxInputBytes: Int = InputReader.defaultMaxBytes
+    @OptionGroup var inputLimit: InputLimitFlags
+    var maxInputBytes: Int { inputLimit.bytes }
 
     @OptionGroup(title: "Conversion (any of these converts the images)")
     var conversion: ConversionFlags
@@ -68,9 +68,6 @@ struct DecodeCommand: ParsableCommand {
             template = try OutputNameTemplate(name)
             decodeOptions = DecodeOptions(maxPixels: try ValueParser.pixelLimit(conversion.maxPixels),
                                           failOn: try FailOn(parsing: conversion.failOn))
-            guard maxInputBytes >= 1 else {
-                throw DarkroomError.invalidOption(name: "max-input-bytes", value: String(maxInputBytes), expected: "a positive number of bytes")
-            }
             if wantsConversion { converter = Converter(options: try conversion.convertOptions()) }
         } catch {
             Console.error(nil, error)

@@ -19,11 +19,16 @@ enum InputOutput {
     }
 
     /// `photo.png` → `DIR/photo.webp` (DIR defaults to the input's folder).
+    /// Relative inputs give relative outputs (`shots/a.png` → `shots/a.webp`, `a.png` → `a.webp`).
     static func outputPath(for input: String, format: ImageFormat, outDir: String?, suffix: String = "") -> String {
-        let url = URL(fileURLWithPath: input == "-" ? "stdin" : input)
-        let stem = url.deletingPathExtension().lastPathComponent + suffix
-        let dir = outDir ?? url.deletingLastPathComponent().path
-        return (dir as NSString).appendingPathComponent(stem + "." + format.fileExtension)
+        let name = input == "-" ? "stdin" : input
+        let base = name.split(separator: "/").last.map(String.init) ?? name
+        var stem = base
+        if let dot = base.lastIndex(of: "."), dot != base.startIndex { stem = String(base[..<dot]) }
+        let file = stem + suffix + "." + format.fileExtension
+        let dir = outDir ?? OutputFile.folder(of: name)
+        if outDir == nil && dir == "." { return file }
+        return dir.hasSuffix("/") ? dir + file : dir + "/" + file
     }
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }

@@ -19,7 +19,7 @@ struct PrepRefsCommand: ParsableCommand {
     @Argument(help: "PNG, JPEG or WebP images (- for standard input, written as stdin.ref.<ext>).")
     var images: [String]
 
-    @Option(help: "Largest size in megapixels (1 MP = 1,048,576 px), above 0 up to 65536.")
+    @Option(parsing: .unconditional, help: "Largest size in megapixels (1 MP = 1,048,576 px), above 0 up to 65536.")
     var maxMp: String = "4"
 
     @Option(help: "Damaged input: none, truncated (default) or warning (see convert --help).")
@@ -31,7 +31,7 @@ struct PrepRefsCommand: ParsableCommand {
     @Option(help: "Output folder (created if missing).")
     var outDir: String = "."
 
-    @Option(help: "Most images accepted in one request.")
+    @Option(parsing: .unconditional, help: "Most images accepted in one request.")
     var maxRefs: String = String(ReferencePrepOptions.defaultMaxReferences)
 
     @Flag(help: "Replace existing output files.")
@@ -40,8 +40,8 @@ struct PrepRefsCommand: ParsableCommand {
     @Flag(help: "Print a JSON array with one object per image.")
     var json = false
 
-    @Option(help: "Refuse inputs larger than this many bytes (default 268435456 = 256 MiB).")
-    var maxInputBytes: Int = InputReader.defaultMaxBytes
+    @OptionGroup var inputLimit: InputLimitFlags
+    var maxInputBytes: Int { inputLimit.bytes }
 
     func run() throws {
         let options: ReferencePrepOptions
@@ -52,9 +52,6 @@ struct PrepRefsCommand: ParsableCommand {
             prep.failOn = try FailOn(parsing: failOn)
             options = prep
             try ReferencePrep.checkCount(images.count, options: options)
-            guard maxInputBytes >= 1 else {
-                throw DarkroomError.invalidOption(name: "max-input-bytes", value: String(maxInputBytes), expected: "a positive number of bytes")
-            }
             if images.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         } catch {
             Console.error(nil, error)

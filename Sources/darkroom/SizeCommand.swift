@@ -24,7 +24,7 @@ struct SizeCommand: ParsableCommand {
     @Option(help: "Resolution tier 0.5K, 1K, 2K, 4K, or megapixels (0.25, 1, 4, 16).")
     var resolution: String?
 
-    @Option(help: "Snap both sides to a multiple of this, 1 to 4096 (default: the profile's).")
+    @Option(parsing: .unconditional, help: "Snap both sides to a multiple of this, 1 to 4096 (default: the profile's).")
     var multiple: String?
 
     @Option(help: "Provider profile: generic, flux2 or openai.")

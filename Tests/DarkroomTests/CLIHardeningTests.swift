@@ -39,10 +39,10 @@ struct CLIHardeningTests {
     @Test func anOversizedOutputFailsFastAndWritesNothing() throws {
         let r = try CLI.run(["convert", photo, "--resize", "45000x45000!", "-o", "\(dir)/big.png"])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("45000x45000 = 2025000000 px, over the limit of 268402689 px"), "\(r.stderr)")
-        let gif = try CLI.run(["convert", photo, "--resize", "66000x3!", "-f", "gif", "-o", "\(dir)/wide.gif"])
+        #expect(r.stderr.contains("45000x45000 = 2025000000 px is over the limit of 268402689 px"), "\(r.stderr)")
+        let gif = try CLI.run(["convert", photo, "--resize", "65536x3!", "-f", "gif", "-o", "\(dir)/wide.gif"])
         #expect(gif.status == 1)
-        #expect(gif.stderr.contains("66000x3 is too large for gif: at most 65535 px per side"), "\(gif.stderr)")
+        #expect(gif.stderr.contains("65536x3 is too large for gif: at most 65535 px per side"), "\(gif.stderr)")
         let webp = try CLI.run(["convert", photo, "--resize", "16384x12!", "-f", "webp", "-o", "\(dir)/tall.webp"])
         #expect(webp.status == 1)
         #expect(webp.stderr.contains("is too large for webp: at most 16383 px per side"), "\(webp.stderr)")

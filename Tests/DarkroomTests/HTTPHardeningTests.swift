@@ -23,7 +23,7 @@ import Testing
             ("/v1/convert?resize=1e999%25", .badRequest, "invalid_value"),
             ("/v1/convert?resize=nan@", .badRequest, "invalid_value"),
             ("/v1/convert?resize=25000x25000!", .contentTooLarge, "image_too_large"),
-            ("/v1/convert?resize=70000x2!&output_format=gif", .badRequest, "image_too_large_for_format"),
+            ("/v1/convert?resize=65536x2!&output_format=gif", .badRequest, "image_too_large_for_format"),
             ("/v1/convert?output_compression=1e400", .badRequest, "invalid_value"),
             ("/v1/convert?fail_on=sometimes", .badRequest, "invalid_value"),
             ("/v1/references?max_mp=inf", .badRequest, "invalid_value"),

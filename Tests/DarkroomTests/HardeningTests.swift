@@ -44,19 +44,19 @@ import Testing
 
     @Test(arguments: ["123456789012345678901234567890mp", "1e400mp", "infmp", "nanmp", "65537mp", "0mp",
                       "18446744073709551616@", "68719476737@", "0@", "100001%", "nan%", "inf%", "1e5%", "0%",
-                      "16777217x1", "1x16777217!", "99999999999999999999x5", "x", "5x5x5", "-5x5", "5x5!!",
+                      "65537x1", "1x65537!", "16777216x1", "99999999999999999999x5", "x", "5x5x5", "-5x5", "5x5!!",
                       "0x0", "5x^", "0.5x0.5"])
     func geometryRefusesOutOfBoundValues(_ text: String) {
         #expect(throws: DarkroomError.self) { try ResizeGeometry(parsing: text) }
     }
 
     @Test func geometryAcceptsItsBounds() throws {
-        #expect(try ResizeGeometry(parsing: "16777216x1!").targetSize(width: 10, height: 10) == (16_777_216, 1))
+        #expect(try ResizeGeometry(parsing: "65536x1!").targetSize(width: 10, height: 10) == (65_536, 1))
         #expect(try ResizeGeometry(parsing: "65536mp").targetSize(width: 10, height: 10) == (10, 10))
         #expect(try ResizeGeometry(parsing: "68719476736@").targetSize(width: 7, height: 3) == (7, 3))
-        // 100,000 % of a 65,535-px side would be 65,535,000: clamped to the largest side, never a trap.
-        #expect(try ResizeGeometry(parsing: "100000%").targetSize(width: 65_535, height: 1) == (Limits.maxSide, 1000))
-        #expect(try ResizeGeometry(parsing: "16777216x").targetSize(width: 1, height: 65_535) == (16_777_216, Limits.maxSide))
+        // Computed sides are exact up to 2^30 and clamped there, never a trap; the converter refuses them.
+        #expect(try ResizeGeometry(parsing: "100000%").targetSize(width: 65_535, height: 1) == (65_535_000, 1000))
+        #expect(try ResizeGeometry(parsing: "65536x").targetSize(width: 1, height: 65_535) == (65_536, 1 << 30))
     }
 
     @Test func fitWithinNeverTraps() {
@@ -69,12 +69,12 @@ import Testing
 
     @Test func sizesAndRatiosFromRequestsAreBounded() throws {
         #expect(PixelSize(parsing: "99999999999999999999x1") == nil)
-        #expect(PixelSize(parsing: "16777217x1") == nil)
-        #expect(PixelSize(parsing: "16777216x16777216") == PixelSize(width: 16_777_216, height: 16_777_216))
+        #expect(PixelSize(parsing: "65537x1") == nil)
+        #expect(PixelSize(parsing: "65536x65536") == PixelSize(width: 65_536, height: 65_536))
         #expect(AspectRatio(parsing: "9223372036854775807:1") == nil)
         #expect(throws: GatewayError.self) { try GatewayRequest(json: Data(#"{"size":"9223372036854775807x9223372036854775807"}"#.utf8)) }
         // A huge but valid size resolves inside the profile without trapping.
-        let request = try GatewayRequest(json: Data(#"{"size":"16777216x1","aspect_ratio":"16777216:1"}"#.utf8))
+        let request = try GatewayRequest(json: Data(#"{"size":"65536x1","aspect_ratio":"65536:1"}"#.utf8))
         let size = ProviderProfile.flux2.resolve(request)
         #expect(size.width <= 2048 && size.height <= 2048 && size.width % 16 == 0)
         // An absurd multiple is clamped to 4096 instead of overflowing.
@@ -143,6 +143,14 @@ import Testing
         }
         let percent = ConvertOptions(format: .jpeg, resize: try ResizeGeometry(parsing: "100000%"))
         #expect(throws: DarkroomError.self) { try Converter(options: percent).convert(jpeg) }
+        // A thin target under the pixel limit but over the largest side: refused before the
+        // resampler builds coefficient tables for 90,000 columns.
+        #expect(throws: DarkroomError.self) { try ResizeGeometry(parsing: "1x65537") }
+        let thin = ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: "x60000"))
+        #expect(throws: DarkroomError.invalidOption(name: "resize", value: "x60000",
+                                                   expected: "an output with sides up to 65536 px (it gives 90000x60000)")) {
+            try Converter(options: thin).convert(jpeg)
+        }
     }
 
     @Test func eachFormatsLimitIsCheckedBeforeEncoding() throws {

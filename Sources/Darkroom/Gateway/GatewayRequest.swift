@@ -68,7 +68,7 @@ public struct GatewayRequest: Sendable, Equatable {
         do {
             value = try JSONValue(parsing: json)
         } catch {
-            throw GatewayError.malformedResponse("request body is not valid JSON")
+            throw GatewayError.wrongType(field: "request body", value: "(not valid JSON)", expected: "a JSON object")
         }
         guard case let .object(fields) = value else {
             throw GatewayError.wrongType(field: "request body", value: value.typeName, expected: "a JSON object")
@@ -197,14 +197,18 @@ public struct GatewayRequest: Sendable, Equatable {
         switch value {
         case let .int(i): parsed = i
         case let .double(d): parsed = d.rounded() == d && abs(d) < 1e15 ? Int(d) : nil
-        case let .string(s): parsed = Int(s.trimmingCharacters(in: .whitespaces))
+        case let .string(s):
+            // The same form as ValueParser.integer: ASCII digits, optional sign, ASCII spaces around.
+            let t = ValueParser.trimmed(s)
+            let digits = t.hasPrefix("+") || t.hasPrefix("-") ? t.dropFirst() : Substring(t)
+            parsed = !digits.isEmpty && digits.allSatisfy(\.isASCIIDigit) ? Int(t.hasPrefix("+") ? String(digits) : t) : nil
         default:
             throw GatewayError.wrongType(field: field, value: value.description,
-                                         expected: "an integer \(range.lowerBound)-\(range.upperBound)")
+                                         expected: ValueParser.describe(range))
         }
         guard let v = parsed else {
             throw GatewayError.wrongType(field: field, value: value.description,
-                                         expected: "an integer \(range.lowerBound)-\(range.upperBound)")
+                                         expected: ValueParser.describe(range))
         }
         guard range.contains(v) else { throw GatewayError.outOfRange(field: field, value: String(v), range: range) }
         return v

@@ -9,15 +9,21 @@ public enum Limits {
     /// stays below 2^39 bytes, far from overflow.
     public static let maxPixelLimit = 1 << 36
 
-    /// The largest side a resize may ask for: 2^24 = 16,777,216 px. A target must still fit
-    /// the pixel limit; this bound only keeps the arithmetic before that check exact.
-    public static let maxSide = 1 << 24
+    /// The largest side a resize may produce, and the largest side accepted in a geometry, a
+    /// `size` or an `aspect_ratio`: 65,536 px (AV1's largest frame side; WebP, GIF and JPEG hold
+    /// less, see ``FormatLimits``). The resampler's coefficient tables grow with the output side,
+    /// not its area, so a 1×16,777,216 target (16 MP, under the pixel limit) would otherwise
+    /// take gigabytes and minutes; a target must also fit the pixel limit.
+    public static let maxSide = 65_536
 
     /// The largest megapixel value accepted (`Nmp`, `--max-mp`, `max_mp`): ``maxPixelLimit`` / 1,048,576 = 65,536 MP.
     public static let maxMegapixels = Double(maxPixelLimit / MegapixelBilling.unit)
 
     /// The largest scale factor accepted in a percentage geometry: 100,000 % (1000×).
     public static let maxPercent = 100_000.0
+
+    /// The largest byte count a caller may set (`--max-input-bytes`, `--max-body-bytes`): 2^40 (1 TiB).
+    public static let maxByteCount = 1 << 40
 
     /// The most resampling threads one resize may use.
     public static let maxThreads = 256

@@ -63,12 +63,31 @@ public enum ValueParser {
         try integer(text, name: name, in: 1...Limits.maxPixelLimit)
     }
 
+    /// A byte count (`--max-input-bytes`, `--max-body-bytes`): an integer from 1 to 2^40 (1 TiB).
+    public static func byteCount(_ text: String, name: String) throws -> Int {
+        try integer(text, name: name, in: 1...Limits.maxByteCount)
+    }
+
     /// `output_compression` / `--quality`: an integer 0–100, 100 = best.
     public static func quality(_ text: String, name: String = "quality") throws -> Int {
         try integer(text, name: name, in: 0...100)
     }
 
     // MARK: Helpers
+
+    /// `text` safe to print on one line: control characters (newlines, escapes) as `\u{…}`, and
+    /// at most 200 characters.
+    public static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(200) {
+            if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return text.unicodeScalars.count > 200 ? out + "…" : out
+    }
 
     static func trimmed(_ text: String) -> String {
         String(text.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())

@@ -85,8 +85,12 @@ public struct Converter: Sendable {
                                 source: decoded.metadata, resized: resized)
     }
 
-    /// The output must fit the pixel limit and the output format.
+    /// The output must have sides up to ``Limits/maxSide`` and fit the pixel limit and the output format.
     private func checkOutput(width: Int, height: Int, format: ImageFormat) throws {
+        if width > Limits.maxSide || height > Limits.maxSide, let geometry = options.resize {
+            throw DarkroomError.invalidOption(name: "resize", value: geometry.text,
+                                              expected: "an output with sides up to \(Limits.maxSide) px (it gives \(width)x\(height))")
+        }
         try checkPixelLimit(width: width, height: height, limit: options.maxPixels)
         try FormatLimits.check(format, width: width, height: height)
     }

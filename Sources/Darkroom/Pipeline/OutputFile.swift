@@ -26,6 +26,9 @@ public enum OutputFile {
     /// it is not a regular file, and ``DarkroomError/io(path:message:)`` for any system error
     /// (`message` is the system's reason, e.g. "No space left on device").
     public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws {
+        if path.hasSuffix("/") {
+            throw DarkroomError.io(path: path, message: "names a folder (it ends with /), not an output file")
+        }
         let dir = folder(of: path)
         var st = stat()
         if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {

@@ -100,14 +100,14 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
         return v
     }
 
-    /// The output size for a `width`×`height` input: never 0 and never more than
-    /// ``Limits/maxSide`` on either side (a side computed larger is clamped; the caller's pixel
-    /// limit refuses such a size anyway).
+    /// The output size for a `width`×`height` input: never 0, and clamped at 2^30 per side so the
+    /// arithmetic stays exact. ``Converter`` refuses a target with a side over ``Limits/maxSide``
+    /// or over the pixel limit before allocating anything.
     public func targetSize(width: Int, height: Int) -> (width: Int, height: Int) {
         let width = max(1, width), height = max(1, height)
         func side(_ v: Double) -> Int {
-            guard v.isFinite else { return Limits.maxSide }
-            return Int(min(max(v.rounded(), 1), Double(Limits.maxSide)))
+            guard v.isFinite else { return 1 << 30 }
+            return Int(min(max(v.rounded(), 1), Double(1 << 30)))
         }
         switch kind {
         case let .area(maxPixels):
