@@ -404,27 +404,31 @@ DR_INLINE void DR(horizontalU8Rows)(const uint8_t *src, ptrdiff_t s1, ptrdiff_t 
         u8x16 out = DR(shiftClampNarrow)(DR(join8)(b01, b23) + round, sh);
         u32x4 px = (u32x4)out;
         uint8_t *o = dst + i * channels;
-        switch (channels) {
-        case 4:
-            for (ptrdiff_t j = 0; j < rows; j++) DR_STORE(u32, o + j * dstStride, px[j]);
-            break;
-        case 3:
-            if (i + 1 < dstWidth) {  // 4-byte store; the spare byte is overwritten by pixel i + 1
-                for (ptrdiff_t j = 0; j < rows; j++) DR_STORE(u32, o + j * dstStride, px[j]);
-            } else {
-                for (ptrdiff_t j = 0; j < rows; j++) {
-                    DR_STORE(u16, o + j * dstStride, (uint16_t)px[j]);
-                    o[j * dstStride + 2] = (uint8_t)(px[j] >> 16);
-                }
-            }
-            break;
-        case 2:
-            for (ptrdiff_t j = 0; j < rows; j++) DR_STORE(u16, o + j * dstStride, (uint16_t)px[j]);
-            break;
-        default:
-            for (ptrdiff_t j = 0; j < rows; j++) o[j * dstStride] = (uint8_t)px[j];
-            break;
-        }
+        // Row j's pixel is px[j]; rows are stored with constant lane indices (a loop over j would
+        // index the vector through the stack).
+#define DR_PUT(j)                                                                                  \
+    do {                                                                                           \
+        uint8_t *oj = o + (j) * dstStride;                                                         \
+        uint32_t v = px[j];                                                                        \
+        switch (channels) {                                                                        \
+        case 4: DR_STORE(u32, oj, v); break;                                                       \
+        case 3:                                                                                    \
+            if (i + 1 < dstWidth) { /* 4-byte store; the spare byte is overwritten by pixel i + 1 */ \
+                DR_STORE(u32, oj, v);                                                              \
+            } else {                                                                               \
+                DR_STORE(u16, oj, (uint16_t)v);                                                    \
+                oj[2] = (uint8_t)(v >> 16);                                                        \
+            }                                                                                      \
+            break;                                                                                 \
+        case 2: DR_STORE(u16, oj, (uint16_t)v); break;                                             \
+        default: oj[0] = (uint8_t)v; break;                                                        \
+        }                                                                                          \
+    } while (0)
+        DR_PUT(0);
+        if (rows > 1) DR_PUT(1);
+        if (rows > 2) DR_PUT(2);
+        if (rows > 3) DR_PUT(3);
+#undef DR_PUT
     }
 }
 
