@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "CDarkroom", dependencies: ["CLibJPEG", "CLibPNG"]),
 
         // Resampling kernels: one C source compiled once per CPU level inside the object
-        // (`#pragma clang attribute push(target(...))`), picked at run time in Swift. No unsafeFlags,
+        // (`#pragma clang attribute push(target(...))`), picked at run time in Swift. No unsafe build flags,
         // so the package stays usable as a versioned dependency.
         .target(name: "CDarkroomKernels"),
 
