@@ -4,9 +4,8 @@
 //
 // Layout (one folder per concern):
 //   Sources/Darkroom            the library (Image, Codecs, Color, Resample, Gateway, Pipeline)
-//   Sources/DarkroomKernels     SIMD resampling kernels, baseline x86-64 build
-//   Sources/DarkroomKernelsAVX2 the same kernel source (symlink), built for haswell (AVX2+FMA)
-//   Sources/DarkroomKernelsVNNI the same again, built for alderlake (AVX2 + AVX-VNNI: vpdpwssd)
+//   Sources/CDarkroomKernels    SIMD resampling kernels in C: one source compiled per CPU level
+//                               (SSE2, AVX2, AVX2 + AVX-VNNI) with target attributes, no build flags
 //   Sources/CDarkroom           C shims: libjpeg/libpng setjmp error handling, CPU feature check
 //   Sources/C*                  system library module maps (Debian -dev packages)
 //   Sources/darkroom            the CLI: argument parsing and printing only
@@ -45,25 +44,16 @@ let package = Package(
         // The only C code: wrappers that own libjpeg's and libpng's setjmp/longjmp, and a CPU check.
         .target(name: "CDarkroom", dependencies: ["CLibJPEG", "CLibPNG"]),
 
-        // Resampling kernels, compiled twice from one source file and picked at run time.
-        .target(name: "CDarkroomKernelSupport"),  // header-only: a prefetch hint for the kernels
-        .target(name: "DarkroomKernels", dependencies: ["CDarkroomKernelSupport"]),
-        .target(
-            name: "DarkroomKernelsAVX2",
-            dependencies: ["CDarkroomKernelSupport"],
-            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]
-        ),
-        .target(
-            name: "DarkroomKernelsVNNI",
-            dependencies: ["CDarkroomKernelSupport"],
-            swiftSettings: [.unsafeFlags(["-target-cpu", "alderlake"])]
-        ),
+        // Resampling kernels: one C source compiled once per CPU level inside the object
+        // (`#pragma clang attribute push(target(...))`), picked at run time in Swift. No unsafe build flags,
+        // so the package stays usable as a versioned dependency.
+        .target(name: "CDarkroomKernels"),
 
         .target(
             name: "Darkroom",
             dependencies: [
                 "CDarkroom", "CLibWebP", "CLibAVIF", "CGIFLib", "CLCMS2",
-                "DarkroomKernels", "DarkroomKernelsAVX2", "DarkroomKernelsVNNI",
+                "CDarkroomKernels",
             ]
         ),
         .executableTarget(

@@ -9,11 +9,11 @@
 
 #define DARKROOM_ERR_LEN 256
 
-/// 1 when the CPU has AVX2 and FMA (the DarkroomKernelsAVX2 module may run), else 0.
+/// 1 when the CPU has AVX2 and FMA (the darkroom_avx2_* kernels in CDarkroomKernels may run), else 0.
 int darkroom_cpu_has_avx2_fma(void);
 
-/// 1 when the CPU also has AVX-VNNI (VEX vpdpwssd) and BMI2 (the DarkroomKernelsVNNI module,
-/// built for alderlake, may run), else 0.
+/// 1 when the CPU also has AVX-VNNI (VEX vpdpwssd), BMI2, F16C, MOVBE and LZCNT (the darkroom_avxvnni_*
+/// kernels in CDarkroomKernels may run; they need only AVX2 + FMA + AVX-VNNI), else 0.
 int darkroom_cpu_has_avx_vnni(void);
 
 void darkroom_free(void *p);

@@ -1,19 +1,22 @@
 import CDarkroom
-import DarkroomKernels
-import DarkroomKernelsAVX2
-import DarkroomKernelsVNNI
+import CDarkroomKernels
 import Foundation
 
 /// Which implementation of the resampling kernels runs. The output is identical for all of them.
+///
+/// The SIMD kernels are C (Sources/CDarkroomKernels): one source, kernels_body.h, compiled into one
+/// object once per CPU level under its own name prefix with `target(...)` attributes, so the
+/// package needs no per-target compiler flags. A future NEON level would be one more case here
+/// (with an arm64 prefix in CDarkroomKernels); on other CPUs than x86-64 only `scalar` exists today.
 enum ResampleKernel: String, CaseIterable, Sendable {
     /// The readable scalar reference (ScalarKernels.swift).
     case scalar
-    /// Swift SIMD kernels built for baseline x86-64 (SSE2): module DarkroomKernels.
+    /// The C SIMD kernels for baseline x86-64 (SSE2): `darkroom_sse2_*`.
     case baseline
-    /// The same kernels built with -target-cpu haswell: module DarkroomKernelsAVX2.
+    /// The same kernels compiled with target("avx2,fma"): `darkroom_avx2_*`.
     case avx2
-    /// The same kernels built with -target-cpu alderlake (AVX2 + AVX-VNNI, so each `pmaddwd` and
-    /// its accumulating add become one `vpdpwssd`): module DarkroomKernelsVNNI.
+    /// The same kernels compiled with target("avx2,fma,avxvnni"), where each multiply-add and its
+    /// accumulating add are one `vpdpwssd`: `darkroom_avxvnni_*`.
     case avxvnni
 
     /// True when this CPU has AVX2 and FMA (checked once).
@@ -22,20 +25,32 @@ enum ResampleKernel: String, CaseIterable, Sendable {
     /// True when this CPU also has AVX-VNNI (checked once).
     static let cpuHasAVXVNNI: Bool = darkroom_cpu_has_avx_vnni() != 0
 
+    /// True where the C SIMD kernels are compiled (x86-64).
+    static let hasSIMDKernels: Bool = {
+        #if arch(x86_64)
+        true
+        #else
+        false
+        #endif
+    }()
+
     /// The kernel used by `Image.resized`: `DARKROOM_KERNEL=scalar|baseline|avx2|avxvnni` forces one
-    /// (one the CPU lacks falls back to baseline), otherwise the best available. Cached.
+    /// (one the CPU lacks falls back to baseline, or scalar without SIMD kernels), otherwise the best
+    /// available. Cached.
     static let selected: ResampleKernel = {
+        let fallback: ResampleKernel = hasSIMDKernels ? .baseline : .scalar
         if let forced = ProcessInfo.processInfo.environment["DARKROOM_KERNEL"].flatMap(ResampleKernel.init(rawValue:)) {
-            return forced.isAvailable ? forced : .baseline
+            return forced.isAvailable ? forced : fallback
         }
-        return cpuHasAVXVNNI ? .avxvnni : cpuHasAVX2 ? .avx2 : .baseline
+        return cpuHasAVXVNNI ? .avxvnni : cpuHasAVX2 ? .avx2 : fallback
     }()
 
     var isAvailable: Bool {
         switch self {
-        case .scalar, .baseline: true
-        case .avx2: Self.cpuHasAVX2
-        case .avxvnni: Self.cpuHasAVXVNNI
+        case .scalar: true
+        case .baseline: Self.hasSIMDKernels
+        case .avx2: Self.hasSIMDKernels && Self.cpuHasAVX2
+        case .avxvnni: Self.hasSIMDKernels && Self.cpuHasAVXVNNI
         }
     }
 
@@ -43,37 +58,46 @@ enum ResampleKernel: String, CaseIterable, Sendable {
 
     /// Interleaves two rows byte by byte (SIMD kernels only; the scalar reference reads rows directly).
     func interleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, count: Int) {
+        #if arch(x86_64)
         switch self {
         case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
-        case .baseline: DarkroomKernels.interleaveRowsU8(a: a, b: b, dst: dst, count: count)
-        case .avx2: DarkroomKernelsAVX2.interleaveRowsU8(a: a, b: b, dst: dst, count: count)
-        case .avxvnni: DarkroomKernelsVNNI.interleaveRowsU8(a: a, b: b, dst: dst, count: count)
+        case .baseline: darkroom_sse2_interleaveRowsU8(a, b, dst, count)
+        case .avx2: darkroom_avx2_interleaveRowsU8(a, b, dst, count)
+        case .avxvnni: darkroom_avxvnni_interleaveRowsU8(a, b, dst, count)
         }
+        #else
+        preconditionFailure("no SIMD kernels on this CPU")
+        #endif
     }
 
     /// Rows a and b premultiplied (as `ScalarKernels.premultiplyU8`) and interleaved as by
     /// `interleaveRowsU8`, in one pass (SIMD kernels only).
     func premultiplyInterleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>,
                                      pixels: Int, channels: Int) {
+        #if arch(x86_64)
         switch self {
         case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
-        case .baseline: DarkroomKernels.premultiplyInterleaveRowsU8(a: a, b: b, dst: dst, pixels: pixels, channels: channels)
-        case .avx2: DarkroomKernelsAVX2.premultiplyInterleaveRowsU8(a: a, b: b, dst: dst, pixels: pixels, channels: channels)
-        case .avxvnni: DarkroomKernelsVNNI.premultiplyInterleaveRowsU8(a: a, b: b, dst: dst, pixels: pixels, channels: channels)
+        case .baseline: darkroom_sse2_premultiplyInterleaveRowsU8(a, b, dst, pixels, channels)
+        case .avx2: darkroom_avx2_premultiplyInterleaveRowsU8(a, b, dst, pixels, channels)
+        case .avxvnni: darkroom_avxvnni_premultiplyInterleaveRowsU8(a, b, dst, pixels, channels)
         }
+        #else
+        preconditionFailure("no SIMD kernels on this CPU")
+        #endif
     }
 
     func unpremultiplyU8(row: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int) {
         unpremultiplyReciprocals.withUnsafeBufferPointer { recip in
+            #if arch(x86_64)
             switch self {
             case .scalar: preconditionFailure("the scalar reference unpremultiplies in its horizontal pass")
-            case .baseline:
-                DarkroomKernels.unpremultiplyU8(row: row, pixels: pixels, channels: channels, recip: recip.baseAddress!)
-            case .avx2:
-                DarkroomKernelsAVX2.unpremultiplyU8(row: row, pixels: pixels, channels: channels, recip: recip.baseAddress!)
-            case .avxvnni:
-                DarkroomKernelsVNNI.unpremultiplyU8(row: row, pixels: pixels, channels: channels, recip: recip.baseAddress!)
+            case .baseline: darkroom_sse2_unpremultiplyU8(row, pixels, channels, recip.baseAddress!)
+            case .avx2: darkroom_avx2_unpremultiplyU8(row, pixels, channels, recip.baseAddress!)
+            case .avxvnni: darkroom_avxvnni_unpremultiplyU8(row, pixels, channels, recip.baseAddress!)
             }
+            #else
+            preconditionFailure("no SIMD kernels on this CPU")
+            #endif
         }
     }
 
@@ -81,47 +105,50 @@ enum ResampleKernel: String, CaseIterable, Sendable {
                           coeffs1: UnsafePointer<Int32>, pairCount: Int, bothFrom: Int, bothTo: Int, shift: Int,
                           out0: UnsafeMutablePointer<UInt8>, out1: UnsafeMutablePointer<UInt8>, count: Int,
                           paired: Bool, prefetch: UnsafeRawPointer? = nil, prefetchBytes: Int = 0) {
+        #if arch(x86_64)
         switch self {
         case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
         case .baseline:
-            DarkroomKernels.verticalPairs2U8(pairs: pairs, coeffs0: coeffs0, coeffs1: coeffs1, pairCount: pairCount,
-                                             bothFrom: bothFrom, bothTo: bothTo,
-                                             shift: shift, out0: out0, out1: out1, count: count, paired: paired,
-                                             prefetch: prefetch, prefetchBytes: prefetchBytes)
+            darkroom_sse2_verticalPairs2U8(pairs, coeffs0, coeffs1, pairCount, bothFrom, bothTo, shift, out0, out1,
+                                           count, paired, prefetch, prefetchBytes)
         case .avx2:
-            DarkroomKernelsAVX2.verticalPairs2U8(pairs: pairs, coeffs0: coeffs0, coeffs1: coeffs1, pairCount: pairCount,
-                                                 bothFrom: bothFrom, bothTo: bothTo,
-                                                 shift: shift, out0: out0, out1: out1, count: count, paired: paired,
-                                             prefetch: prefetch, prefetchBytes: prefetchBytes)
+            darkroom_avx2_verticalPairs2U8(pairs, coeffs0, coeffs1, pairCount, bothFrom, bothTo, shift, out0, out1,
+                                           count, paired, prefetch, prefetchBytes)
         case .avxvnni:
-            DarkroomKernelsVNNI.verticalPairs2U8(pairs: pairs, coeffs0: coeffs0, coeffs1: coeffs1, pairCount: pairCount,
-                                                 bothFrom: bothFrom, bothTo: bothTo,
-                                                 shift: shift, out0: out0, out1: out1, count: count, paired: paired,
-                                             prefetch: prefetch, prefetchBytes: prefetchBytes)
+            darkroom_avxvnni_verticalPairs2U8(pairs, coeffs0, coeffs1, pairCount, bothFrom, bothTo, shift, out0, out1,
+                                              count, paired, prefetch, prefetchBytes)
         }
+        #else
+        preconditionFailure("no SIMD kernels on this CPU")
+        #endif
     }
 
     func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int32>, pairCount: Int,
                          shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int, paired: Bool) {
+        #if arch(x86_64)
         switch self {
         case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
-        case .baseline:
-            DarkroomKernels.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count, paired: paired)
-        case .avx2:
-            DarkroomKernelsAVX2.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count, paired: paired)
-        case .avxvnni:
-            DarkroomKernelsVNNI.verticalPairsU8(pairs: pairs, coeffs: coeffs, pairCount: pairCount, shift: shift, out: out, count: count, paired: paired)
+        case .baseline: darkroom_sse2_verticalPairsU8(pairs, coeffs, pairCount, shift, out, count, paired)
+        case .avx2: darkroom_avx2_verticalPairsU8(pairs, coeffs, pairCount, shift, out, count, paired)
+        case .avxvnni: darkroom_avxvnni_verticalPairsU8(pairs, coeffs, pairCount, shift, out, count, paired)
         }
+        #else
+        preconditionFailure("no SIMD kernels on this CPU")
+        #endif
     }
 
     /// Prepares an intermediate row for the SIMD horizontal kernel (see `pairPixelsU8`).
     func pairPixelsU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int) {
+        #if arch(x86_64)
         switch self {
         case .scalar: preconditionFailure("the scalar reference reads intermediate rows as they are")
-        case .baseline: DarkroomKernels.pairPixelsU8(src: src, dst: dst, pixels: pixels, channels: channels)
-        case .avx2: DarkroomKernelsAVX2.pairPixelsU8(src: src, dst: dst, pixels: pixels, channels: channels)
-        case .avxvnni: DarkroomKernelsVNNI.pairPixelsU8(src: src, dst: dst, pixels: pixels, channels: channels)
+        case .baseline: darkroom_sse2_pairPixelsU8(src, dst, pixels, channels)
+        case .avx2: darkroom_avx2_pairPixelsU8(src, dst, pixels, channels)
+        case .avxvnni: darkroom_avxvnni_pairPixelsU8(src, dst, pixels, channels)
         }
+        #else
+        preconditionFailure("no SIMD kernels on this CPU")
+        #endif
     }
 
     /// Horizontal pass over `rows` (1...4) consecutive intermediate rows `srcStride` bytes apart
@@ -144,25 +171,23 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         b.starts.withUnsafeBufferPointer { starts in
             b.groups.withUnsafeBufferPointer { groups in
                 b.coeffs.withUnsafeBufferPointer { coeffs in
-                    if self == .avxvnni {
-                        DarkroomKernelsVNNI.horizontalU8(
-                            src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
-                            dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
-                            groups: groups.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: b.stride,
-                            shift: plan.table.shift)
-                    } else if self == .avx2 {
-                        DarkroomKernelsAVX2.horizontalU8(
-                            src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
-                            dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
-                            groups: groups.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: b.stride,
-                            shift: plan.table.shift)
-                    } else {
-                        DarkroomKernels.horizontalU8(
-                            src: src, srcStride: srcStride, dst: dst, dstStride: dstStride, rows: rows,
-                            dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
-                            groups: groups.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: b.stride,
-                            shift: plan.table.shift)
+                    #if arch(x86_64)
+                    let s = starts.baseAddress!, g = groups.baseAddress!, c = coeffs.baseAddress!
+                    switch self {
+                    case .scalar: break
+                    case .baseline:
+                        darkroom_sse2_horizontalU8(src, srcStride, dst, dstStride, rows, dstWidth, channels, s, g, c,
+                                                   b.stride, plan.table.shift)
+                    case .avx2:
+                        darkroom_avx2_horizontalU8(src, srcStride, dst, dstStride, rows, dstWidth, channels, s, g, c,
+                                                   b.stride, plan.table.shift)
+                    case .avxvnni:
+                        darkroom_avxvnni_horizontalU8(src, srcStride, dst, dstStride, rows, dstWidth, channels, s, g, c,
+                                                      b.stride, plan.table.shift)
                     }
+                    #else
+                    preconditionFailure("no SIMD kernels on this CPU")
+                    #endif
                 }
             }
         }
@@ -170,26 +195,38 @@ enum ResampleKernel: String, CaseIterable, Sendable {
 
     func loadU16(src: UnsafePointer<UInt16>, dst: UnsafeMutablePointer<Float>, pixels: Int, channels: Int,
                  premultiply: Bool) {
-        switch self {
-        case .scalar:
+        if self == .scalar {
             ScalarKernels.loadU16(src: src, dst: dst, pixels: pixels, channels: channels, premultiply: premultiply)
-        case .baseline:
-            DarkroomKernels.loadU16(src: src, dst: dst, pixels: pixels, channels: channels, premultiply: premultiply)
-        case .avx2:
-            DarkroomKernelsAVX2.loadU16(src: src, dst: dst, pixels: pixels, channels: channels, premultiply: premultiply)
-        case .avxvnni:
-            DarkroomKernelsVNNI.loadU16(src: src, dst: dst, pixels: pixels, channels: channels, premultiply: premultiply)
+            return
         }
+        #if arch(x86_64)
+        switch self {
+        case .scalar: break
+        case .baseline: darkroom_sse2_loadU16(src, dst, pixels, channels, premultiply)
+        case .avx2: darkroom_avx2_loadU16(src, dst, pixels, channels, premultiply)
+        case .avxvnni: darkroom_avxvnni_loadU16(src, dst, pixels, channels, premultiply)
+        }
+        #else
+        preconditionFailure("no SIMD kernels on this CPU")
+        #endif
     }
 
     func verticalF32(rows: UnsafePointer<UnsafePointer<Float>>, coeffs: UnsafePointer<Float>, taps: Int,
                      out: UnsafeMutablePointer<Float>, count: Int) {
-        switch self {
-        case .scalar: ScalarKernels.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
-        case .baseline: DarkroomKernels.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
-        case .avx2: DarkroomKernelsAVX2.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
-        case .avxvnni: DarkroomKernelsVNNI.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
+        if self == .scalar {
+            ScalarKernels.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
+            return
         }
+        #if arch(x86_64)
+        switch self {
+        case .scalar: break
+        case .baseline: darkroom_sse2_verticalF32(rows, coeffs, taps, out, count)
+        case .avx2: darkroom_avx2_verticalF32(rows, coeffs, taps, out, count)
+        case .avxvnni: darkroom_avxvnni_verticalF32(rows, coeffs, taps, out, count)
+        }
+        #else
+        preconditionFailure("no SIMD kernels on this CPU")
+        #endif
     }
 
     func horizontalF32(src: UnsafePointer<Float>, dst: UnsafeMutablePointer<UInt16>, dstWidth: Int, channels: Int,
@@ -202,22 +239,21 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         plan.starts.withUnsafeBufferPointer { starts in
             plan.counts.withUnsafeBufferPointer { counts in
                 plan.table.coeffs.withUnsafeBufferPointer { coeffs in
-                    if self == .avxvnni {
-                        DarkroomKernelsVNNI.horizontalF32(
-                            src: src, dst: dst, dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
-                            counts: counts.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: plan.table.stride,
-                            unpremultiply: unpremultiply)
-                    } else if self == .avx2 {
-                        DarkroomKernelsAVX2.horizontalF32(
-                            src: src, dst: dst, dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
-                            counts: counts.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: plan.table.stride,
-                            unpremultiply: unpremultiply)
-                    } else {
-                        DarkroomKernels.horizontalF32(
-                            src: src, dst: dst, dstWidth: dstWidth, channels: channels, starts: starts.baseAddress!,
-                            counts: counts.baseAddress!, coeffs: coeffs.baseAddress!, coeffStride: plan.table.stride,
-                            unpremultiply: unpremultiply)
+                    #if arch(x86_64)
+                    let s = starts.baseAddress!, n = counts.baseAddress!, c = coeffs.baseAddress!
+                    switch self {
+                    case .scalar: break
+                    case .baseline:
+                        darkroom_sse2_horizontalF32(src, dst, dstWidth, channels, s, n, c, plan.table.stride, unpremultiply)
+                    case .avx2:
+                        darkroom_avx2_horizontalF32(src, dst, dstWidth, channels, s, n, c, plan.table.stride, unpremultiply)
+                    case .avxvnni:
+                        darkroom_avxvnni_horizontalF32(src, dst, dstWidth, channels, s, n, c, plan.table.stride,
+                                                       unpremultiply)
                     }
+                    #else
+                    preconditionFailure("no SIMD kernels on this CPU")
+                    #endif
                 }
             }
         }

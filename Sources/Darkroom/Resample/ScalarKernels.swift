@@ -1,5 +1,5 @@
 // The scalar reference: the readable definition of what every SIMD kernel in
-// Sources/DarkroomKernels/Kernels.swift must compute, bit for bit. Tests compare them.
+// Sources/CDarkroomKernels/kernels_body.h must compute, bit for bit. Tests compare them.
 
 enum ScalarKernels {
     /// Premultiplied 8-bit sample, Pillow's MULDIV255: round(c · a / 255) computed as (t + t/256) / 256, t = c·a + 128.

@@ -1,1 +1,0 @@
-../DarkroomKernels/Kernels.swift
