@@ -5,8 +5,9 @@
 #   scripts/sanitize.sh asan     whole suite, AddressSanitizer + UndefinedBehaviorSanitizer (.build-asan)
 #   scripts/sanitize.sh tsan     the tests that run work concurrently, ThreadSanitizer (.build-tsan)
 #
-# UBSan instruments the C code (CDarkroom shims); Swift's own overflow and bounds checks trap
-# in any build. The CLI tests run .build/debug/darkroom (not sanitized) when it exists and are
+# swiftc on Linux has no -sanitize=undefined, so UBSan is passed to the C compiler only (-Xcc):
+# it instruments the C shims (CDarkroom) and the C parts of dependencies; its handlers are in the
+# ASan runtime. Swift's own overflow and bounds checks trap in any build. The CLI tests run .build/debug/darkroom (not sanitized) when it exists and are
 # skipped otherwise. Extra arguments go to `swift test` (e.g. --filter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +29,8 @@ case $mode in
 esac
 if [[ $mode == asan || $mode == all ]]; then
     echo "== swift test, address + undefined" >&2
-    swift test --scratch-path .build-asan --sanitize=address --sanitize=undefined "$@"
+    swift test --scratch-path .build-asan --sanitize=address \
+        -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined "$@"
 fi
 if [[ $mode == tsan || $mode == all ]]; then
     echo "== swift test, thread ($TSAN_FILTER)" >&2
