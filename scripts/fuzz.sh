@@ -13,8 +13,7 @@
 #   .build-fuzz/build/release/TARGET FILE
 # Minimize one with
 #   .build-fuzz/build/release/TARGET -minimize_crash=1 -runs=10000 -exact_artifact_path=OUT FILE
-# Environment: FUZZ_NICE (default 10), DARKROOM_FUZZ_MAX_PIXELS (decoders, default 4000000),
-# DARKROOM_FUZZ_NO_SKIP=1 (see FuzzHarness.swift).
+# Environment: FUZZ_NICE (default 10), DARKROOM_FUZZ_MAX_PIXELS (decoders, default 4000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -69,25 +69,9 @@ public enum FuzzHarness {
         let width = max(1, Int(bytes[0]) << 8 | Int(bytes[1]))
         let height = max(1, Int(bytes[2]) << 8 | Int(bytes[3]))
         let text = String(decoding: bytes[4...], as: UTF8.self)
-        if skipKnownGeometryTrap && hasLongDigitRun(text) { return }
         let geometry = try ResizeGeometry(parsing: text)
         let size = geometry.targetSize(width: width, height: height)
         precondition(size.width >= 1 && size.height >= 1, "targetSize returned a zero side")
-    }
-
-    /// TEMPORARY (issue #8): huge numbers in a geometry (`9999999999999mp`, `99999999999999999%`)
-    /// trap in `Int(Double)`; that parsing is being rewritten on main. Until it lands, inputs
-    /// with a run of more than 12 digits (the shortest that can overflow: 2^43 mp) are skipped.
-    /// Set DARKROOM_FUZZ_NO_SKIP=1 to see the trap.
-    public static let skipKnownGeometryTrap = ProcessInfo.processInfo.environment["DARKROOM_FUZZ_NO_SKIP"] == nil
-
-    static func hasLongDigitRun(_ text: String) -> Bool {
-        var run = 0
-        for c in text.unicodeScalars {
-            run = ("0"..."9").contains(c) ? run + 1 : 0
-            if run > 12 { return true }
-        }
-        return false
     }
 
     /// Byte 0 chooses the form (even: JSON body, odd: form fields) and bit 1 `strictOpenAI`; the
