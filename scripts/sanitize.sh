@@ -22,7 +22,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
 
 # Suites whose tests run work on several threads: TaskGroup conversion, threads: resampling, HTTP.
-TSAN_FILTER='GatewayConversionTests|ResampleKernelTests|HTTPServerTests'
+TSAN_FILTER='GatewayConversionTests|ResampleKernelTests|HTTPServer|HTTPHardening'
 
 mode=${1:-all}
 [[ $# -gt 0 ]] && shift
