@@ -41,7 +41,7 @@ let package = Package(
         .systemLibrary(name: "CGIFLib", providers: [.apt(["libgif-dev"])]),
         .systemLibrary(name: "CLCMS2", pkgConfig: "lcms2", providers: [.apt(["liblcms2-dev"])]),
 
-        // The only C code: wrappers that own libjpeg's and libpng's setjmp/longjmp, and a CPU check.
+        // C shims: wrappers that own libjpeg's and libpng's setjmp/longjmp, the CPU check, library versions.
         .target(name: "CDarkroom", dependencies: ["CLibJPEG", "CLibPNG"]),
 
         // Resampling kernels: one C source compiled once per CPU level inside the object
