@@ -1,5 +1,12 @@
 import Darkroom
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reading inputs and naming outputs for the file-processing commands.
 enum InputOutput {
@@ -23,7 +30,7 @@ enum InputOutput {
         let url = URL(fileURLWithPath: input == "-" ? "stdin" : input)
         let stem = url.deletingPathExtension().lastPathComponent + suffix
         let dir = outDir ?? url.deletingLastPathComponent().path
-        return (dir as NSString).appendingPathComponent(stem + "." + format.fileExtension)
+        return PathText.join(dir, stem + "." + format.fileExtension)
     }
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
@@ -33,7 +40,7 @@ enum InputOutput {
 final class ProgressBar: @unchecked Sendable {
     private let total: Int
     private var done = 0
-    private let lock = NSLock()
+    private let lock = Lock()
     private let enabled: Bool
 
     init(total: Int, enabled: Bool) {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What a client asks of the gateway, with the gateway's (OpenAI's) field names.
 ///
@@ -197,7 +201,7 @@ public struct GatewayRequest: Sendable, Equatable {
         switch value {
         case let .int(i): parsed = i
         case let .double(d): parsed = d.rounded() == d && abs(d) < 1e15 ? Int(d) : nil
-        case let .string(s): parsed = Int(s.trimmingCharacters(in: .whitespaces))
+        case let .string(s): parsed = Int(s.trimmingSpaces())
         default:
             throw GatewayError.wrongType(field: field, value: value.description,
                                          expected: "an integer \(range.lowerBound)-\(range.upperBound)")

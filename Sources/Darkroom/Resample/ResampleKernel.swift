@@ -2,7 +2,11 @@ import CDarkroom
 import DarkroomKernels
 import DarkroomKernelsAVX2
 import DarkroomKernelsVNNI
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Which implementation of the resampling kernels runs. The output is identical for all of them.
 enum ResampleKernel: String, CaseIterable, Sendable {
