@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Darkroom builds against, when any is missing.
 set -euo pipefail
-packages=(libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev pkg-config)
+packages=(libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev pkg-config curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

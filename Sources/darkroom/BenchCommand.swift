@@ -1,6 +1,11 @@
 import ArgumentParser
 import Darkroom
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `darkroom bench resize`: times the resampling core in process (the peer harness's contract).
 struct BenchCommand: ParsableCommand {
@@ -90,8 +95,8 @@ struct BenchCommand: ParsableCommand {
                 ])
             } else {
                 Console.line("resize \(src) -> \(dst) \(format.rawValue) \(resample.rawValue) alpha=\(alphaHandling.rawValue) "
-                    + "threads=\(threads) kernel=\(resampleKernelName): median \(String(format: "%.2f", median)) ms, "
-                    + "min \(String(format: "%.2f", sorted[0])) ms over \(runs) runs")
+                    + "threads=\(threads) kernel=\(resampleKernelName): median \(Console.fixed(median, 2)) ms, "
+                    + "min \(Console.fixed(sorted[0], 2)) ms over \(runs) runs")
             }
         }
     }

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Darkroom
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `darkroom bench encode`: times one encoder in process on a decoded image.
 struct BenchEncodeCommand: ParsableCommand {
@@ -48,7 +53,7 @@ struct BenchEncodeCommand: ParsableCommand {
                           "median_ms": (median * 10).rounded() / 10, "min_ms": (minimum * 10).rounded() / 10,
                           "bytes": bytes.count])
         } else {
-            Console.line("\(format) \(size): median \(String(format: "%.1f", median)) ms, min \(String(format: "%.1f", minimum)) ms, \(bytes.count) bytes")
+            Console.line("\(format) \(size): median \(Console.fixed(median, 1)) ms, min \(Console.fixed(minimum, 1)) ms, \(bytes.count) bytes")
         }
     }
 }

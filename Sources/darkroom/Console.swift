@@ -1,5 +1,12 @@
 import Darkroom
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Printing helpers: human lines go to stderr, machine output (`--json`) to stdout. Every write
 /// is checked (``StandardStreams``): a failing stdout ends the run with status 1, a failing
@@ -28,10 +35,18 @@ enum Console {
         StandardStreams.outLine(text)
     }
 
-    /// Prints a JSON value (dictionary/array of plain values) on stdout, keys sorted.
+    /// Prints a JSON value (dictionary/array of plain values) on stdout, keys sorted, slashes
+    /// not escaped (through ``JSONValue``: no `JSONSerialization`, so no full Foundation).
     static func json(_ value: Any) {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data = (try? JSONValue(jsonObject: value))?.jsonData() ?? Data()
         StandardStreams.out([UInt8](data) + [0x0A])
+    }
+
+    /// `value` with `digits` decimals, as `String(format: "%.Nf", value)`.
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let n = withVaList([value]) { vsnprintf(&buffer, buffer.count, "%.\(digits)f", $0) }
+        return n > 0 && n < buffer.count ? String(cString: buffer) : "\(value)"
     }
 }
 

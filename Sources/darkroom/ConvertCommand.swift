@@ -1,6 +1,11 @@
 import ArgumentParser
 import Darkroom
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -166,7 +171,7 @@ struct FileResult {
 /// Thread-safe slots for results, in input order.
 final class ResultList: @unchecked Sendable {
     private var slots: [FileResult?]
-    private let lock = NSLock()
+    private let lock = Lock()
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ r: FileResult) { lock.lock(); slots[i] = r; lock.unlock() }
     var values: [FileResult] { lock.lock(); defer { lock.unlock() }; return slots.compactMap { $0 } }
@@ -175,7 +180,7 @@ final class ResultList: @unchecked Sendable {
 /// A shared work index.
 final class Counter: @unchecked Sendable {
     private var value = 0
-    private let lock = NSLock()
+    private let lock = Lock()
     func take(below limit: Int) -> Int? {
         lock.lock(); defer { lock.unlock() }
         guard value < limit else { return nil }

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Darkroom
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `darkroom cost`: the local megapixel bill for references + generated images.
 struct CostCommand: ParsableCommand {

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Darkroom
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 @main
 struct DarkroomCommand: ParsableCommand {
@@ -24,15 +31,15 @@ struct DarkroomCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            if let exit = error as? ExitCode { Foundation.exit(exit.rawValue) }
+            if let exit = error as? ExitCode { Glibc.exit(exit.rawValue) }
             let code = exitCode(for: error)
             let message = fullMessage(for: error)
             if code == .success {  // --help, --version
                 if !message.isEmpty { StandardStreams.outLine(message) }
-                Foundation.exit(0)
+                Glibc.exit(0)
             }
             if !message.isEmpty { StandardStreams.err(message + "\n") }
-            Foundation.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
+            Glibc.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
         }
     }
 }

@@ -1,8 +1,13 @@
 import ArgumentParser
 import Darkroom
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
+#endif
 #endif
 
 /// `darkroom decode`: turn an OpenAI / gateway images response into image files.
@@ -127,8 +132,8 @@ struct DecodeCommand: ParsableCommand {
                 }
                 if !warnings.isEmpty { entry["warnings"] = warnings.map { $0.json.jsonObject } }
                 let fileName = template.render(created: parsed.created, index: index, format: format, stem: stem)
-                let path = (outDir as NSString).appendingPathComponent(fileName)
-                let sidecarPath = (path as NSString).deletingPathExtension + ".json"
+                let path = PathText.join(outDir, fileName)
+                let sidecarPath = PathText.deletingExtension(path) + ".json"
                 try guardian.claim(path, for: "item \(index)")
                 if sidecar { try guardian.claim(sidecarPath, for: "item \(index) (sidecar)") }
                 try OutputFile.write(bytes, to: path, overwrite: overwrite)
@@ -165,13 +170,14 @@ struct DecodeCommand: ParsableCommand {
 
     static func stem(of path: String) -> String {
         if path == "-" { return "stdin" }
-        let base = (path as NSString).lastPathComponent
-        let s = (base as NSString).deletingPathExtension
+        let base = PathText.lastComponent(path)
+        let s = PathText.deletingExtension(base)
         return s.isEmpty ? base : s
     }
 
-    /// Fetches a URL synchronously (60 s timeout); errors become ``GatewayError/badItem(index:reason:)``.
-    /// A file:// URL is read with ``InputReader`` under `limit` bytes.
+    /// Fetches a URL synchronously; errors become ``GatewayError/badItem(index:reason:)``.
+    /// A file:// URL is read with ``InputReader`` under `limit` bytes; an http(s) URL through
+    /// ``Download`` (the system `curl`), also under `limit` bytes and time-limited.
     static func fetch(_ text: String, index: Int, limit: Int = InputReader.defaultMaxBytes) throws -> [UInt8] {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https", "file"].contains(scheme) else {
             throw GatewayError.badItem(index: index, reason: "'\(text)' is not an http(s) URL")
@@ -186,23 +192,7 @@ struct DecodeCommand: ParsableCommand {
                 throw GatewayError.badItem(index: index, reason: error.description)
             }
         }
-        final class Box: @unchecked Sendable { var result: Result<[UInt8], GatewayError>? }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        var request = URLRequest(url: url)
-        request.timeoutInterval = 60
-        let task = URLSession.shared.dataTask(with: request) { data, response, error in
-            if let error {
-                box.result = .failure(.badItem(index: index, reason: "download failed: \(error.localizedDescription)"))
-            } else if let http = response as? HTTPURLResponse, !(200...299).contains(http.statusCode) {
-                box.result = .failure(.badItem(index: index, reason: "download failed: HTTP \(http.statusCode)"))
-            } else {
-                box.result = .success([UInt8](data ?? Data()))
-            }
-            done.signal()
-        }
-        task.resume()
-        done.wait()
-        return try box.result!.get()
+        // http(s): the system curl in a child process (no libcurl/FoundationNetworking in this binary).
+        return try Download.fetch(text, index: index, limit: limit)
     }
 }

@@ -1,5 +1,12 @@
 import Darkroom
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reading inputs and naming outputs for the file-processing commands.
 enum InputOutput {
@@ -38,7 +45,7 @@ enum InputOutput {
 final class ProgressBar: @unchecked Sendable {
     private let total: Int
     private var done = 0
-    private let lock = NSLock()
+    private let lock = Lock()
     private let enabled: Bool
 
     init(total: Int, enabled: Bool) {

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Darkroom
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -74,7 +78,7 @@ final class OutputGuard: @unchecked Sendable {
     private var inputInodes: [[UInt64]: String] = [:]
     private var inputPaths: [String: String] = [:]
     private var claimed: [String: String] = [:]
-    private let lock = NSLock()
+    private let lock = Lock()
 
     init(inputs paths: [String]) {
         for input in paths where input != "-" {
@@ -121,7 +125,7 @@ struct ConvertPlan {
         guardian = OutputGuard(inputs: inputs)
         var fromExtension: ImageFormat?
         if let output, output != "-" {
-            let ext = (output as NSString).pathExtension
+            let ext = PathText.pathExtension(output)
             if !ext.isEmpty {
                 guard let f = ImageFormat(name: ext) else { throw PlanError.unknownExtension(path: output, ext: ext) }
                 if let format, format != f { throw PlanError.extensionMismatch(path: output, ext: ext, format: format) }
@@ -146,7 +150,7 @@ struct ConvertPlan {
     /// The format `-o`'s extension asks for (already checked by `init`).
     static func extensionFormat(_ output: String?) -> ImageFormat? {
         guard let output, output != "-" else { return nil }
-        return ImageFormat(name: (output as NSString).pathExtension)
+        return ImageFormat(name: PathText.pathExtension(output))
     }
 
     /// Names an output whose format became known only after converting; claims it.
@@ -191,15 +195,15 @@ enum OutputFolders {
 
     /// Creates `path` and its missing parents. Throws ``PlanError/cannotCreateFolder(path:reason:)``.
     static func create(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            if isDirectory.boolValue { return }
+        var st = stat()
+        if stat(path, &st) == 0 {
+            if st.st_mode & S_IFMT == S_IFDIR { return }
             throw PlanError.cannotCreateFolder(path: path, reason: "a file with that name exists")
         }
         // Walk down from the first missing ancestor so the reason names the real problem.
         var missing: [String] = []
         var current = path
-        while current != "." && current != "/" && !FileManager.default.fileExists(atPath: current) {
+        while current != "." && current != "/" && access(current, F_OK) != 0 {
             missing.append(current)
             current = OutputFile.folder(of: current)
         }

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Darkroom
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `darkroom prep-refs`: make reference images gateway-ready (upright, sRGB, stripped, ≤ 4 MP).
 struct PrepRefsCommand: ParsableCommand {
@@ -66,7 +70,7 @@ struct PrepRefsCommand: ParsableCommand {
             do {
                 let data = try InputReader.read(path, limit: maxInputBytes, image: true)
                 let ref = try ReferencePrep.prepare(bytes: data, name: path, options: options)
-                let out = (outDir as NSString).appendingPathComponent(ref.fileName)
+                let out = PathText.join(outDir, ref.fileName)
                 try guardian.claim(out, for: path)
                 try OutputFile.write(ref.bytes, to: out, overwrite: overwrite)
                 var entry = ref.json.objectValue ?? [:]

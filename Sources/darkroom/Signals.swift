@@ -1,5 +1,9 @@
 import Darkroom
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,16 +26,27 @@ enum Signals {
             if !ignored { sigaddset(&set, signal) }
         }
         pthread_sigmask(SIG_BLOCK, &set, nil)
-        let waitSet = set
-        let waiter = Thread {
-            var set = waitSet
-            var received: Int32 = 0
-            while sigwait(&set, &received) != 0 || (received != SIGINT && received != SIGTERM) {}
-            OutputFile.removeTemporaries()
-            StandardStreams.err("\ndarkroom: interrupted (\(received == SIGINT ? "SIGINT" : "SIGTERM"))\n")
-            _exit(received == SIGINT ? ExitStatus.interrupted : ExitStatus.terminated)
-        }
-        waiter.name = "darkroom-signals"
-        waiter.start()
+        waitSet = set
+        // A plain pthread (no Foundation `Thread`): it only waits, then exits the process.
+        var thread = pthread_t()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        pthread_create(&thread, &attributes, { _ in
+            Signals.waitAndExit()
+        }, nil)
+        pthread_attr_destroy(&attributes)
+    }
+
+    /// The signals the waiting thread waits for (written once, before it starts).
+    nonisolated(unsafe) private static var waitSet = sigset_t()
+
+    private static func waitAndExit() -> Never {
+        var set = waitSet
+        var received: Int32 = 0
+        while sigwait(&set, &received) != 0 || (received != SIGINT && received != SIGTERM) {}
+        OutputFile.removeTemporaries()
+        StandardStreams.err("\ndarkroom: interrupted (\(received == SIGINT ? "SIGINT" : "SIGTERM"))\n")
+        _exit(received == SIGINT ? ExitStatus.interrupted : ExitStatus.terminated)
     }
 }

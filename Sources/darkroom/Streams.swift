@@ -1,5 +1,9 @@
 import Darkroom
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,7 +53,7 @@ enum StandardStreams {
         }
     }
 
-    private static let failing = NSLock()
+    private static let failing = Lock()
 
     private static func stdoutFailed(_ code: Int32) -> Never {
         failing.lock()  // one report even when several threads fail at once; never unlocked

@@ -1,5 +1,9 @@
 import CLibAVIF
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// AVIF through libavif 0.11 (dav1d/aom decode, aom encode).
 enum AVIFCodec {

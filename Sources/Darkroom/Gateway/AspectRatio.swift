@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An aspect ratio `W:H` with positive integer terms (kept as written: 16:9 is not reduced).
 public struct AspectRatio: Sendable, Hashable, CustomStringConvertible {
@@ -13,7 +22,7 @@ public struct AspectRatio: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `W:H`; nil unless both terms are integers from 1 to ``Limits/maxSide``.
     public init?(parsing text: String) {
-        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
+        let parts = text.trimmingSpaces().split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }),
               parts.allSatisfy({ $0.count <= 9 }), let w = Int(parts[0]), let h = Int(parts[1]),
               (1...Limits.maxSide).contains(w), (1...Limits.maxSide).contains(h) else { return nil }

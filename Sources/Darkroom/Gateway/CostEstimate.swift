@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A local megapixel bill: references, output, totals. See ``MegapixelBilling``.
 public struct CostEstimate: Sendable, Equatable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The conversion stage of an OpenAI-compatible image gateway, as one `Sendable` value.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What a client asks of the gateway, with the gateway's (OpenAI's) field names.
 ///

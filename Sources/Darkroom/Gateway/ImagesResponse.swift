@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An OpenAI / gateway images response:
 /// `{"created", "data":[{"b64_json"|"url", "revised_prompt"}], "output_format", "size", "usage", …}`.
@@ -72,7 +76,7 @@ public struct ImagesResponse: Sendable, Equatable {
         let text = String(decoding: body, as: UTF8.self)
         let payloads = text.split(whereSeparator: \.isNewline)
             .filter { $0.hasPrefix("data:") }
-            .map { $0.dropFirst(5).trimmingCharacters(in: .whitespaces) }
+            .map { $0.dropFirst(5).trimmingSpaces() }
             .filter { !$0.isEmpty && $0 != "[DONE]" }
         guard !payloads.isEmpty else { return nil }
         var response = ImagesResponse(created: nil, data: [])

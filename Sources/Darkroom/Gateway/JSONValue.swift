@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A JSON value that is `Sendable` and `Equatable`: how the gateway keeps fields it does not
 /// interpret (unknown request parameters, `usage`) so they can be re-emitted untouched.
@@ -40,21 +44,83 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
         self = try JSONDecoder().decode(JSONValue.self, from: data)
     }
 
-    /// Converts a `JSONSerialization`-style value (`[String: Any]`, `[Any]`, `String`, `NSNumber`, …).
-    /// Round-trips through JSON text so that booleans and numbers keep their JSON types on every platform.
+    /// Converts a `JSONSerialization`-style value (`[String: Any]`, `[Any]`, `String`, `Int`, `Double`,
+    /// `Bool`, `nil`, and Foundation's `NSNumber`, `NSNull`, `NSString`, … when the caller uses them).
+    /// Plain Swift (no Foundation): numbers and booleans keep their JSON types on every platform.
+    /// Throws ``GatewayError/wrongType(field:value:expected:)`` for a value JSON cannot hold
+    /// (NaN, infinity, a non-string key, another type).
     public init(jsonObject: Any) throws {
-        let data = try JSONSerialization.data(withJSONObject: [jsonObject], options: [.fragmentsAllowed])
-        guard case let .array(values) = try JSONValue(parsing: data), let first = values.first else {
-            self = .null
-            return
-        }
-        self = first
+        self = try Self.converting(jsonObject, depth: 0)
     }
 
-    /// The value as `JSONSerialization` objects (`[String: Any]`, `[Any]`, `String`, `Int`, `Double`, `Bool`, `NSNull`).
+    private static func converting(_ x: Any, depth: Int) throws -> JSONValue {
+        func refuse(_ what: String) -> GatewayError {
+            GatewayError.wrongType(field: "JSON value", value: what, expected: "a JSON-compatible value")
+        }
+        guard depth < 512 else { throw refuse("nested too deeply") }
+        // Optionals (`nil as Any?`, `Optional(3) as Any`): null or the wrapped value.
+        let mirror = Mirror(reflecting: x)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return .null }
+            return try converting(wrapped, depth: depth + 1)
+        }
+        // Foundation classes, named rather than imported: NSNumber bridges to every numeric type
+        // (and to Bool), so its kind decides.
+        let typeName = String(reflecting: type(of: x))
+        if typeName.hasPrefix("Foundation.") {
+            if typeName.hasSuffix("NSNull") { return .null }
+            if typeName.hasSuffix("NSCFBoolean"), let b = x as? Bool { return .bool(b) }
+            if typeName.hasSuffix("NSNumber") || typeName.hasSuffix("NSDecimalNumber") {
+                if let i = x as? Int { return .int(i) }
+                if let d = x as? Double { return try finite(d) }
+            }
+        }
+        // Exact type first: with Foundation loaded, some platforms bridge `1 as Any` to `true`.
+        if type(of: x) == Bool.self, let b = x as? Bool { return .bool(b) }
+        switch x {
+        case let v as JSONValue: return v
+        case let v as Int: return .int(v)
+        case let v as Int8: return .int(Int(v))
+        case let v as Int16: return .int(Int(v))
+        case let v as Int32: return .int(Int(v))
+        case let v as Int64: return .int(Int(v))
+        case let v as UInt8: return .int(Int(v))
+        case let v as UInt16: return .int(Int(v))
+        case let v as UInt32: return .int(Int(v))
+        case let v as UInt: return try Int(exactly: v).map(JSONValue.int) ?? finite(Double(v))
+        case let v as UInt64: return try Int(exactly: v).map(JSONValue.int) ?? finite(Double(v))
+        case let v as Double: return try finite(v)
+        case let v as Float: return try finite(Double(v))
+        case let v as String: return .string(v)
+        case let v as Substring: return .string(String(v))
+        case let v as [String: Any]:
+            return .object(try v.mapValues { try converting($0, depth: depth + 1) })
+        case let v as [Any]:
+            return .array(try v.map { try converting($0, depth: depth + 1) })
+        case let v as [AnyHashable: Any]:
+            var o: [String: JSONValue] = [:]
+            for (key, value) in v {
+                guard let k = key.base as? String else { throw refuse("a non-string key") }
+                o[k] = try converting(value, depth: depth + 1)
+            }
+            return .object(o)
+        default:
+            throw refuse(typeName)
+        }
+    }
+
+    private static func finite(_ d: Double) throws -> JSONValue {
+        guard d.isFinite else {
+            throw GatewayError.wrongType(field: "JSON value", value: "\(d)", expected: "a finite number")
+        }
+        return .double(d)
+    }
+
+    /// The value as `JSONSerialization`-style objects (`[String: Any]`, `[Any]`, `String`, `Int`,
+    /// `Double`, `Bool`; `null` is `nil as Any?`, which `JSONSerialization` writes as `null`).
     public var jsonObject: Any {
         switch self {
-        case .null: NSNull()
+        case .null: Optional<Any>.none as Any
         case let .bool(b): b
         case let .int(i): i
         case let .double(d): d

@@ -33,12 +33,12 @@ public struct OutputNameTemplate: Sendable, Hashable {
     /// The file name for one image.
     public func render(created: Int?, index: Int, format: ImageFormat, stem: String) -> String {
         var s = template
-        s = s.replacingOccurrences(of: "{created}", with: created.map(String.init) ?? stem)
-        s = s.replacingOccurrences(of: "{index}", with: String(index))
-        s = s.replacingOccurrences(of: "{n}", with: String(index + 1))
-        s = s.replacingOccurrences(of: "{ext}", with: format.fileExtension)
-        s = s.replacingOccurrences(of: "{format}", with: format.rawValue)
-        s = s.replacingOccurrences(of: "{stem}", with: stem)
+        s = s.replacing("{created}", with: created.map(String.init) ?? stem)
+        s = s.replacing("{index}", with: String(index))
+        s = s.replacing("{n}", with: String(index + 1))
+        s = s.replacing("{ext}", with: format.fileExtension)
+        s = s.replacing("{format}", with: format.rawValue)
+        s = s.replacing("{stem}", with: stem)
         return s
     }
 }

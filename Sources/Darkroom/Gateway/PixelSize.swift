@@ -11,7 +11,7 @@ public struct PixelSize: Sendable, Hashable, CustomStringConvertible {
     /// Parses `WxH` (also `W×H` and `W*H`, case-insensitive `X`); both sides must be integers
     /// from 1 to ``Limits/maxSide`` (65,536). Returns nil for anything else.
     public init?(parsing text: String) {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let t = text.trimmingSpaces().lowercased()
         guard let sep = t.firstIndex(where: { $0 == "x" || $0 == "×" || $0 == "*" }) else { return nil }
         let w = t[..<sep], h = t[t.index(after: sep)...]
         guard !w.isEmpty, !h.isEmpty, w.allSatisfy(\.isASCIIDigit), h.allSatisfy(\.isASCIIDigit),

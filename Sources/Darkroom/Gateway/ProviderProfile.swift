@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What sizes a provider accepts, as data: the table ``all`` holds one row per provider and
 /// ``resolve(size:aspectRatio:resolution:multiple:)`` is the only code.

@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A target pixel count for generation: `0.5K` (0.25 MP), `1K` (1 MP = 1,048,576 px), `2K` (4 MP),
 /// `4K` (16 MP). The image keeps its aspect ratio and has about this many pixels.
@@ -28,13 +37,13 @@ public struct ResolutionTier: Sendable, Hashable, CustomStringConvertible {
     /// also with an `mp` suffix) and maps it to the nearest of `supported` in log space; a value
     /// exactly between two tiers goes to the larger one. Nil when the text is neither.
     public static func parse(_ text: String, supported: [ResolutionTier] = ResolutionTier.all) -> ResolutionTier? {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let t = text.trimmingSpaces().lowercased()
         if let named = all.first(where: { $0.name.lowercased() == t }) {
             return supported.contains(named) ? named : nearest(pixels: Double(named.pixels), in: supported)
         }
         var number = Substring(t)
         if number.hasSuffix("mp") { number = number.dropLast(2) }
-        guard let mp = Double(number.trimmingCharacters(in: .whitespaces)), mp.isFinite, mp > 0 else { return nil }
+        guard let mp = Double(number.trimmingSpaces()), mp.isFinite, mp > 0 else { return nil }
         return nearest(pixels: mp * Double(MegapixelBilling.unit), in: supported)
     }
 

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One `data[]` entry of an images response: `b64_json` or `url`, and maybe `revised_prompt`.
 /// Parsed leniently: a malformed entry keeps its ``problem`` so the other entries still work.
@@ -63,7 +67,7 @@ public struct ResponseItem: Sendable, Equatable {
         var s = Substring(text)
         if s.hasPrefix("data:"), let comma = s.firstIndex(of: ",") { s = s[s.index(after: comma)...] }
         var cleaned = String(s.filter { !$0.isWhitespace })
-        cleaned = cleaned.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        cleaned = cleaned.replacing("-", with: "+").replacing("_", with: "/")
         if cleaned.isEmpty { throw GatewayError.badItem(index: index, reason: "b64_json is empty") }
         let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
         guard cleaned.allSatisfy({ alphabet.contains($0) }) else {

@@ -7,7 +7,7 @@ public enum SizeRequest: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `WxH`, `W:H` or `auto`; throws ``GatewayError/invalidValue(field:value:accepted:)``.
     public init(parsing text: String) throws {
-        let t = text.trimmingCharacters(in: .whitespaces)
+        let t = text.trimmingSpaces()
         if t.lowercased() == "auto" { self = .auto; return }
         if let p = PixelSize(parsing: t) { self = .pixels(p); return }
         if let r = AspectRatio(parsing: t) { self = .ratio(r); return }

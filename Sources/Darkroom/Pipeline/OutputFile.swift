@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -90,7 +94,7 @@ public enum OutputFile {
         for name in names {
             guard let pid = temporaryOwner(name), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH {
-                if unlink((directory as NSString).appendingPathComponent(name)) == 0 { removed += 1 }
+                if unlink(PathText.join(directory, name)) == 0 { removed += 1 }
             }
         }
         return removed
@@ -105,7 +109,7 @@ public enum OutputFile {
             guard parts.count == 2, parts[1].count == 8, parts[1].allSatisfy(\.isHexDigit) else { return nil }
             return pid_t(parts[0])
         }
-        if let range = body.range(of: ".darkroom-", options: .backwards) {
+        if let range = body.ranges(of: ".darkroom-").last {
             let parts = body[range.upperBound...].split(separator: "-")
             guard parts.count == 2, parts[1].allSatisfy(\.isNumber) else { return nil }
             return pid_t(parts[0])
@@ -119,7 +123,7 @@ public enum OutputFile {
     nonisolated(unsafe) static var prefersUnnamed = true
 
     private final class Registry: @unchecked Sendable {
-        let lock = NSLock()
+        let lock = Lock()
         var names: Set<String> = []
         var closed = false
     }
@@ -164,7 +168,7 @@ public enum OutputFile {
     private static func shortName(in dir: String) -> String {
         let random = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let hex = String(repeating: "0", count: 8 - random.count) + random
-        return (dir as NSString).appendingPathComponent(".dr-\(getpid())-\(hex).tmp")
+        return PathText.join(dir, ".dr-\(getpid())-\(hex).tmp")
     }
 
     private static func systemReason(_ code: Int32, dir: String) -> String {
@@ -222,7 +226,7 @@ public enum OutputFile {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { failure = n < 0 ? errno : EIO; return }
                 offset += n

@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // Filters and per-axis coefficient tables, computed once per output column/row.
 // Window placement and normalisation follow Pillow's precompute_coeffs (so Lanczos3 agrees with

@@ -1,6 +1,10 @@
 import CDarkroom
 import CDarkroomKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Which implementation of the resampling kernels runs. The output is identical for all of them.
 ///

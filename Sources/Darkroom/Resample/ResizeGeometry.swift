@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An ImageMagick/vips-style resize request, e.g. `800x600`, `800x600^`, `50%`, `4194304@`, `4mp`.
 ///

@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Small replacements for full-Foundation helpers, so that the library (and the CLI) link only
+// FoundationEssentials: no ICU, no libcurl. `package`: shared with the CLI, not public API.
+
+/// A pthread mutex (what `NSLock` wraps). Usable from a signal-handling thread.
+package final class Lock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    package init() {
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    package func lock() { pthread_mutex_lock(mutex) }
+    package func unlock() { pthread_mutex_unlock(mutex) }
+
+    package func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs: what `trimmingCharacters(in: .whitespaces)`
+    /// does (Unicode space separators, category Zs, and U+0009).
+    package func trimmingSpaces() -> String {
+        func isSpace(_ u: Unicode.Scalar) -> Bool { u == "\t" || u.properties.generalCategory == .spaceSeparator }
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+              let last = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
+        var trimmed = String.UnicodeScalarView()
+        trimmed.append(contentsOf: scalars[first...last])
+        return String(trimmed)
+    }
+}
+
+/// Path helpers with `NSString`'s results for the cases Darkroom meets (plain string work).
+package enum PathText {
+    /// `dir/name`: no slash added after an empty `dir` or one that ends in `/`.
+    package static func join(_ dir: String, _ name: String) -> String {
+        if dir.isEmpty { return name }
+        if name.isEmpty { return dir }
+        return dir.hasSuffix("/") ? dir + name : dir + "/" + name
+    }
+
+    /// The part after the last `/` (trailing slashes ignored), as `lastPathComponent`.
+    package static func lastComponent(_ path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        if p == "/" { return "/" }
+        if let slash = p.lastIndex(of: "/") { return String(p[p.index(after: slash)...]) }
+        return String(p)
+    }
+
+    /// The extension of the last component, without the dot ("" when none), as `pathExtension`.
+    package static func pathExtension(_ path: String) -> String {
+        let name = lastComponent(path)
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "" }
+        let ext = name[name.index(after: dot)...]
+        if ext.isEmpty || ext.contains(" ") { return "" }
+        return String(ext)
+    }
+
+    /// `path` without the last component's extension, as `deletingPathExtension`.
+    package static func deletingExtension(_ path: String) -> String {
+        let ext = pathExtension(path)
+        guard !ext.isEmpty else { return path }
+        var p = Substring(path)
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        return String(p.dropLast(ext.count + 1))
+    }
+}

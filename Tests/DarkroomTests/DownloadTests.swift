@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import Darkroom
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `decode --download` over HTTP goes through the system curl (issue #9): same messages as before,
+/// and now capped at `--max-input-bytes` even when the server sends no length.
+@Suite struct DownloadTests {
+    static let ready = GatewayFixtures.codecsAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")
+
+    /// A one-thread HTTP/1.0 server on 127.0.0.1 for `connections` requests: `/small.png` (a PNG with
+    /// Content-Length), `/big` (2 MB starting like a PNG, no length), anything else 404.
+    final class TinyServer: @unchecked Sendable {
+        let port: UInt16
+
+        init(connections: Int) throws {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+            }
+            guard fd >= 0, bound == 0, listen(fd, 8) == 0 else { throw GatewayTestError(message: "cannot listen") }
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            port = UInt16(bigEndian: address.sin_port)
+            let listener = fd
+            Thread.detachNewThread {
+                for _ in 0..<connections {
+                    let c = accept(listener, nil, nil)
+                    if c < 0 { break }
+                    var request = [UInt8](repeating: 0, count: 4096)
+                    let n = read(c, &request, request.count)
+                    let line = String(decoding: request.prefix(max(0, n)), as: UTF8.self)
+                    let path = line.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+                    let response: [UInt8]
+                    switch path {
+                    case "/small.png":
+                        let body = GatewayFixtures.redPixelPNG
+                        response = Array("HTTP/1.0 200 OK\r\nContent-Type: image/png\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+                    case "/big":
+                        response = Array("HTTP/1.0 200 OK\r\nContent-Type: image/png\r\n\r\n".utf8)
+                            + Array(GatewayFixtures.redPixelPNG.prefix(8)) + [UInt8](repeating: 0, count: 2 << 20)
+                    default:
+                        response = Array("HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".utf8)
+                    }
+                    response.withUnsafeBytes { raw in
+                        var offset = 0
+                        while offset < raw.count {
+                            let w = send(c, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))  // no SIGPIPE
+                            if w <= 0 { break }  // the client hung up (the capped download)
+                            offset += w
+                        }
+                    }
+                    close(c)
+                }
+                close(listener)
+            }
+        }
+    }
+
+    @Test(.enabled(if: ready, "needs the real codecs and /usr/bin/curl"))
+    func httpDownloadsAreCappedAndReportedAsBefore() throws {
+        let server = try TinyServer(connections: 3)
+        let base = "http://127.0.0.1:\(server.port)"
+        let dir = try GatewayCLI.tempDir()
+        let response = dir.appendingPathComponent("r.json")
+        let body = #"{"created":7,"data":[{"url":"\#(base)/small.png"},{"url":"\#(base)/missing.png"},{"url":"\#(base)/big"}]}"#
+        try Data(body.utf8).write(to: response)
+        let out = dir.appendingPathComponent("out")
+        let r = try GatewayCLI.run(["decode", response.path, "-o", out.path, "--download", "--max-input-bytes", "100000"])
+        #expect(r.status == 1)
+        #expect([UInt8](try Data(contentsOf: out.appendingPathComponent("7-0.png"))) == GatewayFixtures.redPixelPNG)
+        #expect(r.stderr.contains("item 1: download failed: HTTP 404"))
+        #expect(r.stderr.contains("item 2: \(base)/big: more than 100000 bytes, over the input limit of 100000 bytes"))
+    }
+}
