@@ -93,7 +93,7 @@ struct ConversionFlags: ParsableArguments {
 /// by ``ValueParser/byteCount(_:name:)`` (1 to 2^40).
 struct InputLimitFlags: ParsableArguments {
     @Option(parsing: .unconditional,
-            help: "Refuse inputs (files, standard input, response bodies, downloads) larger than this many bytes, 1 to 2^40 (default 268435456 = 256 MiB).")
+            help: "Refuse inputs (files, standard input, response bodies, downloads) larger than this many bytes, 1 to 2^40 (268435456 = 256 MiB).")
     var maxInputBytes: String = String(InputReader.defaultMaxBytes)
 
     func validate() throws {
