@@ -37,7 +37,9 @@ let package = Package(
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CLibWebP", pkgConfig: "libwebpdemux", providers: [.apt(["libwebp-dev"])]),
-        .systemLibrary(name: "CLibAVIF", pkgConfig: "libavif", providers: [.apt(["libavif-dev"])]),
+        // No pkgConfig: libavif's .pc adds only -DAVIF_DLL (a Windows dllimport switch that SwiftPM
+        // refuses with a warning on every build) and -lavif, which the module map links already.
+        .systemLibrary(name: "CLibAVIF", providers: [.apt(["libavif-dev"])]),
         .systemLibrary(name: "CGIFLib", providers: [.apt(["libgif-dev"])]),
         .systemLibrary(name: "CLCMS2", pkgConfig: "lcms2", providers: [.apt(["liblcms2-dev"])]),
 
