@@ -124,14 +124,7 @@ public enum DarkroomHTTPServer {
         }
         router.post("v1/size") { request, _ in
             try await respond {
-                let body: [UInt8]
-                do {
-                    body = try await Self.body(of: request, limit: 1 << 20, timeout: server.configuration.requestTimeout)
-                } catch is BodyTimeout {
-                    return errorResponse(.requestTimeout, message: "the request body did not arrive within "
-                                         + "\(server.configuration.requestTimeout) s", code: "request_timeout",
-                                         type: "invalid_request_error")
-                }
+                let body = try await Self.body(of: request, limit: 1 << 20, timeout: server.configuration.requestTimeout)
                 let query = queryFields(request)
                 let gatewayRequest = try GatewayRequest(json: Data(body))
                 let profile = try ProviderProfile.named(query["profile"] ?? "flux2")
@@ -169,11 +162,6 @@ public enum DarkroomHTTPServer {
                                            timeout: server.configuration.requestTimeout)
                 } catch {
                     server.pool.release(ticket)
-                    if error is BodyTimeout {
-                        return errorResponse(.requestTimeout, message: "the request body did not arrive within "
-                                             + "\(server.configuration.requestTimeout) s", code: "request_timeout",
-                                             type: "invalid_request_error")
-                    }
                     throw error
                 }
                 server.metrics.recordBytesIn(route: route, bytes.count)
@@ -219,7 +207,7 @@ public enum DarkroomHTTPServer {
 
     /// The body arrived too slowly (a slow or stalled upload would otherwise hold a pool slot,
     /// and a drain, for as long as the client likes).
-    struct BodyTimeout: Error {}
+    struct BodyTimeout: Error { var seconds: Double }
 
     /// Reads the whole body, at most `limit` bytes, within `timeout` seconds.
     private static func body(of request: Request, limit: Int, timeout: Double) async throws -> [UInt8] {
@@ -230,7 +218,7 @@ public enum DarkroomHTTPServer {
                 return nil
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next(), let bytes = first else { throw BodyTimeout() }
+            guard let first = try await group.next(), let bytes = first else { throw BodyTimeout(seconds: timeout) }
             return bytes
         }
     }
@@ -275,6 +263,9 @@ public enum DarkroomHTTPServer {
             return errorResponse(.badRequest, message: error.description, code: "invalid_value")
         } catch let error as HTTPError where error.status == .contentTooLarge {
             return errorResponse(.contentTooLarge, message: "request body is over the limit", code: "body_too_large")
+        } catch let timeout as BodyTimeout {
+            return errorResponse(.requestTimeout, message: "the request body did not arrive within \(timeout.seconds) s",
+                                 code: "request_timeout", type: "invalid_request_error")
         } catch is NIOTooManyBytesError {
             // What `collect(upTo:)` throws for a body over --max-body-bytes.
             return errorResponse(.contentTooLarge, message: "request body is over the limit", code: "body_too_large")

@@ -160,7 +160,7 @@ struct FileResult {
             d["resized"] = c.resized
             if let name = c.source.iccDescription { d["icc"] = name }
             if !c.warnings.isEmpty {
-                d["warnings"] = c.warnings.map { ["kind": $0.kind.rawValue, "message": $0.message, "count": $0.count] as [String: Any] }
+                d["warnings"] = c.warnings.map { $0.json.jsonObject }
             }
         }
         if let error { d["error"] = (error as? DarkroomError)?.description ?? "\(error)" }
