@@ -108,7 +108,7 @@ public enum DarkroomHTTPServer {
                 if let failOn = query["fail_on"] { options.failOn = try FailOn(parsing: failOn, name: "fail_on") }
                 if let f = query["format"] {
                     guard let format = ReferenceFormat(rawValue: f) else {
-                        throw DarkroomError.invalidOption(name: "format", value: f, expected: "keep, png, jpeg or webp")
+                        throw DarkroomError.option(OptionError(name: "format", value: f, expected: "keep, png, jpeg or webp"))
                     }
                     options.format = format
                 }
@@ -248,19 +248,16 @@ public enum DarkroomHTTPServer {
             return try await work()
         } catch let error as DarkroomError {
             let (status, code): (HTTPResponse.Status, String?) = switch error {
-            case let .openAIParity(code, _): (.badRequest, code)
-            case .invalidOption: (.badRequest, "invalid_value")
-            case .tooManyPixels: (.contentTooLarge, "image_too_large")
-            case .unknownFormat, .unsupportedFormat, .decodeFailed, .invalidDimensions, .damagedInput:
-                (.unprocessableContent, "invalid_image")
-            case .formatLimit: (.badRequest, "image_too_large_for_format")
-            case .encodeFailed, .io, .outputExists, .outputNotRegularFile: (.internalServerError, nil)
-            case .inputTooLarge: (.contentTooLarge, "image_too_large")
+            case .option: (.badRequest, "invalid_value")
+            case .gateway(.incompatible(let code, _)): (.badRequest, code)
+            case .gateway: (.badRequest, "invalid_value")
+            case .decoding(.tooManyPixels), .encoding(.tooManyPixels), .file(.inputTooLarge):
+                (.contentTooLarge, "image_too_large")
+            case .decoding: (.unprocessableContent, "invalid_image")
+            case .encoding(.formatLimit): (.badRequest, "image_too_large_for_format")
+            case .encoding(.codec), .file: (.internalServerError, nil)
             }
             return errorResponse(status, message: errorMessage(error), code: code)
-        } catch let error as GatewayError {
-            if case let .incompatible(code, message) = error { return errorResponse(.badRequest, message: message, code: code) }
-            return errorResponse(.badRequest, message: error.description, code: "invalid_value")
         } catch let error as HTTPError where error.status == .contentTooLarge {
             return errorResponse(.contentTooLarge, message: "request body is over the limit", code: "body_too_large")
         } catch let timeout as BodyTimeout {
@@ -273,7 +270,7 @@ public enum DarkroomHTTPServer {
     }
 
     private static func errorMessage(_ error: DarkroomError) -> String {
-        if case let .openAIParity(_, message) = error { return message }
+        if case let .gateway(.incompatible(_, message)) = error { return message }
         return error.description
     }
 

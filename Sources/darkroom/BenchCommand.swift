@@ -24,8 +24,8 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Source size WxH.") var size = "6000x4000"
         @Option(help: "Channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA.") var channels = 4
         @Option(help: "Bits per sample: 8 or 16.") var bitDepth = 8
-        @Option(help: "premultiplied or ignore.") var alpha = "premultiplied"
-        @Option(help: "nearest, box, bilinear, catmull-rom, mitchell, lanczos2, lanczos3.") var filter = "lanczos3"
+        @Option(help: "Alpha handling.") var alpha: AlphaHandling = .premultiplied
+        @Option(help: "Resampling filter.") var filter: ResampleFilter = .lanczos3
         @Option(help: "Fit within this many pixels (both sides floored).") var fitPixels = 4_194_304
         @Option(help: "Timed runs (one untimed warm-up first).") var runs = 5
         @Option(help: "Worker threads.") var threads = 1
@@ -42,12 +42,7 @@ struct BenchCommand: ParsableCommand {
             }
             guard (1...4).contains(channels) else { throw ValidationError("--channels must be 1, 2, 3 or 4") }
             guard bitDepth == 8 || bitDepth == 16 else { throw ValidationError("--bit-depth must be 8 or 16") }
-            guard let alphaHandling = AlphaHandling(rawValue: alpha) else {
-                throw ValidationError("--alpha must be premultiplied or ignore")
-            }
-            guard let resample = ResampleFilter(rawValue: filter) else {
-                throw ValidationError("--filter must be one of \(ResampleFilter.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            let alphaHandling = alpha, resample = filter
             guard runs >= 1, threads >= 1, fitPixels >= 1 else { throw ValidationError("--runs, --threads, --fit-pixels must be >= 1") }
             let format = PixelFormat(channels: channels, bitDepth: bitDepth)
             var image = Image.benchmarkPattern(width: 1, height: 1, format: format)

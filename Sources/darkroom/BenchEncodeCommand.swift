@@ -16,8 +16,8 @@ struct BenchEncodeCommand: ParsableCommand {
     @Argument(help: "Image to decode once and encode repeatedly.")
     var input: String
 
-    @Option(name: [.customShort("f"), .long], help: "Format: png, jpeg, webp, avif or gif.")
-    var format: String
+    @Option(name: [.customShort("f"), .long], help: "Output format.")
+    var format: ImageFormat
 
     @Option(name: [.customShort("q"), .customLong("quality")], help: "Quality 0-100 (default: the format's default).")
     var quality: Int?
@@ -32,16 +32,13 @@ struct BenchEncodeCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        guard let format = ImageFormat(name: format) else {
-            throw ValidationError("unknown format '\(self.format)'")
-        }
         let decoded = try ImageDecoder.decode(InputOutput.read(input))
-        let options = EncodeOptions(format: format, quality: quality, speed: speed)
-        var bytes = try ImageEncoder.encode(decoded.image, options: options)
+        let options = EncodeOptions(quality: quality, speed: speed)
+        var bytes = try ImageEncoder.encode(decoded.image, as: format, options: options)
         var times: [Double] = []
         for _ in 0..<max(1, runs) {
             let start = DispatchTime.now().uptimeNanoseconds
-            bytes = try ImageEncoder.encode(decoded.image, options: options)
+            bytes = try ImageEncoder.encode(decoded.image, as: format, options: options)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
         times.sort()

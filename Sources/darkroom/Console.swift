@@ -15,14 +15,14 @@ enum Console {
     static func error(_ file: String?, _ error: Error) {
         var reason = (error as? DarkroomError)?.description ?? "\(error)"
         // An error about the input itself: the file is already named at the start of the line.
-        if case let .io(path, message)? = error as? DarkroomError, path == file { reason = message }
+        if case let .file(.io(path, message))? = error as? DarkroomError, path == file { reason = message }
         if let file {
-            for name in [file, InputReader.displayName(file)] where reason.hasPrefix(name + ": ") {
+            for name in [file, InputFile.displayName(file)] where reason.hasPrefix(name + ": ") {
                 reason = String(reason.dropFirst(name.count + 2))
                 break
             }
         }
-        let line = file.map { "darkroom: \(InputReader.displayName($0)): \(reason)" } ?? "darkroom: \(reason)"
+        let line = file.map { "darkroom: \(InputFile.displayName($0)): \(reason)" } ?? "darkroom: \(reason)"
         StandardStreams.err(line + "\n")
     }
 

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Darkroom
 
-/// The encode/resize flags shared by `convert`, `decode` and `prep-refs`.
+/// The encode/resize flags shared by `convert`, `decode` and `prep-refs`. Enumerated values parse
+/// as their library enums (``ExpressibleByArgument`` below), so `--help` lists them and an unknown
+/// value is a usage error naming the accepted ones; numbers go through ``ValueParser``.
 struct ConversionFlags: ParsableArguments {
-    @Option(name: [.customShort("f"), .long], help: "Output format: png, jpeg, webp, avif or gif (default: keep the input's).")
-    var format: String?
+    @Option(name: [.customShort("f"), .long], help: "Output format (default: keep the input's).")
+    var format: ImageFormat?
 
     @Option(name: [.customShort("q"), .customLong("quality"), .customLong("compression")], parsing: .unconditional,
             help: "Quality 0-100, 100 = best (OpenAI's output_compression). Default: per-format web default.")
@@ -14,26 +16,26 @@ struct ConversionFlags: ParsableArguments {
             help: "Resize geometry: 800x600, 800x, x600, 800x600^, 800x600!, 800x600>, 50%, 4194304@, 4mp.")
     var resize: String?
 
-    @Option(help: "Resampling filter: nearest, box, bilinear, catmull-rom, mitchell, lanczos2, lanczos3.")
-    var filter: String = "lanczos3"
+    @Option(help: "Resampling filter.")
+    var filter: ResampleFilter = .lanczos3
 
     @Option(help: "Background colour for flattening alpha (JPEG): #rrggbb, #rgb, white, black.")
     var background: String = "white"
 
-    @Option(help: "Metadata to keep: none, icc, exif, all. Orientation is always written as 1.")
-    var keep: String = "none"
+    @Option(help: "Metadata to keep. Orientation is always written as 1.")
+    var keep: MetadataKeep = .none
 
     @Option(parsing: .unconditional, help: "Refuse inputs and outputs with more pixels than this (checked before decoding; 1 to 2^36).")
     var maxPixels: String = String(DecodeOptions.defaultMaxPixels)
 
     @Option(help: "Damaged input: none (convert what decodes, warn), truncated (refuse truncated or corrupt files), warning (refuse any decoder warning).")
-    var failOn: String = FailOn.truncated.rawValue
+    var failOn: FailOn = .truncated
 
     @Flag(help: "JPEG: progressive encoding.")
     var progressive = false
 
-    @Option(help: "JPEG/AVIF chroma subsampling: 420 or 444.")
-    var chroma: String = "420"
+    @Option(help: "JPEG/AVIF chroma subsampling.")
+    var chroma: ChromaSubsampling = .yuv420
 
     @Flag(help: "WebP: lossless encoding.")
     var lossless = false
@@ -44,7 +46,7 @@ struct ConversionFlags: ParsableArguments {
     @Flag(name: .customLong("no-dither"), help: "GIF: no dithering.")
     var noDither = false
 
-    @Flag(help: "Reject what the OpenAI API rejects (PNG with compression < 100, transparent JPEG).")
+    @Flag(help: "Refuse what the OpenAI API refuses, as the gateway does: compression below 100 with PNG or GIF.")
     var strictOpenai = false
 
     @Option(parsing: .unconditional, help: "Threads for resampling (1 to 256).")
@@ -53,40 +55,48 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "Decode at full size even when the resize shrinks a lot (no JPEG DCT / WebP scaled decoding).")
     var noShrinkOnLoad = false
 
-    /// Validated library options. Throws ``DarkroomError/invalidOption(name:value:expected:)``.
-    func convertOptions() throws -> ConvertOptions {
-        var format: ImageFormat?
-        if let name = self.format {
-            guard let f = ImageFormat(name: name) else {
-                throw DarkroomError.invalidOption(name: "format", value: name, expected: "png, jpeg, webp, avif or gif")
-            }
-            format = f
-        }
-        let quality = try self.quality.map { try ValueParser.quality($0) }
-        guard let filter = ResampleFilter(rawValue: filter) else {
-            throw DarkroomError.invalidOption(name: "filter", value: filter,
-                                              expected: ResampleFilter.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        guard let keep = MetadataKeep(rawValue: keep) else {
-            throw DarkroomError.invalidOption(name: "keep", value: keep, expected: "none, icc, exif or all")
-        }
-        guard let chroma = ChromaSubsampling(rawValue: chroma) else {
-            throw DarkroomError.invalidOption(name: "chroma", value: chroma, expected: "420 or 444")
-        }
-        let speed = try self.speed.map { try ValueParser.integer($0, name: "speed", in: 0...10) }
-        let maxPixels = try ValueParser.pixelLimit(self.maxPixels)
-        let threads = try ValueParser.integer(self.threads, name: "threads", in: 1...Limits.maxThreads)
-        let failOn = try FailOn(parsing: self.failOn)
-        var options = ConvertOptions(
-            format: format, quality: quality, resize: try resize.map { try ResizeGeometry(parsing: $0) },
-            resizeOptions: ResizeOptions(filter: filter, threads: threads),
-            background: try RGBColor(parsing: background), keep: keep, maxPixels: maxPixels,
-            progressive: progressive, chroma: chroma, lossless: lossless, speed: speed,
-            dither: !noDither, strictOpenAI: strictOpenai)
-        options.shrinkOnLoad = !noShrinkOnLoad
-        options.failOn = failOn
-        return options
+    /// Validated library options. Throws ``DarkroomError/option(_:)``.
+    func convertOptions() throws(DarkroomError) -> ConvertOptions {
+        let quality = try self.quality.map { (q) throws(DarkroomError) in try ValueParser.quality(q) }
+        let speed = try self.speed.map { (s) throws(DarkroomError) in try ValueParser.integer(s, name: "speed", in: 0...10) }
+        let resize = try self.resize.map { (r) throws(DarkroomError) in try ResizeGeometry(parsing: r) }
+        return ConvertOptions(
+            format: format, resize: resize,
+            decode: DecodeOptions(maxPixels: try ValueParser.pixelLimit(maxPixels), failOn: failOn),
+            encode: EncodeOptions(quality: quality, background: try RGBColor(parsing: background), keep: keep,
+                                  progressive: progressive, chroma: chroma, lossless: lossless, speed: speed,
+                                  dither: !noDither),
+            resampling: ResizeOptions(filter: filter, threads: try ValueParser.integer(threads, name: "threads", in: 1...Limits.maxThreads)),
+            shrinkOnLoad: !noShrinkOnLoad)
     }
+
+    /// With `--strict-openai`, the gateway's own check (``GatewayRequest/validate(strictOpenAI:)``)
+    /// on the request this conversion stands for: `output_format` = the output format,
+    /// `output_compression` = `-q`. So the CLI and the gateway give the same answer.
+    func checkStrictOpenAI(format: ImageFormat, quality: Int?) throws(DarkroomError) {
+        guard strictOpenai else { return }
+        var request = GatewayRequest()
+        request.outputFormat = format
+        request.outputCompression = quality
+        try request.validate(strictOpenAI: true)
+    }
+}
+
+// Library enums as command-line values: `--help` lists `allValueStrings`, parsing is the enum's.
+extension ImageFormat: ExpressibleByArgument {
+    /// Accepts the format names and extensions `ImageFormat(name:)` knows (`jpg`, `JPEG`, …).
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+extension ResampleFilter: ExpressibleByArgument {}
+extension MetadataKeep: ExpressibleByArgument {}
+extension ChromaSubsampling: ExpressibleByArgument {}
+extension FailOn: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}
+extension AlphaHandling: ExpressibleByArgument {}
+extension ReferenceFormat: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
 }
 
 /// `--max-input-bytes`, shared by `convert`, `decode` and `prep-refs`: checked in `validate()`
@@ -94,7 +104,7 @@ struct ConversionFlags: ParsableArguments {
 struct InputLimitFlags: ParsableArguments {
     @Option(parsing: .unconditional,
             help: "Refuse inputs (files, standard input, response bodies, downloads) larger than this many bytes, 1 to 2^40 (268435456 = 256 MiB).")
-    var maxInputBytes: String = String(InputReader.defaultMaxBytes)
+    var maxInputBytes: String = String(InputFile.defaultMaxBytes)
 
     func validate() throws {
         do { _ = try ValueParser.byteCount(maxInputBytes, name: "max-input-bytes") } catch {
@@ -103,5 +113,5 @@ struct InputLimitFlags: ParsableArguments {
     }
 
     /// The limit in bytes (validated before `run`).
-    var bytes: Int { (try? ValueParser.byteCount(maxInputBytes, name: "max-input-bytes")) ?? InputReader.defaultMaxBytes }
+    var bytes: Int { (try? ValueParser.byteCount(maxInputBytes, name: "max-input-bytes")) ?? InputFile.defaultMaxBytes }
 }

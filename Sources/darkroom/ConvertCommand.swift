@@ -83,6 +83,13 @@ struct ConvertCommand: ParsableCommand {
         }
         // The format follows -o's extension when -f is not given.
         if options.format == nil { options.format = ConvertPlan.extensionFormat(output) }
+        // --strict-openai: with a known output format the request is refused once, before any work.
+        if let format = options.format {
+            do { try conversion.checkStrictOpenAI(format: format, quality: options.encode.quality) } catch {
+                Console.error(nil, error)
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
         do {
             if let outDir { try OutputFolders.create(outDir) }
         } catch {
@@ -113,13 +120,16 @@ struct ConvertCommand: ParsableCommand {
         let start = DispatchTime.now()
         do {
             let bytes = try InputOutput.read(input, limit: maxInputBytes)
+            if converter.options.format == nil, let format = ImageFormat.sniff(bytes) {
+                try conversion.checkStrictOpenAI(format: format, quality: converter.options.encode.quality)
+            }
             let converted = try converter.convert(bytes)
             let path = try planned ?? plan.name(for: input, format: converted.format)
             try InputOutput.write(converted.bytes, to: path, overwrite: overwrite)
             result.output = path
             result.conversion = converted
             for warning in converted.warnings {
-                Console.info("darkroom: \(input): \(warning) (converted anyway: --fail-on \(converter.options.failOn))")
+                Console.info("darkroom: \(input): \(warning) (converted anyway: --fail-on \(converter.options.decode.failOn))")
             }
             if converted.source.isAnimated && !json {
                 Console.info("darkroom: \(input): animated (\(converted.source.frameCount) frames): only the first frame was converted")

@@ -41,7 +41,7 @@ struct CostCommand: ParsableCommand {
         let n: Int, inputPrice: Double?, outputPrice: Double?
         do {
             guard let o = PixelSize(parsing: output) else {
-                throw DarkroomError.invalidOption(name: "output", value: output, expected: "WxH, e.g. 1024x1024")
+                throw DarkroomError.option(OptionError(name: "output", value: output, expected: "WxH, e.g. 1024x1024"))
             }
             outputSize = o
             n = try ValueParser.integer(self.n, name: "n", in: GatewayRequest.nRange)
@@ -64,7 +64,7 @@ struct CostCommand: ParsableCommand {
             }
             do {
                 guard let data = FileManager.default.contents(atPath: ref) else {
-                    throw DarkroomError.io(path: ref, message: "cannot read file (and not a WxH size)")
+                    throw DarkroomError.file(.io(path: ref, message: "cannot read file (and not a WxH size)"))
                 }
                 let header = try ImageDecoder.readHeader([UInt8](data))
                 references.append((ref, PixelSize(width: header.uprightWidth, height: header.uprightHeight)))

@@ -60,9 +60,9 @@ struct DecodeCommand: ParsableCommand {
     /// True when any conversion flag differs from its default.
     var wantsConversion: Bool {
         let c = conversion
-        return c.format != nil || c.quality != nil || c.resize != nil || c.filter != "lanczos3"
-            || c.background != "white" || c.keep != "none" || c.maxPixels != String(DecodeOptions.defaultMaxPixels)
-            || c.progressive || c.chroma != "420" || c.lossless || c.speed != nil || c.noDither || c.strictOpenai
+        return c.format != nil || c.quality != nil || c.resize != nil || c.filter != .lanczos3
+            || c.background != "white" || c.keep != .none || c.maxPixels != String(DecodeOptions.defaultMaxPixels)
+            || c.progressive || c.chroma != .yuv420 || c.lossless || c.speed != nil || c.noDither || c.strictOpenai
     }
 
     func run() throws {
@@ -71,9 +71,10 @@ struct DecodeCommand: ParsableCommand {
         let decodeOptions: DecodeOptions
         do {
             template = try OutputNameTemplate(name)
-            decodeOptions = DecodeOptions(maxPixels: try ValueParser.pixelLimit(conversion.maxPixels),
-                                          failOn: try FailOn(parsing: conversion.failOn))
-            if wantsConversion { converter = Converter(options: try conversion.convertOptions()) }
+            let options = try conversion.convertOptions()
+            decodeOptions = options.decode
+            if wantsConversion { converter = Converter(options: options) }
+            if let format = options.format { try conversion.checkStrictOpenAI(format: format, quality: options.encode.quality) }
         } catch {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)
@@ -81,7 +82,7 @@ struct DecodeCommand: ParsableCommand {
 
         let parsed: ImagesResponse
         do {
-            let body = try InputReader.read(response, limit: maxInputBytes, image: false)
+            let body = try InputFile.read(response, limit: maxInputBytes, image: false)
             parsed = try ImagesResponse(parsing: Data(body))
         } catch {
             Console.error(response, error)
@@ -117,7 +118,12 @@ struct DecodeCommand: ParsableCommand {
                 let format: ImageFormat, width: Int, height: Int, warnings: [DecodeWarning]
                 if let converter {
                     let r: ConversionResult
-                    do { r = try converter.convert(bytes) } catch { throw GatewayError.badItem(index: index, reason: describe(error)) }
+                    do {
+                        if converter.options.format == nil, let format = ImageFormat.sniff(bytes) {
+                            try conversion.checkStrictOpenAI(format: format, quality: converter.options.encode.quality)
+                        }
+                        r = try converter.convert(bytes)
+                    } catch { throw GatewayError.badItem(index: index, reason: describe(error)) }
                     (bytes, format, width, height, warnings) = (r.bytes, r.format, r.width, r.height, r.warnings)
                 } else {
                     let decoded: DecodedImage
@@ -165,6 +171,7 @@ struct DecodeCommand: ParsableCommand {
 
     private func describe(_ error: Error) -> String {
         if let e = error as? GatewayError, case let .badItem(_, reason) = e { return reason }
+        if let e = error as? DarkroomError, case let .gateway(.badItem(_, reason)) = e { return reason }
         return "\(error)"
     }
 
@@ -176,17 +183,17 @@ struct DecodeCommand: ParsableCommand {
     }
 
     /// Fetches a URL synchronously; errors become ``GatewayError/badItem(index:reason:)``.
-    /// A file:// URL is read with ``InputReader`` under `limit` bytes; an http(s) URL through
+    /// A file:// URL is read with ``InputFile`` under `limit` bytes; an http(s) URL through
     /// ``Download`` (the system `curl`), also under `limit` bytes and time-limited.
-    static func fetch(_ text: String, index: Int, limit: Int = InputReader.defaultMaxBytes) throws -> [UInt8] {
+    static func fetch(_ text: String, index: Int, limit: Int = InputFile.defaultMaxBytes) throws -> [UInt8] {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https", "file"].contains(scheme) else {
             throw GatewayError.badItem(index: index, reason: "'\(text)' is not an http(s) URL")
         }
         if scheme == "file" {
             do {
-                return try InputReader.read(url.path, limit: limit, image: false)
-            } catch let error as DarkroomError {
-                if case let .io(path, message) = error {
+                return try InputFile.read(url.path, limit: limit, image: false)
+            } catch {
+                if case let .file(.io(path, message)) = error {
                     throw GatewayError.badItem(index: index, reason: "cannot read \(path): \(message)")
                 }
                 throw GatewayError.badItem(index: index, reason: error.description)

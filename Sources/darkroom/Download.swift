@@ -88,7 +88,7 @@ enum Download {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
 
         let tooLargeError = GatewayError.badItem(
-            index: index, reason: DarkroomError.inputTooLarge(path: url, size: nil, limit: limit).description)
+            index: index, reason: DarkroomError.file(.inputTooLarge(path: url, size: nil, limit: limit)).description)
         if tooLarge { throw tooLargeError }
         let exited = status & 0x7f == 0
         let code = exited ? (status >> 8) & 0xff : -1

@@ -10,9 +10,9 @@ import Foundation
 
 /// Reading inputs and naming outputs for the file-processing commands.
 enum InputOutput {
-    /// Reads an image file, or standard input for `-`, under a byte limit (``InputReader``).
-    static func read(_ path: String, limit: Int = InputReader.defaultMaxBytes) throws -> [UInt8] {
-        try InputReader.read(path, limit: limit, image: true)
+    /// Reads an image file, or standard input for `-`, under a byte limit (``InputFile``).
+    static func read(_ path: String, limit: Int = InputFile.defaultMaxBytes) throws -> [UInt8] {
+        try InputFile.read(path, limit: limit)
     }
 
     /// Writes atomically to a path (``OutputFile``), or to standard output for `-` (checked:

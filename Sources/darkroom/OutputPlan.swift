@@ -136,7 +136,7 @@ struct ConvertPlan {
         for input in inputs {
             if let output {
                 outputs.append(output)
-            } else if let f = format ?? fromExtension ?? InputReader.sniff(input) {
+            } else if let f = format ?? fromExtension ?? InputFile.sniff(input) {
                 outputs.append(Self.defaultName(for: input, format: f, outDir: outDir, suffix: suffix, guardian: guardian))
             } else {
                 outputs.append(nil)
@@ -208,8 +208,8 @@ enum OutputFolders {
             current = OutputFile.folder(of: current)
         }
         for dir in missing.reversed() where mkdir(dir, 0o777) != 0 && errno != EEXIST {
-            throw PlanError.cannotCreateFolder(path: path, reason: dir == path ? InputReader.reason(errno)
-                                                                              : "\(dir): \(InputReader.reason(errno))")
+            throw PlanError.cannotCreateFolder(path: path, reason: dir == path ? InputFile.reason(errno)
+                                                                              : "\(dir): \(InputFile.reason(errno))")
         }
     }
 }

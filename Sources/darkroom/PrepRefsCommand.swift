@@ -26,11 +26,11 @@ struct PrepRefsCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Largest size in megapixels (1 MP = 1,048,576 px), above 0 up to 65536.")
     var maxMp: String = "4"
 
-    @Option(help: "Damaged input: none, truncated (default) or warning (see convert --help).")
-    var failOn: String = FailOn.truncated.rawValue
+    @Option(help: "Damaged input: none, truncated or warning (see convert --help).")
+    var failOn: FailOn = .truncated
 
-    @Option(help: "Output format: keep, png, jpeg or webp.")
-    var format: String = "keep"
+    @Option(help: "Output format (keep: the input's).")
+    var format: ReferenceFormat = .keep
 
     @Option(help: "Output folder (created if missing).")
     var outDir: String = "."
@@ -51,9 +51,9 @@ struct PrepRefsCommand: ParsableCommand {
         let options: ReferencePrepOptions
         do {
             var prep = ReferencePrepOptions(maxPixels: try ValueParser.megapixels(maxMp, name: "max-mp"),
-                                            format: try ReferenceFormat(parsing: format),
+                                            format: format,
                                             maxReferences: try ValueParser.integer(maxRefs, name: "max-refs", in: 1...Int.max))
-            prep.failOn = try FailOn(parsing: failOn)
+            prep.failOn = failOn
             options = prep
             try ReferencePrep.checkCount(images.count, options: options)
             if images.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
@@ -68,7 +68,7 @@ struct PrepRefsCommand: ParsableCommand {
         var failed = false
         for path in images {
             do {
-                let data = try InputReader.read(path, limit: maxInputBytes, image: true)
+                let data = try InputFile.read(path, limit: maxInputBytes)
                 let ref = try ReferencePrep.prepare(bytes: data, name: path, options: options)
                 let out = PathText.join(outDir, ref.fileName)
                 try guardian.claim(out, for: path)

@@ -60,7 +60,7 @@ import Testing
     @Test(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"))
     func corpusFileIsRejected() throws {
         let bytes = try #require(Corpus.read("corrupt/avif/clap_irot_imir_non_essential.avif"))
-        #expect(throws: DarkroomError.decodeFailed(.avif, message: "transformative property marked non-essential")) {
+        #expect(throws: DarkroomError.decoding(.codec(.avif, message: "transformative property marked non-essential"))) {
             try ImageDecoder.decode(bytes)
         }
         // Correctly marked transforms are not affected.

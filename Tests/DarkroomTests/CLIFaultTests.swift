@@ -457,17 +457,17 @@ struct OutputFileNamingTests {
         let dir = try CLI.tempDir()
         let path = dir + "/" + String(repeating: "v", count: 250) + ".gif"
         try OutputFile.write([1], to: path, overwrite: false)
-        #expect(throws: DarkroomError.outputExists(path: path)) { try OutputFile.write([2], to: path, overwrite: false) }
+        #expect(throws: DarkroomError.file(.outputExists(path: path))) { try OutputFile.write([2], to: path, overwrite: false) }
         chmod(path, 0o600)
         try OutputFile.write([3], to: path, overwrite: true)
         #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == [3])
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
         let fifo = dir + "/f.png"
         #expect(mkfifo(fifo, 0o600) == 0)
-        #expect(throws: DarkroomError.outputNotRegularFile(path: fifo, kind: "a FIFO")) {
+        #expect(throws: DarkroomError.file(.outputNotRegularFile(path: fifo, kind: "a FIFO"))) {
             try OutputFile.write([4], to: fifo, overwrite: true)
         }
-        #expect(throws: DarkroomError.io(path: dir + "/no/x.png", message: "cannot write: the folder \(dir)/no does not exist")) {
+        #expect(throws: DarkroomError.file(.io(path: dir + "/no/x.png", message: "cannot write: the folder \(dir)/no does not exist"))) {
             try OutputFile.write([5], to: dir + "/no/x.png", overwrite: false)
         }
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir)) == [String(repeating: "v", count: 250) + ".gif", "f.png"])

@@ -57,9 +57,36 @@ struct CLITests {
     @Test func strictOpenAIModeUsesOpenAIsError() throws {
         let dir = try CLI.tempDir()
         let r = try CLI.run(["convert", TestImages.root.path + "/rgba.png", "-f", "png", "-q", "50", "--strict-openai", "-o", dir + "/a.png"])
-        #expect(r.status == 1)
-        #expect(r.stderr.contains("Compression less than 100 is not supported for PNG output format (invalid_png_output_compression)"))
+        #expect(r.status == 2)   // the request is refused before any file is read
+        #expect(r.stderr == "darkroom: Compression less than 100 is not supported for PNG output format (invalid_png_output_compression)\n")
         #expect(!FileManager.default.fileExists(atPath: dir + "/a.png"))
+    }
+
+    /// Issue #9: `--strict-openai` and the gateway give the same answer for the same request,
+    /// because both call `GatewayRequest.validate(strictOpenAI:)`.
+    @Test(arguments: [("png", "50"), ("gif", "50"), ("gif", "100"), ("jpeg", "50"), ("webp", "0"), ("png", "100")])
+    func strictOpenAIAgreesWithTheGateway(format: String, quality: String) throws {
+        let dir = try CLI.tempDir()
+        let cli = try CLI.run(["convert", TestImages.root.path + "/rgba.png", "-f", format, "-q", quality,
+                               "--strict-openai", "-o", dir + "/out." + format])
+        var gatewayError: DarkroomError?
+        do {
+            _ = try GatewayRequest(form: ["output_format": format, "output_compression": quality], strictOpenAI: true)
+        } catch {
+            gatewayError = error
+        }
+        if let gatewayError {
+            #expect(cli.status == 2)
+            #expect(cli.stderr == "darkroom: \(gatewayError)\n")
+        } else {
+            #expect(cli.status == 0, "\(cli.stderr)")
+        }
+        // Without -f the output format is the input's (PNG here): refused per file, same text.
+        if format == "png" {
+            let kept = try CLI.run(["convert", TestImages.root.path + "/rgba.png", "-q", quality, "--strict-openai",
+                                    "-o", dir + "/kept.png"])
+            #expect(kept.status == (gatewayError == nil ? 0 : 2))
+        }
     }
 
     @Test func readsStdinAndWritesStdout() throws {

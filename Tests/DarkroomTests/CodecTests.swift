@@ -10,7 +10,7 @@ import Testing
     @Test(arguments: inputs, ImageFormat.allCases)
     func roundTripsEveryFormatPair(input: String, target: ImageFormat) throws {
         let source = try TestImages.decode(input)
-        let encoded = try ImageEncoder.encode(source.image, options: EncodeOptions(format: target, quality: 90))
+        let encoded = try ImageEncoder.encode(source.image, as: target, options: EncodeOptions(quality: 90))
         #expect(ImageFormat.sniff(encoded) == target)
         let back = try ImageDecoder.decode(encoded)
         #expect(back.image.width == source.image.width)
@@ -31,7 +31,7 @@ import Testing
         let d = try TestImages.decode("rgb16.png")
         #expect(d.image.format == .rgb16)
         #expect(d.metadata.storedBitDepth == 16)
-        let png = try ImageEncoder.encode(d.image, options: EncodeOptions(format: .png))
+        let png = try ImageEncoder.encode(d.image, as: .png)
         #expect(try ImageDecoder.decode(png).image == d.image)
     }
 
@@ -40,7 +40,7 @@ import Testing
         let photo = try TestImages.decode("kodim23.jpg").image
         var previous = Int.max
         for q in stride(from: 100, through: 0, by: -10) {
-            let size = try ImageEncoder.encode(photo, options: EncodeOptions(format: format, quality: q)).count
+            let size = try ImageEncoder.encode(photo, as: format, options: EncodeOptions(quality: q)).count
             #expect(size <= previous, "\(format) q\(q): \(size) bytes > \(previous) at q\(q + 10)")
             previous = size
         }
@@ -50,7 +50,7 @@ import Testing
         #expect(QualityCurve.avifQuantizer(100) == 8)
         #expect(QualityCurve.avifQuantizer(0) == 63)
         let photo = try TestImages.decode("kodim23.jpg").image
-        let avif = try ImageEncoder.encode(photo, options: EncodeOptions(format: .avif, quality: 100))
+        let avif = try ImageEncoder.encode(photo, as: .avif, options: EncodeOptions(quality: 100))
         let back = try ImageDecoder.decode(avif).image
         let p = psnr(photo, back)
         #expect(p > 40 && p < 60, "visually lossless, not lossless: \(p) dB")
@@ -59,7 +59,7 @@ import Testing
     @Test func jpegFlattensAlphaOntoTheBackground() throws {
         let image = TestImages.gradient()
         let red = RGBColor(red: 255, green: 0, blue: 0)
-        let jpeg = try ImageEncoder.encode(image, options: EncodeOptions(format: .jpeg, quality: 100, background: red, chroma: .yuv444))
+        let jpeg = try ImageEncoder.encode(image, as: .jpeg, options: EncodeOptions(quality: 100, background: red, chroma: .yuv444))
         let back = try ImageDecoder.decode(jpeg).image
         #expect(back.format == .rgb8)
         // Centre of the transparent hole: the background, not the hidden magenta.
@@ -72,27 +72,21 @@ import Testing
     @Test(arguments: [ImageFormat.png, .webp, .avif, .gif])
     func alphaIsKept(format: ImageFormat) throws {
         let image = TestImages.gradient()
-        let out = try ImageEncoder.encode(image, options: EncodeOptions(format: format, quality: 100))
+        let out = try ImageEncoder.encode(image, as: format, options: EncodeOptions(quality: 100))
         let back = try ImageDecoder.decode(out).image
         #expect(back.format.hasAlpha)
         #expect(back.sample(x: image.width * 3 / 8, y: image.height * 3 / 8, channel: 3) == 0)
         #expect(back.sample(x: 1, y: 1, channel: 3) == 255)
     }
 
-    @Test func strictOpenAIRejectsWhatOpenAIRejects() throws {
+    @Test func pngAndGIFIgnoreQuality() throws {
+        // The codecs know nothing of OpenAI: quality below 100 is simply ignored by lossless PNG/GIF
+        // (OpenAI's refusal lives in GatewayRequest.validate(strictOpenAI:)).
         let opaque = TestImages.gradient(alpha: false)
-        let strict = EncodeOptions(format: .png, quality: 80, strictOpenAI: true)
-        #expect(throws: DarkroomError.openAIParity(code: "invalid_png_output_compression",
-                                                    message: "Compression less than 100 is not supported for PNG output format")) {
-            try ImageEncoder.encode(opaque, options: strict)
+        for format in [ImageFormat.png, .gif] {
+            #expect(try ImageEncoder.encode(opaque, as: format, options: EncodeOptions(quality: 10))
+                == ImageEncoder.encode(opaque, as: format), "\(format)")
         }
-        // Not strict: PNG ignores the quality.
-        _ = try ImageEncoder.encode(opaque, options: EncodeOptions(format: .png, quality: 80))
-        #expect(throws: DarkroomError.self) {
-            try ImageEncoder.encode(TestImages.gradient(), options: EncodeOptions(format: .jpeg, strictOpenAI: true))
-        }
-        // An opaque image with an alpha channel is fine for JPEG.
-        _ = try ImageEncoder.encode(opaque.converted(to: .rgba8), options: EncodeOptions(format: .jpeg, strictOpenAI: true))
     }
 
     @Test func metadataIsStrippedByDefaultAndKeptOnRequest() throws {
@@ -101,12 +95,12 @@ import Testing
         #expect(decoded.metadata.orientation == .right)
         #expect(decoded.metadata.exif != nil)
         for format in [ImageFormat.jpeg, .png, .webp, .avif] {
-            let stripped = try ImageEncoder.encode(decoded.image, metadata: decoded.metadata, options: EncodeOptions(format: format))
+            let stripped = try ImageEncoder.encode(decoded.image, as: format, metadata: decoded.metadata)
             let s = try ImageDecoder.decode(stripped)
             #expect(s.metadata.exif == nil, "\(format) kept EXIF by default")
             #expect(s.metadata.iccProfile == nil)
-            let kept = try ImageEncoder.encode(decoded.image, metadata: decoded.metadata,
-                                               options: EncodeOptions(format: format, keep: .exif))
+            let kept = try ImageEncoder.encode(decoded.image, as: format, metadata: decoded.metadata,
+                                               options: EncodeOptions(keep: .exif))
             let k = try ImageDecoder.decode(kept)
             #expect(k.metadata.exif != nil, "\(format) dropped EXIF with keep: .exif")
             #expect(k.metadata.orientation == .up, "\(format): orientation must be written as 1")
@@ -116,17 +110,17 @@ import Testing
 
     @Test func pixelLimitIsCheckedBeforeDecoding() throws {
         let photo = try TestImages.bytes("kodim23.jpg")
-        #expect(throws: DarkroomError.tooManyPixels(width: 768, height: 512, limit: 1000)) {
+        #expect(throws: DarkroomError.decoding(.tooManyPixels(width: 768, height: 512, limit: 1000))) {
             try ImageDecoder.decode(photo, options: DecodeOptions(maxPixels: 1000))
         }
         let png = try TestImages.bytes("rgba.png")
-        #expect(throws: DarkroomError.tooManyPixels(width: 32, height: 32, limit: 100)) {
+        #expect(throws: DarkroomError.decoding(.tooManyPixels(width: 32, height: 32, limit: 100))) {
             try ImageDecoder.decode(png, options: DecodeOptions(maxPixels: 100))
         }
     }
 
     @Test func unknownBytesAreATypedError() {
-        #expect(throws: DarkroomError.unknownFormat) { try ImageDecoder.decode(Array("not an image".utf8)) }
+        #expect(throws: DarkroomError.decoding(.unknownFormat)) { try ImageDecoder.decode(Array("not an image".utf8)) }
         #expect(throws: DarkroomError.self) { try ImageDecoder.decode([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]) }
     }
 

@@ -21,8 +21,8 @@ import Testing
         // And back: jsonObject's nil for null is what JSONSerialization writes as null.
         let data = try JSONSerialization.data(withJSONObject: value.jsonObject, options: [.sortedKeys])
         #expect(try JSONValue(parsing: data) == value)
-        #expect(throws: GatewayError.self) { try JSONValue(jsonObject: ["x": Double.nan]) }
-        #expect(throws: GatewayError.self) { try JSONValue(jsonObject: ["x": Date()]) }
+        #expect(throws: DarkroomError.self) { try JSONValue(jsonObject: ["x": Double.nan]) }
+        #expect(throws: DarkroomError.self) { try JSONValue(jsonObject: ["x": Date()]) }
     }
 
     @Test func trimmingSpacesMatchesFoundation() {

@@ -116,7 +116,7 @@ import Testing
         try GIFCodec.decode(bytes, maxPixels: maxPixels)
     }
 
-    static func failure(_ message: String) -> DarkroomError { .decodeFailed(.gif, message: message) }
+    static func failure(_ message: String) -> DarkroomError { .decoding(.codec(.gif, message: message)) }
 
     // MARK: Pixels
 
@@ -318,7 +318,7 @@ import Testing
             try Self.decode(Array(Self.file(width: 1, height: 1, palette: Self.fourColors, []).prefix(20)))
         }
         #expect(throws: Self.failure("truncated logical screen descriptor")) { try GIFCodec.readHeader(Array("GIF89a\u{1}".utf8)) }
-        #expect(throws: DarkroomError.invalidDimensions(width: 0, height: 1)) {
+        #expect(throws: DarkroomError.decoding(.invalidDimensions(width: 0, height: 1))) {
             try Self.decode(Self.file(width: 0, height: 1, palette: nil, Self.image(width: 1, height: 1, data: tiny)))
         }
     }
@@ -326,7 +326,7 @@ import Testing
     @Test func pixelLimitIsCheckedFirst() {
         // 65535x65535 with no image data at all: the limit answers before anything else is read.
         let gif = Self.file(width: 65535, height: 65535, palette: nil, [], trailer: false)
-        #expect(throws: DarkroomError.tooManyPixels(width: 65535, height: 65535, limit: 1_000_000)) {
+        #expect(throws: DarkroomError.decoding(.tooManyPixels(width: 65535, height: 65535, limit: 1_000_000))) {
             try Self.decode(gif, maxPixels: 1_000_000)
         }
     }

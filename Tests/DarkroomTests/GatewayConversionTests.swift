@@ -6,26 +6,24 @@ import Testing
     @Test func requestMapsToConvertOptions() throws {
         let webp = GatewayConversion(request: try GatewayRequest(form: ["output_format": "webp", "output_compression": "80"]))
         #expect(webp.convertOptions.format == .webp)
-        #expect(webp.convertOptions.quality == 80)
-        #expect(webp.convertOptions.keep == .none)
-        #expect(webp.convertOptions.strictOpenAI == false)
+        #expect(webp.convertOptions.encode.quality == 80)
+        #expect(webp.convertOptions.encode.keep == .none)
         // OpenAI parity defaults: png at quality 100.
         let plain = GatewayConversion()
         #expect(plain.convertOptions.format == .png)
-        #expect(plain.convertOptions.quality == 100)
+        #expect(plain.convertOptions.encode.quality == 100)
         let strict = GatewayConversion(request: try GatewayRequest(form: ["output_format": "jpeg"]), strictOpenAI: true,
                                        backgroundColor: .black)
-        #expect(strict.convertOptions.strictOpenAI)
-        #expect(strict.convertOptions.background == .black)
-        #expect(strict.convertOptions.encodeOptions(for: .jpeg).quality == 100)
+        #expect(strict.convertOptions.encode.background == .black)
+        #expect(strict.convertOptions.encode.quality == 100)
     }
 
     @Test func strictModeRefusesBeforeDecoding() throws {
         var request = GatewayRequest()
         request.outputCompression = 50  // png by default
         let stage = GatewayConversion(request: request, strictOpenAI: true)
-        #expect(throws: GatewayError.incompatible(code: "invalid_png_output_compression",
-                                                  message: "Compression less than 100 is not supported for PNG output format")) {
+        #expect(throws: DarkroomError.gateway(.incompatible(code: "invalid_png_output_compression",
+                                                  message: "Compression less than 100 is not supported for PNG output format"))) {
             try stage.convert(GatewayFixtures.redPixelPNG)
         }
     }
@@ -72,7 +70,7 @@ import Testing
     @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
     func opaqueBackgroundFlattensPNG() throws {
         let transparent = Image(width: 3, height: 2, format: .rgba8, pixels: [UInt8](repeating: 0, count: 24))
-        let png = try ImageEncoder.encode(transparent, options: EncodeOptions(format: .png))
+        let png = try ImageEncoder.encode(transparent, as: .png)
         let stage = GatewayConversion(request: try GatewayRequest(form: ["background": "opaque", "output_format": "png"]))
         let out = try stage.convert(png)
         let back = try ImageDecoder.decode(out.bytes).image
@@ -89,15 +87,15 @@ import Testing
         // 24 distinct inputs of distinct sizes, converted by 3 differently-configured stages at once.
         let inputs: [[UInt8]] = try (0..<24).map { i in
             try ImageEncoder.encode(GatewayFixtures.gradient(width: 16 + i, height: 8 + (i % 5), seed: i),
-                                    options: EncodeOptions(format: .png))
+                                    as: .png)
         }
         let formats: [ImageFormat] = [.jpeg, .webp, .png]
         let stages = try formats.map { GatewayConversion(request: try GatewayRequest(form: ["output_format": $0.rawValue, "n": "10"])) }
-        let all = await withTaskGroup(of: (Int, [Result<GatewayImage, any Error>]).self) { group in
+        let all = await withTaskGroup(of: (Int, [Result<GatewayImage, DarkroomError>]).self) { group in
             for (s, stage) in stages.enumerated() {
                 group.addTask { (s, await stage.convertEach(inputs)) }
             }
-            var out = [[Result<GatewayImage, any Error>]](repeating: [], count: stages.count)
+            var out = [[Result<GatewayImage, DarkroomError>]](repeating: [], count: stages.count)
             for await (s, r) in group { out[s] = r }
             return out
         }
@@ -125,9 +123,9 @@ import Testing
         let stage = GatewayConversion(request: try GatewayRequest(form: ["output_format": "jpeg"]))
         let results = await stage.convertEach([GatewayFixtures.redPixelPNG, [1, 2, 3], GatewayFixtures.redPixelPNG])
         #expect(try results[0].get().format == .jpeg)
-        #expect(throws: DarkroomError.unknownFormat) { try results[1].get() }
+        #expect(throws: DarkroomError.decoding(.unknownFormat)) { try results[1].get() }
         #expect(try results[2].get().format == .jpeg)
-        await #expect(throws: DarkroomError.unknownFormat) { try await stage.convert([GatewayFixtures.redPixelPNG, [1, 2, 3]]) }
+        await #expect(throws: DarkroomError.decoding(.unknownFormat)) { try await stage.convert([GatewayFixtures.redPixelPNG, [1, 2, 3]]) }
     }
 
     /// The Swift example of the README ("Gateway emulation"), verbatim between the marked lines.

@@ -16,32 +16,32 @@ import Testing
         #expect(try ReferenceFormat(parsing: "jpg") == .jpeg)
         #expect(ReferenceFormat.keep.resolve(source: .webp) == .webp)
         #expect(ReferenceFormat.png.resolve(source: .jpeg) == .png)
-        #expect(throws: GatewayError.invalidValue(field: "format", value: "gif", accepted: ["keep", "png", "jpeg", "webp"])) {
+        #expect(throws: DarkroomError.gateway(.invalidValue(field: "format", value: "gif", accepted: ["keep", "png", "jpeg", "webp"]))) {
             try ReferenceFormat(parsing: "gif")
         }
     }
 
     @Test func tooManyReferencesFailBeforeAnyWork() throws {
         try ReferencePrep.checkCount(10)
-        #expect(throws: GatewayError.tooManyReferences(count: 11, limit: 10)) { try ReferencePrep.checkCount(11) }
+        #expect(throws: DarkroomError.gateway(.tooManyReferences(count: 11, limit: 10))) { try ReferencePrep.checkCount(11) }
         // Eleven non-images: had any been looked at, there would be per-image failures, not a throw.
         let inputs = (0..<11).map { (name: "x\($0)", bytes: [UInt8]("not an image".utf8)) }
-        #expect(throws: GatewayError.tooManyReferences(count: 11, limit: 10)) { try ReferencePrep.prepareAll(inputs) }
+        #expect(throws: DarkroomError.gateway(.tooManyReferences(count: 11, limit: 10))) { try ReferencePrep.prepareAll(inputs) }
         let three = ReferencePrepOptions(maxReferences: 3)
         let results = try ReferencePrep.prepareAll(Array(inputs.prefix(3)), options: three)
         #expect(results.count == 3)
-        for r in results { #expect(throws: DarkroomError.unknownFormat) { try r.get() } }
+        for r in results { #expect(throws: DarkroomError.decoding(.unknownFormat)) { try r.get() } }
         #expect(GatewayError.tooManyReferences(count: 11, limit: 10).description == "11 reference images given, at most 10 are accepted")
     }
 
     @Test func onlyPNGJPEGAndWebPAreAccepted() {
-        #expect(throws: DarkroomError.unsupportedFormat(.gif, accepted: [.png, .jpeg, .webp])) {
+        #expect(throws: DarkroomError.decoding(.unsupportedFormat(.gif, accepted: [.png, .jpeg, .webp]))) {
             try ReferencePrep.prepare(bytes: GatewayFixtures.pixelGIF, name: "a.gif")
         }
-        #expect(throws: DarkroomError.unsupportedFormat(.avif, accepted: [.png, .jpeg, .webp])) {
+        #expect(throws: DarkroomError.decoding(.unsupportedFormat(.avif, accepted: [.png, .jpeg, .webp]))) {
             try ReferencePrep.prepare(bytes: GatewayFixtures.avifHead, name: "a.avif")
         }
-        #expect(throws: DarkroomError.unknownFormat) { try ReferencePrep.prepare(bytes: [1, 2, 3], name: "x") }
+        #expect(throws: DarkroomError.decoding(.unknownFormat)) { try ReferencePrep.prepare(bytes: [1, 2, 3], name: "x") }
     }
 
     @Test func findsMetadataBlocksWithoutDecoding() throws {
@@ -152,7 +152,7 @@ import Testing
     @Test(.enabled(if: GatewayFixtures.codecsAvailable && GatewayFixtures.fitWithinAvailable, "needs codecs and fitWithin"))
     func a4000x3000PhotoBecomes2364x1773() throws {
         let image = Image(width: 4000, height: 3000, format: .gray8)
-        let jpeg = try ImageEncoder.encode(image, options: EncodeOptions(format: .jpeg, quality: 80))
+        let jpeg = try ImageEncoder.encode(image, as: .jpeg, options: EncodeOptions(quality: 80))
         let ref = try ReferencePrep.prepare(bytes: jpeg, name: "big.jpg", options: ReferencePrepOptions(format: .webp))
         #expect((ref.width, ref.height) == (2364, 1773))
         #expect(ref.format == .webp)

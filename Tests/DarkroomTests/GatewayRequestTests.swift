@@ -119,26 +119,26 @@ import Testing
 
     @Test(arguments: badCases)
     func rejectsBadFieldsWithTypedErrors(_ c: BadCase) {
-        #expect(throws: c.error) { try GatewayRequest(json: Data(c.json.utf8)) }
+        #expect(throws: DarkroomError.gateway(c.error)) { try GatewayRequest(json: Data(c.json.utf8)) }
     }
 
     @Test func severalBadFieldsReportTheSameOneEveryTime() {
         // Fields are checked in name order: background < n < output_format < size.
         for _ in 0..<20 {
-            #expect(throws: GatewayError.invalidValue(field: "background", value: "red", accepted: ["transparent", "opaque", "auto"])) {
+            #expect(throws: DarkroomError.gateway(.invalidValue(field: "background", value: "red", accepted: ["transparent", "opaque", "auto"]))) {
                 try GatewayRequest(form: ["size": "x", "output_format": "bmp", "n": "0", "background": "red"])
             }
-            #expect(throws: GatewayError.outOfRange(field: "n", value: "0", range: 1...10)) {
+            #expect(throws: DarkroomError.gateway(.outOfRange(field: "n", value: "0", range: 1...10))) {
                 try GatewayRequest(form: ["size": "x", "output_format": "bmp", "n": "0"])
             }
         }
     }
 
     @Test func formFieldErrorsToo() {
-        #expect(throws: GatewayError.wrongType(field: "n", value: #""two""#, expected: "an integer from 1 to 10")) {
+        #expect(throws: DarkroomError.gateway(.wrongType(field: "n", value: #""two""#, expected: "an integer from 1 to 10"))) {
             try GatewayRequest(form: ["n": "two"])
         }
-        #expect(throws: GatewayError.outOfRange(field: "output_compression", value: "200", range: 0...100)) {
+        #expect(throws: DarkroomError.gateway(.outOfRange(field: "output_compression", value: "200", range: 0...100))) {
             try GatewayRequest(form: ["output_compression": "200"])
         }
     }
@@ -151,14 +151,14 @@ import Testing
 
     @Test func strictModeRefusesPNGCompressionBelow100() throws {
         let body = Data(#"{"output_format":"png","output_compression":50}"#.utf8)
-        #expect(throws: GatewayError.incompatible(code: "invalid_png_output_compression",
-                                                  message: "Compression less than 100 is not supported for PNG output format")) {
+        #expect(throws: DarkroomError.gateway(.incompatible(code: "invalid_png_output_compression",
+                                                  message: "Compression less than 100 is not supported for PNG output format"))) {
             try GatewayRequest(json: body, strictOpenAI: true)
         }
         // Lenient: accepted (and ignored by the PNG encoder).
         #expect(try GatewayRequest(json: body).outputCompression == 50)
         // Not given = png: strict also refuses.
-        #expect(throws: GatewayError.self) { try GatewayRequest(form: ["output_compression": "99"], strictOpenAI: true) }
+        #expect(throws: DarkroomError.self) { try GatewayRequest(form: ["output_compression": "99"], strictOpenAI: true) }
         // JPEG with 50 is fine in strict mode, as is PNG with 100.
         #expect(try GatewayRequest(form: ["output_format": "jpeg", "output_compression": "50"], strictOpenAI: true).outputCompression == 50)
         #expect(try GatewayRequest(form: ["output_compression": "100"], strictOpenAI: true).outputCompression == 100)

@@ -35,12 +35,12 @@ import Testing
         #expect(try c[1].get() == .url("https://media.example.invalid/x.png"))
         // output_format says png, the bytes are a GIF: the format is sniffed.
         #expect(try c[2].get() == .image(bytes: GatewayFixtures.pixelGIF, format: .gif))
-        #expect(throws: GatewayError.badItem(index: 3, reason: "b64_json is not valid base64")) { try c[3].get() }
-        #expect(throws: GatewayError.badItem(index: 4, reason: "b64_json does not hold a PNG, JPEG, WebP, AVIF or GIF image")) {
+        #expect(throws: DarkroomError.gateway(.badItem(index: 3, reason: "b64_json is not valid base64"))) { try c[3].get() }
+        #expect(throws: DarkroomError.gateway(.badItem(index: 4, reason: "b64_json does not hold a PNG, JPEG, WebP, AVIF or GIF image"))) {
             try c[4].get()
         }
-        #expect(throws: GatewayError.badItem(index: 5, reason: "expected an object, found a number")) { try c[5].get() }
-        #expect(throws: GatewayError.badItem(index: 6, reason: "neither b64_json nor url")) { try c[6].get() }
+        #expect(throws: DarkroomError.gateway(.badItem(index: 5, reason: "expected an object, found a number"))) { try c[5].get() }
+        #expect(throws: DarkroomError.gateway(.badItem(index: 6, reason: "neither b64_json nor url"))) { try c[6].get() }
         // A truncated PNG still sniffs as PNG; decoding it is what fails (see the CLI tests).
         #expect(try c[7].get() == .image(bytes: Array(GatewayFixtures.redPixelPNG.prefix(20)), format: .png))
         #expect(GatewayError.badItem(index: 3, reason: "b64_json is not valid base64").description
@@ -53,7 +53,7 @@ import Testing
     ])
     func malformedDocumentsAreRejected(_ file: String, _ reason: String) throws {
         let data = try GatewayFixtures.responseData(file)
-        #expect(throws: GatewayError.malformedResponse(reason)) { try ImagesResponse(parsing: data) }
+        #expect(throws: DarkroomError.gateway(.malformedResponse(reason))) { try ImagesResponse(parsing: data) }
     }
 
     @Test(arguments: [
@@ -63,7 +63,7 @@ import Testing
         ("", "empty input"),
     ])
     func structuralProblemsAreRejected(_ json: String, _ reason: String) {
-        #expect(throws: GatewayError.malformedResponse(reason)) { try ImagesResponse(parsing: Data(json.utf8)) }
+        #expect(throws: DarkroomError.gateway(.malformedResponse(reason))) { try ImagesResponse(parsing: Data(json.utf8)) }
     }
 
     @Test func parsesAStreamedResponse() throws {
@@ -84,7 +84,7 @@ import Testing
         ("event: x\n\n", "invalid JSON"),
     ])
     func badEventStreamsAreRejected(_ text: String, _ reason: String) {
-        #expect(throws: GatewayError.malformedResponse(reason)) { try ImagesResponse(parsing: Data(text.utf8)) }
+        #expect(throws: DarkroomError.gateway(.malformedResponse(reason))) { try ImagesResponse(parsing: Data(text.utf8)) }
     }
 
     @Test func toleratesMissingFields() throws {
@@ -93,7 +93,7 @@ import Testing
         #expect(try r.contents()[0].get() == .image(bytes: GatewayFixtures.redPixelPNG, format: .png))
         let typed = try ImagesResponse(parsing: Data(#"{"created":"1700000000","data":[{"b64_json":null,"url":"u"}]}"#.utf8))
         #expect(typed.created == 1_700_000_000)
-        #expect(throws: GatewayError.badItem(index: 0, reason: "b64_json is a number, expected a string")) {
+        #expect(throws: DarkroomError.gateway(.badItem(index: 0, reason: "b64_json is a number, expected a string"))) {
             try ImagesResponse(parsing: Data(#"{"data":[{"b64_json":12}]}"#.utf8)).contents()[0].get()
         }
     }
@@ -107,8 +107,8 @@ import Testing
         for text in [standard, wrapped, "data:image/png;base64," + standard, urlSafe, unpadded] {
             #expect(try ResponseItem.decodeBase64(text, index: 0) == GatewayFixtures.redPixelPNG, "\(text)")
         }
-        #expect(throws: GatewayError.badItem(index: 2, reason: "b64_json is empty")) { try ResponseItem.decodeBase64(" ", index: 2) }
-        #expect(throws: GatewayError.badItem(index: 1, reason: "b64_json is not valid base64 (bad length)")) {
+        #expect(throws: DarkroomError.gateway(.badItem(index: 2, reason: "b64_json is empty"))) { try ResponseItem.decodeBase64(" ", index: 2) }
+        #expect(throws: DarkroomError.gateway(.badItem(index: 1, reason: "b64_json is not valid base64 (bad length)"))) {
             try ResponseItem.decodeBase64("abcde", index: 1)
         }
     }
@@ -156,10 +156,10 @@ import Testing
         let custom = try OutputNameTemplate("{stem}_{n}_{format}.{ext}")
         #expect(custom.render(created: 5, index: 0, format: .jpeg, stem: "cat") == "cat_1_jpeg.jpg")
         let accepted = ["{created}", "{index}", "{n}", "{ext}", "{format}", "{stem}"]
-        #expect(throws: GatewayError.invalidValue(field: "name", value: "{foo}.png", accepted: accepted)) {
+        #expect(throws: DarkroomError.gateway(.invalidValue(field: "name", value: "{foo}.png", accepted: accepted))) {
             try OutputNameTemplate("{foo}.png")
         }
-        #expect(throws: GatewayError.invalidValue(field: "name", value: "{created", accepted: accepted)) {
+        #expect(throws: DarkroomError.gateway(.invalidValue(field: "name", value: "{created", accepted: accepted))) {
             try OutputNameTemplate("{created")
         }
     }

@@ -126,7 +126,7 @@ import Testing
     @Test func profilesAreLookedUpByName() throws {
         #expect(try ProviderProfile.named("FLUX2") == .flux2)
         #expect(try ProviderProfile.named("openai").presetSizes.count == 3)
-        #expect(throws: GatewayError.invalidValue(field: "profile", value: "dalle", accepted: ["generic", "flux2", "openai"])) {
+        #expect(throws: DarkroomError.gateway(.invalidValue(field: "profile", value: "dalle", accepted: ["generic", "flux2", "openai"]))) {
             try ProviderProfile.named("dalle")
         }
     }

@@ -57,7 +57,7 @@ enum GatewayFixtures {
     /// True once the real codecs are in: a 1x1 PNG encodes and the hand-made PNG decodes.
     static let codecsAvailable: Bool = {
         let image = Image(width: 1, height: 1, format: .rgba8, pixels: [1, 2, 3, 255])
-        guard let png = try? ImageEncoder.encode(image, options: EncodeOptions(format: .png)),
+        guard let png = try? ImageEncoder.encode(image, as: .png),
               (try? ImageDecoder.decode(png)) != nil,
               (try? ImageDecoder.decode(redPixelPNG)) != nil else { return false }
         return true

@@ -52,7 +52,8 @@ import Testing
         #expect(throws: DarkroomError.self) { try ResizeGeometry(parsing: text) }
         do {
             _ = try ResizeGeometry(parsing: text)
-        } catch let DarkroomError.invalidOption(name, value, expected) {
+        } catch let DarkroomError.option(error) {
+            let (name, value, expected) = (error.name, error.value, error.expected)
             #expect(name == "resize" && value == text)
             #expect(expected.contains("WxH^") && expected.contains("N@") && expected.contains("mp"))
         } catch {

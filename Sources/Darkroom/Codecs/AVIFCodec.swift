@@ -9,11 +9,11 @@ import Foundation
 enum AVIFCodec {
     private static func fail(_ r: avifResult, encoding: Bool = false) -> DarkroomError {
         let message = String(cString: avifResultToString(r))
-        return encoding ? .encodeFailed(.avif, message: message) : .decodeFailed(.avif, message: message)
+        return encoding ? .encoding(.codec(.avif, message: message)) : .decoding(.codec(.avif, message: message))
     }
 
     /// Parses the container without decoding pixels.
-    static func readHeader(_ bytes: [UInt8]) throws -> (width: Int, height: Int, orientation: Orientation) {
+    static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int, orientation: Orientation) {
         try withDecoder(bytes) { decoder in
             let image = decoder.pointee.image!.pointee
             return (Int(image.width), Int(image.height), orientation(of: image))
@@ -22,13 +22,13 @@ enum AVIFCodec {
 
     /// Parses the container (libavif keeps its own default size limit, 16384² px); the caller
     /// checks Darkroom's limit on the parsed size before decoding pixels.
-    private static func withDecoder<T>(_ bytes: [UInt8], _ body: (UnsafeMutablePointer<avifDecoder>) throws -> T) throws -> T {
-        guard let decoder = avifDecoderCreate() else { throw DarkroomError.decodeFailed(.avif, message: "out of memory") }
+    private static func withDecoder<T>(_ bytes: [UInt8], _ body: (UnsafeMutablePointer<avifDecoder>) throws(DarkroomError) -> T) throws(DarkroomError) -> T {
+        guard let decoder = avifDecoderCreate() else { throw DarkroomError.decoding(.codec(.avif, message: "out of memory")) }
         defer { avifDecoderDestroy(decoder) }
         decoder.pointee.maxThreads = 2
         decoder.pointee.strictFlags = AVIF_STRICT_DISABLED.rawValue
         let bytes = AVIFBoxes.withExplicitFinalBoxSize(bytes)   // libavif 0.11 rejects size-0 boxes
-        return try bytes.withUnsafeBufferPointer { buf in
+        return try bytes.withUnsafeBufferPointer { (buf) throws(DarkroomError) in
             var r = avifDecoderSetIOMemory(decoder, buf.baseAddress, buf.count)
             guard r == AVIF_RESULT_OK else { throw fail(r) }
             r = avifDecoderParse(decoder)
@@ -51,28 +51,28 @@ enum AVIFCodec {
         return Orientation.allCases.first { probe.applying($0) == turned } ?? .up
     }
 
-    static func decode(_ bytes: [UInt8], maxPixels: Int) throws -> RawDecode {
+    static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> RawDecode {
         // libavif 0.11 accepts this HEIF violation; newer versions reject it (see AVIFBoxes).
         if AVIFBoxes.hasNonEssentialTransform(bytes) {
-            throw DarkroomError.decodeFailed(.avif, message: "transformative property marked non-essential")
+            throw DarkroomError.decoding(.codec(.avif, message: "transformative property marked non-essential"))
         }
         do {
             // One parse: libavif's own size limit applies to it, ours right after, before any pixels.
-            return try withDecoder(bytes) { decoder in
+            return try withDecoder(bytes) { (decoder) throws(DarkroomError) in
                 let parsed = decoder.pointee.image!.pointee
                 try checkPixelLimit(width: Int(parsed.width), height: Int(parsed.height), limit: maxPixels)
                 return try decodePixels(decoder)
             }
-        } catch let error as DarkroomError {
+        } catch {
             // libavif refuses to parse images over its own limit (16384² px): say why.
-            if case .decodeFailed = error, let declared = AVIFBoxes.largestDeclaredSize(bytes) {
+            if case .decoding(.codec) = error, let declared = AVIFBoxes.largestDeclaredSize(bytes) {
                 try checkPixelLimit(width: declared.width, height: declared.height, limit: min(maxPixels, 16384 * 16384))
             }
             throw error
         }
     }
 
-    private static func decodePixels(_ decoder: UnsafeMutablePointer<avifDecoder>) throws -> RawDecode {
+    private static func decodePixels(_ decoder: UnsafeMutablePointer<avifDecoder>) throws(DarkroomError) -> RawDecode {
         let frames = Int(decoder.pointee.imageCount)
         let r = avifDecoderNextImage(decoder)
         guard r == AVIF_RESULT_OK else { throw fail(r) }
@@ -112,12 +112,12 @@ enum AVIFCodec {
     }
 
     static func encode(_ image: Image, quantizer: Int, alphaQuantizer: Int, speed: Int, chroma: ChromaSubsampling,
-                       icc: [UInt8]?, exif: [UInt8]?) throws -> [UInt8] {
+                       icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
         precondition(!image.format.isGray)
         let depth: UInt32 = image.format.bitDepth == 16 ? 10 : 8
         let yuv = chroma == .yuv444 ? AVIF_PIXEL_FORMAT_YUV444 : AVIF_PIXEL_FORMAT_YUV420
         guard let avif = avifImageCreate(UInt32(image.width), UInt32(image.height), depth, yuv) else {
-            throw DarkroomError.encodeFailed(.avif, message: "out of memory")
+            throw DarkroomError.encoding(.codec(.avif, message: "out of memory"))
         }
         defer { avifImageDestroy(avif) }
         avif.pointee.matrixCoefficients = avifMatrixCoefficients(AVIF_MATRIX_COEFFICIENTS_BT601)
@@ -143,7 +143,7 @@ enum AVIFCodec {
         if let icc, !icc.isEmpty { icc.withUnsafeBufferPointer { avifImageSetProfileICC(avif, $0.baseAddress, $0.count) } }
         if let exif, !exif.isEmpty { exif.withUnsafeBufferPointer { avifImageSetMetadataExif(avif, $0.baseAddress, $0.count) } }
 
-        guard let encoder = avifEncoderCreate() else { throw DarkroomError.encodeFailed(.avif, message: "out of memory") }
+        guard let encoder = avifEncoderCreate() else { throw DarkroomError.encoding(.codec(.avif, message: "out of memory")) }
         defer { avifEncoderDestroy(encoder) }
         encoder.pointee.codecChoice = AVIF_CODEC_CHOICE_AOM
         encoder.pointee.speed = Int32(speed)

@@ -15,11 +15,11 @@ func takeCBuffer(_ pointer: UnsafeMutablePointer<UInt8>?, count: Int) -> [UInt8]
 }
 
 /// Checks a declared size against the pixel limit before anything is allocated.
-func checkPixelLimit(width: Int, height: Int, limit: Int) throws {
-    guard width > 0, height > 0 else { throw DarkroomError.invalidDimensions(width: width, height: height) }
+func checkPixelLimit(width: Int, height: Int, limit: Int) throws(DarkroomError) {
+    guard width > 0, height > 0 else { throw DarkroomError.decoding(.invalidDimensions(width: width, height: height)) }
     let (product, overflow) = width.multipliedReportingOverflow(by: height)
     if overflow || product > limit {
-        throw DarkroomError.tooManyPixels(width: width, height: height, limit: limit)
+        throw DarkroomError.decoding(.tooManyPixels(width: width, height: height, limit: limit))
     }
 }
 

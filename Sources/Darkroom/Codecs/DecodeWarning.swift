@@ -3,7 +3,7 @@
 /// | policy | truncated or corrupt data | other decoder warnings |
 /// |---|---|---|
 /// | `none` | decoded as far as possible, reported in ``DecodedImage/warnings`` | reported |
-/// | `truncated` (default) | ``DarkroomError/damagedInput(_:warning:failOn:)`` | reported |
+/// | `truncated` (default) | ``ImageDecodingError/damaged(_:warning:failOn:)`` | reported |
 /// | `warning` | error | error |
 ///
 /// "Truncated or corrupt" means pixels are missing or made up: libjpeg's premature end of file,
@@ -17,10 +17,10 @@ public enum FailOn: String, Sendable, Hashable, CaseIterable, CustomStringConver
     public var description: String { rawValue }
 
     /// Parses `none`, `truncated` or `warning` (case-insensitive).
-    /// Throws ``DarkroomError/invalidOption(name:value:expected:)``.
-    public init(parsing text: String, name: String = "fail-on") throws {
+    /// Throws ``DarkroomError/option(_:)``.
+    public init(parsing text: String, name: String = "fail-on") throws(DarkroomError) {
         guard let value = FailOn(rawValue: ValueParser.trimmed(text).lowercased()) else {
-            throw DarkroomError.invalidOption(name: name, value: text, expected: "none, truncated or warning")
+            throw DarkroomError.option(OptionError(name: name, value: text, expected: "none, truncated or warning"))
         }
         self = value
     }

@@ -20,12 +20,12 @@ enum GIFCodec {
         return "giflib error \(code)"
     }
 
-    static func readHeader(_ bytes: [UInt8]) throws -> (width: Int, height: Int) {
+    static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int) {
         try GIFDecoder.readHeader(bytes)
     }
 
     /// Decodes the first frame with ``GIFDecoder`` (pure Swift; giflib only encodes).
-    static func decode(_ bytes: [UInt8], maxPixels: Int) throws -> RawDecode {
+    static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> RawDecode {
         let gif = try GIFDecoder.decode(bytes, maxPixels: maxPixels)
         var metadata = ImageMetadata(sourceFormat: .gif, storedWidth: gif.width, storedHeight: gif.height, storedBitDepth: 8)
         metadata.frameCount = gif.frameCount
@@ -37,7 +37,7 @@ enum GIFCodec {
         return RawDecode(image: gif.isOpaque ? image.droppingAlpha() : image, metadata: metadata)
     }
 
-    static func encode(_ image: Image, dither: Bool) throws -> [UInt8] {
+    static func encode(_ image: Image, dither: Bool) throws(DarkroomError) -> [UInt8] {
         precondition(image.format == .rgba8)
         let q = PaletteQuantizer.quantize(image, dither: dither)
         var bits: Int32 = 1
@@ -47,17 +47,17 @@ enum GIFCodec {
         defer { unmanaged.release() }
         var error: Int32 = 0
         guard let gif = EGifOpen(unmanaged.toOpaque(), writeCallback, &error) else {
-            throw DarkroomError.encodeFailed(.gif, message: message(error))
+            throw DarkroomError.encoding(.codec(.gif, message: message(error)))
         }
         var closed = false
         defer { if !closed { EGifCloseFile(gif, &error) } }
         var colors = [GifColorType](repeating: GifColorType(), count: 1 << Int(bits))
         for (i, c) in q.palette.enumerated() { colors[i] = GifColorType(Red: c.0, Green: c.1, Blue: c.2) }
-        guard let map = GifMakeMapObject(1 << bits, colors) else { throw DarkroomError.encodeFailed(.gif, message: "out of memory") }
+        guard let map = GifMakeMapObject(1 << bits, colors) else { throw DarkroomError.encoding(.codec(.gif, message: "out of memory")) }
         defer { GifFreeMapObject(map) }
         EGifSetGifVersion(gif, true)
-        func check(_ rc: Int32) throws {
-            guard rc == GIF_OK else { throw DarkroomError.encodeFailed(.gif, message: message(gif.pointee.Error)) }
+        func check(_ rc: Int32) throws(DarkroomError) {
+            guard rc == GIF_OK else { throw DarkroomError.encoding(.codec(.gif, message: message(gif.pointee.Error))) }
         }
         try check(EGifPutScreenDesc(gif, Int32(image.width), Int32(image.height), bits, 0, map))
         if let t = q.transparentIndex {
@@ -66,13 +66,13 @@ enum GIFCodec {
         }
         try check(EGifPutImageDesc(gif, 0, 0, Int32(image.width), Int32(image.height), false, nil))
         var indices = q.indices
-        try indices.withUnsafeMutableBufferPointer { buf in
+        try indices.withUnsafeMutableBufferPointer { (buf) throws(DarkroomError) in
             for y in 0..<image.height {
                 try check(EGifPutLine(gif, buf.baseAddress! + y * image.width, Int32(image.width)))
             }
         }
         closed = true
-        guard EGifCloseFile(gif, &error) == GIF_OK else { throw DarkroomError.encodeFailed(.gif, message: message(error)) }
+        guard EGifCloseFile(gif, &error) == GIF_OK else { throw DarkroomError.encoding(.codec(.gif, message: message(error))) }
         return stream.output
     }
 }

@@ -30,7 +30,7 @@ struct GIFDecoder {
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    private static func fail(_ message: String) -> DarkroomError { .decodeFailed(.gif, message: message) }
+    private static func fail(_ message: String) -> DarkroomError { .decoding(.codec(.gif, message: message)) }
 
     // MARK: Byte reading (every read checks the bounds and advances)
 
@@ -82,7 +82,7 @@ struct GIFDecoder {
     // MARK: Header
 
     /// Reads the header and logical screen descriptor; returns the screen size and global table.
-    private mutating func readScreen() throws -> (width: Int, height: Int, palette: ArraySlice<UInt8>?) {
+    private mutating func readScreen() throws(DarkroomError) -> (width: Int, height: Int, palette: ArraySlice<UInt8>?) {
         guard bytes.count >= 6, bytes[0] == 0x47, bytes[1] == 0x49, bytes[2] == 0x46 else {
             throw Self.fail("not a GIF file")
         }
@@ -99,7 +99,7 @@ struct GIFDecoder {
     }
 
     /// The logical screen size, without decoding pixels.
-    static func readHeader(_ bytes: [UInt8]) throws -> (width: Int, height: Int) {
+    static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int) {
         var decoder = GIFDecoder(bytes)
         let screen = try decoder.readScreen()
         return (screen.width, screen.height)
@@ -109,12 +109,12 @@ struct GIFDecoder {
 
     /// Decodes the first frame and counts the rest. The screen size is checked against
     /// `maxPixels` before the canvas is allocated.
-    static func decode(_ bytes: [UInt8], maxPixels: Int) throws -> Result {
+    static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> Result {
         var decoder = GIFDecoder(bytes)
         return try decoder.decodeFile(maxPixels: maxPixels)
     }
 
-    private mutating func decodeFile(maxPixels: Int) throws -> Result {
+    private mutating func decodeFile(maxPixels: Int) throws(DarkroomError) -> Result {
         let screen = try readScreen()
         let width = screen.width, height = screen.height
         try checkPixelLimit(width: width, height: height, limit: maxPixels)
@@ -202,7 +202,7 @@ struct GIFDecoder {
     /// Decodes one frame onto a new transparent canvas, clipping it to the canvas. `complete` is
     /// false when the data ended before every frame row inside the canvas was decoded.
     private mutating func decodeFrame(_ frame: Frame, palette table: ArraySlice<UInt8>?, canvasWidth: Int,
-                                      canvasHeight: Int) throws -> (rgba: [UInt8], complete: Bool) {
+                                      canvasHeight: Int) throws(DarkroomError) -> (rgba: [UInt8], complete: Bool) {
         guard frame.width > 0, frame.height > 0 else { throw Self.fail("frame has a zero side") }
         guard let minCodeSize = byte() else { throw Self.fail("the first frame has no image data") }
         // 2…8 is the standard range. 1 (some encoders) and 9…11 (giflib rejects them; Pillow and

@@ -16,8 +16,9 @@ public struct ImageHeader: Sendable, Equatable {
 /// ``DecodeOptions/maxPixels`` before any pixel buffer is allocated.
 public enum ImageDecoder {
     /// Reads only the header: format, stored size and orientation.
-    public static func readHeader(_ bytes: [UInt8]) throws -> ImageHeader {
-        guard let format = ImageFormat.sniff(bytes) else { throw DarkroomError.unknownFormat }
+    /// Throws ``DarkroomError/decoding(_:)``: unknown format, or a header the codec refuses.
+    public static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> ImageHeader {
+        guard let format = ImageFormat.sniff(bytes) else { throw DarkroomError.decoding(.unknownFormat) }
         switch format {
         case .jpeg:
             let h = try JPEGCodec.readHeader(bytes)
@@ -47,9 +48,9 @@ public enum ImageDecoder {
     /// `.tooManyPixels` (checked before any pixel buffer is allocated), `.invalidDimensions`,
     /// `.decodeFailed`, and `.damagedInput` when the file is truncated or corrupt and
     /// ``DecodeOptions/failOn`` does not allow it. Allowed warnings are in ``ImageMetadata/warnings``.
-    public static func decode(_ bytes: [UInt8], options: DecodeOptions = DecodeOptions()) throws -> DecodedImage {
+    public static func decode(_ bytes: [UInt8], options: DecodeOptions = DecodeOptions()) throws(DarkroomError) -> DecodedImage {
         try options.validate()
-        guard let format = ImageFormat.sniff(bytes) else { throw DarkroomError.unknownFormat }
+        guard let format = ImageFormat.sniff(bytes) else { throw DarkroomError.decoding(.unknownFormat) }
         var raw: RawDecode
         switch format {
         case .jpeg:
@@ -76,7 +77,7 @@ public enum ImageDecoder {
             raw = try GIFCodec.decode(bytes, maxPixels: options.maxPixels)
         }
         if let rejected = raw.metadata.warnings.first(where: options.failOn.rejects) {
-            throw DarkroomError.damagedInput(format, warning: rejected, failOn: options.failOn)
+            throw DarkroomError.decoding(.damaged(format, warning: rejected, failOn: options.failOn))
         }
         var decoded = DecodedImage(image: raw.image, metadata: raw.metadata)
         if let profile = decoded.metadata.iccProfile { decoded.metadata.iccDescription = ColorManagement.describe(profile) }

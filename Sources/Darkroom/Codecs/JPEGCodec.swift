@@ -2,11 +2,11 @@ import CDarkroom
 
 /// JPEG through libjpeg-turbo (via the C shim that owns libjpeg's longjmp).
 enum JPEGCodec {
-    static func readHeader(_ bytes: [UInt8]) throws -> (width: Int, height: Int, exif: [UInt8]?) {
+    static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int, exif: [UInt8]?) {
         var info = darkroom_jpeg_info()
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let rc = bytes.withUnsafeBufferPointer { darkroom_jpeg_read_header($0.baseAddress, $0.count, 1, &info, &err) }
-        guard rc == 0 else { throw DarkroomError.decodeFailed(.jpeg, message: shimMessage(err)) }
+        guard rc == 0 else { throw DarkroomError.decoding(.codec(.jpeg, message: shimMessage(err))) }
         darkroom_free(info.icc)
         let exif = takeCBuffer(info.exif, count: Int(info.exif_len))
         return (Int(info.stored_width), Int(info.stored_height), exif)
@@ -14,11 +14,11 @@ enum JPEGCodec {
 
     /// Decodes, optionally with DCT scaling (`scaleDenominator` 1, 2, 4 or 8), straight into the
     /// image's own buffer.
-    static func decode(_ bytes: [UInt8], maxPixels: Int, scaleDenominator: Int) throws -> RawDecode {
+    static func decode(_ bytes: [UInt8], maxPixels: Int, scaleDenominator: Int) throws(DarkroomError) -> RawDecode {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var header = darkroom_jpeg_info()
         let hr = bytes.withUnsafeBufferPointer { darkroom_jpeg_read_header($0.baseAddress, $0.count, Int32(scaleDenominator), &header, &err) }
-        guard hr == 0 else { throw DarkroomError.decodeFailed(.jpeg, message: shimMessage(err)) }
+        guard hr == 0 else { throw DarkroomError.decoding(.codec(.jpeg, message: shimMessage(err))) }
         darkroom_free(header.icc)
         darkroom_free(header.exif)
         try checkPixelLimit(width: Int(header.stored_width), height: Int(header.stored_height), limit: maxPixels)
@@ -33,9 +33,9 @@ enum JPEGCodec {
             if rc == 0 { initialized = count } else { initialized = 0 }
         }
         if rc == -2 {
-            throw DarkroomError.tooManyPixels(width: Int(info.stored_width), height: Int(info.stored_height), limit: maxPixels)
+            throw DarkroomError.decoding(.tooManyPixels(width: Int(info.stored_width), height: Int(info.stored_height), limit: maxPixels))
         }
-        guard rc == 0 else { throw DarkroomError.decodeFailed(.jpeg, message: shimMessage(err)) }
+        guard rc == 0 else { throw DarkroomError.decoding(.codec(.jpeg, message: shimMessage(err))) }
         let width = Int(info.width), height = Int(info.height), components = Int(info.components)
         var metadata = ImageMetadata(sourceFormat: .jpeg, storedWidth: Int(info.stored_width),
                                      storedHeight: Int(info.stored_height), storedBitDepth: Int(info.precision))
@@ -55,7 +55,7 @@ enum JPEGCodec {
     }
 
     static func encode(_ image: Image, quality: Int, progressive: Bool, chroma: ChromaSubsampling,
-                       icc: [UInt8]?, exif: [UInt8]?) throws -> [UInt8] {
+                       icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
         precondition(image.format == .gray8 || image.format == .rgb8)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var out: UnsafeMutablePointer<UInt8>?
@@ -73,7 +73,7 @@ enum JPEGCodec {
             }
         }
         guard rc == 0, let bytes = takeCBuffer(out, count: Int(size)) else {
-            throw DarkroomError.encodeFailed(.jpeg, message: shimMessage(err))
+            throw DarkroomError.encoding(.codec(.jpeg, message: shimMessage(err)))
         }
         return bytes
     }

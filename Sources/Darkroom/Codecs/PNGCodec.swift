@@ -2,24 +2,24 @@ import CDarkroom
 
 /// PNG through libpng (via the C shim that owns libpng's longjmp).
 enum PNGCodec {
-    static func readHeader(_ bytes: [UInt8]) throws -> (width: Int, height: Int, exif: [UInt8]?) {
+    static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int, exif: [UInt8]?) {
         var info = darkroom_png_info()
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let rc = bytes.withUnsafeBufferPointer { darkroom_png_read_header($0.baseAddress, $0.count, &info, &err) }
-        guard rc == 0 else { throw DarkroomError.decodeFailed(.png, message: shimMessage(err)) }
+        guard rc == 0 else { throw DarkroomError.decoding(.codec(.png, message: shimMessage(err))) }
         darkroom_free(info.icc)
         return (Int(info.width), Int(info.height), takeCBuffer(info.exif, count: Int(info.exif_len)))
     }
 
     /// Decodes straight into the image's own buffer, sized from the header. With `failOn` none,
     /// a non-interlaced image whose data ends early keeps the rows read (a truncated warning);
-    /// otherwise that is ``DarkroomError/damagedInput(_:warning:failOn:)``.
-    static func decode(_ bytes: [UInt8], maxPixels: Int, failOn: FailOn = .truncated) throws -> RawDecode {
+    /// otherwise that is ``ImageDecodingError/damaged(_:warning:failOn:)``.
+    static func decode(_ bytes: [UInt8], maxPixels: Int, failOn: FailOn = .truncated) throws(DarkroomError) -> RawDecode {
         let keepTruncated = failOn == .none
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var header = darkroom_png_info()
         let hr = bytes.withUnsafeBufferPointer { darkroom_png_read_header($0.baseAddress, $0.count, &header, &err) }
-        guard hr == 0 else { throw DarkroomError.decodeFailed(.png, message: shimMessage(err)) }
+        guard hr == 0 else { throw DarkroomError.decoding(.codec(.png, message: shimMessage(err))) }
         darkroom_free(header.icc)
         darkroom_free(header.exif)
         try checkPixelLimit(width: Int(header.width), height: Int(header.height), limit: maxPixels)
@@ -40,12 +40,12 @@ enum PNGCodec {
             guard rc == -3 else { break }
             format = PixelFormat(channels: Int(info.channels), bitDepth: Int(info.out_depth))
         }
-        if rc == -2 { throw DarkroomError.tooManyPixels(width: width, height: height, limit: maxPixels) }
+        if rc == -2 { throw DarkroomError.decoding(.tooManyPixels(width: width, height: height, limit: maxPixels)) }
         if rc == -4 {
-            throw DarkroomError.damagedInput(.png, warning: DecodeWarning(kind: .truncated, message: shimMessage(err)),
-                                             failOn: failOn)
+            throw DarkroomError.decoding(.damaged(.png, warning: DecodeWarning(kind: .truncated, message: shimMessage(err)),
+                                             failOn: failOn))
         }
-        guard rc == 0 else { throw DarkroomError.decodeFailed(.png, message: shimMessage(err)) }
+        guard rc == 0 else { throw DarkroomError.decoding(.codec(.png, message: shimMessage(err))) }
         var metadata = ImageMetadata(sourceFormat: .png, storedWidth: width, storedHeight: height,
                                      storedBitDepth: Int(info.bit_depth))
         metadata.iccProfile = takeCBuffer(info.icc, count: Int(info.icc_len))
@@ -68,7 +68,7 @@ enum PNGCodec {
         static let `default` = Compression(level: 6, strategy: -1, filters: -1)
     }
 
-    static func encode(_ image: Image, compression: Compression = .default, icc: [UInt8]?, exif: [UInt8]?) throws -> [UInt8] {
+    static func encode(_ image: Image, compression: Compression = .default, icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var out: UnsafeMutablePointer<UInt8>?
         var size = 0
@@ -85,7 +85,7 @@ enum PNGCodec {
             }
         }
         guard rc == 0, let bytes = takeCBuffer(out, count: size) else {
-            throw DarkroomError.encodeFailed(.png, message: shimMessage(err))
+            throw DarkroomError.encoding(.codec(.png, message: shimMessage(err)))
         }
         return bytes
     }

@@ -4,10 +4,10 @@ import CLibWebP
 enum WebPCodec {
     struct Features { var width: Int; var height: Int; var hasAlpha: Bool; var animated: Bool }
 
-    static func features(_ bytes: [UInt8]) throws -> Features {
+    static func features(_ bytes: [UInt8]) throws(DarkroomError) -> Features {
         var f = WebPBitstreamFeatures()
         let status = bytes.withUnsafeBufferPointer { WebPGetFeatures($0.baseAddress, $0.count, &f) }
-        guard status == VP8_STATUS_OK else { throw DarkroomError.decodeFailed(.webp, message: statusText(status)) }
+        guard status == VP8_STATUS_OK else { throw DarkroomError.decoding(.codec(.webp, message: statusText(status))) }
         return Features(width: Int(f.width), height: Int(f.height), hasAlpha: f.has_alpha != 0, animated: f.has_animation != 0)
     }
 
@@ -44,7 +44,7 @@ enum WebPCodec {
     }
 
     /// Decodes the first frame; `scaledTo` uses libwebp's scaled decoding (shrink-on-load).
-    static func decode(_ bytes: [UInt8], maxPixels: Int, scaledTo: (width: Int, height: Int)? = nil) throws -> RawDecode {
+    static func decode(_ bytes: [UInt8], maxPixels: Int, scaledTo: (width: Int, height: Int)? = nil) throws(DarkroomError) -> RawDecode {
         let f = try features(bytes)
         try checkPixelLimit(width: f.width, height: f.height, limit: maxPixels)
         let info = containerInfo(bytes)
@@ -56,7 +56,7 @@ enum WebPCodec {
             return RawDecode(image: try decodeFirstFrame(bytes, width: f.width, height: f.height), metadata: metadata)
         }
         var config = WebPDecoderConfig()
-        guard WebPInitDecoderConfig(&config) != 0 else { throw DarkroomError.decodeFailed(.webp, message: "libwebp version mismatch") }
+        guard WebPInitDecoderConfig(&config) != 0 else { throw DarkroomError.decoding(.codec(.webp, message: "libwebp version mismatch")) }
         var width = f.width, height = f.height
         if let s = scaledTo, s.width < f.width, s.height < f.height, s.width > 0, s.height > 0 {
             config.options.use_scaling = 1
@@ -77,43 +77,43 @@ enum WebPCodec {
             WebPFreeDecBuffer(&config.output)
             return s
         }
-        guard status == VP8_STATUS_OK else { throw DarkroomError.decodeFailed(.webp, message: statusText(status)) }
+        guard status == VP8_STATUS_OK else { throw DarkroomError.decoding(.codec(.webp, message: statusText(status))) }
         return RawDecode(image: image, metadata: metadata)
     }
 
-    private static func decodeFirstFrame(_ bytes: [UInt8], width: Int, height: Int) throws -> Image {
-        try bytes.withUnsafeBufferPointer { buf in
+    private static func decodeFirstFrame(_ bytes: [UInt8], width: Int, height: Int) throws(DarkroomError) -> Image {
+        try bytes.withUnsafeBufferPointer { (buf) throws(DarkroomError) in
             var data = WebPData(bytes: buf.baseAddress, size: buf.count)
             var options = WebPAnimDecoderOptions()
             guard WebPAnimDecoderOptionsInit(&options) != 0 else {
-                throw DarkroomError.decodeFailed(.webp, message: "libwebp version mismatch")
+                throw DarkroomError.decoding(.codec(.webp, message: "libwebp version mismatch"))
             }
             options.color_mode = MODE_RGBA
             options.use_threads = 0
             guard let decoder = WebPAnimDecoderNew(&data, &options) else {
-                throw DarkroomError.decodeFailed(.webp, message: "invalid animation")
+                throw DarkroomError.decoding(.codec(.webp, message: "invalid animation"))
             }
             defer { WebPAnimDecoderDelete(decoder) }
             var frame: UnsafeMutablePointer<UInt8>?
             var timestamp: Int32 = 0
             guard WebPAnimDecoderGetNext(decoder, &frame, &timestamp) != 0, let frame else {
-                throw DarkroomError.decodeFailed(.webp, message: "cannot decode the first animation frame")
+                throw DarkroomError.decoding(.codec(.webp, message: "cannot decode the first animation frame"))
             }
             return Image(width: width, height: height, format: .rgba8,
                          pixels: Array(UnsafeBufferPointer(start: frame, count: width * height * 4)))
         }
     }
 
-    static func encode(_ image: Image, quality: Int, lossless: Bool, icc: [UInt8]?, exif: [UInt8]?) throws -> [UInt8] {
+    static func encode(_ image: Image, quality: Int, lossless: Bool, icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
         precondition(image.format == .rgb8 || image.format == .rgba8)
         var config = WebPConfig()
-        guard WebPConfigInit(&config) != 0 else { throw DarkroomError.encodeFailed(.webp, message: "libwebp version mismatch") }
+        guard WebPConfigInit(&config) != 0 else { throw DarkroomError.encoding(.codec(.webp, message: "libwebp version mismatch")) }
         config.quality = Float(quality)
         config.method = 4
         config.lossless = lossless ? 1 : 0
         if lossless { config.exact = 0 }
         var picture = WebPPicture()
-        guard WebPPictureInit(&picture) != 0 else { throw DarkroomError.encodeFailed(.webp, message: "libwebp version mismatch") }
+        guard WebPPictureInit(&picture) != 0 else { throw DarkroomError.encoding(.codec(.webp, message: "libwebp version mismatch")) }
         defer { WebPPictureFree(&picture) }
         picture.width = Int32(image.width)
         picture.height = Int32(image.height)
@@ -123,15 +123,15 @@ enum WebPCodec {
                 ? WebPPictureImportRGBA(&picture, px.baseAddress, Int32(image.rowBytes))
                 : WebPPictureImportRGB(&picture, px.baseAddress, Int32(image.rowBytes))
         }
-        guard imported != 0 else { throw DarkroomError.encodeFailed(.webp, message: "out of memory") }
+        guard imported != 0 else { throw DarkroomError.encoding(.codec(.webp, message: "out of memory")) }
         var writer = WebPMemoryWriter()
         WebPMemoryWriterInit(&writer)
         defer { WebPMemoryWriterClear(&writer) }
-        try withUnsafeMutablePointer(to: &writer) { w in
+        try withUnsafeMutablePointer(to: &writer) { (w) throws(DarkroomError) in
             picture.writer = WebPMemoryWrite
             picture.custom_ptr = UnsafeMutableRawPointer(w)
             guard WebPEncode(&config, &picture) != 0 else {
-                throw DarkroomError.encodeFailed(.webp, message: "encoder error \(picture.error_code.rawValue)")
+                throw DarkroomError.encoding(.codec(.webp, message: "encoder error \(picture.error_code.rawValue)"))
             }
         }
         let encoded = Array(UnsafeBufferPointer(start: writer.mem, count: writer.size))
@@ -140,18 +140,18 @@ enum WebPCodec {
     }
 
     /// Wraps a simple WebP in an extended (VP8X) container carrying ICC and/or EXIF chunks.
-    private static func addChunks(_ encoded: [UInt8], icc: [UInt8]?, exif: [UInt8]?) throws -> [UInt8] {
-        guard let mux = WebPMuxNew() else { throw DarkroomError.encodeFailed(.webp, message: "out of memory") }
+    private static func addChunks(_ encoded: [UInt8], icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
+        guard let mux = WebPMuxNew() else { throw DarkroomError.encoding(.codec(.webp, message: "out of memory")) }
         defer { WebPMuxDelete(mux) }
-        func check(_ e: WebPMuxError) throws {
-            guard e == WEBP_MUX_OK else { throw DarkroomError.encodeFailed(.webp, message: "mux error \(e.rawValue)") }
+        func check(_ e: WebPMuxError) throws(DarkroomError) {
+            guard e == WEBP_MUX_OK else { throw DarkroomError.encoding(.codec(.webp, message: "mux error \(e.rawValue)")) }
         }
-        return try encoded.withUnsafeBufferPointer { buf -> [UInt8] in
+        return try encoded.withUnsafeBufferPointer { (buf) throws(DarkroomError) -> [UInt8] in
             var data = WebPData(bytes: buf.baseAddress, size: buf.count)
             try check(WebPMuxSetImage(mux, &data, 1))
             for (fourcc, payload) in [("ICCP", icc), ("EXIF", exif)] {
                 guard let payload, !payload.isEmpty else { continue }
-                try payload.withUnsafeBufferPointer { p in
+                try payload.withUnsafeBufferPointer { (p) throws(DarkroomError) in
                     var chunk = WebPData(bytes: p.baseAddress, size: p.count)
                     try check(WebPMuxSetChunk(mux, fourcc, &chunk, 1))
                 }

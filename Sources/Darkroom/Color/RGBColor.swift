@@ -10,7 +10,8 @@ public struct RGBColor: Sendable, Hashable, CustomStringConvertible {
     public static let black = RGBColor(red: 0, green: 0, blue: 0)
 
     /// Parses `#rgb`, `#rrggbb` (the `#` is optional), `white` or `black`.
-    public init(parsing text: String) throws {
+    /// Throws ``DarkroomError/option(_:)`` naming `background` and the accepted forms.
+    public init(parsing text: String) throws(DarkroomError) {
         let t = text.lowercased()
         if t == "white" { self = .white; return }
         if t == "black" { self = .black; return }
@@ -18,7 +19,7 @@ public struct RGBColor: Sendable, Hashable, CustomStringConvertible {
         if hex.hasPrefix("#") { hex = hex.dropFirst() }
         let digits = hex.compactMap { $0.hexDigitValue }
         guard digits.count == hex.count, digits.count == 3 || digits.count == 6 else {
-            throw DarkroomError.invalidOption(name: "background", value: text, expected: "#rrggbb, #rgb, white or black")
+            throw DarkroomError.option(OptionError(name: "background", value: text, expected: "#rrggbb, #rgb, white or black"))
         }
         let v = digits.count == 3 ? digits.flatMap { [$0, $0] } : digits
         self.init(red: UInt8(v[0] * 16 + v[1]), green: UInt8(v[2] * 16 + v[3]), blue: UInt8(v[4] * 16 + v[5]))

@@ -22,7 +22,8 @@ import Foundation
 /// ```
 public struct GatewayConversion: Sendable {
     public var request: GatewayRequest
-    /// Refuse what OpenAI refuses (PNG with `output_compression` < 100, transparent JPEG).
+    /// Refuse what OpenAI refuses (``GatewayRequest/validate(strictOpenAI:)``): `output_compression`
+    /// below 100 with PNG or GIF. A transparent background with JPEG is refused either way.
     public var strictOpenAI: Bool
     /// Optional resize applied to every image (e.g. to a provider-snapped size).
     public var resize: ResizeGeometry?
@@ -44,34 +45,39 @@ public struct GatewayConversion: Sendable {
 
     /// The ``ConvertOptions`` the request maps to.
     public var convertOptions: ConvertOptions {
-        var options = ConvertOptions(format: request.effectiveFormat, quality: request.effectiveQuality, resize: resize,
-                                     background: backgroundColor, keep: .none, maxPixels: maxPixels, strictOpenAI: strictOpenAI)
-        options.flattenAlpha = request.effectiveBackground == .opaque
-        options.failOn = failOn
-        return options
+        ConvertOptions(format: request.effectiveFormat, quality: request.effectiveQuality, resize: resize,
+                       decode: DecodeOptions(maxPixels: maxPixels, failOn: failOn),
+                       encode: EncodeOptions(background: backgroundColor, keep: .none),
+                       flattenAlpha: request.effectiveBackground == .opaque)
     }
 
-    /// Converts one image.
-    public func convert(_ bytes: [UInt8]) throws -> GatewayImage {
+    /// Converts one image: checks the request (``GatewayRequest/validate(strictOpenAI:)``, the one
+    /// place OpenAI's refusals live), then runs ``Converter``.
+    ///
+    /// Throws ``DarkroomError/gateway(_:)`` for a refused request and everything
+    /// ``Converter/convert(_:)-(([UInt8]))`` throws.
+    public func convert(_ bytes: [UInt8]) throws(DarkroomError) -> GatewayImage {
         try request.validate(strictOpenAI: strictOpenAI)
         let result = try Converter(options: convertOptions).convert(bytes)
         return GatewayImage(bytes: result.bytes, format: result.format, width: result.width, height: result.height)
     }
 
     /// Converts `images` in parallel (one task each); results keep the input order.
-    /// Throws the first error.
-    public func convert(_ images: [[UInt8]]) async throws -> [GatewayImage] {
-        try await convertEach(images).map { try $0.get() }
+    /// Throws the first error (in input order).
+    public func convert(_ images: [[UInt8]]) async throws(DarkroomError) -> [GatewayImage] {
+        var out: [GatewayImage] = []
+        for result in await convertEach(images) { out.append(try result.get()) }
+        return out
     }
 
     /// Converts `images` in parallel; one result per image, in order, so a bad image does not
     /// hide the good ones.
-    public func convertEach(_ images: [[UInt8]]) async -> [Result<GatewayImage, any Error>] {
-        await withTaskGroup(of: (Int, Result<GatewayImage, any Error>).self) { group in
+    public func convertEach(_ images: [[UInt8]]) async -> [Result<GatewayImage, DarkroomError>] {
+        await withTaskGroup(of: (Int, Result<GatewayImage, DarkroomError>).self) { group in
             for (i, bytes) in images.enumerated() {
-                group.addTask { (i, Result { try self.convert(bytes) }) }
+                group.addTask { (i, Result { () throws(DarkroomError) in try self.convert(bytes) }) }
             }
-            var results = [Result<GatewayImage, any Error>?](repeating: nil, count: images.count)
+            var results = [Result<GatewayImage, DarkroomError>?](repeating: nil, count: images.count)
             for await (i, r) in group { results[i] = r }
             return results.map { $0! }
         }
@@ -84,7 +90,7 @@ public struct GatewayConversion: Sendable {
 
     /// Prepares reference images (≤ `options.maxReferences`, each ≤ 4 MP, PNG/JPEG/WebP).
     public func prepareReferences(_ inputs: [(name: String, bytes: [UInt8])],
-                                  options: ReferencePrepOptions = ReferencePrepOptions()) throws -> [Result<PreparedReference, any Error>] {
+                                  options: ReferencePrepOptions = ReferencePrepOptions()) throws(DarkroomError) -> [Result<PreparedReference, DarkroomError>] {
         try ReferencePrep.prepareAll(inputs, options: options)
     }
 

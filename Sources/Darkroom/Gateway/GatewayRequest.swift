@@ -67,35 +67,41 @@ public struct GatewayRequest: Sendable, Equatable {
     // MARK: Parsing
 
     /// Parses a JSON request body (an object).
-    public init(json: Data, strictOpenAI: Bool = false) throws {
+    /// Throws ``DarkroomError/gateway(_:)`` as ``init(fields:strictOpenAI:)``, and for a body that is not a JSON object.
+    public init(json: Data, strictOpenAI: Bool = false) throws(DarkroomError) {
         let value: JSONValue
         do {
             value = try JSONValue(parsing: json)
         } catch {
-            throw GatewayError.wrongType(field: "request body", value: "(not valid JSON)", expected: "a JSON object")
+            throw DarkroomError.gateway(.wrongType(field: "request body", value: "(not valid JSON)", expected: "a JSON object"))
         }
         guard case let .object(fields) = value else {
-            throw GatewayError.wrongType(field: "request body", value: value.typeName, expected: "a JSON object")
+            throw DarkroomError.gateway(.wrongType(field: "request body", value: value.typeName, expected: "a JSON object"))
         }
         try self.init(fields: fields, strictOpenAI: strictOpenAI)
     }
 
     /// Parses `JSONSerialization` objects, e.g. `["output_format": "webp", "n": 2]`.
-    public init(jsonObject: [String: Any], strictOpenAI: Bool = false) throws {
+    /// Throws ``DarkroomError/gateway(_:)`` as ``init(fields:strictOpenAI:)``.
+    public init(jsonObject: [String: Any], strictOpenAI: Bool = false) throws(DarkroomError) {
         guard case let .object(fields) = try JSONValue(jsonObject: jsonObject) else {
-            throw GatewayError.wrongType(field: "request body", value: "not an object", expected: "a JSON object")
+            throw DarkroomError.gateway(.wrongType(field: "request body", value: "not an object", expected: "a JSON object"))
         }
         try self.init(fields: fields, strictOpenAI: strictOpenAI)
     }
 
     /// Parses multipart form fields (every value is text, as `/v1/images/edits` sends them).
-    public init(form: [String: String], strictOpenAI: Bool = false) throws {
+    /// Throws ``DarkroomError/gateway(_:)`` as ``init(fields:strictOpenAI:)``.
+    public init(form: [String: String], strictOpenAI: Bool = false) throws(DarkroomError) {
         try self.init(fields: form.mapValues { JSONValue.string($0) }, strictOpenAI: strictOpenAI)
     }
 
     /// Parses decoded JSON fields. `null` counts as absent. With `strictOpenAI`, also refuses what
     /// OpenAI refuses (PNG/GIF with `output_compression` < 100).
-    public init(fields: [String: JSONValue], strictOpenAI: Bool = false) throws {
+    /// Throws ``DarkroomError/gateway(_:)``: ``GatewayError/invalidValue(field:value:accepted:)``,
+    /// ``GatewayError/outOfRange(field:value:range:)``, ``GatewayError/wrongType(field:value:expected:)``
+    /// for a field, ``GatewayError/incompatible(code:message:)`` from ``validate(strictOpenAI:)``.
+    public init(fields: [String: JSONValue], strictOpenAI: Bool = false) throws(DarkroomError) {
         self.init()
         // Sorted, so that with several bad fields the same one is always reported.
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
@@ -105,7 +111,7 @@ public struct GatewayRequest: Sendable, Equatable {
             case "output_format":
                 let text = try Self.string(key, value)
                 guard let f = ImageFormat(name: text), Self.outputFormats.contains(f) else {
-                    throw GatewayError.invalidValue(field: key, value: text, accepted: Self.outputFormats.map(\.rawValue))
+                    throw DarkroomError.gateway(.invalidValue(field: key, value: text, accepted: Self.outputFormats.map(\.rawValue)))
                 }
                 outputFormat = f
             case "output_compression":
@@ -113,7 +119,7 @@ public struct GatewayRequest: Sendable, Equatable {
             case "response_format":
                 let text = try Self.string(key, value)
                 guard let r = ResponseFormat(rawValue: text.lowercased()) else {
-                    throw GatewayError.invalidValue(field: key, value: text, accepted: ResponseFormat.allCases.map(\.rawValue))
+                    throw DarkroomError.gateway(.invalidValue(field: key, value: text, accepted: ResponseFormat.allCases.map(\.rawValue)))
                 }
                 responseFormat = r
             case "n":
@@ -121,7 +127,7 @@ public struct GatewayRequest: Sendable, Equatable {
             case "background":
                 let text = try Self.string(key, value)
                 guard let b = BackgroundMode(rawValue: text.lowercased()) else {
-                    throw GatewayError.invalidValue(field: key, value: text, accepted: BackgroundMode.allCases.map(\.rawValue))
+                    throw DarkroomError.gateway(.invalidValue(field: key, value: text, accepted: BackgroundMode.allCases.map(\.rawValue)))
                 }
                 background = b
             case "size":
@@ -129,7 +135,7 @@ public struct GatewayRequest: Sendable, Equatable {
             case "aspect_ratio":
                 let text = try Self.string(key, value)
                 guard let r = AspectRatio(parsing: text) else {
-                    throw GatewayError.invalidValue(field: key, value: text, accepted: ["W:H with positive integers, e.g. 16:9"])
+                    throw DarkroomError.gateway(.invalidValue(field: key, value: text, accepted: ["W:H with positive integers, e.g. 16:9"]))
                 }
                 aspectRatio = r
             case "resolution":
@@ -138,11 +144,11 @@ public struct GatewayRequest: Sendable, Equatable {
                 case let .string(s): text = s
                 case let .int(i): text = String(i)
                 case let .double(d): text = String(d)
-                default: throw GatewayError.wrongType(field: key, value: value.description, expected: "a tier name or megapixels")
+                default: throw DarkroomError.gateway(.wrongType(field: key, value: value.description, expected: "a tier name or megapixels"))
                 }
                 guard let tier = ResolutionTier.parse(text) else {
-                    throw GatewayError.invalidValue(field: key, value: text,
-                                                    accepted: ResolutionTier.all.map(\.name) + ["megapixels, e.g. 0.25, 1, 4"])
+                    throw DarkroomError.gateway(.invalidValue(field: key, value: text,
+                                                    accepted: ResolutionTier.all.map(\.name) + ["megapixels, e.g. 0.25, 1, 4"]))
                 }
                 resolution = tier
             default:
@@ -154,16 +160,20 @@ public struct GatewayRequest: Sendable, Equatable {
 
     /// Checks combinations of fields. Transparent JPEG is always refused (JPEG has no alpha);
     /// `output_compression` < 100 with PNG or GIF only when `strictOpenAI` (otherwise it is ignored).
-    public func validate(strictOpenAI: Bool = false) throws {
+    ///
+    /// The only place OpenAI's refusals live: ``GatewayConversion``, the HTTP service and the CLI's
+    /// `--strict-openai` all call it. Throws ``DarkroomError/gateway(_:)`` with
+    /// ``GatewayError/incompatible(code:message:)`` carrying OpenAI's error code.
+    public func validate(strictOpenAI: Bool = false) throws(DarkroomError) {
         if background == .transparent, effectiveFormat == .jpeg {
-            throw GatewayError.incompatible(
+            throw DarkroomError.gateway(.incompatible(
                 code: "invalid_jpeg_transparent_background",
-                message: "Transparent background is not supported for JPEG output format; use png, webp, avif or gif")
+                message: "Transparent background is not supported for JPEG output format; use png, webp, avif or gif"))
         }
         if strictOpenAI, let q = outputCompression, q < 100, effectiveFormat == .png || effectiveFormat == .gif {
-            throw GatewayError.incompatible(
+            throw DarkroomError.gateway(.incompatible(
                 code: "invalid_png_output_compression",
-                message: "Compression less than 100 is not supported for \(effectiveFormat == .png ? "PNG" : "GIF") output format")
+                message: "Compression less than 100 is not supported for \(effectiveFormat == .png ? "PNG" : "GIF") output format"))
         }
     }
 
@@ -188,15 +198,15 @@ public struct GatewayRequest: Sendable, Equatable {
 
     // MARK: Field readers
 
-    private static func string(_ field: String, _ value: JSONValue) throws -> String {
+    private static func string(_ field: String, _ value: JSONValue) throws(DarkroomError) -> String {
         guard case let .string(s) = value else {
-            throw GatewayError.wrongType(field: field, value: value.description, expected: "a string")
+            throw DarkroomError.gateway(.wrongType(field: field, value: value.description, expected: "a string"))
         }
         return s
     }
 
     /// Accepts a JSON integer, an integral number (`2.0`) or digits in a string (form fields).
-    private static func integer(_ field: String, _ value: JSONValue, range: ClosedRange<Int>) throws -> Int {
+    private static func integer(_ field: String, _ value: JSONValue, range: ClosedRange<Int>) throws(DarkroomError) -> Int {
         let parsed: Int?
         switch value {
         case let .int(i): parsed = i
@@ -207,14 +217,14 @@ public struct GatewayRequest: Sendable, Equatable {
             let digits = t.hasPrefix("+") || t.hasPrefix("-") ? t.dropFirst() : Substring(t)
             parsed = !digits.isEmpty && digits.allSatisfy(\.isASCIIDigit) ? Int(t.hasPrefix("+") ? String(digits) : t) : nil
         default:
-            throw GatewayError.wrongType(field: field, value: value.description,
-                                         expected: ValueParser.describe(range))
+            throw DarkroomError.gateway(.wrongType(field: field, value: value.description,
+                                         expected: ValueParser.describe(range)))
         }
         guard let v = parsed else {
-            throw GatewayError.wrongType(field: field, value: value.description,
-                                         expected: ValueParser.describe(range))
+            throw DarkroomError.gateway(.wrongType(field: field, value: value.description,
+                                         expected: ValueParser.describe(range)))
         }
-        guard range.contains(v) else { throw GatewayError.outOfRange(field: field, value: String(v), range: range) }
+        guard range.contains(v) else { throw DarkroomError.gateway(.outOfRange(field: field, value: String(v), range: range)) }
         return v
     }
 }

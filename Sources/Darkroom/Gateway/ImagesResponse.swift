@@ -30,32 +30,32 @@ public struct ImagesResponse: Sendable, Equatable {
         self.extra = extra
     }
 
-    /// Parses a response body. Throws ``GatewayError/malformedResponse(_:)`` when it is not
+    /// Parses a response body. Throws ``DarkroomError/gateway(_:)`` (``GatewayError/malformedResponse(_:)``) when it is not
     /// JSON, not an object, or has no `data` array.
     ///
     /// A streamed response (server-sent events, `stream: true`) is accepted too: every
     /// `image_generation.completed` / `image_edit.completed` event becomes one `data[]` entry
     /// (partial images are skipped), with `created_at`, `size`, `output_format` and `usage`
     /// taken from the first completed event.
-    public init(parsing body: Data) throws {
+    public init(parsing body: Data) throws(DarkroomError) {
         let value: JSONValue
         do {
             value = try JSONValue(parsing: body)
         } catch {
             if let streamed = try Self.parseEventStream(body) { self = streamed; return }
-            throw GatewayError.malformedResponse(body.isEmpty ? "empty input" : "invalid JSON")
+            throw DarkroomError.gateway(.malformedResponse(body.isEmpty ? "empty input" : "invalid JSON"))
         }
         guard case var .object(o) = value else {
-            throw GatewayError.malformedResponse("top level is \(value.typeName), expected an object")
+            throw DarkroomError.gateway(.malformedResponse("top level is \(value.typeName), expected an object"))
         }
         guard let dataValue = o.removeValue(forKey: "data") else {
             if let error = o["error"]?.objectValue, let message = error["message"]?.stringValue {
-                throw GatewayError.malformedResponse("the response is an error: \(message)")
+                throw DarkroomError.gateway(.malformedResponse("the response is an error: \(message)"))
             }
-            throw GatewayError.malformedResponse("no \"data\" array")
+            throw DarkroomError.gateway(.malformedResponse("no \"data\" array"))
         }
         guard case let .array(items) = dataValue else {
-            throw GatewayError.malformedResponse("\"data\" is \(dataValue.typeName), expected an array")
+            throw DarkroomError.gateway(.malformedResponse("\"data\" is \(dataValue.typeName), expected an array"))
         }
         switch o.removeValue(forKey: "created") {
         case let .int(i)?: created = i
@@ -72,7 +72,7 @@ public struct ImagesResponse: Sendable, Equatable {
     }
 
     /// Parses `event: …` / `data: {…}` lines; nil when the body is not an event stream.
-    static func parseEventStream(_ body: Data) throws -> ImagesResponse? {
+    static func parseEventStream(_ body: Data) throws(DarkroomError) -> ImagesResponse? {
         let text = String(decoding: body, as: UTF8.self)
         let payloads = text.split(whereSeparator: \.isNewline)
             .filter { $0.hasPrefix("data:") }
@@ -83,7 +83,7 @@ public struct ImagesResponse: Sendable, Equatable {
         var sawEvent = false
         for payload in payloads {
             guard case let .object(event)? = try? JSONValue(parsing: Data(payload.utf8)) else {
-                throw GatewayError.malformedResponse("event stream has a data line that is not JSON")
+                throw DarkroomError.gateway(.malformedResponse("event stream has a data line that is not JSON"))
             }
             sawEvent = true
             guard let type = event["type"]?.stringValue, type.hasSuffix(".completed") else { continue }
@@ -102,7 +102,7 @@ public struct ImagesResponse: Sendable, Equatable {
         }
         guard sawEvent else { return nil }
         guard !response.data.isEmpty else {
-            throw GatewayError.malformedResponse("event stream has no completed image event")
+            throw DarkroomError.gateway(.malformedResponse("event stream has no completed image event"))
         }
         return response
     }
@@ -140,11 +140,11 @@ public struct ImagesResponse: Sendable, Equatable {
     /// JSON text (keys sorted, slashes not escaped).
     public func jsonData() -> Data { json.jsonData() }
 
-    /// The content of every entry, in order: bytes, URL or the entry's error.
-    public func contents() -> [Result<ResponseItemContent, GatewayError>] {
-        data.indices.map { i in
-            do { return .success(try data[i].content(index: i)) } catch let e as GatewayError { return .failure(e) }
-            catch { return .failure(GatewayError.badItem(index: i, reason: "\(error)")) }
+    /// The content of every entry, in order: bytes, URL or the entry's error
+    /// (``DarkroomError/gateway(_:)`` with ``GatewayError/badItem(index:reason:)``).
+    public func contents() -> [Result<ResponseItemContent, DarkroomError>] {
+        data.indices.map { i -> Result<ResponseItemContent, DarkroomError> in
+            Result { () throws(DarkroomError) in try data[i].content(index: i) }
         }
     }
 }

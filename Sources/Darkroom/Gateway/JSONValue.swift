@@ -39,23 +39,28 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
         }
     }
 
-    /// Parses a JSON document (any top-level value).
-    public init(parsing data: Data) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
+    /// Parses a JSON document (any top-level value). Throws ``DarkroomError/gateway(_:)``
+    /// (``GatewayError/wrongType(field:value:expected:)``) for text that is not JSON.
+    public init(parsing data: Data) throws(DarkroomError) {
+        do {
+            self = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw .gateway(.wrongType(field: "JSON document", value: "(not valid JSON)", expected: "JSON text (RFC 8259)"))
+        }
     }
 
     /// Converts a `JSONSerialization`-style value (`[String: Any]`, `[Any]`, `String`, `Int`, `Double`,
     /// `Bool`, `nil`, and Foundation's `NSNumber`, `NSNull`, `NSString`, … when the caller uses them).
     /// Plain Swift (no Foundation): numbers and booleans keep their JSON types on every platform.
-    /// Throws ``GatewayError/wrongType(field:value:expected:)`` for a value JSON cannot hold
+    /// Throws ``DarkroomError/gateway(_:)`` (``GatewayError/wrongType(field:value:expected:)``) for a value JSON cannot hold
     /// (NaN, infinity, a non-string key, another type).
-    public init(jsonObject: Any) throws {
+    public init(jsonObject: Any) throws(DarkroomError) {
         self = try Self.converting(jsonObject, depth: 0)
     }
 
-    private static func converting(_ x: Any, depth: Int) throws -> JSONValue {
-        func refuse(_ what: String) -> GatewayError {
-            GatewayError.wrongType(field: "JSON value", value: what, expected: "a JSON-compatible value")
+    private static func converting(_ x: Any, depth: Int) throws(DarkroomError) -> JSONValue {
+        func refuse(_ what: String) -> DarkroomError {
+            .gateway(.wrongType(field: "JSON value", value: what, expected: "a JSON-compatible value"))
         }
         guard depth < 512 else { throw refuse("nested too deeply") }
         // Optionals (`nil as Any?`, `Optional(3) as Any`): null or the wrapped value.
@@ -87,16 +92,24 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
         case let v as UInt8: return .int(Int(v))
         case let v as UInt16: return .int(Int(v))
         case let v as UInt32: return .int(Int(v))
-        case let v as UInt: return try Int(exactly: v).map(JSONValue.int) ?? finite(Double(v))
-        case let v as UInt64: return try Int(exactly: v).map(JSONValue.int) ?? finite(Double(v))
+        case let v as UInt:
+            if let i = Int(exactly: v) { return .int(i) }
+            return try finite(Double(v))
+        case let v as UInt64:
+            if let i = Int(exactly: v) { return .int(i) }
+            return try finite(Double(v))
         case let v as Double: return try finite(v)
         case let v as Float: return try finite(Double(v))
         case let v as String: return .string(v)
         case let v as Substring: return .string(String(v))
         case let v as [String: Any]:
-            return .object(try v.mapValues { try converting($0, depth: depth + 1) })
+            var o: [String: JSONValue] = [:]
+            for (key, value) in v { o[key] = try converting(value, depth: depth + 1) }
+            return .object(o)
         case let v as [Any]:
-            return .array(try v.map { try converting($0, depth: depth + 1) })
+            var a: [JSONValue] = []
+            for value in v { a.append(try converting(value, depth: depth + 1)) }
+            return .array(a)
         case let v as [AnyHashable: Any]:
             var o: [String: JSONValue] = [:]
             for (key, value) in v {
@@ -109,9 +122,9 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
         }
     }
 
-    private static func finite(_ d: Double) throws -> JSONValue {
+    private static func finite(_ d: Double) throws(DarkroomError) -> JSONValue {
         guard d.isFinite else {
-            throw GatewayError.wrongType(field: "JSON value", value: "\(d)", expected: "a finite number")
+            throw DarkroomError.gateway(.wrongType(field: "JSON value", value: "\(d)", expected: "a finite number"))
         }
         return .double(d)
     }

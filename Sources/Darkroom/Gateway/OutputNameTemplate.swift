@@ -11,21 +11,21 @@ public struct OutputNameTemplate: Sendable, Hashable {
     public static let defaultTemplate = "{created}-{index}.{ext}"
     public static let placeholders = ["created", "index", "n", "ext", "format", "stem"]
 
-    /// Checks the placeholders; throws ``GatewayError/invalidValue(field:value:accepted:)`` for an unknown one.
-    public init(_ template: String = OutputNameTemplate.defaultTemplate) throws {
+    /// Checks the placeholders; throws ``DarkroomError/gateway(_:)`` (``GatewayError/invalidValue(field:value:accepted:)``) for an unknown one.
+    public init(_ template: String = OutputNameTemplate.defaultTemplate) throws(DarkroomError) {
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {
             guard let close = rest[open...].firstIndex(of: "}") else {
-                throw GatewayError.invalidValue(field: "name", value: template, accepted: Self.placeholders.map { "{\($0)}" })
+                throw DarkroomError.gateway(.invalidValue(field: "name", value: template, accepted: Self.placeholders.map { "{\($0)}" }))
             }
             let key = String(rest[rest.index(after: open)..<close])
             guard Self.placeholders.contains(key) else {
-                throw GatewayError.invalidValue(field: "name", value: template, accepted: Self.placeholders.map { "{\($0)}" })
+                throw DarkroomError.gateway(.invalidValue(field: "name", value: template, accepted: Self.placeholders.map { "{\($0)}" }))
             }
             rest = rest[rest.index(after: close)...]
         }
         guard !template.isEmpty else {
-            throw GatewayError.invalidValue(field: "name", value: template, accepted: Self.placeholders.map { "{\($0)}" })
+            throw DarkroomError.gateway(.invalidValue(field: "name", value: template, accepted: Self.placeholders.map { "{\($0)}" }))
         }
         self.template = template
     }

@@ -73,9 +73,10 @@ public struct ProviderProfile: Sendable, Hashable, CustomStringConvertible {
     public static let all: [ProviderProfile] = [.generic, .flux2, .openai]
 
     /// Looks a profile up by name (case-insensitive).
-    public static func named(_ name: String) throws -> ProviderProfile {
+    /// Throws ``DarkroomError/gateway(_:)`` (``GatewayError/invalidValue(field:value:accepted:)``) for an unknown name.
+    public static func named(_ name: String) throws(DarkroomError) -> ProviderProfile {
         guard let p = all.first(where: { $0.name == name.lowercased() }) else {
-            throw GatewayError.invalidValue(field: "profile", value: name, accepted: all.map(\.name))
+            throw DarkroomError.gateway(.invalidValue(field: "profile", value: name, accepted: all.map(\.name)))
         }
         return p
     }

@@ -4,12 +4,12 @@ public enum ReferenceFormat: String, Sendable, Hashable, CaseIterable {
     case keep
     case png, jpeg, webp
 
-    /// Parses `keep`, `png`, `jpeg`/`jpg` or `webp`; throws ``GatewayError/invalidValue(field:value:accepted:)``.
-    public init(parsing text: String) throws {
+    /// Parses `keep`, `png`, `jpeg`/`jpg` or `webp`; throws ``DarkroomError/gateway(_:)`` (``GatewayError/invalidValue(field:value:accepted:)``).
+    public init(parsing text: String) throws(DarkroomError) {
         let t = text.lowercased()
         if t == "jpg" { self = .jpeg; return }
         guard let f = ReferenceFormat(rawValue: t) else {
-            throw GatewayError.invalidValue(field: "format", value: text, accepted: ReferenceFormat.allCases.map(\.rawValue))
+            throw DarkroomError.gateway(.invalidValue(field: "format", value: text, accepted: ReferenceFormat.allCases.map(\.rawValue)))
         }
         self = f
     }

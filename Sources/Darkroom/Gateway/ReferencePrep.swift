@@ -19,20 +19,20 @@ public enum ReferencePrep {
         return PixelSize(width: fit.width, height: fit.height)
     }
 
-    /// Throws ``GatewayError/tooManyReferences(count:limit:)`` when `count` is over the limit.
+    /// Throws ``DarkroomError/gateway(_:)`` (``GatewayError/tooManyReferences(count:limit:)``) when `count` is over the limit.
     /// Call it before reading any file.
-    public static func checkCount(_ count: Int, options: ReferencePrepOptions = ReferencePrepOptions()) throws {
-        if count > options.maxReferences { throw GatewayError.tooManyReferences(count: count, limit: options.maxReferences) }
+    public static func checkCount(_ count: Int, options: ReferencePrepOptions = ReferencePrepOptions()) throws(DarkroomError) {
+        if count > options.maxReferences { throw DarkroomError.gateway(.tooManyReferences(count: count, limit: options.maxReferences)) }
     }
 
     /// Prepares one reference image. `name` is used for reports and the output file name.
-    /// Throws ``DarkroomError/unsupportedFormat(_:accepted:)`` for AVIF and GIF,
-    /// ``DarkroomError/unknownFormat`` for anything else that is not an image, and decoder errors.
-    public static func prepare(bytes: [UInt8], name: String, options: ReferencePrepOptions = ReferencePrepOptions()) throws -> PreparedReference {
+    /// Throws ``ImageDecodingError/unsupportedFormat(_:accepted:)`` for AVIF and GIF,
+    /// ``ImageDecodingError/unknownFormat`` for anything else that is not an image, and decoder errors.
+    public static func prepare(bytes: [UInt8], name: String, options: ReferencePrepOptions = ReferencePrepOptions()) throws(DarkroomError) -> PreparedReference {
         try options.validate()
-        guard let sourceFormat = ImageFormat.sniff(bytes) else { throw DarkroomError.unknownFormat }
+        guard let sourceFormat = ImageFormat.sniff(bytes) else { throw DarkroomError.decoding(.unknownFormat) }
         guard ReferencePrepOptions.acceptedFormats.contains(sourceFormat) else {
-            throw DarkroomError.unsupportedFormat(sourceFormat, accepted: ReferencePrepOptions.acceptedFormats)
+            throw DarkroomError.decoding(.unsupportedFormat(sourceFormat, accepted: ReferencePrepOptions.acceptedFormats))
         }
         let outputFormat = options.format.resolve(source: sourceFormat)
 
@@ -74,7 +74,7 @@ public enum ReferencePrep {
         case .webp: options.webpQuality
         default: nil
         }
-        let out = try ImageEncoder.encode(image, metadata: nil, options: EncodeOptions(format: outputFormat, quality: quality, keep: .none))
+        let out = try ImageEncoder.encode(image, as: outputFormat, options: EncodeOptions(quality: quality, keep: .none))
         var prepared = PreparedReference(
             source: name, fileName: fileName, bytes: out, format: outputFormat, sourceFormat: sourceFormat,
             inputWidth: upright.width, inputHeight: upright.height, width: image.width, height: image.height,
@@ -87,9 +87,11 @@ public enum ReferencePrep {
     /// Prepares several images: checks the count first (throws before any work), then returns
     /// one result per image, in order, so one bad image does not stop the others.
     public static func prepareAll(_ inputs: [(name: String, bytes: [UInt8])],
-                                  options: ReferencePrepOptions = ReferencePrepOptions()) throws -> [Result<PreparedReference, any Error>] {
+                                  options: ReferencePrepOptions = ReferencePrepOptions()) throws(DarkroomError) -> [Result<PreparedReference, DarkroomError>] {
         try checkCount(inputs.count, options: options)
-        return inputs.map { input in Result { try prepare(bytes: input.bytes, name: input.name, options: options) } }
+        return inputs.map { input in
+            Result { () throws(DarkroomError) in try prepare(bytes: input.bytes, name: input.name, options: options) }
+        }
     }
 
     /// `<stem>.ref.<ext>` for an input path or name: `shots/photo.jpeg` → `photo.ref.jpg`.

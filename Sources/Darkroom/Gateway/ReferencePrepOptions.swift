@@ -33,11 +33,11 @@ public struct ReferencePrepOptions: Sendable, Hashable {
 
     /// Checks every number: ``maxPixels`` and ``maxInputPixels`` in 1...``Limits/maxPixelLimit``,
     /// ``maxReferences`` at least 1, qualities 0–100. ``ReferencePrep/prepare(bytes:name:options:)``
-    /// calls it first. Throws ``DarkroomError/invalidOption(name:value:expected:)``.
-    public func validate() throws {
-        func check(_ value: Int, _ name: String, _ range: ClosedRange<Int>) throws {
+    /// calls it first. Throws ``DarkroomError/option(_:)``.
+    public func validate() throws(DarkroomError) {
+        func check(_ value: Int, _ name: String, _ range: ClosedRange<Int>) throws(DarkroomError) {
             guard range.contains(value) else {
-                throw DarkroomError.invalidOption(name: name, value: String(value), expected: ValueParser.describe(range))
+                throw DarkroomError.option(OptionError(name: name, value: String(value), expected: ValueParser.describe(range)))
             }
         }
         try check(maxPixels, "max-pixels", 1...Limits.maxPixelLimit)

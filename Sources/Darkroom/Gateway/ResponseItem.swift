@@ -47,14 +47,14 @@ public struct ResponseItem: Sendable, Equatable {
     }
 
     /// What the entry delivers: image bytes (base64-decoded, format sniffed) or a URL.
-    /// Throws ``GatewayError/badItem(index:reason:)`` (with `index`) for a malformed entry,
+    /// Throws ``DarkroomError/gateway(_:)`` (``GatewayError/badItem(index:reason:)``) (with `index`) for a malformed entry,
     /// invalid base64 or bytes that are not an image.
-    public func content(index: Int) throws -> ResponseItemContent {
-        if let problem { throw GatewayError.badItem(index: index, reason: problem) }
+    public func content(index: Int) throws(DarkroomError) -> ResponseItemContent {
+        if let problem { throw DarkroomError.gateway(.badItem(index: index, reason: problem)) }
         if let b64JSON {
             let bytes = try Self.decodeBase64(b64JSON, index: index)
             guard let format = ImageFormat.sniff(bytes) else {
-                throw GatewayError.badItem(index: index, reason: "b64_json does not hold a PNG, JPEG, WebP, AVIF or GIF image")
+                throw DarkroomError.gateway(.badItem(index: index, reason: "b64_json does not hold a PNG, JPEG, WebP, AVIF or GIF image"))
             }
             return .image(bytes: bytes, format: format)
         }
@@ -63,21 +63,21 @@ public struct ResponseItem: Sendable, Equatable {
 
     /// Strict base64 (standard or URL-safe alphabet, padding optional); whitespace and a
     /// `data:image/...;base64,` prefix are tolerated.
-    static func decodeBase64(_ text: String, index: Int) throws -> [UInt8] {
+    static func decodeBase64(_ text: String, index: Int) throws(DarkroomError) -> [UInt8] {
         var s = Substring(text)
         if s.hasPrefix("data:"), let comma = s.firstIndex(of: ",") { s = s[s.index(after: comma)...] }
         var cleaned = String(s.filter { !$0.isWhitespace })
         cleaned = cleaned.replacing("-", with: "+").replacing("_", with: "/")
-        if cleaned.isEmpty { throw GatewayError.badItem(index: index, reason: "b64_json is empty") }
+        if cleaned.isEmpty { throw DarkroomError.gateway(.badItem(index: index, reason: "b64_json is empty")) }
         let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
         guard cleaned.allSatisfy({ alphabet.contains($0) }) else {
-            throw GatewayError.badItem(index: index, reason: "b64_json is not valid base64")
+            throw DarkroomError.gateway(.badItem(index: index, reason: "b64_json is not valid base64"))
         }
         let rem = cleaned.count % 4
-        if rem == 1 { throw GatewayError.badItem(index: index, reason: "b64_json is not valid base64 (bad length)") }
+        if rem == 1 { throw DarkroomError.gateway(.badItem(index: index, reason: "b64_json is not valid base64 (bad length)")) }
         if rem > 0 { cleaned += String(repeating: "=", count: 4 - rem) }
         guard let data = Data(base64Encoded: cleaned) else {
-            throw GatewayError.badItem(index: index, reason: "b64_json is not valid base64")
+            throw DarkroomError.gateway(.badItem(index: index, reason: "b64_json is not valid base64"))
         }
         return [UInt8](data)
     }

@@ -5,13 +5,13 @@ public enum SizeRequest: Sendable, Hashable, CustomStringConvertible {
     case pixels(PixelSize)
     case ratio(AspectRatio)
 
-    /// Parses `WxH`, `W:H` or `auto`; throws ``GatewayError/invalidValue(field:value:accepted:)``.
-    public init(parsing text: String) throws {
+    /// Parses `WxH`, `W:H` or `auto`; throws ``DarkroomError/gateway(_:)`` (``GatewayError/invalidValue(field:value:accepted:)``).
+    public init(parsing text: String) throws(DarkroomError) {
         let t = text.trimmingSpaces()
         if t.lowercased() == "auto" { self = .auto; return }
         if let p = PixelSize(parsing: t) { self = .pixels(p); return }
         if let r = AspectRatio(parsing: t) { self = .ratio(r); return }
-        throw GatewayError.invalidValue(field: "size", value: text, accepted: ["WxH (e.g. 1024x1024)", "W:H (e.g. 16:9)", "auto"])
+        throw DarkroomError.gateway(.invalidValue(field: "size", value: text, accepted: ["WxH (e.g. 1024x1024)", "W:H (e.g. 16:9)", "auto"]))
     }
 
     public var description: String {

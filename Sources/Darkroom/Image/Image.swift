@@ -30,17 +30,17 @@ public struct Image: Sendable, Equatable {
     /// Wraps pixel bytes from outside (e.g. a gateway's own buffer), checking what
     /// ``init(width:height:format:pixels:)`` assumes: sides positive, `width·height` at most
     /// ``Limits/maxPixelLimit`` px, and `pixels.count == width·height·bytesPerPixel` bytes.
-    /// Throws ``DarkroomError/invalidDimensions(width:height:)`` or ``DarkroomError/invalidOption(name:value:expected:)``.
-    public static func validated(width: Int, height: Int, format: PixelFormat, pixels: [UInt8]) throws -> Image {
-        guard width > 0, height > 0 else { throw DarkroomError.invalidDimensions(width: width, height: height) }
+    /// Throws ``ImageDecodingError/invalidDimensions(width:height:)`` or ``DarkroomError/option(_:)``.
+    public static func validated(width: Int, height: Int, format: PixelFormat, pixels: [UInt8]) throws(DarkroomError) -> Image {
+        guard width > 0, height > 0 else { throw DarkroomError.decoding(.invalidDimensions(width: width, height: height)) }
         let (count, overflow) = width.multipliedReportingOverflow(by: height)
         guard !overflow, count <= Limits.maxPixelLimit else {
-            throw DarkroomError.tooManyPixels(width: width, height: height, limit: Limits.maxPixelLimit)
+            throw DarkroomError.decoding(.tooManyPixels(width: width, height: height, limit: Limits.maxPixelLimit))
         }
         let bytes = count * format.bytesPerPixel
         guard pixels.count == bytes else {
-            throw DarkroomError.invalidOption(name: "pixels", value: "\(pixels.count) bytes",
-                                              expected: "\(bytes) bytes for \(width)x\(height) px of \(format.channels) channels at \(format.bitDepth) bits")
+            throw DarkroomError.option(OptionError(name: "pixels", value: "\(pixels.count) bytes",
+                                              expected: "\(bytes) bytes for \(width)x\(height) px of \(format.channels) channels at \(format.bitDepth) bits"))
         }
         return Image(width: width, height: height, format: format, pixels: pixels)
     }

@@ -30,7 +30,7 @@ public enum Limits {
 }
 
 /// What one output format can hold. Checked before encoding, so a too-large image fails with
-/// ``DarkroomError/formatLimit(_:width:height:maxSide:maxPixels:)`` instead of a codec's own
+/// ``ImageEncodingError/formatLimit(_:width:height:maxSide:maxPixels:)`` instead of a codec's own
 /// (often cryptic) error or, for GIF, a silently wrong header.
 public struct FormatLimits: Sendable, Hashable {
     /// Largest width and largest height, in pixels.
@@ -63,13 +63,13 @@ public struct FormatLimits: Sendable, Hashable {
         return !overflow && product <= maxPixels
     }
 
-    /// Throws ``DarkroomError/formatLimit(_:width:height:maxSide:maxPixels:)`` when a
+    /// Throws ``ImageEncodingError/formatLimit(_:width:height:maxSide:maxPixels:)`` when a
     /// `width`×`height` image does not fit `format`.
-    public static func check(_ format: ImageFormat, width: Int, height: Int) throws {
+    public static func check(_ format: ImageFormat, width: Int, height: Int) throws(DarkroomError) {
         let limits = of(format)
         guard limits.allows(width: width, height: height) else {
-            throw DarkroomError.formatLimit(format, width: width, height: height,
-                                            maxSide: limits.maxSide, maxPixels: limits.maxPixels)
+            throw DarkroomError.encoding(.formatLimit(format, width: width, height: height,
+                                            maxSide: limits.maxSide, maxPixels: limits.maxPixels))
         }
     }
 

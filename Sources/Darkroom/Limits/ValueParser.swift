@@ -1,6 +1,6 @@
 /// The one parser for every number that comes from outside: CLI flags, HTTP query fields and
 /// JSON values all go through these functions, so a value is accepted in the same forms and
-/// refused with the same ``DarkroomError/invalidOption(name:value:expected:)`` text whichever
+/// refused with the same ``DarkroomError/option(_:)`` text whichever
 /// door it comes through.
 ///
 /// Numbers are decimal only: `inf`, `nan`, hexadecimal floats and digits beyond `Int`'s range
@@ -9,67 +9,71 @@
 public enum ValueParser {
     /// An integer in `range`, e.g. `integer("80", name: "quality", in: 0...100)` → 80.
     /// Surrounding spaces are ignored; a leading `+` is accepted.
-    /// Throws ``DarkroomError/invalidOption(name:value:expected:)`` naming `range`.
-    public static func integer(_ text: String, name: String, in range: ClosedRange<Int>) throws -> Int {
+    /// Throws ``DarkroomError/option(_:)`` naming `range`.
+    public static func integer(_ text: String, name: String, in range: ClosedRange<Int>) throws(DarkroomError) -> Int {
         let t = trimmed(text)
         let digits = t.hasPrefix("+") || t.hasPrefix("-") ? t.dropFirst() : Substring(t)
         guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit), let value = Int(t.hasPrefix("+") ? String(digits) : t),
               range.contains(value) else {
-            throw DarkroomError.invalidOption(name: name, value: text, expected: describe(range))
+            throw DarkroomError.option(OptionError(name: name, value: text, expected: describe(range)))
         }
         return value
     }
 
     /// A finite decimal number with `lower < value` (or `lower <= value` when `includingLower`)
     /// and `value <= upper`. Accepts `12`, `0.5`, `.5`, `1e3`; refuses `inf`, `nan`, `0x10`.
-    /// Throws ``DarkroomError/invalidOption(name:value:expected:)``.
+    /// Throws ``DarkroomError/option(_:)``.
     public static func number(_ text: String, name: String, above lower: Double, includingLower: Bool = false,
-                              atMost upper: Double, unit: String = "") throws -> Double {
+                              atMost upper: Double, unit: String = "") throws(DarkroomError) -> Double {
         let t = trimmed(text)
         guard let value = decimal(t), value.isFinite,
               includingLower ? value >= lower : value > lower, value <= upper else {
             let bound = includingLower ? "from \(format(lower))" : "above \(format(lower))"
-            throw DarkroomError.invalidOption(name: name, value: text,
-                                              expected: "a number \(bound) up to \(format(upper))\(unit)")
+            throw DarkroomError.option(OptionError(name: name, value: text,
+                                              expected: "a number \(bound) up to \(format(upper))\(unit)"))
         }
         return value
     }
 
     /// Megapixels (1 MP = 1,048,576 px, as the gateway bills) to a pixel count, e.g. `"4"` →
     /// 4,194,304. Accepts `0 < MP <= 65,536` (``Limits/maxMegapixels``) whose pixel count is at least 1.
-    /// Throws ``DarkroomError/invalidOption(name:value:expected:)``.
-    public static func megapixels(_ text: String, name: String) throws -> Int {
+    /// Throws ``DarkroomError/option(_:)``.
+    public static func megapixels(_ text: String, name: String) throws(DarkroomError) -> Int {
         let mp = try number(text, name: name, above: 0, atMost: Limits.maxMegapixels,
                             unit: " megapixels (1 MP = 1,048,576 px)")
         return try megapixels(mp, name: name, text: text)
     }
 
     /// The same bound for a number that arrived as a JSON number.
-    public static func megapixels(_ value: Double, name: String, text: String? = nil) throws -> Int {
+    /// Throws ``DarkroomError/option(_:)``.
+    public static func megapixels(_ value: Double, name: String, text: String? = nil) throws(DarkroomError) -> Int {
         let expected = "a number above 0 up to \(format(Limits.maxMegapixels)) megapixels (1 MP = 1,048,576 px)"
         guard value.isFinite, value > 0, value <= Limits.maxMegapixels else {
-            throw DarkroomError.invalidOption(name: name, value: text ?? format(value), expected: expected)
+            throw DarkroomError.option(OptionError(name: name, value: text ?? format(value), expected: expected))
         }
         let pixels = (value * Double(MegapixelBilling.unit)).rounded(.down)
         guard pixels >= 1 else {
-            throw DarkroomError.invalidOption(name: name, value: text ?? format(value),
-                                              expected: "at least 1 pixel (\(format(1 / Double(MegapixelBilling.unit))) MP)")
+            throw DarkroomError.option(OptionError(name: name, value: text ?? format(value),
+                                              expected: "at least 1 pixel (\(format(1 / Double(MegapixelBilling.unit))) MP)"))
         }
         return Int(pixels)  // exact: 1 ≤ pixels ≤ 2^36
     }
 
     /// A pixel limit (`--max-pixels`): an integer from 1 to 2^36 (``Limits/maxPixelLimit``).
-    public static func pixelLimit(_ text: String, name: String = "max-pixels") throws -> Int {
+    /// Throws ``DarkroomError/option(_:)``.
+    public static func pixelLimit(_ text: String, name: String = "max-pixels") throws(DarkroomError) -> Int {
         try integer(text, name: name, in: 1...Limits.maxPixelLimit)
     }
 
     /// A byte count (`--max-input-bytes`, `--max-body-bytes`): an integer from 1 to 2^40 (1 TiB).
-    public static func byteCount(_ text: String, name: String) throws -> Int {
+    /// Throws ``DarkroomError/option(_:)``.
+    public static func byteCount(_ text: String, name: String) throws(DarkroomError) -> Int {
         try integer(text, name: name, in: 1...Limits.maxByteCount)
     }
 
     /// `output_compression` / `--quality`: an integer 0–100, 100 = best.
-    public static func quality(_ text: String, name: String = "quality") throws -> Int {
+    /// Throws ``DarkroomError/option(_:)``.
+    public static func quality(_ text: String, name: String = "quality") throws(DarkroomError) -> Int {
         try integer(text, name: name, in: 0...100)
     }
 

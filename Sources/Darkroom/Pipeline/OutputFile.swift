@@ -19,24 +19,24 @@ import Glibc
 /// 3. The folder is `fsync`ed so the new name survives a crash.
 ///
 /// A destination that exists and is not a regular file (folder, FIFO, device, socket) is never
-/// replaced: ``DarkroomError/outputNotRegularFile(path:kind:)``.
+/// replaced: ``FileError/outputNotRegularFile(path:kind:)``.
 ///
 /// Every named temporary is registered while it exists. A signal handler calls
 /// ``removeTemporaries()`` to delete them before the process exits, and ``sweepStaleTemporaries(in:)``
 /// deletes the ones a killed process (its pid is in the name) left behind.
 public enum OutputFile {
-    /// Writes `bytes` to `path` atomically. Throws ``DarkroomError/outputExists(path:)`` when the
-    /// file exists and `overwrite` is false, ``DarkroomError/outputNotRegularFile(path:kind:)`` when
-    /// it is not a regular file, and ``DarkroomError/io(path:message:)`` for any system error
+    /// Writes `bytes` to `path` atomically. Throws ``FileError/outputExists(path:)`` when the
+    /// file exists and `overwrite` is false, ``FileError/outputNotRegularFile(path:kind:)`` when
+    /// it is not a regular file, and ``FileError/io(path:message:)`` for any system error
     /// (`message` is the system's reason, e.g. "No space left on device").
-    public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws {
+    public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws(DarkroomError) {
         if path.hasSuffix("/") {
-            throw DarkroomError.io(path: path, message: "names a folder (it ends with /), not an output file")
+            throw DarkroomError.file(.io(path: path, message: "names a folder (it ends with /), not an output file"))
         }
         let dir = folder(of: path)
         var st = stat()
         if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
-            throw DarkroomError.outputNotRegularFile(path: path, kind: kind(of: st.st_mode))
+            throw DarkroomError.file(.outputNotRegularFile(path: path, kind: kind(of: st.st_mode)))
         }
         let keepMode: mode_t? = overwrite && stat(path, &st) == 0 ? st.st_mode & 0o7777 : nil
 
@@ -132,10 +132,10 @@ public enum OutputFile {
     /// Runs `body` (which creates the file `name`) and registers `name`, unless the process is
     /// being interrupted. Holding the lock means a signal handler never misses a file.
     /// Returns the call's result and its `errno`.
-    private static func register(_ name: String?, path: String, creating body: () -> Int32) throws -> (Int32, Int32) {
+    private static func register(_ name: String?, path: String, creating body: () -> Int32) throws(DarkroomError) -> (Int32, Int32) {
         registry.lock.lock()
         defer { registry.lock.unlock() }
-        guard !registry.closed else { throw DarkroomError.io(path: path, message: "interrupted") }
+        guard !registry.closed else { throw DarkroomError.file(.io(path: path, message: "interrupted")) }
         let result = body()
         let code = errno
         if result >= 0, let name { registry.names.insert(name) }
@@ -193,12 +193,12 @@ public enum OutputFile {
     /// Gives the unnamed file its name. Returns false when linking fails for any reason but an
     /// existing destination (no `/proc`, …): the caller then retries with a named temporary, which
     /// reports the real reason if there is one.
-    private static func publishUnnamed(_ fd: Int32, to path: String, dir: String, overwrite: Bool) throws -> Bool {
+    private static func publishUnnamed(_ fd: Int32, to path: String, dir: String, overwrite: Bool) throws(DarkroomError) -> Bool {
         let source = "/proc/self/fd/\(fd)"
         if !overwrite {
             let (linked, e) = try register(nil, path: path) { linkat(AT_FDCWD, source, AT_FDCWD, path, AT_SYMLINK_FOLLOW) }
             if linked == 0 { return true }
-            if e == EEXIST { throw DarkroomError.outputExists(path: path) }
+            if e == EEXIST { throw DarkroomError.file(.outputExists(path: path)) }
             return false
         }
         // linkat cannot replace: link under a short name, then rename over the destination.
@@ -210,18 +210,18 @@ public enum OutputFile {
     }
     #endif
 
-    private static func openNamed(in dir: String, path: String) throws -> (Int32, String) {
+    private static func openNamed(in dir: String, path: String) throws(DarkroomError) -> (Int32, String) {
         for _ in 0..<8 {
             let temp = shortName(in: dir)
             let (fd, e) = try register(temp, path: path) { open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
             if fd >= 0 { return (fd, temp) }
-            if e != EEXIST { throw DarkroomError.io(path: path, message: systemReason(e, dir: dir)) }
+            if e != EEXIST { throw DarkroomError.file(.io(path: path, message: systemReason(e, dir: dir))) }
         }
-        throw DarkroomError.io(path: path, message: "cannot create a temporary file in \(dir)")
+        throw DarkroomError.file(.io(path: path, message: "cannot create a temporary file in \(dir)"))
     }
 
     /// Writes every byte (looping on partial writes and EINTR), applies `mode`, then fsyncs.
-    private static func fill(_ fd: Int32, _ bytes: [UInt8], mode: mode_t?, path: String) throws {
+    private static func fill(_ fd: Int32, _ bytes: [UInt8], mode: mode_t?, path: String) throws(DarkroomError) {
         var failure: Int32 = 0
         bytes.withUnsafeBytes { raw in
             var offset = 0
@@ -234,30 +234,30 @@ public enum OutputFile {
         }
         if failure == 0, let mode, fchmod(fd, mode) != 0 { failure = errno }
         if failure == 0 && fsync(fd) != 0 { failure = errno }
-        if failure != 0 { throw DarkroomError.io(path: path, message: String(cString: strerror(failure))) }
+        if failure != 0 { throw DarkroomError.file(.io(path: path, message: String(cString: strerror(failure)))) }
     }
 
     /// Moves the named temporary to `path`: rename (replaces) or link + unlink (never replaces).
-    private static func publishNamed(_ temp: String, to path: String, overwrite: Bool) throws {
+    private static func publishNamed(_ temp: String, to path: String, overwrite: Bool) throws(DarkroomError) {
         if overwrite {
             // Checked again just before the rename: never turn a FIFO or device into a file.
             var st = stat()
             if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
                 discard(temp)
-                throw DarkroomError.outputNotRegularFile(path: path, kind: kind(of: st.st_mode))
+                throw DarkroomError.file(.outputNotRegularFile(path: path, kind: kind(of: st.st_mode)))
             }
             guard rename(temp, path) == 0 else {
                 let e = errno
                 discard(temp)
-                throw DarkroomError.io(path: path, message: systemReason(e, dir: folder(of: path)))
+                throw DarkroomError.file(.io(path: path, message: systemReason(e, dir: folder(of: path))))
             }
             forget(temp)
         } else {
             if link(temp, path) != 0 {
                 let e = errno
                 discard(temp)
-                if e == EEXIST { throw DarkroomError.outputExists(path: path) }
-                throw DarkroomError.io(path: path, message: systemReason(e, dir: folder(of: path)))
+                if e == EEXIST { throw DarkroomError.file(.outputExists(path: path)) }
+                throw DarkroomError.file(.io(path: path, message: systemReason(e, dir: folder(of: path))))
             }
             discard(temp)
         }
@@ -270,7 +270,7 @@ public enum OutputFile {
         close(fd)
     }
 
-    /// "a folder", "a FIFO", … for ``DarkroomError/outputNotRegularFile(path:kind:)``.
+    /// "a folder", "a FIFO", … for ``FileError/outputNotRegularFile(path:kind:)``.
     static func kind(of mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFDIR: "a folder"

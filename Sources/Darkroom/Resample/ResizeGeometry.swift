@@ -40,12 +40,12 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
     /// Parses a geometry string. Every number is bounded (``Limits``): sides 1...16,777,216,
     /// percentages in (0, 100,000], `N@` in 1...2^36, `Nmp` in (0, 65,536], so the sizes it
     /// produces can always be computed; whether they fit the pixel limit is checked by the caller
-    /// (``Converter`` does, before allocating). Throws ``DarkroomError/invalidOption(name:value:expected:)``.
-    public init(parsing text: String) throws {
+    /// (``Converter`` does, before allocating). Throws ``DarkroomError/option(_:)``.
+    public init(parsing text: String) throws(DarkroomError) {
         self.text = text
         guard text.utf8.count <= 128,
               let kind = Self.parse(ValueParser.trimmed(text).lowercased()) else {
-            throw DarkroomError.invalidOption(name: "resize", value: text, expected: Self.accepted + "; " + Self.bounds)
+            throw DarkroomError.option(OptionError(name: "resize", value: text, expected: Self.accepted + "; " + Self.bounds))
         }
         self.kind = kind
     }

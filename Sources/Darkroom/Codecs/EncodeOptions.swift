@@ -1,0 +1,63 @@
+/// Which metadata survives into the output. The default strips everything (GPS included);
+/// the orientation written out is always 1 because pixels are stored upright.
+public enum MetadataKeep: String, Sendable, Hashable, CaseIterable {
+    case none, icc, exif, all
+    var keepsICC: Bool { self == .icc || self == .all }
+    var keepsEXIF: Bool { self == .exif || self == .all }
+}
+
+/// Chroma subsampling of JPEG and AVIF output: `420` halves the colour planes both ways
+/// (the web default), `444` keeps them at full size (sharper colour edges, larger files).
+public enum ChromaSubsampling: String, Sendable, Hashable, CaseIterable {
+    case yuv420 = "420", yuv444 = "444"
+}
+
+/// How an image is written: the one home of every encoder setting. The output format itself is
+/// an argument of ``ImageEncoder/encode(_:as:metadata:options:)`` (and ``ConvertOptions/format``).
+///
+/// Settings that do not apply to a format are ignored by it (`progressive` by WebP, …); the
+/// table in ``QualityCurve`` says what ``quality`` means for each format.
+public struct EncodeOptions: Sendable, Hashable {
+    /// Quality 0–100, 100 = best (the gateway's `output_compression`). `nil` = the format's web
+    /// default (``QualityCurve/webDefault(for:)``). PNG and GIF are lossless here and ignore it.
+    public var quality: Int?
+    /// Colour alpha is composited onto when the output has no alpha (JPEG), or always with
+    /// ``ConvertOptions/flattenAlpha``.
+    public var background: RGBColor
+    /// Metadata copied from the input (default: none).
+    public var keep: MetadataKeep
+    /// JPEG: progressive scan script (libjpeg-turbo `jpeg_simple_progression`).
+    public var progressive: Bool
+    /// JPEG and AVIF chroma subsampling.
+    public var chroma: ChromaSubsampling
+    /// WebP: lossless mode (``quality`` then sets the effort).
+    public var lossless: Bool
+    /// AVIF encoder speed 0 (slowest, smallest) … 10 (fastest); `nil` = ``QualityCurve/avifDefaultSpeed``.
+    public var speed: Int?
+    /// GIF: Floyd–Steinberg dithering onto the 256-colour palette.
+    public var dither: Bool
+
+    public init(quality: Int? = nil, background: RGBColor = .white, keep: MetadataKeep = .none,
+                progressive: Bool = false, chroma: ChromaSubsampling = .yuv420, lossless: Bool = false,
+                speed: Int? = nil, dither: Bool = true) {
+        self.quality = quality
+        self.background = background
+        self.keep = keep
+        self.progressive = progressive
+        self.chroma = chroma
+        self.lossless = lossless
+        self.speed = speed
+        self.dither = dither
+    }
+
+    /// Checks the numbers: ``quality`` 0–100, ``speed`` 0–10. ``ImageEncoder`` and ``Converter``
+    /// call it first. Throws ``DarkroomError/option(_:)``.
+    public func validate() throws(DarkroomError) {
+        if let q = quality, !(0...100).contains(q) {
+            throw .option(OptionError(name: "quality", value: String(q), expected: ValueParser.describe(0...100)))
+        }
+        if let s = speed, !(0...10).contains(s) {
+            throw .option(OptionError(name: "speed", value: String(s), expected: ValueParser.describe(0...10)))
+        }
+    }
+}

@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads inputs with a byte limit: the one reader of the CLI's `convert`, `prep-refs` and
+/// `decode`, and of ``Converter/convert(contentsOf:maxInputBytes:)``.
+///
+/// A regular file's size is checked before reading; a stream (standard input, a FIFO, a
+/// `<(…)` process substitution) is read until its end or until it passes the limit. Image
+/// inputs are sniffed from their first 32 bytes before the rest is read, so a stream of zeros is
+/// refused at once.
+public enum InputFile {
+    /// The default `--max-input-bytes`: 256 MiB.
+    public static let defaultMaxBytes = 256 << 20
+
+    /// How a file is named in messages: `-` is "standard input".
+    public static func displayName(_ path: String) -> String { path == "-" ? "standard input" : path }
+
+    /// Reads `path` (`-` is standard input), at most `limit` bytes (1 to ``Limits/maxByteCount``).
+    /// With `image`, refuses bytes that are not a PNG, JPEG, WebP, AVIF or GIF
+    /// (``ImageDecodingError/unknownFormat``) after the first 32 bytes, before reading further.
+    ///
+    /// Throws ``DarkroomError/file(_:)`` (``FileError/io(path:message:)``,
+    /// ``FileError/inputTooLarge(path:size:limit:)``) and ``DarkroomError/decoding(_:)``.
+    public static func read(_ path: String, limit: Int = defaultMaxBytes, image: Bool = true) throws(DarkroomError) -> [UInt8] {
+        if path == "-" { return try read(fileDescriptor: STDIN_FILENO, name: path, limit: limit, image: image) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DarkroomError.file(.io(path: path, message: reason(errno))) }
+        defer { close(fd) }
+        return try read(fileDescriptor: fd, name: path, limit: limit, image: image)
+    }
+
+    /// Reads an open file descriptor (a file, pipe or socket) from its current offset to its end,
+    /// at most `limit` bytes; `name` is used in errors. The descriptor is not closed.
+    /// Throws as ``read(_:limit:image:)``.
+    public static func read(fileDescriptor fd: CInt, name path: String, limit: Int = defaultMaxBytes,
+                            image: Bool = true) throws(DarkroomError) -> [UInt8] {
+        guard (1...Limits.maxByteCount).contains(limit) else {
+            throw .option(OptionError(name: "max-input-bytes", value: String(limit),
+                                      expected: ValueParser.describe(1...Limits.maxByteCount)))
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw DarkroomError.file(.io(path: path, message: reason(errno))) }
+        let type = st.st_mode & S_IFMT
+        if type == S_IFDIR { throw DarkroomError.file(.io(path: path, message: "is a directory, not a file")) }
+        let regular = type == S_IFREG
+        if regular && Int(st.st_size) > limit {
+            throw DarkroomError.file(.inputTooLarge(path: displayName(path), size: Int(st.st_size), limit: limit))
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(regular ? Int(st.st_size) : 64 << 10)
+        if image {
+            try readMore(fd, into: &bytes, upTo: 32, path: path)
+            if ImageFormat.sniff(bytes) == nil { throw DarkroomError.decoding(.unknownFormat) }
+        }
+        // One byte past the limit tells a stream that is too long from one that is exactly full.
+        try readMore(fd, into: &bytes, upTo: limit + 1, path: path)
+        if bytes.count > limit {
+            throw DarkroomError.file(.inputTooLarge(path: displayName(path), size: regular ? bytes.count : nil, limit: limit))
+        }
+        return bytes
+    }
+
+    /// The sniffed format of an image file from its first 32 bytes, without reading the rest;
+    /// nil for standard input (it can be read only once) and for unreadable files.
+    public static func sniff(_ path: String) -> ImageFormat? {
+        guard path != "-" else { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        var head: [UInt8] = []
+        try? readMore(fd, into: &head, upTo: 32, path: path)
+        return ImageFormat.sniff(head)
+    }
+
+    /// Reads until `bytes` holds `target` bytes or the input ends.
+    private static func readMore(_ fd: Int32, into bytes: inout [UInt8], upTo target: Int, path: String) throws(DarkroomError) {
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while bytes.count < target {
+            let want = min(chunk.count, target - bytes.count)
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, want) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 {
+                let e = errno
+                throw DarkroomError.file(.io(path: path, message: e == EBADF && fd == STDIN_FILENO ? "is closed" : reason(e)))
+            }
+            if n == 0 { return }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// The system's reason for `code`, in the CLI's lower-case style ("no such file").
+    public static func reason(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: return "no such file"
+        case EISDIR: return "is a directory, not a file"
+        default:
+            let text = String(cString: strerror(code))
+            return text.prefix(1).lowercased() + text.dropFirst()
+        }
+    }
+}
