@@ -197,6 +197,93 @@ int darkroom_jpeg_decode(const uint8_t *data, size_t size, int scale_denom, uint
     return 0;
 }
 
+// ---------------------------------------------------------------- streaming decode
+
+struct darkroom_jpeg_stream {
+    struct jpeg_decompress_struct d;
+    struct shim_error e;
+    darkroom_warnings warnings;
+    int created;    // jpeg_create_decompress ran
+    int done;       // every row was handed out (or the data ended)
+};
+
+darkroom_jpeg_stream *darkroom_jpeg_stream_open(const uint8_t *data, size_t size, darkroom_jpeg_info *info,
+                                                char err[DARKROOM_ERR_LEN]) {
+    memset(info, 0, sizeof *info);
+    darkroom_jpeg_stream *s = calloc(1, sizeof *s);
+    if (!s) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return NULL; }
+    s->d.err = install_errors(&s->e, err, &s->warnings);
+    if (setjmp(s->e.jump)) {
+        free(info->icc); free(info->exif); info->icc = NULL; info->exif = NULL;
+        if (s->created) jpeg_destroy_decompress(&s->d);
+        free(s);
+        return NULL;
+    }
+    open_source(&s->d, data, size);
+    s->created = 1;
+    jpeg_read_header(&s->d, TRUE);
+    fill_info(&s->d, info);
+    if (s->d.image_width == 0 || s->d.image_height == 0) {
+        snprintf(err, DARKROOM_ERR_LEN, "image has a zero side (%ux%u)", s->d.image_width, s->d.image_height);
+        longjmp(s->e.jump, 1);
+    }
+    info->width = info->stored_width;
+    info->height = info->stored_height;
+    capture_markers(&s->d, info);
+    return s;
+}
+
+int darkroom_jpeg_stream_start(darkroom_jpeg_stream *s, int scale_denom, uint64_t max_pixels,
+                               darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]) {
+    s->e.message = err;
+    err[0] = 0;
+    if (setjmp(s->e.jump)) return -1;
+    set_scale(&s->d, scale_denom, info);
+    if ((uint64_t)info->width * info->height > max_pixels) {
+        snprintf(err, DARKROOM_ERR_LEN, "too many pixels");
+        return -2;
+    }
+    s->d.dct_method = JDCT_ISLOW;
+    jpeg_start_decompress(&s->d);
+    return 0;
+}
+
+int darkroom_jpeg_stream_read(darkroom_jpeg_stream *s, uint8_t *rows, size_t stride, int count,
+                              char err[DARKROOM_ERR_LEN]) {
+    s->e.message = err;
+    err[0] = 0;
+    if (setjmp(s->e.jump)) return -1;
+    size_t width = (size_t)s->d.output_width * (size_t)s->d.output_components;
+    int n = 0;
+    while (n < count && !s->done && s->d.output_scanline < s->d.output_height) {
+        JSAMPROW batch[4];
+        int k = 0;
+        for (; k < 4 && n + k < count && s->d.output_scanline + k < s->d.output_height; k++)
+            batch[k] = rows + (size_t)(n + k) * stride;
+        JDIMENSION got = jpeg_read_scanlines(&s->d, batch, (JDIMENSION)k);
+        if (got == 0) {
+            // Suspended on truncated data: the rest is mid-grey, as in darkroom_jpeg_decode.
+            record_warning(&s->warnings, 1, "the data ends before the last row");
+            s->done = 1;
+            break;
+        }
+        n += (int)got;
+    }
+    for (; n < count; n++) memset(rows + (size_t)n * stride, 128, width);
+    return count;
+}
+
+darkroom_warnings darkroom_jpeg_stream_warnings(const darkroom_jpeg_stream *s) { return s->warnings; }
+
+void darkroom_jpeg_stream_close(darkroom_jpeg_stream *s) {
+    if (!s) return;
+    if (s->created) {
+        jpeg_abort_decompress(&s->d);
+        jpeg_destroy_decompress(&s->d);
+    }
+    free(s);
+}
+
 int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int components, int quality,
                          int progressive, int subsample444,
                          const uint8_t *icc, unsigned icc_len, const uint8_t *exif, unsigned exif_len,

@@ -55,6 +55,9 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "Decode at full size even when the resize shrinks a lot (no JPEG DCT / WebP scaled decoding).")
     var noShrinkOnLoad = false
 
+    @Flag(help: "Faster, softer: decode JPEG/WebP at the smallest scale that still covers the target (Pillow's draft) instead of twice the target.")
+    var fast = false
+
     /// Validated library options. Throws ``DarkroomError/option(_:)``.
     func convertOptions() throws(DarkroomError) -> ConvertOptions {
         let quality = try self.quality.map { (q) throws(DarkroomError) in try ValueParser.quality(q) }
@@ -67,7 +70,7 @@ struct ConversionFlags: ParsableArguments {
                                   progressive: progressive, chroma: chroma, lossless: lossless, speed: speed,
                                   dither: !noDither),
             resampling: ResizeOptions(filter: filter, threads: try ValueParser.integer(threads, name: "threads", in: 1...Limits.maxThreads)),
-            shrinkOnLoad: !noShrinkOnLoad)
+            shrinkOnLoad: !noShrinkOnLoad, fast: fast)
     }
 
     /// With `--strict-openai`, the gateway's own check (``GatewayRequest/validate(strictOpenAI:)``)

@@ -62,7 +62,7 @@ struct DecodeCommand: ParsableCommand {
         let c = conversion
         return c.format != nil || c.quality != nil || c.resize != nil || c.filter != .lanczos3
             || c.background != "white" || c.keep != .none || c.maxPixels != String(DecodeOptions.defaultMaxPixels)
-            || c.progressive || c.chroma != .yuv420 || c.lossless || c.speed != nil || c.noDither || c.strictOpenai
+            || c.progressive || c.chroma != .yuv420 || c.lossless || c.speed != nil || c.noDither || c.strictOpenai || c.fast
     }
 
     func run() throws {

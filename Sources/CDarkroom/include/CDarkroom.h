@@ -57,6 +57,32 @@ int darkroom_jpeg_read_header(const uint8_t *data, size_t size, int scale_denom,
 int darkroom_jpeg_decode(const uint8_t *data, size_t size, int scale_denom, uint64_t max_pixels,
                          darkroom_jpeg_info *info, uint8_t *pixels, size_t capacity, char err[DARKROOM_ERR_LEN]);
 
+/// A JPEG decode that hands out rows as they are decoded (shrink-on-load streaming: the
+/// pipeline's resampler pulls rows, so no full-size buffer exists). One header parse: open
+/// reads the header and markers, start sets the DCT scale, read returns the next rows.
+typedef struct darkroom_jpeg_stream darkroom_jpeg_stream;
+
+/// Parses the header and markers of `data` (which must outlive the stream) into `info` (size at
+/// scale 1; icc/exif malloc'd for the caller). Returns NULL with `err` set on failure.
+darkroom_jpeg_stream *darkroom_jpeg_stream_open(const uint8_t *data, size_t size, darkroom_jpeg_info *info,
+                                                char err[DARKROOM_ERR_LEN]);
+
+/// Sets the DCT scale (1, 2, 4, 8) and starts decompression; `info->width/height` get the output
+/// size. Returns 0, -1 (error, `err`) or -2 (the output has more than max_pixels pixels).
+int darkroom_jpeg_stream_start(darkroom_jpeg_stream *s, int scale_denom, uint64_t max_pixels,
+                               darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]);
+
+/// Decodes the next `count` rows into `rows` (`stride` bytes apart). Rows past a truncated end are
+/// mid-grey, as libjpeg's own fill, with a warning. Returns `count`, or -1 on an error (`err`).
+int darkroom_jpeg_stream_read(darkroom_jpeg_stream *s, uint8_t *rows, size_t stride, int count,
+                              char err[DARKROOM_ERR_LEN]);
+
+/// The warnings collected so far.
+darkroom_warnings darkroom_jpeg_stream_warnings(const darkroom_jpeg_stream *s);
+
+/// Ends the decode and frees the stream (NULL is fine).
+void darkroom_jpeg_stream_close(darkroom_jpeg_stream *s);
+
 /// Encodes 8-bit gray (components 1) or RGB (3).
 int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int components, int quality,
                          int progressive, int subsample444,

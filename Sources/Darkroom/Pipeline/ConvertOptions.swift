@@ -4,7 +4,7 @@
 /// | stage | type | e.g. |
 /// |---|---|---|
 /// | read | ``DecodeOptions`` (`decode`) | pixel limit, damage policy (`failOn`), orientation, sRGB |
-/// | resize | ``ResizeGeometry`` (`resize`), ``ResizeOptions`` (`resampling`) | `4mp`, `800x600>`; filter, threads |
+/// | resize | ``ResizeGeometry`` (`resize`), ``ResizeOptions`` (`resampling`), `shrinkOnLoad`, `fast` | `4mp`, `800x600>`; filter, threads |
 /// | write | ``format`` and ``EncodeOptions`` (`encode`) | quality, chroma, metadata kept |
 ///
 /// ```swift
@@ -31,11 +31,16 @@ public struct ConvertOptions: Sendable, Hashable {
     /// Let JPEG (DCT scaling) and WebP (scaled decoding) decode smaller when the resize shrinks a
     /// lot, keeping at least twice the target size for the final filter pass (libvips' rule).
     public var shrinkOnLoad: Bool
+    /// Faster, softer shrink-on-load: decode at the largest JPEG DCT / WebP scale that still
+    /// covers the target (Pillow's `draft`, sharp's `fastShrinkOnLoad`) instead of keeping twice
+    /// the target. About 2.5× less decoding for 24 MP → 4 MP; PSNR against a full decode in the README.
+    public var fast: Bool
 
     /// `quality` is a shorthand for `encode.quality` (0–100, 100 = best; `nil` = the format's default).
     public init(format: ImageFormat? = nil, quality: Int? = nil, resize: ResizeGeometry? = nil,
                 decode: DecodeOptions = DecodeOptions(), encode: EncodeOptions = EncodeOptions(),
-                resampling: ResizeOptions = ResizeOptions(), flattenAlpha: Bool = false, shrinkOnLoad: Bool = true) {
+                resampling: ResizeOptions = ResizeOptions(), flattenAlpha: Bool = false, shrinkOnLoad: Bool = true,
+                fast: Bool = false) {
         self.format = format
         self.decode = decode
         self.encode = encode
@@ -44,6 +49,14 @@ public struct ConvertOptions: Sendable, Hashable {
         self.resampling = resampling
         self.flattenAlpha = flattenAlpha
         self.shrinkOnLoad = shrinkOnLoad
+        self.fast = fast
+    }
+
+    /// The smallest decode size shrink-on-load may choose for a `target` (upright pixels): twice
+    /// the target (libvips' rule, room for the filter), or the target itself with ``fast``.
+    func shrinkOnLoadMinimum(for target: (width: Int, height: Int)) -> (width: Int, height: Int) {
+        let factor = fast ? 1 : 2
+        return (min(target.width * factor, Limits.maxSide), min(target.height * factor, Limits.maxSide))
     }
 
     /// Checks every number: ``decode`` and ``encode`` (``DecodeOptions/validate()``,

@@ -42,6 +42,9 @@ public struct ConversionResult: Sendable {
 /// ```
 public struct Converter: Sendable {
     public var options: ConvertOptions
+    /// Test switch: false forces the whole-image path where the streamed one would run, so tests
+    /// can compare the two.
+    var allowsStreaming = true
 
     public init(options: ConvertOptions = ConvertOptions()) {
         self.options = options
@@ -62,6 +65,9 @@ public struct Converter: Sendable {
         try options.validate()
         let sniffed = ImageFormat.sniff(bytes)
         let outputFormat = options.format ?? sniffed ?? .png
+        if sniffed == .jpeg, let streamed = try convertStreamingJPEG(bytes, outputFormat: outputFormat) {
+            return streamed
+        }
 
         var decodeOptions = options.decode
         decodeOptions.minimumSize = nil
@@ -71,9 +77,9 @@ public struct Converter: Sendable {
                 ? (width: header.uprightWidth, height: header.uprightHeight) : (width: header.width, height: header.height)
             let target = options.resize?.targetSize(width: upright.width, height: upright.height) ?? upright
             try checkOutput(width: target.width, height: target.height, format: outputFormat)
-            // Shrink-on-load: ask the decoder for at least twice the target size.
+            // Shrink-on-load: ask the decoder for at least twice the target size (the target with `fast`).
             if options.shrinkOnLoad, options.resize != nil {
-                let minimum = (width: min(target.width * 2, Limits.maxSide), height: min(target.height * 2, Limits.maxSide))
+                let minimum = options.shrinkOnLoadMinimum(for: target)
                 // minimumSize is in upright orientation; without orientation the stored sides are meant.
                 decodeOptions.minimumSize = options.decode.applyOrientation || !header.orientation.swapsSides
                     ? minimum : (minimum.height, minimum.width)
@@ -98,12 +104,84 @@ public struct Converter: Sendable {
             }
             resized = target.width != upright.0 || target.height != upright.1
         }
+        return try finish(decoded, orientation: orientation, outputFormat: outputFormat, resized: resized)
+    }
+
+    /// The steps after the resize, on the (usually) smaller image: sRGB, orientation, alpha, encode.
+    private func finish(_ resizedImage: DecodedImage, orientation: Orientation, outputFormat: ImageFormat,
+                        resized: Bool) throws(DarkroomError) -> ConversionResult {
+        var decoded = resizedImage
         if options.decode.convertToSRGB { decoded.convertToSRGB() }
         var image = decoded.image.applying(orientation)
         if options.flattenAlpha { image = image.flattened(onto: options.encode.background) }
         let out = try ImageEncoder.encode(image, as: outputFormat, metadata: decoded.metadata, options: options.encode)
         return ConversionResult(bytes: out, format: outputFormat, width: image.width, height: image.height,
                                 source: decoded.metadata, resized: resized)
+    }
+
+    /// The streamed path for a JPEG that is resized (libvips-style): one header parse plans the
+    /// output and the DCT scale, then decoded rows flow straight into the resampler's row ring, so
+    /// no full-size source buffer exists (a 24 MP RGB source is 72 MB; the stream holds 16 rows).
+    /// Pixels are identical to the whole-image path. Returns nil where it does not apply (no
+    /// resize, CMYK or 12-bit data, the nearest filter, several resampling threads, no SIMD kernel).
+    private func convertStreamingJPEG(_ bytes: [UInt8], outputFormat: ImageFormat) throws(DarkroomError) -> ConversionResult? {
+        guard allowsStreaming, let geometry = options.resize, options.resampling.threads == 1, options.resampling.filter != .nearest,
+              ResampleKernel.selected != .scalar else { return nil }
+        return try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> ConversionResult? in
+            let stream = try JPEGRowStream(buffer: buffer)
+            guard !stream.isCMYK, stream.precision == 8 else { return nil }
+            let stored = (width: stream.storedWidth, height: stream.storedHeight)
+            try checkPixelLimit(width: stored.width, height: stored.height, limit: options.decode.maxPixels)
+            let exif = stream.exif
+            let fileOrientation = exif.map(EXIF.orientation(in:)) ?? .up
+            let orientation = options.decode.applyOrientation ? fileOrientation : .up
+            let upright = orientation.swapsSides ? (width: stored.height, height: stored.width) : stored
+            let target = geometry.targetSize(width: upright.width, height: upright.height)
+            try checkOutput(width: target.width, height: target.height, format: outputFormat)
+            guard target.width != upright.width || target.height != upright.height else { return nil }
+            // Resize in stored orientation: the target's sides swap with the orientation.
+            let storedTarget = orientation.swapsSides ? (width: target.height, height: target.width) : target
+            var denominator = 1
+            if options.shrinkOnLoad {
+                // Shrink-on-load: the largest DCT scale that leaves at least twice the target (libvips'
+                // rule), or the target itself with `fast`.
+                let minimum = options.shrinkOnLoadMinimum(for: target)
+                denominator = ImageDecoder.jpegScaleDenominator(width: stored.width, height: stored.height,
+                                                                orientation: orientation, minimum: minimum)
+            }
+            try stream.start(scaleDenominator: denominator, maxPixels: options.decode.maxPixels)
+            let format: PixelFormat = stream.components == 1 ? .gray8 : .rgb8
+            var image = Image(width: storedTarget.width, height: storedTarget.height, format: format)
+            image.pixels.withUnsafeMutableBufferPointer { out in
+                let dst = out.baseAddress!
+                if stream.width == storedTarget.width && stream.height == storedTarget.height {
+                    // The DCT scale already gives the target: the rows are the result.
+                    let rowBytes = storedTarget.width * format.channels
+                    for y in 0..<storedTarget.height {
+                        (dst + y * rowBytes).update(from: stream.row(y), count: rowBytes)
+                    }
+                } else {
+                    Resampler(srcWidth: stream.width, srcHeight: stream.height, dstWidth: storedTarget.width,
+                              dstHeight: storedTarget.height, format: format, alpha: options.resampling.alpha,
+                              kernel: .selected)
+                        .resizeU8(streaming: stream, dst: dst, filter: options.resampling.filter)
+                }
+            }
+            let warnings = stream.finish()
+            if let failure = stream.failure { throw .decoding(.codec(.jpeg, message: failure)) }
+            if let rejected = warnings.first(where: options.decode.failOn.rejects) {
+                throw .decoding(.damaged(.jpeg, warning: rejected, failOn: options.decode.failOn))
+            }
+            var metadata = ImageMetadata(sourceFormat: .jpeg, storedWidth: stored.width, storedHeight: stored.height,
+                                         storedBitDepth: stream.precision)
+            metadata.orientation = fileOrientation
+            metadata.exif = exif
+            metadata.iccProfile = stream.iccProfile
+            metadata.warnings = warnings
+            if let profile = metadata.iccProfile { metadata.iccDescription = ColorManagement.describe(profile) }
+            return try finish(DecodedImage(image: image, metadata: metadata), orientation: orientation,
+                              outputFormat: outputFormat, resized: true)
+        }
     }
 
     /// Converts the bytes of `data`; see ``convert(_:)-(([UInt8]))``.

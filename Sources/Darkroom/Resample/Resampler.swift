@@ -40,14 +40,30 @@ struct Resampler {
     // MARK: 8-bit
 
     func resizeU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, filter: ResampleFilter, threads: Int) {
+        let (v, pairs, h) = tablesU8(filter: filter)
+        let srcPtr = SendablePointer(src), dstPtr = SendablePointer(dst)
+        let me = self
+        let rowBytes = srcWidth * channels
+        forEachBand(threads: threads) { rows in
+            me.bandU8(rows, source: BufferRows(base: srcPtr.p, rowBytes: rowBytes), dst: dstPtr.p, v: v, pairs: pairs, h: h)
+        }
+    }
+
+    /// Resizes rows pulled from `source` (a decoder) in one band, in order: no full-size source
+    /// buffer exists. SIMD kernels only (they read each source row once, through the pair ring);
+    /// the output is bit-identical to ``resizeU8(src:dst:filter:threads:)`` on the same rows.
+    func resizeU8<Source: RowSource>(streaming source: Source, dst: UnsafeMutablePointer<UInt8>, filter: ResampleFilter) {
+        precondition(kernel != .scalar, "streamed resampling needs a SIMD kernel")
+        let (v, pairs, h) = tablesU8(filter: filter)
+        bandU8(0..<dstHeight, source: source, dst: dst, v: v, pairs: pairs, h: h)
+    }
+
+    private func tablesU8(filter: ResampleFilter) -> (FixedPointTable, PairTable?, HorizontalU8Plan) {
         let v = FixedPointTable(AxisWeights(filter: filter, inSize: srcHeight, outSize: dstHeight))
         let hTable = FixedPointTable(AxisWeights(filter: filter, inSize: srcWidth, outSize: dstWidth))
         let h = HorizontalU8Plan(table: hTable,
                                  broadcast: kernel == .scalar ? nil : BroadcastTable(hTable, channels: channels))
-        let pairs = kernel == .scalar ? nil : PairTable(v)
-        let srcPtr = SendablePointer(src), dstPtr = SendablePointer(dst)
-        let me = self
-        forEachBand(threads: threads) { rows in me.bandU8(rows, src: srcPtr.p, dst: dstPtr.p, v: v, pairs: pairs, h: h) }
+        return (v, kernel == .scalar ? nil : PairTable(v), h)
     }
 
     /// Output rows are made 4 at a time: 4 vertical-pass rows into the intermediate, then one
@@ -56,8 +72,8 @@ struct Resampler {
     /// The SIMD kernels read source rows in pairs (2m, 2m+1) interleaved byte by byte (premultiplied
     /// on the way in when asked), kept in a ring while the vertical window needs them; the scalar
     /// reference reads the source (or a ring of premultiplied rows) row by row.
-    private func bandU8(_ band: Range<Int>, src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>,
-                        v: FixedPointTable, pairs: PairTable?, h: HorizontalU8Plan) {
+    private func bandU8<Source: RowSource>(_ band: Range<Int>, source: Source, dst: UnsafeMutablePointer<UInt8>,
+                                           v: FixedPointTable, pairs: PairTable?, h: HorizontalU8Plan) {
         let rowBytes = srcWidth * channels
         let tmpStride = rowBytes + 64
         let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * tmpStride)
@@ -85,7 +101,7 @@ struct Resampler {
                     let m = first + j
                     ptrs[j] = ring.row(m) { slot in
                         let r0 = 2 * m, r1 = min(2 * m + 1, srcHeight - 1)  // a missing odd row has weight 0
-                        let a = src + r0 * rowBytes, b = src + r1 * rowBytes
+                        let a = source.row(r0), b = source.row(r1)
                         if premultiplied {
                             kernel.premultiplyInterleaveRowsU8(a: a, b: b, dst: slot, pixels: srcWidth, channels: channels)
                         } else {
@@ -112,12 +128,12 @@ struct Resampler {
                         loadPairs(f0, union)
                         // Source rows that the next two output rows will add to the ring.
                         var prefetch: UnsafeRawPointer? = nil, prefetchBytes = 0
-                        if y + 3 < dstHeight {
+                        if y + 3 < dstHeight, let base = source.prefetchBase {
                             let end = f0 + union
                             let nextEnd = max(pairs.firstPair[y + 2] + pairs.pairCounts[y + 2],
                                               pairs.firstPair[y + 3] + pairs.pairCounts[y + 3])
                             let r0 = 2 * end, r1 = min(srcHeight, 2 * nextEnd)
-                            if r1 > r0 { prefetch = UnsafeRawPointer(src + r0 * rowBytes); prefetchBytes = (r1 - r0) * rowBytes }
+                            if r1 > r0 { prefetch = UnsafeRawPointer(base + r0 * rowBytes); prefetchBytes = (r1 - r0) * rowBytes }
                         }
                         kernel.verticalPairs2U8(pairs: ptrs, coeffs0: c0, coeffs1: c1, pairCount: union,
                                                 bothFrom: f1 - f0, bothTo: n0, shift: pairs.shift, out0: out0, out1: out1, count: rowBytes,
@@ -145,11 +161,11 @@ struct Resampler {
                             let r = start + k
                             if premultiplied {
                                 rowPtrs[k] = ring.row(r) { slot in
-                                    ScalarKernels.premultiplyU8(src: src + r * rowBytes, dst: slot, pixels: srcWidth,
+                                    ScalarKernels.premultiplyU8(src: source.row(r), dst: slot, pixels: srcWidth,
                                                                 channels: channels)
                                 }
                             } else {
-                                rowPtrs[k] = src + r * rowBytes
+                                rowPtrs[k] = source.row(r)
                             }
                         }
                         ScalarKernels.verticalU8(rows: rowPtrs, coeffs: coeffs.baseAddress! + yy * v.stride, taps: n,
@@ -260,6 +276,24 @@ final class SourceRing<T> {
         }
         return UnsafePointer(p)
     }
+}
+
+/// Where the 8-bit resampler reads source rows: a whole image in memory (``BufferRows``), or a
+/// decoder handing out rows as it decodes them (the pipeline's streamed path). The SIMD path asks
+/// for rows in increasing order, two at a time (`2m`, `2m + 1`), each pair once.
+protocol RowSource {
+    /// Source row `r` (`srcWidth · channels` bytes), valid until a row of a later pair is asked for.
+    func row(_ r: Int) -> UnsafePointer<UInt8>
+    /// The whole image's first row, when it is in memory (for prefetching rows ahead); nil when streamed.
+    var prefetchBase: UnsafePointer<UInt8>? { get }
+}
+
+/// Rows of an image held whole in memory.
+struct BufferRows: RowSource {
+    let base: UnsafePointer<UInt8>
+    let rowBytes: Int
+    @inline(__always) func row(_ r: Int) -> UnsafePointer<UInt8> { base + r * rowBytes }
+    var prefetchBase: UnsafePointer<UInt8>? { base }
 }
 
 /// A pointer handed to worker threads; each worker writes only its own rows.
