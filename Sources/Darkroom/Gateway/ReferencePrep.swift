@@ -6,6 +6,8 @@
 /// within 4,194,304 px (``fitted(width:height:maxPixels:)``). An image that needs none of this
 /// (format kept, orientation 1, no ICC profile, no EXIF, no other metadata block such as PNG
 /// text chunks, XMP or JPEG comments, not animated, small enough) is passed through byte for byte.
+/// A reference that is resized goes through ``Converter`` (the one planned pipeline: header-only
+/// plan, shrink-on-load, a JPEG streamed into the resampler).
 ///
 /// ```swift
 /// let ref = try ReferencePrep.prepare(bytes: jpegBytes, name: "photo.jpg")
@@ -42,9 +44,33 @@ public enum ReferencePrep {
         let fit = FormatLimits.of(outputFormat).fitting(width: header.uprightWidth, height: header.uprightHeight)
         let target = fitted(width: fit.width, height: fit.height, maxPixels: options.maxPixels)
         let needsResize = target.width != header.uprightWidth || target.height != header.uprightHeight
-        var decodeOptions = DecodeOptions(maxPixels: options.maxInputPixels, failOn: options.failOn)
+        let quality: Int? = switch outputFormat {
+        case .jpeg: options.jpegQuality
+        case .webp: options.webpQuality
+        default: nil
+        }
+        let fileName = outputName(for: name, format: outputFormat)
+        let decodeOptions = DecodeOptions(maxPixels: options.maxInputPixels, failOn: options.failOn)
         if needsResize {
-            decodeOptions.minimumSize = (min(target.width * 2, Limits.maxSide), min(target.height * 2, Limits.maxSide))
+            // The conversion pipeline: planned from the header, shrink-on-load, a JPEG streamed into
+            // the resampler; upright, sRGB, Lanczos-3 with premultiplied alpha, metadata stripped.
+            let converter = Converter(options: ConvertOptions(
+                format: outputFormat, quality: quality,
+                resize: try ResizeGeometry(parsing: "\(target.width)x\(target.height)!"),
+                decode: decodeOptions, encode: EncodeOptions(keep: .none),
+                resampling: ResizeOptions(filter: .lanczos3, alpha: .premultiplied)))
+            let result = try converter.convert(bytes)
+            let meta = result.source
+            let upright = meta.orientation.swapsSides
+                ? PixelSize(width: meta.storedHeight, height: meta.storedWidth)
+                : PixelSize(width: meta.storedWidth, height: meta.storedHeight)
+            var prepared = PreparedReference(
+                source: name, fileName: fileName, bytes: result.bytes, format: outputFormat, sourceFormat: sourceFormat,
+                inputWidth: upright.width, inputHeight: upright.height, width: result.width, height: result.height,
+                resized: true, passedThrough: false,
+                billedMegapixels: max(1, MegapixelBilling.billedMegapixels(width: result.width, height: result.height)))
+            prepared.warnings = meta.warnings
+            return prepared
         }
         let decoded = try ImageDecoder.decode(bytes, options: decodeOptions)
         let meta = decoded.metadata
@@ -52,10 +78,9 @@ public enum ReferencePrep {
             ? PixelSize(width: meta.storedHeight, height: meta.storedWidth)
             : PixelSize(width: meta.storedWidth, height: meta.storedHeight)
 
-        let untouched = !needsResize && outputFormat == sourceFormat && meta.orientation == .up
+        let untouched = outputFormat == sourceFormat && meta.orientation == .up
             && meta.iccProfile == nil && meta.exif == nil && !meta.convertedToSRGB && meta.frameCount == 1
             && EmbeddedMetadata.blocks(in: bytes).isEmpty && meta.warnings.isEmpty
-        let fileName = outputName(for: name, format: outputFormat)
         if untouched {
             return PreparedReference(
                 source: name, fileName: fileName, bytes: bytes, format: sourceFormat, sourceFormat: sourceFormat,
@@ -64,21 +89,13 @@ public enum ReferencePrep {
                 billedMegapixels: max(1, MegapixelBilling.billedMegapixels(width: upright.width, height: upright.height)))
         }
 
-        var image = decoded.image
-        if needsResize, image.width != target.width || image.height != target.height {
-            image = image.resized(width: target.width, height: target.height,
-                                  options: ResizeOptions(filter: .lanczos3, alpha: .premultiplied))
-        }
-        let quality: Int? = switch outputFormat {
-        case .jpeg: options.jpegQuality
-        case .webp: options.webpQuality
-        default: nil
-        }
+        // Small enough, but something must change (format, orientation, profile, metadata): re-encode.
+        let image = decoded.image
         let out = try ImageEncoder.encode(image, as: outputFormat, options: EncodeOptions(quality: quality, keep: .none))
         var prepared = PreparedReference(
             source: name, fileName: fileName, bytes: out, format: outputFormat, sourceFormat: sourceFormat,
             inputWidth: upright.width, inputHeight: upright.height, width: image.width, height: image.height,
-            resized: needsResize, passedThrough: false,
+            resized: false, passedThrough: false,
             billedMegapixels: max(1, MegapixelBilling.billedMegapixels(width: image.width, height: image.height)))
         prepared.warnings = meta.warnings
         return prepared
