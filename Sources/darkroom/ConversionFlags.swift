@@ -49,8 +49,8 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "Refuse what the OpenAI API refuses, as the gateway does: compression below 100 with PNG or GIF.")
     var strictOpenai = false
 
-    @Option(parsing: .unconditional, help: "Threads for resampling (1 to 256).")
-    var threads: String = "1"
+    @Option(parsing: .unconditional, help: "Threads per conversion, 1 to 256 (default: the cores left per parallel conversion; with 2 or more a resized JPEG is decoded on its own thread while it is resampled).")
+    var threads: String?
 
     @Flag(help: "Decode at full size even when the resize shrinks a lot (no JPEG DCT / WebP scaled decoding).")
     var noShrinkOnLoad = false
@@ -59,7 +59,10 @@ struct ConversionFlags: ParsableArguments {
     var fast = false
 
     /// Validated library options. Throws ``DarkroomError/option(_:)``.
-    func convertOptions() throws(DarkroomError) -> ConvertOptions {
+    /// `defaultThreads`: the threads per conversion when `--threads` is not given.
+    func convertOptions(defaultThreads: Int = 1) throws(DarkroomError) -> ConvertOptions {
+        let threads = try self.threads.map { (t) throws(DarkroomError) in try ValueParser.integer(t, name: "threads", in: 1...Limits.maxThreads) }
+            ?? min(max(1, defaultThreads), Limits.maxThreads)
         let quality = try self.quality.map { (q) throws(DarkroomError) in try ValueParser.quality(q) }
         let speed = try self.speed.map { (s) throws(DarkroomError) in try ValueParser.integer(s, name: "speed", in: 0...10) }
         let resize = try self.resize.map { (r) throws(DarkroomError) in try ResizeGeometry(parsing: r) }
@@ -69,7 +72,7 @@ struct ConversionFlags: ParsableArguments {
             encode: EncodeOptions(quality: quality, background: try RGBColor(parsing: background), keep: keep,
                                   progressive: progressive, chroma: chroma, lossless: lossless, speed: speed,
                                   dither: !noDither),
-            resampling: ResizeOptions(filter: filter, threads: try ValueParser.integer(threads, name: "threads", in: 1...Limits.maxThreads)),
+            resampling: ResizeOptions(filter: filter, threads: threads),
             shrinkOnLoad: !noShrinkOnLoad, fast: fast)
     }
 

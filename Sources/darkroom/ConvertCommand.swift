@@ -68,7 +68,10 @@ struct ConvertCommand: ParsableCommand {
     func run() throws {
         var options: ConvertOptions
         do {
-            options = try conversion.convertOptions()
+            // Threads per conversion: the cores left over by the parallel conversions (-j).
+            let jobCount = jobs.flatMap { try? ValueParser.integer($0, name: "jobs", in: 1...Limits.maxThreads) }
+            let parallel = max(1, min(inputs.count, jobCount ?? ProcessInfo.processInfo.activeProcessorCount))
+            options = try conversion.convertOptions(defaultThreads: ProcessInfo.processInfo.activeProcessorCount / parallel)
         } catch {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)

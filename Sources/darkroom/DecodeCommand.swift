@@ -71,7 +71,7 @@ struct DecodeCommand: ParsableCommand {
         let decodeOptions: DecodeOptions
         do {
             template = try OutputNameTemplate(name)
-            let options = try conversion.convertOptions()
+            let options = try conversion.convertOptions(defaultThreads: ProcessInfo.processInfo.activeProcessorCount)
             decodeOptions = options.decode
             if wantsConversion { converter = Converter(options: options) }
             if let format = options.format { try conversion.checkStrictOpenAI(format: format, quality: options.encode.quality) }

@@ -24,6 +24,11 @@ import Testing
                     #expect(streamed.width == reference.width && streamed.height == reference.height)
                     #expect(streamed.source == reference.source, "\(name): metadata differs")
                     #expect(streamed.resized == reference.resized)
+                    // Two threads: a producer decodes ahead of the resampler; the same bytes.
+                    var overlapped = options
+                    overlapped.resampling.threads = 2
+                    #expect(try Converter(options: overlapped).convert(bytes).bytes == reference.bytes,
+                            "\(name) \(geometry) fast=\(fast) \(format), decode on its own thread")
                 }
             }
         }
@@ -73,5 +78,33 @@ import Testing
         reference.allowsStreaming = false
         #expect(lenient.bytes == (try reference.convert(cut)).bytes)
         #expect(lenient.warnings.map(\.kind) == [.truncated])
+        var overlapped = options
+        overlapped.resampling.threads = 2
+        let background = try Converter(options: overlapped).convert(cut)
+        #expect(background.bytes == lenient.bytes && background.warnings == lenient.warnings)
+        overlapped.decode.failOn = .truncated
+        #expect(throws: DarkroomError.self) { try Converter(options: overlapped).convert(cut) }
+    }
+
+    @Test func aCorruptStreamStopsItsProducerAndThrows() throws {
+        // Garbage after a valid header: libjpeg fails mid-stream; the producer stops, the
+        // conversion throws, and no thread is left waiting (the test would hang).
+        var bytes = try TestImages.bytes("kodim23.jpg")
+        let sos = try #require((0..<bytes.count - 1).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xDA })
+        for i in (sos + 200)..<min(bytes.count - 2, sos + 4000) { bytes[i] = UInt8(truncatingIfNeeded: i &* 7919) | 0x01 }
+        for threads in [1, 2] {
+            var options = ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: "50%"))
+            options.resampling.threads = threads
+            options.decode.failOn = .none
+            var whole = Converter(options: options)
+            whole.allowsStreaming = false
+            let reference = Result { () throws(DarkroomError) in try whole.convert(bytes) }
+            let streamed = Result { () throws(DarkroomError) in try Converter(options: options).convert(bytes) }
+            switch (reference, streamed) {
+            case let (.success(a), .success(b)): #expect(a.bytes == b.bytes, "threads \(threads)")
+            case let (.failure(a), .failure(b)): #expect(a == b, "threads \(threads)")
+            default: Issue.record("streamed and whole paths disagree (threads \(threads)): \(reference) vs \(streamed)")
+            }
+        }
     }
 }

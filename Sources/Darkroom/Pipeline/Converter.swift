@@ -123,9 +123,10 @@ public struct Converter: Sendable {
     /// output and the DCT scale, then decoded rows flow straight into the resampler's row ring, so
     /// no full-size source buffer exists (a 24 MP RGB source is 72 MB; the stream holds 16 rows).
     /// Pixels are identical to the whole-image path. Returns nil where it does not apply (no
-    /// resize, CMYK or 12-bit data, the nearest filter, several resampling threads, no SIMD kernel).
+    /// resize, CMYK or 12-bit data, the nearest filter, no SIMD kernel). With
+    /// ``ResizeOptions/threads`` of 2 or more, decoding runs on a second thread ahead of the resampler.
     private func convertStreamingJPEG(_ bytes: [UInt8], outputFormat: ImageFormat) throws(DarkroomError) -> ConversionResult? {
-        guard allowsStreaming, let geometry = options.resize, options.resampling.threads == 1, options.resampling.filter != .nearest,
+        guard allowsStreaming, let geometry = options.resize, options.resampling.filter != .nearest,
               ResampleKernel.selected != .scalar else { return nil }
         return try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> ConversionResult? in
             let stream = try JPEGRowStream(buffer: buffer)
@@ -149,7 +150,10 @@ public struct Converter: Sendable {
                 denominator = ImageDecoder.jpegScaleDenominator(width: stored.width, height: stored.height,
                                                                 orientation: orientation, minimum: minimum)
             }
-            try stream.start(scaleDenominator: denominator, maxPixels: options.decode.maxPixels)
+            // Two or more threads: a producer thread decodes ahead while this one resamples.
+            try stream.start(scaleDenominator: denominator, maxPixels: options.decode.maxPixels,
+                             background: options.resampling.threads > 1)
+            defer { stream.stop() }
             let format: PixelFormat = stream.components == 1 ? .gray8 : .rgb8
             var image = Image(width: storedTarget.width, height: storedTarget.height, format: format)
             image.pixels.withUnsafeMutableBufferPointer { out in

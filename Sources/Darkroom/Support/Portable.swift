@@ -34,6 +34,47 @@ package final class Lock: @unchecked Sendable {
     }
 }
 
+/// A mutex with a condition variable: `wait(until:)` sleeps until another thread changes the
+/// guarded state and calls `broadcast()`.
+package final class Condition: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let cond: UnsafeMutablePointer<pthread_cond_t>
+
+    package init() {
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+        cond = .allocate(capacity: 1)
+        cond.initialize(to: pthread_cond_t())
+        pthread_cond_init(cond, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(cond)
+        cond.deallocate()
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    /// Runs `body` holding the mutex.
+    package func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+
+    /// Holding the mutex, waits until `ready()` is true, then runs `body`.
+    package func wait<T>(until ready: () -> Bool, then body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while !ready() { pthread_cond_wait(cond, mutex) }
+        return body()
+    }
+
+    /// Wakes every waiter (call after changing the guarded state under ``locked(_:)``).
+    package func broadcast() { pthread_cond_broadcast(cond) }
+}
+
 extension StringProtocol {
     /// Without leading and trailing spaces and tabs: what `trimmingCharacters(in: .whitespaces)`
     /// does (Unicode space separators, category Zs, and U+0009).
