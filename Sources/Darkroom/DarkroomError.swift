@@ -8,12 +8,13 @@
 /// ```swift
 /// do {
 ///     let result = try converter.convert(bytes)
+///     print(result.width, result.height)
 /// } catch .decoding(let error) {
-///     // the client's bytes are not a usable image: HTTP 422
+///     print(error)        // the client's bytes are not a usable image: HTTP 422 (413 when too large)
 /// } catch .option(let error) {
-///     // a bad option value: HTTP 400
+///     print(error.name)   // a bad option value: HTTP 400
 /// } catch {
-///     // .encoding, .file, .gateway
+///     print(error)        // .encoding, .file, .gateway
 /// }
 /// ```
 ///

@@ -2,7 +2,7 @@
 ///
 /// | policy | truncated or corrupt data | other decoder warnings |
 /// |---|---|---|
-/// | `none` | decoded as far as possible, reported in ``DecodedImage/warnings`` | reported |
+/// | `none` | decoded as far as possible, reported in ``ImageMetadata/warnings`` | reported |
 /// | `truncated` (default) | ``ImageDecodingError/damaged(_:warning:failOn:)`` | reported |
 /// | `warning` | error | error |
 ///

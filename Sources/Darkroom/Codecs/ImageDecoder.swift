@@ -44,9 +44,10 @@ public enum ImageDecoder {
 
     /// Decodes `bytes` into an upright sRGB image (first frame of an animation).
     ///
-    /// Throws ``DarkroomError``: `.invalidOption` for options out of range, `.unknownFormat`,
-    /// `.tooManyPixels` (checked before any pixel buffer is allocated), `.invalidDimensions`,
-    /// `.decodeFailed`, and `.damagedInput` when the file is truncated or corrupt and
+    /// Throws ``DarkroomError/option(_:)`` for options out of range, and ``DarkroomError/decoding(_:)``:
+    /// ``ImageDecodingError/unknownFormat``, ``ImageDecodingError/tooManyPixels(width:height:limit:)``
+    /// (checked before any pixel buffer is allocated), ``ImageDecodingError/invalidDimensions(width:height:)``,
+    /// ``ImageDecodingError/codec(_:message:)``, and ``ImageDecodingError/damaged(_:warning:failOn:)`` when the file is truncated or corrupt and
     /// ``DecodeOptions/failOn`` does not allow it. Allowed warnings are in ``ImageMetadata/warnings``.
     public static func decode(_ bytes: [UInt8], options: DecodeOptions = DecodeOptions()) throws(DarkroomError) -> DecodedImage {
         try options.validate()

@@ -55,7 +55,7 @@ public struct GatewayConversion: Sendable {
     /// place OpenAI's refusals live), then runs ``Converter``.
     ///
     /// Throws ``DarkroomError/gateway(_:)`` for a refused request and everything
-    /// ``Converter/convert(_:)-(([UInt8]))`` throws.
+    /// ``Converter/convert(_:)-([UInt8])`` throws.
     public func convert(_ bytes: [UInt8]) throws(DarkroomError) -> GatewayImage {
         try request.validate(strictOpenAI: strictOpenAI)
         let result = try Converter(options: convertOptions).convert(bytes)

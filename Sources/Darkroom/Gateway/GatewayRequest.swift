@@ -14,8 +14,8 @@ import Foundation
 ///
 /// ```swift
 /// let request = try GatewayRequest(json: body)
-/// let size = try request.resolvedSize(profile: .flux2)       // e.g. 1360x768 for 16:9 at 1K
-/// let options = request.convertOptions()                      // for Converter
+/// let size = ProviderProfile.flux2.resolve(request)           // e.g. 1360x768 for 16:9 at 1K
+/// let options = GatewayConversion(request: request).convertOptions   // for Converter
 /// ```
 public struct GatewayRequest: Sendable, Equatable {
     /// `output_format`: png, jpeg, gif, webp or avif. `nil` = not given (OpenAI's default is png).

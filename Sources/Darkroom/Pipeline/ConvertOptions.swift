@@ -61,7 +61,7 @@ public struct ConvertOptions: Sendable, Hashable {
 
     /// Checks every number: ``decode`` and ``encode`` (``DecodeOptions/validate()``,
     /// ``EncodeOptions/validate()``) and resampling threads 1...``Limits/maxThreads``.
-    /// ``Converter/convert(_:)`` calls it first. Throws ``DarkroomError/option(_:)``.
+    /// ``Converter/convert(_:)-([UInt8])`` calls it first. Throws ``DarkroomError/option(_:)``.
     public func validate() throws(DarkroomError) {
         try decode.validate()
         try encode.validate()

@@ -188,8 +188,8 @@ public struct Converter: Sendable {
         }
     }
 
-    /// Converts the bytes of `data`; see ``convert(_:)-(([UInt8]))``.
-    /// Throws as ``convert(_:)-(([UInt8]))``.
+    /// Converts the bytes of `data`; see ``convert(_:)-([UInt8])``.
+    /// Throws as ``convert(_:)-([UInt8])``.
     public func convert(_ data: Data) throws(DarkroomError) -> ConversionResult {
         try convert([UInt8](data))
     }
@@ -197,7 +197,7 @@ public struct Converter: Sendable {
     /// Reads the file at `path` (`-` is standard input) under a byte limit
     /// (``InputFile/read(_:limit:image:)``: the size is checked before reading) and converts it.
     /// Throws ``DarkroomError/file(_:)`` for a file that cannot be read or is too large, and as
-    /// ``convert(_:)-(([UInt8]))``.
+    /// ``convert(_:)-([UInt8])``.
     public func convert(contentsOf path: String, maxInputBytes: Int = InputFile.defaultMaxBytes) throws(DarkroomError) -> ConversionResult {
         try convert(InputFile.read(path, limit: maxInputBytes))
     }
