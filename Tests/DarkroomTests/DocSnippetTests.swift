@@ -318,12 +318,12 @@ import Darkroom  // not @testable: the listings may use public API only
         let decoded = Result { () throws(DarkroomError) in
             try ImageDecoder.decode(jpegBytes, options: DecodeOptions(maxPixels: 100_000))
         }
-        // planned: .failure(.encoding(.tooManyPixels(width: 768, height: 512, limit: 100_000)))
+        // planned: .failure(.decoding(.tooManyPixels(width: 768, height: 512, limit: 100_000)))
         // decoded: .failure(.decoding(.tooManyPixels(width: 768, height: 512, limit: 100_000)))
 
-        #expect(Self.failure(planned) == .encoding(.tooManyPixels(width: 768, height: 512, limit: 100_000)))
+        #expect(Self.failure(planned) == .decoding(.tooManyPixels(width: 768, height: 512, limit: 100_000)))
         #expect(Self.failure(decoded) == .decoding(.tooManyPixels(width: 768, height: 512, limit: 100_000)))
-        // "…while the same input resized below the limit … throws ImageDecodingError.tooManyPixels":
+        // The same input resized below the limit: also ImageDecodingError.tooManyPixels
         // a JPEG (streamed) and a PNG (decoded whole) alike.
         let png = try Converter(options: ConvertOptions(format: .png)).convert(jpegBytes).bytes
         let resizedStrict = Converter(options: ConvertOptions(resize: try ResizeGeometry(parsing: "100x100"),

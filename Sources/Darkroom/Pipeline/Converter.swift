@@ -72,7 +72,9 @@ public struct Converter: Sendable {
         var decodeOptions = options.decode
         decodeOptions.minimumSize = nil
         if let header = try? ImageDecoder.readHeader(bytes) {
-            // The plan: the output size, checked before anything is decoded or allocated.
+            // The input first (a decoding error, as the decoder would give), then the plan: the
+            // output size, checked before anything is decoded or allocated.
+            try checkPixelLimit(width: header.width, height: header.height, limit: options.decode.maxPixels)
             let upright = options.decode.applyOrientation
                 ? (width: header.uprightWidth, height: header.uprightHeight) : (width: header.width, height: header.height)
             let target = options.resize?.targetSize(width: upright.width, height: upright.height) ?? upright
