@@ -9,9 +9,13 @@
 //   Sources/CDarkroom           C shims: libjpeg/libpng setjmp error handling, CPU feature check
 //   Sources/C*                  system library module maps (Debian -dev packages)
 //   Sources/darkroom            the CLI: argument parsing and printing only
-//   Sources/DarkroomHTTP        the HTTP sidecar (Hummingbird) for gateways not written in Swift
-//   Sources/darkroom-server     its executable
+//   Server/                     the HTTP sidecar (DarkroomHTTP on Hummingbird, darkroom-server): a separate
+//                               package, so a client of the library resolves no Hummingbird/NIO tree
 //   Benchmarks/                 package-benchmark suites (a separate package, see its Package.swift)
+//   Fuzz/                       libFuzzer targets (a separate package)
+//
+// The only dependency is swift-argument-parser, for the CLI; a client that uses only the
+// `Darkroom` product fetches nothing (scripts/check-dependency.sh checks it).
 import PackageDescription
 
 let package = Package(
@@ -20,17 +24,9 @@ let package = Package(
     products: [
         .library(name: "Darkroom", targets: ["Darkroom"]),
         .executable(name: "darkroom", targets: ["darkroom"]),
-        .executable(name: "darkroom-server", targets: ["darkroom-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0", traits: []),
-        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
-        // The sidecar's metrics and graceful shutdown (both already pulled in by Hummingbird).
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
@@ -66,34 +62,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(
-            name: "DarkroomHTTP",
-            dependencies: [
-                "Darkroom",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
-        ),
-        .executableTarget(
-            name: "darkroom-server",
-            dependencies: [
-                "DarkroomHTTP",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
         .testTarget(
             name: "DarkroomTests",
-            dependencies: [
-                "Darkroom", "DarkroomHTTP",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: ["Darkroom"]
         ),
     ]
 )

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Load test for darkroom-server: builds the release binaries if needed, starts the server on a free
+# Load test for darkroom-server: builds the release binaries if needed (darkroom-server in the
+# separate package Server/, the darkroom CLI in the root package), starts the server on a free
 # loopback port, makes a 1024×1024 PNG from testimages/kodim23.jpg and runs scripts/load_test.py
 # (PNG → WebP at concurrency 1, 2, 8, 32, bounded in requests and seconds, /healthz polled alongside).
 # Prints a Markdown table; the server is stopped on exit. Extra arguments go to load_test.py
@@ -9,10 +10,11 @@ export PYTHONDONTWRITEBYTECODE=1
 cd "$(dirname "$0")/.."
 
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-    swift build -c release --product darkroom-server >&2
+    swift build --package-path Server -c release --product darkroom-server >&2
     swift build -c release --product darkroom >&2
 fi
 bin=$(swift build -c release --show-bin-path)
+server_bin=$(swift build --package-path Server -c release --show-bin-path)
 
 work=$(mktemp -d /tmp/darkroom-load.XXXXXX)
 server_pid=""
@@ -31,7 +33,7 @@ image="$work/input-1mp.png"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 # shellcheck disable=SC2086
-"$bin/darkroom-server" --host 127.0.0.1 --port "$port" ${DARKROOM_SERVER_ARGS:-} >"$work/server.log" 2>&1 &
+"$server_bin/darkroom-server" --host 127.0.0.1 --port "$port" ${DARKROOM_SERVER_ARGS:-} >"$work/server.log" 2>&1 &
 server_pid=$!
 
 for _ in $(seq 100); do

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The test suite under sanitizers, each in its own scratch path so the normal .build stays as is.
+# Each run covers the root package and then the HTTP sidecar's package, Server/ (Server/.build-asan,
+# Server/.build-tsan).
 #
 #   scripts/sanitize.sh          both runs below
 #   scripts/sanitize.sh asan     whole suite, AddressSanitizer + UndefinedBehaviorSanitizer (.build-asan)
@@ -21,8 +23,10 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
 
-# Suites whose tests run work on several threads: TaskGroup conversion, threads: resampling, HTTP.
-TSAN_FILTER='GatewayConversionTests|ResampleKernelTests|HTTPServer|HTTPHardening'
+# Suites whose tests run work on several threads: TaskGroup conversion, threads: resampling (root
+# package); the HTTP routes and worker pool (Server/).
+TSAN_FILTER='GatewayConversionTests|ResampleKernelTests'
+TSAN_FILTER_SERVER='HTTPServer|HTTPHardening'
 
 mode=${1:-all}
 [[ $# -gt 0 ]] && shift
@@ -36,8 +40,14 @@ if [[ $mode == asan || $mode == all ]]; then
     # LeakSanitizer leaks inside XCTest's own runner (XCTMainMisc, XCTestSuiteRun).
     swift test --scratch-path .build-asan --sanitize=address --disable-xctest \
         -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined "$@"
+    echo "== Server/: swift test, address + undefined" >&2
+    swift test --package-path Server --scratch-path Server/.build-asan --sanitize=address --disable-xctest \
+        -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined "$@"
 fi
 if [[ $mode == tsan || $mode == all ]]; then
     echo "== swift test, thread ($TSAN_FILTER)" >&2
     swift test --scratch-path .build-tsan --sanitize=thread --disable-xctest --filter "$TSAN_FILTER" "$@"
+    echo "== Server/: swift test, thread ($TSAN_FILTER_SERVER)" >&2
+    swift test --package-path Server --scratch-path Server/.build-tsan --sanitize=thread --disable-xctest \
+        --filter "$TSAN_FILTER_SERVER" "$@"
 fi
