@@ -1,9 +1,11 @@
 import Benchmark
 import Darkroom
+import class Foundation.ProcessInfo
 
 // Resampling core: 24 MP -> 4 MP (6000x4000 -> 2508x1672, the fit-within-4-MP case) and
 // 4 MP -> 1 MP (2048x2048 -> 1024x1024), per filter, layout and thread count. Counts are kept
-// modest: every benchmark stops after 5 iterations or 2 s.
+// modest: every benchmark stops after 5 iterations or 2 s. With DARKROOM_BENCH_SMOKE=1 each runs
+// once without warm-up (scripts/bench-smoke.sh, CI: the suite must build and run, not measure).
 //
 // Sources are the deterministic `Image.benchmarkPattern` (the same picture `darkroom bench resize`
 // times), built once per size and layout.
@@ -32,11 +34,12 @@ func resizeBenchmark(_ name: String, from src: (Int, Int), format: PixelFormat, 
 }
 
 let benchmarks: @Sendable () -> Void = {
+    let smoke = ProcessInfo.processInfo.environment["DARKROOM_BENCH_SMOKE"] == "1"
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
-        warmupIterations: 1,
+        warmupIterations: smoke ? 0 : 1,
         maxDuration: .seconds(2),
-        maxIterations: 5
+        maxIterations: smoke ? 1 : 5
     )
     let big = (6000, 4000), mid = (2048, 2048)
     // Every layout, Lanczos3, one thread.
