@@ -14,8 +14,9 @@
 //   Benchmarks/                 package-benchmark suites (a separate package, see its Package.swift)
 //   Fuzz/                       libFuzzer targets (a separate package)
 //
-// The only dependency is swift-argument-parser, for the CLI; a client that uses only the
-// `Darkroom` product fetches nothing (scripts/check-dependency.sh checks it).
+// The only dependency is swift-argument-parser, for the CLI. SwiftPM fetches every package a
+// dependency declares, so a client that uses only the `Darkroom` product resolves Darkroom and
+// swift-argument-parser (not built for it) and nothing else: scripts/check-dependency.sh checks it.
 import PackageDescription
 
 let package = Package(

@@ -29,9 +29,11 @@ swift package --disable-sandbox benchmark --no-progress --time-units millisecond
     echo "bench-smoke: FAIL (swift package benchmark exited non-zero)" >&2
     exit 1
 }
-# One table per benchmark, headed by its name: count them, and print the wall-clock line of each.
-ran=$(grep -cE '^(Resample)?.*(24MP|4MP)->(4MP|1MP)' "$log" || true)
-grep -E '(24MP|4MP)->(4MP|1MP)|Time \(wall clock\)' "$log" | paste - - | sed -E 's/[│|]+/ /g; s/ +/ /g' | head -60
+# One table per benchmark, headed by its name: print each one's wall-clock time and sample count.
+awk -F'│' '/(24MP|4MP)->(4MP|1MP)/ && !/│/ { name = $0 }
+           /Time \(wall clock\)/ { gsub(/ /, "", $3); gsub(/ /, "", $10)
+                                    printf "   %-42s %6s ms  (%s sample)\n", name, $3, $10 }' "$log"
+ran=$(grep -c 'Time (wall clock)' "$log" || true)
 if ((listed == 0 || ran < listed)); then
     cat "$log" >&2
     echo "bench-smoke: FAIL $ran of $listed benchmarks ran" >&2

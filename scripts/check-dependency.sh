@@ -13,7 +13,9 @@
 # 3. The client's resolved package set (Package.resolved, .build/checkouts) is printed, Darkroom must
 #    be pinned at that version and commit, and none of the HTTP sidecar's tree (Hummingbird, SwiftNIO,
 #    swift-metrics, swift-prometheus, swift-service-lifecycle, ...) may be resolved: the library's users
-#    fetch only what the library needs (the sidecar is the separate package Server/).
+#    fetch only what the library needs (the sidecar is the separate package Server/). SwiftPM resolves
+#    and fetches every package a dependency declares, used or not, so the set is darkroom and the
+#    CLI's swift-argument-parser (fetched, not built).
 #
 # Where packages come from: SwiftPM clones https://github.com/... URLs with git, so the client
 # resolves exactly as the root package does: git's url.<base>.insteadOf rules (on these machines
@@ -23,7 +25,8 @@
 # fetched over the network (ALLOW_NETWORK=1 allows it, e.g. on a laptop without such rules).
 # The client gets its own SwiftPM cache and security folders inside the temporary folder, so the
 # throwaway file:// URL leaves nothing in ~/.cache/org.swift.swiftpm or ~/.swiftpm/security.
-# Everything is removed on exit; KEEP_CHECK_DIR=1 keeps the folder for a look.
+# Everything is removed on exit (TMPDIR points into the folder, so SwiftPM's lock files are too);
+# KEEP_CHECK_DIR=1 keeps the folder for a look.
 set -euo pipefail
 IMAGE=$(realpath "${1:-$(dirname "$0")/../testimages/kodim23.jpg}")
 GEOMETRY=${2:-800x}
@@ -42,6 +45,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# SwiftPM's lock files and the compilers' temporaries go into the work folder too.
+mkdir "$work/tmp"
+export TMPDIR=$work/tmp
 t0=$SECONDS
 step() { echo "== check-dependency [$((SECONDS - t0)) s] $*" >&2; }
 

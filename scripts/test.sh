@@ -10,5 +10,7 @@ scripts/install-deps.sh
 swift build
 swift test "$@"
 echo "== Server/ (darkroom-server, DarkroomHTTP)" >&2
-swift build --package-path Server
-swift test --package-path Server "$@"
+# One build for the executable and the tests (--build-tests), instead of `swift build` and then
+# `swift test` compiling the whole Hummingbird/NIO tree a second time with testing enabled.
+swift build --package-path Server --build-tests
+swift test --package-path Server --skip-build "$@"
