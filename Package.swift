@@ -17,7 +17,9 @@
 // The only dependency is swift-argument-parser, for the CLI. SwiftPM fetches every package a
 // dependency declares, so a client that uses only the `Darkroom` product resolves Darkroom and
 // swift-argument-parser (not built for it) and nothing else: scripts/check-dependency.sh checks it.
+// swift-docc-plugin is declared only when DARKROOM_DOCS=1 (scripts/docs.sh sets it), below.
 import PackageDescription
+import class Foundation.ProcessInfo
 
 let package = Package(
     name: "Darkroom",
@@ -28,7 +30,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // System libraries (apt: libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev).
@@ -69,3 +70,9 @@ let package = Package(
         ),
     ]
 )
+
+// `swift package generate-documentation` (scripts/docs.sh, which sets DARKROOM_DOCS=1). Declared
+// always, it made every client of the library fetch swift-docc-plugin and swift-docc-symbolkit too.
+if ProcessInfo.processInfo.environment["DARKROOM_DOCS"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}
