@@ -16,8 +16,11 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cd Benchmarks
 
-log=$(mktemp /tmp/darkroom-bench-smoke.XXXXXX)
-trap 'rm -f "$log"' EXIT
+# The log, and the compilers' temporaries (swift-driver leaves empty TemporaryDirectory.* folders).
+work=$(mktemp -d /tmp/darkroom-bench-smoke.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export TMPDIR=$work
+log=$work/benchmark.log
 start=$SECONDS
 export DARKROOM_BENCH_SMOKE=1
 # The suite's own list (this also builds it).
