@@ -6,9 +6,10 @@
 #   scripts/fuzz.sh all SECONDS        every target in turn, SECONDS each (CI smoke: 30)
 #
 # Seeds: ../shared/corpus (or $DARKROOM_CORPUS) files of the target's format from MANIFEST.tsv,
-# up to 256 KB each; Fuzz/seeds/TARGET; testimages/responses for images-response. The working
-# corpus grows in .build-fuzz/corpus/TARGET (git-ignored); seeds are never written to.
-# A crash, hang (-timeout=10), OOM (-rss_limit_mb=2048) or sanitizer report exits non-zero and
+# up to 256 KB each; Fuzz/seeds/TARGET; testimages/fuzz-regressions/TARGET (every past finding);
+# testimages/responses for images-response. The working corpus grows in .build-fuzz/corpus/TARGET
+# (git-ignored); seeds are never written to. A crash, hang (-timeout=10), OOM (-rss_limit_mb=2048,
+# or one allocation over -malloc_limit_mb=512) or sanitizer report exits non-zero and
 # prints the reproducer's path (.build-fuzz/artifacts/TARGET/…). Replay one with
 #   .build-fuzz/build/release/TARGET FILE
 # Minimize one with
@@ -78,6 +79,8 @@ prepare_seeds() {
         touch "$dir/.done"
     fi
     if [[ -d Fuzz/seeds/$target ]]; then cp Fuzz/seeds/"$target"/* "$dir"/; fi
+    # Every past finding is replayed first, under the same memory limits.
+    if [[ -d testimages/fuzz-regressions/$target ]]; then cp testimages/fuzz-regressions/"$target"/* "$dir"/; fi
     if [[ $target == images-response ]]; then cp testimages/responses/* "$dir"/; fi
 }
 
@@ -89,7 +92,7 @@ run_one() {
     [[ -f Fuzz/dicts/$target.dict ]] && dict=("-dict=Fuzz/dicts/$target.dict")
     echo "== $target for ${seconds}s: $(describe "$target")" >&2
     nice -n "$NICE" "$BIN/$target" "$corpus" "$WORK/seeds/$target" "${dict[@]}" \
-        -max_total_time="$seconds" -max_len="$(max_len "$target")" -rss_limit_mb=2048 -timeout=10 \
+        -max_total_time="$seconds" -max_len="$(max_len "$target")" -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 \
         -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1 || status=$?
     # The last status line and the final stats.
     grep -E '^#[0-9]+' "$log" | tail -1 >&2 || true

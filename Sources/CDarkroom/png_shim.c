@@ -14,7 +14,31 @@ struct shim_state {
     const uint8_t *data; size_t size; size_t offset;
     // writing
     uint8_t *out; size_t out_len; size_t out_cap; int out_failed;
+    // reading: the largest single allocation libpng may make (see shim_malloc)
+    size_t alloc_limit;
 };
+
+/// Ancillary chunk data (text, eXIf, sPLT, unknown chunks) is at most 16 MiB: libpng's own chunk
+/// limit, png_set_chunk_malloc_max.
+#define CHUNK_LIMIT (16u * 1024 * 1024)
+
+/// libpng's allocator for readers. libpng 1.6.39 (Debian bookworm) checks a chunk's declared length
+/// against png_set_chunk_malloc_max only as a *benign* error, which reading reports as a warning and
+/// then allocates the declared length anyway: a 143-byte file declaring a 1.9 GB iTXt chunk made
+/// it malloc 1.9 GB (found by the decode-png fuzz target). Refusing the allocation makes libpng
+/// skip that chunk with a warning ("insufficient memory to read chunk"). The limit is the chunk
+/// limit while the header is read, and grows to cover the row buffers once the image size has
+/// passed the pixel limit.
+static png_voidp shim_malloc(png_structp png, png_alloc_size_t n) {
+    struct shim_state *s = png_get_mem_ptr(png);
+    if (s && n > s->alloc_limit) return NULL;
+    return malloc(n);
+}
+
+static void shim_free(png_structp png, png_voidp p) {
+    (void)png;
+    free(p);
+}
 
 static void shim_error(png_structp png, png_const_charp msg) {
     struct shim_state *s = png_get_error_ptr(png);
@@ -125,14 +149,16 @@ static void capture_info(png_structp png, png_infop info, darkroom_png_info *out
 }
 
 static png_structp make_reader(struct shim_state *s, png_infop *info) {
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, s, shim_error, shim_warning);
+    s->alloc_limit = CHUNK_LIMIT + 65536;   // a chunk, its terminating NUL, libpng's structs
+    png_structp png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, s, shim_error, shim_warning,
+                                               s, shim_malloc, shim_free);
     if (!png) return NULL;
     *info = png_create_info_struct(png);
     if (!*info) { png_destroy_read_struct(&png, NULL, NULL); return NULL; }
     png_set_read_fn(png, s, shim_read);
     // Ancillary chunks with bad CRCs are dropped; text-chunk inflation is capped (zTXt bombs).
     png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_WARN_DISCARD);
-    png_set_chunk_malloc_max(png, 16 * 1024 * 1024);
+    png_set_chunk_malloc_max(png, CHUNK_LIMIT);
     png_set_chunk_cache_max(png, 1000);
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
     return png;
@@ -209,6 +235,12 @@ int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels, i
         png_destroy_read_struct(&png, &info, NULL);
         free(out->icc); free(out->exif); out->icc = NULL; out->exif = NULL;
         return -2;
+    }
+    // Row buffers: up to 8 bytes per pixel (16-bit RGBA) plus libpng's filter byte and padding,
+    // for a width that has passed the pixel limit above.
+    {
+        size_t rows_limit = (size_t)out->width * 8 + 4096;
+        if (rows_limit > s.alloc_limit) s.alloc_limit = rows_limit;
     }
     if (out->color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (out->color_type == PNG_COLOR_TYPE_GRAY && out->bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);

@@ -48,11 +48,19 @@ struct CLIFaultTests {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let watchdog = CLI.Watchdog(process)
+        let stderrBox = CLI.DataBox()
+        let stderrDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            stderrBox.data = err.fileHandleForReading.readDataToEndOfFile()
+            stderrDone.signal()
+        }
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        stderrDone.wait()
         process.waitUntilExit()
+        watchdog.finish("sh -c \(script)")
         return CLI.Result(status: process.terminationStatus, stdoutData: stdoutData,
-                          stderr: String(decoding: stderrData, as: UTF8.self))
+                          stderr: String(decoding: stderrBox.data, as: UTF8.self))
     }
 
     /// Runs the binary with the given file handles as stdout / stderr.
@@ -64,7 +72,9 @@ struct CLIFaultTests {
         process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let watchdog = CLI.Watchdog(process)
         process.waitUntilExit()
+        watchdog.finish(arguments.joined(separator: " "))
         return process.terminationStatus
     }
 
@@ -235,6 +245,8 @@ struct CLIFaultTests {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let watchdog = CLI.Watchdog(process)
+        defer { watchdog.finish("convert -o - into a closed pipe") }
         let head = out.fileHandleForReading.readData(ofLength: 8)
         #expect(ImageFormat.sniff([UInt8](head) + [UInt8](repeating: 0, count: 24)) == .png)
         try out.fileHandleForReading.close()
@@ -410,8 +422,10 @@ struct CLIFaultTests {
             usleep(5_000)
         }
         #expect(process.isRunning, "the batch must still run when the signal is sent")
+        let watchdog = CLI.Watchdog(process, timeLimit: 120)
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
+        watchdog.finish("convert -j 2 after signal \(signal)")
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == expected)
         let (visible, hidden) = try Self.listing(out)

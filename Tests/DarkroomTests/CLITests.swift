@@ -111,6 +111,12 @@ struct CLITests {
     }
 }
 
+/// The CLI suites are enabled only when the binary is built; this test makes a missing binary a
+/// failure rather than a silent skip (scripts/test.sh builds it before `swift test`).
+@Test func cliBinaryIsBuilt() {
+    #expect(CLI.binaryExists, "\(CLI.binary) is missing: run `swift build` first (scripts/test.sh does)")
+}
+
 enum CLI {
     static let binary = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -120,7 +126,11 @@ enum CLI {
 
     struct Result { var status: Int32; var stdoutData: Data; var stderr: String }
 
-    static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil) throws -> Result {
+    /// Runs the binary to its end. Both pipes are drained at once (stderr on a thread of its own),
+    /// so a child that fills one while the test reads the other cannot deadlock; a child still
+    /// running after `timeLimit` seconds is killed and the test fails, instead of hanging the run.
+    static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil,
+                    timeLimit: Double = 300, sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -130,13 +140,56 @@ enum CLI {
         process.standardError = err
         process.standardInput = input
         try process.run()
+        let stderrBox = DataBox()
+        let stderrDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            stderrBox.data = err.fileHandleForReading.readDataToEndOfFile()
+            stderrDone.signal()
+        }
+        let watchdog = Watchdog(process, timeLimit: timeLimit)
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        stderrDone.wait()
         process.waitUntilExit()
+        watchdog.finish(arguments.joined(separator: " "), sourceLocation: sourceLocation)
         return Result(status: process.terminationStatus, stdoutData: stdoutData,
-                      stderr: String(decoding: stderrData, as: UTF8.self))
+                      stderr: String(decoding: stderrBox.data, as: UTF8.self))
+    }
+
+    /// Kills a child still running `timeLimit` seconds after it started; `finish` (after the child
+    /// exited) records an issue if it had to. A hung child fails its test instead of the whole run.
+    final class Watchdog: @unchecked Sendable {
+        private let item: DispatchWorkItem
+        private let fired = DataBox()
+        let timeLimit: Double
+
+        init(_ process: Process, timeLimit: Double = 300) {
+            self.timeLimit = timeLimit
+            let pid = process.processIdentifier, fired = self.fired
+            item = DispatchWorkItem {
+                fired.data = Data([1])
+                kill(pid, SIGKILL)
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: item)
+        }
+
+        func finish(_ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            item.cancel()
+            if !fired.data.isEmpty {
+                Issue.record("\(what): still running after \(Int(timeLimit)) s, killed", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    /// Bytes handed from one thread to another (written before a semaphore signal or a kill).
+    final class DataBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = Data()
+        var data: Data {
+            get { lock.withLock { value } }
+            set { lock.withLock { value = newValue } }
+        }
     }
 
     static func tempDir() throws -> String {

@@ -12,19 +12,22 @@ import Testing
 /// Workers are held busy by a gate in `Configuration.beforeWork`, so a full pool is a fact, not a
 /// race; nothing asserts absolute timings.
 @Suite struct HTTPServerLoadTests {
-    /// Holds every worker that reaches it until `open()`; reports each arrival on `arrivals`.
+    /// Holds every worker that reaches it until `open()`. Nothing here can hang a test run: a test
+    /// waits for a worker with `arrival()`, which gives up (recording an issue and opening the gate)
+    /// after a minute; tests open the gate on every way out (`defer { gate.open() }`); and a worker
+    /// is let go after two minutes whatever happens (a task group or `async let` awaits its running
+    /// request before a `defer` runs).
     final class WorkerGate: @unchecked Sendable {
-        let arrivals: AsyncStream<Void>
-        private let arrived: AsyncStream<Void>.Continuation
         private let condition = NSCondition()
         private var isOpen = false
-
-        init() { (arrivals, arrived) = AsyncStream.makeStream() }
+        private var arrived = 0
+        private var taken = 0
 
         func hold() {
-            arrived.yield()
             condition.lock()
-            while !isOpen { condition.wait() }
+            arrived += 1
+            let giveUp = Date(timeIntervalSinceNow: 120)
+            while !isOpen && condition.wait(until: giveUp) {}
             condition.unlock()
         }
 
@@ -33,6 +36,27 @@ import Testing
             isOpen = true
             condition.broadcast()
             condition.unlock()
+        }
+
+        private func takeArrival() -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            guard arrived > taken else { return false }
+            taken += 1
+            return true
+        }
+
+        /// Waits until one more worker than before has reached the gate; `false` (and an issue)
+        /// after `limit`, e.g. when the job never reached a worker.
+        func arrival(within limit: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async -> Bool {
+            let deadline = ContinuousClock.now + limit
+            while ContinuousClock.now < deadline {
+                if takeArrival() { return true }
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+            Issue.record("no worker reached the gate within \(limit)", sourceLocation: sourceLocation)
+            open()
+            return false
         }
     }
 
@@ -60,13 +84,13 @@ import Testing
 
     @Test func overloadGets503WithRetryAfterAtOnce() async throws {
         let gate = WorkerGate()
+        defer { gate.open() }
         let server = Self.server(queueSize: 1, gate: gate)
         let image = ByteBuffer(bytes: try TestImages.bytes("rgba.png"))
         try await Application(router: server.router()).test(.router) { client in
             try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 group.addTask { try await client.execute(uri: Self.convertURI, method: .post, body: image).status }
-                var arrivals = gate.arrivals.makeAsyncIterator()
-                _ = await arrivals.next()  // the one worker is now busy
+                guard await gate.arrival() else { return }  // the one worker is now busy
                 group.addTask { try await client.execute(uri: Self.convertURI, method: .post, body: image).status }
                 try await Self.eventually { server.pool.snapshot.queued == 1 }  // the one queue slot is taken
 
@@ -100,13 +124,13 @@ import Testing
 
     @Test func timeoutsAnswer503WhenNotStartedAnd504WhenRunning() async throws {
         let gate = WorkerGate()
+        defer { gate.open() }
         // 2 s: long enough for an idle worker to pick the first job up on a loaded machine.
         let server = Self.server(queueSize: 1, timeout: 2, gate: gate)
         let image = ByteBuffer(bytes: try TestImages.bytes("rgba.png"))
         try await Application(router: server.router()).test(.router) { client in
             async let running = client.execute(uri: Self.convertURI, method: .post, body: image)
-            var arrivals = gate.arrivals.makeAsyncIterator()
-            _ = await arrivals.next()
+            guard await gate.arrival() else { return }
             async let queued = client.execute(uri: Self.convertURI, method: .post, body: image)
 
             let late = try await running  // answered at its deadline while the worker is still held
@@ -135,6 +159,7 @@ import Testing
 
     @Test func metricsListTheNamedSeriesAfterAConversion() async throws {
         let gate = WorkerGate()
+        defer { gate.open() }
         gate.open()
         let server = Self.server(workers: 2, queueSize: 4, gate: gate)
         let jpeg = try TestImages.bytes("kodim23.jpg")  // 768 × 512
@@ -163,6 +188,7 @@ import Testing
 
     @Test func metricsRegistriesAreSeparatePerServer() async throws {
         let gate = WorkerGate()
+        defer { gate.open() }
         gate.open()
         let first = Self.server(queueSize: 1, gate: gate)
         let second = Self.server(queueSize: 1, gate: gate)
@@ -175,14 +201,14 @@ import Testing
 
     @Test func drainFinishesAdmittedWorkAndRefusesNewWork() async throws {
         let gate = WorkerGate()
+        defer { gate.open() }
         let server = Self.server(queueSize: 2, gate: gate)
         let image = ByteBuffer(bytes: try TestImages.bytes("rgba.png"))
         let group = ServiceGroup(configuration: .init(services: [DrainService(pool: server.pool)],
                                                       logger: .init(label: "drain-test")))
         try await Application(router: server.router()).test(.router) { client in
             async let inFlight = client.execute(uri: Self.convertURI, method: .post, body: image)
-            var arrivals = gate.arrivals.makeAsyncIterator()
-            _ = await arrivals.next()
+            guard await gate.arrival() else { return }
 
             async let drained: Void = group.run()
             await group.triggerGracefulShutdown()
@@ -206,10 +232,10 @@ import Testing
 
     @Test func poolRefusesBeyondCapacityAndFreesACancelledQueuedJob() async throws {
         let gate = WorkerGate()
+        defer { gate.open() }
         let pool = WorkerPool(workers: 1, queueSize: 1, beforeWork: { gate.hold() })
         let running = Task { try await pool.run(try pool.admit(), timeout: 60) { 1 } }
-        var arrivals = gate.arrivals.makeAsyncIterator()
-        _ = await arrivals.next()
+        guard await gate.arrival() else { return }
         let queuedTicket = try pool.admit()
         #expect(throws: WorkerPoolError.saturated(capacity: 2)) { try pool.admit() }
         #expect(!pool.isReady)
@@ -229,6 +255,7 @@ import Testing
 
     @Test func oversizedBodyGivesItsSlotBack() async throws {
         let gate = WorkerGate()
+        defer { gate.open() }
         gate.open()
         let server = Self.server(queueSize: 0, gate: gate)
         try await Application(router: server.router()).test(.router) { client in

@@ -1,5 +1,11 @@
 import CDarkroom
-import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A JPEG decoded row by row as the resampler asks for rows (``RowSource``): the streamed path of
 /// ``Converter``, so a 24 MP source never exists as one buffer. One header parse: `init` reads
@@ -8,7 +14,9 @@ import Dispatch
 /// Rows are decoded in chunks of 16 into a ring of chunk buffers. In the background mode a
 /// producer thread decodes ahead while the caller resamples (decode and resize overlap on two
 /// cores); otherwise the caller decodes a chunk when it needs one. Either way the rows, and so the
-/// output, are the same.
+/// output, are the same. The producer is a thread of its own, not a Dispatch pool thread: the
+/// caller blocks waiting for it, and many callers blocked in a shared pool must never be able to
+/// keep their producers from running.
 ///
 /// The JPEG bytes must stay alive and unmoved while the stream exists (``Converter`` keeps the
 /// stream inside `withUnsafeBufferPointer`).
@@ -29,6 +37,7 @@ final class JPEGRowStream: RowSource, @unchecked Sendable {
     private var produced = 0       // chunks decoded so far
     private var released = 0       // chunks the consumer no longer reads (their slots may be reused)
     private var producerDone = true
+    private var producer: pthread_t?
     private var stopped = false    // the consumer is gone: decode to the end without waiting for slots
     private var failureText: String?
 
@@ -78,7 +87,15 @@ final class JPEGRowStream: RowSource, @unchecked Sendable {
         ring = .allocate(capacity: slots * chunkRows * rowBytes)
         guard background else { return }
         producerDone = false
-        DispatchQueue.global().async { self.produce() }
+        guard let thread = startJoinableThread({ [self] in produce() }) else {
+            // No thread to be had: decode in the caller, one chunk at a time (same rows).
+            producerDone = true
+            ring?.deallocate()
+            slots = 1
+            ring = .allocate(capacity: chunkRows * rowBytes)
+            return
+        }
+        producer = thread
     }
 
     /// Row `r` of the output. Rows are asked for in increasing order.
@@ -159,5 +176,9 @@ final class JPEGRowStream: RowSource, @unchecked Sendable {
         state.locked { stopped = true }
         state.broadcast()
         state.wait(until: { producerDone }) {}
+        if let thread = producer {
+            producer = nil
+            pthread_join(thread, nil)
+        }
     }
 }

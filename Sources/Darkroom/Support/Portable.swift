@@ -75,6 +75,38 @@ package final class Condition: @unchecked Sendable {
     package func broadcast() { pthread_cond_broadcast(cond) }
 }
 
+/// A joinable thread of its own (not a Dispatch pool thread), with every signal blocked: for
+/// work that another thread waits on, so it can never starve behind the waiting threads in a
+/// shared pool. `nil` if the system refuses a thread (the caller then does the work itself).
+package func startJoinableThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
+    final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    #if canImport(Darwin)
+    var thread: pthread_t?
+    #else
+    var thread = pthread_t()
+    #endif
+    // Signals go to the process's own signal thread (the CLI's `Signals`), never to a worker.
+    var all = sigset_t(), previous = sigset_t()
+    sigfillset(&all)
+    pthread_sigmask(SIG_BLOCK, &all, &previous)
+    let rc = pthread_create(&thread, nil, { context in
+        #if canImport(Darwin)
+        let box = Unmanaged<Box>.fromOpaque(context).takeRetainedValue()
+        #else
+        let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
+        #endif
+        box.body()
+        return nil
+    }, context)
+    pthread_sigmask(SIG_SETMASK, &previous, nil)
+    guard rc == 0 else {
+        Unmanaged<Box>.fromOpaque(context).release()
+        return nil
+    }
+    return thread
+}
+
 extension StringProtocol {
     /// Without leading and trailing spaces and tabs: what `trimmingCharacters(in: .whitespaces)`
     /// does (Unicode space separators, category Zs, and U+0009).
