@@ -14,12 +14,11 @@
 //   Benchmarks/                 package-benchmark suites (a separate package, see its Package.swift)
 //   Fuzz/                       libFuzzer targets (a separate package)
 //
-// The only dependency is swift-argument-parser, for the CLI. SwiftPM fetches every package a
-// dependency declares, so a client that uses only the `Darkroom` product resolves Darkroom and
-// swift-argument-parser (not built for it) and nothing else: scripts/check-dependency.sh checks it.
-// swift-docc-plugin is declared only when DARKROOM_DOCS=1 (scripts/docs.sh sets it), below.
+// The dependencies are swift-argument-parser, for the CLI, and swift-docc-plugin, for the docs.
+// SwiftPM fetches every package a dependency declares, so a client that uses only the `Darkroom`
+// product resolves Darkroom, swift-argument-parser, swift-docc-plugin and swift-docc-symbolkit
+// (fetched, none built for it) and nothing else: scripts/check-dependency.sh checks it.
 import PackageDescription
-import class Foundation.ProcessInfo
 
 let package = Package(
     name: "Darkroom",
@@ -30,6 +29,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `swift package generate-documentation` from a fresh clone (scripts/docs.sh adds the
+        // options). A client of the library fetches it and swift-docc-symbolkit but builds neither
+        // (SwiftPM has no development-only dependencies).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // System libraries (apt: libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev).
@@ -70,9 +73,3 @@ let package = Package(
         ),
     ]
 )
-
-// `swift package generate-documentation` (scripts/docs.sh, which sets DARKROOM_DOCS=1). Declared
-// always, it made every client of the library fetch swift-docc-plugin and swift-docc-symbolkit too.
-if ProcessInfo.processInfo.environment["DARKROOM_DOCS"] == "1" {
-    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
-}

@@ -16,9 +16,6 @@ shift || true
 archive="$out/Darkroom.doccarchive"
 mkdir -p "$out"
 rm -rf "$archive"
-# Package.swift declares swift-docc-plugin only with DARKROOM_DOCS=1, so that clients of the library
-# do not fetch it (scripts/check-dependency.sh).
-export DARKROOM_DOCS=1
 swift package --disable-sandbox generate-documentation --target Darkroom --warnings-as-errors \
   --output-path "$archive" "$@"
 test -f "$archive/data/documentation/darkroom.json"
