@@ -15,9 +15,9 @@
 //   Fuzz/                       libFuzzer targets (a separate package)
 //
 // The dependencies are swift-argument-parser, for the CLI, and swift-docc-plugin, for the docs.
-// SwiftPM fetches every package a dependency declares, so a client that uses only the `Darkroom`
-// product resolves Darkroom, swift-argument-parser, swift-docc-plugin and swift-docc-symbolkit
-// (fetched, none built for it) and nothing else: scripts/check-dependency.sh checks it.
+// A client that uses only the `Darkroom` product resolves Darkroom and swift-argument-parser
+// (fetched, not built for it) and nothing else; SwiftPM 6.3 does not resolve the plugin for it:
+// scripts/check-dependency.sh checks exactly that set.
 import PackageDescription
 
 let package = Package(
@@ -30,8 +30,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // `swift package generate-documentation` from a fresh clone (scripts/docs.sh adds the
-        // options). A client of the library fetches it and swift-docc-symbolkit but builds neither
-        // (SwiftPM has no development-only dependencies).
+        // options). Used by no product, so a client of the library does not resolve it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [

@@ -11,12 +11,11 @@
 #    in 100 concurrent tasks through the public API and checks every result (format, RIFF/WEBP
 #    magic, the size in the result and in the WebP header, all 100 byte-identical).
 # 3. The client's resolved package set (Package.resolved, .build/checkouts) is printed, Darkroom must
-#    be pinned at that version and commit, and nothing but darkroom, swift-argument-parser,
-#    swift-docc-plugin and swift-docc-symbolkit may be resolved: none of the HTTP sidecar's tree
-#    (Hummingbird, SwiftNIO, swift-metrics, swift-prometheus, swift-service-lifecycle, ...; the sidecar
-#    is the separate package Server/). SwiftPM resolves and fetches every package a dependency
-#    declares, used or not, hence the CLI's argument parser and the documentation plugin (fetched,
-#    not built).
+#    be pinned at that version and commit, and nothing but darkroom and swift-argument-parser may be
+#    resolved: none of the HTTP sidecar's tree (Hummingbird, SwiftNIO, swift-metrics, swift-prometheus,
+#    swift-service-lifecycle, ...; the sidecar is the separate package Server/), and not the
+#    swift-docc-plugin that the root package declares for its docs (no product uses it, and SwiftPM
+#    6.3 does not resolve it for a client). The CLI's argument parser is fetched, not built.
 #
 # Where packages come from: SwiftPM clones https://github.com/... URLs with git, so the client
 # resolves exactly as the root package does: git's url.<base>.insteadOf rules (on these machines
@@ -34,11 +33,10 @@ GEOMETRY=${2:-800x}
 EXPECTED=${3:-800x533}
 VERSION=${DARKROOM_CHECK_VERSION:-0.99.0}
 cd "$(dirname "$0")/.."
-# The whole package set a client of the library may resolve: Darkroom, the CLI's argument parser and
-# the documentation plugin with its symbol kit (SwiftPM fetches every package a dependency declares).
+# The whole package set a client of the library may resolve: Darkroom and the CLI's argument parser.
 # Anything else, above all the HTTP sidecar's Hummingbird/NIO tree, fails the check: move it to a
 # nested package (as Server/), or add it here if the library itself needs it.
-ALLOWED=${DARKROOM_CHECK_ALLOWED:-darkroom swift-argument-parser swift-docc-plugin swift-docc-symbolkit}
+ALLOWED=${DARKROOM_CHECK_ALLOWED:-darkroom swift-argument-parser}
 SIDECAR='^(hummingbird.*|swift-nio.*|swift-metrics|swift-prometheus|swift-service-lifecycle|swift-http-types|async-http-client)$'
 
 export GIT_TERMINAL_PROMPT=0  # a URL that needs credentials fails at once instead of waiting
