@@ -393,7 +393,7 @@ import Darkroom  // not @testable: the listings may use public API only
         #expect(FormatLimits.of(.webp).maxSide == 16_383 && FormatLimits.of(.webp).maxPixels == nil)
         #expect(FormatLimits.of(.gif).maxSide == 65_535 && FormatLimits.of(.gif).maxPixels == nil)
         #expect(FormatLimits.of(.jpeg).maxSide == 65_500 && FormatLimits.of(.jpeg).maxPixels == nil)
-        #expect(FormatLimits.of(.avif).maxSide == 65_536 && FormatLimits.of(.avif).maxPixels == 16_384 * 16_384)
+        #expect(FormatLimits.of(.avif).maxSide == 32_768 && FormatLimits.of(.avif).maxPixels == 16_384 * 16_384)
         #expect(FormatLimits.of(.png).maxSide == 2_147_483_647 && FormatLimits.of(.png).maxPixels == nil)
     }
 

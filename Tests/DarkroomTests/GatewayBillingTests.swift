@@ -11,6 +11,18 @@ import Testing
         #expect(MegapixelBilling.billedMegapixels(width: w, height: h) == mp)
     }
 
+    @Test func imageCountIsClampedSoTheBillCannotTrapOrGoNegative() {
+        let big = PixelSize(width: 65_536, height: 65_536)  // 4096 MP
+        let huge = MegapixelBilling.estimate(references: [PixelSize(width: 4000, height: 3000)], output: big,
+                                             n: 10_000_000_000_000_000)
+        #expect(huge.output.n == MegapixelBilling.maxImageCount)
+        #expect(huge.output.billedMegapixels == 4096 * MegapixelBilling.maxImageCount)
+        #expect(huge.totalMegapixels == 4096 * MegapixelBilling.maxImageCount + 4)
+        let negative = MegapixelBilling.estimate(references: [PixelSize](), output: PixelSize(width: 1024, height: 1024), n: -3)
+        #expect(negative.output.n == 1)
+        #expect(negative.output.billedMegapixels == 1)
+    }
+
     @Test func referencesCountAtLeastOneMegapixel() {
         let small = MegapixelBilling.referenceCost(width: 512, height: 512)
         #expect(small == ReferenceCost(source: "512x512", width: 512, height: 512, resizedWidth: 512, resizedHeight: 512,

@@ -41,6 +41,12 @@ import Testing
         #expect(ResolutionTier.parse("abc") == nil)
         #expect(ResolutionTier.parse("0") == nil)
         #expect(ResolutionTier.parse("-1") == nil)
+        // The bounded number parser (as max_mp): no hex floats, nothing over 65,536 MP.
+        for text in ["0x1p3", "1e300", "65537", "99999999999999999999999", "inf", "nan"] {
+            #expect(ResolutionTier.parse(text) == nil, "\(text)")
+        }
+        #expect(ResolutionTier.parse("65536") == .fourK)
+        #expect(ResolutionTier.parse("4mp") == .twoK)
         #expect(ResolutionTier.parse("4K", supported: ProviderProfile.flux2.tiers) == .twoK)
         #expect(ResolutionTier.parse("0.5K", supported: ProviderProfile.openai.tiers) == .oneK)
         #expect(ResolutionTier.all.map(\.pixels) == [262_144, 1_048_576, 4_194_304, 16_777_216])

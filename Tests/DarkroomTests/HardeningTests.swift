@@ -156,7 +156,7 @@ import Testing
     @Test func eachFormatsLimitIsCheckedBeforeEncoding() throws {
         let cases: [(ImageFormat, String, Int, Int?)] = [
             (.gif, "65536x3!", 65_535, nil), (.webp, "16384x3!", 16_383, nil), (.jpeg, "65501x2!", 65_500, nil),
-            (.avif, "16385x16384!", 65_536, 16_384 * 16_384),
+            (.avif, "16385x16384!", 32_768, 16_384 * 16_384), (.avif, "32769x4!", 32_768, 16_384 * 16_384),
         ]
         for (format, geometry, side, area) in cases {
             let target = try ResizeGeometry(parsing: geometry).targetSize(width: 768, height: 512)

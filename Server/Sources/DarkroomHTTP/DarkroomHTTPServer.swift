@@ -12,7 +12,7 @@ import Prometheus
 /// | `GET /healthz` | – | – | `ok` (liveness; never touches the worker pool) |
 /// | `GET /readyz` | – | – | `ready`, or 503 when the pool is full or draining |
 /// | `GET /metrics` | – | – | Prometheus text format (see ``ServerMetrics``) |
-/// | `POST /v1/convert` | image bytes (PNG, JPEG, WebP, AVIF, GIF) | the gateway's fields: `output_format`, `output_compression`, `background`; plus `resize` (geometry), `strict` (`true`: OpenAI parity errors), `fail_on` (`none`, `truncated`, `warning`) | the converted image; `Darkroom-Width`, `-Height`, `-Format`, `-Billed-MP` headers |
+/// | `POST /v1/convert` | image bytes (PNG, JPEG, WebP, AVIF, GIF) | the gateway's fields: `output_format`, `output_compression`, `background`; plus `resize` (geometry), `strict` (`true`/`1`: OpenAI parity errors; `false`/`0`; anything else is a 400), `fail_on` (`none`, `truncated`, `warning`) | the converted image; `Darkroom-Width`, `-Height`, `-Format`, `-Billed-MP` headers |
 /// | `POST /v1/references` | one reference image | `max_mp` (default 4, above 0 up to 65536), `format` (`keep`, `png`, `jpeg`, `webp`), `fail_on` | the prepared image; `Darkroom-Resized`, `-Passed-Through`, size and billing headers |
 /// | `POST /v1/size` | JSON request fields (`size`, `aspect_ratio`, `resolution`) | `profile`, `multiple` | `{"width","height"}` |
 ///
@@ -89,7 +89,7 @@ public enum DarkroomHTTPServer {
             try await offloaded("/v1/convert", request, server) { bytes in
                 let query = queryFields(request)
                 var stage = GatewayConversion(request: try GatewayRequest(form: query.filter { GatewayRequest.knownFields.contains($0.key) }),
-                                              strictOpenAI: query["strict"] == "true", maxPixels: configuration.maxPixels)
+                                              strictOpenAI: try strictFlag(query["strict"]), maxPixels: configuration.maxPixels)
                 if let resize = query["resize"] { stage.resize = try ResizeGeometry(parsing: resize) }
                 if let failOn = query["fail_on"] { stage.failOn = try FailOn(parsing: failOn, name: "fail_on") }
                 let image = try stage.convert(bytes)
@@ -154,6 +154,14 @@ public enum DarkroomHTTPServer {
     private static func offloaded(_ route: String, _ request: Request, _ server: Server,
                                   _ work: @escaping @Sendable ([UInt8]) throws -> Response) async throws -> Response {
         try await respond {
+            // A declared length over the limit is refused at once, before it can hold a pool slot
+            // while the client sends (or never sends) the body.
+            let limit = server.configuration.maxBodyBytes
+            if let declared = request.headers[.contentLength], declaredLengthIsRefused(declared, limit: limit) {
+                return errorResponse(.contentTooLarge,
+                                     message: "request body of \(declared) bytes is over the limit of \(limit) bytes",
+                                     code: "body_too_large")
+            }
             do {
                 let ticket = try server.pool.admit()
                 let bytes: [UInt8]
@@ -220,6 +228,23 @@ public enum DarkroomHTTPServer {
             defer { group.cancelAll() }
             guard let first = try await group.next(), let bytes = first else { throw BodyTimeout(seconds: timeout) }
             return bytes
+        }
+    }
+
+    /// A `Content-Length` that is not a byte count from 0 to `limit` (a number too large for `Int`
+    /// included): the request is answered 413 before its body is read.
+    static func declaredLengthIsRefused(_ declared: String, limit: Int) -> Bool {
+        guard !declared.isEmpty, declared.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let length = Int(declared) else { return true }
+        return length > limit
+    }
+
+    /// The `strict` query field: absent, `false` or `0` is off; `true` or `1` is on; anything else is
+    /// a 400 (a misspelt value must not silently turn OpenAI parity off).
+    private static func strictFlag(_ value: String?) throws -> Bool {
+        switch value {
+        case nil, "false", "0": return false
+        case "true", "1": return true
+        case let other?: throw DarkroomError.option(OptionError(name: "strict", value: other, expected: "true or false (or 1 or 0)"))
         }
     }
 

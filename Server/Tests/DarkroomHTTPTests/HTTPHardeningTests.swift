@@ -1,4 +1,4 @@
-import DarkroomHTTP
+@testable import DarkroomHTTP
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -14,6 +14,19 @@ import Testing
         let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body))
         let error = try #require((object as? [String: Any])?["error"] as? [String: Any])
         return error["code"] as? String
+    }
+
+    /// A declared `Content-Length` over the limit is answered 413 before the body is read (and
+    /// before the request takes a pool slot). The in-process test client sets the header from the
+    /// body it is given, so the decision is tested directly.
+    @Test func declaredLengthOverTheLimitIsRefusedUpFront() {
+        #expect(DarkroomHTTPServer.declaredLengthIsRefused("99999999999999", limit: 4 << 20))
+        #expect(DarkroomHTTPServer.declaredLengthIsRefused("99999999999999999999999", limit: 4 << 20))
+        #expect(DarkroomHTTPServer.declaredLengthIsRefused("4194305", limit: 4 << 20))
+        #expect(DarkroomHTTPServer.declaredLengthIsRefused("-1", limit: 4 << 20))
+        #expect(DarkroomHTTPServer.declaredLengthIsRefused("", limit: 4 << 20))
+        #expect(!DarkroomHTTPServer.declaredLengthIsRefused("4194304", limit: 4 << 20))
+        #expect(!DarkroomHTTPServer.declaredLengthIsRefused("0", limit: 4 << 20))
     }
 
     @Test func hostileNumbersAreRefusedAndTheServerStaysUp() async throws {
@@ -41,6 +54,18 @@ import Testing
             try await client.execute(uri: "/v1/size?multiple=99999999999999999999999", method: .post,
                                      body: ByteBuffer(string: #"{"size":"1024x1024"}"#)) { response in
                 #expect(response.status == .badRequest)
+            }
+            // `strict` is a boolean: a value that is neither refuses, it never silently means off.
+            for (value, status) in [("1", HTTPResponse.Status.badRequest), ("true", .badRequest), ("yes", .badRequest),
+                                    ("TRUE", .badRequest), ("0", .ok), ("false", .ok)] {
+                try await client.execute(uri: "/v1/convert?output_format=png&output_compression=50&resize=8x&strict=\(value)",
+                                         method: .post, body: ByteBuffer(bytes: jpeg)) { response in
+                    #expect(response.status == status, "strict=\(value)")
+                    if value == "yes" || value == "TRUE" {
+                        let code = try Self.errorCode(response)
+                        #expect(code == "invalid_value", "strict=\(value)")
+                    }
+                }
             }
             // Still serving.
             try await client.execute(uri: "/v1/convert?output_format=png&resize=64x", method: .post,

@@ -19,9 +19,14 @@ public struct CostEstimate: Sendable, Equatable {
     }
 
     /// Billed megapixels of all references.
-    public var referenceMegapixels: Int { references.reduce(0) { $0 + $1.billedMegapixels } }
+    public var referenceMegapixels: Int { references.reduce(0) { Self.saturatingSum($0, $1.billedMegapixels) } }
     /// References plus output.
-    public var totalMegapixels: Int { referenceMegapixels + output.billedMegapixels }
+    public var totalMegapixels: Int { Self.saturatingSum(referenceMegapixels, output.billedMegapixels) }
+
+    private static func saturatingSum(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int.max : sum
+    }
 
     /// `input price · reference MP + output price · output MP`, rounded to 1e-9; nil when no price was given.
     /// A missing price counts as 0 when the other one is given.

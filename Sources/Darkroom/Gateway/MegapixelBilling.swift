@@ -8,6 +8,9 @@
 public enum MegapixelBilling {
     /// One billing megapixel.
     public static let unit = 1_048_576
+    /// The largest image count `estimate(references:output:n:…)`
+    /// bills; larger counts are clamped to it.
+    public static let maxImageCount = 10_000
     /// References with more pixels than this are resized before use.
     public static let referenceMaxPixels = 4_194_304
 
@@ -34,11 +37,16 @@ public enum MegapixelBilling {
 
     /// The whole bill for `references` (sizes as given, before any resize), `n` generated images
     /// of `output` size, and optional prices per megapixel.
+    ///
+    /// `n` is OpenAI's image count (1–10 in its API; the CLI's `--n` refuses anything else). Here it
+    /// is clamped to 1…``maxImageCount``, so no count can make the bill negative or overflow.
     public static func estimate(references: [(source: String, size: PixelSize)], output: PixelSize, n: Int = 1,
                                 inputPricePerMP: Double? = nil, outputPricePerMP: Double? = nil) -> CostEstimate {
         let refs = references.map { referenceCost(width: $0.size.width, height: $0.size.height, source: $0.source) }
-        let out = OutputCost(width: output.width, height: output.height, n: n,
-                             billedMegapixels: billedMegapixels(width: output.width, height: output.height) * n)
+        let count = min(max(n, 1), maxImageCount)
+        let (total, overflow) = billedMegapixels(width: output.width, height: output.height).multipliedReportingOverflow(by: count)
+        let out = OutputCost(width: output.width, height: output.height, n: count,
+                             billedMegapixels: overflow ? Int.max : total)
         return CostEstimate(references: refs, output: out,
                             inputPricePerMP: inputPricePerMP, outputPricePerMP: outputPricePerMP)
     }

@@ -35,7 +35,8 @@ public struct ResolutionTier: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a tier name (`0.5K`, `1k`, …) or a megapixel number (`0.25`, `1`, `4`, `16`, `2.5`,
     /// also with an `mp` suffix) and maps it to the nearest of `supported` in log space; a value
-    /// exactly between two tiers goes to the larger one. Nil when the text is neither.
+    /// exactly between two tiers goes to the larger one. Nil when the text is neither (numbers go
+    /// through ``ValueParser/megapixels(_:name:)``, as `max_mp`: above 0 up to 65,536 MP, no hex floats).
     public static func parse(_ text: String, supported: [ResolutionTier] = ResolutionTier.all) -> ResolutionTier? {
         let t = text.trimmingSpaces().lowercased()
         if let named = all.first(where: { $0.name.lowercased() == t }) {
@@ -43,8 +44,10 @@ public struct ResolutionTier: Sendable, Hashable, CustomStringConvertible {
         }
         var number = Substring(t)
         if number.hasSuffix("mp") { number = number.dropLast(2) }
-        guard let mp = Double(number.trimmingSpaces()), mp.isFinite, mp > 0 else { return nil }
-        return nearest(pixels: mp * Double(MegapixelBilling.unit), in: supported)
+        // The one bounded number parser (as `max_mp`): decimal only (no hex floats), above 0 up to
+        // ``Limits/maxMegapixels``.
+        guard let pixels = try? ValueParser.megapixels(String(number.trimmingSpaces()), name: "resolution") else { return nil }
+        return nearest(pixels: Double(pixels), in: supported)
     }
 
     /// The tier of `candidates` nearest `pixels` in log space; ties go to the larger tier.

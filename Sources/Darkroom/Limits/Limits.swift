@@ -42,15 +42,16 @@ public struct FormatLimits: Sendable, Hashable {
     /// - WebP: 16,383 px per side (`WEBP_MAX_DIMENSION`, the VP8/VP8L bitstream's 14-bit sizes).
     /// - GIF: 65,535 px per side (16-bit fields in the logical screen and image descriptors).
     /// - JPEG: 65,500 px per side (libjpeg's `JPEG_MAX_DIMENSION`).
-    /// - AVIF: 65,536 px per side (AV1's 16-bit frame size) and 16,384 × 16,384 px in all, libavif's
-    ///   default decoder limit (`AVIF_DEFAULT_IMAGE_SIZE_LIMIT`), so every AVIF Darkroom writes can be read back.
+    /// - AVIF: 32,768 px per side and 16,384 × 16,384 px in all: libavif's default decoder limits
+    ///   (`AVIF_DEFAULT_IMAGE_DIMENSION_LIMIT`, `AVIF_DEFAULT_IMAGE_SIZE_LIMIT`; AV1 itself allows
+    ///   65,536), so every AVIF Darkroom writes can be read back, by Darkroom and by other libavif users.
     /// - PNG: 2^31 − 1 px per side (the PNG spec), in practice bounded by the pixel limit.
     public static func of(_ format: ImageFormat) -> FormatLimits {
         switch format {
         case .webp: FormatLimits(maxSide: 16_383, maxPixels: nil)
         case .gif: FormatLimits(maxSide: 65_535, maxPixels: nil)
         case .jpeg: FormatLimits(maxSide: 65_500, maxPixels: nil)
-        case .avif: FormatLimits(maxSide: 65_536, maxPixels: 16_384 * 16_384)
+        case .avif: FormatLimits(maxSide: 32_768, maxPixels: 16_384 * 16_384)
         case .png: FormatLimits(maxSide: 2_147_483_647, maxPixels: nil)
         }
     }
