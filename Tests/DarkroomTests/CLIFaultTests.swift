@@ -48,19 +48,7 @@ struct CLIFaultTests {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let watchdog = CLI.Watchdog(process)
-        let stderrBox = CLI.DataBox()
-        let stderrDone = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            stderrBox.data = err.fileHandleForReading.readDataToEndOfFile()
-            stderrDone.signal()
-        }
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        stderrDone.wait()
-        process.waitUntilExit()
-        watchdog.finish("sh -c \(script)")
-        return CLI.Result(status: process.terminationStatus, stdoutData: stdoutData,
-                          stderr: String(decoding: stderrBox.data, as: UTF8.self))
+        return try CLI.collect(process, stdout: out, stderr: err, what: "sh -c \(script)")
     }
 
     /// Runs the binary with the given file handles as stdout / stderr.

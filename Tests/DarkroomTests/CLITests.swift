@@ -126,9 +126,7 @@ enum CLI {
 
     struct Result { var status: Int32; var stdoutData: Data; var stderr: String }
 
-    /// Runs the binary to its end. Both pipes are drained at once (stderr on a thread of its own),
-    /// so a child that fills one while the test reads the other cannot deadlock; a child still
-    /// running after `timeLimit` seconds is killed and the test fails, instead of hanging the run.
+    /// Runs the binary to its end; see ``collect(_:stdout:stderr:stdin:what:timeLimit:sourceLocation:)``.
     static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil,
                     timeLimit: Double = 300, sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
         let process = Process()
@@ -140,35 +138,48 @@ enum CLI {
         process.standardError = err
         process.standardInput = input
         try process.run()
-        let stderrBox = DataBox()
+        return try collect(process, stdout: out, stderr: err, stdin: (input, stdin ?? Data()),
+                           what: arguments.joined(separator: " "), timeLimit: timeLimit, sourceLocation: sourceLocation)
+    }
+
+    /// Waits for a started `process` and returns what it wrote. Both pipes are drained at once
+    /// (stderr on a thread of its own), so a child that fills one while the test reads the other
+    /// cannot deadlock; `stdin`'s bytes are written, then its pipe closed; a child still running
+    /// after `timeLimit` seconds is killed and the test fails, instead of hanging the run.
+    static func collect(_ process: Process, stdout out: Pipe, stderr err: Pipe, stdin: (pipe: Pipe, bytes: Data)? = nil,
+                        what: String, timeLimit: Double = 300,
+                        sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
+        let watchdog = Watchdog(process, timeLimit: timeLimit)
+        let stderrData = Locked(Data())
         let stderrDone = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            stderrBox.data = err.fileHandleForReading.readDataToEndOfFile()
+            stderrData.value = err.fileHandleForReading.readDataToEndOfFile()
             stderrDone.signal()
         }
-        let watchdog = Watchdog(process, timeLimit: timeLimit)
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
+        if let stdin {
+            if !stdin.bytes.isEmpty { stdin.pipe.fileHandleForWriting.write(stdin.bytes) }
+            try stdin.pipe.fileHandleForWriting.close()
+        }
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
         stderrDone.wait()
         process.waitUntilExit()
-        watchdog.finish(arguments.joined(separator: " "), sourceLocation: sourceLocation)
+        watchdog.finish(what, sourceLocation: sourceLocation)
         return Result(status: process.terminationStatus, stdoutData: stdoutData,
-                      stderr: String(decoding: stderrBox.data, as: UTF8.self))
+                      stderr: String(decoding: stderrData.value, as: UTF8.self))
     }
 
     /// Kills a child still running `timeLimit` seconds after it started; `finish` (after the child
     /// exited) records an issue if it had to. A hung child fails its test instead of the whole run.
     final class Watchdog: @unchecked Sendable {
         private let item: DispatchWorkItem
-        private let fired = DataBox()
+        private let fired = Locked(false)
         let timeLimit: Double
 
         init(_ process: Process, timeLimit: Double = 300) {
             self.timeLimit = timeLimit
             let pid = process.processIdentifier, fired = self.fired
             item = DispatchWorkItem {
-                fired.data = Data([1])
+                fired.value = true
                 kill(pid, SIGKILL)
             }
             DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: item)
@@ -176,19 +187,20 @@ enum CLI {
 
         func finish(_ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
             item.cancel()
-            if !fired.data.isEmpty {
+            if fired.value {
                 Issue.record("\(what): still running after \(Int(timeLimit)) s, killed", sourceLocation: sourceLocation)
             }
         }
     }
 
-    /// Bytes handed from one thread to another (written before a semaphore signal or a kill).
-    final class DataBox: @unchecked Sendable {
+    /// A value handed from one thread to another under a lock.
+    final class Locked<Value>: @unchecked Sendable {
         private let lock = NSLock()
-        private var value = Data()
-        var data: Data {
-            get { lock.withLock { value } }
-            set { lock.withLock { value = newValue } }
+        private var stored: Value
+        init(_ value: Value) { stored = value }
+        var value: Value {
+            get { lock.withLock { stored } }
+            set { lock.withLock { stored = newValue } }
         }
     }
 

@@ -2,6 +2,15 @@ import Testing
 @testable import Darkroom
 
 @Suite struct ResampleGeometryTests {
+    /// Public API with any Int: the result holds at most `maxPixels`, and nothing traps.
+    @Test func fitWithinExtremeIntegersDoNotTrap() {
+        for (w, h, cap) in [(Int.max, Int.max, Int.max), (Int.max, 1, Int.max), (Int.max, Int.max, 1), (3, Int.max, Int.max / 2)] {
+            let r = fitWithin(width: w, height: h, maxPixels: cap)
+            let (area, overflow) = r.width.multipliedReportingOverflow(by: r.height)
+            #expect(!overflow && area <= cap && r.width >= 1 && r.height >= 1, "\(w)x\(h) cap \(cap) -> \(r)")
+        }
+    }
+
     @Test func fitWithinExactCases() {
         #expect(fitWithin(width: 6000, height: 4000, maxPixels: 4_194_304) == (2508, 1672))
         #expect(fitWithin(width: 4000, height: 3000, maxPixels: 4_194_304) == (2364, 1773))

@@ -231,11 +231,10 @@ public enum DarkroomHTTPServer {
         }
     }
 
-    /// A `Content-Length` that is not a byte count from 0 to `limit` (a number too large for `Int`
-    /// included): the request is answered 413 before its body is read.
+    /// A `Content-Length` that is not a byte count from 0 to `limit` (read by the one bounded
+    /// parser, ``ValueParser/integer(_:name:in:)``): the request is answered 413 before its body is read.
     static func declaredLengthIsRefused(_ declared: String, limit: Int) -> Bool {
-        guard !declared.isEmpty, declared.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let length = Int(declared) else { return true }
-        return length > limit
+        (try? ValueParser.integer(declared, name: "Content-Length", in: 0...limit)) == nil
     }
 
     /// The `strict` query field: absent, `false` or `0` is off; `true` or `1` is on; anything else is

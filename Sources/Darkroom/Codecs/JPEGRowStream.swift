@@ -87,15 +87,12 @@ final class JPEGRowStream: RowSource, @unchecked Sendable {
         ring = .allocate(capacity: slots * chunkRows * rowBytes)
         guard background else { return }
         producerDone = false
-        guard let thread = startJoinableThread({ [self] in produce() }) else {
-            // No thread to be had: decode in the caller, one chunk at a time (same rows).
+        producer = startJoinableThread { [self] in produce() }
+        if producer == nil {
+            // No thread to be had: the caller decodes, one chunk at a time, into the first slot.
             producerDone = true
-            ring?.deallocate()
             slots = 1
-            ring = .allocate(capacity: chunkRows * rowBytes)
-            return
         }
-        producer = thread
     }
 
     /// Row `r` of the output. Rows are asked for in increasing order.

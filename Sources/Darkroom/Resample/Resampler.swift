@@ -306,7 +306,8 @@ struct SendablePointer<T>: @unchecked Sendable {
 
 func resizeNearest(src: UnsafePointer<UInt8>, srcWidth: Int, srcHeight: Int, dst: UnsafeMutablePointer<UInt8>,
                    dstWidth: Int, dstHeight: Int, bytesPerPixel bpp: Int) {
-    // Pillow's rule: source index floor((i + 0.5) · in / out).
+    // Pillow's rule: source index floor((i + 0.5) · in / out). Both sides are at least 1 and within
+    // the pixel limit, so each value lies in [0, in] and the conversion to Int cannot trap.
     let xs = (0..<dstWidth).map { min(srcWidth - 1, Int((Double($0) + 0.5) * Double(srcWidth) / Double(dstWidth))) }
     for y in 0..<dstHeight {
         let sy = min(srcHeight - 1, Int((Double(y) + 0.5) * Double(srcHeight) / Double(dstHeight)))

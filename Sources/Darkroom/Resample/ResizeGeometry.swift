@@ -155,7 +155,7 @@ public func fitWithin(width: Int, height: Int, maxPixels: Int) -> (width: Int, h
     if h == 1 { w = min(w, cap) }
     if w == 1 { h = min(h, cap) }
     // Floating-point error can leave the product one row or column over the cap.
-    while w * h > cap {
+    while w.multipliedReportingOverflow(by: h).overflow || w * h > cap {
         if Double(w) * Double(height) >= Double(h) * Double(width), w > 1 { w -= 1 } else if h > 1 { h -= 1 } else { w -= 1 }
     }
     return (w, h)
