@@ -192,55 +192,72 @@ int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info
     return 0;
 }
 
-int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels, int keep_truncated,
-                        darkroom_png_info *out, uint8_t *pixels, size_t capacity, char err[DARKROOM_ERR_LEN]) {
-    struct shim_state s = { .message = err, .data = data, .size = size };
-    png_infop info = NULL;
-    png_bytepp volatile rows = NULL;
-    volatile int image_done = 0;
-    volatile uint32_t rows_done = 0;    // non-interlaced images: rows fully read
-    volatile size_t row_bytes = 0;
-    memset(out, 0, sizeof *out);
-    s.warnings = &out->warnings;
-    err[0] = 0;
-    png_structp png = make_reader(&s, &info);
-    if (!png) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return -1; }
-    if (setjmp(png_jmpbuf(png))) {
-        free(rows);
-        png_destroy_read_struct(&png, &info, NULL);
-        if (image_done) {
-            // An error after the pixels (a cut or broken trailing chunk): the picture is whole,
-            // but the file was cut or damaged; the caller's fail-on policy decides.
-            note_truncated(&out->warnings, err);
-            err[0] = 0;
-            return 0;
-        }
-        if (keep_truncated && rows_done > 0 && row_bytes > 0) {
-            // fail-on none: keep the rows that were read, the rest transparent black (as Pillow's
-            // LOAD_TRUNCATED_IMAGES).
-            memset(pixels + row_bytes * rows_done, 0, row_bytes * (out->height - rows_done));
-            note_truncated(&out->warnings, err);
-            err[0] = 0;
-            return 0;
-        }
-        free(out->icc); free(out->exif); out->icc = NULL; out->exif = NULL;
-        return rows_done > 0 ? -4 : -1;
+// ---------------------------------------------------------------- streaming decode
+
+struct darkroom_png_stream {
+    struct shim_state state;
+    png_structp png;
+    png_infop info;
+    darkroom_png_info *out;       // the caller's info: icc/exif/warnings land there
+    int keep_truncated;
+    int failed;                   // libpng longjmp'd: never call it again
+    int truncated;                // fail-on none kept a truncated image: the rest is zeros
+    uint32_t rows_done;           // rows handed out
+    size_t row_bytes;             // decoded bytes per row
+    char *message;
+};
+
+/// 1 when an eXIf chunk follows the first IDAT: its orientation is known only after the pixels.
+static int has_exif_after_image(const uint8_t *data, size_t size) {
+    size_t pos = 8;
+    int seen_idat = 0;
+    while (pos + 12 <= size) {
+        uint32_t len = be32(data + pos);
+        const uint8_t *type = data + pos + 4;
+        if (memcmp(type, "IDAT", 4) == 0) seen_idat = 1;
+        else if (seen_idat && memcmp(type, "eXIf", 4) == 0) return 1;
+        if (len > size - pos - 12) break;
+        pos += 12 + (size_t)len;
     }
-    png_read_info(png, info);
-    capture_info(png, info, out);
+    return 0;
+}
+
+darkroom_png_stream *darkroom_png_stream_open(const uint8_t *data, size_t size, uint64_t max_pixels, int keep_truncated,
+                                              darkroom_png_info *out, int *rc, char err[DARKROOM_ERR_LEN]) {
+    memset(out, 0, sizeof *out);
+    err[0] = 0;
+    *rc = -1;
+    darkroom_png_stream *s = calloc(1, sizeof *s);
+    if (!s) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return NULL; }
+    s->state.message = err;
+    s->state.data = data;
+    s->state.size = size;
+    s->state.warnings = &out->warnings;
+    s->out = out;
+    s->keep_truncated = keep_truncated;
+    s->png = make_reader(&s->state, &s->info);
+    if (!s->png) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); free(s); return NULL; }
+    png_structp png = s->png;
+    if (setjmp(png_jmpbuf(png))) {
+        free(out->icc); free(out->exif); out->icc = NULL; out->exif = NULL;
+        png_destroy_read_struct(&s->png, &s->info, NULL);
+        free(s);
+        return NULL;
+    }
+    png_read_info(png, s->info);
+    capture_info(png, s->info, out);
     out->frames = count_apng_frames(data, size);
+    out->exif_after_image = has_exif_after_image(data, size);
     if (has_bad_iccp_method(data, size)) png_error(png, "iCCP: unknown compression method");
     if ((uint64_t)out->width * out->height > max_pixels) {
-        snprintf(err, DARKROOM_ERR_LEN, "too many pixels");
-        png_destroy_read_struct(&png, &info, NULL);
-        free(out->icc); free(out->exif); out->icc = NULL; out->exif = NULL;
-        return -2;
+        *rc = -2;
+        png_error(png, "too many pixels");
     }
     // Row buffers: up to 8 bytes per pixel (16-bit RGBA) plus libpng's filter byte and padding,
     // for a width that has passed the pixel limit above.
     {
         size_t rows_limit = (size_t)out->width * 8 + 4096;
-        if (rows_limit > s.alloc_limit) s.alloc_limit = rows_limit;
+        if (rows_limit > s->state.alloc_limit) s->state.alloc_limit = rows_limit;
     }
     if (out->color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (out->color_type == PNG_COLOR_TYPE_GRAY && out->bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
@@ -257,34 +274,83 @@ int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels, i
     if (out->bit_depth == 16) png_set_swap(png);
 #endif
     png_set_interlace_handling(png);
-    png_read_update_info(png, info);
-    out->channels = png_get_channels(png, info);
-    out->out_depth = png_get_bit_depth(png, info);
-    size_t rowbytes = png_get_rowbytes(png, info);
-    if (rowbytes * out->height != capacity) {
-        // The header's layout guess was wrong (odd chunk order): tell the caller the real one.
-        free(out->icc); free(out->exif); out->icc = NULL; out->exif = NULL;
-        png_destroy_read_struct(&png, &info, NULL);
-        return -3;
+    png_read_update_info(png, s->info);
+    out->channels = png_get_channels(png, s->info);
+    out->out_depth = png_get_bit_depth(png, s->info);
+    s->row_bytes = png_get_rowbytes(png, s->info);
+    *rc = 0;
+    return s;
+}
+
+/// After a longjmp: the rest of the request is zeros; returns what the read returns.
+static int stream_failed(darkroom_png_stream *s, uint8_t *rows, size_t stride, int from, int count) {
+    s->failed = 1;
+    for (int n = from; n < count; n++) memset(rows + (size_t)n * stride, 0, s->row_bytes);
+    if (s->keep_truncated && !s->out->interlaced && s->rows_done > 0) {
+        // fail-on none: keep the rows that were read, the rest transparent black (as Pillow's
+        // LOAD_TRUNCATED_IMAGES).
+        note_truncated(&s->out->warnings, s->message);
+        s->message[0] = 0;
+        s->truncated = 1;
+        return count;
     }
-    rows = malloc(sizeof(png_bytep) * out->height);
-    if (!rows) png_error(png, "out of memory");
-    for (uint32_t y = 0; y < out->height; y++) rows[y] = pixels + rowbytes * y;
-    if (out->interlaced) {
-        png_read_image(png, rows);
-    } else {
-        row_bytes = rowbytes;
-        for (uint32_t y = 0; y < out->height; y++) {
-            png_read_row(png, rows[y], NULL);
-            rows_done = y + 1;
-        }
+    return s->rows_done > 0 ? -4 : -1;
+}
+
+int darkroom_png_stream_read(darkroom_png_stream *s, uint8_t *rows, size_t stride, int count,
+                             char err[DARKROOM_ERR_LEN]) {
+    s->message = err;
+    s->state.message = err;
+    err[0] = 0;
+    if (s->failed) {
+        for (int n = 0; n < count; n++) memset(rows + (size_t)n * stride, 0, s->row_bytes);
+        return s->truncated ? count : -1;
     }
-    image_done = 1;
-    png_read_end(png, info);
-    capture_info(png, info, out);  // eXIf / iCCP may follow the image data
-    free(rows);
-    png_destroy_read_struct(&png, &info, NULL);
+    volatile int n = 0;
+    png_bytepp volatile pointers = NULL;
+    if (setjmp(png_jmpbuf(s->png))) {
+        free(pointers);
+        return stream_failed(s, rows, stride, s->out->interlaced ? 0 : n, count);
+    }
+    if (s->out->interlaced) {
+        // Adam7 needs every pass over the whole image: one request for all rows.
+        if (count != (int)s->out->height || s->rows_done != 0) png_error(s->png, "an interlaced PNG is read whole");
+        pointers = malloc(sizeof(png_bytep) * (size_t)count);
+        if (!pointers) png_error(s->png, "out of memory");
+        for (int y = 0; y < count; y++) pointers[y] = rows + (size_t)y * stride;
+        png_read_image(s->png, pointers);
+        free(pointers);
+        pointers = NULL;
+        s->rows_done = (uint32_t)count;
+        return count;
+    }
+    for (; n < count; n++) {
+        png_read_row(s->png, rows + (size_t)n * stride, NULL);
+        s->rows_done++;
+    }
+    return count;
+}
+
+int darkroom_png_stream_finish(darkroom_png_stream *s) {
+    if (s->failed || s->rows_done < s->out->height) return 0;
+    char message[DARKROOM_ERR_LEN] = {0};
+    s->state.message = message;
+    if (setjmp(png_jmpbuf(s->png))) {
+        // An error after the pixels (a cut or broken trailing chunk): the picture is whole, but
+        // the file was cut or damaged; the caller's fail-on policy decides.
+        s->failed = 1;
+        note_truncated(&s->out->warnings, message);
+        return 0;
+    }
+    png_read_end(s->png, s->info);
+    capture_info(s->png, s->info, s->out);  // eXIf / iCCP may follow the image data
     return 0;
+}
+
+void darkroom_png_stream_close(darkroom_png_stream *s) {
+    if (!s) return;
+    png_destroy_read_struct(&s->png, &s->info, NULL);
+    free(s);
 }
 
 int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int depth,

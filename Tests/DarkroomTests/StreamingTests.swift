@@ -108,3 +108,143 @@ import Testing
         }
     }
 }
+
+/// Issue #10: PNG rows stream into the resampler too (non-interlaced 8-bit: gray, gray+alpha,
+/// RGB, RGBA, palettes and tRNS expanded); interlaced, 16-bit and eXIf-after-the-pixels files
+/// are read whole. Either way, exactly the whole-image bytes.
+@Suite struct PNGStreamingTests {
+    static let testImagePNGs = ["rgba.png", "palette-trns.png", "rgb16.png", "gray16.png"]
+    static var corpusPNGs: [String] {
+        Corpus.rows.filter { $0.path.hasSuffix(".png") && $0.expected == "decode-ok" }.map(\.path)
+    }
+
+    /// kodim23 as an 8-bit PNG of `format`, with an eXIf chunk (orientation 6) before or after
+    /// the image data when asked.
+    static func kodimPNG(_ format: PixelFormat, exif: Bool = false, exifAfterImage: Bool = false) throws -> [UInt8] {
+        let image = try ImageDecoder.decode(TestImages.bytes("kodim23.jpg")).image.converted(to: format)
+        let orientation6: [UInt8] = [0x4D, 0x4D, 0, 0x2A, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0]
+        var png = try PNGCodec.encode(image, icc: nil, exif: exif ? orientation6 : nil)
+        if exifAfterImage {
+            // Move the eXIf chunk to just before IEND.
+            let at = try #require(PNGChunks.find("eXIf", in: png))
+            let chunk = Array(png[at.range])
+            png.removeSubrange(at.range)
+            let iend = try #require(PNGChunks.find("IEND", in: png))
+            png.insert(contentsOf: chunk, at: iend.range.lowerBound)
+        }
+        return png
+    }
+
+    @Test(arguments: testImagePNGs)
+    func streamedEqualsWholeImage(name: String) throws {
+        try StreamingTests.compare(TestImages.bytes(name), name: name)
+    }
+
+    @Test(arguments: [PixelFormat.gray8, .grayAlpha8, .rgb8, .rgba8])
+    func everyEightBitLayoutStreams(format: PixelFormat) throws {
+        try StreamingTests.compare(Self.kodimPNG(format), name: "kodim23 \(format)")
+        try StreamingTests.compare(Self.kodimPNG(format, exif: true), name: "kodim23 \(format) orientation 6")
+    }
+
+    @Test func anEXIfChunkAfterThePixelsStillTurnsTheImage() throws {
+        // Its orientation is known only after the last row: that file is read whole and planned
+        // again; the output is the one of the same file with the chunk in front.
+        let before = try Self.kodimPNG(.rgb8, exif: true)
+        let after = try Self.kodimPNG(.rgb8, exif: true, exifAfterImage: true)
+        #expect(before != after)
+        for geometry in ["100x100", "37%", "200x150!"] {
+            let options = ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: geometry))
+            let a = try Converter(options: options).convert(before)
+            let b = try Converter(options: options).convert(after)
+            #expect(a.bytes == b.bytes && a.width == b.width && a.height == b.height, "\(geometry)")
+            #expect(b.source.orientation == .right)
+        }
+        try StreamingTests.compare(after, name: "eXIf after IDAT")
+    }
+
+    @Test(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"))
+    func streamedEqualsWholeImageOnEveryCorpusPNG() throws {
+        #expect(Self.corpusPNGs.count >= 180, "the corpus PNGs (PngSuite, libpng test PNGs)")
+        for path in Self.corpusPNGs {
+            let bytes = try #require(Corpus.read(path), "\(path) missing from the corpus")
+            for geometry in ["37%", "7x5!"] {
+                var options = ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: geometry))
+                options.decode.maxPixels = Corpus.maxPixels
+                var whole = Converter(options: options)
+                whole.allowsStreaming = false
+                let reference = try whole.convert(bytes)
+                #expect(try Converter(options: options).convert(bytes).bytes == reference.bytes, "\(path) \(geometry)")
+                options.resampling.threads = 2
+                #expect(try Converter(options: options).convert(bytes).bytes == reference.bytes, "\(path) \(geometry) threads 2")
+            }
+        }
+    }
+
+    @Test func aTruncatedStreamedPNGFollowsFailOn() throws {
+        let png = try Self.kodimPNG(.rgb8)
+        let cut = Array(png.prefix(png.count * 55 / 100))
+        let geometry = try ResizeGeometry(parsing: "50%")
+        let error = #expect(throws: DarkroomError.self) {
+            try Converter(options: ConvertOptions(format: .png, resize: geometry)).convert(cut)
+        }
+        guard case let .decoding(.damaged(format, warning, _))? = error else {
+            Issue.record("expected a damaged-input error, got \(String(describing: error))")
+            return
+        }
+        #expect(format == .png && warning.kind == .truncated)
+        for threads in [1, 2] {
+            var options = ConvertOptions(format: .png, resize: geometry, decode: DecodeOptions(failOn: .none))
+            options.resampling.threads = threads
+            let lenient = try Converter(options: options).convert(cut)
+            var reference = Converter(options: options)
+            reference.allowsStreaming = false
+            #expect(lenient.bytes == (try reference.convert(cut)).bytes, "threads \(threads)")
+            #expect(lenient.warnings.map(\.kind) == [.truncated])
+        }
+    }
+}
+
+/// Issue #10: the plan is computed once: every conversion parses its input's header once,
+/// whatever the format, with or without a resize, through `convert` and reference prep.
+@Suite struct PlanOnceTests {
+    static func parses(_ body: () throws -> Void) rethrows -> HeaderParses.Counter {
+        let counter = HeaderParses.Counter()
+        try HeaderParses.$counter.withValue(counter) { try body() }
+        return counter
+    }
+
+    @Test(arguments: [ImageFormat.jpeg, .png, .webp, .avif, .gif])
+    func oneHeaderParsePerConversion(format: ImageFormat) throws {
+        let image = try ImageDecoder.decode(TestImages.bytes("kodim23.jpg")).image
+        let bytes = try ImageEncoder.encode(image, as: format, options: EncodeOptions(quality: 90))
+        #expect(Self.parses { _ = try? ImageDecoder.readHeader(bytes) }[format] == 1, "the counter counts")
+        for geometry in [nil, "50%", "300x200", "10x10!"] {
+            for fast in [false, true] {
+                let options = ConvertOptions(format: .png, resize: try geometry.map(ResizeGeometry.init(parsing:)), fast: fast)
+                let counter = try Self.parses { _ = try Converter(options: options).convert(bytes) }
+                #expect(counter.total == 1, "\(format) \(geometry ?? "no resize") fast=\(fast): \(counter.total) header parses")
+            }
+        }
+        if ReferencePrepOptions.acceptedFormats.contains(format) {
+            for maxPixels in [100_000, 4_194_304] {
+                let counter = try Self.parses {
+                    _ = try ReferencePrep.prepare(bytes: bytes, name: "ref", options: ReferencePrepOptions(maxPixels: maxPixels))
+                }
+                #expect(counter.total == 1, "reference prep of \(format), cap \(maxPixels): \(counter.total) header parses")
+            }
+        }
+    }
+}
+
+/// Finds PNG chunks by type (tests only).
+enum PNGChunks {
+    static func find(_ type: String, in png: [UInt8]) -> (range: Range<Int>, length: Int)? {
+        var pos = 8
+        while pos + 12 <= png.count {
+            let length = Int(png[pos]) << 24 | Int(png[pos + 1]) << 16 | Int(png[pos + 2]) << 8 | Int(png[pos + 3])
+            if String(decoding: png[(pos + 4)..<(pos + 8)], as: UTF8.self) == type { return (pos..<(pos + 12 + length), length) }
+            pos += 12 + length
+        }
+        return nil
+    }
+}

@@ -103,6 +103,7 @@ typedef struct {
     double gamma;         // gAMA value, 0 when absent
     int gamma_corrected;  // pixels were converted from the file gamma to sRGB's
     int frames;           // APNG num_frames, 1 otherwise
+    int exif_after_image; // an eXIf chunk follows the image data (orientation known only at the end)
     uint8_t *icc; uint32_t icc_len;    // malloc'd, or NULL
     uint8_t *exif; uint32_t exif_len;  // malloc'd, or NULL
     darkroom_warnings warnings;        // what libpng warned about while decoding
@@ -110,16 +111,33 @@ typedef struct {
 
 int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info *info, char err[DARKROOM_ERR_LEN]);
 
-/// Decodes to 8- or 16-bit gray/GA/RGB/RGBA (palette and tRNS expanded, sub-8-bit gray widened)
-/// into `pixels`, which the caller sizes from darkroom_png_read_header (width * height * channels *
-/// out_depth / 8 bytes). Refuses images with more than max_pixels pixels (returns -2). Returns -3,
-/// with info->channels and info->out_depth set to the real layout, when `capacity` does not match it.
-/// With keep_truncated, a non-interlaced image whose data ends early keeps the rows read (the rest
-/// zero) and returns 0 with info->warnings.truncated set; otherwise that is an error (-4, the
-/// message in `err`; -1 when the data ends before the first row). An
-/// error after the image data always returns 0 with a truncated warning (the pixels are whole).
-int darkroom_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels, int keep_truncated,
-                        darkroom_png_info *info, uint8_t *pixels, size_t capacity, char err[DARKROOM_ERR_LEN]);
+/// A PNG decode that hands out rows as they are decoded (the pipeline's resampler pulls rows, so
+/// no full-size buffer exists; the whole-image decode reads every row at once). One header parse.
+typedef struct darkroom_png_stream darkroom_png_stream;
+
+/// Parses the header of `data` (which must outlive the stream) and sets the decoded layout: 8- or
+/// 16-bit gray/GA/RGB/RGBA (palette and tRNS expanded, sub-8-bit gray widened, 16-bit native-endian)
+/// in info->channels / info->out_depth. icc/exif found before the image data are malloc'd into
+/// `info` (the caller frees them); `info` must stay in place until the stream is closed. Returns
+/// NULL with *rc -1 (error, `err`) or -2 (more than max_pixels pixels, checked before any row
+/// buffer is allocated).
+darkroom_png_stream *darkroom_png_stream_open(const uint8_t *data, size_t size, uint64_t max_pixels, int keep_truncated,
+                                              darkroom_png_info *info, int *rc, char err[DARKROOM_ERR_LEN]);
+
+/// Decodes the next `count` rows into `rows` (`stride` bytes apart); an interlaced image must be
+/// read in one request for all rows. Returns `count`. When the data ends early: with
+/// keep_truncated (non-interlaced, at least one row read) the missing rows are zero, a truncated
+/// warning is recorded and `count` is returned; otherwise -4 (rows were read) or -1 (none, or any
+/// other error), with the message in `err` and the missing rows zero.
+int darkroom_png_stream_read(darkroom_png_stream *s, uint8_t *rows, size_t stride, int count,
+                             char err[DARKROOM_ERR_LEN]);
+
+/// After the last row: reads the chunks after the image data (eXIf / iCCP there land in `info`).
+/// An error there is recorded as a truncated warning (the pixels are whole). Returns 0.
+int darkroom_png_stream_finish(darkroom_png_stream *s);
+
+/// Frees the stream (NULL is fine).
+void darkroom_png_stream_close(darkroom_png_stream *s);
 
 /// Encodes channels 1-4 at depth 8 or 16 (16-bit samples native-endian).
 /// level: zlib level 0-9; strategy: a zlib strategy, or -1 to pick Z_RLE for photographic content and

@@ -23,6 +23,7 @@ enum AVIFCodec {
     /// Parses the container (libavif keeps its own default size limit, 16384² px); the caller
     /// checks Darkroom's limit on the parsed size before decoding pixels.
     private static func withDecoder<T>(_ bytes: [UInt8], _ body: (UnsafeMutablePointer<avifDecoder>) throws(DarkroomError) -> T) throws(DarkroomError) -> T {
+        HeaderParses.count(.avif)
         guard let decoder = avifDecoderCreate() else { throw DarkroomError.decoding(.codec(.avif, message: "out of memory")) }
         defer { avifDecoderDestroy(decoder) }
         decoder.pointee.maxThreads = 2
@@ -51,7 +52,10 @@ enum AVIFCodec {
         return Orientation.allCases.first { probe.applying($0) == turned } ?? .up
     }
 
-    static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> RawDecode {
+    /// Decodes the first image. One container parse: the pixel limit, then `plan` (told the
+    /// stored size and orientation), then the pixels.
+    static func decode(_ bytes: [UInt8], maxPixels: Int,
+                       plan: (ImageHeader) throws(DarkroomError) -> Void = { _ in }) throws(DarkroomError) -> RawDecode {
         // libavif 0.11 accepts this HEIF violation; newer versions reject it (see AVIFBoxes).
         if AVIFBoxes.hasNonEssentialTransform(bytes) {
             throw DarkroomError.decoding(.codec(.avif, message: "transformative property marked non-essential"))
@@ -61,6 +65,8 @@ enum AVIFCodec {
             return try withDecoder(bytes) { (decoder) throws(DarkroomError) in
                 let parsed = decoder.pointee.image!.pointee
                 try checkPixelLimit(width: Int(parsed.width), height: Int(parsed.height), limit: maxPixels)
+                try plan(ImageHeader(format: .avif, width: Int(parsed.width), height: Int(parsed.height),
+                                     orientation: orientation(of: parsed)))
                 return try decodePixels(decoder)
             }
         } catch {

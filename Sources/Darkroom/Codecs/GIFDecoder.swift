@@ -100,6 +100,7 @@ struct GIFDecoder {
 
     /// The logical screen size, without decoding pixels.
     static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int) {
+        HeaderParses.count(.gif)
         var decoder = GIFDecoder(bytes)
         let screen = try decoder.readScreen()
         return (screen.width, screen.height)
@@ -108,16 +109,20 @@ struct GIFDecoder {
     // MARK: Frames
 
     /// Decodes the first frame and counts the rest. The screen size is checked against
-    /// `maxPixels` before the canvas is allocated.
-    static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> Result {
+    /// `maxPixels` before the canvas is allocated, then `screen` is told it (the pipeline's plan).
+    static func decode(_ bytes: [UInt8], maxPixels: Int,
+                       screen: (_ width: Int, _ height: Int) throws(DarkroomError) -> Void = { _, _ in }) throws(DarkroomError) -> Result {
+        HeaderParses.count(.gif)
         var decoder = GIFDecoder(bytes)
-        return try decoder.decodeFile(maxPixels: maxPixels)
+        return try decoder.decodeFile(maxPixels: maxPixels, screen: screen)
     }
 
-    private mutating func decodeFile(maxPixels: Int) throws(DarkroomError) -> Result {
+    private mutating func decodeFile(maxPixels: Int,
+                                     screen planned: (Int, Int) throws(DarkroomError) -> Void) throws(DarkroomError) -> Result {
         let screen = try readScreen()
         let width = screen.width, height = screen.height
         try checkPixelLimit(width: width, height: height, limit: maxPixels)
+        try planned(width, height)
 
         var canvas: [UInt8]?          // RGBA of the first frame on the logical screen
         var isOpaque = false

@@ -29,10 +29,9 @@ public enum ImageDecoder {
             return ImageHeader(format: format, width: h.width, height: h.height,
                                orientation: h.exif.map(EXIF.orientation(in:)) ?? .up)
         case .webp:
-            let f = try WebPCodec.features(bytes)
-            let exif = WebPCodec.containerInfo(bytes).exif
-            return ImageHeader(format: format, width: f.width, height: f.height,
-                               orientation: exif.map(EXIF.orientation(in:)) ?? .up)
+            let h = try WebPCodec.readHeader(bytes)
+            return ImageHeader(format: format, width: h.features.width, height: h.features.height,
+                               orientation: h.container.exif.map(EXIF.orientation(in:)) ?? .up)
         case .avif:
             let h = try AVIFCodec.readHeader(bytes)
             return ImageHeader(format: format, width: h.width, height: h.height, orientation: h.orientation)
@@ -52,38 +51,94 @@ public enum ImageDecoder {
     public static func decode(_ bytes: [UInt8], options: DecodeOptions = DecodeOptions()) throws(DarkroomError) -> DecodedImage {
         try options.validate()
         guard let format = ImageFormat.sniff(bytes) else { throw DarkroomError.decoding(.unknownFormat) }
+        var decoded = try decode(bytes, format: format, options: options) { _ throws(DarkroomError) in options.minimumSize }
+        if options.convertToSRGB { decoded.convertToSRGB() }
+        if options.applyOrientation { decoded.image = decoded.image.applying(decoded.metadata.orientation) }
+        return decoded
+    }
+
+    /// The shrink-on-load planner: told the header (parsed once), it checks what it must (pixel
+    /// limit, the planned output) and returns the smallest decode size it can use, in upright
+    /// pixels, or nil for the full size.
+    typealias Planner = (ImageHeader) throws(DarkroomError) -> (width: Int, height: Int)?
+
+    /// Handed a started row decoder (JPEG, or a non-interlaced PNG whose orientation is known
+    /// from its header) and its row layout, returns the image it made from the rows (the
+    /// converter's streamed resize), or nil to have the whole image read instead. Called before
+    /// any row is read.
+    typealias RowConsumer = (RowDecoder, PixelFormat) throws(DarkroomError) -> Image?
+
+    /// Decodes `bytes` (already sniffed as `format`) in stored orientation, without colour
+    /// conversion: one header parse, then `plan`, then pixels at the size the plan allows
+    /// (JPEG DCT scaling, WebP scaled decoding). The pixel limit is checked before `plan` runs.
+    /// A CMYK or 12-bit JPEG reads its header a second time (the whole-image libjpeg path).
+    /// `rows` may take the rows of a JPEG or PNG instead of a whole-image buffer.
+    static func decode(_ bytes: [UInt8], format: ImageFormat, options: DecodeOptions, plan: Planner,
+                       rows consume: RowConsumer = { _, _ throws(DarkroomError) in nil }) throws(DarkroomError) -> DecodedImage {
         var raw: RawDecode
         switch format {
         case .jpeg:
-            let header = try JPEGCodec.readHeader(bytes)
-            try checkPixelLimit(width: header.width, height: header.height, limit: options.maxPixels)
-            let orientation = header.exif.map(EXIF.orientation(in:)) ?? .up
-            let denominator = jpegScaleDenominator(width: header.width, height: header.height,
-                                                   orientation: orientation, minimum: options.minimumSize)
-            raw = try JPEGCodec.decode(bytes, maxPixels: options.maxPixels, scaleDenominator: denominator)
-            raw.metadata.orientation = orientation
+            let rows = try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> RawDecode? in
+                let decoder = try JPEGRowDecoder(buffer: buffer)
+                try checkPixelLimit(width: decoder.storedWidth, height: decoder.storedHeight, limit: options.maxPixels)
+                guard !decoder.isCMYK, decoder.precision == 8 else { return nil }
+                let header = decoder.header
+                let denominator = jpegScaleDenominator(width: header.width, height: header.height,
+                                                       orientation: header.orientation, minimum: try plan(header))
+                try decoder.start(scaleDenominator: denominator, maxPixels: options.maxPixels)
+                let image: Image
+                if let streamed = try consume(decoder, decoder.pixelFormat) {
+                    image = streamed
+                } else {
+                    image = try decoder.readImage(format: decoder.pixelFormat)
+                }
+                return RawDecode(image: image, metadata: decoder.metadata)
+            }
+            if let rows {
+                raw = rows
+            } else {
+                let header = try JPEGCodec.readHeader(bytes)
+                let orientation = header.exif.map(EXIF.orientation(in:)) ?? .up
+                let denominator = jpegScaleDenominator(
+                    width: header.width, height: header.height, orientation: orientation,
+                    minimum: try plan(ImageHeader(format: .jpeg, width: header.width, height: header.height, orientation: orientation)))
+                raw = try JPEGCodec.decode(bytes, maxPixels: options.maxPixels, scaleDenominator: denominator)
+                raw.metadata.orientation = orientation
+            }
         case .png:
-            raw = try PNGCodec.decode(bytes, maxPixels: options.maxPixels, failOn: options.failOn)
-            raw.metadata.orientation = raw.metadata.exif.map(EXIF.orientation(in:)) ?? .up
+            raw = try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> RawDecode in
+                let decoder = try PNGRowDecoder(buffer: buffer, maxPixels: options.maxPixels, failOn: options.failOn)
+                _ = try plan(decoder.header)
+                let streamable = !decoder.isInterlaced && !decoder.exifAfterImage
+                let image: Image
+                if streamable, let streamed = try consume(decoder, decoder.format) {
+                    image = streamed
+                } else {
+                    image = try decoder.readImage(format: decoder.format)
+                }
+                var metadata = decoder.finish()
+                metadata.orientation = metadata.exif.map(EXIF.orientation(in:)) ?? .up
+                return RawDecode(image: image, metadata: metadata)
+            }
         case .webp:
-            let f = try WebPCodec.features(bytes)
-            let exif = WebPCodec.containerInfo(bytes).exif
-            let orientation = exif.map(EXIF.orientation(in:)) ?? .up
-            let scaled = webpScaledSize(width: f.width, height: f.height, orientation: orientation, minimum: options.minimumSize)
-            raw = try WebPCodec.decode(bytes, maxPixels: options.maxPixels, scaledTo: scaled)
+            let h = try WebPCodec.readHeader(bytes)
+            try checkPixelLimit(width: h.features.width, height: h.features.height, limit: options.maxPixels)
+            let orientation = h.container.exif.map(EXIF.orientation(in:)) ?? .up
+            let minimum = try plan(ImageHeader(format: .webp, width: h.features.width, height: h.features.height,
+                                               orientation: orientation))
+            let scaled = webpScaledSize(width: h.features.width, height: h.features.height, orientation: orientation, minimum: minimum)
+            raw = try WebPCodec.decode(bytes, header: h, scaledTo: scaled)
             raw.metadata.orientation = orientation
         case .avif:
-            raw = try AVIFCodec.decode(bytes, maxPixels: options.maxPixels)
+            raw = try AVIFCodec.decode(bytes, maxPixels: options.maxPixels) { (header) throws(DarkroomError) in _ = try plan(header) }
         case .gif:
-            raw = try GIFCodec.decode(bytes, maxPixels: options.maxPixels)
+            raw = try GIFCodec.decode(bytes, maxPixels: options.maxPixels) { (header) throws(DarkroomError) in _ = try plan(header) }
         }
         if let rejected = raw.metadata.warnings.first(where: options.failOn.rejects) {
             throw DarkroomError.decoding(.damaged(format, warning: rejected, failOn: options.failOn))
         }
         var decoded = DecodedImage(image: raw.image, metadata: raw.metadata)
         if let profile = decoded.metadata.iccProfile { decoded.metadata.iccDescription = ColorManagement.describe(profile) }
-        if options.convertToSRGB { decoded.convertToSRGB() }
-        if options.applyOrientation { decoded.image = decoded.image.applying(decoded.metadata.orientation) }
         return decoded
     }
 

@@ -3,6 +3,7 @@ import CDarkroom
 /// JPEG through libjpeg-turbo (via the C shim that owns libjpeg's longjmp).
 enum JPEGCodec {
     static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int, exif: [UInt8]?) {
+        HeaderParses.count(.jpeg)
         var info = darkroom_jpeg_info()
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let rc = bytes.withUnsafeBufferPointer { darkroom_jpeg_read_header($0.baseAddress, $0.count, 1, &info, &err) }
@@ -15,6 +16,7 @@ enum JPEGCodec {
     /// Decodes, optionally with DCT scaling (`scaleDenominator` 1, 2, 4 or 8), straight into the
     /// image's own buffer.
     static func decode(_ bytes: [UInt8], maxPixels: Int, scaleDenominator: Int) throws(DarkroomError) -> RawDecode {
+        HeaderParses.count(.jpeg)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var header = darkroom_jpeg_info()
         let hr = bytes.withUnsafeBufferPointer { darkroom_jpeg_read_header($0.baseAddress, $0.count, Int32(scaleDenominator), &header, &err) }
@@ -76,5 +78,80 @@ enum JPEGCodec {
             throw DarkroomError.encoding(.codec(.jpeg, message: shimMessage(err)))
         }
         return bytes
+    }
+}
+
+/// A JPEG decoded a few rows at a time (``RowDecoder``) from one header parse: `init` reads the
+/// header and markers, ``start(scaleDenominator:maxPixels:)`` fixes the DCT scale, then
+/// ``readRows(_:stride:count:)`` hands out rows. 8-bit gray, RGB or CMYK output.
+///
+/// The JPEG bytes must stay alive and unmoved while the decoder exists (``Converter`` keeps it
+/// inside `withUnsafeBufferPointer`).
+final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
+    private let stream: OpaquePointer
+    /// Header facts at scale 1, then the output size once started.
+    private(set) var info = darkroom_jpeg_info()
+
+    init(buffer bytes: UnsafeBufferPointer<UInt8>) throws(DarkroomError) {
+        HeaderParses.count(.jpeg)
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        guard let s = darkroom_jpeg_stream_open(bytes.baseAddress, bytes.count, &info, &err) else {
+            throw .decoding(.codec(.jpeg, message: shimMessage(err)))
+        }
+        stream = s
+    }
+
+    deinit {
+        darkroom_free(info.icc)
+        darkroom_free(info.exif)
+        darkroom_jpeg_stream_close(stream)
+    }
+
+    var storedWidth: Int { Int(info.stored_width) }
+    var storedHeight: Int { Int(info.stored_height) }
+    var width: Int { Int(info.width) }
+    var height: Int { Int(info.height) }
+    var components: Int { Int(info.components) }
+    var rowBytes: Int { width * components }
+    var isCMYK: Bool { info.is_cmyk != 0 }
+    var precision: Int { Int(info.precision) }
+    /// The EXIF payload (TIFF header onwards), if any.
+    var exif: [UInt8]? { info.exif.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.exif_len))) } }
+    var iccProfile: [UInt8]? { info.icc.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.icc_len))) } }
+    /// The header facts the plan needs: stored size and EXIF orientation.
+    var header: ImageHeader {
+        ImageHeader(format: .jpeg, width: storedWidth, height: storedHeight,
+                    orientation: exif.map(EXIF.orientation(in:)) ?? .up)
+    }
+    /// The decoded layout (8-bit gray or RGB; CMYK is not read through this decoder).
+    var pixelFormat: PixelFormat { components == 1 ? .gray8 : .rgb8 }
+    /// What the file holds besides pixels, and what libjpeg warned about so far.
+    var metadata: ImageMetadata {
+        var metadata = ImageMetadata(sourceFormat: .jpeg, storedWidth: storedWidth, storedHeight: storedHeight,
+                                     storedBitDepth: precision)
+        metadata.exif = exif
+        metadata.orientation = header.orientation
+        metadata.iccProfile = iccProfile
+        metadata.warnings = warnings
+        return metadata
+    }
+    /// What libjpeg warned about so far.
+    var warnings: [DecodeWarning] { darkroom_jpeg_stream_warnings(stream).decodeWarnings }
+
+    /// Starts decompression at 1/`scaleDenominator` (1, 2, 4, 8); ``width``/``height`` become the
+    /// output size. Throws ``ImageDecodingError/tooManyPixels(width:height:limit:)`` or a codec error.
+    func start(scaleDenominator: Int, maxPixels: Int) throws(DarkroomError) {
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        let rc = darkroom_jpeg_stream_start(stream, Int32(scaleDenominator), UInt64(maxPixels), &info, &err)
+        if rc == -2 { throw .decoding(.tooManyPixels(width: storedWidth, height: storedHeight, limit: maxPixels)) }
+        guard rc == 0 else { throw .decoding(.codec(.jpeg, message: shimMessage(err))) }
+    }
+
+    func readRows(_ rows: UnsafeMutablePointer<UInt8>, stride: Int, count: Int) throws(DarkroomError) {
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        if darkroom_jpeg_stream_read(stream, rows, stride, Int32(count), &err) < 0 {
+            for r in 0..<count { (rows + r * stride).update(repeating: 0, count: rowBytes) }
+            throw .decoding(.codec(.jpeg, message: shimMessage(err)))
+        }
     }
 }

@@ -3,6 +3,7 @@ import CDarkroom
 /// PNG through libpng (via the C shim that owns libpng's longjmp).
 enum PNGCodec {
     static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int, exif: [UInt8]?) {
+        HeaderParses.count(.png)
         var info = darkroom_png_info()
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let rc = bytes.withUnsafeBufferPointer { darkroom_png_read_header($0.baseAddress, $0.count, &info, &err) }
@@ -11,49 +12,16 @@ enum PNGCodec {
         return (Int(info.width), Int(info.height), takeCBuffer(info.exif, count: Int(info.exif_len)))
     }
 
-    /// Decodes straight into the image's own buffer, sized from the header. With `failOn` none,
-    /// a non-interlaced image whose data ends early keeps the rows read (a truncated warning);
-    /// otherwise that is ``ImageDecodingError/damaged(_:warning:failOn:)``.
+    /// Decodes straight into the image's own buffer, sized from the header (through
+    /// ``PNGRowDecoder``: one header parse). With `failOn` none, a non-interlaced image whose
+    /// data ends early keeps the rows read (a truncated warning); otherwise that is
+    /// ``ImageDecodingError/damaged(_:warning:failOn:)``.
     static func decode(_ bytes: [UInt8], maxPixels: Int, failOn: FailOn = .truncated) throws(DarkroomError) -> RawDecode {
-        let keepTruncated = failOn == .none
-        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        var header = darkroom_png_info()
-        let hr = bytes.withUnsafeBufferPointer { darkroom_png_read_header($0.baseAddress, $0.count, &header, &err) }
-        guard hr == 0 else { throw DarkroomError.decoding(.codec(.png, message: shimMessage(err))) }
-        darkroom_free(header.icc)
-        darkroom_free(header.exif)
-        try checkPixelLimit(width: Int(header.width), height: Int(header.height), limit: maxPixels)
-        let width = Int(header.width), height = Int(header.height)
-        var format = PixelFormat(channels: Int(header.channels), bitDepth: Int(header.out_depth))
-        var info = darkroom_png_info()
-        var rc: Int32 = 0
-        var raw: [UInt8] = []
-        for _ in 0..<2 {  // a second pass only when the header's layout guess was wrong (-3)
-            let count = width * height * format.bytesPerPixel
-            raw = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-                rc = bytes.withUnsafeBufferPointer {
-                    darkroom_png_decode($0.baseAddress, $0.count, UInt64(maxPixels), keepTruncated ? 1 : 0, &info,
-                                        buffer.baseAddress, count, &err)
-                }
-                initialized = rc == 0 ? count : 0
-            }
-            guard rc == -3 else { break }
-            format = PixelFormat(channels: Int(info.channels), bitDepth: Int(info.out_depth))
+        try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> RawDecode in
+            let decoder = try PNGRowDecoder(buffer: buffer, maxPixels: maxPixels, failOn: failOn)
+            let image = try decoder.readImage(format: decoder.format)
+            return RawDecode(image: image, metadata: decoder.finish())
         }
-        if rc == -2 { throw DarkroomError.decoding(.tooManyPixels(width: width, height: height, limit: maxPixels)) }
-        if rc == -4 {
-            throw DarkroomError.decoding(.damaged(.png, warning: DecodeWarning(kind: .truncated, message: shimMessage(err)),
-                                             failOn: failOn))
-        }
-        guard rc == 0 else { throw DarkroomError.decoding(.codec(.png, message: shimMessage(err))) }
-        var metadata = ImageMetadata(sourceFormat: .png, storedWidth: width, storedHeight: height,
-                                     storedBitDepth: Int(info.bit_depth))
-        metadata.iccProfile = takeCBuffer(info.icc, count: Int(info.icc_len))
-        metadata.exif = takeCBuffer(info.exif, count: Int(info.exif_len))
-        metadata.frameCount = Int(info.frames)
-        metadata.convertedToSRGB = info.gamma_corrected != 0
-        metadata.warnings = info.warnings.decodeWarnings
-        return RawDecode(image: Image(width: width, height: height, format: format, pixels: raw), metadata: metadata)
     }
 
     /// zlib settings for a PNG encode.
@@ -88,5 +56,85 @@ enum PNGCodec {
             throw DarkroomError.encoding(.codec(.png, message: shimMessage(err)))
         }
         return bytes
+    }
+}
+
+/// A PNG decoded a row at a time (``RowDecoder``) from one header parse: `init` reads the header
+/// and sets the decoded layout (palette and tRNS expanded, sub-8-bit gray widened, 16-bit
+/// native-endian), ``readRows(_:stride:count:)`` hands out rows, ``finish()`` reads the chunks
+/// after the image data and returns the metadata. An interlaced (Adam7) image can only be read
+/// whole.
+///
+/// The PNG bytes must stay alive and unmoved while the decoder exists.
+final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
+    private let stream: OpaquePointer
+    /// libpng keeps a pointer to it (warnings, chunks after the image), so it does not move.
+    private let info: UnsafeMutablePointer<darkroom_png_info>
+    private let failOn: FailOn
+
+    /// Throws ``ImageDecodingError/tooManyPixels(width:height:limit:)`` (before any row buffer is
+    /// allocated) or a codec error.
+    init(buffer bytes: UnsafeBufferPointer<UInt8>, maxPixels: Int, failOn: FailOn) throws(DarkroomError) {
+        HeaderParses.count(.png)
+        self.failOn = failOn
+        info = .allocate(capacity: 1)
+        info.initialize(to: darkroom_png_info())
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        var rc: Int32 = 0
+        guard let s = darkroom_png_stream_open(bytes.baseAddress, bytes.count, UInt64(maxPixels), failOn == .none ? 1 : 0,
+                                               info, &rc, &err) else {
+            let (width, height) = (Int(info.pointee.width), Int(info.pointee.height))
+            info.deallocate()
+            if rc == -2 { throw .decoding(.tooManyPixels(width: width, height: height, limit: maxPixels)) }
+            throw .decoding(.codec(.png, message: shimMessage(err)))
+        }
+        stream = s
+    }
+
+    deinit {
+        darkroom_png_stream_close(stream)
+        darkroom_free(info.pointee.icc)
+        darkroom_free(info.pointee.exif)
+        info.deallocate()
+    }
+
+    var width: Int { Int(info.pointee.width) }
+    var height: Int { Int(info.pointee.height) }
+    /// The decoded layout: 1–4 channels, 8 or 16 bits.
+    var format: PixelFormat { PixelFormat(channels: Int(info.pointee.channels), bitDepth: Int(info.pointee.out_depth)) }
+    var rowBytes: Int { width * format.bytesPerPixel }
+    /// The header facts the plan needs: stored size and the orientation of an eXIf chunk before
+    /// the image data.
+    var header: ImageHeader {
+        ImageHeader(format: .png, width: width, height: height, orientation: exif.map(EXIF.orientation(in:)) ?? .up)
+    }
+    var isInterlaced: Bool { info.pointee.interlaced != 0 }
+    /// An eXIf chunk after the image data: the orientation is known only after the last row.
+    var exifAfterImage: Bool { info.pointee.exif_after_image != 0 }
+    /// The EXIF payload found so far (before the image data; after ``finish()``, anywhere).
+    var exif: [UInt8]? { info.pointee.exif.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.pointee.exif_len))) } }
+
+    func readRows(_ rows: UnsafeMutablePointer<UInt8>, stride: Int, count: Int) throws(DarkroomError) {
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        let rc = darkroom_png_stream_read(stream, rows, stride, Int32(count), &err)
+        if rc == -4 {
+            throw .decoding(.damaged(.png, warning: DecodeWarning(kind: .truncated, message: shimMessage(err)), failOn: failOn))
+        }
+        if rc < 0 { throw .decoding(.codec(.png, message: shimMessage(err))) }
+    }
+
+    /// Reads what follows the image data and returns the metadata: stored size and depth, ICC
+    /// profile, EXIF, APNG frame count, whether the file gamma was converted, warnings.
+    func finish() -> ImageMetadata {
+        darkroom_png_stream_finish(stream)
+        let i = info.pointee
+        var metadata = ImageMetadata(sourceFormat: .png, storedWidth: width, storedHeight: height,
+                                     storedBitDepth: Int(i.bit_depth))
+        metadata.iccProfile = i.icc.map { Array(UnsafeBufferPointer(start: $0, count: Int(i.icc_len))) }
+        metadata.exif = exif
+        metadata.frameCount = Int(i.frames)
+        metadata.convertedToSRGB = i.gamma_corrected != 0
+        metadata.warnings = i.warnings.decodeWarnings
+        return metadata
     }
 }

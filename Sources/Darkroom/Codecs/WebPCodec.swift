@@ -43,11 +43,16 @@ enum WebPCodec {
         }
     }
 
-    /// Decodes the first frame; `scaledTo` uses libwebp's scaled decoding (shrink-on-load).
-    static func decode(_ bytes: [UInt8], maxPixels: Int, scaledTo: (width: Int, height: Int)? = nil) throws(DarkroomError) -> RawDecode {
-        let f = try features(bytes)
-        try checkPixelLimit(width: f.width, height: f.height, limit: maxPixels)
-        let info = containerInfo(bytes)
+    /// The bitstream features and the container's ICC, EXIF and frame count: the header, read once.
+    static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (features: Features, container: (icc: [UInt8]?, exif: [UInt8]?, frames: Int)) {
+        HeaderParses.count(.webp)
+        return (try features(bytes), containerInfo(bytes))
+    }
+
+    /// Decodes the first frame from a header already read (and checked against the pixel limit).
+    static func decode(_ bytes: [UInt8], header: (features: Features, container: (icc: [UInt8]?, exif: [UInt8]?, frames: Int)),
+                       scaledTo: (width: Int, height: Int)?) throws(DarkroomError) -> RawDecode {
+        let f = header.features, info = header.container
         var metadata = ImageMetadata(sourceFormat: .webp, storedWidth: f.width, storedHeight: f.height, storedBitDepth: 8)
         metadata.iccProfile = info.icc
         metadata.exif = info.exif

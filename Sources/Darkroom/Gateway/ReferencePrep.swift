@@ -6,8 +6,8 @@
 /// within 4,194,304 px (``fitted(width:height:maxPixels:)``). An image that needs none of this
 /// (format kept, orientation 1, no ICC profile, no EXIF, no other metadata block such as PNG
 /// text chunks, XMP or JPEG comments, not animated, small enough) is passed through byte for byte.
-/// A reference that is resized goes through ``Converter`` (the one planned pipeline: header-only
-/// plan, shrink-on-load, a JPEG streamed into the resampler).
+/// Every reference goes through ``Converter`` (the one planned pipeline: one header parse plans
+/// the output, shrink-on-load, JPEG and PNG rows streamed into the resampler).
 ///
 /// ```swift
 /// let ref = try ReferencePrep.prepare(bytes: jpegBytes, name: "photo.jpg")
@@ -37,66 +37,40 @@ public enum ReferencePrep {
             throw DarkroomError.decoding(.unsupportedFormat(sourceFormat, accepted: ReferencePrepOptions.acceptedFormats))
         }
         let outputFormat = options.format.resolve(source: sourceFormat)
-
-        // Size first (header only), so a large JPEG/WebP can be shrunk while decoding.
-        let header = try ImageDecoder.readHeader(bytes)
-        // Within what the output format can hold (WebP: 16,383 px a side) and within the megapixel cap.
-        let fit = FormatLimits.of(outputFormat).fitting(width: header.uprightWidth, height: header.uprightHeight)
-        let target = fitted(width: fit.width, height: fit.height, maxPixels: options.maxPixels)
-        let needsResize = target.width != header.uprightWidth || target.height != header.uprightHeight
         let quality: Int? = switch outputFormat {
         case .jpeg: options.jpegQuality
         case .webp: options.webpQuality
         default: nil
         }
-        let fileName = outputName(for: name, format: outputFormat)
-        let decodeOptions = DecodeOptions(maxPixels: options.maxInputPixels, failOn: options.failOn)
-        if needsResize {
-            // The conversion pipeline: planned from the header, shrink-on-load, a JPEG streamed into
-            // the resampler; upright, sRGB, Lanczos-3 with premultiplied alpha, metadata stripped.
-            let converter = Converter(options: ConvertOptions(
-                format: outputFormat, quality: quality,
-                resize: try ResizeGeometry(parsing: "\(target.width)x\(target.height)!"),
-                decode: decodeOptions, encode: EncodeOptions(keep: .none),
-                resampling: ResizeOptions(filter: .lanczos3, alpha: .premultiplied)))
-            let result = try converter.convert(bytes)
-            let meta = result.source
-            let upright = meta.orientation.swapsSides
-                ? PixelSize(width: meta.storedHeight, height: meta.storedWidth)
-                : PixelSize(width: meta.storedWidth, height: meta.storedHeight)
-            var prepared = PreparedReference(
-                source: name, fileName: fileName, bytes: result.bytes, format: outputFormat, sourceFormat: sourceFormat,
-                inputWidth: upright.width, inputHeight: upright.height, width: result.width, height: result.height,
-                resized: true, passedThrough: false,
-                billedMegapixels: max(1, MegapixelBilling.billedMegapixels(width: result.width, height: result.height)))
-            prepared.warnings = meta.warnings
-            return prepared
+        // The conversion pipeline, planned from one header parse: within what the output format
+        // can hold (WebP: 16,383 px a side), then within the megapixel cap (`N@`: s = √(N / (w·h)),
+        // both sides floored); shrink-on-load, JPEG and PNG rows streamed into the resampler;
+        // upright, sRGB, Lanczos-3 with premultiplied alpha, metadata stripped.
+        let converter = Converter(options: ConvertOptions(
+            format: outputFormat, quality: quality,
+            resize: try ResizeGeometry(parsing: "\(options.maxPixels)@"),
+            decode: DecodeOptions(maxPixels: options.maxInputPixels, failOn: options.failOn),
+            encode: EncodeOptions(keep: .none),
+            resampling: ResizeOptions(filter: .lanczos3, alpha: .premultiplied)))
+        var passedThrough = false
+        let result = try converter.convert(bytes, fitFormatLimits: true) { plan, meta in
+            // Nothing to change (format kept, small enough, orientation 1, no ICC profile, no
+            // EXIF, no other metadata block, not animated, no warning): the bytes as they came.
+            passedThrough = !plan.resizes && plan.outputFormat == sourceFormat && meta.orientation == .up
+                && meta.iccProfile == nil && meta.exif == nil && !meta.convertedToSRGB && meta.frameCount == 1
+                && meta.warnings.isEmpty && EmbeddedMetadata.blocks(in: bytes).isEmpty
+            return passedThrough
         }
-        let decoded = try ImageDecoder.decode(bytes, options: decodeOptions)
-        let meta = decoded.metadata
+        let meta = result.source
         let upright = meta.orientation.swapsSides
             ? PixelSize(width: meta.storedHeight, height: meta.storedWidth)
             : PixelSize(width: meta.storedWidth, height: meta.storedHeight)
-
-        let untouched = outputFormat == sourceFormat && meta.orientation == .up
-            && meta.iccProfile == nil && meta.exif == nil && !meta.convertedToSRGB && meta.frameCount == 1
-            && EmbeddedMetadata.blocks(in: bytes).isEmpty && meta.warnings.isEmpty
-        if untouched {
-            return PreparedReference(
-                source: name, fileName: fileName, bytes: bytes, format: sourceFormat, sourceFormat: sourceFormat,
-                inputWidth: upright.width, inputHeight: upright.height, width: upright.width, height: upright.height,
-                resized: false, passedThrough: true,
-                billedMegapixels: max(1, MegapixelBilling.billedMegapixels(width: upright.width, height: upright.height)))
-        }
-
-        // Small enough, but something must change (format, orientation, profile, metadata): re-encode.
-        let image = decoded.image
-        let out = try ImageEncoder.encode(image, as: outputFormat, options: EncodeOptions(quality: quality, keep: .none))
         var prepared = PreparedReference(
-            source: name, fileName: fileName, bytes: out, format: outputFormat, sourceFormat: sourceFormat,
-            inputWidth: upright.width, inputHeight: upright.height, width: image.width, height: image.height,
-            resized: false, passedThrough: false,
-            billedMegapixels: max(1, MegapixelBilling.billedMegapixels(width: image.width, height: image.height)))
+            source: name, fileName: outputName(for: name, format: result.format), bytes: result.bytes,
+            format: result.format, sourceFormat: sourceFormat,
+            inputWidth: upright.width, inputHeight: upright.height, width: result.width, height: result.height,
+            resized: result.resized, passedThrough: passedThrough,
+            billedMegapixels: max(1, MegapixelBilling.billedMegapixels(width: result.width, height: result.height)))
         prepared.warnings = meta.warnings
         return prepared
     }

@@ -62,132 +62,94 @@ public struct Converter: Sendable {
     /// ``DecodeOptions/failOn``, refused by the codec), ``DarkroomError/encoding(_:)`` for an
     /// output over the limits or refused by the encoder.
     public func convert(_ bytes: [UInt8]) throws(DarkroomError) -> ConversionResult {
-        try options.validate()
-        let sniffed = ImageFormat.sniff(bytes)
-        let outputFormat = options.format ?? sniffed ?? .png
-        if sniffed == .jpeg, let streamed = try convertStreamingJPEG(bytes, outputFormat: outputFormat) {
-            return streamed
-        }
+        try convert(bytes, fitFormatLimits: false, keepInput: nil)
+    }
 
+    /// The one path from bytes to bytes (``ReferencePrep`` uses it too): sniff once, parse the
+    /// header once and plan (``ConversionPlan``), decode at the planned shrink-on-load size —
+    /// JPEG and PNG rows streamed straight into the resampler when resizing — then sRGB,
+    /// orientation and encode on the (usually) smaller image.
+    ///
+    /// `fitFormatLimits`: fit within the output format's side limits instead of refusing (see
+    /// ``ConversionPlan``). `keepInput`: asked after decoding whether the input bytes can be
+    /// returned as they are (reference prep's pass-through); then nothing is encoded.
+    func convert(_ bytes: [UInt8], fitFormatLimits: Bool,
+                 keepInput: ((ConversionPlan, ImageMetadata) -> Bool)?) throws(DarkroomError) -> ConversionResult {
+        try options.validate()
+        guard let sourceFormat = ImageFormat.sniff(bytes) else { throw .decoding(.unknownFormat) }
+        let outputFormat = options.format ?? sourceFormat
         var decodeOptions = options.decode
-        decodeOptions.minimumSize = nil
-        if let header = try? ImageDecoder.readHeader(bytes) {
-            // The input first (a decoding error, as the decoder would give), then the plan: the
-            // output size, checked before anything is decoded or allocated.
-            try checkPixelLimit(width: header.width, height: header.height, limit: options.decode.maxPixels)
-            let upright = options.decode.applyOrientation
-                ? (width: header.uprightWidth, height: header.uprightHeight) : (width: header.width, height: header.height)
-            let target = options.resize?.targetSize(width: upright.width, height: upright.height) ?? upright
-            try checkOutput(width: target.width, height: target.height, format: outputFormat)
-            // Shrink-on-load: ask the decoder for at least twice the target size (the target with `fast`).
-            if options.shrinkOnLoad, options.resize != nil {
-                let minimum = options.shrinkOnLoadMinimum(for: target)
-                // minimumSize is in upright orientation; without orientation the stored sides are meant.
-                decodeOptions.minimumSize = options.decode.applyOrientation || !header.orientation.swapsSides
-                    ? minimum : (minimum.height, minimum.width)
-            }
-        }
         // Colour conversion and orientation run after the resize, on the (usually) smaller image.
         decodeOptions.applyOrientation = false
         decodeOptions.convertToSRGB = false
-        var decoded = try ImageDecoder.decode(bytes, options: decodeOptions)
-        let orientation = options.decode.applyOrientation ? decoded.metadata.orientation : .up
-        var resized = false
-        if let geometry = options.resize {
-            // Geometry is relative to the real (upright) input, not the shrunk-on-load buffer.
-            let stored = (decoded.metadata.storedWidth, decoded.metadata.storedHeight)
-            let upright = orientation.swapsSides ? (stored.1, stored.0) : stored
-            let target = geometry.targetSize(width: upright.0, height: upright.1)
-            try checkOutput(width: target.width, height: target.height, format: outputFormat)
-            // Resize in stored orientation: the target's sides swap with the orientation.
-            let storedTarget = orientation.swapsSides ? (target.height, target.width) : (target.width, target.height)
-            if storedTarget.0 != decoded.image.width || storedTarget.1 != decoded.image.height {
-                decoded.image = decoded.image.resized(width: storedTarget.0, height: storedTarget.1, options: options.resampling)
-            }
-            resized = target.width != upright.0 || target.height != upright.1
+        var planned: ConversionPlan?
+        var decoded = try ImageDecoder.decode(bytes, format: sourceFormat, options: decodeOptions,
+            plan: { (header) throws(DarkroomError) -> (width: Int, height: Int)? in
+                let plan = try ConversionPlan(header: header, options: options, outputFormat: outputFormat,
+                                              fitFormatLimits: fitFormatLimits)
+                planned = plan
+                return plan.minimumDecodeSize
+            },
+            rows: { (decoder, format) throws(DarkroomError) -> Image? in
+                guard let plan = planned else { return nil }
+                return try resizeStreaming(decoder, format: format, plan: plan)
+            })
+        guard var plan = planned else { preconditionFailure("every decoder plans before decoding pixels") }
+        if decoded.metadata.orientation != plan.header.orientation {
+            // A PNG whose eXIf chunk follows the image data: the orientation is known only now.
+            var header = plan.header
+            header.orientation = decoded.metadata.orientation
+            plan = try ConversionPlan(header: header, options: options, outputFormat: outputFormat,
+                                      fitFormatLimits: fitFormatLimits)
         }
-        return try finish(decoded, orientation: orientation, outputFormat: outputFormat, resized: resized)
-    }
-
-    /// The steps after the resize, on the (usually) smaller image: sRGB, orientation, alpha, encode.
-    private func finish(_ resizedImage: DecodedImage, orientation: Orientation, outputFormat: ImageFormat,
-                        resized: Bool) throws(DarkroomError) -> ConversionResult {
-        var decoded = resizedImage
+        if let keepInput, keepInput(plan, decoded.metadata) {
+            return ConversionResult(bytes: bytes, format: sourceFormat, width: plan.upright.width,
+                                    height: plan.upright.height, source: decoded.metadata, resized: false)
+        }
+        let storedTarget = plan.storedTarget
+        if storedTarget.width != decoded.image.width || storedTarget.height != decoded.image.height {
+            decoded.image = decoded.image.resized(width: storedTarget.width, height: storedTarget.height,
+                                                  options: options.resampling)
+        }
         if options.decode.convertToSRGB { decoded.convertToSRGB() }
-        var image = decoded.image.applying(orientation)
+        var image = decoded.image.applying(plan.orientation)
         if options.flattenAlpha { image = image.flattened(onto: options.encode.background) }
         let out = try ImageEncoder.encode(image, as: outputFormat, metadata: decoded.metadata, options: options.encode)
         return ConversionResult(bytes: out, format: outputFormat, width: image.width, height: image.height,
-                                source: decoded.metadata, resized: resized)
+                                source: decoded.metadata, resized: plan.resizes)
     }
 
-    /// The streamed path for a JPEG that is resized (libvips-style): one header parse plans the
-    /// output and the DCT scale, then decoded rows flow straight into the resampler's row ring, so
-    /// no full-size source buffer exists (a 24 MP RGB source is 72 MB; the stream holds 16 rows).
-    /// Pixels are identical to the whole-image path. Returns nil where it does not apply (no
-    /// resize, CMYK or 12-bit data, the nearest filter, no SIMD kernel). With
+    /// The streamed resize (libvips-style): the decoder's rows flow straight into the resampler's
+    /// row ring, so no full-size source buffer exists (a 24 MP RGB source is 72 MB; the stream
+    /// holds 16 rows). Pixels are identical to the whole-image path. Returns nil where it does not
+    /// apply (no resize, 16-bit rows, the nearest filter, no SIMD kernel). With
     /// ``ResizeOptions/threads`` of 2 or more, decoding runs on a second thread ahead of the resampler.
-    private func convertStreamingJPEG(_ bytes: [UInt8], outputFormat: ImageFormat) throws(DarkroomError) -> ConversionResult? {
-        guard allowsStreaming, let geometry = options.resize, options.resampling.filter != .nearest,
+    private func resizeStreaming(_ decoder: RowDecoder, format: PixelFormat,
+                                 plan: ConversionPlan) throws(DarkroomError) -> Image? {
+        guard allowsStreaming, plan.resizes, format.bitDepth == 8, options.resampling.filter != .nearest,
               ResampleKernel.selected != .scalar else { return nil }
-        return try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> ConversionResult? in
-            let stream = try JPEGRowStream(buffer: buffer)
-            guard !stream.isCMYK, stream.precision == 8 else { return nil }
-            let stored = (width: stream.storedWidth, height: stream.storedHeight)
-            try checkPixelLimit(width: stored.width, height: stored.height, limit: options.decode.maxPixels)
-            let exif = stream.exif
-            let fileOrientation = exif.map(EXIF.orientation(in:)) ?? .up
-            let orientation = options.decode.applyOrientation ? fileOrientation : .up
-            let upright = orientation.swapsSides ? (width: stored.height, height: stored.width) : stored
-            let target = geometry.targetSize(width: upright.width, height: upright.height)
-            try checkOutput(width: target.width, height: target.height, format: outputFormat)
-            guard target.width != upright.width || target.height != upright.height else { return nil }
-            // Resize in stored orientation: the target's sides swap with the orientation.
-            let storedTarget = orientation.swapsSides ? (width: target.height, height: target.width) : target
-            var denominator = 1
-            if options.shrinkOnLoad {
-                // Shrink-on-load: the largest DCT scale that leaves at least twice the target (libvips'
-                // rule), or the target itself with `fast`.
-                let minimum = options.shrinkOnLoadMinimum(for: target)
-                denominator = ImageDecoder.jpegScaleDenominator(width: stored.width, height: stored.height,
-                                                                orientation: orientation, minimum: minimum)
-            }
-            // Two or more threads: a producer thread decodes ahead while this one resamples.
-            try stream.start(scaleDenominator: denominator, maxPixels: options.decode.maxPixels,
-                             background: options.resampling.threads > 1)
-            defer { stream.stop() }
-            let format: PixelFormat = stream.components == 1 ? .gray8 : .rgb8
-            var image = Image(width: storedTarget.width, height: storedTarget.height, format: format)
-            image.pixels.withUnsafeMutableBufferPointer { out in
-                let dst = out.baseAddress!
-                if stream.width == storedTarget.width && stream.height == storedTarget.height {
-                    // The DCT scale already gives the target: the rows are the result.
-                    let rowBytes = storedTarget.width * format.channels
-                    for y in 0..<storedTarget.height {
-                        (dst + y * rowBytes).update(from: stream.row(y), count: rowBytes)
-                    }
-                } else {
-                    Resampler(srcWidth: stream.width, srcHeight: stream.height, dstWidth: storedTarget.width,
-                              dstHeight: storedTarget.height, format: format, alpha: options.resampling.alpha,
-                              kernel: .selected)
-                        .resizeU8(streaming: stream, dst: dst, filter: options.resampling.filter)
+        let target = plan.storedTarget
+        let stream = RowStream(decoder, background: options.resampling.threads > 1)
+        defer { stream.stop() }
+        var image = Image(width: target.width, height: target.height, format: format)
+        image.pixels.withUnsafeMutableBufferPointer { out in
+            let dst = out.baseAddress!
+            if stream.width == target.width && stream.height == target.height {
+                // The DCT scale already gives the target: the rows are the result.
+                let rowBytes = target.width * format.channels
+                for y in 0..<target.height {
+                    (dst + y * rowBytes).update(from: stream.row(y), count: rowBytes)
                 }
+            } else {
+                Resampler(srcWidth: stream.width, srcHeight: stream.height, dstWidth: target.width,
+                          dstHeight: target.height, format: format, alpha: options.resampling.alpha,
+                          kernel: .selected)
+                    .resizeU8(streaming: stream, dst: dst, filter: options.resampling.filter)
             }
-            let warnings = stream.finish()
-            if let failure = stream.failure { throw .decoding(.codec(.jpeg, message: failure)) }
-            if let rejected = warnings.first(where: options.decode.failOn.rejects) {
-                throw .decoding(.damaged(.jpeg, warning: rejected, failOn: options.decode.failOn))
-            }
-            var metadata = ImageMetadata(sourceFormat: .jpeg, storedWidth: stored.width, storedHeight: stored.height,
-                                         storedBitDepth: stream.precision)
-            metadata.orientation = fileOrientation
-            metadata.exif = exif
-            metadata.iccProfile = stream.iccProfile
-            metadata.warnings = warnings
-            if let profile = metadata.iccProfile { metadata.iccDescription = ColorManagement.describe(profile) }
-            return try finish(DecodedImage(image: image, metadata: metadata), orientation: orientation,
-                              outputFormat: outputFormat, resized: true)
         }
+        stream.finish()
+        if let failure = stream.failure { throw failure }
+        return image
     }
 
     /// Converts the bytes of `data`; see ``convert(_:)-([UInt8])``.
@@ -209,18 +171,5 @@ public struct Converter: Sendable {
     public func convert(fileDescriptor: CInt, name: String = "input",
                         maxInputBytes: Int = InputFile.defaultMaxBytes) throws(DarkroomError) -> ConversionResult {
         try convert(InputFile.read(fileDescriptor: fileDescriptor, name: name, limit: maxInputBytes))
-    }
-
-    /// The output must have sides up to ``Limits/maxSide`` and fit the pixel limit and the output format.
-    private func checkOutput(width: Int, height: Int, format: ImageFormat) throws(DarkroomError) {
-        if width > Limits.maxSide || height > Limits.maxSide, let geometry = options.resize {
-            throw .option(OptionError(name: "resize", value: geometry.text,
-                                      expected: "an output with sides up to \(Limits.maxSide) px (it gives \(width)x\(height))"))
-        }
-        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
-        if overflow || pixels > options.decode.maxPixels {
-            throw .encoding(.tooManyPixels(width: width, height: height, limit: options.decode.maxPixels))
-        }
-        try FormatLimits.check(format, width: width, height: height)
     }
 }

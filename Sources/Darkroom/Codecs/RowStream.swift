@@ -1,4 +1,3 @@
-import CDarkroom
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -7,9 +6,36 @@ import Musl
 import Darwin
 #endif
 
-/// A JPEG decoded row by row as the resampler asks for rows (``RowSource``): the streamed path of
-/// ``Converter``, so a 24 MP source never exists as one buffer. One header parse: `init` reads
-/// the header and markers, ``start(scaleDenominator:maxPixels:background:)`` fixes the DCT scale.
+/// A decoder that hands out its rows in order, a few at a time: libjpeg-turbo (``JPEGRowDecoder``)
+/// and libpng (``PNGRowDecoder``). Used by one thread at a time.
+protocol RowDecoder: AnyObject {
+    /// Decoded size in pixels (after any DCT scale) and bytes per decoded row.
+    var width: Int { get }
+    var height: Int { get }
+    var rowBytes: Int { get }
+    /// Decodes the next `count` rows into `rows`, `stride` bytes apart. On an error the rows it
+    /// could not decode are filled (zeros, or libjpeg's grey) and the error is thrown; later calls
+    /// are not made.
+    func readRows(_ rows: UnsafeMutablePointer<UInt8>, stride: Int, count: Int) throws(DarkroomError)
+}
+
+extension RowDecoder {
+    /// Every row into one new buffer (the whole-image path, from the same header parse).
+    func readImage(format: PixelFormat) throws(DarkroomError) -> Image {
+        let count = rowBytes * height
+        precondition(width * format.bytesPerPixel == rowBytes, "the decoder's layout is the image's")
+        var failure: DarkroomError?
+        let pixels = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(DarkroomError) { try readRows(buffer.baseAddress!, stride: rowBytes, count: height) } catch { failure = error }
+            initialized = count   // rows the decoder could not decode are filled too
+        }
+        if let failure { throw failure }
+        return Image(width: width, height: height, format: format, pixels: pixels)
+    }
+}
+
+/// A decoder's rows as the resampler asks for them (``RowSource``): the streamed path of
+/// ``Converter``, so a 24 MP source never exists as one buffer.
 ///
 /// Rows are decoded in chunks of 16 into a ring of chunk buffers. In the background mode a
 /// producer thread decodes ahead while the caller resamples (decode and resize overlap on two
@@ -17,20 +43,16 @@ import Darwin
 /// output, are the same. The producer is a thread of its own, not a Dispatch pool thread: the
 /// caller blocks waiting for it, and many callers blocked in a shared pool must never be able to
 /// keep their producers from running.
-///
-/// The JPEG bytes must stay alive and unmoved while the stream exists (``Converter`` keeps the
-/// stream inside `withUnsafeBufferPointer`).
-final class JPEGRowStream: RowSource, @unchecked Sendable {
+final class RowStream: RowSource, @unchecked Sendable {
     // Owned by the decoding thread once started (the caller's in the foreground mode).
-    private let stream: OpaquePointer
-    /// Header facts at scale 1, then the output size once started.
-    private(set) var info = darkroom_jpeg_info()
+    private let decoder: RowDecoder
     /// Rows per chunk (even, so a row pair never straddles two chunks) and chunks in the ring.
     private let chunkRows = 16
-    private var slots = 1
-    private var ring: UnsafeMutablePointer<UInt8>?
-    private var rowBytes = 0
-    private var chunkCount = 0
+    private var slots: Int
+    private let ring: UnsafeMutablePointer<UInt8>
+    let width: Int, height: Int
+    private let rowBytes: Int
+    private let chunkCount: Int
 
     // Shared between the producer and the consumer, under `state`.
     private let state = Condition()
@@ -39,49 +61,17 @@ final class JPEGRowStream: RowSource, @unchecked Sendable {
     private var producerDone = true
     private var producer: pthread_t?
     private var stopped = false    // the consumer is gone: decode to the end without waiting for slots
-    private var failureText: String?
+    private var failureError: DarkroomError?
 
     // Consumer side.
     private var current = -1       // the chunk the consumer reads
 
-    init(buffer bytes: UnsafeBufferPointer<UInt8>) throws(DarkroomError) {
-        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        guard let s = darkroom_jpeg_stream_open(bytes.baseAddress, bytes.count, &info, &err) else {
-            throw .decoding(.codec(.jpeg, message: shimMessage(err)))
-        }
-        stream = s
-    }
-
-    deinit {
-        stop()
-        darkroom_free(info.icc)
-        darkroom_free(info.exif)
-        ring?.deallocate()
-        darkroom_jpeg_stream_close(stream)
-    }
-
-    var storedWidth: Int { Int(info.stored_width) }
-    var storedHeight: Int { Int(info.stored_height) }
-    var width: Int { Int(info.width) }
-    var height: Int { Int(info.height) }
-    var components: Int { Int(info.components) }
-    var isCMYK: Bool { info.is_cmyk != 0 }
-    var precision: Int { Int(info.precision) }
-    /// The EXIF payload (TIFF header onwards), if any.
-    var exif: [UInt8]? { info.exif.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.exif_len))) } }
-    var iccProfile: [UInt8]? { info.icc.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.icc_len))) } }
-    /// The first libjpeg error met while decoding; rows after it are zero.
-    var failure: String? { state.locked { failureText } }
-
-    /// Starts decompression at 1/`scaleDenominator` (1, 2, 4, 8); ``width``/``height`` become the
-    /// output size. With `background`, a producer thread starts decoding at once.
-    /// Throws ``ImageDecodingError/tooManyPixels(width:height:limit:)`` or a codec error.
-    func start(scaleDenominator: Int, maxPixels: Int, background: Bool) throws(DarkroomError) {
-        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        let rc = darkroom_jpeg_stream_start(stream, Int32(scaleDenominator), UInt64(maxPixels), &info, &err)
-        if rc == -2 { throw .decoding(.tooManyPixels(width: storedWidth, height: storedHeight, limit: maxPixels)) }
-        guard rc == 0 else { throw .decoding(.codec(.jpeg, message: shimMessage(err))) }
-        rowBytes = width * components
+    /// Starts streaming `decoder`'s rows. With `background`, a producer thread starts decoding at once.
+    init(_ decoder: RowDecoder, background: Bool) {
+        self.decoder = decoder
+        width = decoder.width
+        height = decoder.height
+        rowBytes = decoder.rowBytes
         chunkCount = (height + chunkRows - 1) / chunkRows
         slots = background ? 4 : 1
         ring = .allocate(capacity: slots * chunkRows * rowBytes)
@@ -95,7 +85,15 @@ final class JPEGRowStream: RowSource, @unchecked Sendable {
         }
     }
 
-    /// Row `r` of the output. Rows are asked for in increasing order.
+    deinit {
+        stop()
+        ring.deallocate()
+    }
+
+    /// The first error the decoder met; rows after it are filled, not decoded.
+    var failure: DarkroomError? { state.locked { failureError } }
+
+    /// Row `r`. Rows are asked for in increasing order.
     func row(_ r: Int) -> UnsafePointer<UInt8> {
         precondition(r >= 0 && r < height && r / chunkRows >= current, "rows are streamed in order")
         let chunk = r / chunkRows
@@ -105,19 +103,18 @@ final class JPEGRowStream: RowSource, @unchecked Sendable {
 
     var prefetchBase: UnsafePointer<UInt8>? { nil }
 
-    /// Decodes the remaining rows (so a truncation at the very end is still reported), waits for
-    /// the producer, and returns what libjpeg warned about.
-    func finish() -> [DecodeWarning] {
+    /// Decodes the remaining rows (so a truncation at the very end is still reported) and waits
+    /// for the producer.
+    func finish() {
         if slots == 1 {
             while current + 1 < chunkCount && failure == nil { advance(to: current + 1) }
         }
         stop()
-        return darkroom_jpeg_stream_warnings(stream).decodeWarnings
     }
 
     // MARK: chunks
 
-    private func slot(_ chunk: Int) -> UnsafeMutablePointer<UInt8> { ring! + (chunk % slots) * chunkRows * rowBytes }
+    private func slot(_ chunk: Int) -> UnsafeMutablePointer<UInt8> { ring + (chunk % slots) * chunkRows * rowBytes }
 
     private func rows(in chunk: Int) -> Int { min(chunkRows, height - chunk * chunkRows) }
 
@@ -141,22 +138,21 @@ final class JPEGRowStream: RowSource, @unchecked Sendable {
     /// Decodes `chunk` into its slot; after an error, zeros.
     private func decode(_ chunk: Int) {
         let n = rows(in: chunk)
-        guard state.locked({ failureText == nil }) else {
+        guard state.locked({ failureError == nil }) else {
             slot(chunk).update(repeating: 0, count: n * rowBytes)
             return
         }
-        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        if darkroom_jpeg_stream_read(stream, slot(chunk), rowBytes, Int32(n), &err) < 0 {
-            let text = shimMessage(err)
-            state.locked { failureText = text }
-            slot(chunk).update(repeating: 0, count: n * rowBytes)
+        do {
+            try decoder.readRows(slot(chunk), stride: rowBytes, count: n)
+        } catch {
+            state.locked { failureError = error }
         }
     }
 
     /// The producer thread: decodes every chunk in order, waiting for a free slot.
     private func produce() {
         for chunk in 0..<chunkCount {
-            let go = state.wait(until: { stopped || chunk - released < slots }) { failureText == nil }
+            let go = state.wait(until: { stopped || chunk - released < slots }) { failureError == nil }
             if !go { break }
             // (Once stopped nobody reads the slots: the rest is decoded only to reach the end's warnings.)
             decode(chunk)
