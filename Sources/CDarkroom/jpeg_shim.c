@@ -284,57 +284,109 @@ void darkroom_jpeg_stream_close(darkroom_jpeg_stream *s) {
     free(s);
 }
 
-int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int components, int quality,
-                         int progressive, int subsample444,
-                         const uint8_t *icc, unsigned icc_len, const uint8_t *exif, unsigned exif_len,
-                         uint8_t **out, unsigned long *out_size, char err[DARKROOM_ERR_LEN]) {
+// ---------------------------------------------------------------- encoding
+
+struct darkroom_jpeg_encoder {
     struct jpeg_compress_struct c;
     struct shim_error e;
-    unsigned char *m = NULL;  // address is taken, so it lives in memory across longjmp
-    unsigned long mem_size = 0;
-    *out = NULL; *out_size = 0;
-    c.err = install_errors(&e, err, NULL);
-    if (setjmp(e.jump)) {
-        jpeg_destroy_compress(&c);
-        free(m);
-        return -1;
+    unsigned char *m;          // jpeg_mem_dest's buffer
+    unsigned long mem_size;
+    int created;
+    int failed;
+};
+
+darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int components, int quality,
+                                                   int progressive, int subsample444,
+                                                   const uint8_t *icc, unsigned icc_len,
+                                                   const uint8_t *exif, unsigned exif_len, char err[DARKROOM_ERR_LEN]) {
+    darkroom_jpeg_encoder *s = calloc(1, sizeof *s);
+    if (!s) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return NULL; }
+    s->c.err = install_errors(&s->e, err, NULL);
+    if (setjmp(s->e.jump)) {
+        darkroom_jpeg_encoder_free(s);
+        return NULL;
     }
-    jpeg_create_compress(&c);
-    jpeg_mem_dest(&c, &m, &mem_size);
-    c.image_width = (JDIMENSION)width;
-    c.image_height = (JDIMENSION)height;
-    c.input_components = components;
-    c.in_color_space = components == 1 ? JCS_GRAYSCALE : JCS_EXT_RGB;
-    jpeg_set_defaults(&c);
-    jpeg_set_quality(&c, quality, TRUE);
-    c.dct_method = JDCT_ISLOW;
-    c.optimize_coding = TRUE;
+    jpeg_create_compress(&s->c);
+    s->created = 1;
+    jpeg_mem_dest(&s->c, &s->m, &s->mem_size);
+    s->c.image_width = (JDIMENSION)width;
+    s->c.image_height = (JDIMENSION)height;
+    s->c.input_components = components;
+    s->c.in_color_space = components == 1 ? JCS_GRAYSCALE : JCS_EXT_RGB;
+    jpeg_set_defaults(&s->c);
+    jpeg_set_quality(&s->c, quality, TRUE);
+    s->c.dct_method = JDCT_ISLOW;
+    s->c.optimize_coding = TRUE;
     if (components == 3) {
         int h = subsample444 ? 1 : 2;
-        c.comp_info[0].h_samp_factor = h; c.comp_info[0].v_samp_factor = h;
-        c.comp_info[1].h_samp_factor = 1; c.comp_info[1].v_samp_factor = 1;
-        c.comp_info[2].h_samp_factor = 1; c.comp_info[2].v_samp_factor = 1;
+        s->c.comp_info[0].h_samp_factor = h; s->c.comp_info[0].v_samp_factor = h;
+        s->c.comp_info[1].h_samp_factor = 1; s->c.comp_info[1].v_samp_factor = 1;
+        s->c.comp_info[2].h_samp_factor = 1; s->c.comp_info[2].v_samp_factor = 1;
     }
-    if (progressive) jpeg_simple_progression(&c);
-    jpeg_start_compress(&c, TRUE);
+    if (progressive) jpeg_simple_progression(&s->c);
+    jpeg_start_compress(&s->c, TRUE);
     if (exif && exif_len > 0 && exif_len + 6 <= 65533) {
         unsigned char *payload = malloc(exif_len + 6);
         if (payload) {
             memcpy(payload, "Exif\0\0", 6);
             memcpy(payload + 6, exif, exif_len);
-            jpeg_write_marker(&c, JPEG_APP0 + 1, payload, exif_len + 6);
+            jpeg_write_marker(&s->c, JPEG_APP0 + 1, payload, exif_len + 6);
             free(payload);
         }
     }
-    if (icc && icc_len > 0) jpeg_write_icc_profile(&c, icc, icc_len);
-    size_t stride = (size_t)width * (size_t)components;
-    while (c.next_scanline < c.image_height) {
-        JSAMPROW row = (JSAMPROW)(pixels + (size_t)c.next_scanline * stride);
-        jpeg_write_scanlines(&c, &row, 1);
+    if (icc && icc_len > 0) jpeg_write_icc_profile(&s->c, icc, icc_len);
+    return s;
+}
+
+int darkroom_jpeg_encoder_write(darkroom_jpeg_encoder *s, const uint8_t *rows, size_t stride, int count,
+                                char err[DARKROOM_ERR_LEN]) {
+    if (s->failed) { snprintf(err, DARKROOM_ERR_LEN, "the encoder failed before"); return -1; }
+    s->e.message = err;
+    err[0] = 0;
+    if (setjmp(s->e.jump)) { s->failed = 1; return -1; }
+    for (int n = 0; n < count && s->c.next_scanline < s->c.image_height; n++) {
+        JSAMPROW row = (JSAMPROW)(rows + (size_t)n * stride);
+        jpeg_write_scanlines(&s->c, &row, 1);
     }
-    jpeg_finish_compress(&c);
-    jpeg_destroy_compress(&c);
-    *out = m;
-    *out_size = mem_size;
     return 0;
+}
+
+int darkroom_jpeg_encoder_finish(darkroom_jpeg_encoder *s, uint8_t **out, unsigned long *out_size,
+                                 char err[DARKROOM_ERR_LEN]) {
+    *out = NULL; *out_size = 0;
+    if (s->failed) { snprintf(err, DARKROOM_ERR_LEN, "the encoder failed before"); return -1; }
+    s->e.message = err;
+    err[0] = 0;
+    if (setjmp(s->e.jump)) { s->failed = 1; return -1; }
+    if (s->c.next_scanline < s->c.image_height) {
+        snprintf(err, DARKROOM_ERR_LEN, "only %u of %u rows were written", s->c.next_scanline, s->c.image_height);
+        s->failed = 1;
+        return -1;
+    }
+    jpeg_finish_compress(&s->c);
+    *out = s->m;
+    *out_size = s->mem_size;
+    s->m = NULL;
+    return 0;
+}
+
+void darkroom_jpeg_encoder_free(darkroom_jpeg_encoder *s) {
+    if (!s) return;
+    if (s->created) jpeg_destroy_compress(&s->c);
+    free(s->m);
+    free(s);
+}
+
+int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int components, int quality,
+                         int progressive, int subsample444,
+                         const uint8_t *icc, unsigned icc_len, const uint8_t *exif, unsigned exif_len,
+                         uint8_t **out, unsigned long *out_size, char err[DARKROOM_ERR_LEN]) {
+    *out = NULL; *out_size = 0;
+    darkroom_jpeg_encoder *s = darkroom_jpeg_encoder_start(width, height, components, quality, progressive, subsample444,
+                                                           icc, icc_len, exif, exif_len, err);
+    if (!s) return -1;
+    int rc = darkroom_jpeg_encoder_write(s, pixels, (size_t)width * (size_t)components, height, err);
+    if (rc == 0) rc = darkroom_jpeg_encoder_finish(s, out, out_size, err);
+    darkroom_jpeg_encoder_free(s);
+    return rc;
 }

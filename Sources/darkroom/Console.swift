@@ -46,7 +46,8 @@ enum Console {
     static func fixed(_ value: Double, _ digits: Int) -> String {
         var buffer = [CChar](repeating: 0, count: 64)
         let n = withVaList([value]) { vsnprintf(&buffer, buffer.count, "%.\(digits)f", $0) }
-        return n > 0 && n < buffer.count ? String(cString: buffer) : "\(value)"
+        guard n > 0 && n < buffer.count else { return "\(value)" }
+        return String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

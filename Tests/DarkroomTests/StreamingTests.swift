@@ -248,3 +248,26 @@ enum PNGChunks {
         return nil
     }
 }
+
+/// Issue #10: the JPEG encoder fed rows in pieces (as the resampler finishes them) writes the
+/// bytes of the whole-image encode.
+@Suite struct JPEGRowEncoderTests {
+    @Test(arguments: [PixelFormat.gray8, .rgb8])
+    func rowsInPiecesGiveTheWholeImageBytes(format: PixelFormat) throws {
+        let image = try ImageDecoder.decode(TestImages.bytes("kodim23.jpg")).image.converted(to: format)
+        for (progressive, chroma) in [(false, ChromaSubsampling.yuv420), (true, .yuv444)] {
+            let whole = try JPEGCodec.encode(image, quality: 80, progressive: progressive, chroma: chroma,
+                                             icc: [1, 2, 3], exif: nil)
+            let encoder = try JPEGRowEncoder(width: image.width, height: image.height, format: format, quality: 80,
+                                             progressive: progressive, chroma: chroma, icc: [1, 2, 3], exif: nil)
+            image.pixels.withUnsafeBufferPointer { px in
+                for end in stride(from: 7, to: image.height, by: 7) { encoder.write(from: px.baseAddress!, upTo: end) }
+                encoder.write(from: px.baseAddress!, upTo: image.height)
+            }
+            #expect(try encoder.finish() == whole, "\(format) progressive=\(progressive)")
+        }
+        let short = try JPEGRowEncoder(width: 8, height: 8, format: format, quality: 80, progressive: false,
+                                       chroma: .yuv420, icc: nil, exif: nil)
+        #expect(throws: DarkroomError.self) { try short.finish() }   // no rows written: an error, not a file
+    }
+}

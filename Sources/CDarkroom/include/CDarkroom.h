@@ -83,6 +83,27 @@ darkroom_warnings darkroom_jpeg_stream_warnings(const darkroom_jpeg_stream *s);
 /// Ends the decode and frees the stream (NULL is fine).
 void darkroom_jpeg_stream_close(darkroom_jpeg_stream *s);
 
+/// A JPEG encode fed a few rows at a time (the pipeline's resampler hands over rows as it makes
+/// them). start writes the header and markers, write takes the next rows, finish returns the file.
+typedef struct darkroom_jpeg_encoder darkroom_jpeg_encoder;
+
+/// Starts an encode of 8-bit gray (components 1) or RGB (3); NULL with `err` set on failure.
+darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int components, int quality,
+                                                   int progressive, int subsample444,
+                                                   const uint8_t *icc, unsigned icc_len,
+                                                   const uint8_t *exif, unsigned exif_len, char err[DARKROOM_ERR_LEN]);
+
+/// Encodes the next `count` rows (`stride` bytes apart). Returns 0, or -1 with `err` set.
+int darkroom_jpeg_encoder_write(darkroom_jpeg_encoder *s, const uint8_t *rows, size_t stride, int count,
+                                char err[DARKROOM_ERR_LEN]);
+
+/// After the last row: the file, malloc'd into *out (the caller frees it). Returns 0, or -1.
+int darkroom_jpeg_encoder_finish(darkroom_jpeg_encoder *s, uint8_t **out, unsigned long *out_size,
+                                 char err[DARKROOM_ERR_LEN]);
+
+/// Frees the encoder (NULL is fine).
+void darkroom_jpeg_encoder_free(darkroom_jpeg_encoder *s);
+
 /// Encodes 8-bit gray (components 1) or RGB (3).
 int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int components, int quality,
                          int progressive, int subsample444,

@@ -13,12 +13,7 @@ public enum ImageEncoder {
         try options.validate()
         try FormatLimits.check(format, width: image.width, height: image.height)
         let quality = options.quality ?? QualityCurve.webDefault(for: format)
-        var icc: [UInt8]?
-        if options.keep.keepsICC, let metadata, metadata.iccProfile != nil {
-            // Pixels converted from another profile are sRGB now: say so instead.
-            icc = metadata.convertedToSRGB ? ColorManagement.sRGBProfile() : metadata.iccProfile
-        }
-        let exif = options.keep.keepsEXIF ? metadata?.exif.map(EXIF.resettingOrientation) : nil
+        let (icc, exif) = embedded(metadata, options: options)
         switch format {
         case .jpeg:
             let target: PixelFormat = image.format.isGray ? .gray8 : .rgb8
@@ -40,5 +35,17 @@ public enum ImageEncoder {
         case .gif:
             return try GIFCodec.encode(image.converted(to: .rgba8), dither: options.dither)
         }
+    }
+
+    /// The ICC profile and EXIF block an output carries under ``EncodeOptions/keep``: the source's
+    /// profile (sRGB's when the pixels were converted from it) and its EXIF with orientation 1.
+    static func embedded(_ metadata: ImageMetadata?, options: EncodeOptions) -> (icc: [UInt8]?, exif: [UInt8]?) {
+        var icc: [UInt8]?
+        if options.keep.keepsICC, let metadata, metadata.iccProfile != nil {
+            // Pixels converted from another profile are sRGB now: say so instead.
+            icc = metadata.convertedToSRGB ? ColorManagement.sRGBProfile() : metadata.iccProfile
+        }
+        let exif = options.keep.keepsEXIF ? metadata?.exif.map(EXIF.resettingOrientation) : nil
+        return (icc, exif)
     }
 }

@@ -155,3 +155,57 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
         }
     }
 }
+
+/// A JPEG encode fed rows as they are made (the converter's streamed path: the resampler hands
+/// over finished output rows, so libjpeg's colour conversion, downsampling and DCT run while the
+/// rest of the image is still being decoded and resized). The bytes are those of
+/// ``JPEGCodec/encode(_:quality:progressive:chroma:icc:exif:)`` for the same rows: both run the
+/// same C encoder.
+final class JPEGRowEncoder {
+    private let encoder: OpaquePointer
+    private let rowBytes: Int
+    private(set) var rowsWritten = 0
+    private var failure: String?
+
+    /// 8-bit gray or RGB rows of `width` pixels; `quality` is libjpeg's (after the quality curve).
+    init(width: Int, height: Int, format: PixelFormat, quality: Int, progressive: Bool, chroma: ChromaSubsampling,
+         icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) {
+        precondition(format == .gray8 || format == .rgb8)
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        let icc = icc ?? [], exif = exif ?? []
+        let made = icc.withUnsafeBufferPointer { iccPtr in
+            exif.withUnsafeBufferPointer { exifPtr in
+                darkroom_jpeg_encoder_start(Int32(width), Int32(height), Int32(format.channels), Int32(quality),
+                                            progressive ? 1 : 0, chroma == .yuv444 ? 1 : 0,
+                                            iccPtr.baseAddress, UInt32(icc.count), exifPtr.baseAddress, UInt32(exif.count), &err)
+            }
+        }
+        guard let made else { throw .encoding(.codec(.jpeg, message: shimMessage(err))) }
+        encoder = made
+        rowBytes = width * format.channels
+    }
+
+    deinit { darkroom_jpeg_encoder_free(encoder) }
+
+    /// Encodes rows `rowsWritten..<upTo` of `image` (a buffer of the whole output, rows `rowBytes` apart).
+    func write(from image: UnsafePointer<UInt8>, upTo end: Int) {
+        guard failure == nil, end > rowsWritten else { return }
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        if darkroom_jpeg_encoder_write(encoder, image + rowsWritten * rowBytes, rowBytes, Int32(end - rowsWritten), &err) < 0 {
+            failure = shimMessage(err)
+        }
+        rowsWritten = end
+    }
+
+    /// The file, once every row was written. Throws the encoder's first error.
+    func finish() throws(DarkroomError) -> [UInt8] {
+        if let failure { throw .encoding(.codec(.jpeg, message: failure)) }
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        var out: UnsafeMutablePointer<UInt8>?
+        var size: UInt = 0
+        guard darkroom_jpeg_encoder_finish(encoder, &out, &size, &err) == 0, let bytes = takeCBuffer(out, count: Int(size)) else {
+            throw .encoding(.codec(.jpeg, message: shimMessage(err)))
+        }
+        return bytes
+    }
+}

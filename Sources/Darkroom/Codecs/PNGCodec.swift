@@ -111,6 +111,8 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
     var isInterlaced: Bool { info.pointee.interlaced != 0 }
     /// An eXIf chunk after the image data: the orientation is known only after the last row.
     var exifAfterImage: Bool { info.pointee.exif_after_image != 0 }
+    /// The ICC profile found so far (before the image data; after ``finish()``, anywhere).
+    var iccProfile: [UInt8]? { info.pointee.icc.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.pointee.icc_len))) } }
     /// The EXIF payload found so far (before the image data; after ``finish()``, anywhere).
     var exif: [UInt8]? { info.pointee.exif.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.pointee.exif_len))) } }
 
@@ -130,7 +132,7 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
         let i = info.pointee
         var metadata = ImageMetadata(sourceFormat: .png, storedWidth: width, storedHeight: height,
                                      storedBitDepth: Int(i.bit_depth))
-        metadata.iccProfile = i.icc.map { Array(UnsafeBufferPointer(start: $0, count: Int(i.icc_len))) }
+        metadata.iccProfile = iccProfile
         metadata.exif = exif
         metadata.frameCount = Int(i.frames)
         metadata.convertedToSRGB = i.gamma_corrected != 0

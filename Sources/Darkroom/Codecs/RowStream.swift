@@ -13,6 +13,9 @@ protocol RowDecoder: AnyObject {
     var width: Int { get }
     var height: Int { get }
     var rowBytes: Int { get }
+    /// The ICC profile and EXIF payload found in the header (before any row).
+    var iccProfile: [UInt8]? { get }
+    var exif: [UInt8]? { get }
     /// Decodes the next `count` rows into `rows`, `stride` bytes apart. On an error the rows it
     /// could not decode are filled (zeros, or libjpeg's grey) and the error is thrown; later calls
     /// are not made.

@@ -83,6 +83,7 @@ public struct Converter: Sendable {
         decodeOptions.applyOrientation = false
         decodeOptions.convertToSRGB = false
         var planned: ConversionPlan?
+        var streamedEncode: (bytes: [UInt8], icc: [UInt8]?, exif: [UInt8]?)?
         var decoded = try ImageDecoder.decode(bytes, format: sourceFormat, options: decodeOptions,
             plan: { (header) throws(DarkroomError) -> (width: Int, height: Int)? in
                 let plan = try ConversionPlan(header: header, options: options, outputFormat: outputFormat,
@@ -91,8 +92,9 @@ public struct Converter: Sendable {
                 return plan.minimumDecodeSize
             },
             rows: { (decoder, format) throws(DarkroomError) -> Image? in
-                guard let plan = planned else { return nil }
-                return try resizeStreaming(decoder, format: format, plan: plan)
+                guard let plan = planned, let streamed = try resizeStreaming(decoder, format: format, plan: plan) else { return nil }
+                streamedEncode = streamed.encoded
+                return streamed.image
             })
         guard var plan = planned else { preconditionFailure("every decoder plans before decoding pixels") }
         if decoded.metadata.orientation != plan.header.orientation {
@@ -105,6 +107,15 @@ public struct Converter: Sendable {
         if let keepInput, keepInput(plan, decoded.metadata) {
             return ConversionResult(bytes: bytes, format: sourceFormat, width: plan.upright.width,
                                     height: plan.upright.height, source: decoded.metadata, resized: false)
+        }
+        if let streamed = streamedEncode, plan.orientation == .up,
+           !(options.decode.convertToSRGB && decoded.metadata.iccProfile != nil && !decoded.metadata.iccApplied) {
+            let embedded = ImageEncoder.embedded(decoded.metadata, options: options.encode)
+            if embedded.icc == streamed.icc && embedded.exif == streamed.exif {
+                // Nothing after the resize changes the rows: the JPEG encoded while resizing is the output.
+                return ConversionResult(bytes: streamed.bytes, format: outputFormat, width: plan.target.width,
+                                        height: plan.target.height, source: decoded.metadata, resized: plan.resizes)
+            }
         }
         let storedTarget = plan.storedTarget
         if storedTarget.width != decoded.image.width || storedTarget.height != decoded.image.height {
@@ -124,11 +135,30 @@ public struct Converter: Sendable {
     /// holds 16 rows). Pixels are identical to the whole-image path. Returns nil where it does not
     /// apply (no resize, 16-bit rows, the nearest filter, no SIMD kernel). With
     /// ``ResizeOptions/threads`` of 2 or more, decoding runs on a second thread ahead of the resampler.
-    private func resizeStreaming(_ decoder: RowDecoder, format: PixelFormat,
-                                 plan: ConversionPlan) throws(DarkroomError) -> Image? {
+    ///
+    /// When the output is a JPEG and nothing after the resize changes the rows (upright, no colour
+    /// conversion, no alpha), the resized rows are also handed to the JPEG encoder as they are
+    /// made, so encoding overlaps decoding; ``convert(_:fitFormatLimits:keepInput:)`` uses those bytes
+    /// once the final metadata confirms what was embedded.
+    private func resizeStreaming(_ decoder: RowDecoder, format: PixelFormat, plan: ConversionPlan) throws(DarkroomError)
+        -> (image: Image, encoded: (bytes: [UInt8], icc: [UInt8]?, exif: [UInt8]?)?)? {
         guard allowsStreaming, plan.resizes, format.bitDepth == 8, options.resampling.filter != .nearest,
               ResampleKernel.selected != .scalar else { return nil }
         let target = plan.storedTarget
+        var encoder: JPEGRowEncoder?
+        var embedded: (icc: [UInt8]?, exif: [UInt8]?) = (nil, nil)
+        if plan.outputFormat == .jpeg, format == .gray8 || format == .rgb8, plan.orientation == .up,
+           !(options.decode.convertToSRGB && decoder.iccProfile != nil) {
+            var header = ImageMetadata(sourceFormat: plan.header.format, storedWidth: plan.header.width,
+                                       storedHeight: plan.header.height, storedBitDepth: 8)
+            header.iccProfile = decoder.iccProfile
+            header.exif = decoder.exif
+            embedded = ImageEncoder.embedded(header, options: options.encode)
+            let quality = options.encode.quality ?? QualityCurve.webDefault(for: .jpeg)
+            encoder = try JPEGRowEncoder(width: target.width, height: target.height, format: format,
+                                         quality: QualityCurve.jpegQuality(quality), progressive: options.encode.progressive,
+                                         chroma: options.encode.chroma, icc: embedded.icc, exif: embedded.exif)
+        }
         let stream = RowStream(decoder, background: options.resampling.threads > 1)
         defer { stream.stop() }
         var image = Image(width: target.width, height: target.height, format: format)
@@ -139,17 +169,23 @@ public struct Converter: Sendable {
                 let rowBytes = target.width * format.channels
                 for y in 0..<target.height {
                     (dst + y * rowBytes).update(from: stream.row(y), count: rowBytes)
+                    if y % 16 == 15 { encoder?.write(from: dst, upTo: y + 1) }
                 }
             } else {
                 Resampler(srcWidth: stream.width, srcHeight: stream.height, dstWidth: target.width,
                           dstHeight: target.height, format: format, alpha: options.resampling.alpha,
                           kernel: .selected)
-                    .resizeU8(streaming: stream, dst: dst, filter: options.resampling.filter)
+                    .resizeU8(streaming: stream, dst: dst, filter: options.resampling.filter,
+                              rowsDone: encoder.map { encoder in
+                                  { done in if done - encoder.rowsWritten >= 16 { encoder.write(from: dst, upTo: done) } }
+                              })
             }
+            encoder?.write(from: dst, upTo: target.height)
         }
         stream.finish()
         if let failure = stream.failure { throw failure }
-        return image
+        guard let encoder else { return (image, nil) }
+        return (image, (try encoder.finish(), embedded.icc, embedded.exif))
     }
 
     /// Converts the bytes of `data`; see ``convert(_:)-([UInt8])``.

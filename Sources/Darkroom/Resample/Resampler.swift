@@ -52,10 +52,13 @@ struct Resampler {
     /// Resizes rows pulled from `source` (a decoder) in one band, in order: no full-size source
     /// buffer exists. SIMD kernels only (they read each source row once, through the pair ring);
     /// the output is bit-identical to ``resizeU8(src:dst:filter:threads:)`` on the same rows.
-    func resizeU8<Source: RowSource>(streaming source: Source, dst: UnsafeMutablePointer<UInt8>, filter: ResampleFilter) {
+    /// `rowsDone(n)` is called as output rows are finished, in order: rows `0..<n` are final (so an
+    /// encoder can take them while the rest is made).
+    func resizeU8<Source: RowSource>(streaming source: Source, dst: UnsafeMutablePointer<UInt8>, filter: ResampleFilter,
+                                     rowsDone: ((Int) -> Void)? = nil) {
         precondition(kernel != .scalar, "streamed resampling needs a SIMD kernel")
         let (v, pairs, h) = tablesU8(filter: filter)
-        bandU8(0..<dstHeight, source: source, dst: dst, v: v, pairs: pairs, h: h)
+        bandU8(0..<dstHeight, source: source, dst: dst, v: v, pairs: pairs, h: h, rowsDone: rowsDone)
     }
 
     private func tablesU8(filter: ResampleFilter) -> (FixedPointTable, PairTable?, HorizontalU8Plan) {
@@ -73,7 +76,8 @@ struct Resampler {
     /// on the way in when asked), kept in a ring while the vertical window needs them; the scalar
     /// reference reads the source (or a ring of premultiplied rows) row by row.
     private func bandU8<Source: RowSource>(_ band: Range<Int>, source: Source, dst: UnsafeMutablePointer<UInt8>,
-                                           v: FixedPointTable, pairs: PairTable?, h: HorizontalU8Plan) {
+                                           v: FixedPointTable, pairs: PairTable?, h: HorizontalU8Plan,
+                                           rowsDone: ((Int) -> Void)? = nil) {
         let rowBytes = srcWidth * channels
         let tmpStride = rowBytes + 64
         let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * tmpStride)
@@ -114,7 +118,7 @@ struct Resampler {
             let paired = channels == 4
             pairs.coeffs.withUnsafeBufferPointer { coeffs in
                 runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: tmpX, xStride: xStride,
-                          verticalWritesPairs: paired, h: h) { y, two, out0, out1 in
+                          verticalWritesPairs: paired, h: h, rowsDone: rowsDone) { y, two, out0, out1 in
                     let f0 = pairs.firstPair[y], n0 = pairs.pairCounts[y]
                     let f1 = two ? pairs.firstPair[y + 1] : f0, n1 = two ? pairs.pairCounts[y + 1] : 0
                     let union = max(f0 + n0, f1 + n1) - f0
@@ -154,7 +158,7 @@ struct Resampler {
             defer { ring.deallocate(); rowPtrs.deallocate() }
             v.coeffs.withUnsafeBufferPointer { coeffs in
                 runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: tmpX, xStride: xStride,
-                          verticalWritesPairs: false, h: h) { y, two, out0, out1 in
+                          verticalWritesPairs: false, h: h, rowsDone: rowsDone) { y, two, out0, out1 in
                     for (yy, out) in (two ? [(y, out0), (y + 1, out1)] : [(y, out0)]) {
                         let start = v.starts[yy], n = v.counts[yy]
                         for k in 0..<n {
@@ -183,7 +187,7 @@ struct Resampler {
     /// `pairPixelsU8` makes from `tmp` otherwise.
     private func runRowsU8(_ band: Range<Int>, dst: UnsafeMutablePointer<UInt8>, dstStride: Int,
                            tmp: UnsafeMutablePointer<UInt8>, tmpStride: Int, tmpX: UnsafeMutablePointer<UInt8>,
-                           xStride: Int, verticalWritesPairs: Bool, h: HorizontalU8Plan,
+                           xStride: Int, verticalWritesPairs: Bool, h: HorizontalU8Plan, rowsDone: ((Int) -> Void)?,
                            verticalRows: (Int, Bool, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>) -> Void) {
         let scalar = kernel == .scalar
         let (out, outStride) = verticalWritesPairs ? (tmpX, xStride) : (tmp, tmpStride)
@@ -205,6 +209,7 @@ struct Resampler {
                                 rows: rows, dstWidth: dstWidth, channels: channels, plan: h,
                                 unpremultiply: premultiplied)
             y0 += rows
+            rowsDone?(y0)
         }
     }
 
