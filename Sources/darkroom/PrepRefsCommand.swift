@@ -38,6 +38,9 @@ struct PrepRefsCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Most images accepted in one request.")
     var maxRefs: String = String(ReferencePrepOptions.defaultMaxReferences)
 
+    @Option(parsing: .unconditional, help: "Threads per image, 1 to 256 (default: the cores; with 2 or more a resized JPEG or PNG is decoded on its own thread while it is resampled).")
+    var threads: String?
+
     @Flag(help: "Replace existing output files.")
     var overwrite = false
 
@@ -54,6 +57,8 @@ struct PrepRefsCommand: ParsableCommand {
                                             format: format,
                                             maxReferences: try ValueParser.integer(maxRefs, name: "max-refs", in: 1...Int.max))
             prep.failOn = failOn
+            prep.threads = try threads.map { (t) throws(DarkroomError) in try ValueParser.integer(t, name: "threads", in: 1...Limits.maxThreads) }
+                ?? min(max(1, ProcessInfo.processInfo.activeProcessorCount), Limits.maxThreads)
             options = prep
             try ReferencePrep.checkCount(images.count, options: options)
             if images.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }

@@ -51,7 +51,7 @@ public enum ReferencePrep {
             resize: try ResizeGeometry(parsing: "\(options.maxPixels)@"),
             decode: DecodeOptions(maxPixels: options.maxInputPixels, failOn: options.failOn),
             encode: EncodeOptions(keep: .none),
-            resampling: ResizeOptions(filter: .lanczos3, alpha: .premultiplied)))
+            resampling: ResizeOptions(filter: .lanczos3, alpha: .premultiplied, threads: options.threads)))
         var passedThrough = false
         let result = try converter.convert(bytes, fitFormatLimits: true) { plan, meta in
             // Nothing to change (format kept, small enough, orientation 1, no ICC profile, no

@@ -14,6 +14,9 @@ public struct ReferencePrepOptions: Sendable, Hashable {
     public var maxInputPixels: Int
     /// How much damage the decoder tolerates; default: a truncated or corrupt reference is an error.
     public var failOn: FailOn = .truncated
+    /// Threads per reference, 1...``Limits/maxThreads`` (as ``ResizeOptions/threads``): with 2 or
+    /// more, a resized JPEG or PNG is decoded on its own thread while it is resampled.
+    public var threads: Int = 1
 
     public static let defaultMaxPixels = MegapixelBilling.referenceMaxPixels
     public static let defaultMaxReferences = 10
@@ -32,7 +35,7 @@ public struct ReferencePrepOptions: Sendable, Hashable {
     }
 
     /// Checks every number: ``maxPixels`` and ``maxInputPixels`` in 1...``Limits/maxPixelLimit``,
-    /// ``maxReferences`` at least 1, qualities 0–100. ``ReferencePrep/prepare(bytes:name:options:)``
+    /// ``maxReferences`` at least 1, qualities 0–100, ``threads`` 1...``Limits/maxThreads``. ``ReferencePrep/prepare(bytes:name:options:)``
     /// calls it first. Throws ``DarkroomError/option(_:)``.
     public func validate() throws(DarkroomError) {
         func check(_ value: Int, _ name: String, _ range: ClosedRange<Int>) throws(DarkroomError) {
@@ -45,5 +48,6 @@ public struct ReferencePrepOptions: Sendable, Hashable {
         try check(maxReferences, "max-refs", 1...Int.max)
         try check(jpegQuality, "jpeg quality", 0...100)
         try check(webpQuality, "webp quality", 0...100)
+        try check(threads, "threads", 1...Limits.maxThreads)
     }
 }
