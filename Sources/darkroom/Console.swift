@@ -23,7 +23,24 @@ enum Console {
             }
         }
         let line = file.map { "darkroom: \(InputFile.displayName($0)): \(reason)" } ?? "darkroom: \(reason)"
-        StandardStreams.err(line + "\n")
+        StandardStreams.err(printable(line) + "\n")
+    }
+
+    /// `text` with control characters escaped (`\n`, `\t`, `\u{1B}`), so a file name cannot break
+    /// an error line or send terminal escapes.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A: out += "\\n"
+            case 0x09: out += "\\t"
+            case 0x0D: out += "\\r"
+            case 0..<0x20, 0x7F: out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     static func info(_ line: String) {

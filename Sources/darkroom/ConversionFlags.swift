@@ -12,7 +12,7 @@ struct ConversionFlags: ParsableArguments {
             help: "Quality 0-100, 100 = best (OpenAI's output_compression). Default: per-format web default.")
     var quality: String?
 
-    @Option(name: [.customShort("r"), .long],
+    @Option(name: [.customShort("r"), .long], parsing: .unconditional,
             help: "Resize geometry: 800x600, 800x, x600, 800x600^, 800x600!, 800x600>, 50%, 4194304@, 4mp.")
     var resize: String?
 

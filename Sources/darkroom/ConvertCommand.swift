@@ -37,7 +37,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Folder for the outputs (created if missing).")
     var outDir: String?
 
-    @Option(help: "Text added to each output's name before the extension.")
+    @Option(help: "Text added to each output's name before the extension (no '/' or control characters).")
     var suffix: String = ""
 
     @Flag(help: "Replace existing output files.")
@@ -60,6 +60,9 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("reading standard input needs -o FILE (or -o - for standard output)")
         }
         if output == "-" && json { throw ValidationError("--json cannot share standard output with -o -") }
+        if suffix.contains("/") || suffix.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw ValidationError("invalid suffix '\(Console.printable(suffix))': expected text without '/' or control characters")
+        }
         if let jobs {
             do { _ = try ValueParser.integer(jobs, name: "jobs", in: 1...Limits.maxThreads) } catch { throw ValidationError("\(error)") }
         }

@@ -18,10 +18,10 @@ struct CostCommand: ParsableCommand {
             Example: darkroom cost --ref 4000x3000 --ref 512x512 --output 1024x1024 --n 2  → 7 MP
             """)
 
-    @Option(name: .customLong("ref"), help: "A reference image: WxH or an image FILE. Repeatable.")
+    @Option(name: .customLong("ref"), parsing: .unconditionalSingleValue, help: "A reference image: WxH or an image FILE. Repeatable.")
     var refs: [String] = []
 
-    @Option(help: "Size of each generated image, WxH.")
+    @Option(parsing: .unconditional, help: "Size of each generated image, WxH.")
     var output: String
 
     @Option(parsing: .unconditional, help: "Number of generated images (1-10).")
@@ -41,10 +41,18 @@ struct CostCommand: ParsableCommand {
         let n: Int, inputPrice: Double?, outputPrice: Double?
         do {
             guard let o = PixelSize(parsing: output) else {
-                throw DarkroomError.option(OptionError(name: "output", value: output, expected: "WxH, e.g. 1024x1024"))
+                throw DarkroomError.option(OptionError(name: "output", value: output,
+                                                       expected: "WxH with sides 1-\(Limits.maxSide), e.g. 1024x1024"))
             }
             outputSize = o
             n = try ValueParser.integer(self.n, name: "n", in: GatewayRequest.nRange)
+            // A reference written as a size (digits x digits) that is no file must be a valid size:
+            // a usage error, not a missing file.
+            for ref in refs where PixelSize(parsing: ref) == nil && Self.looksLikeSize(ref)
+                && !FileManager.default.fileExists(atPath: ref) {
+                throw DarkroomError.option(OptionError(name: "ref", value: ref,
+                                                       expected: "WxH with sides 1-\(Limits.maxSide), or an image file"))
+            }
             func price(_ text: String?, _ name: String) throws -> Double? {
                 try text.map { try ValueParser.number($0, name: name, above: 0, includingLower: true, atMost: 1_000_000) }
             }
@@ -89,5 +97,14 @@ struct CostCommand: ParsableCommand {
         var total = "total \(bill.totalMegapixels) MP"
         if let price = bill.totalPrice { total += ", price \(price)" }
         Console.line(total)
+    }
+
+    /// `<digits>x<digits>` (also `×`, `*`, signs allowed): meant as a size.
+    static func looksLikeSize(_ text: String) -> Bool {
+        let parts = text.lowercased().split(omittingEmptySubsequences: false, whereSeparator: { $0 == "x" || $0 == "×" || $0 == "*" })
+        return parts.count == 2 && parts.allSatisfy { part in
+            let digits = part.drop { $0 == "-" || $0 == "+" }
+            return !digits.isEmpty && part.count - digits.count <= 1 && digits.allSatisfy { ("0"..."9").contains($0) }
+        }
     }
 }

@@ -38,7 +38,10 @@ struct DarkroomCommand: ParsableCommand {
                 if !message.isEmpty { StandardStreams.outLine(message) }
                 Glibc.exit(0)
             }
-            if !message.isEmpty { StandardStreams.err(message + "\n") }
+            // One error style for every usage error: "darkroom: <what>" (as the commands' own
+            // errors), then ArgumentParser's usage lines.
+            let text = message.hasPrefix("Error: ") ? "darkroom: " + message.dropFirst(7) : Substring(message)
+            if !text.isEmpty { StandardStreams.err(text + "\n") }
             Glibc.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
         }
     }

@@ -15,13 +15,13 @@ struct SizeCommand: ParsableCommand {
             Examples: darkroom size --aspect-ratio 16:9 --resolution 2K --profile flux2   → 2048x1152
             """)
 
-    @Option(help: "Requested size: WxH, W:H or auto.")
+    @Option(parsing: .unconditional, help: "Requested size: WxH, W:H or auto.")
     var size: String?
 
-    @Option(help: "Aspect ratio W:H (any; mapped to the nearest the profile supports).")
+    @Option(parsing: .unconditional, help: "Aspect ratio W:H (any; mapped to the nearest the profile supports).")
     var aspectRatio: String?
 
-    @Option(help: "Resolution tier 0.5K, 1K, 2K, 4K, or megapixels (0.25, 1, 4, 16).")
+    @Option(parsing: .unconditional, help: "Resolution tier 0.5K, 1K, 2K, 4K, or megapixels (0.25, 1, 4, 16).")
     var resolution: String?
 
     @Option(parsing: .unconditional, help: "Snap both sides to a multiple of this, 1 to 4096 (default: the profile's).")

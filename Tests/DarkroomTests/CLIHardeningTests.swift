@@ -27,13 +27,32 @@ struct CLIHardeningTests {
         ["prep-refs", "PHOTO", "--max-refs", "99999999999999999999", "--out-dir", "OUT"],
         ["cost", "--output", "1024x1024", "--output-price", "nan"],
         ["size", "--size", "1024x1024", "--multiple", "18446744073709551617"],
+        // Negative values reach the bounded parser (not "missing value"), and sizes out of range are usage errors.
+        ["convert", "PHOTO", "-r", "-5", "-o", "OUT/a.png"],
+        ["size", "--resolution", "-5"],
+        ["size", "--size", "-5x3"],
+        ["cost", "--ref", "99999999x99999999", "--output", "1024x1024"],
+        ["cost", "--ref", "-5x5", "--output", "1024x1024"],
+        ["convert", "PHOTO", "-j", "0", "--out-dir", "OUT"],
+        ["convert", "PHOTO", "--suffix", "a/b", "--out-dir", "OUT"],
+        ["convert", "PHOTO", "--suffix", "a\nb", "--out-dir", "OUT"],
     ])
     func hostileNumbersAreUsageErrors(_ template: [String]) throws {
-        let args = template.map { $0 == "PHOTO" ? photo : $0.replacingOccurrences(of: "OUT", with: dir) }
+        let args = template.map { $0 == "PHOTO" ? photo : $0.replacingOccurrences(of: "OUT", with: dir).replacingOccurrences(of: "\\n", with: "\n") }
         let r = try CLI.run(args)
         #expect(r.status == 2, "\(args): \(r.stderr)")
         #expect(r.stderr.contains("invalid"), "\(r.stderr)")
+        // One error style: "darkroom: ...", never ArgumentParser's "Error: ...".
+        #expect(r.stderr.hasPrefix("darkroom: "), "\(r.stderr)")
         #expect(try files().isEmpty)
+    }
+
+    @Test func controlCharactersInFileNamesAreEscapedInErrors() throws {
+        let name = "\(dir)/a\nb\u{1B}[31m.jpg"
+        let r = try CLI.run(["convert", name, "-o", "\(dir)/out.png"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("a\\nb\\u{1B}[31m.jpg"), "\(r.stderr)")
+        #expect(!r.stderr.dropLast().contains("\n") && !r.stderr.contains("\u{1B}"), "one line, no raw escape: \(r.stderr)")
     }
 
     @Test func anOversizedOutputFailsFastAndWritesNothing() throws {

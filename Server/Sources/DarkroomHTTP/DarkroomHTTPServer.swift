@@ -79,6 +79,7 @@ public enum DarkroomHTTPServer {
         let configuration = server.configuration
         let router = Router()
         router.add(middleware: RequestMetricsMiddleware(metrics: server.metrics))
+        router.add(middleware: HTTPErrorBodyMiddleware())
         router.get("healthz") { _, _ in "ok" }
         router.get("readyz") { _, _ in readiness(server) }
         router.get("metrics") { _, _ in
@@ -87,13 +88,13 @@ public enum DarkroomHTTPServer {
         }
         router.post("v1/convert") { request, _ in
             try await offloaded("/v1/convert", request, server) { bytes in
-                let query = queryFields(request)
+                let query = try queryFields(request, allowed: GatewayRequest.knownFields.union(["strict", "resize", "fail_on"]))
                 var stage = GatewayConversion(request: try GatewayRequest(form: query.filter { GatewayRequest.knownFields.contains($0.key) }),
                                               strictOpenAI: try strictFlag(query["strict"]), maxPixels: configuration.maxPixels)
                 if let resize = query["resize"] { stage.resize = try ResizeGeometry(parsing: resize) }
                 if let failOn = query["fail_on"] { stage.failOn = try FailOn(parsing: failOn, name: "fail_on") }
                 let image = try stage.convert(bytes)
-                server.metrics.recordPixelsDecoded(route: "/v1/convert", inputPixels(bytes))
+                server.metrics.recordPixelsDecoded(route: "/v1/convert", image.inputPixels)
                 return imageResponse(image.bytes, format: image.format, headers: [
                     "Darkroom-Width": "\(image.width)", "Darkroom-Height": "\(image.height)",
                     "Darkroom-Billed-MP": "\(MegapixelBilling.billedMegapixels(width: image.width, height: image.height))",
@@ -102,7 +103,7 @@ public enum DarkroomHTTPServer {
         }
         router.post("v1/references") { request, _ in
             try await offloaded("/v1/references", request, server) { bytes in
-                let query = queryFields(request)
+                let query = try queryFields(request, allowed: ["max_mp", "fail_on", "format", "name"])
                 var options = ReferencePrepOptions()
                 if let mp = query["max_mp"] { options.maxPixels = try ValueParser.megapixels(mp, name: "max_mp") }
                 if let failOn = query["fail_on"] { options.failOn = try FailOn(parsing: failOn, name: "fail_on") }
@@ -125,7 +126,7 @@ public enum DarkroomHTTPServer {
         router.post("v1/size") { request, _ in
             try await respond {
                 let body = try await Self.body(of: request, limit: 1 << 20, timeout: server.configuration.requestTimeout)
-                let query = queryFields(request)
+                let query = try queryFields(request, allowed: ["profile", "multiple"])
                 let gatewayRequest = try GatewayRequest(json: Data(body))
                 let profile = try ProviderProfile.named(query["profile"] ?? "flux2")
                 let multiple = try query["multiple"].map { try ValueParser.integer($0, name: "multiple", in: ProviderProfile.multipleRange) }
@@ -206,13 +207,6 @@ public enum DarkroomHTTPServer {
         return response
     }
 
-    /// Input pixels (width × height) of an image that just decoded; 0 if its header cannot be read.
-    private static func inputPixels(_ bytes: [UInt8]) -> Int {
-        guard let header = try? ImageDecoder.readHeader(bytes) else { return 0 }
-        let (pixels, overflow) = header.width.multipliedReportingOverflow(by: header.height)
-        return overflow ? 0 : pixels
-    }
-
     /// The body arrived too slowly (a slow or stalled upload would otherwise hold a pool slot,
     /// and a drain, for as long as the client likes).
     struct BodyTimeout: Error { var seconds: Double }
@@ -247,9 +241,19 @@ public enum DarkroomHTTPServer {
         }
     }
 
-    private static func queryFields(_ request: Request) -> [String: String] {
+    /// The query fields of `request`. A field the route does not know is a 400 naming the fields
+    /// it accepts (as OpenAI answers an unrecognized argument), so a typo such as `output_fromat`
+    /// never silently gives the default.
+    private static func queryFields(_ request: Request, allowed: Set<String>) throws(DarkroomError) -> [String: String] {
         var fields: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { fields[String(key)] = String(value) }
+        for (key, value) in request.uri.queryParameters {
+            let name = String(key)
+            guard allowed.contains(name) else {
+                throw .option(OptionError(name: name, value: String(value),
+                                          expected: "a known query field (\(allowed.sorted().joined(separator: ", ")))"))
+            }
+            fields[name] = String(value)
+        }
         return fields
     }
 
@@ -298,7 +302,7 @@ public enum DarkroomHTTPServer {
         return error.description
     }
 
-    private static func errorResponse(_ status: HTTPResponse.Status, message: String, code: String?,
+    static func errorResponse(_ status: HTTPResponse.Status, message: String, code: String?,
                                       type: String = "invalid_request_error") -> Response {
         var inner: [String: Any] = ["message": message, "type": type]
         inner["code"] = code ?? NSNull()

@@ -29,6 +29,35 @@ import Testing
         #expect(!DarkroomHTTPServer.declaredLengthIsRefused("0", limit: 4 << 20))
     }
 
+    /// A misspelt query field is a 400 naming the accepted fields (it never silently means the
+    /// default); an unknown path or method gets the same JSON error body as every other error.
+    @Test func unknownFieldsPathsAndMethodsGetJSONErrors() async throws {
+        let png = try TestImages.bytes("rgba.png")
+        try await app.test(.router) { client in
+            for uri in ["/v1/convert?output_fromat=webp", "/v1/references?maxmp=2", "/v1/size?profle=openai"] {
+                try await client.execute(uri: uri, method: .post,
+                                         body: uri.hasPrefix("/v1/size") ? ByteBuffer(string: #"{"size":"1024x1024"}"#) : ByteBuffer(bytes: png)) { response in
+                    #expect(response.status == .badRequest, "\(uri)")
+                    let answered = try Self.errorCode(response)
+                    #expect(answered == "invalid_value", "\(uri)")
+                    #expect(String(buffer: response.body).contains("a known query field"), "\(uri)")
+                }
+            }
+            try await client.execute(uri: "/v1/convert?output_format=webp", method: .post, body: ByteBuffer(bytes: png)) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v1/nothing", method: .get) { response in
+                #expect(response.status == .notFound)
+                let answered = try Self.errorCode(response)
+                #expect(answered == "not_found")
+            }
+            try await client.execute(uri: "/v1/convert", method: .get) { response in
+                #expect(response.status == .methodNotAllowed || response.status == .notFound)
+                #expect(!response.body.readableBytesView.isEmpty, "an error body")
+            }
+        }
+    }
+
     @Test func hostileNumbersAreRefusedAndTheServerStaysUp() async throws {
         let jpeg = try TestImages.bytes("kodim23.jpg")
         let cases: [(String, HTTPResponse.Status, String)] = [
@@ -92,3 +121,4 @@ import Testing
         }
     }
 }
+

@@ -59,7 +59,9 @@ public struct GatewayConversion: Sendable {
     public func convert(_ bytes: [UInt8]) throws(DarkroomError) -> GatewayImage {
         try request.validate(strictOpenAI: strictOpenAI)
         let result = try Converter(options: convertOptions).convert(bytes)
-        return GatewayImage(bytes: result.bytes, format: result.format, width: result.width, height: result.height)
+        // Stored sides passed the pixel limit, so the product cannot overflow.
+        return GatewayImage(bytes: result.bytes, format: result.format, width: result.width, height: result.height,
+                            inputPixels: result.source.storedWidth * result.source.storedHeight)
     }
 
     /// Converts `images` in parallel (one task each); results keep the input order.

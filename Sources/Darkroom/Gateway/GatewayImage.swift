@@ -6,12 +6,16 @@ public struct GatewayImage: Sendable, Equatable {
     public var height: Int
     /// `ceil(w·h / 1 MP)`.
     public var billedMegapixels: Int
+    /// The input's stored size in pixels (width × height as decoded, before any resize; 0 when
+    /// not known). For metrics: no header has to be read again.
+    public var inputPixels: Int
 
-    public init(bytes: [UInt8], format: ImageFormat, width: Int, height: Int) {
+    public init(bytes: [UInt8], format: ImageFormat, width: Int, height: Int, inputPixels: Int = 0) {
         self.bytes = bytes
         self.format = format
         self.width = width
         self.height = height
+        self.inputPixels = inputPixels
         billedMegapixels = MegapixelBilling.billedMegapixels(width: width, height: height)
     }
 }
