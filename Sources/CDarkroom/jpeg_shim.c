@@ -245,6 +245,79 @@ int darkroom_jpeg_stream_start(darkroom_jpeg_stream *s, int scale_denom, uint64_
     }
     s->d.dct_method = JDCT_ISLOW;
     jpeg_start_decompress(&s->d);
+    info->restart_interval = info->mcus_per_row = info->mcu_height = 0;
+    if (!s->d.progressive_mode && !s->d.arith_code && s->d.restart_interval > 0
+        && s->d.comps_in_scan == s->d.num_components && s->d.data_precision == 8) {
+        info->restart_interval = (int)s->d.restart_interval;
+        info->mcus_per_row = (int)s->d.MCUs_per_row;
+        info->mcu_height = s->d.comps_in_scan == 1 ? DCTSIZE : s->d.max_v_samp_factor * DCTSIZE;
+    }
+    return 0;
+}
+
+static void put16(uint8_t *p, unsigned v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+
+int darkroom_jpeg_restart_tail(const uint8_t *data, size_t size, int mcu_row, int mcus_per_row, int restart_interval,
+                               int mcu_height, uint8_t **out, size_t *out_size) {
+    *out = NULL; *out_size = 0;
+    if (mcu_row <= 0 || mcus_per_row <= 0 || restart_interval <= 0 || mcu_height <= 0) return -1;
+    long long first = (long long)mcu_row * mcus_per_row;
+    if (first % restart_interval != 0) return -1;
+    long long skip = first / restart_interval;       // restart markers before the wanted MCU row
+    if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) return -1;
+    // Header segments up to and including SOS; remember the frame header's height field.
+    size_t pos = 2, sof_height = 0, entropy = 0;
+    while (pos + 4 <= size) {
+        if (data[pos] != 0xFF) return -1;
+        uint8_t m = data[pos + 1];
+        if (m == 0xFF) { pos++; continue; }           // fill bytes
+        size_t len = (size_t)data[pos + 2] << 8 | data[pos + 3];
+        if (len < 2 || pos + 2 + len > size) return -1;
+        if (m == 0xC0 || m == 0xC1) sof_height = pos + 5;
+        else if (m >= 0xC2 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) return -1;   // not baseline/extended Huffman
+        if (m == 0xDA) { entropy = pos + 2 + len; break; }
+        pos += 2 + len;
+    }
+    if (!sof_height || !entropy) return -1;
+    unsigned height = (unsigned)data[sof_height] << 8 | data[sof_height + 1];
+    long long cut = (long long)mcu_row * mcu_height;
+    if (cut >= height) return -1;
+    // Find the end of restart interval `skip`.
+    size_t i = entropy;
+    long long seen = 0;
+    while (seen < skip) {
+        const uint8_t *ff = memchr(data + i, 0xFF, size - i);
+        if (!ff) return -1;
+        i = (size_t)(ff - data);
+        if (i + 1 >= size) return -1;
+        uint8_t m = data[i + 1];
+        if (m >= 0xD0 && m <= 0xD7) seen++;
+        else if (m != 0x00 && m != 0xFF) return -1;   // another marker (EOI, DNL) before it
+        i += m == 0xFF ? 1 : 2;
+    }
+    size_t tail = size - i;
+    uint8_t *buf = malloc(entropy + tail + 2);
+    if (!buf) return -1;
+    memcpy(buf, data, entropy);
+    put16(buf + sof_height, height - (unsigned)cut);
+    // The rest of the scan, restart markers renumbered from RST0, up to the end of the scan.
+    size_t o = entropy;
+    unsigned next = 0;
+    while (i < size) {
+        const uint8_t *ff = memchr(data + i, 0xFF, size - i);
+        size_t run = ff ? (size_t)(ff - (data + i)) : size - i;
+        memcpy(buf + o, data + i, run);
+        o += run; i += run;
+        if (!ff || i + 1 >= size) break;
+        uint8_t m = data[i + 1];
+        if (m >= 0xD0 && m <= 0xD7) { buf[o++] = 0xFF; buf[o++] = (uint8_t)(0xD0 + (next++ & 7)); i += 2; continue; }
+        if (m == 0x00) { buf[o++] = 0xFF; buf[o++] = 0x00; i += 2; continue; }
+        if (m == 0xFF) { i++; continue; }             // fill byte
+        break;                                        // EOI or another marker: the scan is over
+    }
+    buf[o++] = 0xFF; buf[o++] = 0xD9;
+    *out = buf;
+    *out_size = o;
     return 0;
 }
 
@@ -296,7 +369,7 @@ struct darkroom_jpeg_encoder {
 };
 
 darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int components, int quality,
-                                                   int progressive, int subsample444,
+                                                   int progressive, int subsample444, int restart_rows,
                                                    const uint8_t *icc, unsigned icc_len,
                                                    const uint8_t *exif, unsigned exif_len, char err[DARKROOM_ERR_LEN]) {
     darkroom_jpeg_encoder *s = calloc(1, sizeof *s);
@@ -324,6 +397,7 @@ darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int co
         s->c.comp_info[2].h_samp_factor = 1; s->c.comp_info[2].v_samp_factor = 1;
     }
     if (progressive) jpeg_simple_progression(&s->c);
+    if (restart_rows > 0) s->c.restart_in_rows = restart_rows;
     jpeg_start_compress(&s->c, TRUE);
     if (exif && exif_len > 0 && exif_len + 6 <= 65533) {
         unsigned char *payload = malloc(exif_len + 6);
@@ -382,7 +456,7 @@ int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int compo
                          const uint8_t *icc, unsigned icc_len, const uint8_t *exif, unsigned exif_len,
                          uint8_t **out, unsigned long *out_size, char err[DARKROOM_ERR_LEN]) {
     *out = NULL; *out_size = 0;
-    darkroom_jpeg_encoder *s = darkroom_jpeg_encoder_start(width, height, components, quality, progressive, subsample444,
+    darkroom_jpeg_encoder *s = darkroom_jpeg_encoder_start(width, height, components, quality, progressive, subsample444, 0,
                                                            icc, icc_len, exif, exif_len, err);
     if (!s) return -1;
     int rc = darkroom_jpeg_encoder_write(s, pixels, (size_t)width * (size_t)components, height, err);

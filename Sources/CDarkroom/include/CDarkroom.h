@@ -42,6 +42,9 @@ typedef struct {
     int adobe_inverted;                // Adobe APP14 present: CMYK values are stored inverted
     int precision;                     // bits per sample in the file
     int progressive;
+    // Restart layout, set by darkroom_jpeg_stream_start for a single-scan Huffman file with a
+    // restart interval (0 otherwise): MCUs per restart interval, MCUs per MCU row, stored rows per MCU row.
+    int restart_interval, mcus_per_row, mcu_height;
     uint8_t *icc; unsigned icc_len;    // malloc'd, or NULL
     uint8_t *exif; unsigned exif_len;  // malloc'd APP1 Exif payload after "Exif\0\0", or NULL
     darkroom_warnings warnings;        // what libjpeg warned about while decoding
@@ -72,6 +75,16 @@ darkroom_jpeg_stream *darkroom_jpeg_stream_open(const uint8_t *data, size_t size
 int darkroom_jpeg_stream_start(darkroom_jpeg_stream *s, int scale_denom, uint64_t max_pixels,
                                darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]);
 
+/// A JPEG that starts at MCU row `mcu_row` of `data` (a single-scan Huffman file with restart
+/// markers, as darkroom_jpeg_stream_start describes it): the same header segments with the frame
+/// height reduced by mcu_row * mcu_height rows, then the entropy-coded data after the restart
+/// marker that begins that MCU row (restart markers reset the DC predictions, so decoding can
+/// start there), its later restart markers renumbered from RST0, then EOI. (mcu_row * mcus_per_row)
+/// must be a multiple of restart_interval. Returns 0 with *out malloc'd, or -1 when the data does
+/// not have that marker.
+int darkroom_jpeg_restart_tail(const uint8_t *data, size_t size, int mcu_row, int mcus_per_row, int restart_interval,
+                               int mcu_height, uint8_t **out, size_t *out_size);
+
 /// Decodes the next `count` rows into `rows` (`stride` bytes apart). Rows past a truncated end are
 /// mid-grey, as libjpeg's own fill, with a warning. Returns `count`, or -1 on an error (`err`).
 int darkroom_jpeg_stream_read(darkroom_jpeg_stream *s, uint8_t *rows, size_t stride, int count,
@@ -87,9 +100,10 @@ void darkroom_jpeg_stream_close(darkroom_jpeg_stream *s);
 /// them). start writes the header and markers, write takes the next rows, finish returns the file.
 typedef struct darkroom_jpeg_encoder darkroom_jpeg_encoder;
 
-/// Starts an encode of 8-bit gray (components 1) or RGB (3); NULL with `err` set on failure.
+/// Starts an encode of 8-bit gray (components 1) or RGB (3), with a restart marker every
+/// `restart_rows` MCU rows (0: none); NULL with `err` set on failure.
 darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int components, int quality,
-                                                   int progressive, int subsample444,
+                                                   int progressive, int subsample444, int restart_rows,
                                                    const uint8_t *icc, unsigned icc_len,
                                                    const uint8_t *exif, unsigned exif_len, char err[DARKROOM_ERR_LEN]);
 

@@ -19,3 +19,19 @@ enum HeaderParses {
         var total: Int { lock.withLock { counts.values.reduce(0, +) } }
     }
 }
+
+/// A test hook that counts what the pipeline chose, by name (e.g. `"restart-bands"`), on the
+/// current task, so a test can check that the path it compares really ran.
+enum PipelineEvents {
+    @TaskLocal static var counter: Counter?
+
+    static func count(_ event: String) { counter?.add(event) }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = Lock()
+        private var counts: [String: Int] = [:]
+
+        func add(_ event: String) { lock.withLock { counts[event, default: 0] += 1 } }
+        subscript(event: String) -> Int { lock.withLock { counts[event, default: 0] } }
+    }
+}

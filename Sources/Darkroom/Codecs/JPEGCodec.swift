@@ -89,16 +89,23 @@ enum JPEGCodec {
 /// inside `withUnsafeBufferPointer`).
 final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
     private let stream: OpaquePointer
+    /// The JPEG bytes (owned by the caller, alive while the decoder is).
+    let bytes: UnsafeBufferPointer<UInt8>
     /// Header facts at scale 1, then the output size once started.
     private(set) var info = darkroom_jpeg_info()
+    /// The DCT scale denominator (1, 2, 4, 8) once started.
+    private(set) var scaleDenominator = 1
 
-    init(buffer bytes: UnsafeBufferPointer<UInt8>) throws(DarkroomError) {
-        HeaderParses.count(.jpeg)
+    /// `countsParse`: false for a decoder of part of a file whose header was already planned
+    /// (``Converter``'s restart bands).
+    init(buffer bytes: UnsafeBufferPointer<UInt8>, countsParse: Bool = true) throws(DarkroomError) {
+        if countsParse { HeaderParses.count(.jpeg) }
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         guard let s = darkroom_jpeg_stream_open(bytes.baseAddress, bytes.count, &info, &err) else {
             throw .decoding(.codec(.jpeg, message: shimMessage(err)))
         }
         stream = s
+        self.bytes = bytes
     }
 
     deinit {
@@ -118,6 +125,11 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
     /// The EXIF payload (TIFF header onwards), if any.
     var exif: [UInt8]? { info.exif.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.exif_len))) } }
     var iccProfile: [UInt8]? { info.icc.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.icc_len))) } }
+    /// Once started: the restart layout of a single-scan Huffman file with restart markers
+    /// (MCUs per interval, MCUs per MCU row, stored rows per MCU row), else nil.
+    var restartLayout: (interval: Int, mcusPerRow: Int, mcuHeight: Int)? {
+        info.restart_interval > 0 ? (Int(info.restart_interval), Int(info.mcus_per_row), Int(info.mcu_height)) : nil
+    }
     /// The header facts the plan needs: stored size and EXIF orientation.
     var header: ImageHeader {
         ImageHeader(format: .jpeg, width: storedWidth, height: storedHeight,
@@ -141,6 +153,7 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
     /// Starts decompression at 1/`scaleDenominator` (1, 2, 4, 8); ``width``/``height`` become the
     /// output size. Throws ``ImageDecodingError/tooManyPixels(width:height:limit:)`` or a codec error.
     func start(scaleDenominator: Int, maxPixels: Int) throws(DarkroomError) {
+        self.scaleDenominator = scaleDenominator
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let rc = darkroom_jpeg_stream_start(stream, Int32(scaleDenominator), UInt64(maxPixels), &info, &err)
         if rc == -2 { throw .decoding(.tooManyPixels(width: storedWidth, height: storedHeight, limit: maxPixels)) }
@@ -168,15 +181,16 @@ final class JPEGRowEncoder {
     private var failure: String?
 
     /// 8-bit gray or RGB rows of `width` pixels; `quality` is libjpeg's (after the quality curve).
+    /// `restartRows`: a restart marker every that many MCU rows (0: none; tests make camera-like files with it).
     init(width: Int, height: Int, format: PixelFormat, quality: Int, progressive: Bool, chroma: ChromaSubsampling,
-         icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) {
+         icc: [UInt8]?, exif: [UInt8]?, restartRows: Int = 0) throws(DarkroomError) {
         precondition(format == .gray8 || format == .rgb8)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let icc = icc ?? [], exif = exif ?? []
         let made = icc.withUnsafeBufferPointer { iccPtr in
             exif.withUnsafeBufferPointer { exifPtr in
                 darkroom_jpeg_encoder_start(Int32(width), Int32(height), Int32(format.channels), Int32(quality),
-                                            progressive ? 1 : 0, chroma == .yuv444 ? 1 : 0,
+                                            progressive ? 1 : 0, chroma == .yuv444 ? 1 : 0, Int32(restartRows),
                                             iccPtr.baseAddress, UInt32(icc.count), exifPtr.baseAddress, UInt32(exif.count), &err)
             }
         }

@@ -45,6 +45,12 @@ public struct Converter: Sendable {
     /// Test switch: false forces the whole-image path where the streamed one would run, so tests
     /// can compare the two.
     var allowsStreaming = true
+    /// Test switch: false keeps a JPEG with restart markers on the one-band path (see
+    /// ``resizeInRestartBands(_:format:target:dst:rowsDone:damaged:)``).
+    var allowsRestartBands = true
+    /// The smallest decoded sources (pixels) split into restart bands: below it the second thread
+    /// and header parse cost more than they save. Tests lower it.
+    var restartBandsMinimumPixels = 2_000_000
 
     public init(options: ConvertOptions = ConvertOptions()) {
         self.options = options
@@ -84,18 +90,32 @@ public struct Converter: Sendable {
         decodeOptions.convertToSRGB = false
         var planned: ConversionPlan?
         var streamedEncode: (bytes: [UInt8], icc: [UInt8]?, exif: [UInt8]?)?
-        var decoded = try ImageDecoder.decode(bytes, format: sourceFormat, options: decodeOptions,
-            plan: { (header) throws(DarkroomError) -> (width: Int, height: Int)? in
-                let plan = try ConversionPlan(header: header, options: options, outputFormat: outputFormat,
-                                              fitFormatLimits: fitFormatLimits)
-                planned = plan
-                return plan.minimumDecodeSize
-            },
-            rows: { (decoder, format) throws(DarkroomError) -> Image? in
-                guard let plan = planned, let streamed = try resizeStreaming(decoder, format: format, plan: plan) else { return nil }
-                streamedEncode = streamed.encoded
-                return streamed.image
-            })
+        var retryInOneBand = false
+        func oneBand() throws(DarkroomError) -> ConversionResult {
+            var again = self
+            again.allowsRestartBands = false
+            return try again.convert(bytes, fitFormatLimits: fitFormatLimits, keepInput: keepInput)
+        }
+        var decoded: DecodedImage
+        do {
+            decoded = try ImageDecoder.decode(bytes, format: sourceFormat, options: decodeOptions,
+                plan: { (header) throws(DarkroomError) -> (width: Int, height: Int)? in
+                    let plan = try ConversionPlan(header: header, options: options, outputFormat: outputFormat,
+                                                  fitFormatLimits: fitFormatLimits)
+                    planned = plan
+                    return plan.minimumDecodeSize
+                },
+                rows: { (decoder, format) throws(DarkroomError) -> Image? in
+                    guard let plan = planned, let streamed = try resizeStreaming(decoder, format: format, plan: plan) else { return nil }
+                    retryInOneBand = streamed.retry
+                    streamedEncode = streamed.encoded
+                    return streamed.image
+                })
+        } catch {
+            if retryInOneBand { return try oneBand() }
+            throw error
+        }
+        if retryInOneBand { return try oneBand() }
         guard var plan = planned else { preconditionFailure("every decoder plans before decoding pixels") }
         if decoded.metadata.orientation != plan.header.orientation {
             // A PNG whose eXIf chunk follows the image data: the orientation is known only now.
@@ -140,8 +160,11 @@ public struct Converter: Sendable {
     /// conversion, no alpha), the resized rows are also handed to the JPEG encoder as they are
     /// made, so encoding overlaps decoding; ``convert(_:fitFormatLimits:keepInput:)`` uses those bytes
     /// once the final metadata confirms what was embedded.
+    ///
+    /// `retry` is true when the restart bands met damage: the image is not to be used, the caller
+    /// converts again on the one-band path (which reports the damage as it always does).
     private func resizeStreaming(_ decoder: RowDecoder, format: PixelFormat, plan: ConversionPlan) throws(DarkroomError)
-        -> (image: Image, encoded: (bytes: [UInt8], icc: [UInt8]?, exif: [UInt8]?)?)? {
+        -> (image: Image, encoded: (bytes: [UInt8], icc: [UInt8]?, exif: [UInt8]?)?, retry: Bool)? {
         guard allowsStreaming, plan.resizes, format.bitDepth == 8, options.resampling.filter != .nearest,
               ResampleKernel.selected != .scalar else { return nil }
         let target = plan.storedTarget
@@ -159,11 +182,22 @@ public struct Converter: Sendable {
                                          quality: QualityCurve.jpegQuality(quality), progressive: options.encode.progressive,
                                          chroma: options.encode.chroma, icc: embedded.icc, exif: embedded.exif)
         }
-        let stream = RowStream(decoder, background: options.resampling.threads > 1)
-        defer { stream.stop() }
         var image = Image(width: target.width, height: target.height, format: format)
+        var failure: DarkroomError?
+        var damagedInBands = false
         image.pixels.withUnsafeMutableBufferPointer { out in
             let dst = out.baseAddress!
+            let feed: ((Int) -> Void)? = encoder.map { encoder in
+                { done in if done - encoder.rowsWritten >= 16 { encoder.write(from: dst, upTo: done) } }
+            }
+            if allowsRestartBands, options.resampling.threads > 1, let jpeg = decoder as? JPEGRowDecoder,
+               jpeg.width != target.width || jpeg.height != target.height,
+               resizeInRestartBands(jpeg, format: format, target: target, dst: dst, rowsDone: feed, damaged: &damagedInBands) {
+                encoder?.write(from: dst, upTo: target.height)
+                return
+            }
+            let stream = RowStream(decoder, background: options.resampling.threads > 1)
+            defer { stream.stop() }
             if stream.width == target.width && stream.height == target.height {
                 // The DCT scale already gives the target: the rows are the result.
                 let rowBytes = target.width * format.channels
@@ -175,17 +209,16 @@ public struct Converter: Sendable {
                 Resampler(srcWidth: stream.width, srcHeight: stream.height, dstWidth: target.width,
                           dstHeight: target.height, format: format, alpha: options.resampling.alpha,
                           kernel: .selected)
-                    .resizeU8(streaming: stream, dst: dst, filter: options.resampling.filter,
-                              rowsDone: encoder.map { encoder in
-                                  { done in if done - encoder.rowsWritten >= 16 { encoder.write(from: dst, upTo: done) } }
-                              })
+                    .resizeU8(streaming: stream, dst: dst, filter: options.resampling.filter, rowsDone: feed)
             }
             encoder?.write(from: dst, upTo: target.height)
+            stream.finish()
+            failure = stream.failure
         }
-        stream.finish()
-        if let failure = stream.failure { throw failure }
-        guard let encoder else { return (image, nil) }
-        return (image, (try encoder.finish(), embedded.icc, embedded.exif))
+        if damagedInBands { return (image, nil, true) }
+        if let failure { throw failure }
+        guard let encoder else { return (image, nil, false) }
+        return (image, (try encoder.finish(), embedded.icc, embedded.exif), false)
     }
 
     /// Converts the bytes of `data`; see ``convert(_:)-([UInt8])``.

@@ -61,7 +61,7 @@ struct Resampler {
         bandU8(0..<dstHeight, source: source, dst: dst, v: v, pairs: pairs, h: h, rowsDone: rowsDone)
     }
 
-    private func tablesU8(filter: ResampleFilter) -> (FixedPointTable, PairTable?, HorizontalU8Plan) {
+    func tablesU8(filter: ResampleFilter) -> (FixedPointTable, PairTable?, HorizontalU8Plan) {
         let v = FixedPointTable(AxisWeights(filter: filter, inSize: srcHeight, outSize: dstHeight))
         let hTable = FixedPointTable(AxisWeights(filter: filter, inSize: srcWidth, outSize: dstWidth))
         let h = HorizontalU8Plan(table: hTable,
@@ -75,7 +75,7 @@ struct Resampler {
     /// The SIMD kernels read source rows in pairs (2m, 2m+1) interleaved byte by byte (premultiplied
     /// on the way in when asked), kept in a ring while the vertical window needs them; the scalar
     /// reference reads the source (or a ring of premultiplied rows) row by row.
-    private func bandU8<Source: RowSource>(_ band: Range<Int>, source: Source, dst: UnsafeMutablePointer<UInt8>,
+    func bandU8<Source: RowSource>(_ band: Range<Int>, source: Source, dst: UnsafeMutablePointer<UInt8>,
                                            v: FixedPointTable, pairs: PairTable?, h: HorizontalU8Plan,
                                            rowsDone: ((Int) -> Void)? = nil) {
         let rowBytes = srcWidth * channels

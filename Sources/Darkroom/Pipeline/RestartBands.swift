@@ -1,0 +1,86 @@
+import CDarkroom
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Decoding a JPEG on two cores at once, where its restart markers allow it.
+///
+/// libjpeg-turbo decodes one scan on one thread: Huffman decoding is sequential. A restart marker
+/// resets the decoder's DC predictions, so the entropy-coded data after it can be decoded on its
+/// own. Many camera files put one every MCU row (or every few). When such a file is resized with
+/// two or more threads, the output rows are split in two bands: the calling thread decodes the
+/// top of the file and resamples the first band, a second thread decodes a copy of the file that
+/// starts at a restart marker above the second band's first source row
+/// (``darkroom_jpeg_restart_tail``) and resamples the second band. Each band streams its rows
+/// as the one-band path does, so memory stays flat; bands of a resize are independent, so the
+/// output is bit-identical (the second decoder starts at least one MCU row above the rows it
+/// hands out, so chroma upsampling sees the same neighbours).
+extension Converter {
+    /// Resizes `decoder`'s rows (started, restart layout known) into `dst` in two bands on two
+    /// threads. Returns false, having read no row, when the file does not allow it (no restart
+    /// marker close enough above the split, too small, no thread); the caller then runs the
+    /// one-band path. `damaged` is set when either decoder warned or failed: the output is then
+    /// not to be used (the caller converts again on the one-band path, which reports the damage
+    /// exactly as it always does).
+    func resizeInRestartBands(_ decoder: JPEGRowDecoder, format: PixelFormat, target: PixelSize,
+                              dst: UnsafeMutablePointer<UInt8>, rowsDone: ((Int) -> Void)?, damaged: inout Bool) -> Bool {
+        guard let layout = decoder.restartLayout, decoder.width * decoder.height >= restartBandsMinimumPixels,
+              target.height >= 64, decoder.storedHeight > 0 else { return false }
+        let scale = decoder.scaleDenominator
+        guard [1, 2, 4, 8].contains(scale), layout.mcuHeight % scale == 0 else { return false }
+        let resampler = Resampler(srcWidth: decoder.width, srcHeight: decoder.height, dstWidth: target.width,
+                                  dstHeight: target.height, format: format, alpha: options.resampling.alpha, kernel: .selected)
+        let (v, pairs, h) = resampler.tablesU8(filter: options.resampling.filter)
+        guard let pairs else { return false }
+        let split = target.height / 2
+        // The second band's first source row, less an MCU row of context for chroma upsampling and
+        // a row pair: the second decoder starts at or above it, on an even decoded row (so the
+        // resampler's row pairs never straddle two of its chunks).
+        let mcuRows = layout.mcuHeight / scale
+        let firstNeeded = 2 * pairs.firstPair[split]
+        var mcuRow = (firstNeeded - mcuRows - 2) / mcuRows
+        while mcuRow > 0 && ((mcuRow * layout.mcusPerRow) % layout.interval != 0 || (mcuRow * mcuRows) % 2 != 0) {
+            mcuRow -= 1
+        }
+        guard mcuRow > 0, mcuRow * mcuRows * 4 >= decoder.height else { return false }   // a useful share
+        let offset = mcuRow * mcuRows
+        var tail: UnsafeMutablePointer<UInt8>?
+        var tailSize = 0
+        guard darkroom_jpeg_restart_tail(decoder.bytes.baseAddress, decoder.bytes.count, Int32(mcuRow),
+                                         Int32(layout.mcusPerRow), Int32(layout.interval), Int32(layout.mcuHeight),
+                                         &tail, &tailSize) == 0, let tail else { return false }
+        defer { free(tail) }
+        guard let second = try? JPEGRowDecoder(buffer: UnsafeBufferPointer(start: tail, count: tailSize), countsParse: false),
+              !second.isCMYK, second.components == decoder.components,
+              (try? second.start(scaleDenominator: scale, maxPixels: options.decode.maxPixels)) != nil,
+              second.width == decoder.width, second.height == decoder.height - offset else { return false }
+
+        let secondStream = RowStream(second, background: false)
+        let dstPointer = SendablePointer(dst)
+        let secondBand = OffsetRows(stream: secondStream, offset: offset)
+        guard let thread = startJoinableThread({
+            resampler.bandU8(split..<target.height, source: secondBand, dst: dstPointer.p, v: v, pairs: pairs, h: h)
+            secondStream.finish()
+        }) else { return false }
+        let firstStream = RowStream(decoder, background: false)
+        resampler.bandU8(0..<split, source: firstStream, dst: dst, v: v, pairs: pairs, h: h, rowsDone: rowsDone)
+        firstStream.stop()   // the rest of the file is the second decoder's
+        pthread_join(thread, nil)
+        PipelineEvents.count("restart-bands")
+        damaged = firstStream.failure != nil || secondStream.failure != nil
+            || !decoder.warnings.isEmpty || !second.warnings.isEmpty
+        return true
+    }
+}
+
+/// A stream's rows seen at `offset` further down: row `r` is the stream's row `r - offset`.
+struct OffsetRows: RowSource, @unchecked Sendable {
+    let stream: RowStream
+    let offset: Int
+    func row(_ r: Int) -> UnsafePointer<UInt8> { stream.row(r - offset) }
+    var prefetchBase: UnsafePointer<UInt8>? { nil }
+}
