@@ -273,7 +273,10 @@ int darkroom_jpeg_restart_tail(const uint8_t *data, size_t size, int mcu_row, in
         if (m == 0xFF) { pos++; continue; }           // fill bytes
         size_t len = (size_t)data[pos + 2] << 8 | data[pos + 3];
         if (len < 2 || pos + 2 + len > size) return -1;
-        if (m == 0xC0 || m == 0xC1) sof_height = pos + 5;
+        if (m == 0xC0 || m == 0xC1) {
+            if (len < 8) return -1;
+            sof_height = pos + 5;
+        }
         else if (m >= 0xC2 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) return -1;   // not baseline/extended Huffman
         if (m == 0xDA) { entropy = pos + 2 + len; break; }
         pos += 2 + len;

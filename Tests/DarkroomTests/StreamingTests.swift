@@ -356,6 +356,39 @@ enum PNGChunks {
         try Self.compare(bytes, name: path, geometries: ["37%", "150x100!"])   // each has a marker every MCU row
     }
 
+    @Test func theTailCutterSurvivesHostileBytes() throws {
+        // Truncated and mutated files, and every parameter out of range: -1 or a file that starts
+        // with SOI and ends with EOI, never a read outside the bytes (the fuzz smoke runs ASan on
+        // the decoders; this is the cutter's own walk).
+        let good = try Self.restartJPEG(rows: 1)
+        var generator = SystemRandomNumberGenerator()
+        var inputs: [[UInt8]] = (0..<40).map { Array(good.prefix(max(0, good.count * $0 / 40))) }
+        for _ in 0..<200 {
+            var m = good
+            for _ in 0..<8 { m[Int.random(in: 0..<m.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator) }
+            inputs.append(m)
+        }
+        let parameters: [(Int32, Int32, Int32, Int32)] = [(4, 48, 48, 16), (1, 48, 48, 16), (0, 48, 48, 16), (-3, 48, 48, 16),
+                                                          (4, 48, 0, 16), (4, 0, 48, 16), (4, 48, 48, 0), (31, 48, 48, 16),
+                                                          (32, 48, 48, 16), (Int32.max, 48, 48, 16), (4, Int32.max, 1, 16)]
+        for bytes in inputs {
+            for (row, perRow, interval, height) in parameters {
+                var out: UnsafeMutablePointer<UInt8>?
+                var size = 0
+                let rc = bytes.withUnsafeBufferPointer {
+                    darkroom_jpeg_restart_tail($0.baseAddress, $0.count, row, perRow, interval, height, &out, &size)
+                }
+                if rc == 0, let out {
+                    let tail = Array(UnsafeBufferPointer(start: out, count: size))
+                    #expect(tail.prefix(2) == [0xFF, 0xD8] && tail.suffix(2) == [0xFF, 0xD9])
+                    free(out)
+                } else {
+                    #expect(rc == -1 && out == nil)
+                }
+            }
+        }
+    }
+
     @Test func theTailStartsAtTheRightMarker() throws {
         // A tail cut at MCU row 4 of a file with a marker every MCU row decodes to the rows of the
         // whole file from row 4 x 16 on (checked away from the seam's first MCU row).
