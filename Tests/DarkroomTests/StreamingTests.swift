@@ -61,9 +61,11 @@ import Testing
                                                   minimum: ConvertOptions().shrinkOnLoadMinimum(for: (300, 200))) == 1)
     }
 
-    @Test func aTruncatedStreamedJPEGFollowsFailOn() throws {
-        let whole = try TestImages.bytes("kodim23.jpg")
-        let cut = Array(whole.prefix(whole.count * 55 / 100))
+    /// The first 55 % of `bytes`, resized: by default a truncation error naming `format`; with
+    /// fail-on none the rows that were read, streamed (one or two threads) as the whole-image path
+    /// gives them, with a truncated warning.
+    static func checkTruncation(_ bytes: [UInt8], format expected: ImageFormat) throws {
+        let cut = Array(bytes.prefix(bytes.count * 55 / 100))
         let geometry = try ResizeGeometry(parsing: "50%")
         let error = #expect(throws: DarkroomError.self) {
             try Converter(options: ConvertOptions(format: .png, resize: geometry)).convert(cut)
@@ -72,19 +74,22 @@ import Testing
             Issue.record("expected a damaged-input error, got \(String(describing: error))")
             return
         }
-        #expect(format == .jpeg && warning.kind == .truncated)
-        let options = ConvertOptions(format: .png, resize: geometry, decode: DecodeOptions(failOn: .none))
-        let lenient = try Converter(options: options).convert(cut)
-        var reference = Converter(options: options)
-        reference.allowsStreaming = false
-        #expect(lenient.bytes == (try reference.convert(cut)).bytes)
-        #expect(lenient.warnings.map(\.kind) == [.truncated])
-        var overlapped = options
-        overlapped.resampling.threads = 2
-        let background = try Converter(options: overlapped).convert(cut)
-        #expect(background.bytes == lenient.bytes && background.warnings == lenient.warnings)
-        overlapped.decode.failOn = .truncated
-        #expect(throws: DarkroomError.self) { try Converter(options: overlapped).convert(cut) }
+        #expect(format == expected && warning.kind == .truncated)
+        for threads in [1, 2] {
+            var options = ConvertOptions(format: .png, resize: geometry, decode: DecodeOptions(failOn: .none))
+            options.resampling.threads = threads
+            let lenient = try Converter(options: options).convert(cut)
+            var reference = Converter(options: options)
+            reference.allowsStreaming = false
+            #expect(lenient.bytes == (try reference.convert(cut)).bytes, "\(expected) threads \(threads)")
+            #expect(lenient.warnings.map(\.kind) == [.truncated])
+            options.decode.failOn = .truncated
+            #expect(throws: DarkroomError.self) { try Converter(options: options).convert(cut) }
+        }
+    }
+
+    @Test func aTruncatedStreamedJPEGFollowsFailOn() throws {
+        try Self.checkTruncation(TestImages.bytes("kodim23.jpg"), format: .jpeg)
     }
 
     @Test func aCorruptStreamStopsItsProducerAndThrows() throws {
@@ -182,26 +187,7 @@ import Testing
     }
 
     @Test func aTruncatedStreamedPNGFollowsFailOn() throws {
-        let png = try Self.kodimPNG(.rgb8)
-        let cut = Array(png.prefix(png.count * 55 / 100))
-        let geometry = try ResizeGeometry(parsing: "50%")
-        let error = #expect(throws: DarkroomError.self) {
-            try Converter(options: ConvertOptions(format: .png, resize: geometry)).convert(cut)
-        }
-        guard case let .decoding(.damaged(format, warning, _))? = error else {
-            Issue.record("expected a damaged-input error, got \(String(describing: error))")
-            return
-        }
-        #expect(format == .png && warning.kind == .truncated)
-        for threads in [1, 2] {
-            var options = ConvertOptions(format: .png, resize: geometry, decode: DecodeOptions(failOn: .none))
-            options.resampling.threads = threads
-            let lenient = try Converter(options: options).convert(cut)
-            var reference = Converter(options: options)
-            reference.allowsStreaming = false
-            #expect(lenient.bytes == (try reference.convert(cut)).bytes, "threads \(threads)")
-            #expect(lenient.warnings.map(\.kind) == [.truncated])
-        }
+        try StreamingTests.checkTruncation(Self.kodimPNG(.rgb8), format: .png)
     }
 }
 
