@@ -372,7 +372,7 @@ struct darkroom_jpeg_encoder {
 };
 
 darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int components, int quality,
-                                                   int progressive, int subsample444, int restart_rows,
+                                                   int progressive, int subsample444, int optimize, int restart_rows,
                                                    const uint8_t *icc, unsigned icc_len,
                                                    const uint8_t *exif, unsigned exif_len, char err[DARKROOM_ERR_LEN]) {
     darkroom_jpeg_encoder *s = calloc(1, sizeof *s);
@@ -392,7 +392,7 @@ darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int co
     jpeg_set_defaults(&s->c);
     jpeg_set_quality(&s->c, quality, TRUE);
     s->c.dct_method = JDCT_ISLOW;
-    s->c.optimize_coding = TRUE;
+    s->c.optimize_coding = optimize ? TRUE : FALSE;
     if (components == 3) {
         int h = subsample444 ? 1 : 2;
         s->c.comp_info[0].h_samp_factor = h; s->c.comp_info[0].v_samp_factor = h;
@@ -455,11 +455,11 @@ void darkroom_jpeg_encoder_free(darkroom_jpeg_encoder *s) {
 }
 
 int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int components, int quality,
-                         int progressive, int subsample444,
+                         int progressive, int subsample444, int optimize,
                          const uint8_t *icc, unsigned icc_len, const uint8_t *exif, unsigned exif_len,
                          uint8_t **out, unsigned long *out_size, char err[DARKROOM_ERR_LEN]) {
     *out = NULL; *out_size = 0;
-    darkroom_jpeg_encoder *s = darkroom_jpeg_encoder_start(width, height, components, quality, progressive, subsample444, 0,
+    darkroom_jpeg_encoder *s = darkroom_jpeg_encoder_start(width, height, components, quality, progressive, subsample444, optimize, 0,
                                                            icc, icc_len, exif, exif_len, err);
     if (!s) return -1;
     int rc = darkroom_jpeg_encoder_write(s, pixels, (size_t)width * (size_t)components, height, err);

@@ -34,6 +34,9 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "JPEG: progressive encoding.")
     var progressive = false
 
+    @Flag(inversion: .prefixedNo, help: "JPEG: optimised Huffman tables (2-4% smaller files, a second pass at the end of the encode).")
+    var optimizeCoding = true
+
     @Option(help: "JPEG/AVIF chroma subsampling.")
     var chroma: ChromaSubsampling = .yuv420
 
@@ -71,7 +74,7 @@ struct ConversionFlags: ParsableArguments {
             decode: DecodeOptions(maxPixels: try ValueParser.pixelLimit(maxPixels), failOn: failOn),
             encode: EncodeOptions(quality: quality, background: try RGBColor(parsing: background), keep: keep,
                                   progressive: progressive, chroma: chroma, lossless: lossless, speed: speed,
-                                  dither: !noDither),
+                                  dither: !noDither, optimizeCoding: optimizeCoding),
             resampling: ResizeOptions(filter: filter, threads: threads),
             shrinkOnLoad: !noShrinkOnLoad, fast: fast)
     }

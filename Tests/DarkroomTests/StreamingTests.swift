@@ -253,6 +253,16 @@ enum PNGChunks {
             }
             #expect(try encoder.finish() == whole, "\(format) progressive=\(progressive)")
         }
+        // Plain Huffman tables: other bytes (larger), the same pixels; streamed or not, the same file.
+        var options = ConvertOptions(format: .jpeg, quality: 90, resize: try ResizeGeometry(parsing: "50%"))
+        let optimized = try Converter(options: options).convert(TestImages.bytes("kodim23.jpg"))
+        options.encode.optimizeCoding = false
+        let plain = try Converter(options: options).convert(TestImages.bytes("kodim23.jpg"))
+        var whole = Converter(options: options)
+        whole.allowsStreaming = false
+        #expect(try whole.convert(TestImages.bytes("kodim23.jpg")).bytes == plain.bytes)
+        #expect(plain.bytes != optimized.bytes && plain.bytes.count > optimized.bytes.count)
+        #expect(try ImageDecoder.decode(plain.bytes).image == ImageDecoder.decode(optimized.bytes).image)
         let short = try JPEGRowEncoder(width: 8, height: 8, format: format, quality: 80, progressive: false,
                                        chroma: .yuv420, icc: nil, exif: nil)
         #expect(throws: DarkroomError.self) { try short.finish() }   // no rows written: an error, not a file

@@ -100,10 +100,10 @@ void darkroom_jpeg_stream_close(darkroom_jpeg_stream *s);
 /// them). start writes the header and markers, write takes the next rows, finish returns the file.
 typedef struct darkroom_jpeg_encoder darkroom_jpeg_encoder;
 
-/// Starts an encode of 8-bit gray (components 1) or RGB (3), with a restart marker every
-/// `restart_rows` MCU rows (0: none); NULL with `err` set on failure.
+/// Starts an encode of 8-bit gray (components 1) or RGB (3), with optimised Huffman tables when
+/// `optimize` and a restart marker every `restart_rows` MCU rows (0: none); NULL with `err` set on failure.
 darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int components, int quality,
-                                                   int progressive, int subsample444, int restart_rows,
+                                                   int progressive, int subsample444, int optimize, int restart_rows,
                                                    const uint8_t *icc, unsigned icc_len,
                                                    const uint8_t *exif, unsigned exif_len, char err[DARKROOM_ERR_LEN]);
 
@@ -120,7 +120,7 @@ void darkroom_jpeg_encoder_free(darkroom_jpeg_encoder *s);
 
 /// Encodes 8-bit gray (components 1) or RGB (3).
 int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int components, int quality,
-                         int progressive, int subsample444,
+                         int progressive, int subsample444, int optimize,
                          const uint8_t *icc, unsigned icc_len, const uint8_t *exif, unsigned exif_len,
                          uint8_t **out, unsigned long *out_size, char err[DARKROOM_ERR_LEN]);
 

@@ -28,6 +28,12 @@ public struct EncodeOptions: Sendable, Hashable {
     public var keep: MetadataKeep
     /// JPEG: progressive scan script (libjpeg-turbo `jpeg_simple_progression`).
     public var progressive: Bool
+    /// JPEG: optimised Huffman tables (libjpeg `optimize_coding`; sharp's `optimiseCoding`, libvips'
+    /// `optimize_coding`). On by default: 2–4 % smaller files, for a second pass over the
+    /// coefficients at the end of the encode (measured in the README: about 22 % of a 12 MP →
+    /// 4 MP conversion at quality 95, 9 % at 80). Ignored by progressive JPEG, which libjpeg always
+    /// optimises.
+    public var optimizeCoding: Bool
     /// JPEG and AVIF chroma subsampling.
     public var chroma: ChromaSubsampling
     /// WebP: lossless mode (``quality`` then sets the effort).
@@ -39,7 +45,7 @@ public struct EncodeOptions: Sendable, Hashable {
 
     public init(quality: Int? = nil, background: RGBColor = .white, keep: MetadataKeep = .none,
                 progressive: Bool = false, chroma: ChromaSubsampling = .yuv420, lossless: Bool = false,
-                speed: Int? = nil, dither: Bool = true) {
+                speed: Int? = nil, dither: Bool = true, optimizeCoding: Bool = true) {
         self.quality = quality
         self.background = background
         self.keep = keep
@@ -48,6 +54,7 @@ public struct EncodeOptions: Sendable, Hashable {
         self.lossless = lossless
         self.speed = speed
         self.dither = dither
+        self.optimizeCoding = optimizeCoding
     }
 
     /// Checks the numbers: ``quality`` 0–100, ``speed`` 0–10. ``ImageEncoder`` and ``Converter``

@@ -19,7 +19,7 @@ public enum ImageEncoder {
             let target: PixelFormat = image.format.isGray ? .gray8 : .rgb8
             return try JPEGCodec.encode(image.converted(to: target, background: options.background),
                                         quality: QualityCurve.jpegQuality(quality), progressive: options.progressive,
-                                        chroma: options.chroma, icc: icc, exif: exif)
+                                        chroma: options.chroma, optimizeCoding: options.optimizeCoding, icc: icc, exif: exif)
         case .png:
             return try PNGCodec.encode(image, icc: icc, exif: exif)
         case .webp:

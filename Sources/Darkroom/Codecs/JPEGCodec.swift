@@ -57,7 +57,7 @@ enum JPEGCodec {
     }
 
     static func encode(_ image: Image, quality: Int, progressive: Bool, chroma: ChromaSubsampling,
-                       icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
+                       optimizeCoding: Bool = true, icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
         precondition(image.format == .gray8 || image.format == .rgb8)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var out: UnsafeMutablePointer<UInt8>?
@@ -68,7 +68,7 @@ enum JPEGCodec {
                 exif.withUnsafeBufferPointer { exifPtr in
                     darkroom_jpeg_encode(px.baseAddress, Int32(image.width), Int32(image.height),
                                          Int32(image.format.channels), Int32(quality), progressive ? 1 : 0,
-                                         chroma == .yuv444 ? 1 : 0,
+                                         chroma == .yuv444 ? 1 : 0, optimizeCoding ? 1 : 0,
                                          iccPtr.baseAddress, UInt32(icc.count), exifPtr.baseAddress, UInt32(exif.count),
                                          &out, &size, &err)
                 }
@@ -183,14 +183,14 @@ final class JPEGRowEncoder {
     /// 8-bit gray or RGB rows of `width` pixels; `quality` is libjpeg's (after the quality curve).
     /// `restartRows`: a restart marker every that many MCU rows (0: none; tests make camera-like files with it).
     init(width: Int, height: Int, format: PixelFormat, quality: Int, progressive: Bool, chroma: ChromaSubsampling,
-         icc: [UInt8]?, exif: [UInt8]?, restartRows: Int = 0) throws(DarkroomError) {
+         optimizeCoding: Bool = true, icc: [UInt8]?, exif: [UInt8]?, restartRows: Int = 0) throws(DarkroomError) {
         precondition(format == .gray8 || format == .rgb8)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let icc = icc ?? [], exif = exif ?? []
         let made = icc.withUnsafeBufferPointer { iccPtr in
             exif.withUnsafeBufferPointer { exifPtr in
                 darkroom_jpeg_encoder_start(Int32(width), Int32(height), Int32(format.channels), Int32(quality),
-                                            progressive ? 1 : 0, chroma == .yuv444 ? 1 : 0, Int32(restartRows),
+                                            progressive ? 1 : 0, chroma == .yuv444 ? 1 : 0, optimizeCoding ? 1 : 0, Int32(restartRows),
                                             iccPtr.baseAddress, UInt32(icc.count), exifPtr.baseAddress, UInt32(exif.count), &err)
             }
         }

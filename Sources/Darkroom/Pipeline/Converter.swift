@@ -180,7 +180,7 @@ public struct Converter: Sendable {
             let quality = options.encode.quality ?? QualityCurve.webDefault(for: .jpeg)
             encoder = try JPEGRowEncoder(width: target.width, height: target.height, format: format,
                                          quality: QualityCurve.jpegQuality(quality), progressive: options.encode.progressive,
-                                         chroma: options.encode.chroma, icc: embedded.icc, exif: embedded.exif)
+                                         chroma: options.encode.chroma, optimizeCoding: options.encode.optimizeCoding, icc: embedded.icc, exif: embedded.exif)
         }
         var image = Image(width: target.width, height: target.height, format: format)
         var failure: DarkroomError?
