@@ -41,6 +41,9 @@ struct PrepRefsCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads per image, 1 to 256 (default: the cores; with 2 or more a resized JPEG or PNG is decoded on its own thread while it is resampled).")
     var threads: String?
 
+    @Flag(inversion: .prefixedNo, help: "JPEG: optimised Huffman tables (off for references: 1.7% smaller at quality 95 for a fifth more time).")
+    var optimizeCoding = false
+
     @Flag(help: "Replace existing output files.")
     var overwrite = false
 
@@ -57,6 +60,7 @@ struct PrepRefsCommand: ParsableCommand {
                                             format: format,
                                             maxReferences: try ValueParser.integer(maxRefs, name: "max-refs", in: 1...Int.max))
             prep.failOn = failOn
+            prep.optimizeCoding = optimizeCoding
             prep.threads = try threads.map { (t) throws(DarkroomError) in try ValueParser.integer(t, name: "threads", in: 1...Limits.maxThreads) }
                 ?? min(max(1, ProcessInfo.processInfo.activeProcessorCount), Limits.maxThreads)
             options = prep

@@ -50,7 +50,7 @@ public enum ReferencePrep {
             format: outputFormat, quality: quality,
             resize: try ResizeGeometry(parsing: "\(options.maxPixels)@"),
             decode: DecodeOptions(maxPixels: options.maxInputPixels, failOn: options.failOn),
-            encode: EncodeOptions(keep: .none),
+            encode: EncodeOptions(keep: .none, optimizeCoding: options.optimizeCoding),
             resampling: ResizeOptions(filter: .lanczos3, alpha: .premultiplied, threads: options.threads)))
         var passedThrough = false
         let result = try converter.convert(bytes, fitFormatLimits: true) { plan, meta in
