@@ -306,18 +306,26 @@ int darkroom_jpeg_restart_tail(const uint8_t *data, size_t size, int mcu_row, in
     // The rest of the scan, restart markers renumbered from RST0, up to the end of the scan.
     size_t o = entropy;
     unsigned next = 0;
+    int ended = 0;
     while (i < size) {
         const uint8_t *ff = memchr(data + i, 0xFF, size - i);
         size_t run = ff ? (size_t)(ff - (data + i)) : size - i;
         memcpy(buf + o, data + i, run);
         o += run; i += run;
-        if (!ff || i + 1 >= size) break;
+        if (!ff || i + 1 >= size) { free(buf); return -1; }   // no EOI: let the one-band decode report it
         uint8_t m = data[i + 1];
-        if (m >= 0xD0 && m <= 0xD7) { buf[o++] = 0xFF; buf[o++] = (uint8_t)(0xD0 + (next++ & 7)); i += 2; continue; }
+        if (m >= 0xD0 && m <= 0xD7) {
+            // A marker out of sequence is damage: let the one-band decode report it.
+            if (m != (uint8_t)(0xD0 + ((skip + next) & 7))) { free(buf); return -1; }
+            buf[o++] = 0xFF; buf[o++] = (uint8_t)(0xD0 + (next++ & 7)); i += 2; continue;
+        }
         if (m == 0x00) { buf[o++] = 0xFF; buf[o++] = 0x00; i += 2; continue; }
         if (m == 0xFF) { i++; continue; }             // fill byte
-        break;                                        // EOI or another marker: the scan is over
+        if (m != 0xD9) { free(buf); return -1; }       // a marker other than EOI: not a plain single scan
+        ended = 1;
+        break;
     }
+    if (!ended) { free(buf); return -1; }
     buf[o++] = 0xFF; buf[o++] = 0xD9;
     *out = buf;
     *out_size = o;

@@ -324,8 +324,15 @@ enum PNGChunks {
 
     @Test func damageFoundInABandIsReportedAsInOneBand() throws {
         let whole = try Self.restartJPEG(rows: 1)
-        for cut in [whole.count * 40 / 100, whole.count * 80 / 100] {
-            let bytes = Array(whole.prefix(cut))
+        // Cut files, a file without its EOI, and restart markers out of sequence after the split.
+        var damaged = [whole.count * 40 / 100, whole.count * 80 / 100, whole.count - 2].map { Array(whole.prefix($0)) }
+        let markers = (0..<whole.count - 1).filter { whole[$0] == 0xFF && (0xD0...0xD7).contains(whole[$0 + 1]) }
+        for at in [markers[markers.count * 3 / 4], markers[markers.count / 2 + 2]] {
+            var m = whole
+            m[at + 1] = 0xD0 + ((m[at + 1] - 0xD0 + 3) & 7)
+            damaged.append(m)
+        }
+        for (cut, bytes) in damaged.enumerated() {
             for failOn in [FailOn.none, .truncated] {
                 var options = ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: "50%"), decode: DecodeOptions(failOn: failOn))
                 options.resampling.threads = 2

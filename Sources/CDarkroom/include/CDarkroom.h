@@ -81,7 +81,8 @@ int darkroom_jpeg_stream_start(darkroom_jpeg_stream *s, int scale_denom, uint64_
 /// marker that begins that MCU row (restart markers reset the DC predictions, so decoding can
 /// start there), its later restart markers renumbered from RST0, then EOI. (mcu_row * mcus_per_row)
 /// must be a multiple of restart_interval. Returns 0 with *out malloc'd, or -1 when the data does
-/// not have that marker.
+/// not have that marker, or when what follows it is damaged (a restart marker out of sequence, no
+/// EOI, another marker): the caller then decodes in one band, which reports the damage.
 int darkroom_jpeg_restart_tail(const uint8_t *data, size_t size, int mcu_row, int mcus_per_row, int restart_interval,
                                int mcu_height, uint8_t **out, size_t *out_size);
 
