@@ -34,8 +34,8 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "JPEG: progressive encoding.")
     var progressive = false
 
-    @Flag(inversion: .prefixedNo, help: "JPEG: optimised Huffman tables (2-4% smaller files, a second pass at the end of the encode).")
-    var optimizeCoding = true
+    @Flag(inversion: .prefixedNo, help: "JPEG: optimised Huffman tables (2-4% smaller files, a second pass at the end of the encode). Default: on, off with --fast.")
+    var optimizeCoding: Bool?
 
     @Option(help: "JPEG/AVIF chroma subsampling.")
     var chroma: ChromaSubsampling = .yuv420
@@ -58,7 +58,7 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "Decode at full size even when the resize shrinks a lot (no JPEG DCT / WebP scaled decoding).")
     var noShrinkOnLoad = false
 
-    @Flag(help: "Faster, softer: decode JPEG/WebP at the smallest scale that still covers the target (Pillow's draft) instead of twice the target.")
+    @Flag(help: "Faster, softer, a little larger: decode JPEG/WebP at the smallest scale that still covers the target (Pillow's draft) instead of twice the target, and write JPEG without Huffman optimisation (as Pillow and libvips do by default).")
     var fast = false
 
     /// Validated library options. Throws ``DarkroomError/option(_:)``.
@@ -74,7 +74,7 @@ struct ConversionFlags: ParsableArguments {
             decode: DecodeOptions(maxPixels: try ValueParser.pixelLimit(maxPixels), failOn: failOn),
             encode: EncodeOptions(quality: quality, background: try RGBColor(parsing: background), keep: keep,
                                   progressive: progressive, chroma: chroma, lossless: lossless, speed: speed,
-                                  dither: !noDither, optimizeCoding: optimizeCoding),
+                                  dither: !noDither, optimizeCoding: optimizeCoding ?? !fast),
             resampling: ResizeOptions(filter: filter, threads: threads),
             shrinkOnLoad: !noShrinkOnLoad, fast: fast)
     }

@@ -23,6 +23,31 @@ struct CLITests {
         #expect(ImageFormat.sniff(try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/x.webp")))) == .webp)
     }
 
+    /// `--fast` writes JPEG without Huffman optimisation unless `--optimize-coding` is given;
+    /// without `--fast` optimisation is on unless `--no-optimize-coding` is given. The pixels are
+    /// the same either way (only the entropy coding differs).
+    @Test func fastWritesJPEGWithoutHuffmanOptimisationUnlessAsked() throws {
+        let dir = try CLI.tempDir()
+        func bytes(_ flags: [String], _ name: String) throws -> [UInt8] {
+            let out = dir + "/" + name + ".jpg"
+            let r = try CLI.run(["convert", TestImages.root.path + "/kodim23.jpg", "--resize", "50%", "-q", "80", "-o", out] + flags)
+            #expect(r.status == 0, "\(flags): \(r.stderr)")
+            return try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
+        }
+        let fast = try bytes(["--fast"], "fast")
+        let fastPlain = try bytes(["--fast", "--no-optimize-coding"], "fast-plain")
+        let fastOptimized = try bytes(["--fast", "--optimize-coding"], "fast-optimized")
+        let normal = try bytes([], "normal")
+        let normalOptimized = try bytes(["--optimize-coding"], "normal-optimized")
+        let normalPlain = try bytes(["--no-optimize-coding"], "normal-plain")
+        #expect(fast == fastPlain)
+        #expect(normal == normalOptimized)
+        #expect(fastOptimized.count < fastPlain.count)
+        #expect(normal.count < normalPlain.count)
+        let a = try ImageDecoder.decode(fastPlain).image, b = try ImageDecoder.decode(fastOptimized).image
+        #expect(a == b)
+    }
+
     @Test func doesNotOverwriteWithoutPermission() throws {
         let dir = try CLI.tempDir()
         let out = dir + "/out.png"

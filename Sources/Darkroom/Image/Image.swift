@@ -45,6 +45,18 @@ public struct Image: Sendable, Equatable {
         return Image(width: width, height: height, format: format, pixels: pixels)
     }
 
+    /// An image whose every byte `fill` writes (it gets the whole `height * rowBytes` buffer):
+    /// no zero fill first, for the paths that overwrite every row anyway (the streamed resize).
+    init(width: Int, height: Int, format: PixelFormat, fillingEveryByte fill: (UnsafeMutablePointer<UInt8>) -> Void) {
+        precondition(width > 0 && height > 0, "image sides must be positive")
+        let count = width * height * format.bytesPerPixel
+        self.init(width: width, height: height, format: format,
+                  pixels: [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                      fill(buffer.baseAddress!)
+                      initialized = count
+                  })
+    }
+
     /// A zero-filled image (same precondition as ``init(width:height:format:pixels:)``).
     public init(width: Int, height: Int, format: PixelFormat) {
         self.init(width: width, height: height, format: format,

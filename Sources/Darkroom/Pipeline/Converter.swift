@@ -168,6 +168,14 @@ public struct Converter: Sendable {
         guard allowsStreaming, plan.resizes, format.bitDepth == 8, options.resampling.filter != .nearest,
               ResampleKernel.selected != .scalar else { return nil }
         let target = plan.storedTarget
+        let threads = options.resampling.threads
+        let jpeg = decoder as? JPEGRowDecoder
+        let tryBands = allowsRestartBands && threads > 1 && jpeg?.restartLayout != nil
+            && (decoder.width != target.width || decoder.height != target.height)
+        // Decoding starts first (on its own thread with 2+ threads): the encoder, the output buffer
+        // and the resampler's tables are set up while the first rows are decoded.
+        var stream = tryBands ? nil : RowStream(decoder, background: threads > 1)
+        defer { stream?.stop() }
         var encoder: JPEGRowEncoder?
         var embedded: (icc: [UInt8]?, exif: [UInt8]?) = (nil, nil)
         if plan.outputFormat == .jpeg, format == .gray8 || format == .rgb8, plan.orientation == .up,
@@ -182,38 +190,37 @@ public struct Converter: Sendable {
                                          quality: QualityCurve.jpegQuality(quality), progressive: options.encode.progressive,
                                          chroma: options.encode.chroma, optimizeCoding: options.encode.optimizeCoding, icc: embedded.icc, exif: embedded.exif)
         }
-        var image = Image(width: target.width, height: target.height, format: format)
         var failure: DarkroomError?
         var damagedInBands = false
-        image.pixels.withUnsafeMutableBufferPointer { out in
-            let dst = out.baseAddress!
+        // Every output row is written below (rows the decoder could not decode come in filled), so
+        // the buffer is not zeroed first.
+        let image = Image(width: target.width, height: target.height, format: format) { dst in
             let feed: ((Int) -> Void)? = encoder.map { encoder in
                 { done in if done - encoder.rowsWritten >= 16 { encoder.write(from: dst, upTo: done) } }
             }
-            if allowsRestartBands, options.resampling.threads > 1, let jpeg = decoder as? JPEGRowDecoder,
-               jpeg.width != target.width || jpeg.height != target.height,
+            if tryBands, let jpeg,
                resizeInRestartBands(jpeg, format: format, target: target, dst: dst, rowsDone: feed, damaged: &damagedInBands) {
                 encoder?.write(from: dst, upTo: target.height)
                 return
             }
-            let stream = RowStream(decoder, background: options.resampling.threads > 1)
-            defer { stream.stop() }
-            if stream.width == target.width && stream.height == target.height {
+            let rows = stream ?? RowStream(decoder, background: threads > 1)
+            stream = rows
+            if rows.width == target.width && rows.height == target.height {
                 // The DCT scale already gives the target: the rows are the result.
                 let rowBytes = target.width * format.channels
                 for y in 0..<target.height {
-                    (dst + y * rowBytes).update(from: stream.row(y), count: rowBytes)
+                    (dst + y * rowBytes).update(from: rows.row(y), count: rowBytes)
                     if y % 16 == 15 { encoder?.write(from: dst, upTo: y + 1) }
                 }
             } else {
-                Resampler(srcWidth: stream.width, srcHeight: stream.height, dstWidth: target.width,
+                Resampler(srcWidth: rows.width, srcHeight: rows.height, dstWidth: target.width,
                           dstHeight: target.height, format: format, alpha: options.resampling.alpha,
                           kernel: .selected)
-                    .resizeU8(streaming: stream, dst: dst, filter: options.resampling.filter, rowsDone: feed)
+                    .resizeU8(streaming: rows, dst: dst, filter: options.resampling.filter, rowsDone: feed)
             }
             encoder?.write(from: dst, upTo: target.height)
-            stream.finish()
-            failure = stream.failure
+            rows.finish()
+            failure = rows.failure
         }
         if damagedInBands { return (image, nil, true) }
         if let failure { throw failure }

@@ -47,8 +47,9 @@ public enum InputFile {
         if regular && Int(st.st_size) > limit {
             throw DarkroomError.file(.inputTooLarge(path: displayName(path), size: Int(st.st_size), limit: limit))
         }
+        if regular { return try readRegular(fd, size: Int(st.st_size), name: path, limit: limit, image: image) }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(regular ? Int(st.st_size) : 64 << 10)
+        bytes.reserveCapacity(64 << 10)
         if image {
             try readMore(fd, into: &bytes, upTo: 32, path: path)
             if ImageFormat.sniff(bytes) == nil { throw DarkroomError.decoding(.unknownFormat) }
@@ -57,6 +58,46 @@ public enum InputFile {
         try readMore(fd, into: &bytes, upTo: limit + 1, path: path)
         if bytes.count > limit {
             throw DarkroomError.file(.inputTooLarge(path: displayName(path), size: regular ? bytes.count : nil, limit: limit))
+        }
+        return bytes
+    }
+
+    /// A regular file of `size` bytes (at most `limit`), read straight into the array's storage:
+    /// the sniff after the first 32 bytes, then the rest in one `read` (looping on short reads).
+    /// A file that grew since `fstat` is read on through ``readMore(_:into:upTo:path:)``, so the
+    /// limit still holds.
+    private static func readRegular(_ fd: CInt, size: Int, name path: String, limit: Int,
+                                    image: Bool) throws(DarkroomError) -> [UInt8] {
+        var failure: DarkroomError?
+        var bytes = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, count in
+            count = 0
+            /// Reads until `count` is `target` or the file ends; false after an error.
+            func fill(to target: Int) -> Bool {
+                while count < target {
+                    let n = Glibc.read(fd, buffer.baseAddress! + count, target - count)
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 { failure = .file(.io(path: path, message: reason(errno))); return false }
+                    if n == 0 { return true }
+                    count += n
+                }
+                return true
+            }
+            if image {
+                guard fill(to: min(32, size + 1)) else { return }
+                guard ImageFormat.sniff(UnsafeBufferPointer(rebasing: buffer[0..<count])) != nil else {
+                    failure = .decoding(.unknownFormat)
+                    return
+                }
+            }
+            _ = fill(to: size + 1)
+        }
+        if let failure { throw failure }
+        if bytes.count > size {
+            // The file grew since fstat: read on, one byte past the limit.
+            try readMore(fd, into: &bytes, upTo: limit + 1, path: path)
+            if bytes.count > limit {
+                throw DarkroomError.file(.inputTooLarge(path: displayName(path), size: bytes.count, limit: limit))
+            }
         }
         return bytes
     }
