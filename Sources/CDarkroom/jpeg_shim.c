@@ -137,66 +137,6 @@ int darkroom_jpeg_read_header(const uint8_t *data, size_t size, int scale_denom,
     return 0;
 }
 
-int darkroom_jpeg_decode(const uint8_t *data, size_t size, int scale_denom, uint64_t max_pixels,
-                         darkroom_jpeg_info *info, uint8_t *pixels, size_t capacity, char err[DARKROOM_ERR_LEN]) {
-    struct jpeg_decompress_struct d;
-    struct shim_error e;
-    memset(info, 0, sizeof *info);
-    d.err = install_errors(&e, err, &info->warnings);
-    if (setjmp(e.jump)) {
-        free(info->icc); free(info->exif); info->icc = NULL; info->exif = NULL;
-        jpeg_destroy_decompress(&d);
-        return -1;
-    }
-    open_source(&d, data, size);
-    jpeg_read_header(&d, TRUE);
-    fill_info(&d, info);
-    if (d.image_width == 0 || d.image_height == 0) {
-        snprintf(err, DARKROOM_ERR_LEN, "image has a zero side (%ux%u)", d.image_width, d.image_height);
-        jpeg_destroy_decompress(&d);
-        return -1;
-    }
-    if ((uint64_t)d.image_width * d.image_height > max_pixels * 64) {
-        // Far over any sane limit even at 1/8 scale: refuse before libjpeg allocates anything.
-        snprintf(err, DARKROOM_ERR_LEN, "too many pixels");
-        jpeg_destroy_decompress(&d);
-        return -2;
-    }
-    set_scale(&d, scale_denom, info);
-    if ((uint64_t)info->width * info->height > max_pixels) {
-        snprintf(err, DARKROOM_ERR_LEN, "too many pixels");
-        jpeg_destroy_decompress(&d);
-        return -2;
-    }
-    capture_markers(&d, info);
-    d.dct_method = JDCT_ISLOW;
-    jpeg_start_decompress(&d);
-    size_t stride = (size_t)d.output_width * (size_t)d.output_components;
-    if (stride * d.output_height != capacity) {
-        snprintf(err, DARKROOM_ERR_LEN, "output buffer has %zu bytes, %ux%u needs %zu", capacity,
-                 d.output_width, d.output_height, stride * d.output_height);
-        longjmp(e.jump, 1);
-    }
-    while (d.output_scanline < d.output_height) {
-        JSAMPROW rows[4];
-        int n = 0;
-        for (; n < 4 && d.output_scanline + n < d.output_height; n++)
-            rows[n] = pixels + (size_t)(d.output_scanline + n) * stride;
-        if (jpeg_read_scanlines(&d, rows, (JDIMENSION)n) == 0) {
-            // Suspended on truncated data: the rows not reached are mid-grey, as libjpeg's own fill.
-            size_t done = d.output_scanline;
-            memset(pixels + done * stride, 128, (d.output_height - done) * stride);
-            record_warning(&info->warnings, 1, "the data ends before the last row");
-            break;
-        }
-    }
-    // A truncated file gives grey rows past the end, as libjpeg-turbo does, and a JWRN_JPEG_EOF
-    // warning in info->warnings: the caller's fail-on policy decides.
-    jpeg_abort_decompress(&d);
-    jpeg_destroy_decompress(&d);
-    return 0;
-}
-
 // ---------------------------------------------------------------- streaming decode
 
 struct darkroom_jpeg_stream {

@@ -223,6 +223,25 @@ import Testing
     }
 }
 
+extension PlanOnceTests {
+    /// A CMYK JPEG is read through the same row decoder and header parse as every other JPEG
+    /// (before: four parses, through a second whole-image libjpeg path), and becomes sRGB.
+    @Test func cmykJPEGParsesItsHeaderOnce() throws {
+        let bytes = try TestImages.bytes("cmyk.jpg")
+        for geometry in [nil, "50%"] {
+            let options = ConvertOptions(format: .png, resize: try geometry.map(ResizeGeometry.init(parsing:)))
+            var result: ConversionResult?
+            let counter = try Self.parses { result = try Converter(options: options).convert(bytes) }
+            #expect(counter.total == 1, "\(geometry ?? "no resize"): \(counter.total) header parses")
+            #expect(result?.width == (geometry == nil ? 100 : 50))
+        }
+        let decoded = try ImageDecoder.decode(bytes)
+        #expect(decoded.image.format == .rgb8)
+        #expect(decoded.metadata.convertedToSRGB && decoded.metadata.iccApplied)
+        #expect(decoded.metadata.storedBitDepth == 8)
+    }
+}
+
 /// Finds PNG chunks by type (tests only).
 enum PNGChunks {
     static func find(_ type: String, in png: [UInt8]) -> (range: Range<Int>, length: Int)? {

@@ -54,12 +54,6 @@ typedef struct {
 int darkroom_jpeg_read_header(const uint8_t *data, size_t size, int scale_denom,
                               darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]);
 
-/// Decodes to 8-bit gray, RGB or CMYK (info->components), scaled by 1/scale_denom, into `pixels`,
-/// which the caller sizes from darkroom_jpeg_read_header (width * height * components bytes).
-/// Refuses images with more than max_pixels pixels (returns -2) before decoding anything.
-int darkroom_jpeg_decode(const uint8_t *data, size_t size, int scale_denom, uint64_t max_pixels,
-                         darkroom_jpeg_info *info, uint8_t *pixels, size_t capacity, char err[DARKROOM_ERR_LEN]);
-
 /// A JPEG decode that hands out rows as they are decoded (shrink-on-load streaming: the
 /// pipeline's resampler pulls rows, so no full-size buffer exists). One header parse: open
 /// reads the header and markers, start sets the DCT scale, read returns the next rows.

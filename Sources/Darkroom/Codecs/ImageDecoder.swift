@@ -71,21 +71,30 @@ public enum ImageDecoder {
     /// Decodes `bytes` (already sniffed as `format`) in stored orientation, without colour
     /// conversion: one header parse, then `plan`, then pixels at the size the plan allows
     /// (JPEG DCT scaling, WebP scaled decoding). The pixel limit is checked before `plan` runs.
-    /// A CMYK or 12-bit JPEG reads its header a second time (the whole-image libjpeg path).
     /// `rows` may take the rows of a JPEG or PNG instead of a whole-image buffer.
     static func decode(_ bytes: [UInt8], format: ImageFormat, options: DecodeOptions, plan: Planner,
                        rows consume: RowConsumer = { _, _ throws(DarkroomError) in nil }) throws(DarkroomError) -> DecodedImage {
         var raw: RawDecode
         switch format {
         case .jpeg:
-            let rows = try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> RawDecode? in
+            raw = try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> RawDecode in
                 let decoder = try JPEGRowDecoder(buffer: buffer)
                 try checkPixelLimit(width: decoder.storedWidth, height: decoder.storedHeight, limit: options.maxPixels)
-                guard !decoder.isCMYK, decoder.precision == 8 else { return nil }
                 let header = decoder.header
                 let denominator = jpegScaleDenominator(width: header.width, height: header.height,
                                                        orientation: header.orientation, minimum: try plan(header))
                 try decoder.start(scaleDenominator: denominator, maxPixels: options.maxPixels)
+                if decoder.isCMYK {
+                    // CMYK/YCCK: libjpeg's CMYK rows, whole, made sRGB through the embedded profile
+                    // (or the naive formula) from the same parse.
+                    let cmyk = try decoder.readImage(format: .rgba8)
+                    var metadata = decoder.metadata
+                    let image = ColorManagement.cmykToSRGB(cmyk.pixels, width: cmyk.width, height: cmyk.height,
+                                                           inverted: decoder.adobeInverted, profile: metadata.iccProfile)
+                    metadata.convertedToSRGB = true
+                    metadata.iccApplied = true
+                    return RawDecode(image: image, metadata: metadata)
+                }
                 let image: Image
                 if let streamed = try consume(decoder, decoder.pixelFormat) {
                     image = streamed
@@ -93,17 +102,6 @@ public enum ImageDecoder {
                     image = try decoder.readImage(format: decoder.pixelFormat)
                 }
                 return RawDecode(image: image, metadata: decoder.metadata)
-            }
-            if let rows {
-                raw = rows
-            } else {
-                let header = try JPEGCodec.readHeader(bytes)
-                let orientation = header.exif.map(EXIF.orientation(in:)) ?? .up
-                let denominator = jpegScaleDenominator(
-                    width: header.width, height: header.height, orientation: orientation,
-                    minimum: try plan(ImageHeader(format: .jpeg, width: header.width, height: header.height, orientation: orientation)))
-                raw = try JPEGCodec.decode(bytes, maxPixels: options.maxPixels, scaleDenominator: denominator)
-                raw.metadata.orientation = orientation
             }
         case .png:
             raw = try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> RawDecode in

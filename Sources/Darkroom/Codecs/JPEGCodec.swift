@@ -13,49 +13,6 @@ enum JPEGCodec {
         return (Int(info.stored_width), Int(info.stored_height), exif)
     }
 
-    /// Decodes, optionally with DCT scaling (`scaleDenominator` 1, 2, 4 or 8), straight into the
-    /// image's own buffer.
-    static func decode(_ bytes: [UInt8], maxPixels: Int, scaleDenominator: Int) throws(DarkroomError) -> RawDecode {
-        HeaderParses.count(.jpeg)
-        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        var header = darkroom_jpeg_info()
-        let hr = bytes.withUnsafeBufferPointer { darkroom_jpeg_read_header($0.baseAddress, $0.count, Int32(scaleDenominator), &header, &err) }
-        guard hr == 0 else { throw DarkroomError.decoding(.codec(.jpeg, message: shimMessage(err))) }
-        darkroom_free(header.icc)
-        darkroom_free(header.exif)
-        try checkPixelLimit(width: Int(header.stored_width), height: Int(header.stored_height), limit: maxPixels)
-        let count = Int(header.width) * Int(header.height) * Int(header.components)
-        var info = darkroom_jpeg_info()
-        var rc: Int32 = 0
-        let raw = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            rc = bytes.withUnsafeBufferPointer {
-                darkroom_jpeg_decode($0.baseAddress, $0.count, Int32(scaleDenominator), UInt64(maxPixels), &info,
-                                     buffer.baseAddress, count, &err)
-            }
-            if rc == 0 { initialized = count } else { initialized = 0 }
-        }
-        if rc == -2 {
-            throw DarkroomError.decoding(.tooManyPixels(width: Int(info.stored_width), height: Int(info.stored_height), limit: maxPixels))
-        }
-        guard rc == 0 else { throw DarkroomError.decoding(.codec(.jpeg, message: shimMessage(err))) }
-        let width = Int(info.width), height = Int(info.height), components = Int(info.components)
-        var metadata = ImageMetadata(sourceFormat: .jpeg, storedWidth: Int(info.stored_width),
-                                     storedHeight: Int(info.stored_height), storedBitDepth: Int(info.precision))
-        metadata.iccProfile = takeCBuffer(info.icc, count: Int(info.icc_len))
-        metadata.exif = takeCBuffer(info.exif, count: Int(info.exif_len))
-        metadata.warnings = info.warnings.decodeWarnings
-        let image: Image
-        if info.is_cmyk != 0 {
-            image = ColorManagement.cmykToSRGB(raw, width: width, height: height,
-                                               inverted: info.adobe_inverted != 0, profile: metadata.iccProfile)
-            metadata.convertedToSRGB = true
-            metadata.iccApplied = true
-        } else {
-            image = Image(width: width, height: height, format: components == 1 ? .gray8 : .rgb8, pixels: raw)
-        }
-        return RawDecode(image: image, metadata: metadata)
-    }
-
     static func encode(_ image: Image, quality: Int, progressive: Bool, chroma: ChromaSubsampling,
                        optimizeCoding: Bool = true, icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
         precondition(image.format == .gray8 || image.format == .rgb8)
@@ -121,6 +78,8 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
     var components: Int { Int(info.components) }
     var rowBytes: Int { width * components }
     var isCMYK: Bool { info.is_cmyk != 0 }
+    /// An Adobe APP14 marker was seen: CMYK values are stored inverted (Photoshop's convention).
+    var adobeInverted: Bool { info.adobe_inverted != 0 }
     var precision: Int { Int(info.precision) }
     /// The EXIF payload (TIFF header onwards), if any.
     var exif: [UInt8]? { info.exif.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.exif_len))) } }
@@ -135,7 +94,7 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
         ImageHeader(format: .jpeg, width: storedWidth, height: storedHeight,
                     orientation: exif.map(EXIF.orientation(in:)) ?? .up)
     }
-    /// The decoded layout (8-bit gray or RGB; CMYK is not read through this decoder).
+    /// The decoded layout: 8-bit gray or RGB (CMYK rows are 4 bytes a pixel, read whole by ``ImageDecoder``).
     var pixelFormat: PixelFormat { components == 1 ? .gray8 : .rgb8 }
     /// What the file holds besides pixels, and what libjpeg warned about so far.
     var metadata: ImageMetadata {
