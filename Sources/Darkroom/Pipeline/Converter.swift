@@ -88,9 +88,9 @@ public struct Converter: Sendable {
         // Colour conversion and orientation run after the resize, on the (usually) smaller image.
         decodeOptions.applyOrientation = false
         decodeOptions.convertToSRGB = false
+        // Set by the decoder's callbacks: the plan (always, before any pixel) and what the streamed resize made.
         var planned: ConversionPlan?
-        var streamedEncode: (bytes: [UInt8], icc: [UInt8]?, exif: [UInt8]?)?
-        var retryInOneBand = false
+        var streamed: StreamedResize?
         func oneBand() throws(DarkroomError) -> ConversionResult {
             var again = self
             again.allowsRestartBands = false
@@ -106,16 +106,15 @@ public struct Converter: Sendable {
                     return plan.minimumDecodeSize
                 },
                 rows: { (decoder, format) throws(DarkroomError) -> Image? in
-                    guard let plan = planned, let streamed = try resizeStreaming(decoder, format: format, plan: plan) else { return nil }
-                    retryInOneBand = streamed.retry
-                    streamedEncode = streamed.encoded
-                    return streamed.image
+                    guard let plan = planned else { return nil }
+                    streamed = try resizeStreaming(decoder, format: format, plan: plan)
+                    return streamed?.image
                 })
         } catch {
-            if retryInOneBand { return try oneBand() }
+            if streamed?.damagedInBands == true { return try oneBand() }
             throw error
         }
-        if retryInOneBand { return try oneBand() }
+        if streamed?.damagedInBands == true { return try oneBand() }
         guard var plan = planned else { preconditionFailure("every decoder plans before decoding pixels") }
         if decoded.metadata.orientation != plan.header.orientation {
             // A PNG whose eXIf chunk follows the image data: the orientation is known only now.
@@ -128,7 +127,7 @@ public struct Converter: Sendable {
             return ConversionResult(bytes: bytes, format: sourceFormat, width: plan.upright.width,
                                     height: plan.upright.height, source: decoded.metadata, resized: false)
         }
-        if let streamed = streamedEncode, plan.orientation == .up,
+        if let streamed = streamed?.jpeg, plan.orientation == .up,
            !(options.decode.convertToSRGB && decoded.metadata.iccProfile != nil && !decoded.metadata.iccApplied) {
             let embedded = ImageEncoder.embedded(decoded.metadata, options: options.encode)
             if embedded.icc == streamed.icc && embedded.exif == streamed.exif {
@@ -161,10 +160,10 @@ public struct Converter: Sendable {
     /// made, so encoding overlaps decoding; ``convert(_:fitFormatLimits:keepInput:)`` uses those bytes
     /// once the final metadata confirms what was embedded.
     ///
-    /// `retry` is true when the restart bands met damage: the image is not to be used, the caller
-    /// converts again on the one-band path (which reports the damage as it always does).
+    /// When the restart bands met damage the result says so (``StreamedResize/damagedInBands``) and
+    /// the caller converts again on the one-band path (which reports the damage as it always does).
     private func resizeStreaming(_ decoder: RowDecoder, format: PixelFormat, plan: ConversionPlan) throws(DarkroomError)
-        -> (image: Image, encoded: (bytes: [UInt8], icc: [UInt8]?, exif: [UInt8]?)?, retry: Bool)? {
+        -> StreamedResize? {
         guard allowsStreaming, plan.resizes, format.bitDepth == 8, options.resampling.filter != .nearest,
               ResampleKernel.selected != .scalar else { return nil }
         let target = plan.storedTarget
@@ -222,10 +221,21 @@ public struct Converter: Sendable {
             rows.finish()
             failure = rows.failure
         }
-        if damagedInBands { return (image, nil, true) }
+        if damagedInBands { return StreamedResize(image: image, jpeg: nil, damagedInBands: true) }
         if let failure { throw failure }
-        guard let encoder else { return (image, nil, false) }
-        return (image, (try encoder.finish(), embedded.icc, embedded.exif), false)
+        return StreamedResize(image: image, jpeg: try encoder.map { (e) throws(DarkroomError) in (try e.finish(), embedded.icc, embedded.exif) },
+                              damagedInBands: false)
+    }
+
+    /// What ``resizeStreaming(_:format:plan:)`` made.
+    private struct StreamedResize {
+        /// The resized rows: stored orientation, the plan's stored target size.
+        var image: Image
+        /// The JPEG encoded from those rows as they were made, with the ICC profile and EXIF it
+        /// embeds; nil when the output is not a JPEG or something after the resize changes the rows.
+        var jpeg: (bytes: [UInt8], icc: [UInt8]?, exif: [UInt8]?)?
+        /// The restart bands met damage: `image` is not to be used.
+        var damagedInBands: Bool
     }
 
     /// Converts the bytes of `data`; see ``convert(_:)-([UInt8])``.
