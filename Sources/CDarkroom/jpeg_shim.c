@@ -30,8 +30,13 @@ static void shim_emit_message(j_common_ptr c, int level) {
     struct shim_error *e = (struct shim_error *)c->err;
     c->err->num_warnings++;
     int code = c->err->msg_code;
+    // Bytes skipped before a restart marker are entropy-coded data the decoder did not use: the
+    // interval before it decoded from damaged data (zeros decode as valid codes). Skipped bytes
+    // before EOI or a table marker are also what harmless padding looks like, so those stay warnings.
+    int marker = c->err->msg_parm.i[1];
     int truncated = code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER || code == JWRN_HUFF_BAD_CODE
-        || code == JWRN_ARITH_BAD_CODE || code == JWRN_MUST_RESYNC;
+        || code == JWRN_ARITH_BAD_CODE || code == JWRN_MUST_RESYNC
+        || (code == JWRN_EXTRANEOUS_DATA && marker >= 0xD0 && marker <= 0xD7);
     char buffer[JMSG_LENGTH_MAX];
     (*c->err->format_message)(c, buffer);
     record_warning(e->warnings, truncated, buffer);

@@ -255,6 +255,28 @@ import Testing
         #expect(try TestImages.decode("kodim23.jpg").metadata.warnings.isEmpty)
     }
 
+    /// Entropy-coded data overwritten with zeros decodes as valid codes; libjpeg notices only the
+    /// bytes it did not use before the next restart marker (JWRN_EXTRANEOUS_DATA). Before a restart
+    /// marker that is damage, so the default `--fail-on truncated` refuses it (a new-user report:
+    /// a visibly broken MCU row passed). The same warning before SOS stays harmless (above).
+    @Test func zeroedEntropyDataBeforeARestartMarkerIsCorrupt() throws {
+        let image = try TestImages.decode("kodim23.jpg").image
+        let encoder = try JPEGRowEncoder(width: image.width, height: image.height, format: .rgb8, quality: 90,
+                                         progressive: false, chroma: .yuv420, icc: nil, exif: nil, restartRows: 1)
+        image.pixels.withUnsafeBufferPointer { encoder.write(from: $0.baseAddress!, upTo: image.height) }
+        var jpeg = try encoder.finish()
+        #expect(try ImageDecoder.decode(jpeg).metadata.warnings.isEmpty)
+        // The middle of the entropy-coded data between the 10th and 11th restart markers.
+        let markers = (0..<jpeg.count - 1).filter { jpeg[$0] == 0xFF && (0xD0...0xD7).contains(jpeg[$0 + 1]) }
+        let start = markers[9] + 2, end = markers[10]
+        let mid = (start + end) / 2
+        for i in mid..<min(end, mid + 40) { jpeg[i] = 0 }
+        let lenient = try ImageDecoder.decode(jpeg, options: DecodeOptions(failOn: .none))
+        #expect(lenient.metadata.warnings.map(\.kind) == [.truncated], "\(lenient.metadata.warnings)")
+        #expect(throws: DarkroomError.self) { try ImageDecoder.decode(jpeg) }
+        #expect(throws: DarkroomError.self) { try Converter(options: ConvertOptions(format: .png)).convert(jpeg) }
+    }
+
     @Test func aTruncatedPNGKeepsItsRowsOnlyWithNone() throws {
         let image = Self.noise(width: 256, height: 256)
         let png = try ImageEncoder.encode(image, as: .png)
