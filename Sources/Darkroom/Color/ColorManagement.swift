@@ -131,13 +131,25 @@ enum ColorManagement {
 
 extension ColorManagement {
     /// A standard sRGB ICC profile (written when `--keep icc` follows a conversion to sRGB).
-    static func sRGBProfile() -> [UInt8]? {
+    static func sRGBProfile() -> [UInt8]? { sRGBProfileBytes }
+
+    /// lcms2's sRGB profile, made once. lcms2 stamps the creation time into the header (ICC.1
+    /// §7.2.8, bytes 24–35); that is set to the date of the IEC 61966-2-1 profile (1998-02-09
+    /// 06:49:00), so the same conversion writes the same bytes on every run. The profile ID
+    /// (bytes 84–99, an MD5 lcms2 leaves at zero: "not computed") stays zero.
+    private static let sRGBProfileBytes: [UInt8]? = {
         guard let profile = cmsCreate_sRGBProfileTHR(nil) else { return nil }
         defer { cmsCloseProfile(profile) }
         var size: UInt32 = 0
-        guard cmsSaveProfileToMem(profile, nil, &size) != 0, size > 0 else { return nil }
+        guard cmsSaveProfileToMem(profile, nil, &size) != 0, size >= 128 else { return nil }
         var bytes = [UInt8](repeating: 0, count: Int(size))
         guard cmsSaveProfileToMem(profile, &bytes, &size) != 0 else { return nil }
+        let date: [UInt16] = [1998, 2, 9, 6, 49, 0]
+        for (i, field) in date.enumerated() {
+            bytes[24 + 2 * i] = UInt8(field >> 8)
+            bytes[25 + 2 * i] = UInt8(field & 0xFF)
+        }
+        for i in 84..<100 { bytes[i] = 0 }
         return bytes
-    }
+    }()
 }
