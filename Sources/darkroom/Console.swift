@@ -43,13 +43,16 @@ enum Console {
         return out
     }
 
+    /// A human line for standard error (progress reports, warnings, usage errors). File names in
+    /// it come from outside: control characters are escaped (``printable(_:)``).
     static func info(_ line: String) {
-        StandardStreams.err(line + "\n")
+        StandardStreams.err(printable(line) + "\n")
     }
 
-    /// A human line for standard output (the reports of `decode`, `prep-refs`, `size`, `cost`).
+    /// A human line for standard output (the reports of `decode`, `prep-refs`, `size`, `cost`),
+    /// control characters escaped as in ``info(_:)``.
     static func line(_ text: String) {
-        StandardStreams.outLine(text)
+        StandardStreams.outLine(printable(text))
     }
 
     /// Prints a JSON value (dictionary/array of plain values) on stdout, keys sorted, slashes

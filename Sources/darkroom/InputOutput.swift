@@ -60,7 +60,8 @@ final class ProgressBar: @unchecked Sendable {
         let width = 30
         let filled = width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let name = label.count > 40 ? "…" + label.suffix(39) : label
+        let shown = Console.printable(label)
+        let name = shown.count > 40 ? "…" + shown.suffix(39) : shown
         StandardStreams.err("\r\u{1B}[K[\(bar)] \(done)/\(total) \(name)")
         if done == total { StandardStreams.err("\n") }
     }

@@ -55,6 +55,27 @@ struct CLIHardeningTests {
         #expect(!r.stderr.dropLast().contains("\n") && !r.stderr.contains("\u{1B}"), "one line, no raw escape: \(r.stderr)")
     }
 
+    /// Every line that names a file escapes it: the success line, usage errors about outputs
+    /// (unknown extension, extension mismatch) and the stdout report of `prep-refs`.
+    @Test func controlCharactersInFileNamesAreEscapedEverywhere() throws {
+        let input = "\(dir)/in\u{1B}[31m.jpg"
+        try FileManager.default.copyItem(atPath: photo, toPath: input)
+        let lines: [(args: [String], status: Int32, stdout: Bool)] = [
+            (["convert", input, "-o", "\(dir)/ok\tx.png"], 0, false),
+            (["convert", input, "-o", "\(dir)/bad\n.xyz"], 2, false),
+            (["convert", input, "-f", "webp", "-o", "\(dir)/mis\u{1B}.png"], 2, false),
+            (["prep-refs", input, "--out-dir", dir], 0, true),
+        ]
+        for (args, status, stdout) in lines {
+            let r = try CLI.run(args)
+            #expect(r.status == status, "\(args): \(r.stderr)")
+            let text = stdout ? String(decoding: r.stdoutData, as: UTF8.self) : r.stderr
+            #expect(!text.contains("\u{1B}") && !text.contains("\t"), "\(args): \(text)")
+            #expect(text.contains("\\u{1B}") || text.contains("\\t") || text.contains("\\n"), "\(args): \(text)")
+            #expect(text.filter { $0 == "\n" }.count == 1, "one line: \(text)")
+        }
+    }
+
     @Test func anOversizedOutputFailsFastAndWritesNothing() throws {
         let r = try CLI.run(["convert", photo, "--resize", "45000x45000!", "-o", "\(dir)/big.png"])
         #expect(r.status == 1)
