@@ -122,26 +122,6 @@ static void open_source(j_decompress_ptr d, const uint8_t *data, size_t size) {
     jpeg_save_markers(d, JPEG_APP0 + 2, 0xFFFF);
 }
 
-int darkroom_jpeg_read_header(const uint8_t *data, size_t size, int scale_denom,
-                              darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]) {
-    struct jpeg_decompress_struct d;
-    struct shim_error e;
-    memset(info, 0, sizeof *info);
-    d.err = install_errors(&e, err, &info->warnings);
-    if (setjmp(e.jump)) {
-        free(info->icc); free(info->exif); info->icc = NULL; info->exif = NULL;
-        jpeg_destroy_decompress(&d);
-        return -1;
-    }
-    open_source(&d, data, size);
-    jpeg_read_header(&d, TRUE);
-    fill_info(&d, info);
-    set_scale(&d, scale_denom, info);
-    capture_markers(&d, info);
-    jpeg_destroy_decompress(&d);
-    return 0;
-}
-
 // ---------------------------------------------------------------- streaming decode
 
 struct darkroom_jpeg_stream {
@@ -283,6 +263,10 @@ int darkroom_jpeg_stream_read(darkroom_jpeg_stream *s, uint8_t *rows, size_t str
     err[0] = 0;
     if (setjmp(s->e.jump)) return -1;
     size_t width = (size_t)s->d.output_width * (size_t)s->d.output_components;
+    if (stride < width || count < 0) {
+        snprintf(err, DARKROOM_ERR_LEN, "row stride %zu is shorter than a row (%zu bytes)", stride, width);
+        return -1;
+    }
     int n = 0;
     while (n < count && !s->done && s->d.output_scanline < s->d.output_height) {
         JSAMPROW batch[4];
@@ -291,7 +275,7 @@ int darkroom_jpeg_stream_read(darkroom_jpeg_stream *s, uint8_t *rows, size_t str
             batch[k] = rows + (size_t)(n + k) * stride;
         JDIMENSION got = jpeg_read_scanlines(&s->d, batch, (JDIMENSION)k);
         if (got == 0) {
-            // Suspended on truncated data: the rest is mid-grey, as in darkroom_jpeg_decode.
+            // Suspended on truncated data: the rows left are filled mid-grey (128) below.
             record_warning(&s->warnings, 1, "the data ends before the last row");
             s->done = 1;
             break;

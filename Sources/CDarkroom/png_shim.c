@@ -88,40 +88,38 @@ const char *darkroom_libpng_version(void) { return png_get_libpng_ver(NULL); }
 
 static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 
-/// APNG: num_frames from an acTL chunk before the first IDAT (libpng itself ignores APNG).
-static int count_apng_frames(const uint8_t *data, size_t size) {
-    size_t pos = 8;
-    while (pos + 12 <= size) {
-        uint32_t len = be32(data + pos);
-        const uint8_t *type = data + pos + 4;
-        if (memcmp(type, "IDAT", 4) == 0) break;
-        if (memcmp(type, "acTL", 4) == 0 && len >= 8 && pos + 16 <= size) {
-            uint32_t n = be32(data + pos + 8);
-            return n > 0 && n < 1000000 ? (int)n : 1;
-        }
-        if (len > size) break;
-        pos += 12 + (size_t)len;
-    }
-    return 1;
-}
+/// What Darkroom needs from the chunk list that libpng does not give: read from one walk over
+/// the chunks (each length checked against what is left of the file before it is used).
+struct chunk_facts {
+    int frames;             // APNG: num_frames of an acTL chunk before the first IDAT (libpng ignores APNG), else 1
+    int bad_iccp;           // an iCCP chunk names a compression method other than 0 (deflate): libpng
+                            // drops it with a warning; the file is invalid and colours would silently be wrong
+    int exif_after_image;   // an eXIf chunk follows the first IDAT: its orientation is known only after the pixels
+};
 
-/// 1 when an iCCP chunk names a compression method other than 0 (deflate). libpng drops such a
-/// chunk with a warning; the file is invalid, and colours would silently be wrong.
-static int has_bad_iccp_method(const uint8_t *data, size_t size) {
-    size_t pos = 8;
-    while (pos + 12 <= size) {
+static struct chunk_facts scan_chunks(const uint8_t *data, size_t size) {
+    struct chunk_facts f = { .frames = 1 };
+    int seen_idat = 0;
+    for (size_t pos = 8; pos + 12 <= size;) {
         uint32_t len = be32(data + pos);
         const uint8_t *type = data + pos + 4;
-        if (memcmp(type, "IDAT", 4) == 0 || len > size - pos - 12) break;
-        if (memcmp(type, "iCCP", 4) == 0) {
-            const uint8_t *body = data + pos + 8;
+        if (len > size - pos - 12) break;
+        const uint8_t *body = data + pos + 8;
+        if (memcmp(type, "IDAT", 4) == 0) {
+            seen_idat = 1;
+        } else if (!seen_idat && memcmp(type, "acTL", 4) == 0 && len >= 8) {
+            uint32_t n = be32(body);
+            f.frames = n > 0 && n < 1000000 ? (int)n : 1;
+        } else if (!seen_idat && memcmp(type, "iCCP", 4) == 0) {
             size_t n = 0;
             while (n < len && n < 80 && body[n] != 0) n++;
-            if (n + 1 < len && body[n] == 0 && body[n + 1] != 0) return 1;
+            if (n + 1 < len && body[n] == 0 && body[n + 1] != 0) f.bad_iccp = 1;
+        } else if (seen_idat && memcmp(type, "eXIf", 4) == 0) {
+            f.exif_after_image = 1;
         }
         pos += 12 + (size_t)len;
     }
-    return 0;
+    return f;
 }
 
 static void capture_info(png_structp png, png_infop info, darkroom_png_info *out) {
@@ -178,16 +176,7 @@ int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info
     }
     png_read_info(png, info);
     capture_info(png, info, out);
-    out->frames = count_apng_frames(data, size);
-    // The layout darkroom_png_decode produces: palette and tRNS expand to RGB(A) / gray+alpha.
-    switch (out->color_type) {
-    case PNG_COLOR_TYPE_PALETTE: out->channels = out->has_trns ? 4 : 3; break;
-    case PNG_COLOR_TYPE_GRAY: out->channels = out->has_trns ? 2 : 1; break;
-    case PNG_COLOR_TYPE_GRAY_ALPHA: out->channels = 2; break;
-    case PNG_COLOR_TYPE_RGB: out->channels = out->has_trns ? 4 : 3; break;
-    default: out->channels = 4; break;
-    }
-    out->out_depth = out->bit_depth == 16 ? 16 : 8;
+    out->frames = scan_chunks(data, size).frames;
     png_destroy_read_struct(&png, &info, NULL);
     return 0;
 }
@@ -204,23 +193,7 @@ struct darkroom_png_stream {
     int truncated;                // fail-on none kept a truncated image: the rest is zeros
     uint32_t rows_done;           // rows handed out
     size_t row_bytes;             // decoded bytes per row
-    char *message;
 };
-
-/// 1 when an eXIf chunk follows the first IDAT: its orientation is known only after the pixels.
-static int has_exif_after_image(const uint8_t *data, size_t size) {
-    size_t pos = 8;
-    int seen_idat = 0;
-    while (pos + 12 <= size) {
-        uint32_t len = be32(data + pos);
-        const uint8_t *type = data + pos + 4;
-        if (memcmp(type, "IDAT", 4) == 0) seen_idat = 1;
-        else if (seen_idat && memcmp(type, "eXIf", 4) == 0) return 1;
-        if (len > size - pos - 12) break;
-        pos += 12 + (size_t)len;
-    }
-    return 0;
-}
 
 darkroom_png_stream *darkroom_png_stream_open(const uint8_t *data, size_t size, uint64_t max_pixels, int keep_truncated,
                                               darkroom_png_info *out, int *rc, char err[DARKROOM_ERR_LEN]) {
@@ -246,9 +219,10 @@ darkroom_png_stream *darkroom_png_stream_open(const uint8_t *data, size_t size, 
     }
     png_read_info(png, s->info);
     capture_info(png, s->info, out);
-    out->frames = count_apng_frames(data, size);
-    out->exif_after_image = has_exif_after_image(data, size);
-    if (has_bad_iccp_method(data, size)) png_error(png, "iCCP: unknown compression method");
+    struct chunk_facts facts = scan_chunks(data, size);
+    out->frames = facts.frames;
+    out->exif_after_image = facts.exif_after_image;
+    if (facts.bad_iccp) png_error(png, "iCCP: unknown compression method");
     if ((uint64_t)out->width * out->height > max_pixels) {
         *rc = -2;
         png_error(png, "too many pixels");
@@ -283,14 +257,19 @@ darkroom_png_stream *darkroom_png_stream_open(const uint8_t *data, size_t size, 
 }
 
 /// After a longjmp: the rest of the request is zeros; returns what the read returns.
+/// Rows `from..<count` of a request, zeroed (transparent black): what was not decoded.
+static void zero_rows(const darkroom_png_stream *s, uint8_t *rows, size_t stride, int from, int count) {
+    for (int n = from; n < count; n++) memset(rows + (size_t)n * stride, 0, s->row_bytes);
+}
+
 static int stream_failed(darkroom_png_stream *s, uint8_t *rows, size_t stride, int from, int count) {
     s->failed = 1;
-    for (int n = from; n < count; n++) memset(rows + (size_t)n * stride, 0, s->row_bytes);
+    zero_rows(s, rows, stride, from, count);
     if (s->keep_truncated && !s->out->interlaced && s->rows_done > 0) {
         // fail-on none: keep the rows that were read, the rest transparent black (as Pillow's
         // LOAD_TRUNCATED_IMAGES).
-        note_truncated(&s->out->warnings, s->message);
-        s->message[0] = 0;
+        note_truncated(&s->out->warnings, s->state.message);
+        s->state.message[0] = 0;
         s->truncated = 1;
         return count;
     }
@@ -299,11 +278,14 @@ static int stream_failed(darkroom_png_stream *s, uint8_t *rows, size_t stride, i
 
 int darkroom_png_stream_read(darkroom_png_stream *s, uint8_t *rows, size_t stride, int count,
                              char err[DARKROOM_ERR_LEN]) {
-    s->message = err;
     s->state.message = err;
     err[0] = 0;
+    if (stride < s->row_bytes || count < 0) {
+        snprintf(err, DARKROOM_ERR_LEN, "row stride %zu is shorter than a row (%zu bytes)", stride, (size_t)s->row_bytes);
+        return -1;
+    }
     if (s->failed) {
-        for (int n = 0; n < count; n++) memset(rows + (size_t)n * stride, 0, s->row_bytes);
+        zero_rows(s, rows, stride, 0, count);
         return s->truncated ? count : -1;
     }
     volatile int n = 0;
@@ -331,8 +313,8 @@ int darkroom_png_stream_read(darkroom_png_stream *s, uint8_t *rows, size_t strid
     return count;
 }
 
-int darkroom_png_stream_finish(darkroom_png_stream *s) {
-    if (s->failed || s->rows_done < s->out->height) return 0;
+void darkroom_png_stream_finish(darkroom_png_stream *s) {
+    if (s->failed || s->rows_done < s->out->height) return;
     char message[DARKROOM_ERR_LEN] = {0};
     s->state.message = message;
     if (setjmp(png_jmpbuf(s->png))) {
@@ -340,11 +322,10 @@ int darkroom_png_stream_finish(darkroom_png_stream *s) {
         // the file was cut or damaged; the caller's fail-on policy decides.
         s->failed = 1;
         note_truncated(&s->out->warnings, message);
-        return 0;
+        return;
     }
     png_read_end(s->png, s->info);
     capture_info(s->png, s->info, s->out);  // eXIf / iCCP may follow the image data
-    return 0;
 }
 
 void darkroom_png_stream_close(darkroom_png_stream *s) {

@@ -29,7 +29,7 @@ enum Console {
     /// `text` with control characters escaped (`\n`, `\t`, `\u{1B}`), so a file name cannot break
     /// an error line or send terminal escapes.
     static func printable(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
+        guard hasControlCharacters(text) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar.value {
@@ -41,6 +41,11 @@ enum Console {
             }
         }
         return out
+    }
+
+    /// True when `text` holds a C0 control character or DEL.
+    static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
     /// A human line for standard error (progress reports, warnings, usage errors). File names in

@@ -60,7 +60,7 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("reading standard input needs -o FILE (or -o - for standard output)")
         }
         if output == "-" && json { throw ValidationError("--json cannot share standard output with -o -") }
-        if suffix.contains("/") || suffix.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+        if suffix.contains("/") || Console.hasControlCharacters(suffix) {
             throw ValidationError("invalid suffix '\(Console.printable(suffix))': expected text without '/' or control characters")
         }
         if let jobs {

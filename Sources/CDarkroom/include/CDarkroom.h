@@ -47,12 +47,7 @@ typedef struct {
     int restart_interval, mcus_per_row, mcu_height;
     uint8_t *icc; unsigned icc_len;    // malloc'd, or NULL
     uint8_t *exif; unsigned exif_len;  // malloc'd APP1 Exif payload after "Exif\0\0", or NULL
-    darkroom_warnings warnings;        // what libjpeg warned about while decoding
 } darkroom_jpeg_info;
-
-/// Reads the header and markers only. With scale_denom 1, 2, 4 or 8 the output size is computed for DCT scaling.
-int darkroom_jpeg_read_header(const uint8_t *data, size_t size, int scale_denom,
-                              darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]);
 
 /// A JPEG decode that hands out rows as they are decoded (shrink-on-load streaming: the
 /// pipeline's resampler pulls rows, so no full-size buffer exists). One header parse: open
@@ -127,8 +122,8 @@ typedef struct {
     int color_type;       // PNG_COLOR_TYPE_*
     int interlaced;
     int has_trns;
-    int channels;         // decoded channels after expansion: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
-    int out_depth;        // decoded bits per sample: 8 or 16 (16 is native-endian)
+    int channels;         // stream only: decoded channels after expansion: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+    int out_depth;        // stream only: decoded bits per sample: 8 or 16 (16 is native-endian)
     int has_srgb;         // sRGB chunk
     double gamma;         // gAMA value, 0 when absent
     int gamma_corrected;  // pixels were converted from the file gamma to sRGB's
@@ -139,6 +134,8 @@ typedef struct {
     darkroom_warnings warnings;        // what libpng warned about while decoding
 } darkroom_png_info;
 
+/// Reads the header and the chunks before the image data (size, ICC, EXIF, APNG frames) without
+/// decoding; icc/exif are malloc'd for the caller. Returns 0 or -1 (`err`).
 int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info *info, char err[DARKROOM_ERR_LEN]);
 
 /// A PNG decode that hands out rows as they are decoded (the pipeline's resampler pulls rows, so
@@ -163,8 +160,8 @@ int darkroom_png_stream_read(darkroom_png_stream *s, uint8_t *rows, size_t strid
                              char err[DARKROOM_ERR_LEN]);
 
 /// After the last row: reads the chunks after the image data (eXIf / iCCP there land in `info`).
-/// An error there is recorded as a truncated warning (the pixels are whole). Returns 0.
-int darkroom_png_stream_finish(darkroom_png_stream *s);
+/// An error there is recorded as a truncated warning (the pixels are whole).
+void darkroom_png_stream_finish(darkroom_png_stream *s);
 
 /// Frees the stream (NULL is fine).
 void darkroom_png_stream_close(darkroom_png_stream *s);

@@ -32,6 +32,11 @@ enum EXIF {
         return nil
     }
 
+    /// The orientation stored in an EXIF payload, if there is one (1 when absent or invalid).
+    static func orientation(of data: [UInt8]?) -> Orientation {
+        data.map(orientation(in:)) ?? .up
+    }
+
     /// The orientation stored in an EXIF payload (1 when absent or invalid).
     static func orientation(in data: [UInt8]) -> Orientation {
         guard let e = orientationEntry(data), e.offset + 2 <= data.count else { return .up }

@@ -21,17 +21,15 @@ public enum ImageDecoder {
         guard let format = ImageFormat.sniff(bytes) else { throw DarkroomError.decoding(.unknownFormat) }
         switch format {
         case .jpeg:
-            let h = try JPEGCodec.readHeader(bytes)
-            return ImageHeader(format: format, width: h.width, height: h.height,
-                               orientation: h.exif.map(EXIF.orientation(in:)) ?? .up)
+            return try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) in try JPEGRowDecoder(buffer: buffer).header }
         case .png:
             let h = try PNGCodec.readHeader(bytes)
             return ImageHeader(format: format, width: h.width, height: h.height,
-                               orientation: h.exif.map(EXIF.orientation(in:)) ?? .up)
+                               orientation: EXIF.orientation(of: h.exif))
         case .webp:
             let h = try WebPCodec.readHeader(bytes)
             return ImageHeader(format: format, width: h.features.width, height: h.features.height,
-                               orientation: h.container.exif.map(EXIF.orientation(in:)) ?? .up)
+                               orientation: EXIF.orientation(of: h.container.exif))
         case .avif:
             let h = try AVIFCodec.readHeader(bytes)
             return ImageHeader(format: format, width: h.width, height: h.height, orientation: h.orientation)
@@ -115,13 +113,13 @@ public enum ImageDecoder {
                     image = try decoder.readImage(format: decoder.format)
                 }
                 var metadata = decoder.finish()
-                metadata.orientation = metadata.exif.map(EXIF.orientation(in:)) ?? .up
+                metadata.orientation = EXIF.orientation(of: metadata.exif)
                 return RawDecode(image: image, metadata: metadata)
             }
         case .webp:
             let h = try WebPCodec.readHeader(bytes)
             try checkPixelLimit(width: h.features.width, height: h.features.height, limit: options.maxPixels)
-            let orientation = h.container.exif.map(EXIF.orientation(in:)) ?? .up
+            let orientation = EXIF.orientation(of: h.container.exif)
             let minimum = try plan(ImageHeader(format: .webp, width: h.features.width, height: h.features.height,
                                                orientation: orientation))
             let scaled = webpScaledSize(width: h.features.width, height: h.features.height, orientation: orientation, minimum: minimum)

@@ -2,17 +2,6 @@ import CDarkroom
 
 /// JPEG through libjpeg-turbo (via the C shim that owns libjpeg's longjmp).
 enum JPEGCodec {
-    static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int, exif: [UInt8]?) {
-        HeaderParses.count(.jpeg)
-        var info = darkroom_jpeg_info()
-        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        let rc = bytes.withUnsafeBufferPointer { darkroom_jpeg_read_header($0.baseAddress, $0.count, 1, &info, &err) }
-        guard rc == 0 else { throw DarkroomError.decoding(.codec(.jpeg, message: shimMessage(err))) }
-        darkroom_free(info.icc)
-        let exif = takeCBuffer(info.exif, count: Int(info.exif_len))
-        return (Int(info.stored_width), Int(info.stored_height), exif)
-    }
-
     static func encode(_ image: Image, quality: Int, progressive: Bool, chroma: ChromaSubsampling,
                        optimizeCoding: Bool = true, icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
         precondition(image.format == .gray8 || image.format == .rgb8)
@@ -63,13 +52,15 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
         }
         stream = s
         self.bytes = bytes
+        exif = takeCBuffer(info.exif, count: Int(info.exif_len))
+        iccProfile = takeCBuffer(info.icc, count: Int(info.icc_len))
+        info.exif = nil
+        info.icc = nil
+        header = ImageHeader(format: .jpeg, width: Int(info.stored_width), height: Int(info.stored_height),
+                             orientation: EXIF.orientation(of: exif))
     }
 
-    deinit {
-        darkroom_free(info.icc)
-        darkroom_free(info.exif)
-        darkroom_jpeg_stream_close(stream)
-    }
+    deinit { darkroom_jpeg_stream_close(stream) }
 
     var storedWidth: Int { Int(info.stored_width) }
     var storedHeight: Int { Int(info.stored_height) }
@@ -81,18 +72,16 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
     /// An Adobe APP14 marker was seen: CMYK values are stored inverted (Photoshop's convention).
     var adobeInverted: Bool { info.adobe_inverted != 0 }
     var precision: Int { Int(info.precision) }
-    /// The EXIF payload (TIFF header onwards), if any.
-    var exif: [UInt8]? { info.exif.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.exif_len))) } }
-    var iccProfile: [UInt8]? { info.icc.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.icc_len))) } }
+    /// The EXIF payload (TIFF header onwards) and the ICC profile, if any: copied from the
+    /// markers once, when the header is read.
+    let exif: [UInt8]?
+    let iccProfile: [UInt8]?
+    /// The header facts the plan needs: stored size and EXIF orientation.
+    let header: ImageHeader
     /// Once started: the restart layout of a single-scan Huffman file with restart markers
     /// (MCUs per interval, MCUs per MCU row, stored rows per MCU row), else nil.
     var restartLayout: (interval: Int, mcusPerRow: Int, mcuHeight: Int)? {
         info.restart_interval > 0 ? (Int(info.restart_interval), Int(info.mcus_per_row), Int(info.mcu_height)) : nil
-    }
-    /// The header facts the plan needs: stored size and EXIF orientation.
-    var header: ImageHeader {
-        ImageHeader(format: .jpeg, width: storedWidth, height: storedHeight,
-                    orientation: exif.map(EXIF.orientation(in:)) ?? .up)
     }
     /// The decoded layout: 8-bit gray or RGB (CMYK rows are 4 bytes a pixel, read whole by ``ImageDecoder``).
     var pixelFormat: PixelFormat { components == 1 ? .gray8 : .rgb8 }

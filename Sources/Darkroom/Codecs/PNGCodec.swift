@@ -106,7 +106,7 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
     /// The header facts the plan needs: stored size and the orientation of an eXIf chunk before
     /// the image data.
     var header: ImageHeader {
-        ImageHeader(format: .png, width: width, height: height, orientation: exif.map(EXIF.orientation(in:)) ?? .up)
+        ImageHeader(format: .png, width: width, height: height, orientation: EXIF.orientation(of: exif))
     }
     var isInterlaced: Bool { info.pointee.interlaced != 0 }
     /// An eXIf chunk after the image data: the orientation is known only after the last row.

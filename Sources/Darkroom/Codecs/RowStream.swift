@@ -134,15 +134,20 @@ final class RowStream: RowSource, @unchecked Sendable {
         current = chunk
         if state.locked({ produced <= chunk }) {
             // The producer stopped on an error before this chunk: zeros, the caller throws after.
-            slot(chunk).update(repeating: 0, count: rows(in: chunk) * rowBytes)
+            zero(chunk)
         }
+    }
+
+    /// `chunk`'s slot filled with zeros: rows that were not decoded.
+    private func zero(_ chunk: Int) {
+        slot(chunk).update(repeating: 0, count: rows(in: chunk) * rowBytes)
     }
 
     /// Decodes `chunk` into its slot; after an error, zeros.
     private func decode(_ chunk: Int) {
         let n = rows(in: chunk)
         guard state.locked({ failureError == nil }) else {
-            slot(chunk).update(repeating: 0, count: n * rowBytes)
+            zero(chunk)
             return
         }
         do {

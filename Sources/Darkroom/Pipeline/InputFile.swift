@@ -57,7 +57,7 @@ public enum InputFile {
         // One byte past the limit tells a stream that is too long from one that is exactly full.
         try readMore(fd, into: &bytes, upTo: limit + 1, path: path)
         if bytes.count > limit {
-            throw DarkroomError.file(.inputTooLarge(path: displayName(path), size: regular ? bytes.count : nil, limit: limit))
+            throw DarkroomError.file(.inputTooLarge(path: displayName(path), size: nil, limit: limit))
         }
         return bytes
     }
@@ -73,14 +73,13 @@ public enum InputFile {
             count = 0
             /// Reads until `count` is `target` or the file ends; false after an error.
             func fill(to target: Int) -> Bool {
-                while count < target {
-                    let n = Glibc.read(fd, buffer.baseAddress! + count, target - count)
-                    if n < 0 && errno == EINTR { continue }
-                    if n < 0 { failure = .file(.io(path: path, message: reason(errno))); return false }
-                    if n == 0 { return true }
-                    count += n
+                do throws(DarkroomError) {
+                    count += try readSome(fd, into: buffer.baseAddress! + count, upTo: target - count, path: path)
+                    return true
+                } catch {
+                    failure = error
+                    return false
                 }
-                return true
             }
             if image {
                 guard fill(to: min(32, size + 1)) else { return }
@@ -116,20 +115,40 @@ public enum InputFile {
         return ImageFormat.sniff(head)
     }
 
-    /// Reads until `bytes` holds `target` bytes or the input ends.
+    /// Reads until `bytes` holds `target` bytes or the input ends, 64 KiB at a time.
     private static func readMore(_ fd: Int32, into bytes: inout [UInt8], upTo target: Int, path: String) throws(DarkroomError) {
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while bytes.count < target {
             let want = min(chunk.count, target - bytes.count)
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, want) }
+            var failure: DarkroomError?
+            let n = chunk.withUnsafeMutableBufferPointer { buffer -> Int in
+                do throws(DarkroomError) { return try readSome(fd, into: buffer.baseAddress!, upTo: want, path: path) } catch {
+                    failure = error
+                    return 0
+                }
+            }
+            if let failure { throw failure }
+            if n == 0 { return }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// Reads up to `count` bytes into `buffer`, looping on short reads and EINTR; returns how many
+    /// (fewer only at the end of the input). The one `read` loop of this file.
+    private static func readSome(_ fd: Int32, into buffer: UnsafeMutablePointer<UInt8>, upTo count: Int,
+                                 path: String) throws(DarkroomError) -> Int {
+        var done = 0
+        while done < count {
+            let n = Glibc.read(fd, buffer + done, count - done)
             if n < 0 && errno == EINTR { continue }
             if n < 0 {
                 let e = errno
                 throw DarkroomError.file(.io(path: path, message: e == EBADF && fd == STDIN_FILENO ? "is closed" : reason(e)))
             }
-            if n == 0 { return }
-            bytes.append(contentsOf: chunk[0..<n])
+            if n == 0 { break }
+            done += n
         }
+        return done
     }
 
     /// The system's reason for `code`, in the CLI's lower-case style ("no such file").

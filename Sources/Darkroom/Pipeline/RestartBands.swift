@@ -29,9 +29,9 @@ extension Converter {
     func resizeInRestartBands(_ decoder: JPEGRowDecoder, format: PixelFormat, target: PixelSize,
                               dst: UnsafeMutablePointer<UInt8>, rowsDone: ((Int) -> Void)?, damaged: inout Bool) -> Bool {
         guard let layout = decoder.restartLayout, decoder.width * decoder.height >= restartBandsMinimumPixels,
-              target.height >= 64, decoder.storedHeight > 0 else { return false }
-        let scale = decoder.scaleDenominator
-        guard [1, 2, 4, 8].contains(scale), layout.mcuHeight % scale == 0 else { return false }
+              target.height >= 64 else { return false }
+        let scale = decoder.scaleDenominator   // 1, 2, 4 or 8
+        guard layout.mcuHeight % scale == 0 else { return false }
         let resampler = Resampler(srcWidth: decoder.width, srcHeight: decoder.height, dstWidth: target.width,
                                   dstHeight: target.height, format: format, alpha: options.resampling.alpha, kernel: .selected)
         let (v, pairs, h) = resampler.tablesU8(filter: options.resampling.filter)
