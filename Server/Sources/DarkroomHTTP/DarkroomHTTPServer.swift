@@ -241,16 +241,20 @@ public enum DarkroomHTTPServer {
         }
     }
 
-    /// The query fields of `request`. A field the route does not know is a 400 naming the fields
-    /// it accepts (as OpenAI answers an unrecognized argument), so a typo such as `output_fromat`
-    /// never silently gives the default.
+    /// The query fields of `request`, names percent-decoded as values are (`output%5Fformat` is
+    /// `output_format`). A field the route does not know is a 400 naming the fields it accepts (as
+    /// OpenAI answers an unrecognized argument), so a typo such as `output_fromat` never silently
+    /// gives the default; a field given twice is a 400 too (which one would win is a guess).
     private static func queryFields(_ request: Request, allowed: Set<String>) throws(DarkroomError) -> [String: String] {
         var fields: [String: String] = [:]
         for (key, value) in request.uri.queryParameters {
-            let name = String(key)
+            let name = String(key).removingPercentEncoding ?? String(key)
             guard allowed.contains(name) else {
                 throw .option(OptionError(name: name, value: String(value),
                                           expected: "a known query field (\(allowed.sorted().joined(separator: ", ")))"))
+            }
+            guard fields[name] == nil else {
+                throw .option(OptionError(name: name, value: String(value), expected: "the field once (it is also \(fields[name]!))"))
             }
             fields[name] = String(value)
         }

@@ -46,6 +46,17 @@ import Testing
             try await client.execute(uri: "/v1/convert?output_format=webp", method: .post, body: ByteBuffer(bytes: png)) { response in
                 #expect(response.status == .ok)
             }
+            // Field names are percent-decoded as values are; a field given twice is refused.
+            try await client.execute(uri: "/v1/convert?output%5Fformat=webp", method: .post, body: ByteBuffer(bytes: png)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "image/webp")
+            }
+            try await client.execute(uri: "/v1/convert?output_format=webp&output_format=png", method: .post, body: ByteBuffer(bytes: png)) { response in
+                #expect(response.status == .badRequest)
+                let answered = try Self.errorCode(response)
+                #expect(answered == "invalid_value")
+                #expect(String(buffer: response.body).contains("the field once"))
+            }
             try await client.execute(uri: "/v1/nothing", method: .get) { response in
                 #expect(response.status == .notFound)
                 let answered = try Self.errorCode(response)
