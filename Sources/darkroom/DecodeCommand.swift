@@ -191,7 +191,9 @@ struct DecodeCommand: ParsableCommand {
         }
         if scheme == "file" {
             do {
-                return try InputFile.read(url.path, limit: limit, image: false)
+                // As an image: the first 32 bytes are sniffed before the rest is read, so an endless
+                // stream that is no image (file:///dev/zero) is refused at once.
+                return try InputFile.read(url.path, limit: limit, image: true)
             } catch {
                 if case let .file(.io(path, message)) = error {
                     throw GatewayError.badItem(index: index, reason: "cannot read \(path): \(message)")

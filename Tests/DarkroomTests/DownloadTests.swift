@@ -80,4 +80,17 @@ import Glibc
         #expect(r.stderr.contains("item 1: download failed: HTTP 404"))
         #expect(r.stderr.contains("item 2: \(base)/big: more than 100000 bytes, over the input limit of 100000 bytes"))
     }
+
+    /// A file:// item that is an endless stream and no image (file:///dev/zero) is refused after
+    /// its first 32 bytes, not after reading up to the input limit (a new-user report: 256 MiB).
+    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs"))
+    func aFileItemThatIsNoImageIsRefusedAtOnce() throws {
+        let dir = try GatewayCLI.tempDir()
+        let response = dir.appendingPathComponent("r.json")
+        try Data(#"{"created":8,"data":[{"url":"file:///dev/zero"}]}"#.utf8).write(to: response)
+        let r = try GatewayCLI.run(["decode", response.path, "-o", dir.appendingPathComponent("out").path, "--download"])
+        #expect(r.status == 1)
+        // (Before: "more than 268435456 bytes, over the input limit", after reading all of them.)
+        #expect(r.stderr.contains("item 0: not a PNG, JPEG, WebP, AVIF or GIF file"), "\(r.stderr)")
+    }
 }
