@@ -21,42 +21,64 @@ struct BenchCommand: ParsableCommand {
                 also allocates and first-touches the destination.
                 """)
 
-        @Option(help: "Source size WxH.") var size = "6000x4000"
-        @Option(help: "Channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA.") var channels = 4
-        @Option(help: "Bits per sample: 8 or 16.") var bitDepth = 8
+        @Option(parsing: .unconditional, help: "Source size WxH, at most 268,402,689 px.") var size = "6000x4000"
+        @Option(parsing: .unconditional, help: "Channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA.") var channels = "4"
+        @Option(parsing: .unconditional, help: "Bits per sample: 8 or 16.") var bitDepth = "8"
         @Option(help: "Alpha handling.") var alpha: AlphaHandling = .premultiplied
         @Option(help: "Resampling filter.") var filter: ResampleFilter = .lanczos3
-        @Option(help: "Fit within this many pixels (both sides floored).") var fitPixels = 4_194_304
-        @Option(help: "Timed runs (one untimed warm-up first).") var runs = 5
-        @Option(help: "Worker threads.") var threads = 1
+        @Option(parsing: .unconditional, help: "Fit within this many pixels (both sides floored), 1 to 2^36.") var fitPixels = "4194304"
+        @Option(parsing: .unconditional, help: "Timed runs (one untimed warm-up first), 1 to 1000.") var runs = "5"
+        @Option(parsing: .unconditional, help: "Worker threads, 1 to 256.") var threads = "1"
         @Flag(help: "Print one JSON object.") var json = false
         @Option(help: "Time this raw interleaved file (--size, --channels, --bit-depth) instead of the synthetic image.")
         var input: String?
         @Option(help: "Write the last result as raw interleaved samples (for PSNR checks).") var output: String?
         @Flag(help: "Allocate a new destination in every run (Image.resized).") var freshOutput = false
 
-        func run() throws {
-            let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2, parts[0] > 0, parts[1] > 0 else {
-                throw ValidationError("--size must be WxH, e.g. 6000x4000")
+        /// The numeric options, each through its bounded parser (a usage error names the value and
+        /// the accepted range).
+        struct Values {
+            var size: PixelSize, format: PixelFormat, fitPixels: Int, runs: Int, threads: Int
+        }
+
+        func values() throws(DarkroomError) -> Values {
+            guard let size = PixelSize(parsing: self.size), size.pixels <= DecodeOptions.defaultMaxPixels else {
+                throw .option(OptionError(name: "size", value: self.size,
+                                          expected: "WxH with at most \(DecodeOptions.defaultMaxPixels) px, e.g. 6000x4000"))
             }
-            guard (1...4).contains(channels) else { throw ValidationError("--channels must be 1, 2, 3 or 4") }
-            guard bitDepth == 8 || bitDepth == 16 else { throw ValidationError("--bit-depth must be 8 or 16") }
+            let channels = try ValueParser.integer(self.channels, name: "channels", in: 1...4)
+            let depth = try ValueParser.integer(bitDepth, name: "bit-depth", in: 8...16)
+            guard depth == 8 || depth == 16 else {
+                throw .option(OptionError(name: "bit-depth", value: bitDepth, expected: "8 or 16"))
+            }
+            return Values(size: size, format: PixelFormat(channels: channels, bitDepth: depth),
+                          fitPixels: try ValueParser.pixelLimit(fitPixels, name: "fit-pixels"),
+                          runs: try ValueParser.integer(runs, name: "runs", in: 1...1000),
+                          threads: try ValueParser.integer(threads, name: "threads", in: 1...Limits.maxThreads))
+        }
+
+        func validate() throws {
+            do { _ = try values() } catch { throw ValidationError("\(error)") }
+        }
+
+        func run() throws {
+            let v = try values()
+            let format = v.format, runs = v.runs
             let alphaHandling = alpha, resample = filter
-            guard runs >= 1, threads >= 1, fitPixels >= 1 else { throw ValidationError("--runs, --threads, --fit-pixels must be >= 1") }
-            let format = PixelFormat(channels: channels, bitDepth: bitDepth)
-            var image = Image.benchmarkPattern(width: 1, height: 1, format: format)
+            let parts = [v.size.width, v.size.height]
+            var image: Image
             if let input {
-                let data = try Data(contentsOf: URL(fileURLWithPath: input))
-                guard data.count == parts[0] * parts[1] * format.bytesPerPixel else {
-                    throw ValidationError("--input holds \(data.count) bytes, expected \(parts[0] * parts[1] * format.bytesPerPixel)")
+                let expected = parts[0] * parts[1] * format.bytesPerPixel
+                let data = try InputFile.read(input, limit: expected, image: false)
+                guard data.count == expected else {
+                    throw ValidationError("--input holds \(data.count) bytes, expected \(expected)")
                 }
-                image = Image(width: parts[0], height: parts[1], format: format, pixels: [UInt8](data))
+                image = Image(width: parts[0], height: parts[1], format: format, pixels: data)
             } else {
                 image = Image.benchmarkPattern(width: parts[0], height: parts[1], format: format)
             }
-            let target = fitWithin(width: parts[0], height: parts[1], maxPixels: fitPixels)
-            let options = ResizeOptions(filter: resample, alpha: alphaHandling, threads: threads)
+            let target = fitWithin(width: parts[0], height: parts[1], maxPixels: v.fitPixels)
+            let options = ResizeOptions(filter: resample, alpha: alphaHandling, threads: v.threads)
             // Timed like the peers' harness times fir: resampling into a destination allocated once
             // (`--fresh-output` times `Image.resized`, which also allocates and first-touches it).
             var out = image.resized(width: target.width, height: target.height, options: options)
@@ -84,13 +106,13 @@ struct BenchCommand: ParsableCommand {
             let src = "\(parts[0])x\(parts[1])", dst = "\(target.width)x\(target.height)"
             if json {
                 Console.json([
-                    "src": src, "dst": dst, "channels": channels, "bit_depth": bitDepth, "filter": resample.rawValue,
-                    "alpha": alphaHandling.rawValue, "threads": threads, "runs": runs,
+                    "src": src, "dst": dst, "channels": format.channels, "bit_depth": format.bitDepth, "filter": resample.rawValue,
+                    "alpha": alphaHandling.rawValue, "threads": v.threads, "runs": runs,
                     "median_ms": round3(median), "min_ms": round3(sorted[0]), "kernel": resampleKernelName,
                 ])
             } else {
                 Console.line("resize \(src) -> \(dst) \(format.rawValue) \(resample.rawValue) alpha=\(alphaHandling.rawValue) "
-                    + "threads=\(threads) kernel=\(resampleKernelName): median \(Console.fixed(median, 2)) ms, "
+                    + "threads=\(v.threads) kernel=\(resampleKernelName): median \(Console.fixed(median, 2)) ms, "
                     + "min \(Console.fixed(sorted[0], 2)) ms over \(runs) runs")
             }
         }

@@ -19,24 +19,36 @@ struct BenchEncodeCommand: ParsableCommand {
     @Option(name: [.customShort("f"), .long], help: "Output format.")
     var format: ImageFormat
 
-    @Option(name: [.customShort("q"), .customLong("quality")], help: "Quality 0-100 (default: the format's default).")
-    var quality: Int?
+    @Option(name: [.customShort("q"), .customLong("quality")], parsing: .unconditional, help: "Quality 0-100 (default: the format's default).")
+    var quality: String?
 
-    @Option(help: "AVIF speed 0-10.")
-    var speed: Int?
+    @Option(parsing: .unconditional, help: "AVIF speed 0-10.")
+    var speed: String?
 
-    @Option(help: "Timed runs (after one warm-up).")
-    var runs: Int = 5
+    @Option(parsing: .unconditional, help: "Timed runs (after one warm-up), 1 to 1000.")
+    var runs: String = "5"
+
+    /// The numeric options through their bounded parsers.
+    func values() throws(DarkroomError) -> (quality: Int?, speed: Int?, runs: Int) {
+        (try quality.map { (q) throws(DarkroomError) in try ValueParser.quality(q) },
+         try speed.map { (s) throws(DarkroomError) in try ValueParser.integer(s, name: "speed", in: 0...10) },
+         try ValueParser.integer(runs, name: "runs", in: 1...1000))
+    }
+
+    func validate() throws {
+        do { _ = try values() } catch { throw ValidationError("\(error)") }
+    }
 
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func run() throws {
+        let (quality, speed, runs) = try values()
         let decoded = try ImageDecoder.decode(InputOutput.read(input))
         let options = EncodeOptions(quality: quality, speed: speed)
         var bytes = try ImageEncoder.encode(decoded.image, as: format, options: options)
         var times: [Double] = []
-        for _ in 0..<max(1, runs) {
+        for _ in 0..<runs {
             let start = DispatchTime.now().uptimeNanoseconds
             bytes = try ImageEncoder.encode(decoded.image, as: format, options: options)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)

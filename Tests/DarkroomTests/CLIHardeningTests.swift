@@ -36,6 +36,13 @@ struct CLIHardeningTests {
         ["convert", "PHOTO", "-j", "0", "--out-dir", "OUT"],
         ["convert", "PHOTO", "--suffix", "a/b", "--out-dir", "OUT"],
         ["convert", "PHOTO", "--suffix", "a\nb", "--out-dir", "OUT"],
+        // The bench commands' numbers go through the same bounded parsers.
+        ["bench", "resize", "--threads", "-2"],
+        ["bench", "resize", "--runs", "0"],
+        ["bench", "resize", "--size", "100000x100000"],
+        ["bench", "resize", "--bit-depth", "12"],
+        ["bench", "encode", "PHOTO", "-f", "webp", "--runs", "0"],
+        ["bench", "encode", "PHOTO", "-f", "webp", "-q", "-5"],
     ])
     func hostileNumbersAreUsageErrors(_ template: [String]) throws {
         let args = template.map { $0 == "PHOTO" ? photo : $0.replacingOccurrences(of: "OUT", with: dir).replacingOccurrences(of: "\\n", with: "\n") }
