@@ -35,6 +35,26 @@ import Testing
         }
     }
 
+    /// JPEG to JPEG, upright: the finished rows go through a 64-row ring into the encoder and no
+    /// full-size output buffer exists; the file is the one the whole-image paths write.
+    @Test(arguments: ["37%", "300x200!", "x10", "64x64!", "1x1"])
+    func jpegToJPEGKeepsOnlyARingOfOutputRows(geometry: String) throws {
+        let bytes = try TestImages.bytes("kodim23.jpg")
+        for threads in [1, 2] {
+            var options = ConvertOptions(format: .jpeg, resize: try ResizeGeometry(parsing: geometry))
+            options.resampling.threads = threads
+            let events = PipelineEvents.Counter()
+            let ringed = try PipelineEvents.$counter.withValue(events) { try Converter(options: options).convert(bytes) }
+            #expect(events["ring-output"] == 1, "\(geometry) threads \(threads)")
+            var wholeOutput = Converter(options: options)
+            wholeOutput.allowsRingOutput = false
+            var wholeImage = Converter(options: options)
+            wholeImage.allowsStreaming = false
+            #expect(ringed.bytes == (try wholeOutput.convert(bytes)).bytes, "\(geometry)")
+            #expect(ringed.bytes == (try wholeImage.convert(bytes)).bytes, "\(geometry)")
+        }
+    }
+
     @Test(arguments: testImageJPEGs)
     func streamedEqualsWholeImage(name: String) throws {
         try Self.compare(TestImages.bytes(name), name: name)
@@ -282,6 +302,16 @@ enum PNGChunks {
         #expect(try whole.convert(TestImages.bytes("kodim23.jpg")).bytes == plain.bytes)
         #expect(plain.bytes != optimized.bytes && plain.bytes.count > optimized.bytes.count)
         #expect(try ImageDecoder.decode(plain.bytes).image == ImageDecoder.decode(optimized.bytes).image)
+        // Rows handed over through a ring of 8 rows (the converter's ring output): the same file.
+        let ringed = try JPEGRowEncoder(width: image.width, height: image.height, format: format, quality: 80,
+                                        progressive: false, chroma: .yuv420, icc: [1, 2, 3], exif: nil)
+        let rowBytes = image.rowBytes
+        var ring = [UInt8](repeating: 0, count: 8 * rowBytes)
+        for y in 0..<image.height {
+            ring.replaceSubrange((y % 8 * rowBytes)..<((y % 8 + 1) * rowBytes), with: image.pixels[(y * rowBytes)..<((y + 1) * rowBytes)])
+            if y % 5 == 4 || y == image.height - 1 { ring.withUnsafeBufferPointer { ringed.write(from: $0.baseAddress!, ringRows: 8, upTo: y + 1) } }
+        }
+        #expect(try ringed.finish() == JPEGCodec.encode(image, quality: 80, progressive: false, chroma: .yuv420, icc: [1, 2, 3], exif: nil))
         let short = try JPEGRowEncoder(width: 8, height: 8, format: format, quality: 80, progressive: false,
                                        chroma: .yuv420, icc: nil, exif: nil)
         #expect(throws: DarkroomError.self) { try short.finish() }   // no rows written: an error, not a file

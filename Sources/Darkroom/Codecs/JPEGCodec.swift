@@ -149,14 +149,19 @@ final class JPEGRowEncoder {
 
     deinit { darkroom_jpeg_encoder_free(encoder) }
 
-    /// Encodes rows `rowsWritten..<upTo` of `image` (a buffer of the whole output, rows `rowBytes` apart).
-    func write(from image: UnsafePointer<UInt8>, upTo end: Int) {
-        guard failure == nil, end > rowsWritten else { return }
+    /// Encodes rows `rowsWritten..<upTo` of `image`: a buffer of the whole output (`ringRows` 0),
+    /// or a ring of `ringRows` rows where row `y` is at `y % ringRows` (rows `rowBytes` apart).
+    func write(from image: UnsafePointer<UInt8>, ringRows: Int = 0, upTo end: Int) {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        if darkroom_jpeg_encoder_write(encoder, image + rowsWritten * rowBytes, rowBytes, Int32(end - rowsWritten), &err) < 0 {
-            failure = shimMessage(err)
+        while failure == nil, end > rowsWritten {
+            let slot = ringRows == 0 ? rowsWritten : rowsWritten % ringRows
+            let count = ringRows == 0 ? end - rowsWritten : min(end - rowsWritten, ringRows - slot)
+            if darkroom_jpeg_encoder_write(encoder, image + slot * rowBytes, rowBytes, Int32(count), &err) < 0 {
+                failure = shimMessage(err)
+            }
+            rowsWritten += count
         }
-        rowsWritten = end
+        rowsWritten = max(rowsWritten, end)
     }
 
     /// The file, once every row was written. Throws the encoder's first error.

@@ -48,6 +48,9 @@ public struct Converter: Sendable {
     /// Test switch: false keeps a JPEG with restart markers on the one-band path (see
     /// ``resizeInRestartBands(_:format:target:dst:rowsDone:damaged:)``).
     var allowsRestartBands = true
+    /// Test switch: false keeps the whole output image on the streamed JPEG path even where a ring
+    /// of rows would do (``resizeStreaming(_:format:plan:)``), so tests can compare the two.
+    var allowsRingOutput = true
     /// The smallest decoded sources (pixels) split into restart bands: below it the second thread
     /// and header parse cost more than they save. Tests lower it.
     var restartBandsMinimumPixels = 2_000_000
@@ -106,9 +109,10 @@ public struct Converter: Sendable {
                     return plan.minimumDecodeSize
                 },
                 rows: { (decoder, format) throws(DarkroomError) -> Image? in
-                    guard let plan = planned else { return nil }
-                    streamed = try resizeStreaming(decoder, format: format, plan: plan)
-                    return streamed?.image
+                    guard let plan = planned, let made = try resizeStreaming(decoder, format: format, plan: plan) else { return nil }
+                    streamed = made
+                    // Rows that went only to the encoder: a stand-in, never used (the JPEG is the output).
+                    return made.image ?? Image(width: 1, height: 1, format: format)
                 })
         } catch {
             if streamed?.damagedInBands == true { return try oneBand() }
@@ -135,6 +139,12 @@ public struct Converter: Sendable {
                 return ConversionResult(bytes: streamed.bytes, format: outputFormat, width: plan.target.width,
                                         height: plan.target.height, source: decoded.metadata, resized: plan.resizes)
             }
+        }
+        if let made = streamed, made.image == nil {
+            // Only if a JPEG's metadata could differ from its header's (it cannot): keep every row.
+            var again = self
+            again.allowsRingOutput = false
+            return try again.convert(bytes, fitFormatLimits: fitFormatLimits, keepInput: keepInput)
         }
         let storedTarget = plan.storedTarget
         if storedTarget.width != decoded.image.width || storedTarget.height != decoded.image.height {
@@ -191,11 +201,14 @@ public struct Converter: Sendable {
         }
         var failure: DarkroomError?
         var damagedInBands = false
-        // Every output row is written below (rows the decoder could not decode come in filled), so
-        // the buffer is not zeroed first.
-        let image = Image(width: target.width, height: target.height, format: format) { dst in
+        // A JPEG source's ICC profile and EXIF are all in its header, so the JPEG encoded here is
+        // certain to be the output: the finished rows need to live only until the encoder has them
+        // (a ring of 64 rows instead of a 12.6 MB buffer for a 4 MP output).
+        let ringRows = allowsRingOutput && encoder != nil && jpeg != nil && !tryBands ? 64 : 0
+        /// Makes every output row into `dst` (a whole image, or the ring) and hands them to the encoder.
+        func resize(into dst: UnsafeMutablePointer<UInt8>) {
             let feed: ((Int) -> Void)? = encoder.map { encoder in
-                { done in if done - encoder.rowsWritten >= 16 { encoder.write(from: dst, upTo: done) } }
+                { done in if done - encoder.rowsWritten >= 16 { encoder.write(from: dst, ringRows: ringRows, upTo: done) } }
             }
             if tryBands, let jpeg,
                resizeInRestartBands(jpeg, format: format, target: target, dst: dst, rowsDone: feed, damaged: &damagedInBands) {
@@ -208,18 +221,29 @@ public struct Converter: Sendable {
                 // The DCT scale already gives the target: the rows are the result.
                 let rowBytes = target.width * format.channels
                 for y in 0..<target.height {
-                    (dst + y * rowBytes).update(from: rows.row(y), count: rowBytes)
-                    if y % 16 == 15 { encoder?.write(from: dst, upTo: y + 1) }
+                    (dst + (ringRows == 0 ? y : y % ringRows) * rowBytes).update(from: rows.row(y), count: rowBytes)
+                    if y % 16 == 15 { encoder?.write(from: dst, ringRows: ringRows, upTo: y + 1) }
                 }
             } else {
                 Resampler(srcWidth: rows.width, srcHeight: rows.height, dstWidth: target.width,
                           dstHeight: target.height, format: format, alpha: options.resampling.alpha,
                           kernel: .selected)
-                    .resizeU8(streaming: rows, dst: dst, filter: options.resampling.filter, rowsDone: feed)
+                    .resizeU8(streaming: rows, dst: dst, dstRingRows: ringRows, filter: options.resampling.filter, rowsDone: feed)
             }
-            encoder?.write(from: dst, upTo: target.height)
+            encoder?.write(from: dst, ringRows: ringRows, upTo: target.height)
             rows.finish()
             failure = rows.failure
+        }
+        var image: Image?
+        if ringRows > 0 {
+            let ring = UnsafeMutablePointer<UInt8>.allocate(capacity: ringRows * target.width * format.channels)
+            defer { ring.deallocate() }
+            resize(into: ring)
+            PipelineEvents.count("ring-output")
+        } else {
+            // Every output row is written (rows the decoder could not decode come in filled), so
+            // the buffer is not zeroed first.
+            image = Image(width: target.width, height: target.height, format: format, fillingEveryByte: resize(into:))
         }
         if damagedInBands { return StreamedResize(image: image, jpeg: nil, damagedInBands: true) }
         if let failure { throw failure }
@@ -229,8 +253,9 @@ public struct Converter: Sendable {
 
     /// What ``resizeStreaming(_:format:plan:)`` made.
     private struct StreamedResize {
-        /// The resized rows: stored orientation, the plan's stored target size.
-        var image: Image
+        /// The resized rows: stored orientation, the plan's stored target size; nil when they went
+        /// only through a ring into the JPEG encoder (then ``jpeg`` is the output).
+        var image: Image?
         /// The JPEG encoded from those rows as they were made, with the ICC profile and EXIF it
         /// embeds; nil when the output is not a JPEG or something after the resize changes the rows.
         var jpeg: (bytes: [UInt8], icc: [UInt8]?, exif: [UInt8]?)?

@@ -52,13 +52,17 @@ struct Resampler {
     /// Resizes rows pulled from `source` (a decoder) in one band, in order: no full-size source
     /// buffer exists. SIMD kernels only (they read each source row once, through the pair ring);
     /// the output is bit-identical to ``resizeU8(src:dst:filter:threads:)`` on the same rows.
+    /// `dstRingRows` (a multiple of 4; 0 for a whole image): `dst` holds only that many rows, row `y`
+    /// at `y % dstRingRows` — for a consumer that takes rows as they are finished (the streamed
+    /// JPEG encode), so no full-size output buffer exists either.
     /// `rowsDone(n)` is called as output rows are finished, in order: rows `0..<n` are final (so an
     /// encoder can take them while the rest is made).
-    func resizeU8<Source: RowSource>(streaming source: Source, dst: UnsafeMutablePointer<UInt8>, filter: ResampleFilter,
-                                     rowsDone: ((Int) -> Void)? = nil) {
+    func resizeU8<Source: RowSource>(streaming source: Source, dst: UnsafeMutablePointer<UInt8>, dstRingRows: Int = 0,
+                                     filter: ResampleFilter, rowsDone: ((Int) -> Void)? = nil) {
         precondition(kernel != .scalar, "streamed resampling needs a SIMD kernel")
+        precondition(dstRingRows >= 0 && dstRingRows % 4 == 0, "output rows are made 4 at a time")
         let (v, pairs, h) = tablesU8(filter: filter)
-        bandU8(0..<dstHeight, source: source, dst: dst, v: v, pairs: pairs, h: h, rowsDone: rowsDone)
+        bandU8(0..<dstHeight, source: source, dst: dst, dstRingRows: dstRingRows, v: v, pairs: pairs, h: h, rowsDone: rowsDone)
     }
 
     func tablesU8(filter: ResampleFilter) -> (FixedPointTable, PairTable?, HorizontalU8Plan) {
@@ -75,7 +79,7 @@ struct Resampler {
     /// The SIMD kernels read source rows in pairs (2m, 2m+1) interleaved byte by byte (premultiplied
     /// on the way in when asked), kept in a ring while the vertical window needs them; the scalar
     /// reference reads the source (or a ring of premultiplied rows) row by row.
-    func bandU8<Source: RowSource>(_ band: Range<Int>, source: Source, dst: UnsafeMutablePointer<UInt8>,
+    func bandU8<Source: RowSource>(_ band: Range<Int>, source: Source, dst: UnsafeMutablePointer<UInt8>, dstRingRows: Int = 0,
                                            v: FixedPointTable, pairs: PairTable?, h: HorizontalU8Plan,
                                            rowsDone: ((Int) -> Void)? = nil) {
         let rowBytes = srcWidth * channels
@@ -117,8 +121,8 @@ struct Resampler {
             // RGBA: the vertical kernels write the horizontal kernel's layout themselves (no pairPixelsU8 pass).
             let paired = channels == 4
             pairs.coeffs.withUnsafeBufferPointer { coeffs in
-                runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: tmpX, xStride: xStride,
-                          verticalWritesPairs: paired, h: h, rowsDone: rowsDone) { y, two, out0, out1 in
+                runRowsU8(band, dst: dst, dstStride: dstStride, dstRingRows: dstRingRows, tmp: tmp, tmpStride: tmpStride,
+                          tmpX: tmpX, xStride: xStride, verticalWritesPairs: paired, h: h, rowsDone: rowsDone) { y, two, out0, out1 in
                     let f0 = pairs.firstPair[y], n0 = pairs.pairCounts[y]
                     let f1 = two ? pairs.firstPair[y + 1] : f0, n1 = two ? pairs.pairCounts[y + 1] : 0
                     let union = max(f0 + n0, f1 + n1) - f0
@@ -157,8 +161,8 @@ struct Resampler {
             let rowPtrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: max(1, v.maxCount))
             defer { ring.deallocate(); rowPtrs.deallocate() }
             v.coeffs.withUnsafeBufferPointer { coeffs in
-                runRowsU8(band, dst: dst, dstStride: dstStride, tmp: tmp, tmpStride: tmpStride, tmpX: tmpX, xStride: xStride,
-                          verticalWritesPairs: false, h: h, rowsDone: rowsDone) { y, two, out0, out1 in
+                runRowsU8(band, dst: dst, dstStride: dstStride, dstRingRows: dstRingRows, tmp: tmp, tmpStride: tmpStride,
+                          tmpX: tmpX, xStride: xStride, verticalWritesPairs: false, h: h, rowsDone: rowsDone) { y, two, out0, out1 in
                     for (yy, out) in (two ? [(y, out0), (y + 1, out1)] : [(y, out0)]) {
                         let start = v.starts[yy], n = v.counts[yy]
                         for k in 0..<n {
@@ -184,13 +188,15 @@ struct Resampler {
     /// (`verticalRows(y, two, out0, out1)`), then one horizontal call makes the output rows. The scalar
     /// reference works on plain rows (`tmp`); the SIMD horizontal kernel reads pixel-pair rows (`tmpX`),
     /// which the vertical kernels write directly when `verticalWritesPairs` (RGBA) and
-    /// `pairPixelsU8` makes from `tmp` otherwise.
-    private func runRowsU8(_ band: Range<Int>, dst: UnsafeMutablePointer<UInt8>, dstStride: Int,
+    /// `pairPixelsU8` makes from `tmp` otherwise. Output row `y` goes to `dst` row `y`, or row
+    /// `y % dstRingRows` of a ring (groups of 4 stay contiguous: the band starts on a multiple of 4).
+    private func runRowsU8(_ band: Range<Int>, dst: UnsafeMutablePointer<UInt8>, dstStride: Int, dstRingRows: Int,
                            tmp: UnsafeMutablePointer<UInt8>, tmpStride: Int, tmpX: UnsafeMutablePointer<UInt8>,
                            xStride: Int, verticalWritesPairs: Bool, h: HorizontalU8Plan, rowsDone: ((Int) -> Void)?,
                            verticalRows: (Int, Bool, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>) -> Void) {
         let scalar = kernel == .scalar
         let (out, outStride) = verticalWritesPairs ? (tmpX, xStride) : (tmp, tmpStride)
+        precondition(dstRingRows == 0 || band.lowerBound % 4 == 0, "a ring's groups of 4 rows stay contiguous")
         var y0 = band.lowerBound
         while y0 < band.upperBound {
             let rows = min(4, band.upperBound - y0)
@@ -205,7 +211,7 @@ struct Resampler {
                 }
             }
             kernel.horizontalU8(src: scalar ? tmp : tmpX, srcStride: scalar ? tmpStride : xStride,
-                                dst: dst + y0 * dstStride, dstStride: dstStride,
+                                dst: dst + (dstRingRows == 0 ? y0 : y0 % dstRingRows) * dstStride, dstStride: dstStride,
                                 rows: rows, dstWidth: dstWidth, channels: channels, plan: h,
                                 unpremultiply: premultiplied)
             y0 += rows
