@@ -39,10 +39,14 @@ import Testing
     /// full-size output buffer exists; the file is the one the whole-image paths write.
     @Test(arguments: ["37%", "300x200!", "x10", "64x64!", "1x1"])
     func jpegToJPEGKeepsOnlyARingOfOutputRows(geometry: String) throws {
-        let bytes = try TestImages.bytes("kodim23.jpg")
-        for threads in [1, 2] {
+        let jpeg = try TestImages.bytes("kodim23.jpg")
+        // A PNG source streams the same way (its metadata is all before the pixels too).
+        let png = try ImageEncoder.encode(try ImageDecoder.decode(jpeg).image, as: .png)
+        let cut = Array(png.prefix(png.count * 6 / 10))   // truncated: with fail-on none the rest is black
+        for (bytes, threads) in [(jpeg, 1), (jpeg, 2), (png, 1), (png, 2), (cut, 1), (cut, 2)] {
             var options = ConvertOptions(format: .jpeg, resize: try ResizeGeometry(parsing: geometry))
             options.resampling.threads = threads
+            options.decode.failOn = .none
             let events = PipelineEvents.Counter()
             let ringed = try PipelineEvents.$counter.withValue(events) { try Converter(options: options).convert(bytes) }
             #expect(events["ring-output"] == 1, "\(geometry) threads \(threads)")

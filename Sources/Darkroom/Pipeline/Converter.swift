@@ -141,7 +141,7 @@ public struct Converter: Sendable {
             }
         }
         if let made = streamed, made.image == nil {
-            // Only if a JPEG's metadata could differ from its header's (it cannot): keep every row.
+            // Only if the source's metadata differed from its header's (it cannot): keep every row.
             var again = self
             again.allowsRingOutput = false
             return try again.convert(bytes, fitFormatLimits: fitFormatLimits, keepInput: keepInput)
@@ -201,10 +201,11 @@ public struct Converter: Sendable {
         }
         var failure: DarkroomError?
         var damagedInBands = false
-        // A JPEG source's ICC profile and EXIF are all in its header, so the JPEG encoded here is
-        // certain to be the output: the finished rows need to live only until the encoder has them
-        // (a ring of 64 rows instead of a 12.6 MB buffer for a 4 MP output).
-        let ringRows = allowsRingOutput && encoder != nil && jpeg != nil && !tryBands ? 64 : 0
+        // A streamed source's ICC profile and EXIF are all in its header (a JPEG's always; a PNG
+        // with eXIf after its pixels is not streamed, and libpng ignores a late iCCP), so the JPEG
+        // encoded here is the output: the finished rows need to live only until the encoder has
+        // them (a ring of 64 rows instead of a 12.6 MB buffer for a 4 MP output).
+        let ringRows = allowsRingOutput && encoder != nil && !tryBands ? 64 : 0
         /// Makes every output row into `dst` (a whole image, or the ring) and hands them to the encoder.
         func resize(into dst: UnsafeMutablePointer<UInt8>) {
             let feed: ((Int) -> Void)? = encoder.map { encoder in
