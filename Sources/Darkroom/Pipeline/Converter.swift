@@ -131,8 +131,8 @@ public struct Converter: Sendable {
             return ConversionResult(bytes: bytes, format: sourceFormat, width: plan.upright.width,
                                     height: plan.upright.height, source: decoded.metadata, resized: false)
         }
-        if let streamed = streamed?.jpeg, plan.orientation == .up,
-           !(options.decode.convertToSRGB && decoded.metadata.iccProfile != nil && !decoded.metadata.iccApplied) {
+        if let streamed = streamed?.jpeg,
+           resizedRowsAreFinal(orientation: plan.orientation, icc: decoded.metadata.iccApplied ? nil : decoded.metadata.iccProfile) {
             let embedded = ImageEncoder.embedded(decoded.metadata, options: options.encode)
             if embedded.icc == streamed.icc && embedded.exif == streamed.exif {
                 // Nothing after the resize changes the rows: the JPEG encoded while resizing is the output.
@@ -187,8 +187,8 @@ public struct Converter: Sendable {
         defer { stream?.stop() }
         var encoder: JPEGRowEncoder?
         var embedded: (icc: [UInt8]?, exif: [UInt8]?) = (nil, nil)
-        if plan.outputFormat == .jpeg, format == .gray8 || format == .rgb8, plan.orientation == .up,
-           !(options.decode.convertToSRGB && decoder.iccProfile != nil) {
+        if plan.outputFormat == .jpeg, format == .gray8 || format == .rgb8,
+           resizedRowsAreFinal(orientation: plan.orientation, icc: decoder.iccProfile) {
             var header = ImageMetadata(sourceFormat: plan.header.format, storedWidth: plan.header.width,
                                        storedHeight: plan.header.height, storedBitDepth: 8)
             header.iccProfile = decoder.iccProfile
@@ -250,6 +250,13 @@ public struct Converter: Sendable {
         if let failure { throw failure }
         return StreamedResize(image: image, jpeg: try encoder.map { (e) throws(DarkroomError) in (try e.finish(), embedded.icc, embedded.exif) },
                               damagedInBands: false)
+    }
+
+    /// True when nothing after the resize changes the rows: upright, and no ICC profile to convert
+    /// from (`icc`: the source's profile not yet applied). Then a JPEG encoded from the resized rows
+    /// as they are made is the output.
+    private func resizedRowsAreFinal(orientation: Orientation, icc: [UInt8]?) -> Bool {
+        orientation == .up && !(options.decode.convertToSRGB && icc != nil)
     }
 
     /// What ``resizeStreaming(_:format:plan:)`` made.
