@@ -1,5 +1,8 @@
 import ArgumentParser
 import Darkroom
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -186,10 +189,19 @@ struct DecodeCommand: ParsableCommand {
     /// A file:// URL is read with ``InputFile`` under `limit` bytes; an http(s) URL through
     /// ``Download`` (the system `curl`), also under `limit` bytes and time-limited.
     static func fetch(_ text: String, index: Int, limit: Int = InputFile.defaultMaxBytes) throws -> [UInt8] {
+        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            // (A NUL would end the URL where curl reads it: another resource than the one named.)
+            throw GatewayError.badItem(index: index, reason: "the URL holds control characters")
+        }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https", "file"].contains(scheme) else {
             throw GatewayError.badItem(index: index, reason: "'\(text)' is not an http(s) URL")
         }
         if scheme == "file" {
+            // Only a regular file: opening a FIFO would wait for a writer forever, a device never ends.
+            var st = stat()
+            if stat(url.path, &st) == 0 && st.st_mode & S_IFMT != S_IFREG {
+                throw GatewayError.badItem(index: index, reason: "\(url.path) is not a regular file")
+            }
             do {
                 // As an image: the first 32 bytes are sniffed before the rest is read, so an endless
                 // stream that is no image (file:///dev/zero) is refused at once.

@@ -72,8 +72,17 @@ enum Download {
             let n = chunk.withUnsafeMutableBytes { read(out[0], $0.baseAddress!, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
+            let before = bytes.count
             bytes.append(contentsOf: chunk[0..<n])
             if bytes.count > limit { tooLarge = true; kill(pid, SIGKILL); break }
+            // The first 32 bytes must start an image: a stream of anything else is refused at once.
+            if before < 32 && bytes.count >= 32 && ImageFormat.sniff(bytes) == nil {
+                kill(pid, SIGKILL)
+                close(out[0]); close(err[0])
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                throw GatewayError.badItem(index: index, reason: DarkroomError.decoding(.unknownFormat).description)
+            }
         }
         close(out[0])
         var message: [UInt8] = []

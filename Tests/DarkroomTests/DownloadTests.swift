@@ -47,6 +47,8 @@ import Glibc
                     case "/big":
                         response = Array("HTTP/1.0 200 OK\r\nContent-Type: image/png\r\n\r\n".utf8)
                             + Array(GatewayFixtures.redPixelPNG.prefix(8)) + [UInt8](repeating: 0, count: 2 << 20)
+                    case "/zeros":
+                        response = Array("HTTP/1.0 200 OK\r\nContent-Type: image/png\r\n\r\n".utf8) + [UInt8](repeating: 0, count: 2 << 20)
                     default:
                         response = Array("HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".utf8)
                     }
@@ -81,16 +83,40 @@ import Glibc
         #expect(r.stderr.contains("item 2: \(base)/big: more than 100000 bytes, over the input limit of 100000 bytes"))
     }
 
+    /// Items that are no image are refused from their first bytes over http too, a file:// item
+    /// must be a regular file (a FIFO would block the run forever), and a URL with a control
+    /// character (a NUL would cut it where curl reads it) is refused before anything is fetched.
+    @Test(.enabled(if: ready, "needs the real codecs and /usr/bin/curl"))
+    func nonImagesFIFOsAndControlCharactersAreRefused() throws {
+        let server = try TinyServer(connections: 1)
+        let dir = try GatewayCLI.tempDir()
+        let fifo = dir.appendingPathComponent("fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let response = dir.appendingPathComponent("r.json")
+        let body = #"{"created":9,"data":[{"url":"http://127.0.0.1:\#(server.port)/zeros"},{"url":"file://\#(fifo)"},"#
+            + #"{"url":"http://127.0.0.1:\#(server.port)/small.png\u0000/../x"}]}"#
+        try Data(body.utf8).write(to: response)
+        let r = try GatewayCLI.run(["decode", response.path, "-o", dir.appendingPathComponent("out").path, "--download"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("item 0: not a PNG, JPEG, WebP, AVIF or GIF file"), "\(r.stderr)")
+        #expect(r.stderr.contains("item 1: \(fifo) is not a regular file"), "\(r.stderr)")
+        #expect(r.stderr.contains("item 2: the URL holds control characters"), "\(r.stderr)")
+    }
+
     /// A file:// item that is an endless stream and no image (file:///dev/zero) is refused after
     /// its first 32 bytes, not after reading up to the input limit (a new-user report: 256 MiB).
     @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs"))
     func aFileItemThatIsNoImageIsRefusedAtOnce() throws {
         let dir = try GatewayCLI.tempDir()
         let response = dir.appendingPathComponent("r.json")
-        try Data(#"{"created":8,"data":[{"url":"file:///dev/zero"}]}"#.utf8).write(to: response)
+        let text = dir.appendingPathComponent("notes.txt")
+        try Data(String(repeating: "not an image ", count: 100).utf8).write(to: text)
+        try Data(#"{"created":8,"data":[{"url":"file:///dev/zero"},{"url":"file://\#(text.path)"}]}"#.utf8).write(to: response)
         let r = try GatewayCLI.run(["decode", response.path, "-o", dir.appendingPathComponent("out").path, "--download"])
         #expect(r.status == 1)
         // (Before: "more than 268435456 bytes, over the input limit", after reading all of them.)
-        #expect(r.stderr.contains("item 0: not a PNG, JPEG, WebP, AVIF or GIF file"), "\(r.stderr)")
+        // A device is no regular file; a regular file that is no image is sniffed (next test: over http).
+        #expect(r.stderr.contains("item 0: /dev/zero is not a regular file"), "\(r.stderr)")
+        #expect(r.stderr.contains("item 1: not a PNG, JPEG, WebP, AVIF or GIF file"), "\(r.stderr)")
     }
 }
