@@ -26,26 +26,15 @@ enum Console {
         StandardStreams.err(printable(line) + "\n")
     }
 
-    /// `text` with control characters escaped (`\n`, `\t`, `\u{1B}`), so a file name cannot break
-    /// an error line or send terminal escapes.
+    /// `text` with control and format characters escaped (``ValueParser/printable(_:maxLength:)``,
+    /// no length limit), so a file name cannot break a line or send terminal escapes.
     static func printable(_ text: String) -> String {
-        guard hasControlCharacters(text) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x0A: out += "\\n"
-            case 0x09: out += "\\t"
-            case 0x0D: out += "\\r"
-            case 0..<0x20, 0x7F: out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        ValueParser.printable(text, maxLength: nil)
     }
 
-    /// True when `text` holds a C0 control character or DEL.
+    /// True when `text` holds a control or format character (what ``printable(_:)`` escapes).
     static func hasControlCharacters(_ text: String) -> Bool {
-        text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        printable(text) != text
     }
 
     /// A human line for standard error (progress reports, warnings, usage errors). File names in

@@ -41,7 +41,14 @@ struct DarkroomCommand: ParsableCommand {
             // One error style for every usage error: "darkroom: <what>" (as the commands' own
             // errors), then ArgumentParser's usage lines.
             let text = message.hasPrefix("Error: ") ? "darkroom: " + message.dropFirst(7) : Substring(message)
-            if !text.isEmpty { StandardStreams.err(text + "\n") }
+            // ArgumentParser echoes values and unknown option names as given: each argument with a
+            // control character is escaped where it appears, then what is left line by line.
+            var echoed = String(text)
+            for argument in CommandLine.arguments.dropFirst() where Console.hasControlCharacters(argument) {
+                echoed = echoed.replacing(argument, with: Console.printable(argument))
+            }
+            let lines = echoed.split(separator: "\n", omittingEmptySubsequences: false).map { Console.printable(String($0)) }
+            if !text.isEmpty { StandardStreams.err(lines.joined(separator: "\n") + "\n") }
             Glibc.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
         }
     }

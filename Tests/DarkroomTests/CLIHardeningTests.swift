@@ -83,6 +83,17 @@ struct CLIHardeningTests {
         }
     }
 
+    /// ArgumentParser's own errors echo values and option names as given: they are escaped too
+    /// (a choice value with an escape, an unknown option with a newline, a bidi override).
+    @Test(arguments: [["-f", "\u{1B}[2Jpng"], ["--filter", "x\ny"], ["--bo\ngus"], ["--keep", "a\u{202E}b"]])
+    func argumentParserErrorsEscapeWhatTheyEcho(_ flags: [String]) throws {
+        let r = try CLI.run(["convert", photo, "-o", "\(dir)/x.png"] + flags)
+        #expect(r.status == 2)
+        #expect(!r.stderr.contains("\u{1B}") && !r.stderr.contains("\u{202E}"), "\(r.stderr)")
+        let first = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.hasPrefix("darkroom: ") && (first.contains("\\u{1B}") || first.contains("\\n") || first.contains("\\u{202E}")), "\(first)")
+    }
+
     @Test func anOversizedOutputFailsFastAndWritesNothing() throws {
         let r = try CLI.run(["convert", photo, "--resize", "45000x45000!", "-o", "\(dir)/big.png"])
         #expect(r.status == 1)

@@ -79,18 +79,30 @@ public enum ValueParser {
 
     // MARK: Helpers
 
-    /// `text` safe to print on one line: control characters (newlines, escapes) as `\u{…}`, and
-    /// at most 200 characters.
-    public static func printable(_ text: String) -> String {
+    /// `text` safe to print on one line: control and format characters (newlines, terminal
+    /// escapes, bidirectional overrides) escaped as Swift writes them (`\n`, `\t`, `\r`,
+    /// `\u{1B}`, `\u{202E}`), and at most `maxLength` characters (`…` after), nil for no limit.
+    /// The one escaping rule of every message Darkroom prints.
+    public static func printable(_ text: String, maxLength: Int? = 200) -> String {
+        let limit = maxLength ?? Int.max
+        let scalars = text.unicodeScalars
+        if scalars.count <= limit && !scalars.contains(where: needsEscape) { return text }
         var out = ""
-        for scalar in text.unicodeScalars.prefix(200) {
-            if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            } else {
-                out.unicodeScalars.append(scalar)
+        for scalar in scalars.prefix(limit) {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case _ where needsEscape(scalar): out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: out.unicodeScalars.append(scalar)
             }
         }
-        return text.unicodeScalars.count > 200 ? out + "…" : out
+        return scalars.count > limit ? out + "…" : out
+    }
+
+    /// A control character (C0, DEL, C1) or a format character (bidirectional controls, zero-width joiners).
+    static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format
     }
 
     static func trimmed(_ text: String) -> String {
