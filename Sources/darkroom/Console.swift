@@ -22,8 +22,7 @@ enum Console {
                 break
             }
         }
-        let line = file.map { "darkroom: \(InputFile.displayName($0)): \(reason)" } ?? "darkroom: \(reason)"
-        StandardStreams.err(printable(line) + "\n")
+        info(file.map { "darkroom: \(InputFile.displayName($0)): \(reason)" } ?? "darkroom: \(reason)")
     }
 
     /// `text` with control and format characters escaped (``ValueParser/printable(_:maxLength:)``,
@@ -40,8 +39,18 @@ enum Console {
     /// A human line for standard error (progress reports, warnings, usage errors). File names in
     /// it come from outside: control characters are escaped (``printable(_:)``).
     static func info(_ line: String) {
+        stderrLine.lock()
+        defer { stderrLine.unlock() }
+        // A progress bar on the line (no newline yet): clear it first; the next advance redraws it.
+        if barShown { StandardStreams.err("\r\u{1B}[K") }
+        barShown = false
         StandardStreams.err(printable(line) + "\n")
     }
+
+    /// Serialises the lines written to standard error with the progress bar's redraws.
+    static let stderrLine = Lock()
+    /// The progress bar is drawn on the current stderr line (under ``stderrLine``).
+    nonisolated(unsafe) static var barShown = false
 
     /// A human line for standard output (the reports of `decode`, `prep-refs`, `size`, `cost`),
     /// control characters escaped as in ``info(_:)``.

@@ -62,7 +62,9 @@ final class ProgressBar: @unchecked Sendable {
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let shown = Console.printable(label)
         let name = shown.count > 40 ? "…" + shown.suffix(39) : shown
-        StandardStreams.err("\r\u{1B}[K[\(bar)] \(done)/\(total) \(name)")
-        if done == total { StandardStreams.err("\n") }
+        Console.stderrLine.lock()
+        defer { Console.stderrLine.unlock() }
+        StandardStreams.err("\r\u{1B}[K[\(bar)] \(done)/\(total) \(name)" + (done == total ? "\n" : ""))
+        Console.barShown = done != total
     }
 }
