@@ -12,7 +12,7 @@ import Prometheus
 /// | `GET /healthz` | – | – | `ok` (liveness; never touches the worker pool) |
 /// | `GET /readyz` | – | – | `ready`, or 503 when the pool is full or draining |
 /// | `GET /metrics` | – | – | Prometheus text format (see ``ServerMetrics``) |
-/// | `POST /v1/convert` | image bytes (PNG, JPEG, WebP, AVIF, GIF) | the gateway's fields: `output_format`, `output_compression`, `background`; plus `resize` (geometry), `strict` (`true`/`1`: OpenAI parity errors; `false`/`0`; anything else is a 400), `fail_on` (`none`, `truncated`, `warning`) | the converted image; `Darkroom-Width`, `-Height`, `-Format`, `-Billed-MP` headers |
+/// | `POST /v1/convert` | image bytes (PNG, JPEG, WebP, AVIF, GIF) | the gateway's fields: `output_format`, `output_compression`, `background`; plus `resize` (geometry), `strict` (`true`/`1`: OpenAI parity errors; `false`/`0`; anything else is a 400), `fail_on` (`none`, `truncated`, `warning`) | the converted image; `Darkroom-Width`, `-Height`, `-Format`, `-Billed-MP` headers, and `Darkroom-Warnings` / `-Warning` for an input the decoder warned about |
 /// | `POST /v1/references` | one reference image | `max_mp` (default 4, above 0 up to 65536), `format` (`keep`, `png`, `jpeg`, `webp`), `fail_on` | the prepared image; `Darkroom-Resized`, `-Passed-Through`, size and billing headers |
 /// | `POST /v1/size` | JSON request fields (`size`, `aspect_ratio`, `resolution`) | `profile`, `multiple` | `{"width","height"}` |
 ///
@@ -95,7 +95,7 @@ public enum DarkroomHTTPServer {
                 if let failOn = query["fail_on"] { stage.failOn = try FailOn(parsing: failOn, name: "fail_on") }
                 let image = try stage.convert(bytes)
                 server.metrics.recordPixelsDecoded(route: "/v1/convert", image.inputPixels)
-                return imageResponse(image.bytes, format: image.format, headers: [
+                return imageResponse(image.bytes, format: image.format, warnings: image.warnings, headers: [
                     "Darkroom-Width": "\(image.width)", "Darkroom-Height": "\(image.height)",
                     "Darkroom-Billed-MP": "\(MegapixelBilling.billedMegapixels(width: image.width, height: image.height))",
                 ])
@@ -115,7 +115,7 @@ public enum DarkroomHTTPServer {
                 }
                 let ref = try ReferencePrep.prepare(bytes: bytes, name: query["name"] ?? "reference", options: options)
                 server.metrics.recordPixelsDecoded(route: "/v1/references", ref.inputWidth * ref.inputHeight)
-                return imageResponse(ref.bytes, format: ref.format, headers: [
+                return imageResponse(ref.bytes, format: ref.format, warnings: ref.warnings, headers: [
                     "Darkroom-Width": "\(ref.width)", "Darkroom-Height": "\(ref.height)",
                     "Darkroom-Input-Width": "\(ref.inputWidth)", "Darkroom-Input-Height": "\(ref.inputHeight)",
                     "Darkroom-Resized": "\(ref.resized)", "Darkroom-Passed-Through": "\(ref.passedThrough)",
@@ -261,9 +261,20 @@ public enum DarkroomHTTPServer {
         return fields
     }
 
-    private static func imageResponse(_ bytes: [UInt8], format: ImageFormat, headers: [String: String]) -> Response {
+    /// An image answer: its MIME type, `Darkroom-Format`, the route's headers, and for an input
+    /// the decoder warned about (let through by `fail_on`) `Darkroom-Warnings` (how many) and
+    /// `Darkroom-Warning` (the first, e.g. `truncated: Premature end of JPEG file`).
+    private static func imageResponse(_ bytes: [UInt8], format: ImageFormat, warnings: [DecodeWarning],
+                                      headers: [String: String]) -> Response {
         var fields = HTTPFields()
         fields[.contentType] = format.mimeType
+        fields[HTTPField.Name("Darkroom-Format")!] = format.rawValue
+        if let first = warnings.first {
+            fields[HTTPField.Name("Darkroom-Warnings")!] = "\(warnings.count)"
+            // Header values are visible ASCII: escaped controls, anything else as '?'.
+            let text = ValueParser.printable("\(first.kind.rawValue): \(first.message)")
+            fields[HTTPField.Name("Darkroom-Warning")!] = String(text.unicodeScalars.map { $0.isASCII ? Character($0) : "?" })
+        }
         for (name, value) in headers { if let n = HTTPField.Name(name) { fields[n] = value } }
         return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }

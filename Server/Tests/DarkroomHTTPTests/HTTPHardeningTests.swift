@@ -125,9 +125,22 @@ import Testing
                 let answered = try Self.errorCode(response)
                 #expect(answered == "invalid_image")
             }
+            // Let through, and said so: a caller can tell the image has missing rows.
             try await client.execute(uri: "/v1/convert?output_format=png&fail_on=none", method: .post,
                                      body: ByteBuffer(bytes: cut)) { response in
                 #expect(response.status == .ok)
+                #expect(response.headers[HTTPField.Name("Darkroom-Format")!] == "png")
+                #expect(response.headers[HTTPField.Name("Darkroom-Warnings")!] == "1")
+                #expect(response.headers[HTTPField.Name("Darkroom-Warning")!] == "truncated: Premature end of JPEG file")
+            }
+            try await client.execute(uri: "/v1/references?fail_on=none", method: .post, body: ByteBuffer(bytes: cut)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[HTTPField.Name("Darkroom-Warnings")!] == "1")
+            }
+            // A clean input: no warning headers.
+            try await client.execute(uri: "/v1/convert?output_format=png", method: .post, body: ByteBuffer(bytes: jpeg)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[HTTPField.Name("Darkroom-Warnings")!] == nil)
             }
         }
     }

@@ -60,8 +60,10 @@ public struct GatewayConversion: Sendable {
         try request.validate(strictOpenAI: strictOpenAI)
         let result = try Converter(options: convertOptions).convert(bytes)
         // Stored sides passed the pixel limit, so the product cannot overflow.
-        return GatewayImage(bytes: result.bytes, format: result.format, width: result.width, height: result.height,
-                            inputPixels: result.source.storedWidth * result.source.storedHeight)
+        var image = GatewayImage(bytes: result.bytes, format: result.format, width: result.width, height: result.height,
+                                 inputPixels: result.source.storedWidth * result.source.storedHeight)
+        image.warnings = result.warnings
+        return image
     }
 
     /// Converts `images` in parallel (one task each); results keep the input order.

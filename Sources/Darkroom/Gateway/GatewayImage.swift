@@ -9,6 +9,9 @@ public struct GatewayImage: Sendable, Equatable {
     /// The input's stored size in pixels (width × height as decoded, before any resize; 0 when
     /// not known). For metrics: no header has to be read again.
     public var inputPixels: Int
+    /// What the decoder warned about and ``DecodeOptions/failOn`` let through (empty for a clean
+    /// input): with `fail_on=none` the image may have missing rows, and a caller must be able to tell.
+    public var warnings: [DecodeWarning] = []
 
     public init(bytes: [UInt8], format: ImageFormat, width: Int, height: Int, inputPixels: Int = 0) {
         self.bytes = bytes
