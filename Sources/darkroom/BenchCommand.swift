@@ -47,8 +47,7 @@ struct BenchCommand: ParsableCommand {
                                           expected: "WxH with at most \(DecodeOptions.defaultMaxPixels) px, e.g. 6000x4000"))
             }
             let channels = try ValueParser.integer(self.channels, name: "channels", in: 1...4)
-            let depth = try ValueParser.integer(bitDepth, name: "bit-depth", in: 8...16)
-            guard depth == 8 || depth == 16 else {
+            guard let depth = Int(bitDepth), depth == 8 || depth == 16 else {
                 throw .option(OptionError(name: "bit-depth", value: bitDepth, expected: "8 or 16"))
             }
             return Values(size: size, format: PixelFormat(channels: channels, bitDepth: depth),
@@ -69,9 +68,19 @@ struct BenchCommand: ParsableCommand {
             var image: Image
             if let input {
                 let expected = parts[0] * parts[1] * format.bytesPerPixel
-                let data = try InputFile.read(input, limit: expected, image: false)
+                let data: [UInt8]
+                do throws(DarkroomError) {
+                    data = try InputFile.read(input, limit: expected, image: false)
+                } catch {
+                    var reason = "\(error)"
+                    if case .file(.inputTooLarge) = error { reason = "holds more than \(expected) bytes" }
+                    if case let .file(.io(_, message)) = error { reason = message }
+                    Console.info("darkroom: --input \(input): \(reason); expected exactly \(expected) bytes (--size \(v.size) x \(format.bytesPerPixel) bytes per pixel)")
+                    throw ExitCode(ExitStatus.usage)
+                }
                 guard data.count == expected else {
-                    throw ValidationError("--input holds \(data.count) bytes, expected \(expected)")
+                    Console.info("darkroom: --input \(input) holds \(data.count) bytes; expected exactly \(expected) (--size \(v.size) x \(format.bytesPerPixel) bytes per pixel)")
+                    throw ExitCode(ExitStatus.usage)
                 }
                 image = Image(width: parts[0], height: parts[1], format: format, pixels: data)
             } else {
@@ -96,7 +105,10 @@ struct BenchCommand: ParsableCommand {
                 times.append(Double(t1 - t0) / 1e6)
             }
             if let output {
-                try Data(out.pixels).write(to: URL(fileURLWithPath: output))
+                do { try OutputFile.write(out.pixels, to: output, overwrite: true) } catch {
+                    Console.error(output, error)
+                    throw ExitCode(ExitStatus.someFailed)
+                }
             }
             _ = checksum
             let sorted = times.sorted()

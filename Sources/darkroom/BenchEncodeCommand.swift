@@ -44,7 +44,13 @@ struct BenchEncodeCommand: ParsableCommand {
 
     func run() throws {
         let (quality, speed, runs) = try values()
-        let decoded = try ImageDecoder.decode(InputOutput.read(input))
+        let decoded: DecodedImage
+        do {
+            decoded = try ImageDecoder.decode(InputOutput.read(input))
+        } catch {
+            Console.error(input, error)   // names the file, without the convert-only hints
+            throw ExitCode(ExitStatus.someFailed)
+        }
         let options = EncodeOptions(quality: quality, speed: speed)
         var bytes = try ImageEncoder.encode(decoded.image, as: format, options: options)
         var times: [Double] = []

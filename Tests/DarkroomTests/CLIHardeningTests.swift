@@ -94,6 +94,21 @@ struct CLIHardeningTests {
         #expect(first.hasPrefix("darkroom: ") && (first.contains("\\u{1B}") || first.contains("\\n") || first.contains("\\u{202E}")), "\(first)")
     }
 
+    /// The bench commands' file errors name the file and what is expected, in the one error style.
+    @Test func benchFileErrorsNameTheFile() throws {
+        let short = try CLI.run(["bench", "resize", "--size", "64x64", "--input", "/dev/null"])
+        #expect(short.status == 2)
+        #expect(short.stderr.hasPrefix("darkroom: --input /dev/null holds 0 bytes; expected exactly 16384"), "\(short.stderr)")
+        #expect(!short.stderr.contains("<subcommand>"), "\(short.stderr)")
+        let folder = try CLI.run(["bench", "resize", "--size", "64x64", "--runs", "1", "--output", dir])
+        #expect(folder.status == 1)
+        #expect(folder.stderr.hasPrefix("darkroom: \(dir): ") && !folder.stderr.contains("CocoaError"), "\(folder.stderr)")
+        let text = TestImages.root.appendingPathComponent("README.md").path
+        let notImage = try CLI.run(["bench", "encode", text, "-f", "webp"])
+        #expect(notImage.status == 1)
+        #expect(notImage.stderr.hasPrefix("darkroom: \(text): not a PNG, JPEG, WebP, AVIF or GIF file"), "\(notImage.stderr)")
+    }
+
     @Test func anOversizedOutputFailsFastAndWritesNothing() throws {
         let r = try CLI.run(["convert", photo, "--resize", "45000x45000!", "-o", "\(dir)/big.png"])
         #expect(r.status == 1)
