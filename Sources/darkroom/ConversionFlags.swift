@@ -31,7 +31,7 @@ struct ConversionFlags: ParsableArguments {
     @Option(help: "Damaged input: none (convert what decodes, warn), truncated (refuse truncated or corrupt files), warning (refuse any decoder warning).")
     var failOn: FailOn = .truncated
 
-    @Flag(help: "JPEG: progressive encoding.")
+    @Flag(help: "JPEG: progressive encoding (always with optimised Huffman tables: libjpeg makes them for every scan).")
     var progressive = false
 
     @Flag(inversion: .prefixedNo, help: "JPEG: optimised Huffman tables (2-4% smaller files, a second pass at the end of the encode). Default: on, off with --fast.")

@@ -135,13 +135,13 @@ struct ConvertCommand: ParsableCommand {
             result.output = path
             result.conversion = converted
             for warning in converted.warnings {
-                Console.info("darkroom: \(input): \(warning) (converted anyway: --fail-on \(converter.options.decode.failOn))")
+                Console.info("darkroom: \(InputFile.displayName(input)): \(warning) (converted anyway: --fail-on \(converter.options.decode.failOn))")
             }
             if converted.source.isAnimated && !json {
-                Console.info("darkroom: \(input): animated (\(converted.source.frameCount) frames): only the first frame was converted")
+                Console.info("darkroom: \(InputFile.displayName(input)): animated (\(converted.source.frameCount) frames): only the first frame was converted")
             }
             if !json && path != "-" && (inputs.count == 1 || !InputOutput.stderrIsTerminal) {
-                Console.info("\(input) → \(path) (\(converted.format), \(converted.width)x\(converted.height), \(converted.bytes.count) bytes)")
+                Console.info("\(InputFile.displayName(input)) → \(InputFile.displayName(path)) (\(converted.format), \(converted.width)x\(converted.height), \(converted.bytes.count) bytes)")
             }
         } catch {
             result.error = error

@@ -66,6 +66,7 @@ struct DecodeCommand: ParsableCommand {
         return c.format != nil || c.quality != nil || c.resize != nil || c.filter != .lanczos3
             || c.background != "white" || c.keep != .none || c.maxPixels != String(DecodeOptions.defaultMaxPixels)
             || c.progressive || c.chroma != .yuv420 || c.lossless || c.speed != nil || c.noDither || c.strictOpenai || c.fast
+            || c.optimizeCoding != nil
     }
 
     func run() throws {

@@ -94,6 +94,15 @@ struct CLIHardeningTests {
         #expect(first.hasPrefix("darkroom: ") && (first.contains("\\u{1B}") || first.contains("\\n") || first.contains("\\u{202E}")), "\(first)")
     }
 
+    /// `decode --name` refuses a template with control characters (as `--suffix` does).
+    @Test func aNameTemplateWithControlCharactersIsRefused() throws {
+        let response = TestImages.root.appendingPathComponent("responses/b64-single.json").path
+        let r = try CLI.run(["decode", response, "--name", "x\n{n}", "-o", dir])
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.hasPrefix("darkroom: invalid name x\\n{n}: expected a file name template without control characters"), "\(r.stderr)")
+        #expect(try files().isEmpty)
+    }
+
     /// The bench commands' file errors name the file and what is expected, in the one error style.
     @Test func benchFileErrorsNameTheFile() throws {
         let short = try CLI.run(["bench", "resize", "--size", "64x64", "--input", "/dev/null"])

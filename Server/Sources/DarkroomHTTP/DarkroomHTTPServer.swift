@@ -249,6 +249,9 @@ public enum DarkroomHTTPServer {
         var fields: [String: String] = [:]
         for (key, value) in request.uri.queryParameters {
             let name = String(key).removingPercentEncoding ?? String(key)
+            guard !name.isEmpty else {
+                throw .option(OptionError(name: "query", value: "=\(value)", expected: "name=value fields"))
+            }
             guard allowed.contains(name) else {
                 throw .option(OptionError(name: name, value: String(value),
                                           expected: "a known query field (\(allowed.sorted().joined(separator: ", ")))"))

@@ -79,6 +79,7 @@ import Testing
             ("/v1/convert?resize=65536x2!&output_format=gif", .badRequest, "image_too_large_for_format"),
             ("/v1/convert?output_compression=1e400", .badRequest, "invalid_value"),
             ("/v1/convert?fail_on=sometimes", .badRequest, "invalid_value"),
+            ("/v1/convert?=webp", .badRequest, "invalid_value"),
             ("/v1/references?max_mp=inf", .badRequest, "invalid_value"),
             ("/v1/references?max_mp=-0", .badRequest, "invalid_value"),
             ("/v1/references?max_mp=1e308", .badRequest, "invalid_value"),

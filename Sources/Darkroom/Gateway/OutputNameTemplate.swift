@@ -27,6 +27,11 @@ public struct OutputNameTemplate: Sendable, Hashable {
         guard !template.isEmpty else {
             throw DarkroomError.gateway(.invalidValue(field: "name", value: template, accepted: Self.placeholders.map { "{\($0)}" }))
         }
+        // A file name with a newline or an escape in it would break every line that prints it.
+        guard ValueParser.printable(template, maxLength: nil) == template else {
+            throw DarkroomError.gateway(.wrongType(field: "name", value: template,
+                                                  expected: "a file name template without control characters"))
+        }
         self.template = template
     }
 
