@@ -141,7 +141,7 @@ struct ConvertCommand: ParsableCommand {
                 Console.info("darkroom: \(InputFile.displayName(input)): animated (\(converted.source.frameCount) frames): only the first frame was converted")
             }
             if !json && path != "-" && (inputs.count == 1 || !InputOutput.stderrIsTerminal) {
-                Console.info("\(InputFile.displayName(input)) → \(InputFile.displayName(path)) (\(converted.format), \(converted.width)x\(converted.height), \(converted.bytes.count) bytes)")
+                Console.info("\(InputFile.displayName(input)) → \(path == "-" ? "standard output" : path) (\(converted.format), \(converted.width)x\(converted.height), \(converted.bytes.count) bytes)")
             }
         } catch {
             result.error = error
