@@ -171,7 +171,13 @@ public enum DarkroomHTTPServer {
                                            timeout: server.configuration.requestTimeout)
                 } catch {
                     server.pool.release(ticket)
-                    throw error
+                    if error is BodyTimeout || error is NIOTooManyBytesError || (error as? HTTPError)?.status == .contentTooLarge {
+                        throw error
+                    }
+                    // The connection ended before the declared body did: the client left. Not a
+                    // server error (it was counted as a 500): 499, as nginx names it, and a cancelled rejection.
+                    server.metrics.recordRejection(.cancelled)
+                    throw ClientClosedBody()
                 }
                 server.metrics.recordBytesIn(route: route, bytes.count)
                 return try await server.pool.run(ticket, timeout: server.configuration.requestTimeout) { try work(bytes) }
@@ -206,6 +212,9 @@ public enum DarkroomHTTPServer {
         if status == .serviceUnavailable { response.headers[.retryAfter] = "\(retryAfter)" }
         return response
     }
+
+    /// The client closed the connection before its whole body arrived.
+    struct ClientClosedBody: Error {}
 
     /// The body arrived too slowly (a slow or stalled upload would otherwise hold a pool slot,
     /// and a drain, for as long as the client likes).
@@ -309,6 +318,11 @@ public enum DarkroomHTTPServer {
         } catch let timeout as BodyTimeout {
             return errorResponse(.requestTimeout, message: "the request body did not arrive within \(timeout.seconds) s",
                                  code: "request_timeout", type: "invalid_request_error")
+        } catch is ClientClosedBody {
+            // Nobody is left to read it; the status is what the metrics record.
+            return errorResponse(HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"),
+                                 message: "the client closed the connection before the whole body arrived",
+                                 code: "client_closed")
         } catch is NIOTooManyBytesError {
             // What `collect(upTo:)` throws for a body over --max-body-bytes.
             return errorResponse(.contentTooLarge, message: "request body is over the limit", code: "body_too_large")

@@ -1,5 +1,8 @@
 @testable import DarkroomHTTP
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -143,6 +146,39 @@ import Testing
                 #expect(response.status == .ok)
                 #expect(response.headers[HTTPField.Name("Darkroom-Warnings")!] == nil)
             }
+        }
+    }
+
+    /// A client that sends part of its declared body and closes the connection is not a server
+    /// error: it is counted with status 499 and as a cancelled rejection, never as a 500
+    /// (a new-user report: it raised the 500 count).
+    @Test func aClientThatLeavesMidBodyIsNotAServerError() async throws {
+        let live = Application(router: DarkroomHTTPServer.router(.init(maxBodyBytes: 4 << 20)),
+                               configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await live.test(.live) { client in
+            let port = try #require(client.port)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            let head = Array("POST /v1/convert?output_format=png HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n\u{89}PNG".utf8)
+            _ = head.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+            close(fd)
+            var exposition = ""
+            for _ in 0..<50 {   // the server notices the closed connection asynchronously
+                exposition = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+                if exposition.contains(#"status="499""#) { break }
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+            let lines = exposition.split(separator: "\n").filter { $0.hasPrefix("darkroom_http_requests_total") && $0.contains("/v1/convert") }
+            #expect(lines.contains { $0.contains(#"status="499""#) }, "\(lines)")
+            #expect(!lines.contains { $0.contains(#"status="500""#) }, "\(lines)")
+            #expect(exposition.contains(#"darkroom_pool_rejections_total{reason="cancelled"} 1"#), "\(exposition)")
         }
     }
 }
