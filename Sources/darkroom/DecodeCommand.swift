@@ -190,7 +190,7 @@ struct DecodeCommand: ParsableCommand {
     /// A file:// URL is read with ``InputFile`` under `limit` bytes; an http(s) URL through
     /// ``Download`` (the system `curl`), also under `limit` bytes and time-limited.
     static func fetch(_ text: String, index: Int, limit: Int = InputFile.defaultMaxBytes) throws -> [UInt8] {
-        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+        if Console.hasControlCharacters(text) {
             // (A NUL would end the URL where curl reads it: another resource than the one named.)
             throw GatewayError.badItem(index: index, reason: "the URL holds control characters")
         }

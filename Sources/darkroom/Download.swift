@@ -66,7 +66,10 @@ enum Download {
         }
 
         var bytes: [UInt8] = []
-        var tooLarge = false
+        // Set when the download is stopped early (curl is killed): over the limit, or not an image.
+        var refused: GatewayError?
+        let tooLargeError = GatewayError.badItem(
+            index: index, reason: DarkroomError.file(.inputTooLarge(path: url, size: nil, limit: limit)).description)
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(out[0], $0.baseAddress!, $0.count) }
@@ -74,19 +77,17 @@ enum Download {
             if n <= 0 { break }
             let before = bytes.count
             bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > limit { tooLarge = true; kill(pid, SIGKILL); break }
-            // The first 32 bytes must start an image: a stream of anything else is refused at once.
-            if before < 32 && bytes.count >= 32 && ImageFormat.sniff(bytes) == nil {
-                kill(pid, SIGKILL)
-                close(out[0]); close(err[0])
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                throw GatewayError.badItem(index: index, reason: DarkroomError.decoding(.unknownFormat).description)
+            if bytes.count > limit {
+                refused = tooLargeError
+            } else if before < 32 && bytes.count >= 32 && ImageFormat.sniff(bytes) == nil {
+                // The first 32 bytes must start an image: a stream of anything else is refused at once.
+                refused = .badItem(index: index, reason: DarkroomError.decoding(.unknownFormat).description)
             }
+            if refused != nil { kill(pid, SIGKILL); break }
         }
         close(out[0])
         var message: [UInt8] = []
-        while !tooLarge && message.count < 4096 {
+        while refused == nil && message.count < 4096 {
             let n = chunk.withUnsafeMutableBytes { read(err[0], $0.baseAddress!, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
@@ -96,9 +97,7 @@ enum Download {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
 
-        let tooLargeError = GatewayError.badItem(
-            index: index, reason: DarkroomError.file(.inputTooLarge(path: url, size: nil, limit: limit)).description)
-        if tooLarge { throw tooLargeError }
+        if let refused { throw refused }
         let exited = status & 0x7f == 0
         let code = exited ? (status >> 8) & 0xff : -1
         if code == 0 { return bytes }

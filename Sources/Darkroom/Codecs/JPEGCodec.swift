@@ -154,7 +154,7 @@ final class JPEGRowEncoder {
     func write(from image: UnsafePointer<UInt8>, ringRows: Int = 0, upTo end: Int) {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         while failure == nil, end > rowsWritten {
-            let slot = ringRows == 0 ? rowsWritten : rowsWritten % ringRows
+            let slot = ringSlot(rowsWritten, ringRows: ringRows)
             let count = ringRows == 0 ? end - rowsWritten : min(end - rowsWritten, ringRows - slot)
             if darkroom_jpeg_encoder_write(encoder, image + slot * rowBytes, rowBytes, Int32(count), &err) < 0 {
                 failure = shimMessage(err)

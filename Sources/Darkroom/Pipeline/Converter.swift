@@ -222,7 +222,7 @@ public struct Converter: Sendable {
                 // The DCT scale already gives the target: the rows are the result.
                 let rowBytes = target.width * format.channels
                 for y in 0..<target.height {
-                    (dst + (ringRows == 0 ? y : y % ringRows) * rowBytes).update(from: rows.row(y), count: rowBytes)
+                    (dst + ringSlot(y, ringRows: ringRows) * rowBytes).update(from: rows.row(y), count: rowBytes)
                     if y % 16 == 15 { encoder?.write(from: dst, ringRows: ringRows, upTo: y + 1) }
                 }
             } else {

@@ -211,7 +211,7 @@ struct Resampler {
                 }
             }
             kernel.horizontalU8(src: scalar ? tmp : tmpX, srcStride: scalar ? tmpStride : xStride,
-                                dst: dst + (dstRingRows == 0 ? y0 : y0 % dstRingRows) * dstStride, dstStride: dstStride,
+                                dst: dst + ringSlot(y0, ringRows: dstRingRows) * dstStride, dstStride: dstStride,
                                 rows: rows, dstWidth: dstWidth, channels: channels, plan: h,
                                 unpremultiply: premultiplied)
             y0 += rows
@@ -312,6 +312,10 @@ struct SendablePointer<T>: @unchecked Sendable {
     let p: T
     init(_ p: T) { self.p = p }
 }
+
+/// Where output row `y` lives in a buffer of `ringRows` rows (0: a whole image, row `y` itself).
+/// The one addressing rule of the output ring (resampler, converter, JPEG row encoder).
+@inline(__always) func ringSlot(_ y: Int, ringRows: Int) -> Int { ringRows == 0 ? y : y % ringRows }
 
 // MARK: - nearest neighbour (a pixel pick, not a convolution; identical for every kernel)
 
