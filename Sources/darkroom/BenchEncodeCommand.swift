@@ -31,7 +31,7 @@ struct BenchEncodeCommand: ParsableCommand {
     /// The numeric options through their bounded parsers.
     func values() throws(DarkroomError) -> (quality: Int?, speed: Int?, runs: Int) {
         (try quality.map { (q) throws(DarkroomError) in try ValueParser.quality(q) },
-         try speed.map { (s) throws(DarkroomError) in try ValueParser.integer(s, name: "speed", in: 0...10) },
+         try speed.map { (s) throws(DarkroomError) in try ValueParser.integer(s, name: "speed", in: Limits.avifSpeed) },
          try ValueParser.integer(runs, name: "runs", in: 1...1000))
     }
 

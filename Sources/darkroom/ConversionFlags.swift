@@ -67,7 +67,7 @@ struct ConversionFlags: ParsableArguments {
         let threads = try self.threads.map { (t) throws(DarkroomError) in try ValueParser.integer(t, name: "threads", in: 1...Limits.maxThreads) }
             ?? min(max(1, defaultThreads), Limits.maxThreads)
         let quality = try self.quality.map { (q) throws(DarkroomError) in try ValueParser.quality(q) }
-        let speed = try self.speed.map { (s) throws(DarkroomError) in try ValueParser.integer(s, name: "speed", in: 0...10) }
+        let speed = try self.speed.map { (s) throws(DarkroomError) in try ValueParser.integer(s, name: "speed", in: Limits.avifSpeed) }
         let resize = try self.resize.map { (r) throws(DarkroomError) in try ResizeGeometry(parsing: r) }
         return ConvertOptions(
             format: format, resize: resize,

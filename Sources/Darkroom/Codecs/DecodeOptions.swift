@@ -38,10 +38,7 @@ public struct DecodeOptions: Sendable, Hashable {
     /// 0...``Limits/maxSide``. ``ImageDecoder/decode(_:options:)`` and ``Converter`` call it first.
     /// Throws ``DarkroomError/option(_:)``.
     public func validate() throws(DarkroomError) {
-        guard (1...Limits.maxPixelLimit).contains(maxPixels) else {
-            throw .option(OptionError(name: "max-pixels", value: String(maxPixels),
-                                      expected: ValueParser.describe(1...Limits.maxPixelLimit)))
-        }
+        try ValueParser.check(maxPixels, name: "max-pixels", in: 1...Limits.maxPixelLimit)
         if let m = minimumSize, !(0...Limits.maxSide).contains(m.width) || !(0...Limits.maxSide).contains(m.height) {
             throw .option(OptionError(name: "minimum size", value: "\(m.width)x\(m.height)",
                                       expected: "sides from 0 to \(Limits.maxSide)"))

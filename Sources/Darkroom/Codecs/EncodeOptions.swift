@@ -57,14 +57,10 @@ public struct EncodeOptions: Sendable, Hashable {
         self.optimizeCoding = optimizeCoding
     }
 
-    /// Checks the numbers: ``quality`` 0–100, ``speed`` 0–10. ``ImageEncoder`` and ``Converter``
+    /// Checks the numbers: ``quality`` in ``Limits/quality`` (0–100), ``speed`` in ``Limits/avifSpeed`` (0–10). ``ImageEncoder`` and ``Converter``
     /// call it first. Throws ``DarkroomError/option(_:)``.
     public func validate() throws(DarkroomError) {
-        if let q = quality, !(0...100).contains(q) {
-            throw .option(OptionError(name: "quality", value: String(q), expected: ValueParser.describe(0...100)))
-        }
-        if let s = speed, !(0...10).contains(s) {
-            throw .option(OptionError(name: "speed", value: String(s), expected: ValueParser.describe(0...10)))
-        }
+        if let quality { try ValueParser.check(quality, name: "quality", in: Limits.quality) }
+        if let speed { try ValueParser.check(speed, name: "speed", in: Limits.avifSpeed) }
     }
 }

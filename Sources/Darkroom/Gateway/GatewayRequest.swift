@@ -42,7 +42,7 @@ public struct GatewayRequest: Sendable, Equatable {
     /// The range of `n`.
     public static let nRange = 1...10
     /// The range of `output_compression`.
-    public static let compressionRange = 0...100
+    public static let compressionRange = Limits.quality
     /// The field names this type interprets.
     public static let knownFields: Set<String> = [
         "output_format", "output_compression", "response_format", "n", "background", "size", "aspect_ratio", "resolution",
@@ -213,16 +213,16 @@ public struct GatewayRequest: Sendable, Equatable {
         case let .double(d): parsed = d.rounded() == d && abs(d) < 1e15 ? Int(d) : nil
         case let .string(s):
             // The same form as ValueParser.integer: ASCII digits, optional sign, ASCII spaces around.
-            let t = ValueParser.trimmed(s)
+            let t = s.trimmingSpaces()
             let digits = t.hasPrefix("+") || t.hasPrefix("-") ? t.dropFirst() : Substring(t)
             parsed = !digits.isEmpty && digits.allSatisfy(\.isASCIIDigit) ? Int(t.hasPrefix("+") ? String(digits) : t) : nil
         default:
             throw DarkroomError.gateway(.wrongType(field: field, value: value.description,
-                                         expected: ValueParser.describe(range)))
+                                         expected: rangeText(range)))
         }
         guard let v = parsed else {
             throw DarkroomError.gateway(.wrongType(field: field, value: value.description,
-                                         expected: ValueParser.describe(range)))
+                                         expected: rangeText(range)))
         }
         guard range.contains(v) else { throw DarkroomError.gateway(.outOfRange(field: field, value: String(v), range: range)) }
         return v

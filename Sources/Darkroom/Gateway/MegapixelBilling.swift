@@ -7,7 +7,7 @@
 /// - the generated image is billed once per image (`n`).
 public enum MegapixelBilling {
     /// One billing megapixel.
-    public static let unit = 1_048_576
+    public static let unit = Limits.megapixel
     /// The largest image count `estimate(references:output:n:…)`
     /// bills; larger counts are clamped to it.
     public static let maxImageCount = 10_000
@@ -24,7 +24,7 @@ public enum MegapixelBilling {
 
     /// The size a reference is used at: fitted within `maxPixels` when larger, else unchanged.
     public static func referenceSize(width: Int, height: Int, maxPixels: Int = referenceMaxPixels) -> PixelSize {
-        ReferencePrep.fitted(width: width, height: height, maxPixels: maxPixels)
+        PixelSize(width: width, height: height).fitting(maxPixels: maxPixels)
     }
 
     /// What one reference costs: at least 1 MP, after its resize.

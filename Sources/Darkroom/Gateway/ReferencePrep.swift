@@ -14,11 +14,10 @@
 /// print(ref.width, ref.height, ref.billedMegapixels)   // 2364 1773 4 for a 4000x3000 photo
 /// ```
 public enum ReferencePrep {
-    /// The largest size with the same aspect ratio within `maxPixels`; delegates to ``fitWithin(width:height:maxPixels:)``
-    /// (s = √(maxPixels / (w·h)), both sides floored). Unchanged when already within.
+    /// The largest size with the same aspect ratio within `maxPixels` (s = √(maxPixels / (w·h)),
+    /// both sides floored); unchanged when already within. ``PixelSize/fitting(maxPixels:)`` computes it.
     public static func fitted(width: Int, height: Int, maxPixels: Int = ReferencePrepOptions.defaultMaxPixels) -> PixelSize {
-        let fit = fitWithin(width: width, height: height, maxPixels: maxPixels)
-        return PixelSize(width: fit.width, height: fit.height)
+        PixelSize(width: width, height: height).fitting(maxPixels: maxPixels)
     }
 
     /// Throws ``DarkroomError/gateway(_:)`` (``GatewayError/tooManyReferences(count:limit:)``) when `count` is over the limit.

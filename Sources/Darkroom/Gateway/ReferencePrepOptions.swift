@@ -42,16 +42,11 @@ public struct ReferencePrepOptions: Sendable, Hashable {
     /// ``maxReferences`` at least 1, qualities 0–100, ``threads`` 1...``Limits/maxThreads``. ``ReferencePrep/prepare(bytes:name:options:)``
     /// calls it first. Throws ``DarkroomError/option(_:)``.
     public func validate() throws(DarkroomError) {
-        func check(_ value: Int, _ name: String, _ range: ClosedRange<Int>) throws(DarkroomError) {
-            guard range.contains(value) else {
-                throw DarkroomError.option(OptionError(name: name, value: String(value), expected: ValueParser.describe(range)))
-            }
-        }
-        try check(maxPixels, "max-pixels", 1...Limits.maxPixelLimit)
-        try check(maxInputPixels, "max-input-pixels", 1...Limits.maxPixelLimit)
-        try check(maxReferences, "max-refs", 1...Int.max)
-        try check(jpegQuality, "jpeg quality", 0...100)
-        try check(webpQuality, "webp quality", 0...100)
-        try check(threads, "threads", 1...Limits.maxThreads)
+        try ValueParser.check(maxPixels, name: "max-pixels", in: 1...Limits.maxPixelLimit)
+        try ValueParser.check(maxInputPixels, name: "max-input-pixels", in: 1...Limits.maxPixelLimit)
+        try ValueParser.check(maxReferences, name: "max-refs", in: 1...Int.max)
+        try ValueParser.check(jpegQuality, name: "jpeg quality", in: Limits.quality)
+        try ValueParser.check(webpQuality, name: "webp quality", in: Limits.quality)
+        try ValueParser.check(threads, name: "threads", in: 1...Limits.maxThreads)
     }
 }

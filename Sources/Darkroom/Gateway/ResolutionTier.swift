@@ -24,7 +24,7 @@ public struct ResolutionTier: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { name }
     /// Target megapixels in units of 1,048,576 px.
-    public var megapixels: Double { Double(pixels) / Double(MegapixelBilling.unit) }
+    public var megapixels: Double { Double(pixels) / Double(Limits.megapixel) }
 
     public static let half = ResolutionTier(name: "0.5K", pixels: 262_144)
     public static let oneK = ResolutionTier(name: "1K", pixels: 1_048_576)

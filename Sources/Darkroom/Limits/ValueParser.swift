@@ -11,11 +11,11 @@ public enum ValueParser {
     /// Surrounding spaces are ignored; a leading `+` is accepted.
     /// Throws ``DarkroomError/option(_:)`` naming `range`.
     public static func integer(_ text: String, name: String, in range: ClosedRange<Int>) throws(DarkroomError) -> Int {
-        let t = trimmed(text)
+        let t = text.trimmingSpaces()
         let digits = t.hasPrefix("+") || t.hasPrefix("-") ? t.dropFirst() : Substring(t)
         guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit), let value = Int(t.hasPrefix("+") ? String(digits) : t),
               range.contains(value) else {
-            throw DarkroomError.option(OptionError(name: name, value: text, expected: describe(range)))
+            throw DarkroomError.option(OptionError(name: name, value: text, expected: rangeText(range)))
         }
         return value
     }
@@ -25,7 +25,7 @@ public enum ValueParser {
     /// Throws ``DarkroomError/option(_:)``.
     public static func number(_ text: String, name: String, above lower: Double, includingLower: Bool = false,
                               atMost upper: Double, unit: String = "") throws(DarkroomError) -> Double {
-        let t = trimmed(text)
+        let t = text.trimmingSpaces()
         guard let value = decimal(t), value.isFinite,
               includingLower ? value >= lower : value > lower, value <= upper else {
             let bound = includingLower ? "from \(format(lower))" : "above \(format(lower))"
@@ -51,12 +51,21 @@ public enum ValueParser {
         guard value.isFinite, value > 0, value <= Limits.maxMegapixels else {
             throw DarkroomError.option(OptionError(name: name, value: text ?? format(value), expected: expected))
         }
-        let pixels = (value * Double(MegapixelBilling.unit)).rounded(.down)
+        let pixels = (value * Double(Limits.megapixel)).rounded(.down)
         guard pixels >= 1 else {
             throw DarkroomError.option(OptionError(name: name, value: text ?? format(value),
-                                              expected: "at least 1 pixel (\(format(1 / Double(MegapixelBilling.unit))) MP)"))
+                                              expected: "at least 1 pixel (\(format(1 / Double(Limits.megapixel))) MP)"))
         }
         return Int(pixels)  // exact: 1 ≤ pixels ≤ 2^36
+    }
+
+    /// Checks an integer a caller set directly (a library option, not text) against `range`:
+    /// the one range check of every options type's `validate()`. Throws ``DarkroomError/option(_:)``
+    /// naming the option and the range.
+    static func check(_ value: Int, name: String, in range: ClosedRange<Int>) throws(DarkroomError) {
+        guard range.contains(value) else {
+            throw DarkroomError.option(OptionError(name: name, value: String(value), expected: rangeText(range)))
+        }
     }
 
     /// A pixel limit (`--max-pixels`): an integer from 1 to 2^36 (``Limits/maxPixelLimit``).
@@ -74,7 +83,7 @@ public enum ValueParser {
     /// `output_compression` / `--quality`: an integer 0–100, 100 = best.
     /// Throws ``DarkroomError/option(_:)``.
     public static func quality(_ text: String, name: String = "quality") throws(DarkroomError) -> Int {
-        try integer(text, name: name, in: 0...100)
+        try integer(text, name: name, in: Limits.quality)
     }
 
     // MARK: Helpers
@@ -84,29 +93,7 @@ public enum ValueParser {
     /// `\u{1B}`, `\u{202E}`), and at most `maxLength` characters (`…` after), nil for no limit.
     /// The one escaping rule of every message Darkroom prints.
     public static func printable(_ text: String, maxLength: Int? = 200) -> String {
-        let limit = maxLength ?? Int.max
-        let scalars = text.unicodeScalars
-        if scalars.count <= limit && !scalars.contains(where: needsEscape) { return text }
-        var out = ""
-        for scalar in scalars.prefix(limit) {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case _ where needsEscape(scalar): out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return scalars.count > limit ? out + "…" : out
-    }
-
-    /// A control character (C0, DEL, C1) or a format character (bidirectional controls, zero-width joiners).
-    static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format
-    }
-
-    static func trimmed(_ text: String) -> String {
-        String(text.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+        printableText(text, maxLength: maxLength)
     }
 
     /// A plain decimal (digits, one dot, an optional exponent), or nil. Swift's `Double(String)`
@@ -116,11 +103,6 @@ public enum ValueParser {
               t.allSatisfy({ $0.isASCIIDigit || $0 == "." || $0 == "e" || $0 == "E" || $0 == "+" || $0 == "-" }),
               t.contains(where: \.isASCIIDigit) else { return nil }
         return Double(t)
-    }
-
-    static func describe(_ range: ClosedRange<Int>) -> String {
-        if range.upperBound == Int.max { return "an integer from \(range.lowerBound)" }
-        return "an integer from \(range.lowerBound) to \(range.upperBound)"
     }
 
     static func format(_ value: Double) -> String {

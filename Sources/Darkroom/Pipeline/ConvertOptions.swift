@@ -65,9 +65,6 @@ public struct ConvertOptions: Sendable, Hashable {
     public func validate() throws(DarkroomError) {
         try decode.validate()
         try encode.validate()
-        guard (1...Limits.maxThreads).contains(resampling.threads) else {
-            throw .option(OptionError(name: "threads", value: String(resampling.threads),
-                                      expected: ValueParser.describe(1...Limits.maxThreads)))
-        }
+        try ValueParser.check(resampling.threads, name: "threads", in: 1...Limits.maxThreads)
     }
 }

@@ -44,7 +44,7 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String) throws(DarkroomError) {
         self.text = text
         guard text.utf8.count <= 128,
-              let kind = Self.parse(ValueParser.trimmed(text).lowercased()) else {
+              let kind = Self.parse(text.trimmingSpaces().lowercased()) else {
             throw DarkroomError.option(OptionError(name: "resize", value: text, expected: Self.accepted + "; " + Self.bounds))
         }
         self.kind = kind
@@ -55,7 +55,7 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
     private static func parse(_ s: String) -> Kind? {
         if s.hasSuffix("mp") {
             guard let mp = number(s.dropLast(2), atMost: Limits.maxMegapixels) else { return nil }
-            let px = (mp * Double(MegapixelBilling.unit)).rounded(.down)
+            let px = (mp * Double(Limits.megapixel)).rounded(.down)
             return px >= 1 ? .area(maxPixels: Int(px)) : nil   // exact: px ≤ 2^36
         }
         if s.hasSuffix("@") {
@@ -115,7 +115,7 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
         }
         switch kind {
         case let .area(maxPixels):
-            return fitWithin(width: width, height: height, maxPixels: maxPixels)
+            return PixelSize(width: width, height: height).fitting(maxPixels: maxPixels).tuple
         case let .percent(x, y):
             return (side(Double(width) * x / 100), side(Double(height) * y / 100))
         case let .fit(w, h, mode):
@@ -141,22 +141,8 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
 
 /// The largest size with the same aspect that holds at most `maxPixels` pixels:
 /// s = sqrt(maxPixels / (w·h)), both sides floored, never 0; unchanged when already within.
-/// 6000×4000 at 4,194,304 px → 2508×1672; 4000×3000 → 2364×1773.
+/// 6000×4000 at 4,194,304 px → 2508×1672; 4000×3000 → 2364×1773. The same computation as
+/// ``PixelSize/fitting(maxPixels:)``, which owns it.
 public func fitWithin(width: Int, height: Int, maxPixels: Int) -> (width: Int, height: Int) {
-    let width = max(1, width), height = max(1, height)
-    let cap = max(1, maxPixels)
-    let (area, overflow) = width.multipliedReportingOverflow(by: height)
-    if !overflow && area <= cap { return (width, height) }
-    let s = (Double(cap) / (Double(width) * Double(height))).squareRoot()
-    // Both products are below √cap·√(w/h) ≤ 2^63: the conversions are exact and cannot trap.
-    var w = max(1, Int(min((Double(width) * s).rounded(.down), Double(width))))
-    var h = max(1, Int(min((Double(height) * s).rounded(.down), Double(height))))
-    // A side clamped to 1 leaves the whole budget to the other.
-    if h == 1 { w = min(w, cap) }
-    if w == 1 { h = min(h, cap) }
-    // Floating-point error can leave the product one row or column over the cap.
-    while w.multipliedReportingOverflow(by: h).overflow || w * h > cap {
-        if Double(w) * Double(height) >= Double(h) * Double(width), w > 1 { w -= 1 } else if h > 1 { h -= 1 } else { w -= 1 }
-    }
-    return (w, h)
+    PixelSize(width: width, height: height).fitting(maxPixels: maxPixels).tuple
 }

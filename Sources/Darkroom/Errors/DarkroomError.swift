@@ -41,11 +41,6 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .gateway(e): e.description
         }
     }
-
-    /// Shorthand for `.option(OptionError(name:value:expected:))`.
-    public static func invalidOption(name: String, value: String, expected: String) -> DarkroomError {
-        .option(OptionError(name: name, value: value, expected: expected))
-    }
 }
 
 /// An option value that is out of range or not one of the accepted values.
@@ -64,7 +59,7 @@ public struct OptionError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        "invalid \(name) '\(ValueParser.printable(value))': expected \(expected)"
+        "invalid \(name) '\(printableText(value))': expected \(expected)"
     }
 }
 

@@ -35,10 +35,7 @@ public enum InputFile {
     /// Throws as ``read(_:limit:image:)``.
     public static func read(fileDescriptor fd: CInt, name path: String, limit: Int = defaultMaxBytes,
                             image: Bool = true) throws(DarkroomError) -> [UInt8] {
-        guard (1...Limits.maxByteCount).contains(limit) else {
-            throw .option(OptionError(name: "max-input-bytes", value: String(limit),
-                                      expected: ValueParser.describe(1...Limits.maxByteCount)))
-        }
+        try ValueParser.check(limit, name: "max-input-bytes", in: 1...Limits.maxByteCount)
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw DarkroomError.file(.io(path: path, message: reason(errno))) }
         let type = st.st_mode & S_IFMT

@@ -20,11 +20,11 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .invalidValue(field, value, accepted):
-            "invalid \(field) '\(ValueParser.printable(value))': accepted values are \(accepted.joined(separator: ", "))"
+            "invalid \(field) '\(printableText(value))': accepted values are \(accepted.joined(separator: ", "))"
         case let .outOfRange(field, value, range):
-            "invalid \(field) '\(ValueParser.printable(value))': expected \(ValueParser.describe(range))"
+            "invalid \(field) '\(printableText(value))': expected \(rangeText(range))"
         case let .wrongType(field, value, expected):
-            "invalid \(field) \(ValueParser.printable(value)): expected \(expected)"
+            "invalid \(field) \(printableText(value)): expected \(expected)"
         case let .incompatible(code, message):
             "\(message) (\(code))"
         case let .tooManyReferences(count, limit):

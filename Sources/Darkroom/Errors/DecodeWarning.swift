@@ -19,7 +19,7 @@ public enum FailOn: String, Sendable, Hashable, CaseIterable, CustomStringConver
     /// Parses `none`, `truncated` or `warning` (case-insensitive).
     /// Throws ``DarkroomError/option(_:)``.
     public init(parsing text: String, name: String = "fail-on") throws(DarkroomError) {
-        guard let value = FailOn(rawValue: ValueParser.trimmed(text).lowercased()) else {
+        guard let value = FailOn(rawValue: text.trimmingSpaces().lowercased()) else {
             throw DarkroomError.option(OptionError(name: name, value: text, expected: "none, truncated or warning"))
         }
         self = value
@@ -58,12 +58,5 @@ public struct DecodeWarning: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         (kind == .truncated ? "truncated or corrupt: " : "warning: ") + message + (count > 1 ? " (\(count) times)" : "")
-    }
-}
-
-extension DecodeWarning {
-    /// `{"kind": "truncated" | "warning", "message": …, "count": N}`, as `--json` reports it.
-    public var json: JSONValue {
-        .object(["kind": .string(kind.rawValue), "message": .string(message), "count": .int(count)])
     }
 }
