@@ -155,6 +155,12 @@ darkroom_jpeg_stream *darkroom_jpeg_stream_open(const uint8_t *data, size_t size
     info->width = info->stored_width;
     info->height = info->stored_height;
     capture_markers(&s->d, info);
+    // Restart markers in a single-scan 8-bit Huffman file: known from the header (DRI, SOF and the
+    // first SOS), so a plan can choose restart bands before decoding starts; the layout (MCUs per
+    // row, rows per MCU row) is filled in by darkroom_jpeg_stream_start.
+    if (!s->d.progressive_mode && !s->d.arith_code && s->d.restart_interval > 0
+        && s->d.comps_in_scan == s->d.num_components && s->d.data_precision == 8)
+        info->restart_interval = (int)s->d.restart_interval;
     return s;
 }
 

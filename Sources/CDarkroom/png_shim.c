@@ -94,7 +94,6 @@ struct chunk_facts {
     int frames;             // APNG: num_frames of an acTL chunk before the first IDAT (libpng ignores APNG), else 1
     int bad_iccp;           // an iCCP chunk names a compression method other than 0 (deflate): libpng
                             // drops it with a warning; the file is invalid and colours would silently be wrong
-    int exif_after_image;   // an eXIf chunk follows the first IDAT: its orientation is known only after the pixels
 };
 
 static struct chunk_facts scan_chunks(const uint8_t *data, size_t size) {
@@ -114,8 +113,6 @@ static struct chunk_facts scan_chunks(const uint8_t *data, size_t size) {
             size_t n = 0;
             while (n < len && n < 80 && body[n] != 0) n++;
             if (n + 1 < len && body[n] == 0 && body[n + 1] != 0) f.bad_iccp = 1;
-        } else if (seen_idat && memcmp(type, "eXIf", 4) == 0) {
-            f.exif_after_image = 1;
         }
         pos += 12 + (size_t)len;
     }
@@ -221,7 +218,6 @@ darkroom_png_stream *darkroom_png_stream_open(const uint8_t *data, size_t size, 
     capture_info(png, s->info, out);
     struct chunk_facts facts = scan_chunks(data, size);
     out->frames = facts.frames;
-    out->exif_after_image = facts.exif_after_image;
     if (facts.bad_iccp) png_error(png, "iCCP: unknown compression method");
     if ((uint64_t)out->width * out->height > max_pixels) {
         *rc = -2;
@@ -324,8 +320,10 @@ void darkroom_png_stream_finish(darkroom_png_stream *s) {
         note_truncated(&s->out->warnings, message);
         return;
     }
+    // Chunks after the image data are read for their CRCs and warnings only: an eXIf (or iCCP)
+    // there is ignored, as the PNG specification places both before IDAT and browsers and libvips
+    // ignore a late one. So a file's metadata is all known from its header.
     png_read_end(s->png, s->info);
-    capture_info(s->png, s->info, s->out);  // eXIf / iCCP may follow the image data
 }
 
 void darkroom_png_stream_close(darkroom_png_stream *s) {

@@ -125,9 +125,14 @@ import Testing
     }
 
     @Test func jpegShrinkOnLoadKeepsAtLeastTheRequestedSize() throws {
-        #expect(ImageDecoder.jpegScaleDenominator(width: 6000, height: 4000, orientation: .up, minimum: (5016, 3344)) == 1)
-        #expect(ImageDecoder.jpegScaleDenominator(width: 6000, height: 4000, orientation: .up, minimum: (1600, 1000)) == 2)
-        #expect(ImageDecoder.jpegScaleDenominator(width: 6000, height: 4000, orientation: .up, minimum: (700, 400)) == 8)
+        let stored = PixelSize(width: 6000, height: 4000)
+        #expect(DecodeScale.largest(for: .jpeg, stored: stored, minimum: PixelSize(width: 5016, height: 3344)) == .full)
+        #expect(DecodeScale.largest(for: .jpeg, stored: stored, minimum: PixelSize(width: 1600, height: 1000)) == .jpeg(denominator: 2))
+        #expect(DecodeScale.largest(for: .jpeg, stored: stored, minimum: PixelSize(width: 700, height: 400)) == .jpeg(denominator: 8))
+        #expect(DecodeScale.jpeg(denominator: 8).decodedSize(of: PixelSize(width: 6001, height: 4000)) == PixelSize(width: 751, height: 500))
+        #expect(DecodeScale.largest(for: .webp, stored: stored, minimum: PixelSize(width: 3000, height: 1000)) == .webp(PixelSize(width: 3000, height: 2000)))
+        #expect(DecodeScale.largest(for: .webp, stored: stored, minimum: PixelSize(width: 3001, height: 1000)) == .full)
+        #expect(DecodeScale.largest(for: .png, stored: stored, minimum: PixelSize(width: 10, height: 10)) == .full)
         let d = try ImageDecoder.decode(TestImages.bytes("kodim23.jpg"), options: DecodeOptions(minimumSize: (200, 100)))
         #expect((d.image.width, d.image.height) == (384, 256))
     }

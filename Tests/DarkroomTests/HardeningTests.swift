@@ -261,8 +261,7 @@ import Testing
     /// a visibly broken MCU row passed). The same warning before SOS stays harmless (above).
     @Test func zeroedEntropyDataBeforeARestartMarkerIsCorrupt() throws {
         let image = try TestImages.decode("kodim23.jpg").image
-        let encoder = try JPEGRowEncoder(width: image.width, height: image.height, format: .rgb8, quality: 90,
-                                         progressive: false, chroma: .yuv420, icc: nil, exif: nil, restartRows: 1)
+        let encoder = try JPEGRowEncoder(width: image.width, height: image.height, format: .rgb8, settings: JPEGSettings(quality: 90, progressive: false, chroma: .yuv420), icc: nil, exif: nil, restartRows: 1)
         image.pixels.withUnsafeBufferPointer { encoder.write(from: $0.baseAddress!, upTo: image.height) }
         var jpeg = try encoder.finish()
         #expect(try ImageDecoder.decode(jpeg).metadata.warnings.isEmpty)

@@ -19,7 +19,7 @@ import Testing
                     let options = ConvertOptions(format: format, resize: try ResizeGeometry(parsing: geometry), fast: fast)
                     let streamed = try Converter(options: options).convert(bytes)
                     var whole = Converter(options: options)
-                    whole.allowsStreaming = false
+                    whole.switches.allowsStreaming = false
                     let reference = try whole.convert(bytes)
                     #expect(streamed.bytes == reference.bytes, "\(name) \(geometry) fast=\(fast) \(format)")
                     #expect(streamed.width == reference.width && streamed.height == reference.height)
@@ -51,9 +51,9 @@ import Testing
             let ringed = try PipelineEvents.$counter.withValue(events) { try Converter(options: options).convert(bytes) }
             #expect(events["ring-output"] == 1, "\(geometry) threads \(threads)")
             var wholeOutput = Converter(options: options)
-            wholeOutput.allowsRingOutput = false
+            wholeOutput.switches.allowsRingOutput = false
             var wholeImage = Converter(options: options)
-            wholeImage.allowsStreaming = false
+            wholeImage.switches.allowsStreaming = false
             #expect(ringed.bytes == (try wholeOutput.convert(bytes)).bytes, "\(geometry)")
             #expect(ringed.bytes == (try wholeImage.convert(bytes)).bytes, "\(geometry)")
         }
@@ -79,10 +79,8 @@ import Testing
         let fast = try Converter(options: ConvertOptions(format: .png, resize: geometry, fast: true)).convert(jpeg)
         #expect(normal.width == 300 && normal.height == 200 && fast.width == 300 && fast.height == 200)
         #expect(normal.bytes != fast.bytes, "--fast really decoded at another scale")
-        #expect(ImageDecoder.jpegScaleDenominator(width: 768, height: 512, orientation: .up,
-                                                  minimum: ConvertOptions(fast: true).shrinkOnLoadMinimum(for: (300, 200))) == 2)
-        #expect(ImageDecoder.jpegScaleDenominator(width: 768, height: 512, orientation: .up,
-                                                  minimum: ConvertOptions().shrinkOnLoadMinimum(for: (300, 200))) == 1)
+        #expect(try TestPlan.plan(jpeg, ConvertOptions(format: .png, resize: geometry, fast: true)).decodeScale == .jpeg(denominator: 2))
+        #expect(try TestPlan.plan(jpeg, ConvertOptions(format: .png, resize: geometry)).decodeScale == .full)
     }
 
     /// The first 55 % of `bytes`, resized: by default a truncation error naming `format`; with
@@ -104,7 +102,7 @@ import Testing
             options.resampling.threads = threads
             let lenient = try Converter(options: options).convert(cut)
             var reference = Converter(options: options)
-            reference.allowsStreaming = false
+            reference.switches.allowsStreaming = false
             #expect(lenient.bytes == (try reference.convert(cut)).bytes, "\(expected) threads \(threads)")
             #expect(lenient.warnings.map(\.kind) == [.truncated])
             options.decode.failOn = .truncated
@@ -127,7 +125,7 @@ import Testing
             options.resampling.threads = threads
             options.decode.failOn = .none
             var whole = Converter(options: options)
-            whole.allowsStreaming = false
+            whole.switches.allowsStreaming = false
             let reference = Result { () throws(DarkroomError) in try whole.convert(bytes) }
             let streamed = Result { () throws(DarkroomError) in try Converter(options: options).convert(bytes) }
             switch (reference, streamed) {
@@ -176,18 +174,22 @@ import Testing
         try StreamingTests.compare(Self.kodimPNG(format, exif: true), name: "kodim23 \(format) orientation 6")
     }
 
-    @Test func anEXIfChunkAfterThePixelsStillTurnsTheImage() throws {
-        // Its orientation is known only after the last row: that file is read whole and planned
-        // again; the output is the one of the same file with the chunk in front.
+    @Test func anEXIfChunkAfterThePixelsIsIgnored() throws {
+        // The PNG specification places eXIf before IDAT; browsers and libvips ignore a late one,
+        // and so does Darkroom (it turned the image until issue #16): the output is the one of the
+        // same file without the chunk, streamed like any other.
+        let without = try Self.kodimPNG(.rgb8)
         let before = try Self.kodimPNG(.rgb8, exif: true)
         let after = try Self.kodimPNG(.rgb8, exif: true, exifAfterImage: true)
         #expect(before != after)
         for geometry in ["100x100", "37%", "200x150!"] {
             let options = ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: geometry))
-            let a = try Converter(options: options).convert(before)
+            let a = try Converter(options: options).convert(without)
             let b = try Converter(options: options).convert(after)
+            let turned = try Converter(options: options).convert(before)
             #expect(a.bytes == b.bytes && a.width == b.width && a.height == b.height, "\(geometry)")
-            #expect(b.source.orientation == .right)
+            #expect(b.source.orientation == .up && b.source.exif == nil)
+            #expect(turned.source.orientation == .right && turned.bytes != b.bytes)
         }
         try StreamingTests.compare(after, name: "eXIf after IDAT")
     }
@@ -201,7 +203,7 @@ import Testing
                 var options = ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: geometry))
                 options.decode.maxPixels = Corpus.maxPixels
                 var whole = Converter(options: options)
-                whole.allowsStreaming = false
+                whole.switches.allowsStreaming = false
                 let reference = try whole.convert(bytes)
                 #expect(try Converter(options: options).convert(bytes).bytes == reference.bytes, "\(path) \(geometry)")
                 options.resampling.threads = 2
@@ -286,10 +288,8 @@ enum PNGChunks {
     func rowsInPiecesGiveTheWholeImageBytes(format: PixelFormat) throws {
         let image = try ImageDecoder.decode(TestImages.bytes("kodim23.jpg")).image.converted(to: format)
         for (progressive, chroma) in [(false, ChromaSubsampling.yuv420), (true, .yuv444)] {
-            let whole = try JPEGCodec.encode(image, quality: 80, progressive: progressive, chroma: chroma,
-                                             icc: [1, 2, 3], exif: nil)
-            let encoder = try JPEGRowEncoder(width: image.width, height: image.height, format: format, quality: 80,
-                                             progressive: progressive, chroma: chroma, icc: [1, 2, 3], exif: nil)
+            let whole = try JPEGCodec.encode(image, settings: JPEGSettings(quality: 80, progressive: progressive, chroma: chroma), icc: [1, 2, 3], exif: nil)
+            let encoder = try JPEGRowEncoder(width: image.width, height: image.height, format: format, settings: JPEGSettings(quality: 80, progressive: progressive, chroma: chroma), icc: [1, 2, 3], exif: nil)
             image.pixels.withUnsafeBufferPointer { px in
                 for end in stride(from: 7, to: image.height, by: 7) { encoder.write(from: px.baseAddress!, upTo: end) }
                 encoder.write(from: px.baseAddress!, upTo: image.height)
@@ -302,22 +302,21 @@ enum PNGChunks {
         options.encode.optimizeCoding = false
         let plain = try Converter(options: options).convert(TestImages.bytes("kodim23.jpg"))
         var whole = Converter(options: options)
-        whole.allowsStreaming = false
+        whole.switches.allowsStreaming = false
         #expect(try whole.convert(TestImages.bytes("kodim23.jpg")).bytes == plain.bytes)
         #expect(plain.bytes != optimized.bytes && plain.bytes.count > optimized.bytes.count)
         #expect(try ImageDecoder.decode(plain.bytes).image == ImageDecoder.decode(optimized.bytes).image)
         // Rows handed over through a ring of 8 rows (the converter's ring output): the same file.
-        let ringed = try JPEGRowEncoder(width: image.width, height: image.height, format: format, quality: 80,
-                                        progressive: false, chroma: .yuv420, icc: [1, 2, 3], exif: nil)
+        let ringed = try JPEGRowEncoder(width: image.width, height: image.height, format: format, settings: JPEGSettings(quality: 80, progressive: false, chroma: .yuv420), icc: [1, 2, 3], exif: nil)
         let rowBytes = image.rowBytes
         var ring = [UInt8](repeating: 0, count: 8 * rowBytes)
         for y in 0..<image.height {
             ring.replaceSubrange((y % 8 * rowBytes)..<((y % 8 + 1) * rowBytes), with: image.pixels[(y * rowBytes)..<((y + 1) * rowBytes)])
             if y % 5 == 4 || y == image.height - 1 { ring.withUnsafeBufferPointer { ringed.write(from: $0.baseAddress!, ringRows: 8, upTo: y + 1) } }
         }
-        #expect(try ringed.finish() == JPEGCodec.encode(image, quality: 80, progressive: false, chroma: .yuv420, icc: [1, 2, 3], exif: nil))
-        let short = try JPEGRowEncoder(width: 8, height: 8, format: format, quality: 80, progressive: false,
-                                       chroma: .yuv420, icc: nil, exif: nil)
+        #expect(try ringed.finish() == JPEGCodec.encode(image, settings: JPEGSettings(quality: 80, progressive: false, chroma: .yuv420), icc: [1, 2, 3], exif: nil))
+        let short = try JPEGRowEncoder(width: 8, height: 8, format: format, settings: JPEGSettings(quality: 80),
+                                       icc: nil, exif: nil)
         #expect(throws: DarkroomError.self) { try short.finish() }   // no rows written: an error, not a file
     }
 }
@@ -328,8 +327,7 @@ enum PNGChunks {
     /// kodim23 re-encoded with a restart marker every `rows` MCU rows.
     static func restartJPEG(_ format: PixelFormat = .rgb8, chroma: ChromaSubsampling = .yuv420, rows: Int) throws -> [UInt8] {
         let image = try ImageDecoder.decode(TestImages.bytes("kodim23.jpg")).image.converted(to: format)
-        let encoder = try JPEGRowEncoder(width: image.width, height: image.height, format: format, quality: 90,
-                                         progressive: false, chroma: chroma, icc: nil, exif: nil, restartRows: rows)
+        let encoder = try JPEGRowEncoder(width: image.width, height: image.height, format: format, settings: JPEGSettings(quality: 90, progressive: false, chroma: chroma), icc: nil, exif: nil, restartRows: rows)
         image.pixels.withUnsafeBufferPointer { encoder.write(from: $0.baseAddress!, upTo: image.height) }
         return try encoder.finish()
     }
@@ -342,9 +340,9 @@ enum PNGChunks {
                     var options = ConvertOptions(format: format, resize: try ResizeGeometry(parsing: geometry), fast: fast)
                     options.resampling.threads = 2
                     var bands = Converter(options: options)
-                    bands.restartBandsMinimumPixels = 0
+                    bands.switches.restartBandsMinimumPixels = 0
                     var reference = bands
-                    reference.allowsRestartBands = false
+                    reference.switches.allowsRestartBands = false
                     let events = PipelineEvents.Counter()
                     let split = try PipelineEvents.$counter.withValue(events) { try bands.convert(bytes) }
                     let one = try reference.convert(bytes)
@@ -369,7 +367,7 @@ enum PNGChunks {
         var options = ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: "50%"))
         options.resampling.threads = 2
         var converter = Converter(options: options)
-        converter.restartBandsMinimumPixels = 0
+        converter.switches.restartBandsMinimumPixels = 0
         let events = PipelineEvents.Counter()
         _ = try PipelineEvents.$counter.withValue(events) { try converter.convert(TestImages.bytes("kodim23.jpg")) }
         #expect(events["restart-bands"] == 0)
@@ -390,9 +388,9 @@ enum PNGChunks {
                 var options = ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: "50%"), decode: DecodeOptions(failOn: failOn))
                 options.resampling.threads = 2
                 var bands = Converter(options: options)
-                bands.restartBandsMinimumPixels = 0
+                bands.switches.restartBandsMinimumPixels = 0
                 var reference = bands
-                reference.allowsRestartBands = false
+                reference.switches.allowsRestartBands = false
                 let a = Result { () throws(DarkroomError) in try bands.convert(bytes) }
                 let b = Result { () throws(DarkroomError) in try reference.convert(bytes) }
                 switch (a, b) {
@@ -465,5 +463,15 @@ enum PNGChunks {
         #expect(bytes.withUnsafeBufferPointer {
             darkroom_jpeg_restart_tail($0.baseAddress, $0.count, 4, 48, 5, 16, &out, &size)
         } == -1, "an MCU row that does not start a restart interval")
+    }
+}
+
+/// Plans a conversion the way ``Converter`` does, for tests that check a decision of the plan.
+enum TestPlan {
+    static func plan(_ bytes: [UInt8], _ options: ConvertOptions) throws -> ConversionPlan {
+        try bytes.withUnsafeBufferPointer { buffer in
+            let source = try ImageSource(bytes, buffer: buffer, format: ImageFormat.sniff(bytes)!, options: options.decode)
+            return try ConversionPlan(source: source, options: options)
+        }
     }
 }

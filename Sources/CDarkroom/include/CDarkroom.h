@@ -128,7 +128,6 @@ typedef struct {
     double gamma;         // gAMA value, 0 when absent
     int gamma_corrected;  // pixels were converted from the file gamma to sRGB's
     int frames;           // APNG num_frames, 1 otherwise
-    int exif_after_image; // an eXIf chunk follows the image data (orientation known only at the end)
     uint8_t *icc; uint32_t icc_len;    // malloc'd, or NULL
     uint8_t *exif; uint32_t exif_len;  // malloc'd, or NULL
     darkroom_warnings warnings;        // what libpng warned about while decoding

@@ -52,29 +52,60 @@ enum AVIFCodec {
         return Orientation.allCases.first { probe.applying($0) == turned } ?? .up
     }
 
-    /// Decodes the first image. One container parse: the pixel limit, then `plan` (told the
-    /// stored size and orientation), then the pixels.
-    static func decode(_ bytes: [UInt8], maxPixels: Int,
-                       plan: (ImageHeader) throws(DarkroomError) -> Void = { _ in }) throws(DarkroomError) -> RawDecode {
-        // libavif 0.11 accepts this HEIF violation; newer versions reject it (see AVIFBoxes).
-        if AVIFBoxes.hasNonEssentialTransform(bytes) {
-            throw DarkroomError.decoding(.codec(.avif, message: "transformative property marked non-essential"))
+    /// An AVIF file with its container parsed (once) and its declared size checked, its pixels not
+    /// yet decoded: ``ImageSource``'s open step for AVIF. Owns libavif's decoder and the bytes it
+    /// reads from.
+    final class File {
+        private let decoder: UnsafeMutablePointer<avifDecoder>
+        private let storage: UnsafeMutableBufferPointer<UInt8>
+        /// Stored size and orientation (`irot`/`imir`).
+        let header: ImageHeader
+        /// Bits per sample (8, 10, 12).
+        let depth: Int
+
+        /// Parses the container: libavif's own size limit applies to it, `maxPixels` right after.
+        /// Throws ``DarkroomError/decoding(_:)``: the container refused, or
+        /// ``ImageDecodingError/tooManyPixels(width:height:limit:)``.
+        init(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) {
+            // libavif 0.11 accepts this HEIF violation; newer versions reject it (see AVIFBoxes).
+            if AVIFBoxes.hasNonEssentialTransform(bytes) {
+                throw DarkroomError.decoding(.codec(.avif, message: "transformative property marked non-essential"))
+            }
+            HeaderParses.count(.avif)
+            guard let decoder = avifDecoderCreate() else { throw DarkroomError.decoding(.codec(.avif, message: "out of memory")) }
+            decoder.pointee.maxThreads = 2
+            decoder.pointee.strictFlags = AVIF_STRICT_DISABLED.rawValue
+            let fixed = AVIFBoxes.withExplicitFinalBoxSize(bytes)   // libavif 0.11 rejects size-0 boxes
+            let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, fixed.count))
+            _ = storage.initialize(from: fixed)
+            var r = avifDecoderSetIOMemory(decoder, storage.baseAddress, fixed.count)
+            if r == AVIF_RESULT_OK { r = avifDecoderParse(decoder) }
+            guard r == AVIF_RESULT_OK else {
+                avifDecoderDestroy(decoder)
+                storage.deallocate()
+                // libavif refuses to parse images over its own limit (16384² px): say why.
+                if let declared = AVIFBoxes.largestDeclaredSize(bytes) {
+                    try checkPixelLimit(width: declared.width, height: declared.height, limit: min(maxPixels, FormatLimits.avifMaxPixels))
+                }
+                throw fail(r)
+            }
+            self.decoder = decoder
+            self.storage = storage
+            let parsed = decoder.pointee.image!.pointee
+            header = ImageHeader(format: .avif, width: Int(parsed.width), height: Int(parsed.height),
+                                 orientation: AVIFCodec.orientation(of: parsed))
+            depth = Int(parsed.depth)
+            try checkPixelLimit(width: header.width, height: header.height, limit: maxPixels)
         }
-        do {
-            // One parse: libavif's own size limit applies to it, ours right after, before any pixels.
-            return try withDecoder(bytes) { (decoder) throws(DarkroomError) in
-                let parsed = decoder.pointee.image!.pointee
-                try checkPixelLimit(width: Int(parsed.width), height: Int(parsed.height), limit: maxPixels)
-                try plan(ImageHeader(format: .avif, width: Int(parsed.width), height: Int(parsed.height),
-                                     orientation: orientation(of: parsed)))
-                return try decodePixels(decoder)
-            }
-        } catch {
-            // libavif refuses to parse images over its own limit (16384² px): say why.
-            if case .decoding(.codec) = error, let declared = AVIFBoxes.largestDeclaredSize(bytes) {
-                try checkPixelLimit(width: declared.width, height: declared.height, limit: min(maxPixels, 16384 * 16384))
-            }
-            throw error
+
+        deinit {
+            avifDecoderDestroy(decoder)
+            storage.deallocate()
+        }
+
+        /// Decodes the first image (of a sequence, the first frame).
+        func decodeFirstImage() throws(DarkroomError) -> RawDecode {
+            try decodePixels(decoder)
         }
     }
 

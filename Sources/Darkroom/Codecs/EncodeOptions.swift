@@ -57,6 +57,12 @@ public struct EncodeOptions: Sendable, Hashable {
         self.optimizeCoding = optimizeCoding
     }
 
+    /// ``quality``, or the `format`'s web default when it is nil (``QualityCurve/webDefault(for:)``):
+    /// the one place the default quality is resolved.
+    func resolvedQuality(for format: ImageFormat) -> Int {
+        quality ?? QualityCurve.webDefault(for: format)
+    }
+
     /// Checks the numbers: ``quality`` in ``Limits/quality`` (0–100), ``speed`` in ``Limits/avifSpeed`` (0–10). ``ImageEncoder`` and ``Converter``
     /// call it first. Throws ``DarkroomError/option(_:)``.
     public func validate() throws(DarkroomError) {

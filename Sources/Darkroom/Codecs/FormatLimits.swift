@@ -20,10 +20,14 @@ public struct FormatLimits: Sendable, Hashable {
         case .webp: FormatLimits(maxSide: 16_383, maxPixels: nil)
         case .gif: FormatLimits(maxSide: 65_535, maxPixels: nil)
         case .jpeg: FormatLimits(maxSide: 65_500, maxPixels: nil)
-        case .avif: FormatLimits(maxSide: 32_768, maxPixels: 16_384 * 16_384)
+        case .avif: FormatLimits(maxSide: 32_768, maxPixels: avifMaxPixels)
         case .png: FormatLimits(maxSide: 2_147_483_647, maxPixels: nil)
         }
     }
+
+    /// libavif's default decoder size limit, `AVIF_DEFAULT_IMAGE_SIZE_LIMIT`: 16,384 × 16,384 px.
+    /// Darkroom writes no AVIF over it, and names it when libavif refuses to parse a larger one.
+    static let avifMaxPixels = 16_384 * 16_384
 
     /// True when a `width`×`height` image fits (both sides positive).
     public func allows(width: Int, height: Int) -> Bool {

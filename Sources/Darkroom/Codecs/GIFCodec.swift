@@ -24,13 +24,10 @@ enum GIFCodec {
         try GIFDecoder.readHeader(bytes)
     }
 
-    /// Decodes the first frame with ``GIFDecoder`` (pure Swift; giflib only encodes). One header
-    /// read: the pixel limit, then `plan` (told the screen size), then the pixels.
-    static func decode(_ bytes: [UInt8], maxPixels: Int,
-                       plan: (ImageHeader) throws(DarkroomError) -> Void = { _ in }) throws(DarkroomError) -> RawDecode {
-        let gif = try GIFDecoder.decode(bytes, maxPixels: maxPixels) { (width, height) throws(DarkroomError) in
-            try plan(ImageHeader(format: .gif, width: width, height: height, orientation: .up))
-        }
+    /// Decodes the first frame with ``GIFDecoder`` (pure Swift; giflib only encodes), from a file
+    /// whose header ``ImageSource`` has read and checked.
+    static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> RawDecode {
+        let gif = try GIFDecoder.decode(bytes, maxPixels: maxPixels)
         var metadata = ImageMetadata(sourceFormat: .gif, storedWidth: gif.width, storedHeight: gif.height, storedBitDepth: 8)
         metadata.frameCount = gif.frameCount
         if gif.truncated {

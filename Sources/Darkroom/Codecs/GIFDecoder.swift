@@ -108,21 +108,19 @@ struct GIFDecoder {
 
     // MARK: Frames
 
-    /// Decodes the first frame and counts the rest. The screen size is checked against
-    /// `maxPixels` before the canvas is allocated, then `screen` is told it (the pipeline's plan).
-    static func decode(_ bytes: [UInt8], maxPixels: Int,
-                       screen: (_ width: Int, _ height: Int) throws(DarkroomError) -> Void = { _, _ in }) throws(DarkroomError) -> Result {
-        HeaderParses.count(.gif)
+    /// Decodes the first frame and counts the rest, from a file whose header ``readHeader(_:)``
+    /// has read (the 13-byte screen descriptor is walked again here, not counted as a parse). The
+    /// screen size is checked against `maxPixels` before the canvas is allocated (the decoder's own
+    /// bound; ``ImageSource`` checked it at open).
+    static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> Result {
         var decoder = GIFDecoder(bytes)
-        return try decoder.decodeFile(maxPixels: maxPixels, screen: screen)
+        return try decoder.decodeFile(maxPixels: maxPixels)
     }
 
-    private mutating func decodeFile(maxPixels: Int,
-                                     screen planned: (Int, Int) throws(DarkroomError) -> Void) throws(DarkroomError) -> Result {
+    private mutating func decodeFile(maxPixels: Int) throws(DarkroomError) -> Result {
         let screen = try readScreen()
         let width = screen.width, height = screen.height
         try checkPixelLimit(width: width, height: height, limit: maxPixels)
-        try planned(width, height)
 
         var canvas: [UInt8]?          // RGBA of the first frame on the logical screen
         var isOpaque = false

@@ -12,14 +12,20 @@ public enum ImageEncoder {
                               options: EncodeOptions = EncodeOptions()) throws(DarkroomError) -> [UInt8] {
         try options.validate()
         try FormatLimits.check(format, width: image.width, height: image.height)
-        let quality = options.quality ?? QualityCurve.webDefault(for: format)
+        return try encodeChecked(image, as: format, metadata: metadata, options: options)
+    }
+
+    /// ``encode(_:as:metadata:options:)`` for `options` already validated and a size already
+    /// checked against the format's limits (``Converter``'s plan did both).
+    static func encodeChecked(_ image: Image, as format: ImageFormat, metadata: ImageMetadata?,
+                              options: EncodeOptions) throws(DarkroomError) -> [UInt8] {
+        let quality = options.resolvedQuality(for: format)
         let (icc, exif) = embedded(metadata, options: options)
         switch format {
         case .jpeg:
             let target: PixelFormat = image.format.isGray ? .gray8 : .rgb8
             return try JPEGCodec.encode(image.converted(to: target, background: options.background),
-                                        quality: QualityCurve.jpegQuality(quality), progressive: options.progressive,
-                                        chroma: options.chroma, optimizeCoding: options.optimizeCoding, icc: icc, exif: exif)
+                                        settings: JPEGSettings(options), icc: icc, exif: exif)
         case .png:
             return try PNGCodec.encode(image, icc: icc, exif: exif)
         case .webp:

@@ -1,10 +1,34 @@
 import CDarkroom
 
+/// libjpeg's settings for one encode: the one mapping from ``EncodeOptions`` (quality through
+/// ``QualityCurve/jpegQuality(_:)``, the default quality resolved), shared by the whole-image
+/// encode and the row encoder, so both write the same bytes for the same rows.
+struct JPEGSettings: Sendable, Equatable {
+    /// libjpeg's quality (after the quality curve).
+    var quality: Int
+    var progressive: Bool
+    var chroma: ChromaSubsampling
+    var optimizeCoding: Bool
+
+    init(quality: Int, progressive: Bool = false, chroma: ChromaSubsampling = .yuv420, optimizeCoding: Bool = true) {
+        self.quality = quality
+        self.progressive = progressive
+        self.chroma = chroma
+        self.optimizeCoding = optimizeCoding
+    }
+
+    /// The settings `options` ask for.
+    init(_ options: EncodeOptions) {
+        self.init(quality: QualityCurve.jpegQuality(options.resolvedQuality(for: .jpeg)), progressive: options.progressive,
+                  chroma: options.chroma, optimizeCoding: options.optimizeCoding)
+    }
+}
+
 /// JPEG through libjpeg-turbo (via the C shim that owns libjpeg's longjmp).
 enum JPEGCodec {
-    static func encode(_ image: Image, quality: Int, progressive: Bool, chroma: ChromaSubsampling,
-                       optimizeCoding: Bool = true, icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
+    static func encode(_ image: Image, settings: JPEGSettings, icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
         precondition(image.format == .gray8 || image.format == .rgb8)
+        let (quality, progressive, chroma, optimizeCoding) = (settings.quality, settings.progressive, settings.chroma, settings.optimizeCoding)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var out: UnsafeMutablePointer<UInt8>?
         var size: UInt = 0
@@ -58,6 +82,7 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
         info.icc = nil
         header = ImageHeader(format: .jpeg, width: Int(info.stored_width), height: Int(info.stored_height),
                              orientation: EXIF.orientation(of: exif))
+        hasRestartMarkers = info.restart_interval > 0
     }
 
     deinit { darkroom_jpeg_stream_close(stream) }
@@ -78,6 +103,9 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
     let iccProfile: [UInt8]?
     /// The header facts the plan needs: stored size and EXIF orientation.
     let header: ImageHeader
+    /// A single-scan 8-bit Huffman file with restart markers (from the header): ``restartLayout``
+    /// gives the layout once started.
+    let hasRestartMarkers: Bool
     /// Once started: the restart layout of a single-scan Huffman file with restart markers
     /// (MCUs per interval, MCUs per MCU row, stored rows per MCU row), else nil.
     var restartLayout: (interval: Int, mcusPerRow: Int, mcuHeight: Int)? {
@@ -120,7 +148,7 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
 /// A JPEG encode fed rows as they are made (the converter's streamed path: the resampler hands
 /// over finished output rows, so libjpeg's colour conversion, downsampling and DCT run while the
 /// rest of the image is still being decoded and resized). The bytes are those of
-/// ``JPEGCodec/encode(_:quality:progressive:chroma:icc:exif:)`` for the same rows: both run the
+/// ``JPEGCodec/encode(_:settings:icc:exif:)`` for the same rows: both run the
 /// same C encoder.
 final class JPEGRowEncoder {
     private let encoder: OpaquePointer
@@ -128,11 +156,12 @@ final class JPEGRowEncoder {
     private(set) var rowsWritten = 0
     private var failure: String?
 
-    /// 8-bit gray or RGB rows of `width` pixels; `quality` is libjpeg's (after the quality curve).
+    /// 8-bit gray or RGB rows of `width` pixels.
     /// `restartRows`: a restart marker every that many MCU rows (0: none; tests make camera-like files with it).
-    init(width: Int, height: Int, format: PixelFormat, quality: Int, progressive: Bool, chroma: ChromaSubsampling,
-         optimizeCoding: Bool = true, icc: [UInt8]?, exif: [UInt8]?, restartRows: Int = 0) throws(DarkroomError) {
+    init(width: Int, height: Int, format: PixelFormat, settings: JPEGSettings,
+         icc: [UInt8]?, exif: [UInt8]?, restartRows: Int = 0) throws(DarkroomError) {
         precondition(format == .gray8 || format == .rgb8)
+        let (quality, progressive, chroma, optimizeCoding) = (settings.quality, settings.progressive, settings.chroma, settings.optimizeCoding)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let icc = icc ?? [], exif = exif ?? []
         let made = icc.withUnsafeBufferPointer { iccPtr in

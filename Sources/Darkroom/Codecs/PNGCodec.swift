@@ -20,7 +20,9 @@ enum PNGCodec {
         try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> RawDecode in
             let decoder = try PNGRowDecoder(buffer: buffer, maxPixels: maxPixels, failOn: failOn)
             let image = try decoder.readImage(format: decoder.format)
-            return RawDecode(image: image, metadata: decoder.finish())
+            var metadata = decoder.metadata
+            metadata.warnings = decoder.finish()
+            return RawDecode(image: image, metadata: metadata)
         }
     }
 
@@ -61,9 +63,10 @@ enum PNGCodec {
 
 /// A PNG decoded a row at a time (``RowDecoder``) from one header parse: `init` reads the header
 /// and sets the decoded layout (palette and tRNS expanded, sub-8-bit gray widened, 16-bit
-/// native-endian), ``readRows(_:stride:count:)`` hands out rows, ``finish()`` reads the chunks
-/// after the image data and returns the metadata. An interlaced (Adam7) image can only be read
-/// whole.
+/// native-endian) and its metadata (everything is before the image data: a later eXIf or iCCP
+/// is ignored, as the PNG specification requires), ``readRows(_:stride:count:)`` hands out rows,
+/// ``finish()`` reads the chunks after the image data and returns the warnings. An interlaced
+/// (Adam7) image can only be read whole.
 ///
 /// The PNG bytes must stay alive and unmoved while the decoder exists.
 final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
@@ -103,17 +106,14 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
     /// The decoded layout: 1–4 channels, 8 or 16 bits.
     var format: PixelFormat { PixelFormat(channels: Int(info.pointee.channels), bitDepth: Int(info.pointee.out_depth)) }
     var rowBytes: Int { width * format.bytesPerPixel }
-    /// The header facts the plan needs: stored size and the orientation of an eXIf chunk before
-    /// the image data.
+    /// The header facts the plan needs: stored size and the orientation of its eXIf chunk.
     var header: ImageHeader {
         ImageHeader(format: .png, width: width, height: height, orientation: EXIF.orientation(of: exif))
     }
     var isInterlaced: Bool { info.pointee.interlaced != 0 }
-    /// An eXIf chunk after the image data: the orientation is known only after the last row.
-    var exifAfterImage: Bool { info.pointee.exif_after_image != 0 }
-    /// The ICC profile found so far (before the image data; after ``finish()``, anywhere).
+    /// The ICC profile (an iCCP chunk before the image data).
     var iccProfile: [UInt8]? { info.pointee.icc.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.pointee.icc_len))) } }
-    /// The EXIF payload found so far (before the image data; after ``finish()``, anywhere).
+    /// The EXIF payload (an eXIf chunk before the image data).
     var exif: [UInt8]? { info.pointee.exif.map { Array(UnsafeBufferPointer(start: $0, count: Int(info.pointee.exif_len))) } }
 
     func readRows(_ rows: UnsafeMutablePointer<UInt8>, stride: Int, count: Int) throws(DarkroomError) {
@@ -125,18 +125,23 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
         if rc < 0 { throw .decoding(.codec(.png, message: shimMessage(err))) }
     }
 
-    /// Reads what follows the image data and returns the metadata: stored size and depth, ICC
-    /// profile, EXIF, APNG frame count, whether the file gamma was converted, warnings.
-    func finish() -> ImageMetadata {
-        darkroom_png_stream_finish(stream)
+    /// What the file holds besides pixels, all known from its header: stored size and depth, ICC
+    /// profile, EXIF and its orientation, APNG frame count, whether the file gamma is converted.
+    var metadata: ImageMetadata {
         let i = info.pointee
         var metadata = ImageMetadata(sourceFormat: .png, storedWidth: width, storedHeight: height,
                                      storedBitDepth: Int(i.bit_depth))
         metadata.iccProfile = iccProfile
         metadata.exif = exif
+        metadata.orientation = header.orientation
         metadata.frameCount = Int(i.frames)
         metadata.convertedToSRGB = i.gamma_corrected != 0
-        metadata.warnings = i.warnings.decodeWarnings
         return metadata
+    }
+
+    /// Reads what follows the image data (CRCs, a cut end) and returns what libpng warned about.
+    func finish() -> [DecodeWarning] {
+        darkroom_png_stream_finish(stream)
+        return info.pointee.warnings.decodeWarnings
     }
 }

@@ -43,20 +43,31 @@ enum WebPCodec {
         }
     }
 
+    /// A file's header: the bitstream features and the container's ICC, EXIF and frame count.
+    typealias Header = (features: Features, container: (icc: [UInt8]?, exif: [UInt8]?, frames: Int))
+
     /// The bitstream features and the container's ICC, EXIF and frame count: the header, read once.
-    static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (features: Features, container: (icc: [UInt8]?, exif: [UInt8]?, frames: Int)) {
+    static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> Header {
         HeaderParses.count(.webp)
         return (try features(bytes), containerInfo(bytes))
     }
 
-    /// Decodes the first frame from a header already read (and checked against the pixel limit).
-    static func decode(_ bytes: [UInt8], header: (features: Features, container: (icc: [UInt8]?, exif: [UInt8]?, frames: Int)),
-                       scaledTo: (width: Int, height: Int)?) throws(DarkroomError) -> RawDecode {
+    /// What the header says besides pixels: stored size, ICC profile, EXIF and its orientation, frames.
+    static func metadata(_ header: Header) -> ImageMetadata {
         let f = header.features, info = header.container
         var metadata = ImageMetadata(sourceFormat: .webp, storedWidth: f.width, storedHeight: f.height, storedBitDepth: 8)
         metadata.iccProfile = info.icc
         metadata.exif = info.exif
+        metadata.orientation = EXIF.orientation(of: info.exif)
         metadata.frameCount = info.frames
+        return metadata
+    }
+
+    /// Decodes the first frame from a header already read (and checked against the pixel limit),
+    /// at `scaledTo` (both sides smaller, ``DecodeScale/webp(_:)``) or at full size.
+    static func decode(_ bytes: [UInt8], header: Header, scaledTo: PixelSize?) throws(DarkroomError) -> RawDecode {
+        let f = header.features
+        let metadata = metadata(header)
         if f.animated {
             return RawDecode(image: try decodeFirstFrame(bytes, width: f.width, height: f.height), metadata: metadata)
         }

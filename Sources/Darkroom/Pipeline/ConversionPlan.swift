@@ -1,7 +1,14 @@
-/// What a conversion decides from the input's header alone, before any pixel is decoded:
-/// computed once per conversion (the header is parsed once, ``HeaderParses`` counts it in the
-/// tests), it drives the rest — the pixel limit, the output size and its limits, the orientation,
-/// and the shrink-on-load size the decoder is told (as libvips' `thumbnail` tells its loaders).
+/// Everything a conversion decides, from the input's header and the options alone, before any
+/// pixel is decoded: computed once per conversion (the header is parsed once, ``HeaderParses``
+/// counts it in the tests), then the stages only carry it out — as libvips' `thumbnail` reads the
+/// header, plans (the loader's shrink factor included), opens the loader with that factor and runs
+/// its stages in order.
+///
+/// It decides the output format and size and checks them (the pixel limit and the format's
+/// limits, once, here), the orientation applied, the shrink-on-load scale the decoder is started
+/// at (``DecodeScale``), and the route the pixels take (``Route``): whole image, or rows streamed
+/// into the resampler — on one thread or two, in restart bands or not, into a JPEG encoder or
+/// not, through a ring of output rows or a whole output image.
 struct ConversionPlan {
     /// Format, stored size and orientation from the header.
     let header: ImageHeader
@@ -13,43 +20,108 @@ struct ConversionPlan {
     let target: PixelSize
     /// The output size in stored orientation: what the resampler makes.
     let storedTarget: PixelSize
+    /// ``ConvertOptions/format``, or the input's.
     let outputFormat: ImageFormat
     /// True when ``target`` differs from ``upright``.
     let resizes: Bool
-    /// The smallest decode size shrink-on-load may choose (upright, as ``DecodeOptions/minimumSize``),
-    /// or nil for a full-size decode.
-    let minimumDecodeSize: (width: Int, height: Int)?
+    /// Shrink-on-load: the scale the decoder is started at.
+    let decodeScale: DecodeScale
+    /// The decoder's output size at ``decodeScale`` (stored orientation).
+    let decodedSize: PixelSize
+    /// How the pixels flow from the decoder to the encoder.
+    let route: Route
 
-    /// Plans a conversion. `fitFormatLimits`: first fit the input within the output format's
-    /// side limits (``FormatLimits/fitting(width:height:)``; reference prep) instead of refusing
-    /// an output over them.
+    enum Route: Equatable {
+        /// The decoder makes the whole image (at ``decodeScale``), which is then resized.
+        case whole
+        /// The decoder's rows go straight into the resampler (``StreamedResize``): no full-size
+        /// source buffer exists.
+        case rows(Rows)
+    }
+
+    /// The streamed route's choices.
+    struct Rows: Equatable {
+        /// The decoded rows' layout (8-bit gray or RGB for a JPEG; any 8-bit layout of a PNG).
+        var format: PixelFormat
+        /// Rows are decoded on a producer thread ahead of the resampler (2 or more threads).
+        var background: Bool
+        /// A JPEG with restart markers is decoded in two bands on two threads (``StreamedResize``;
+        /// the stage falls back to one band when no marker lies close enough above the split).
+        var restartBands: Bool
+        /// The JPEG output is encoded from the resized rows as they are made, and is the output:
+        /// nothing after the resize changes them (upright, no profile to convert from, and the
+        /// source's metadata all in its header).
+        var encodeRows: Bool
+        /// With ``encodeRows``: the finished rows live in a ring of this many rows until the
+        /// encoder has them, instead of a whole output image (0: a whole image).
+        var ringRows: Int
+    }
+
+    /// Switches that tests set on ``Converter`` to compare routes; all on in production.
+    struct Switches {
+        /// False: always the whole-image route.
+        var allowsStreaming = true
+        /// False: never restart bands.
+        var allowsRestartBands = true
+        /// False: a whole output image even where a ring of rows would do.
+        var allowsRingOutput = true
+        /// The smallest decoded sources (pixels) split into restart bands: below it the second
+        /// thread and header parse cost more than they save.
+        var restartBandsMinimumPixels = 2_000_000
+    }
+
+    /// Plans the conversion of `source` (opened, header parsed and within the input pixel limit).
+    /// `fitFormatLimits`: first fit the input within the output format's side limits
+    /// (``FormatLimits/fitting(width:height:)``; reference prep) instead of refusing an output over them.
     ///
-    /// Throws ``ImageDecodingError/tooManyPixels(width:height:limit:)`` for an input over
-    /// ``DecodeOptions/maxPixels``, and as ``Converter`` does for an output over the limits.
-    init(header: ImageHeader, options: ConvertOptions, outputFormat: ImageFormat,
-         fitFormatLimits: Bool = false) throws(DarkroomError) {
-        try checkPixelLimit(width: header.width, height: header.height, limit: options.decode.maxPixels)
-        self.header = header
-        self.outputFormat = outputFormat
+    /// Throws ``DarkroomError/option(_:)`` for a resize whose output has a side over
+    /// ``Limits/maxSide``, ``ImageEncodingError/tooManyPixels(width:height:limit:)`` for an output
+    /// over ``DecodeOptions/maxPixels`` and ``ImageEncodingError/formatLimit(_:width:height:maxSide:maxPixels:)``
+    /// for one the output format cannot hold.
+    init(source: ImageSource, options: ConvertOptions, fitFormatLimits: Bool = false,
+         switches: Switches = Switches()) throws(DarkroomError) {
+        header = source.header
+        outputFormat = options.format ?? source.format
         orientation = options.decode.applyOrientation ? header.orientation : .up
-        upright = orientation.swapsSides ? PixelSize(width: header.height, height: header.width)
-            : PixelSize(width: header.width, height: header.height)
-        var base = (width: upright.width, height: upright.height)
-        if fitFormatLimits { base = FormatLimits.of(outputFormat).fitting(width: base.width, height: base.height) }
-        let size = options.resize?.targetSize(width: base.width, height: base.height) ?? base
+        let stored = source.storedSize
+        upright = stored.applying(orientation)
+        var base = upright
+        if fitFormatLimits {
+            let fitted = FormatLimits.of(outputFormat).fitting(width: base.width, height: base.height)
+            base = PixelSize(width: fitted.width, height: fitted.height)
+        }
+        let size = options.resize?.targetSize(width: base.width, height: base.height) ?? base.tuple
         target = PixelSize(width: size.width, height: size.height)
         try Self.checkOutput(target, format: outputFormat, options: options)
-        storedTarget = orientation.swapsSides ? PixelSize(width: target.height, height: target.width) : target
+        storedTarget = target.applying(orientation)
         resizes = target != upright
+
+        // Shrink-on-load: keep at least twice the target for the final filter pass (libvips'
+        // rule), or the target itself with `fast` (Pillow's draft); DecodeScale picks the factor.
         if options.shrinkOnLoad, resizes {
-            let minimum = options.shrinkOnLoadMinimum(for: (target.width, target.height))
-            // The decoder swaps the minimum by the file's orientation; when the pipeline does not
-            // apply it, the stored sides are meant.
-            minimumDecodeSize = options.decode.applyOrientation || !header.orientation.swapsSides
-                ? minimum : (minimum.height, minimum.width)
+            let factor = options.fast ? 1 : 2
+            let minimum = PixelSize(width: min(storedTarget.width * factor, Limits.maxSide),
+                                    height: min(storedTarget.height * factor, Limits.maxSide))
+            decodeScale = DecodeScale.largest(for: source.format, stored: stored, minimum: minimum)
         } else {
-            minimumDecodeSize = nil
+            decodeScale = .full
         }
+        decodedSize = decodeScale.decodedSize(of: stored)
+
+        // The route: rows streamed into the resampler where the resize can take them.
+        guard switches.allowsStreaming, resizes, let rowFormat = source.rowFormat, rowFormat.bitDepth == 8,
+              options.resampling.filter != .nearest, ResampleKernel.selected != .scalar else {
+            route = .whole
+            return
+        }
+        let threads = options.resampling.threads
+        let restartBands = switches.allowsRestartBands && threads > 1 && source.hasRestartMarkers
+            && decodedSize != storedTarget && decodedSize.pixels >= switches.restartBandsMinimumPixels
+            && storedTarget.height >= 64
+        let finalRows = orientation == .up && !(options.decode.convertToSRGB && source.headerMetadata.iccProfile != nil)
+        let encodeRows = outputFormat == .jpeg && (rowFormat == .gray8 || rowFormat == .rgb8) && finalRows
+        route = .rows(Rows(format: rowFormat, background: threads > 1, restartBands: restartBands, encodeRows: encodeRows,
+                           ringRows: switches.allowsRingOutput && encodeRows && !restartBands ? 64 : 0))
     }
 
     /// The output must have sides up to ``Limits/maxSide`` and fit the pixel limit and the output format.

@@ -52,13 +52,6 @@ public struct ConvertOptions: Sendable, Hashable {
         self.fast = fast
     }
 
-    /// The smallest decode size shrink-on-load may choose for a `target` (upright pixels): twice
-    /// the target (libvips' rule, room for the filter), or the target itself with ``fast``.
-    func shrinkOnLoadMinimum(for target: (width: Int, height: Int)) -> (width: Int, height: Int) {
-        let factor = fast ? 1 : 2
-        return (min(target.width * factor, Limits.maxSide), min(target.height * factor, Limits.maxSide))
-    }
-
     /// Checks every number: ``decode`` and ``encode`` (``DecodeOptions/validate()``,
     /// ``EncodeOptions/validate()``) and resampling threads 1...``Limits/maxThreads``.
     /// ``Converter/convert(_:)-([UInt8])`` calls it first. Throws ``DarkroomError/option(_:)``.

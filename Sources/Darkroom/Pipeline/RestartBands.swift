@@ -7,7 +7,8 @@ import Musl
 import Darwin
 #endif
 
-/// Decoding a JPEG on two cores at once, where its restart markers allow it.
+/// Decoding a JPEG on two cores at once, where its restart markers allow it: part of the
+/// streamed resize stage (``StreamedResize``), chosen by the plan (``ConversionPlan/Rows/restartBands``).
 ///
 /// libjpeg-turbo decodes one scan on one thread: Huffman decoding is sequential. A restart marker
 /// resets the decoder's DC predictions, so the entropy-coded data after it can be decoded on its
@@ -19,23 +20,31 @@ import Darwin
 /// as the one-band path does, so memory stays flat; bands of a resize are independent, so the
 /// output is bit-identical (the second decoder starts at least one MCU row above the rows it
 /// hands out, so chroma upsampling sees the same neighbours).
-extension Converter {
-    /// Resizes `decoder`'s rows (started, restart layout known) into `dst` in two bands on two
-    /// threads. Returns false, having read no row, when the file does not allow it (no restart
-    /// marker close enough above the split, too small, no thread); the caller then runs the
-    /// one-band path. `damaged` is set when either decoder warned or failed: the output is then
-    /// not to be used (the caller converts again on the one-band path, which reports the damage
-    /// exactly as it always does).
-    func resizeInRestartBands(_ decoder: JPEGRowDecoder, format: PixelFormat, target: PixelSize,
-                              dst: UnsafeMutablePointer<UInt8>, rowsDone: ((Int) -> Void)?, damaged: inout Bool) -> Bool {
-        guard let layout = decoder.restartLayout, decoder.width * decoder.height >= restartBandsMinimumPixels,
-              target.height >= 64 else { return false }
+extension StreamedResize {
+    /// What ``inRestartBands(_:)`` did.
+    enum BandsOutcome {
+        /// Every output row was made in two bands.
+        case done(Output)
+        /// The file does not allow it (no restart marker close enough above the split, an odd
+        /// layout, no second thread): no row was read; the one-band route runs with the same decoder.
+        case declined
+        /// Either decoder warned or failed: the rows are not to be used; the one-band route runs
+        /// again from a fresh decoder and reports the damage as it always does.
+        case damaged
+    }
+
+    /// Resizes `decoder`'s rows (started) in two bands on two threads, the second decoding a copy
+    /// of the file that starts at a restart marker (``darkroom_jpeg_restart_tail``).
+    func inRestartBands(_ decoder: JPEGRowDecoder) throws(DarkroomError) -> BandsOutcome {
+        guard let layout = decoder.restartLayout else { return .declined }
+        let target = plan.storedTarget
+        let format = route.format
         let scale = decoder.scaleDenominator   // 1, 2, 4 or 8
-        guard layout.mcuHeight % scale == 0 else { return false }
+        guard layout.mcuHeight % scale == 0 else { return .declined }
         let resampler = Resampler(srcWidth: decoder.width, srcHeight: decoder.height, dstWidth: target.width,
                                   dstHeight: target.height, format: format, alpha: options.resampling.alpha, kernel: .selected)
         let (v, pairs, h) = resampler.tablesU8(filter: options.resampling.filter)
-        guard let pairs else { return false }
+        guard let pairs else { return .declined }
         let split = target.height / 2
         // The second band's first source row, less an MCU row of context for chroma upsampling and
         // a row pair: the second decoder starts at or above it, on an even decoded row (so the
@@ -46,34 +55,48 @@ extension Converter {
         while mcuRow > 0 && ((mcuRow * layout.mcusPerRow) % layout.interval != 0 || (mcuRow * mcuRows) % 2 != 0) {
             mcuRow -= 1
         }
-        guard mcuRow > 0, mcuRow * mcuRows * 4 >= decoder.height else { return false }   // a useful share
+        guard mcuRow > 0, mcuRow * mcuRows * 4 >= decoder.height else { return .declined }   // a useful share
         let offset = mcuRow * mcuRows
         var tail: UnsafeMutablePointer<UInt8>?
         var tailSize = 0
         guard darkroom_jpeg_restart_tail(decoder.bytes.baseAddress, decoder.bytes.count, Int32(mcuRow),
                                          Int32(layout.mcusPerRow), Int32(layout.interval), Int32(layout.mcuHeight),
-                                         &tail, &tailSize) == 0, let tail else { return false }
+                                         &tail, &tailSize) == 0, let tail else { return .declined }
         defer { free(tail) }
         guard let second = try? JPEGRowDecoder(buffer: UnsafeBufferPointer(start: tail, count: tailSize), countsParse: false),
               !second.isCMYK, second.components == decoder.components,
               (try? second.start(scaleDenominator: scale, maxPixels: options.decode.maxPixels)) != nil,
-              second.width == decoder.width, second.height == decoder.height - offset else { return false }
+              second.width == decoder.width, second.height == decoder.height - offset else { return .declined }
 
-        let secondStream = RowStream(second, background: false)
-        let dstPointer = SendablePointer(dst)
-        let secondBand = OffsetRows(stream: secondStream, offset: offset)
-        guard let thread = startJoinableThread({
-            resampler.bandU8(split..<target.height, source: secondBand, dst: dstPointer.p, v: v, pairs: pairs, h: h)
-            secondStream.finish()
-        }) else { return false }
-        let firstStream = RowStream(decoder, background: false)
-        resampler.bandU8(0..<split, source: firstStream, dst: dst, v: v, pairs: pairs, h: h, rowsDone: rowsDone)
-        firstStream.stop()   // the rest of the file is the second decoder's
-        pthread_join(thread, nil)
-        PipelineEvents.count("restart-bands")
-        damaged = firstStream.failure != nil || secondStream.failure != nil
-            || !decoder.warnings.isEmpty || !second.warnings.isEmpty
-        return true
+        let encoder = try makeEncoder(metadata: sourceMetadata(decoder))
+        var started = true
+        var damaged = false
+        let image = Image(width: target.width, height: target.height, format: format, fillingEveryByte: { dst in
+            let feed: ((Int) -> Void)? = encoder.map { encoder in
+                { done in if done - encoder.rowsWritten >= 16 { encoder.write(from: dst, upTo: done) } }
+            }
+            let secondStream = RowStream(second, background: false)
+            let dstPointer = SendablePointer(dst)
+            let secondBand = OffsetRows(stream: secondStream, offset: offset)
+            guard let thread = startJoinableThread({
+                resampler.bandU8(split..<target.height, source: secondBand, dst: dstPointer.p, v: v, pairs: pairs, h: h)
+                secondStream.finish()
+            }) else {
+                started = false
+                return
+            }
+            let firstStream = RowStream(decoder, background: false)
+            resampler.bandU8(0..<split, source: firstStream, dst: dst, v: v, pairs: pairs, h: h, rowsDone: feed)
+            firstStream.stop()   // the rest of the file is the second decoder's
+            pthread_join(thread, nil)
+            PipelineEvents.count("restart-bands")
+            damaged = firstStream.failure != nil || secondStream.failure != nil
+                || !decoder.warnings.isEmpty || !second.warnings.isEmpty
+            if !damaged { encoder?.write(from: dst, upTo: target.height) }
+        })
+        guard started else { return .declined }
+        if damaged { return .damaged }
+        return .done(Output(image: image, jpeg: try encoder?.finish()))
     }
 }
 

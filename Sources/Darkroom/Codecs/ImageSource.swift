@@ -1,0 +1,184 @@
+/// An image file opened for decoding: its header parsed once, no pixel decoded yet.
+///
+/// This is the first step of every decode, as libvips' `thumbnail` reads the header before it
+/// plans: ``header`` and the facts below are what a plan is computed from; the source is then
+/// told the plan's ``DecodeScale`` and gives its pixels, either as rows
+/// (``startRows(scale:)``, JPEG and non-interlaced PNG) or as a whole image
+/// (``decodeImage(scale:)``), in stored orientation and without colour conversion. The input
+/// pixel limit (``DecodeOptions/maxPixels``) is checked here, on the declared size, before any
+/// pixel buffer exists.
+///
+/// `buffer` must be `bytes`' storage and stay valid while the source exists: open it inside
+/// `bytes.withUnsafeBufferPointer` (JPEG and PNG decoders read from it as they go).
+final class ImageSource {
+    let format: ImageFormat
+    /// Format, stored size and orientation.
+    let header: ImageHeader
+    /// What the file holds besides pixels, as far as its header tells (JPEG and PNG: all of it, as
+    /// nothing after the pixels is used; warnings come with ``finishRows()``).
+    let headerMetadata: ImageMetadata
+    /// The layout of the rows ``startRows(scale:)`` gives, or nil when the pixels come only whole
+    /// (WebP, AVIF, GIF, a CMYK JPEG, an interlaced PNG).
+    let rowFormat: PixelFormat?
+    /// A single-scan Huffman JPEG with restart markers: it may be decoded in two bands at once
+    /// (``JPEGRowDecoder/restartLayout`` gives the layout once started).
+    let hasRestartMarkers: Bool
+
+    private var opened: Opened
+    private let bytes: [UInt8]
+    private let buffer: UnsafeBufferPointer<UInt8>
+    private let options: DecodeOptions
+
+    private enum Opened {
+        case jpeg(JPEGRowDecoder)
+        case png(PNGRowDecoder)
+        case webp(WebPCodec.Header)
+        case avif(AVIFCodec.File)
+        case gif
+    }
+
+    /// Parses the header of `bytes` (already sniffed as `format`) and checks its declared size
+    /// against `options.maxPixels`. Throws ``DarkroomError/decoding(_:)``: the codec's refusal,
+    /// ``ImageDecodingError/invalidDimensions(width:height:)`` or
+    /// ``ImageDecodingError/tooManyPixels(width:height:limit:)``.
+    init(_ bytes: [UInt8], buffer: UnsafeBufferPointer<UInt8>, format: ImageFormat, options: DecodeOptions) throws(DarkroomError) {
+        self.bytes = bytes
+        self.buffer = buffer
+        self.format = format
+        self.options = options
+        switch format {
+        case .jpeg:
+            let decoder = try JPEGRowDecoder(buffer: buffer)
+            try checkPixelLimit(width: decoder.storedWidth, height: decoder.storedHeight, limit: options.maxPixels)
+            header = decoder.header
+            headerMetadata = decoder.metadata
+            rowFormat = decoder.isCMYK ? nil : decoder.pixelFormat
+            hasRestartMarkers = decoder.hasRestartMarkers
+            opened = .jpeg(decoder)
+        case .png:
+            // The pixel limit is checked by the C stream as it opens, before its row buffers.
+            let decoder = try PNGRowDecoder(buffer: buffer, maxPixels: options.maxPixels, failOn: options.failOn)
+            header = decoder.header
+            headerMetadata = decoder.metadata
+            rowFormat = decoder.isInterlaced ? nil : decoder.format
+            hasRestartMarkers = false
+            opened = .png(decoder)
+        case .webp:
+            let h = try WebPCodec.readHeader(bytes)
+            try checkPixelLimit(width: h.features.width, height: h.features.height, limit: options.maxPixels)
+            header = ImageHeader(format: .webp, width: h.features.width, height: h.features.height,
+                                 orientation: EXIF.orientation(of: h.container.exif))
+            headerMetadata = WebPCodec.metadata(h)
+            rowFormat = nil
+            hasRestartMarkers = false
+            opened = .webp(h)
+        case .avif:
+            let file = try AVIFCodec.File(bytes, maxPixels: options.maxPixels)
+            header = file.header
+            headerMetadata = ImageMetadata(sourceFormat: .avif, storedWidth: file.header.width,
+                                           storedHeight: file.header.height, storedBitDepth: file.depth)
+            rowFormat = nil
+            hasRestartMarkers = false
+            opened = .avif(file)
+        case .gif:
+            let screen = try GIFDecoder.readHeader(bytes)
+            try checkPixelLimit(width: screen.width, height: screen.height, limit: options.maxPixels)
+            header = ImageHeader(format: .gif, width: screen.width, height: screen.height, orientation: .up)
+            headerMetadata = ImageMetadata(sourceFormat: .gif, storedWidth: screen.width, storedHeight: screen.height, storedBitDepth: 8)
+            rowFormat = nil
+            hasRestartMarkers = false
+            opened = .gif
+        }
+    }
+
+    /// The stored size.
+    var storedSize: PixelSize { PixelSize(width: header.width, height: header.height) }
+
+    /// Starts the row decoder at `scale` and returns it (JPEG, or a PNG with ``rowFormat``).
+    /// Throws the codec's refusal.
+    func startRows(scale: DecodeScale) throws(DarkroomError) -> RowDecoder {
+        switch opened {
+        case let .jpeg(decoder):
+            try decoder.start(scaleDenominator: scale.jpegDenominator, maxPixels: options.maxPixels)
+            return decoder
+        case let .png(decoder):
+            return decoder
+        default:
+            preconditionFailure("rows come only from a JPEG or a non-interlaced PNG (rowFormat)")
+        }
+    }
+
+    /// A second JPEG row decoder over the same bytes, started at `scale`, that replaces the first
+    /// (whose rows were partly read): the restart-band stage's one-band retry. The header is not
+    /// counted as parsed again: the plan already holds it.
+    func restartRows(scale: DecodeScale) throws(DarkroomError) -> RowDecoder {
+        guard case .jpeg = opened else { preconditionFailure("only a JPEG's rows are decoded in restart bands") }
+        let decoder = try JPEGRowDecoder(buffer: buffer, countsParse: false)
+        try decoder.start(scaleDenominator: scale.jpegDenominator, maxPixels: options.maxPixels)
+        opened = .jpeg(decoder)
+        return decoder
+    }
+
+    /// The metadata once every row was read: ``headerMetadata`` with the decoder's warnings.
+    /// Throws ``ImageDecodingError/damaged(_:warning:failOn:)`` for a warning ``DecodeOptions/failOn`` refuses.
+    func finishRows() throws(DarkroomError) -> ImageMetadata {
+        var metadata = headerMetadata
+        switch opened {
+        case let .jpeg(decoder): metadata.warnings = decoder.warnings
+        case let .png(decoder): metadata.warnings = decoder.finish()
+        default: preconditionFailure("rows come only from a JPEG or a PNG")
+        }
+        return try checked(metadata)
+    }
+
+    /// Decodes the whole image at `scale` (stored orientation; a CMYK JPEG made sRGB, every other
+    /// format's colour as stored). Throws the codec's refusal and
+    /// ``ImageDecodingError/damaged(_:warning:failOn:)`` for damage ``DecodeOptions/failOn`` refuses.
+    func decodeImage(scale: DecodeScale) throws(DarkroomError) -> DecodedImage {
+        var raw: RawDecode
+        switch opened {
+        case let .jpeg(decoder):
+            try decoder.start(scaleDenominator: scale.jpegDenominator, maxPixels: options.maxPixels)
+            if decoder.isCMYK {
+                // CMYK/YCCK: libjpeg's CMYK rows, made sRGB through the embedded profile (or the
+                // naive formula).
+                let cmyk = try decoder.readImage(format: .rgba8)
+                var metadata = decoder.metadata
+                let image = ColorManagement.cmykToSRGB(cmyk.pixels, width: cmyk.width, height: cmyk.height,
+                                                       inverted: decoder.adobeInverted, profile: metadata.iccProfile)
+                metadata.convertedToSRGB = true
+                metadata.iccApplied = true
+                raw = RawDecode(image: image, metadata: metadata)
+            } else {
+                raw = RawDecode(image: try decoder.readImage(format: decoder.pixelFormat), metadata: decoder.metadata)
+            }
+        case let .png(decoder):
+            let image = try decoder.readImage(format: decoder.format)
+            var metadata = headerMetadata
+            metadata.warnings = decoder.finish()
+            raw = RawDecode(image: image, metadata: metadata)
+        case let .webp(h):
+            if case let .webp(size) = scale {
+                raw = try WebPCodec.decode(bytes, header: h, scaledTo: size)
+            } else {
+                raw = try WebPCodec.decode(bytes, header: h, scaledTo: nil)
+            }
+        case let .avif(file):
+            raw = try file.decodeFirstImage()
+        case .gif:
+            raw = try GIFCodec.decode(bytes, maxPixels: options.maxPixels)
+        }
+        raw.metadata.orientation = header.orientation
+        return DecodedImage(image: raw.image, metadata: try checked(raw.metadata))
+    }
+
+    /// `metadata` once ``DecodeOptions/failOn`` has allowed its warnings, with the ICC profile described.
+    private func checked(_ metadata: ImageMetadata) throws(DarkroomError) -> ImageMetadata {
+        if let rejected = metadata.warnings.first(where: options.failOn.rejects) {
+            throw DarkroomError.decoding(.damaged(format, warning: rejected, failOn: options.failOn))
+        }
+        var metadata = metadata
+        if let profile = metadata.iccProfile { metadata.iccDescription = ColorManagement.describe(profile) }
+        return metadata
+    }
+}
