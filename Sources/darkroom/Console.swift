@@ -13,7 +13,7 @@ import Foundation
 /// stderr is ignored.
 enum Console {
     static func error(_ file: String?, _ error: Error) {
-        var reason = (error as? DarkroomError)?.description ?? "\(error)"
+        var reason = (error as? DarkroomError)?.message(for: .commandLine) ?? "\(error)"
         // An error about the input itself: the file is already named at the start of the line.
         if case let .file(.io(path, message))? = error as? DarkroomError, path == file { reason = message }
         if let file {

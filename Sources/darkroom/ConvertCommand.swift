@@ -179,7 +179,7 @@ struct FileResult {
                 d["warnings"] = c.warnings.map { $0.json.jsonObject }
             }
         }
-        if let error { d["error"] = (error as? DarkroomError)?.description ?? "\(error)" }
+        if let error { d["error"] = (error as? DarkroomError)?.message(for: .commandLine) ?? "\(error)" }
         return d
     }
 }

@@ -176,6 +176,7 @@ struct DecodeCommand: ParsableCommand {
     private func describe(_ error: Error) -> String {
         if let e = error as? GatewayError, case let .badItem(_, reason) = e { return reason }
         if let e = error as? DarkroomError, case let .gateway(.badItem(_, reason)) = e { return reason }
+        if let e = error as? DarkroomError { return e.message(for: .commandLine) }
         return "\(error)"
     }
 
@@ -211,7 +212,7 @@ struct DecodeCommand: ParsableCommand {
                 if case let .file(.io(path, message)) = error {
                     throw GatewayError.badItem(index: index, reason: "cannot read \(path): \(message)")
                 }
-                throw GatewayError.badItem(index: index, reason: error.description)
+                throw GatewayError.badItem(index: index, reason: error.message(for: .commandLine))
             }
         }
         // http(s): the system curl in a child process (no libcurl/FoundationNetworking in this binary).

@@ -69,7 +69,7 @@ enum Download {
         // Set when the download is stopped early (curl is killed): over the limit, or not an image.
         var refused: GatewayError?
         let tooLargeError = GatewayError.badItem(
-            index: index, reason: DarkroomError.file(.inputTooLarge(path: url, size: nil, limit: limit)).description)
+            index: index, reason: DarkroomError.file(.inputTooLarge(path: url, size: nil, limit: limit)).message(for: .commandLine))
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(out[0], $0.baseAddress!, $0.count) }
@@ -81,7 +81,7 @@ enum Download {
                 refused = tooLargeError
             } else if before < 32 && bytes.count >= 32 && ImageFormat.sniff(bytes) == nil {
                 // The first 32 bytes must start an image: a stream of anything else is refused at once.
-                refused = .badItem(index: index, reason: DarkroomError.decoding(.unknownFormat).description)
+                refused = .badItem(index: index, reason: DarkroomError.decoding(.unknownFormat).message(for: .commandLine))
             }
             if refused != nil { kill(pid, SIGKILL); break }
         }

@@ -47,22 +47,62 @@ public enum DarkroomHTTPServer {
         /// Test hook: called on the worker thread just before each conversion; may block to hold a worker.
         public var beforeWork: (@Sendable () -> Void)?
 
+        /// The bounds of each setting: the one owner of these numbers. `darkroom-server` parses its
+        /// flags with them and ``init(host:port:maxBodyBytes:maxPixels:workers:queueSize:requestTimeout:retryAfter:metricsRegistry:beforeWork:)``
+        /// refuses a value outside them, so no value can make the pool's arithmetic overflow or the
+        /// timers misbehave.
+        public static let maxBodyBytesRange = 1...Limits.maxByteCount
+        public static let workersRange = 1...Limits.maxThreads
+        public static let queueSizeRange = 0...10_000
+        /// Seconds: above 0 up to a day.
+        public static let maxRequestTimeout = 86_400.0
+        public static let retryAfterRange = 0...3600
+
+        /// The defaults: port 8080 on loopback, 64 MiB bodies, the decoder's default pixel limit, a
+        /// worker per active core (at most ``workersRange``'s top), a queue of 2 × workers, 30 s, 1 s.
+        public static var standard: Configuration {
+            let workers = min(max(1, ProcessInfo.processInfo.activeProcessorCount), workersRange.upperBound)
+            return Configuration(checked: "127.0.0.1", port: 8080, maxBodyBytes: 64 << 20, maxPixels: DecodeOptions.defaultMaxPixels,
+                                 workers: workers, queueSize: 2 * workers, requestTimeout: 30, retryAfter: 1,
+                                 metricsRegistry: PrometheusCollectorRegistry(), beforeWork: nil)
+        }
+
+        /// Throws ``DarkroomError/option(_:)`` naming the setting and its bounds for a value outside
+        /// them (``maxBodyBytesRange``, 1…``Limits/maxPixelLimit`` px, ``workersRange``,
+        /// ``queueSizeRange``, above 0 up to ``maxRequestTimeout`` seconds, ``retryAfterRange``).
         public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 << 20,
                     maxPixels: Int = DecodeOptions.defaultMaxPixels,
-                    workers: Int = ProcessInfo.processInfo.activeProcessorCount, queueSize: Int? = nil,
+                    workers: Int? = nil, queueSize: Int? = nil,
                     requestTimeout: Double = 30, retryAfter: Int = 1,
                     metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                    beforeWork: (@Sendable () -> Void)? = nil) {
+                    beforeWork: (@Sendable () -> Void)? = nil) throws(DarkroomError) {
+            let workers = workers ?? Self.standard.workers
+            try ValueParser.check(maxBodyBytes, name: "max-body-bytes", in: Self.maxBodyBytesRange)
+            try ValueParser.check(maxPixels, name: "max-pixels", in: 1...Limits.maxPixelLimit)
+            try ValueParser.check(workers, name: "workers", in: Self.workersRange)
+            let queueSize = queueSize ?? min(2 * workers, Self.queueSizeRange.upperBound)
+            try ValueParser.check(queueSize, name: "queue-size", in: Self.queueSizeRange)
+            guard requestTimeout.isFinite, requestTimeout > 0, requestTimeout <= Self.maxRequestTimeout else {
+                throw .option(OptionError(name: "request-timeout", value: "\(requestTimeout)",
+                                          expected: "a number above 0 up to \(Int(Self.maxRequestTimeout)) seconds"))
+            }
+            try ValueParser.check(retryAfter, name: "retry-after", in: Self.retryAfterRange)
+            self.init(checked: host, port: port, maxBodyBytes: maxBodyBytes, maxPixels: maxPixels, workers: workers,
+                      queueSize: queueSize, requestTimeout: requestTimeout, retryAfter: retryAfter,
+                      metricsRegistry: metricsRegistry, beforeWork: beforeWork)
+        }
+
+        private init(checked host: String, port: Int, maxBodyBytes: Int, maxPixels: Int, workers: Int, queueSize: Int,
+                     requestTimeout: Double, retryAfter: Int, metricsRegistry: PrometheusCollectorRegistry,
+                     beforeWork: (@Sendable () -> Void)?) {
             self.host = host
             self.port = port
-            // Clamped to the same bounds the command line enforces, so no value can make the
-            // pool's arithmetic overflow or the timers misbehave.
-            self.maxBodyBytes = min(max(1, maxBodyBytes), Limits.maxByteCount)
+            self.maxBodyBytes = maxBodyBytes
             self.maxPixels = maxPixels
-            self.workers = min(max(1, workers), Limits.maxThreads)
-            self.queueSize = min(max(0, queueSize ?? 2 * self.workers), 10_000)
-            self.requestTimeout = requestTimeout.isFinite ? min(max(requestTimeout, 0.001), 86_400) : 86_400
-            self.retryAfter = min(max(0, retryAfter), 3600)
+            self.workers = workers
+            self.queueSize = queueSize
+            self.requestTimeout = requestTimeout
+            self.retryAfter = retryAfter
             self.metricsRegistry = metricsRegistry
             self.beforeWork = beforeWork
         }
@@ -70,7 +110,7 @@ public enum DarkroomHTTPServer {
 
     /// The routes, for embedding in another Hummingbird application or for tests. Each call makes a
     /// new ``Server`` (worker pool and metrics); use ``Server/router()`` to keep hold of them.
-    public static func router(_ configuration: Configuration = Configuration()) -> Router<BasicRequestContext> {
+    public static func router(_ configuration: Configuration = .standard) -> Router<BasicRequestContext> {
         Server(configuration).router()
     }
 
@@ -107,12 +147,7 @@ public enum DarkroomHTTPServer {
                 var options = ReferencePrepOptions()
                 if let mp = query["max_mp"] { options.maxPixels = try ValueParser.megapixels(mp, name: "max_mp") }
                 if let failOn = query["fail_on"] { options.failOn = try FailOn(parsing: failOn, name: "fail_on") }
-                if let f = query["format"] {
-                    guard let format = ReferenceFormat(rawValue: f) else {
-                        throw DarkroomError.option(OptionError(name: "format", value: f, expected: "keep, png, jpeg or webp"))
-                    }
-                    options.format = format
-                }
+                if let f = query["format"] { options.format = try ReferenceFormat(parsing: f) }
                 let ref = try ReferencePrep.prepare(bytes: bytes, name: query["name"] ?? "reference", options: options)
                 server.metrics.recordPixelsDecoded(route: "/v1/references", ref.inputWidth * ref.inputHeight)
                 return imageResponse(ref.bytes, format: ref.format, warnings: ref.warnings, headers: [
@@ -138,12 +173,12 @@ public enum DarkroomHTTPServer {
     }
 
     /// The application, ready for `runService()` (which does not drain the pool; ``run(_:)`` does).
-    public static func application(_ configuration: Configuration = Configuration()) -> some ApplicationProtocol {
+    public static func application(_ configuration: Configuration = .standard) -> some ApplicationProtocol {
         Server(configuration).application()
     }
 
     /// Serves until SIGTERM or SIGINT, then drains: see ``Server/run(gracefulShutdownSignals:)``.
-    public static func run(_ configuration: Configuration = Configuration()) async throws {
+    public static func run(_ configuration: Configuration = .standard) async throws {
         try await Server(configuration).run()
     }
 
@@ -331,7 +366,7 @@ public enum DarkroomHTTPServer {
 
     private static func errorMessage(_ error: DarkroomError) -> String {
         if case let .gateway(.incompatible(_, message)) = error { return message }
-        return error.description
+        return error.message(for: .http)
     }
 
     static func errorResponse(_ status: HTTPResponse.Status, message: String, code: String?,

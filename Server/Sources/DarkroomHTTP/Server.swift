@@ -13,7 +13,7 @@ extension DarkroomHTTPServer {
         /// The `/metrics` series.
         public let metrics: ServerMetrics
 
-        public init(_ configuration: Configuration = Configuration()) {
+        public init(_ configuration: Configuration = .standard) {
             self.configuration = configuration
             let metrics = ServerMetrics(registry: configuration.metricsRegistry)
             self.metrics = metrics

@@ -64,15 +64,16 @@ struct ServerCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration: DarkroomHTTPServer.Configuration
         do {
-            let workers = try self.workers.map { try ValueParser.integer($0, name: "workers", in: 1...Limits.maxThreads) }
-            configuration = DarkroomHTTPServer.Configuration(
+            typealias Bounds = DarkroomHTTPServer.Configuration
+            configuration = try DarkroomHTTPServer.Configuration(
                 host: host, port: try ValueParser.integer(port, name: "port", in: 1...65_535),
-                maxBodyBytes: try ValueParser.byteCount(maxBodyBytes, name: "max-body-bytes"),
+                maxBodyBytes: try ValueParser.integer(maxBodyBytes, name: "max-body-bytes", in: Bounds.maxBodyBytesRange),
                 maxPixels: try ValueParser.pixelLimit(maxPixels),
-                workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
-                queueSize: try queueSize.map { try ValueParser.integer($0, name: "queue-size", in: 0...10_000) },
-                requestTimeout: try ValueParser.number(requestTimeout, name: "request-timeout", above: 0, atMost: 86_400, unit: " seconds"),
-                retryAfter: try ValueParser.integer(retryAfter, name: "retry-after", in: 0...3600))
+                workers: try workers.map { try ValueParser.integer($0, name: "workers", in: Bounds.workersRange) },
+                queueSize: try queueSize.map { try ValueParser.integer($0, name: "queue-size", in: Bounds.queueSizeRange) },
+                requestTimeout: try ValueParser.number(requestTimeout, name: "request-timeout", above: 0,
+                                                       atMost: Bounds.maxRequestTimeout, unit: " seconds"),
+                retryAfter: try ValueParser.integer(retryAfter, name: "retry-after", in: Bounds.retryAfterRange))
         } catch {
             FileHandle.standardError.write(Data("darkroom-server: \(error)\n".utf8))
             throw ExitCode(2)

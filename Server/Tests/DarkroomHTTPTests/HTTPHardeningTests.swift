@@ -11,7 +11,7 @@ import Testing
 
 /// Hostile query values get a 4xx answer with an OpenAI-style error and the service keeps serving.
 @Suite struct HTTPHardeningTests {
-    let app = Application(router: DarkroomHTTPServer.router(.init(maxBodyBytes: 4 << 20)))
+    let app = Application(router: DarkroomHTTPServer.router(try! .init(maxBodyBytes: 4 << 20)))
 
     static func errorCode(_ response: TestResponse) throws -> String? {
         let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body))
@@ -153,7 +153,7 @@ import Testing
     /// error: it is counted with status 499 and as a cancelled rejection, never as a 500
     /// (a new-user report: it raised the 500 count).
     @Test func aClientThatLeavesMidBodyIsNotAServerError() async throws {
-        let live = Application(router: DarkroomHTTPServer.router(.init(maxBodyBytes: 4 << 20)),
+        let live = Application(router: DarkroomHTTPServer.router(try! .init(maxBodyBytes: 4 << 20)),
                                configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await live.test(.live) { client in
             let port = try #require(client.port)

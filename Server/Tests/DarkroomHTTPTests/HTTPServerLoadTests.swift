@@ -61,7 +61,7 @@ import Testing
     }
 
     static func server(workers: Int = 1, queueSize: Int, timeout: Double = 60, gate: WorkerGate) -> DarkroomHTTPServer.Server {
-        DarkroomHTTPServer.Server(.init(maxBodyBytes: 1 << 20, workers: workers, queueSize: queueSize,
+        DarkroomHTTPServer.Server(try! .init(maxBodyBytes: 1 << 20, workers: workers, queueSize: queueSize,
                                         requestTimeout: timeout, retryAfter: 7, beforeWork: { gate.hold() }))
     }
 

@@ -8,7 +8,7 @@ import Testing
 
 /// The HTTP sidecar, driven in process through HummingbirdTesting's router client.
 @Suite struct HTTPServerTests {
-    let app = Application(router: DarkroomHTTPServer.router(.init(maxBodyBytes: 1 << 20)))
+    let app = Application(router: DarkroomHTTPServer.router(try! .init(maxBodyBytes: 1 << 20)))
 
     @Test func convertsAnImageWithTheGatewaysFieldNames() async throws {
         let png = try TestImages.bytes("kodim23.jpg")

@@ -18,8 +18,10 @@
 /// }
 /// ```
 ///
-/// Each case carries the offending value; ``description`` is the one line every door prints
-/// (the CLI after `darkroom: FILE:`, the HTTP service as `error.message`).
+/// Each case carries the offending value. One error value is rendered by each door in its own
+/// words (``message(for:)``): where a setting fixes it, the Swift caller is told the parameter
+/// (`DecodeOptions.maxPixels`), the CLI user the flag (`--max-pixels`), the HTTP client the field
+/// or the server setting (`fail_on=none`). ``description`` is the Swift caller's line.
 public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An option value is out of range or unknown (a flag, a query field, a library option).
     case option(OptionError)
@@ -32,15 +34,19 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The gateway refused a request field or a response document (OpenAI's field names).
     case gateway(GatewayError)
 
-    public var description: String {
+    /// The one-line message in `vocabulary`'s words.
+    public func message(for vocabulary: ErrorVocabulary) -> String {
         switch self {
         case let .option(e): e.description
-        case let .file(e): e.description
-        case let .decoding(e): e.description
-        case let .encoding(e): e.description
+        case let .file(e): e.message(for: vocabulary)
+        case let .decoding(e): e.message(for: vocabulary)
+        case let .encoding(e): e.message(for: vocabulary)
         case let .gateway(e): e.description
         }
     }
+
+    /// The message as a Swift caller reads it (``message(for:)`` with ``ErrorVocabulary/swift``).
+    public var description: String { message(for: .swift) }
 }
 
 /// An option value that is out of range or not one of the accepted values.
@@ -77,18 +83,21 @@ public enum FileError: Error, Sendable, Equatable, CustomStringConvertible {
     /// FIFO, a download) that was stopped after `limit` bytes.
     case inputTooLarge(path: String, size: Int?, limit: Int)
 
-    public var description: String {
+    /// The one-line message in `vocabulary`'s words.
+    public func message(for vocabulary: ErrorVocabulary) -> String {
         switch self {
         case let .io(path, message):
             "\(path): \(message)"
         case let .outputExists(path):
-            "\(path) already exists (use --overwrite to replace it)"
+            "\(path) already exists (\(vocabulary.overwrite))"
         case let .outputNotRegularFile(path, kind):
             "\(path) is \(kind), not a regular file; it is never replaced (choose another output path)"
         case let .inputTooLarge(path, size, limit):
-            "\(path): \(size.map { "\($0) bytes" } ?? "more than \(limit) bytes"), over the input limit of \(limit) bytes (raise it with --max-input-bytes)"
+            "\(path): \(size.map { "\($0) bytes" } ?? "more than \(limit) bytes"), over the input limit of \(limit) bytes (\(vocabulary.raiseMaxInputBytes))"
         }
     }
+
+    public var description: String { message(for: .swift) }
 }
 
 /// Input that is not a usable image.
@@ -108,23 +117,26 @@ public enum ImageDecodingError: Error, Sendable, Equatable, CustomStringConverti
     /// ``DecodeOptions/failOn`` does not allow it. `warning` carries the decoder's own words.
     case damaged(ImageFormat, warning: DecodeWarning, failOn: FailOn)
 
-    public var description: String {
+    /// The one-line message in `vocabulary`'s words.
+    public func message(for vocabulary: ErrorVocabulary) -> String {
         switch self {
         case .unknownFormat:
             "not a PNG, JPEG, WebP, AVIF or GIF file (format is sniffed from the bytes)"
         case let .unsupportedFormat(format, accepted):
             "\(format) is not accepted here; accepted: \(accepted.map(\.rawValue).joined(separator: ", "))"
         case let .tooManyPixels(width, height, limit):
-            "\(width)x\(height) = \(pixelText(width, height)) px is over the limit of \(limit) px (raise it with --max-pixels)"
+            "\(width)x\(height) = \(pixelText(width, height)) px is over the limit of \(limit) px (\(vocabulary.raiseMaxPixels))"
         case let .invalidDimensions(width, height):
             "invalid image size \(width)x\(height)"
         case let .codec(format, message):
             "cannot decode \(format): \(message)"
         case let .damaged(format, warning, failOn):
             "\(format) data is \(warning.kind == .truncated ? "truncated or corrupt" : "suspect"): \(warning.message)"
-                + " (--fail-on \(failOn.rawValue); use --fail-on none to convert what can be decoded)"
+                + " (\(vocabulary.failOn(failOn)); \(vocabulary.failOnNone))"
         }
     }
+
+    public var description: String { message(for: .swift) }
 }
 
 /// An image that cannot be written as asked.
@@ -138,10 +150,11 @@ public enum ImageEncodingError: Error, Sendable, Equatable, CustomStringConverti
     /// The codec library failed; `message` is its own words.
     case codec(ImageFormat, message: String)
 
-    public var description: String {
+    /// The one-line message in `vocabulary`'s words.
+    public func message(for vocabulary: ErrorVocabulary) -> String {
         switch self {
         case let .tooManyPixels(width, height, limit):
-            "the output \(width)x\(height) = \(pixelText(width, height)) px is over the limit of \(limit) px (raise it with --max-pixels)"
+            "the output \(width)x\(height) = \(pixelText(width, height)) px is over the limit of \(limit) px (\(vocabulary.raiseMaxPixels))"
         case let .formatLimit(format, width, height, maxSide, maxPixels):
             "\(width)x\(height) is too large for \(format): at most \(maxSide) px per side"
                 + (maxPixels.map { " and \($0) px in all" } ?? "") + " (resize it, or choose another format)"
@@ -149,10 +162,64 @@ public enum ImageEncodingError: Error, Sendable, Equatable, CustomStringConverti
             "cannot encode \(format): \(message)"
         }
     }
+
+    public var description: String { message(for: .swift) }
 }
 
 /// `w·h` as text, or "more than 2^63" when it overflows (a header may declare anything).
 func pixelText(_ width: Int, _ height: Int) -> String {
     let (product, overflow) = width.multipliedReportingOverflow(by: height)
     return overflow ? "more than \(Int.max)" : String(product)
+}
+
+/// Who reads an error message. The same error names the setting that would fix it in each door's
+/// own words: a Swift caller the parameter, a command-line user the flag, an HTTP client the
+/// request field or the server's setting.
+public enum ErrorVocabulary: Sendable, Hashable, CaseIterable {
+    /// A Swift caller of the library: ``DecodeOptions/maxPixels``, ``DecodeOptions/failOn``, …
+    case swift
+    /// A user of the `darkroom` command: `--max-pixels`, `--fail-on`, `--overwrite`, `--max-input-bytes`.
+    case commandLine
+    /// A client of `darkroom-server`: the `fail_on` field, the server's `--max-pixels` and `--max-body-bytes`.
+    case http
+
+    var raiseMaxPixels: String {
+        switch self {
+        case .swift: "raise DecodeOptions.maxPixels"
+        case .commandLine: "raise it with --max-pixels"
+        case .http: "the server's limit, set by darkroom-server --max-pixels"
+        }
+    }
+
+    var raiseMaxInputBytes: String {
+        switch self {
+        case .swift: "raise the maxInputBytes argument"
+        case .commandLine: "raise it with --max-input-bytes"
+        case .http: "the server's limit, set by darkroom-server --max-body-bytes"
+        }
+    }
+
+    var overwrite: String {
+        switch self {
+        case .swift: "pass overwrite: true to replace it"
+        case .commandLine: "use --overwrite to replace it"
+        case .http: "it is not replaced"
+        }
+    }
+
+    func failOn(_ policy: FailOn) -> String {
+        switch self {
+        case .swift: "failOn: .\(policy.rawValue)"
+        case .commandLine: "--fail-on \(policy.rawValue)"
+        case .http: "fail_on=\(policy.rawValue)"
+        }
+    }
+
+    var failOnNone: String {
+        switch self {
+        case .swift: "set DecodeOptions.failOn to .none to convert what can be decoded"
+        case .commandLine: "use --fail-on none to convert what can be decoded"
+        case .http: "send fail_on=none to convert what can be decoded"
+        }
+    }
 }
