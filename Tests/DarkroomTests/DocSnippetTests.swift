@@ -2,9 +2,9 @@ import Foundation
 import Testing
 import Darkroom  // not @testable: the listings may use public API only
 
-/// Every code listing of the DocC catalogue (`Sources/Darkroom/Darkroom.docc/*.md`) and of the
-/// library's doc comments, run on `testimages/kodim23.jpg` (768x512 JPEG) with its results
-/// checked exactly.
+/// Every code listing of the DocC catalogue (`Sources/Darkroom/Darkroom.docc/*.md`), of the
+/// library's doc comments and of README.md, run on `testimages/kodim23.jpg` (768x512 JPEG) with its
+/// results checked exactly.
 ///
 /// The listings are copied here verbatim; ``DocSnippetTests/everyListingIsHere()`` fails when a
 /// listing in the documentation is not found in this file line for line (blank lines, `import`
@@ -397,6 +397,32 @@ import Darkroom  // not @testable: the listings may use public API only
         #expect(FormatLimits.of(.png).maxSide == 2_147_483_647 && FormatLimits.of(.png).maxPixels == nil)
     }
 
+    // MARK: - README.md
+
+    @Test func readmeListing() throws {
+        let photoPath = Self.kodimPath
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("darkroom-readme-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let webpPath = folder.appendingPathComponent("kodim23.webp").path
+
+        let halfSizeWebP = Converter(options: ConvertOptions(format: .webp, quality: 80,
+                                                              resize: try ResizeGeometry(parsing: "50%")))
+        let webp = try halfSizeWebP.convert(contentsOf: photoPath)   // any PNG, JPEG, WebP, AVIF or GIF
+        try webp.write(to: webpPath)                                  // atomic: never a partial file
+        // webp.width == 384, webp.height == 256 for a 768x512 photo
+
+        #expect(webp.format == .webp)
+        #expect(webp.width == 384 && webp.height == 256)
+        #expect(webp.resized)
+        let written = [UInt8](try Data(contentsOf: URL(fileURLWithPath: webpPath)))
+        #expect(written == webp.bytes)
+        let header = try ImageDecoder.readHeader(written)
+        #expect(header.format == .webp && header.width == 384 && header.height == 256)
+        // Nothing but the output in the folder: no temporary file left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["kodim23.webp"])
+    }
+
     // MARK: - Listings in doc comments (Sources/Darkroom)
 
     @Test func docCommentListings() async throws {
@@ -476,7 +502,8 @@ import Darkroom  // not @testable: the listings may use public API only
         lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("import ") }
     }
 
-    /// The ```swift listings of the catalogue's articles and of the library's `///` comments.
+    /// The ```swift listings of the catalogue's articles, of the library's `///` comments and of
+    /// README.md.
     static func listings() throws -> [Listing] {
         var found: [Listing] = []
         func scan(_ text: String, file: String, commentPrefix: String?) {
@@ -508,6 +535,7 @@ import Darkroom  // not @testable: the listings may use public API only
         for path in files.sorted() where path.hasSuffix(".swift") {
             scan(try String(contentsOf: sources.appendingPathComponent(path), encoding: .utf8), file: path, commentPrefix: "///")
         }
+        scan(try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8), file: "README.md", commentPrefix: nil)
         return found
     }
 
@@ -516,6 +544,7 @@ import Darkroom  // not @testable: the listings may use public API only
             .split(separator: "\n", omittingEmptySubsequences: false))
         let listings = try Self.listings()
         #expect(listings.count >= 25, "the listing scanner found only \(listings.count)")
+        #expect(listings.contains { $0.file == "README.md" }, "the listing scanner found no ```swift listing in README.md")
         for listing in listings {
             if listing.lines.first == "// Package.swift" {
                 try checkManifestListing(listing)

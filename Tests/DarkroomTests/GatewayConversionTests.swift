@@ -128,15 +128,16 @@ import Testing
         await #expect(throws: DarkroomError.decoding(.unknownFormat)) { try await stage.convert([GatewayFixtures.redPixelPNG, [1, 2, 3]]) }
     }
 
-    /// The Swift example of the README ("Gateway emulation"), verbatim between the marked lines.
+    /// A whole gateway request through the stage: parse, resolve the size, prepare the references,
+    /// bill, convert the provider's images and build the response body. (It was the README's Swift
+    /// example; the DocC article "Getting started for a gateway" now walks through the same steps.)
     @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
-    func readmeLibraryExample() async throws {
+    func wholeRequestThroughTheStage() async throws {
         struct Upload { var filename: String; var bytes: [UInt8] }
         let httpBody = Data(#"{"prompt":"a red pixel","output_format":"webp","aspect_ratio":"16:9","resolution":"2K","n":2}"#.utf8)
         let uploads = [Upload(filename: "red.png", bytes: GatewayFixtures.redPixelPNG)]
         let providerImages = [GatewayFixtures.redPixelPNG, GatewayFixtures.redPixelPNG]
         let revisedPrompts: [String?] = ["a red pixel, centred", nil]
-        // --- README begin
         // 1. Parse and validate the client's request (JSON body or multipart form fields).
         let request = try GatewayRequest(json: httpBody)              // throws GatewayError → HTTP 400
         let stage = GatewayConversion(request: request, strictOpenAI: false)
@@ -152,7 +153,6 @@ import Testing
         let images: [GatewayImage] = try await stage.convert(providerImages)      // [[UInt8]] in
         let body: Data = stage.responseBody(for: images, created: Int(Date().timeIntervalSince1970),
                                             revisedPrompts: revisedPrompts, usage: nil)
-        // --- README end
         #expect(size == PixelSize(width: 2048, height: 1152))
         #expect(prepared.map(\.passedThrough) == [true])
         #expect(bill.totalMegapixels == 1 + 2 * 3)
