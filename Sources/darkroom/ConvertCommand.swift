@@ -63,18 +63,17 @@ struct ConvertCommand: ParsableCommand {
         if suffix.contains("/") || Console.hasControlCharacters(suffix) {
             throw ValidationError("invalid suffix '\(Console.printable(suffix))': expected text without '/' or control characters")
         }
-        if let jobs {
-            do { _ = try ValueParser.integer(jobs, name: "jobs", in: 1...Limits.maxThreads) } catch { throw ValidationError("\(error)") }
-        }
     }
 
     func run() throws {
         var options: ConvertOptions
+        let workers: Int
         do {
-            // Threads per conversion: the cores left over by the parallel conversions (-j).
-            let jobCount = jobs.flatMap { try? ValueParser.integer($0, name: "jobs", in: 1...Limits.maxThreads) }
-            let parallel = max(1, min(inputs.count, jobCount ?? ProcessInfo.processInfo.activeProcessorCount))
-            options = try conversion.convertOptions(defaultThreads: ProcessInfo.processInfo.activeProcessorCount / parallel)
+            // Every value parsed once: -j, then the conversion options. Threads per conversion:
+            // the cores left over by the parallel conversions.
+            let jobCount = try jobs.map { (text) throws(DarkroomError) in try ValueParser.integer(text, name: "jobs", in: 1...Limits.maxThreads) }
+            workers = max(1, min(inputs.count, jobCount ?? ProcessInfo.processInfo.activeProcessorCount))
+            options = try conversion.convertOptions(defaultThreads: ProcessInfo.processInfo.activeProcessorCount / workers)
         } catch {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)
@@ -106,8 +105,6 @@ struct ConvertCommand: ParsableCommand {
         let converter = Converter(options: options)
         let progress = ProgressBar(total: inputs.count, enabled: !json)
         let results = ResultList(count: inputs.count)
-        let jobCount = jobs.flatMap { try? ValueParser.integer($0, name: "jobs", in: 1...Limits.maxThreads) }
-        let workers = min(inputs.count, jobCount ?? ProcessInfo.processInfo.activeProcessorCount)
         // Each worker takes the next input; results stay in input order.
         let next = Counter()
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
