@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # --static-swift-stdlib: the Swift runtime linked in, so each run starts in about half the time
-# (README, "Start time and footprint").
+# (docs/performance.md, "Start time and footprint").
 swift build -c release --product darkroom --static-swift-stdlib >&2
 mkdir -p demo-out
 for format in png jpeg webp avif gif; do

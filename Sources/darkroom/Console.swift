@@ -86,7 +86,7 @@ enum ExitStatus {
     static let interrupted: Int32 = 130
     static let terminated: Int32 = 143
 
-    /// The text for `darkroom --help` and the README.
+    /// The text for `darkroom --help` and docs/cli/darkroom.md.
     static let summary = """
         Exit status: 0 every input succeeded; 1 some input failed (the others were still \
         processed), an output folder could not be created, or standard output could not be \

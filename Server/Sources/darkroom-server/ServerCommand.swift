@@ -15,7 +15,7 @@ struct ServerCommand: AsyncParsableCommand {
             GET /readyz (503 when saturated or draining), GET /metrics (Prometheus). Errors are \
             OpenAI-style JSON. Conversions run on --workers threads with --queue-size waiting slots; \
             beyond that the answer is 503 with Retry-After at once. SIGTERM/SIGINT drain: admitted \
-            requests finish, new ones get 503, then the process exits. See the README for the full \
+            requests finish, new ones get 503, then the process exits. See docs/server.md for the full \
             route table and metric names.
             """)
 

@@ -30,7 +30,7 @@ public struct EncodeOptions: Sendable, Hashable {
     public var progressive: Bool
     /// JPEG: optimised Huffman tables (libjpeg `optimize_coding`; sharp's `optimiseCoding`, libvips'
     /// `optimize_coding`). On by default: 2–4 % smaller files, for a second pass over the
-    /// coefficients at the end of the encode (measured in the README: about 22 % of a 12 MP →
+    /// coefficients at the end of the encode (measured in docs/performance.md: about 22 % of a 12 MP →
     /// 4 MP conversion at quality 95, 9 % at 80). Ignored by progressive JPEG, which libjpeg always
     /// optimises.
     public var optimizeCoding: Bool

@@ -31,8 +31,7 @@ enum PNGCodec {
         var level: Int32
         var strategy: Int32
         var filters: Int32
-        /// The default: chosen by measurement (see README, "Encoder defaults").
-        /// The default, chosen by measurement (README, "Encoder defaults"): zlib level 6 with
+        /// The default, chosen by measurement (docs/performance.md, "Encoder defaults"): zlib level 6 with
         /// libpng's adaptive row filters, and Z_RLE instead of full LZ77 for photographic content
         /// (strategy -1 = decide from the pixels), which is ~5× faster on photos at equal size.
         static let `default` = Compression(level: 6, strategy: -1, filters: -1)

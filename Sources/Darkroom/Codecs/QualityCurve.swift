@@ -37,6 +37,6 @@ public enum QualityCurve {
     /// AV1 quantizer for the alpha plane.
     public static func avifAlphaQuantizer(_ q: Int) -> Int { avifQuantizer(q) / 2 }
 
-    /// Default AVIF encoder speed (aom): chosen by measurement, see the README.
+    /// Default AVIF encoder speed (aom): chosen by measurement, see docs/performance.md.
     public static let avifDefaultSpeed = 7
 }

@@ -18,7 +18,7 @@ public struct ReferencePrepOptions: Sendable, Hashable {
     /// more, a resized JPEG or PNG is decoded on its own thread while it is resampled.
     public var threads: Int = 1
     /// JPEG: optimised Huffman tables (``EncodeOptions/optimizeCoding``). Off for references: at
-    /// quality 95 they save 1.7 % of the bytes for 22 % of the conversion time (README, "Encoder
+    /// quality 95 they save 1.7 % of the bytes for 22 % of the conversion time (docs/performance.md, "Encoder
     /// defaults"), and a gateway waits for its references.
     public var optimizeCoding = false
 

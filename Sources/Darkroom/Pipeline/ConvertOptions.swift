@@ -33,7 +33,7 @@ public struct ConvertOptions: Sendable, Hashable {
     public var shrinkOnLoad: Bool
     /// Faster, softer shrink-on-load: decode at the largest JPEG DCT / WebP scale that still
     /// covers the target (Pillow's `draft`, sharp's `fastShrinkOnLoad`) instead of keeping twice
-    /// the target. About 2.5× less decoding for 24 MP → 4 MP; PSNR against a full decode in the README.
+    /// the target. About 2.5× less decoding for 24 MP → 4 MP; PSNR against a full decode in docs/performance.md.
     public var fast: Bool
 
     /// `quality` is a shorthand for `encode.quality` (0–100, 100 = best; `nil` = the format's default).
