@@ -57,7 +57,7 @@ import Testing
         #expect(AVIFBoxes.withExplicitFinalBoxSize(Array(file.prefix(30))) == Array(file.prefix(30)))
     }
 
-    @Test(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"))
+    @Test(.enabled(if: TestSupport.hasCorpus, "../shared/corpus is absent"))
     func corpusFileIsRejected() throws {
         let bytes = try #require(Corpus.read("corrupt/avif/clap_irot_imir_non_essential.avif"))
         #expect(throws: DarkroomError.decoding(.codec(.avif, message: "transformative property marked non-essential"))) {

@@ -7,7 +7,7 @@ import Testing
 /// every relative link of README.md, CONTRIBUTING.md and `docs/` points to a file (and heading)
 /// that exists.
 @Suite struct CLIReferenceTests {
-    static let root = TestImages.root.deletingLastPathComponent()
+    static let root = TestSupport.packageRoot
     static let cliPages = root.appendingPathComponent("docs/cli")
 
     /// The Markdown files of `docs/cli`, by name.

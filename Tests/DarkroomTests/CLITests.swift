@@ -143,9 +143,7 @@ struct CLITests {
 }
 
 enum CLI {
-    static let binary = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".build/debug/darkroom").path
+    static let binary = TestSupport.packageRoot.appendingPathComponent(".build/debug/darkroom").path
 
     static var binaryExists: Bool { FileManager.default.isExecutableFile(atPath: binary) }
 
@@ -229,9 +227,6 @@ enum CLI {
         }
     }
 
-    static func tempDir() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("darkroom-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    /// ``TestSupport/tempDir()`` as a path.
+    static func tempDir() throws -> String { try TestSupport.tempDir().path }
 }

@@ -1,15 +1,9 @@
 import Foundation
 @testable import Darkroom
 
-/// The shared public test corpus (`../shared/corpus` beside the package), described by MANIFEST.tsv.
-/// Tests that use it are skipped when it is absent.
+/// The rows of the shared public test corpus's MANIFEST.tsv (``TestSupport/corpus``, beside the
+/// package). Tests that use it are skipped when it is absent (``TestSupport/hasCorpus``).
 enum Corpus {
-    static let root: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/corpus")
-
-    static var isPresent: Bool { FileManager.default.fileExists(atPath: root.appendingPathComponent("MANIFEST.tsv").path) }
-
     struct Row: Sendable, CustomStringConvertible {
         var path: String
         var expected: String
@@ -23,7 +17,7 @@ enum Corpus {
     }
 
     static let rows: [Row] = {
-        guard let text = try? String(contentsOf: root.appendingPathComponent("MANIFEST.tsv"), encoding: .utf8) else { return [] }
+        guard let text = try? String(contentsOf: TestSupport.corpus.appendingPathComponent("MANIFEST.tsv"), encoding: .utf8) else { return [] }
         var rows: [Row] = []
         for line in text.split(separator: "\n").dropFirst() {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
@@ -35,18 +29,9 @@ enum Corpus {
     }()
 
     static func read(_ path: String) -> [UInt8]? {
-        FileManager.default.contents(atPath: root.appendingPathComponent(path).path).map { [UInt8]($0) }
+        FileManager.default.contents(atPath: TestSupport.corpus.appendingPathComponent(path).path).map { [UInt8]($0) }
     }
 
     /// The pixel limit corpus tests decode with (the bomb files assume one near 100–250 Mpx).
     static let maxPixels = 150_000_000
-}
-
-/// Peak signal-to-noise ratio of two 8-bit images of the same size and layout.
-func psnr(_ a: Image, _ b: Image) -> Double {
-    precondition(a.width == b.width && a.height == b.height && a.format == b.format)
-    var sum = 0.0
-    for i in a.pixels.indices { let d = Double(a.pixels[i]) - Double(b.pixels[i]); sum += d * d }
-    let mse = sum / Double(a.pixels.count)
-    return mse == 0 ? .infinity : 10 * log10(255 * 255 / mse)
 }

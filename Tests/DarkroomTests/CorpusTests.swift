@@ -4,7 +4,7 @@ import Testing
 
 /// Every file of the shared corpus does what MANIFEST.tsv says: `decode-ok` decodes at the listed
 /// size, `must-error` gives a typed error, and nothing crashes, hangs or allocates without bound.
-@Suite(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"))
+@Suite(.enabled(if: TestSupport.hasCorpus, "../shared/corpus is absent"))
 struct CorpusTests {
     @Test func manifestFilesAreIntact() {
         var damaged: [String] = []
@@ -82,7 +82,7 @@ struct CorpusTests {
 
 /// Files with an expected picture (`reference` column) look like it: decoder output, CMYK and
 /// ICC conversion, GIF transparency. Compared as 8-bit RGB flattened on white.
-@Suite(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"))
+@Suite(.enabled(if: TestSupport.hasCorpus, "../shared/corpus is absent"))
 struct CorpusReferenceTests {
     @Test func decodesMatchTheirReferencePictures() throws {
         var failures: [String] = []

@@ -11,8 +11,7 @@ import Darkroom  // not @testable: the listings may use public API only
 /// lines and indentation aside), so a listing that is edited without its test, does not compile
 /// or computes something else than its comments say fails `swift test`.
 @Suite struct DocSnippetTests {
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = TestSupport.packageRoot
     static let kodimPath = root.appendingPathComponent("testimages/kodim23.jpg").path
 
     static func kodim() throws -> [UInt8] {
@@ -401,8 +400,7 @@ import Darkroom  // not @testable: the listings may use public API only
 
     @Test func readmeListing() throws {
         let photoPath = Self.kodimPath
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("darkroom-readme-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try TestSupport.tempDir()
         defer { try? FileManager.default.removeItem(at: folder) }
         let webpPath = folder.appendingPathComponent("kodim23.webp").path
 

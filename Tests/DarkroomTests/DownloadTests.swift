@@ -8,7 +8,7 @@ import Glibc
 /// `decode --download` over HTTP goes through the system curl (issue #9): same messages as before,
 /// and now capped at `--max-input-bytes` even when the server sends no length.
 @Suite struct DownloadTests {
-    static let ready = GatewayFixtures.codecsAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")
+    static let ready = FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")
 
     /// A one-thread HTTP/1.0 server on 127.0.0.1 for `connections` requests: `/small.png` (a PNG with
     /// Content-Length), `/big` (2 MB starting like a PNG, no length), anything else 404.
@@ -67,11 +67,11 @@ import Glibc
         }
     }
 
-    @Test(.enabled(if: ready, "needs the real codecs and /usr/bin/curl"))
+    @Test(.enabled(if: ready, "needs /usr/bin/curl"))
     func httpDownloadsAreCappedAndReportedAsBefore() throws {
         let server = try TinyServer(connections: 3)
         let base = "http://127.0.0.1:\(server.port)"
-        let dir = try GatewayCLI.tempDir()
+        let dir = try TestSupport.tempDir()
         let response = dir.appendingPathComponent("r.json")
         let body = #"{"created":7,"data":[{"url":"\#(base)/small.png"},{"url":"\#(base)/missing.png"},{"url":"\#(base)/big"}]}"#
         try Data(body.utf8).write(to: response)
@@ -86,10 +86,10 @@ import Glibc
     /// Items that are no image are refused from their first bytes over http too, a file:// item
     /// must be a regular file (a FIFO would block the run forever), and a URL with a control
     /// character (a NUL would cut it where curl reads it) is refused before anything is fetched.
-    @Test(.enabled(if: ready, "needs the real codecs and /usr/bin/curl"))
+    @Test(.enabled(if: ready, "needs /usr/bin/curl"))
     func nonImagesFIFOsAndControlCharactersAreRefused() throws {
         let server = try TinyServer(connections: 1)
-        let dir = try GatewayCLI.tempDir()
+        let dir = try TestSupport.tempDir()
         let fifo = dir.appendingPathComponent("fifo").path
         #expect(mkfifo(fifo, 0o600) == 0)
         let response = dir.appendingPathComponent("r.json")
@@ -105,9 +105,8 @@ import Glibc
 
     /// A file:// item that is an endless stream and no image (file:///dev/zero) is refused after
     /// its first 32 bytes, not after reading up to the input limit (a new-user report: 256 MiB).
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs"))
-    func aFileItemThatIsNoImageIsRefusedAtOnce() throws {
-        let dir = try GatewayCLI.tempDir()
+    @Test func aFileItemThatIsNoImageIsRefusedAtOnce() throws {
+        let dir = try TestSupport.tempDir()
         let response = dir.appendingPathComponent("r.json")
         let text = dir.appendingPathComponent("notes.txt")
         try Data(String(repeating: "not an image ", count: 100).utf8).write(to: text)

@@ -346,7 +346,7 @@ import Testing
     /// GIFs with a PNG of their first frame, and an interlaced file against its non-interlaced twin.
     /// (bricks-gray.png carries gAMA 1.0, which the PNG decoder applies; the hippopotamus "masked"
     /// PNG is a different picture, not that GIF's decode.)
-    @Test(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"),
+    @Test(.enabled(if: TestSupport.hasCorpus, "../shared/corpus is absent"),
           arguments: [
               ("conform/gif/wuffs/bricks-dither.gif", "conform/gif/wuffs/bricks-dither.png"),
               ("conform/gif/wuffs/bricks-nodither.gif", "conform/gif/wuffs/bricks-nodither.png"),
@@ -369,10 +369,10 @@ import Testing
 
     /// Files whose `.conf` lists exactly one frame drawn from a single image block: the decoded
     /// RGBA must equal the reference `.rgba` (raw RGBA of the logical screen).
-    @Test(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"))
+    @Test(.enabled(if: TestSupport.hasCorpus, "../shared/corpus is absent"))
     func matchesPygifReferences() throws {
         let folder = "conform/gif/pygif-suite"
-        let names = try FileManager.default.contentsOfDirectory(atPath: Corpus.root.appendingPathComponent(folder).path)
+        let names = try FileManager.default.contentsOfDirectory(atPath: TestSupport.corpus.appendingPathComponent(folder).path)
         var compared = 0
         var failures: [String] = []
         for conf in names.sorted() where conf.hasSuffix(".conf") {

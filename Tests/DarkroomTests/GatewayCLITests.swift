@@ -3,10 +3,8 @@ import Testing
 @testable import Darkroom
 
 /// Runs `.build/debug/darkroom`; skipped when the binary has not been built.
-@Suite(.enabled(if: GatewayFixtures.binary != nil, "needs .build/debug/darkroom (swift build)"))
+@Suite(.enabled(if: CLI.binaryExists, "needs .build/debug/darkroom (swift build)"))
 struct GatewayCLITests {
-    static let codecs = GatewayFixtures.codecsAvailable
-
     // MARK: size
 
     @Test(arguments: [
@@ -58,8 +56,7 @@ struct GatewayCLITests {
         #expect(output["billed_mp"] as? Int == 2 && output["n"] as? Int == 2)
     }
 
-    @Test(.enabled(if: GatewayFixtures.fitWithinAvailable, "needs the real fitWithin"))
-    func costResizesLargeReferences() throws {
+    @Test func costResizesLargeReferences() throws {
         let r = try GatewayCLI.run(["cost", "--ref", "4000x3000", "--output", "2048x2048"])
         #expect(r.status == 0)
         #expect(r.stdout == """
@@ -70,9 +67,9 @@ struct GatewayCLITests {
             """)
     }
 
-    @Test(.enabled(if: codecs && GatewayFixtures.hasCorpus, "needs codecs and the corpus"))
+    @Test(.enabled(if: TestSupport.hasCorpus, "needs the corpus"))
     func costReadsUprightSizeFromFiles() throws {
-        let file = try #require(GatewayFixtures.corpus).appendingPathComponent("orientation/misc/paris_exif_orientation_5.jpg").path
+        let file = TestSupport.corpus.appendingPathComponent("orientation/misc/paris_exif_orientation_5.jpg").path
         let r = try GatewayCLI.run(["cost", "--ref", file, "--output", "1024x1024", "--json"])
         #expect(r.status == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
@@ -92,7 +89,7 @@ struct GatewayCLITests {
     // MARK: decode
 
     @Test func decodeListsURLItems() throws {
-        let dir = try GatewayCLI.tempDir()
+        let dir = try TestSupport.tempDir()
         let r = try GatewayCLI.run(["decode", GatewayFixtures.response("url-only.json").path, "-o", dir.path, "--json"])
         #expect(r.status == 0)
         let items = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
@@ -103,7 +100,7 @@ struct GatewayCLITests {
 
     @Test func decodeRejectsMalformedJSON() throws {
         let path = GatewayFixtures.response("malformed.json").path
-        let r = try GatewayCLI.run(["decode", path, "-o", try GatewayCLI.tempDir().path])
+        let r = try GatewayCLI.run(["decode", path, "-o", try TestSupport.tempDir().path])
         #expect(r.status == 1)
         #expect(r.stderr == "darkroom: \(path): not an images response: invalid JSON\n")
     }
@@ -114,9 +111,8 @@ struct GatewayCLITests {
         #expect(r.stderr.contains("accepted values are {created}, {index}, {n}, {ext}, {format}, {stem}"))
     }
 
-    @Test(.enabled(if: codecs, "needs the real codecs"))
-    func decodeWritesGoodItemsAndReportsBadOnes() throws {
-        let dir = try GatewayCLI.tempDir()
+    @Test func decodeWritesGoodItemsAndReportsBadOnes() throws {
+        let dir = try TestSupport.tempDir()
         let path = GatewayFixtures.response("mixed.json").path
         let r = try GatewayCLI.run(["decode", path, "-o", dir.path])
         #expect(r.status == 1)
@@ -132,9 +128,8 @@ struct GatewayCLITests {
         #expect([UInt8](try Data(contentsOf: dir.appendingPathComponent("1700000003-2.gif"))) == GatewayFixtures.pixelGIF)
     }
 
-    @Test(.enabled(if: codecs, "needs the real codecs"))
-    func decodeFromStdinWithSidecarAndNoSilentOverwrite() throws {
-        let dir = try GatewayCLI.tempDir()
+    @Test func decodeFromStdinWithSidecarAndNoSilentOverwrite() throws {
+        let dir = try TestSupport.tempDir()
         let body = try GatewayFixtures.responseData("b64-single.json")
         let r = try GatewayCLI.run(["decode", "-", "-o", dir.path, "--sidecar", "--json"], stdin: body)
         #expect(r.status == 0)
@@ -150,18 +145,16 @@ struct GatewayCLITests {
         #expect(try GatewayCLI.run(["decode", "-", "-o", dir.path, "--overwrite"], stdin: body).status == 0)
     }
 
-    @Test(.enabled(if: codecs, "needs the real codecs"))
-    func decodeReadsAnEventStream() throws {
-        let dir = try GatewayCLI.tempDir()
+    @Test func decodeReadsAnEventStream() throws {
+        let dir = try TestSupport.tempDir()
         let r = try GatewayCLI.run(["decode", GatewayFixtures.response("stream.sse").path, "-o", dir.path, "--sidecar"])
         #expect(r.status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["1700000010-0.json", "1700000010-0.png"])
         #expect([UInt8](try Data(contentsOf: dir.appendingPathComponent("1700000010-0.png"))) == GatewayFixtures.redPixelPNG)
     }
 
-    @Test(.enabled(if: codecs, "needs the real codecs"))
-    func decodeConvertsWithConversionFlags() throws {
-        let dir = try GatewayCLI.tempDir()
+    @Test func decodeConvertsWithConversionFlags() throws {
+        let dir = try TestSupport.tempDir()
         let r = try GatewayCLI.run(["decode", GatewayFixtures.response("b64-two.json").path, "-o", dir.path,
                              "-f", "webp", "-q", "80", "--name", "{stem}_{n}.{ext}"])
         #expect(r.status == 0)
@@ -172,9 +165,8 @@ struct GatewayCLITests {
         #expect((header.width, header.height) == (2, 1))
     }
 
-    @Test(.enabled(if: codecs, "needs the real codecs"))
-    func decodeDownloadsURLItems() throws {
-        let dir = try GatewayCLI.tempDir()
+    @Test func decodeDownloadsURLItems() throws {
+        let dir = try TestSupport.tempDir()
         let image = dir.appendingPathComponent("source.png")
         try Data(GatewayFixtures.redPixelPNG).write(to: image)
         let response = dir.appendingPathComponent("r.json")
@@ -192,7 +184,7 @@ struct GatewayCLITests {
     // MARK: prep-refs
 
     @Test func prepRefsRefusesTooManyImagesBeforeAnyWork() throws {
-        let dir = try GatewayCLI.tempDir()
+        let dir = try TestSupport.tempDir()
         let images = (0..<11).map { "/nonexistent/\($0).png" }
         let r = try GatewayCLI.run(["prep-refs"] + images + ["--out-dir", dir.path])
         #expect(r.status == 2)
@@ -202,7 +194,7 @@ struct GatewayCLITests {
     }
 
     @Test func prepRefsRejectsGIF() throws {
-        let dir = try GatewayCLI.tempDir()
+        let dir = try TestSupport.tempDir()
         let gif = dir.appendingPathComponent("a.gif")
         try Data(GatewayFixtures.pixelGIF).write(to: gif)
         let r = try GatewayCLI.run(["prep-refs", gif.path, "--out-dir", dir.path])
@@ -211,12 +203,12 @@ struct GatewayCLITests {
         #expect(try GatewayCLI.run(["prep-refs", gif.path, "--format", "bmp"]).status == 2)
     }
 
-    @Test(.enabled(if: codecs && GatewayFixtures.hasCorpus, "needs codecs and the corpus"))
+    @Test(.enabled(if: TestSupport.hasCorpus, "needs the corpus"))
     func prepRefsWritesReportsAndFiles() throws {
-        let dir = try GatewayCLI.tempDir()
+        let dir = try TestSupport.tempDir()
         let red = dir.appendingPathComponent("red.png")
         try Data(GatewayFixtures.redPixelPNG).write(to: red)
-        let oriented = try #require(GatewayFixtures.corpus).appendingPathComponent("orientation/misc/paris_exif_orientation_5.jpg")
+        let oriented = TestSupport.corpus.appendingPathComponent("orientation/misc/paris_exif_orientation_5.jpg")
         let r = try GatewayCLI.run(["prep-refs", red.path, oriented.path, "--out-dir", dir.path, "--json"])
         #expect(r.status == 0)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])

@@ -56,10 +56,7 @@ import Testing
         #expect(stage.resolvedSize(profile: .openai) == PixelSize(width: 1024, height: 1024))
     }
 
-    // MARK: With the real codecs
-
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
-    func convertsToTheRequestedFormat() throws {
+    @Test func convertsToTheRequestedFormat() throws {
         let stage = GatewayConversion(request: try GatewayRequest(form: ["output_format": "webp", "output_compression": "90"]))
         let out = try stage.convert(GatewayFixtures.redPixelPNG)
         #expect(out.format == .webp)
@@ -67,8 +64,7 @@ import Testing
         #expect((out.width, out.height, out.billedMegapixels) == (1, 1, 1))
     }
 
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
-    func opaqueBackgroundFlattensPNG() throws {
+    @Test func opaqueBackgroundFlattensPNG() throws {
         let transparent = Image(width: 3, height: 2, format: .rgba8, pixels: [UInt8](repeating: 0, count: 24))
         let png = try ImageEncoder.encode(transparent, as: .png)
         let stage = GatewayConversion(request: try GatewayRequest(form: ["background": "opaque", "output_format": "png"]))
@@ -82,11 +78,10 @@ import Testing
         #expect(kept.hasTransparency)
     }
 
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
-    func manyConcurrentConversionsAllComeBackRight() async throws {
+    @Test func manyConcurrentConversionsAllComeBackRight() async throws {
         // 24 distinct inputs of distinct sizes, converted by 3 differently-configured stages at once.
         let inputs: [[UInt8]] = try (0..<24).map { i in
-            try ImageEncoder.encode(GatewayFixtures.gradient(width: 16 + i, height: 8 + (i % 5), seed: i),
+            try ImageEncoder.encode(TestImages.gradient(width: 16 + i, height: 8 + (i % 5), alpha: false, seed: i),
                                     as: .png)
         }
         let formats: [ImageFormat] = [.jpeg, .webp, .png]
@@ -109,7 +104,7 @@ import Testing
                 let back = try ImageDecoder.decode(image.bytes).image
                 #expect((back.width, back.height) == (16 + i, 8 + (i % 5)))
                 if formats[s] == .png {
-                    #expect(back.pixels == GatewayFixtures.gradient(width: 16 + i, height: 8 + (i % 5), seed: i).pixels)
+                    #expect(back.pixels == TestImages.gradient(width: 16 + i, height: 8 + (i % 5), alpha: false, seed: i).pixels)
                 }
             }
         }
@@ -118,8 +113,7 @@ import Testing
         #expect(ordered.map(\.width) == (0..<24).map { 16 + $0 })
     }
 
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
-    func convertEachReportsBadImagesWithoutHidingGoodOnes() async throws {
+    @Test func convertEachReportsBadImagesWithoutHidingGoodOnes() async throws {
         let stage = GatewayConversion(request: try GatewayRequest(form: ["output_format": "jpeg"]))
         let results = await stage.convertEach([GatewayFixtures.redPixelPNG, [1, 2, 3], GatewayFixtures.redPixelPNG])
         #expect(try results[0].get().format == .jpeg)
@@ -131,8 +125,7 @@ import Testing
     /// A whole gateway request through the stage: parse, resolve the size, prepare the references,
     /// bill, convert the provider's images and build the response body. (It was the README's Swift
     /// example; the DocC article "Getting started for a gateway" now walks through the same steps.)
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
-    func wholeRequestThroughTheStage() async throws {
+    @Test func wholeRequestThroughTheStage() async throws {
         struct Upload { var filename: String; var bytes: [UInt8] }
         let httpBody = Data(#"{"prompt":"a red pixel","output_format":"webp","aspect_ratio":"16:9","resolution":"2K","n":2}"#.utf8)
         let uploads = [Upload(filename: "red.png", bytes: GatewayFixtures.redPixelPNG)]
@@ -164,8 +157,7 @@ import Testing
         #expect(request.extra == ["prompt": .string("a red pixel")])
     }
 
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
-    func responseBodyRoundTripsConvertedImages() async throws {
+    @Test func responseBodyRoundTripsConvertedImages() async throws {
         let stage = GatewayConversion(request: try GatewayRequest(form: ["output_format": "webp", "n": "2"]))
         let images = try await stage.convert([GatewayFixtures.redPixelPNG, GatewayFixtures.redPixelPNG])
         let body = stage.responseBody(for: images, created: 42, revisedPrompts: ["p0", "p1"])

@@ -54,7 +54,7 @@ import Testing
         #expect(EmbeddedMetadata.blocks(in: jpeg) == ["APP1", "COM"])
     }
 
-    @Test(.enabled(if: GatewayFixtures.hasCorpus, "needs ../shared/corpus"), arguments: [
+    @Test(.enabled(if: TestSupport.hasCorpus, "needs ../shared/corpus"), arguments: [
         ("conform/png/misc/itxt_chunks.png", "iTXt"),
         ("orientation/misc/paris_exif_orientation_5.jpg", "APP1"),
         ("orientation/pillow/hopper_orientation_2.webp", "EXIF"),
@@ -64,9 +64,7 @@ import Testing
         #expect(EmbeddedMetadata.blocks(in: try GatewayFixtures.corpusFile(path)).contains(block))
     }
 
-    // MARK: With the real codecs
-
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable && GatewayFixtures.hasCorpus, "needs codecs and ../shared/corpus"))
+    @Test(.enabled(if: TestSupport.hasCorpus, "needs ../shared/corpus"))
     func textChunksAreStrippedNotPassedThrough() throws {
         let bytes = try GatewayFixtures.corpusFile("conform/png/misc/large-text-chunks-issue-337.png")
         let ref = try ReferencePrep.prepare(bytes: bytes, name: "text.png")
@@ -76,8 +74,7 @@ import Testing
         #expect(ref.bytes.count < bytes.count)
     }
 
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
-    func cleanSmallImagePassesThroughByteForByte() throws {
+    @Test func cleanSmallImagePassesThroughByteForByte() throws {
         let ref = try ReferencePrep.prepare(bytes: GatewayFixtures.redPixelPNG, name: "dir/red.png")
         #expect(ref.passedThrough)
         #expect(ref.bytes == GatewayFixtures.redPixelPNG)
@@ -87,8 +84,7 @@ import Testing
         #expect(ref.billedMegapixels == 1)
     }
 
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable, "needs the real codecs (main)"))
-    func changingTheFormatReEncodes() throws {
+    @Test func changingTheFormatReEncodes() throws {
         let ref = try ReferencePrep.prepare(bytes: GatewayFixtures.redPixelPNG, name: "red.png",
                                             options: ReferencePrepOptions(format: .jpeg))
         #expect(!ref.passedThrough)
@@ -100,7 +96,7 @@ import Testing
         #expect(back.image.sample(x: 0, y: 0, channel: 0) > 240)
     }
 
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable && GatewayFixtures.hasCorpus, "needs codecs and ../shared/corpus"),
+    @Test(.enabled(if: TestSupport.hasCorpus, "needs ../shared/corpus"),
           arguments: [
             ("orientation/misc/paris_exif_orientation_5.jpg", ImageFormat.jpeg, 302, 403),
             ("orientation/pillow/hopper_orientation_6.jpg", .jpeg, 128, 128),
@@ -123,7 +119,7 @@ import Testing
         #expect((back.image.width, back.image.height) == (w, h))
     }
 
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable && GatewayFixtures.hasCorpus, "needs codecs and ../shared/corpus"))
+    @Test(.enabled(if: TestSupport.hasCorpus, "needs ../shared/corpus"))
     func iccImagesAreConvertedAndStripped() throws {
         let bytes = try GatewayFixtures.corpusFile("color/jpeg/a98_sample.jpg")
         let ref = try ReferencePrep.prepare(bytes: bytes, name: "a98.jpg")
@@ -133,8 +129,7 @@ import Testing
         #expect(back.metadata.iccProfile == nil)
     }
 
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable && GatewayFixtures.fitWithinAvailable && GatewayFixtures.hasCorpus,
-                   "needs codecs, fitWithin and ../shared/corpus"))
+    @Test(.enabled(if: TestSupport.hasCorpus, "needs ../shared/corpus"))
     func largeCorpusImageIsResizedToFourMegapixels() throws {
         // 2400x2000 = 4,800,000 px > 4,194,304.
         let bytes = try GatewayFixtures.corpusFile("conform/png/misc/itxt_chunks.png")
@@ -149,8 +144,7 @@ import Testing
         #expect((header.width, header.height) == (2243, 1869))
     }
 
-    @Test(.enabled(if: GatewayFixtures.codecsAvailable && GatewayFixtures.fitWithinAvailable, "needs codecs and fitWithin"))
-    func a4000x3000PhotoBecomes2364x1773() throws {
+    @Test func a4000x3000PhotoBecomes2364x1773() throws {
         let image = Image(width: 4000, height: 3000, format: .gray8)
         let jpeg = try ImageEncoder.encode(image, as: .jpeg, options: EncodeOptions(quality: 80))
         let ref = try ReferencePrep.prepare(bytes: jpeg, name: "big.jpg", options: ReferencePrepOptions(format: .webp))

@@ -3,7 +3,7 @@ import Testing
 @testable import Darkroom
 
 /// Oriented files (EXIF in JPEG, WebP and PNG eXIf; AVIF irot/imir) match their upright references.
-@Suite(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"))
+@Suite(.enabled(if: TestSupport.hasCorpus, "../shared/corpus is absent"))
 struct OrientationTests {
     static var rows: [Corpus.Row] {
         Corpus.rows.filter { $0.path.hasPrefix("orientation/") && $0.reference != nil && $0.expected == "decode-ok" }

@@ -34,8 +34,7 @@ import CLCMS2
     }
 
     @Test func outputFilesAreWrittenAtomicallyAndNeverOverwrittenByAccident() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("darkroom-out-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestSupport.tempDir().path
         let path = dir + "/a.bin"
         try OutputFile.write([1, 2, 3], to: path, overwrite: false)
         #expect(throws: DarkroomError.file(.outputExists(path: path))) { try OutputFile.write([4], to: path, overwrite: false) }

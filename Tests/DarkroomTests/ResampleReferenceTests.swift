@@ -5,32 +5,11 @@ import Testing
 /// Raw references made by testimages/resample/make_refs.py (Pillow, and Go x/image/draw / image-rs
 /// outputs from /work/shared/corpus/resize decoded to raw).
 enum ResampleRefs {
-    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("testimages/resample")
+    static let dir = TestImages.root.appendingPathComponent("resample")
 
     static func load(_ name: String, _ w: Int, _ h: Int, _ format: PixelFormat) throws -> Image {
         let data = try Data(contentsOf: dir.appendingPathComponent(name))
         return Image(width: w, height: h, format: format, pixels: [UInt8](data))
-    }
-
-    /// PSNR in dB over all samples; RGBA images are compared on premultiplied colour (as the peer
-    /// harness does), so the colour of fully transparent pixels does not count.
-    static func psnr(_ a: Image, _ b: Image) -> Double {
-        precondition(a.width == b.width && a.height == b.height && a.format == b.format)
-        let c = a.format.channels
-        var se = 0.0
-        for i in 0..<(a.width * a.height) {
-            let aa = a.format.hasAlpha ? Double(a.pixels[i * c + c - 1]) / 255 : 1
-            let ba = b.format.hasAlpha ? Double(b.pixels[i * c + c - 1]) / 255 : 1
-            for ch in 0..<c {
-                let isAlpha = a.format.hasAlpha && ch == c - 1
-                let x = Double(a.pixels[i * c + ch]) * (isAlpha ? 1 : aa)
-                let y = Double(b.pixels[i * c + ch]) * (isAlpha ? 1 : ba)
-                se += (x - y) * (x - y)
-            }
-        }
-        let mse = se / Double(a.pixels.count)
-        return mse == 0 ? .infinity : 10 * log10(255 * 255 / mse)
     }
 }
 
@@ -48,7 +27,7 @@ enum ResampleRefs {
             let reference = try ResampleRefs.load("pil-\(name)-\(w)x\(h).\(ext)", w, h, format)
             for kernel in [ResampleKernel.scalar] + simdKernels {
                 let out = src.resized(width: w, height: h, options: ResizeOptions(filter: filter), kernel: kernel)
-                let db = ResampleRefs.psnr(out, reference)
+                let db = psnrPremultiplied(out, reference)
                 #expect(db >= 50, "\(name) \(w)x\(h) \(format) \(kernel): \(db) dB")
             }
         }
@@ -70,7 +49,7 @@ enum ResampleRefs {
             as8.pixels[i] = UInt8((Double(v) / 257).rounded())
         }
         let reference = try ResampleRefs.load("pil-lanczos3-27x20.rgb", 27, 20, .rgb8)
-        #expect(ResampleRefs.psnr(as8, reference) >= 50)
+        #expect(psnrPremultiplied(as8, reference) >= 50)
     }
 
     @Test func agreesWithGoXImageDrawUpscale() throws {
@@ -79,7 +58,7 @@ enum ResampleRefs {
         for (file, filter) in [("go-up-cr-75x100.rgb", ResampleFilter.catmullRom), ("go-up-bl-75x100.rgb", .bilinear)] {
             let reference = try ResampleRefs.load(file, 75, 100, .rgb8)
             let out = src.resized(width: 75, height: 100, options: ResizeOptions(filter: filter))
-            #expect(ResampleRefs.psnr(out, reference) >= 40, "\(file)")
+            #expect(psnrPremultiplied(out, reference) >= 40, "\(file)")
         }
     }
 
@@ -88,6 +67,6 @@ enum ResampleRefs {
         let src = try ResampleRefs.load("irs-src-129x66.rgba", 129, 66, .rgba8)
         let reference = try ResampleRefs.load("irs-half-65x33.rgba", 65, 33, .rgba8)
         let out = src.resized(width: 65, height: 33, options: ResizeOptions(filter: .lanczos3))
-        #expect(ResampleRefs.psnr(out, reference) >= 30)
+        #expect(psnrPremultiplied(out, reference) >= 30)
     }
 }

@@ -64,7 +64,7 @@ import Testing
         try Self.compare(TestImages.bytes(name), name: name)
     }
 
-    @Test(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"), arguments: corpusJPEGs)
+    @Test(.enabled(if: TestSupport.hasCorpus, "../shared/corpus is absent"), arguments: corpusJPEGs)
     func streamedEqualsWholeImageOnTheOrientationSet(path: String) throws {
         let bytes = try #require(Corpus.read(path), "\(path) missing from the corpus")
         try Self.compare(bytes, name: path)
@@ -194,7 +194,7 @@ import Testing
         try StreamingTests.compare(after, name: "eXIf after IDAT")
     }
 
-    @Test(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"))
+    @Test(.enabled(if: TestSupport.hasCorpus, "../shared/corpus is absent"))
     func streamedEqualsWholeImageOnEveryCorpusPNG() throws {
         #expect(Self.corpusPNGs.count >= 180, "the corpus PNGs (PngSuite, libpng test PNGs)")
         for path in Self.corpusPNGs {
@@ -402,7 +402,7 @@ enum PNGChunks {
         }
     }
 
-    @Test(.enabled(if: Corpus.isPresent, "../shared/corpus is absent"),
+    @Test(.enabled(if: TestSupport.hasCorpus, "../shared/corpus is absent"),
           arguments: ["color/jpeg/adobe-rgb-1998_xmp_test.jpg", "conform/jpeg/libavif/seine_sdr_gainmap_srgb.jpg",
                       "color/jpeg/display-p3_apple_gainmap_new.jpg", "conform/jpeg/pillow/jpeg_ff00_header.jpg"])
     func cameraFilesWithRestartMarkers(path: String) throws {
