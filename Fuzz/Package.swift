@@ -27,7 +27,7 @@ let package = Package(
     ],
     targets: [
         // The per-target harness code: each executable calls one function from here, so the
-        // regression test (Tests/DarkroomTests/FuzzRegressionTests.swift) can mirror it exactly.
+        // regression test (Tests/DarkroomTests/Fuzz/FuzzRegressionTests.swift) can mirror it exactly.
         .target(name: "FuzzHarness", dependencies: [.product(name: "Darkroom", package: "Darkroom")]),
     ] + targets.map { name in
         .executableTarget(name: name, dependencies: ["FuzzHarness"], path: "Sources/Targets/\(name)")

@@ -2,7 +2,7 @@ import Darkroom
 import Foundation
 
 /// What each libFuzzer target does with one input. The same file is compiled into the test
-/// target (Tests/DarkroomTests/FuzzHarness.swift is a symlink to it), so
+/// target (Tests/DarkroomTests/Fuzz/FuzzHarness.swift is a symlink to it), so
 /// FuzzRegressionTests replays the regression files through exactly this code.
 ///
 /// Every entry point either returns or throws; a trap, sanitizer report or hang is a bug.
