@@ -17,7 +17,7 @@ import PackageDescription
 
 let targets = [
     "decode-png", "decode-jpeg", "decode-webp", "decode-avif", "decode-gif",
-    "read-header", "resize-geometry", "gateway-request", "images-response",
+    "read-header", "resize-geometry", "gateway-request", "images-response", "convert",
 ]
 
 let package = Package(

@@ -6,15 +6,17 @@
 #   scripts/fuzz.sh all SECONDS        every target in turn, SECONDS each (CI smoke: 30)
 #
 # Seeds: ../shared/corpus (or $DARKROOM_CORPUS) files of the target's format from MANIFEST.tsv,
-# up to 256 KB each; Fuzz/seeds/TARGET; testimages/fuzz-regressions/TARGET (every past finding);
-# testimages/responses for images-response. The working corpus grows in .build-fuzz/corpus/TARGET
-# (git-ignored); seeds are never written to. A crash, hang (-timeout=10), OOM (-rss_limit_mb=2048,
-# or one allocation over -malloc_limit_mb=512) or sanitizer report exits non-zero and
-# prints the reproducer's path (.build-fuzz/artifacts/TARGET/…). Replay one with
+# up to 256 KB each (for convert: every 4th JPEG and PNG up to 16 KB, behind a first byte 0-31 in
+# turn, since that byte picks the options); Fuzz/seeds/TARGET; testimages/fuzz-regressions/TARGET
+# (every past finding); testimages/responses for images-response. The working corpus grows in
+# .build-fuzz/corpus/TARGET (git-ignored); seeds are never written to. A crash, hang (-timeout=10),
+# OOM (-rss_limit_mb=2048, or one allocation over -malloc_limit_mb=512) or sanitizer report exits
+# non-zero and prints the reproducer's path (.build-fuzz/artifacts/TARGET/…). Replay one with
 #   .build-fuzz/build/release/TARGET FILE
 # Minimize one with
 #   .build-fuzz/build/release/TARGET -minimize_crash=1 -runs=10000 -exact_artifact_path=OUT FILE
-# Environment: FUZZ_NICE (default 10), DARKROOM_FUZZ_MAX_PIXELS (decoders, default 4000000).
+# Environment: FUZZ_NICE (default 10), DARKROOM_FUZZ_MAX_PIXELS (decoders, default 4000000; convert
+# uses four times it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -25,7 +27,7 @@ NICE=${FUZZ_NICE:-10}
 # Swift's own crash backtracer reads memory ASan does not expect; let ASan/libFuzzer report.
 export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 
-TARGETS=(decode-png decode-jpeg decode-webp decode-avif decode-gif read-header resize-geometry gateway-request images-response)
+TARGETS=(decode-png decode-jpeg decode-webp decode-avif decode-gif read-header resize-geometry gateway-request images-response convert)
 
 describe() {
     case $1 in
@@ -36,12 +38,13 @@ describe() {
         resize-geometry) echo "ResizeGeometry(parsing:) + targetSize for input sizes 1...65535 (4 size bytes, then text)" ;;
         gateway-request) echo "GatewayRequest(json:) / GatewayRequest(form:) (+ jsonData, ProviderProfile.resolve)" ;;
         images-response) echo "ImagesResponse(parsing:) JSON and server-sent events (+ contents, jsonData)" ;;
+        convert) echo "Converter.convert end to end, 2 threads, maxPixels 16,000,000: byte 0 picks JPEG/WebP, 4mp/37%/7x5!/50%, fast, fail-on none; the rest is the input" ;;
     esac
 }
 
 max_len() {
     case $1 in
-        decode-*) echo 65536 ;;
+        decode-*|convert) echo 65536 ;;
         read-header) echo 8192 ;;
         resize-geometry) echo 64 ;;
         gateway-request) echo 4096 ;;
@@ -75,6 +78,17 @@ prepare_seeds() {
         awk -F'\t' -v formats=" $formats " 'NR > 1 && index(formats, " " $5 " ") && $14 + 0 <= 262144 { print $1 }' \
             "$CORPUS_SRC/MANIFEST.tsv" | while IFS= read -r path; do
                 [[ -f $CORPUS_SRC/$path ]] && cp "$CORPUS_SRC/$path" "$dir/$(echo "$path" | tr '/' '_')"
+            done
+        touch "$dir/.done"
+    elif [[ $target == convert && -f $CORPUS_SRC/MANIFEST.tsv && ! -e $dir/.done ]]; then
+        # Every 4th JPEG and PNG of up to 16 KB, behind a first byte that picks the options (0-31 in turn).
+        local mode=0
+        awk -F'\t' 'NR > 1 && ($5 == "jpeg" || $5 == "png") && $14 + 0 <= 16384 && n++ % 4 == 0 { print $1 }' \
+            "$CORPUS_SRC/MANIFEST.tsv" | while IFS= read -r path; do
+                if [[ -f $CORPUS_SRC/$path ]]; then
+                    { printf "\\x$(printf %02x $((mode % 32)))"; cat "$CORPUS_SRC/$path"; } >"$dir/$(echo "$path" | tr '/' '_')"
+                    mode=$((mode + 1))
+                fi
             done
         touch "$dir/.done"
     fi

@@ -11,10 +11,14 @@ public enum FuzzHarness {
     /// (DARKROOM_FUZZ_MAX_PIXELS overrides it, e.g. 250000 for more executions per second).
     public static let maxPixels = ProcessInfo.processInfo.environment["DARKROOM_FUZZ_MAX_PIXELS"].flatMap { Int($0) } ?? 4_000_000
 
+    /// The pixel limit for the `convert` target: four times ``maxPixels`` (16,000,000 by default),
+    /// so that `4mp` really shrinks an input (its output is at most 4,194,304 px).
+    public static let convertMaxPixels = 4 * maxPixels
+
     /// The targets, in the order `scripts/fuzz.sh all` runs them.
     public static let targets = [
         "decode-png", "decode-jpeg", "decode-webp", "decode-avif", "decode-gif",
-        "read-header", "resize-geometry", "gateway-request", "images-response",
+        "read-header", "resize-geometry", "gateway-request", "images-response", "convert",
     ]
 
     /// Runs `bytes` through the entry point of `target`.
@@ -39,6 +43,7 @@ public enum FuzzHarness {
         case "resize-geometry": try resizeGeometry(bytes)
         case "gateway-request": try gatewayRequest(bytes)
         case "images-response": try imagesResponse(bytes)
+        case "convert": try convert(bytes)
         default: preconditionFailure("unknown fuzz target \(target)")
         }
     }
@@ -110,5 +115,40 @@ public enum FuzzHarness {
         let response = try ImagesResponse(parsing: Data(bytes))
         _ = response.contents()
         _ = response.jsonData()
+    }
+
+    /// The resize geometries of the `convert` target, picked by bits 1–2 of its first byte: a
+    /// gateway's 4 MP cap, a percentage, an exact tiny size that ignores the aspect, and half size
+    /// (the decoder runs at full scale, so a JPEG of 2 MP or more with restart markers is decoded
+    /// in two bands).
+    public static let convertGeometries = ["4mp", "37%", "7x5!", "50%"]
+
+    /// The options the first byte of a `convert` input stands for. Bit 0: the output format (JPEG,
+    /// WebP); bits 1–2: the geometry (``convertGeometries``); bit 3: `fast` (shrink-on-load to the
+    /// target itself); bit 4: `failOn` none (damaged input is decoded as far as it goes). Always two
+    /// threads, so the row producer, restart bands and the output ring can run; the pixel limit is
+    /// ``convertMaxPixels``.
+    public static func convertOptions(_ mode: UInt8) throws -> ConvertOptions {
+        var options = ConvertOptions(format: mode & 1 == 0 ? .jpeg : .webp,
+                                     resize: try ResizeGeometry(parsing: convertGeometries[Int(mode >> 1) & 3]),
+                                     fast: mode & 8 != 0)
+        options.decode.maxPixels = convertMaxPixels
+        if mode & 16 != 0 { options.decode.failOn = .none }
+        options.resampling.threads = 2
+        return options
+    }
+
+    /// `Converter.convert` end to end: byte 0 chooses the options (``convertOptions(_:)``), the rest
+    /// is the input file. The output must be a file of the asked format and size.
+    public static func convert(_ bytes: [UInt8]) throws {
+        guard let mode = bytes.first else { return }
+        let options = try convertOptions(mode)
+        let result = try Converter(options: options).convert(Array(bytes.dropFirst()))
+        precondition(result.width >= 1 && result.height >= 1, "converted to an empty image")
+        precondition(result.format == options.format && ImageFormat.sniff(result.bytes) == options.format,
+                     "asked for \(options.format!), made \(result.format)")
+        let header = try? ImageDecoder.readHeader(result.bytes)
+        precondition(header?.width == result.width && header?.height == result.height,
+                     "made \(result.width)x\(result.height), the file says \(String(describing: header))")
     }
 }

@@ -2,36 +2,56 @@ import Foundation
 import Testing
 @testable import Darkroom
 
-/// Replays every file under `testimages/fuzz-regressions/<target>/` through the fuzz target's
-/// own entry point (`FuzzHarness.swift` here is a symlink to `Fuzz/Sources/FuzzHarness/`): it
-/// must return or throw a typed error (``DarkroomError``), never trap.
+/// Replays every file under `testimages/fuzz-regressions/<target>/` (past findings) and
+/// `Fuzz/seeds/<target>/` (the hand-made seeds) through the fuzz target's own entry point
+/// (`FuzzHarness.swift` here is a symlink to `Fuzz/Sources/FuzzHarness/`): it must return or throw
+/// a typed error (``DarkroomError``), never trap.
 @Suite struct FuzzRegressionTests {
     static let root = TestImages.root.appendingPathComponent("fuzz-regressions")
+    static let seeds = TestSupport.packageRoot.appendingPathComponent("Fuzz/seeds")
 
-    /// `(target, file name)` for every regression file, so each is its own test case.
+    /// `(target, file)` for every regression and seed file, the file relative to the package root,
+    /// so each is its own test case.
     static let cases: [(String, String)] = {
         let fm = FileManager.default
         return FuzzHarness.targets.flatMap { target -> [(String, String)] in
-            let dir = root.appendingPathComponent(target)
-            let names = (try? fm.contentsOfDirectory(atPath: dir.path)) ?? []
-            return names.filter { !$0.hasPrefix(".") && !$0.hasSuffix(".md") }.sorted().map { (target, $0) }
+            [("testimages/fuzz-regressions", root), ("Fuzz/seeds", seeds)].flatMap { (prefix, folder) -> [(String, String)] in
+                let names = (try? fm.contentsOfDirectory(atPath: folder.appendingPathComponent(target).path)) ?? []
+                return names.filter { !$0.hasPrefix(".") && !$0.hasSuffix(".md") }.sorted().map { (target, "\(prefix)/\(target)/\($0)") }
+            }
         }
     }()
 
     @Test func everyFolderIsATarget() throws {
-        let folders = try FileManager.default.contentsOfDirectory(atPath: Self.root.path).filter { !$0.hasPrefix(".") && !$0.hasSuffix(".md") }
-        #expect(Set(folders).isSubset(of: Set(FuzzHarness.targets)), "unknown folders: \(folders)")
+        for folder in [Self.root, Self.seeds] {
+            let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !$0.hasPrefix(".") && !$0.hasSuffix(".md") }
+            #expect(Set(names).isSubset(of: Set(FuzzHarness.targets)), "unknown folders in \(folder.path): \(names)")
+        }
         #expect(!Self.cases.isEmpty)
+        #expect(Self.cases.contains { $0.0 == "convert" }, "the convert target has its seeds")
     }
 
     @Test(arguments: cases)
     func replays(target: String, file: String) throws {
-        let bytes = [UInt8](try Data(contentsOf: Self.root.appendingPathComponent(target).appendingPathComponent(file)))
+        let bytes = [UInt8](try Data(contentsOf: TestSupport.packageRoot.appendingPathComponent(file)))
         do {
             try FuzzHarness.run(target, bytes)
         } catch is DarkroomError {
         } catch {
-            Issue.record("\(target)/\(file): untyped error \(type(of: error)): \(error)")
+            Issue.record("\(file): untyped error \(type(of: error)): \(error)")
         }
+    }
+
+    /// The `convert` seeds take the routes they are named for: the JPEGs with restart markers are
+    /// decoded in two bands, a JPEG resized to JPEG goes through the ring of output rows, and each
+    /// converts without error (a damaged one under `failOn` none).
+    @Test(arguments: [("jpeg-4mp-restart-markers.bin", "restart-bands"), ("webp-37pct-restart-markers.bin", "restart-bands"),
+                      ("jpeg-50pct-failon-none-restart-markers.bin", "restart-bands"), ("jpeg-37pct-hopper.bin", "ring-output"),
+                      ("jpeg-37pct-failon-none-cut.bin", "ring-output")])
+    func convertSeedsTakeTheirRoutes(seed: String, event: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: Self.seeds.appendingPathComponent("convert/\(seed)")))
+        let events = PipelineEvents.Counter()
+        try PipelineEvents.$counter.withValue(events) { try FuzzHarness.convert(bytes) }
+        #expect(events[event] == 1, "\(seed): \(event)")
     }
 }
