@@ -15,20 +15,20 @@ nonisolated(unsafe) var sources: [String: Image] = [:]
 func source(_ width: Int, _ height: Int, _ format: PixelFormat) -> Image {
     let key = "\(width)x\(height)-\(format.rawValue)"
     if let img = sources[key] { return img }
-    let img = Image.benchmarkPattern(width: width, height: height, format: format)
+    let img = try! Image.benchmarkPattern(width: width, height: height, format: format)  // constant sizes, within the limits
     sources[key] = img
     return img
 }
 
 func resizeBenchmark(_ name: String, from src: (Int, Int), format: PixelFormat, filter: ResampleFilter,
                      alpha: AlphaHandling = .premultiplied, threads: Int = 1) {
-    let target = fitWithin(width: src.0, height: src.1, maxPixels: src.0 * src.1 / (src.0 * src.1 > 10_000_000 ? 6 : 4))
+    let target = try! fitWithin(width: src.0, height: src.1, maxPixels: src.0 * src.1 / (src.0 * src.1 > 10_000_000 ? 6 : 4))
     let options = ResizeOptions(filter: filter, alpha: alpha, threads: threads)
     Benchmark(name) { benchmark in
         let img = source(src.0, src.1, format)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            blackHole(img.resized(width: target.width, height: target.height, options: options))
+            blackHole(try img.resized(width: target.width, height: target.height, options: options))
         }
     }
 }

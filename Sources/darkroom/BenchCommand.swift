@@ -82,23 +82,23 @@ struct BenchCommand: ParsableCommand {
                     Console.info("darkroom: --input \(input) holds \(data.count) bytes; expected exactly \(expected) (--size \(v.size) x \(format.bytesPerPixel) bytes per pixel)")
                     throw ExitCode(ExitStatus.usage)
                 }
-                image = Image(width: parts[0], height: parts[1], format: format, pixels: data)
+                image = try Image(width: parts[0], height: parts[1], format: format, pixels: data)
             } else {
-                image = Image.benchmarkPattern(width: parts[0], height: parts[1], format: format)
+                image = try Image.benchmarkPattern(width: parts[0], height: parts[1], format: format)
             }
-            let target = fitWithin(width: parts[0], height: parts[1], maxPixels: v.fitPixels)
+            let target = try fitWithin(width: parts[0], height: parts[1], maxPixels: v.fitPixels)
             let options = ResizeOptions(filter: resample, alpha: alphaHandling, threads: v.threads)
             // Timed like the peers' harness times fir: resampling into a destination allocated once
             // (`--fresh-output` times `Image.resized`, which also allocates and first-touches it).
-            var out = image.resized(width: target.width, height: target.height, options: options)
+            var out = try image.resized(width: target.width, height: target.height, options: options)
             var checksum = out.pixels.count
             var times = [Double]()
             for _ in 0..<runs {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 if freshOutput {
-                    out = image.resized(width: target.width, height: target.height, options: options)
+                    out = try image.resized(width: target.width, height: target.height, options: options)
                 } else {
-                    image.resize(into: &out, options: options)
+                    try image.resize(into: &out, options: options)
                 }
                 let t1 = DispatchTime.now().uptimeNanoseconds
                 checksum &+= Int(out.pixels[out.pixels.count / 2])

@@ -83,7 +83,7 @@ struct CostCommand: ParsableCommand {
         }
         if failed { throw ExitCode(ExitStatus.someFailed) }
 
-        let bill = MegapixelBilling.estimate(references: references, output: outputSize, n: n,
+        let bill = try MegapixelBilling.estimate(references: references, output: outputSize, n: n,
                                              inputPricePerMP: inputPrice, outputPricePerMP: outputPrice)
         if json {
             Console.json(bill.json.jsonObject)

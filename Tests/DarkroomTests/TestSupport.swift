@@ -47,7 +47,7 @@ enum TestImages {
     static func gradient(width: Int = 64, height: Int = 48, alpha: Bool = true, seed: Int = 0) -> Image {
         let format: PixelFormat = alpha ? .rgba8 : .rgb8
         let shift = seed * 11
-        var image = Image(width: width, height: height, format: format)
+        var image = Image(unchecked: width, height: height, format: format)
         for y in 0..<height {
             for x in 0..<width {
                 let o = (y * width + x) * format.channels

@@ -137,7 +137,7 @@ public enum DarkroomHTTPServer {
                 server.metrics.recordPixelsDecoded(route: "/v1/convert", image.inputPixels)
                 return imageResponse(image.bytes, format: image.format, warnings: image.warnings, headers: [
                     "Darkroom-Width": "\(image.width)", "Darkroom-Height": "\(image.height)",
-                    "Darkroom-Billed-MP": "\(MegapixelBilling.billedMegapixels(width: image.width, height: image.height))",
+                    "Darkroom-Billed-MP": "\(image.billedMegapixels)",
                 ])
             }
         }

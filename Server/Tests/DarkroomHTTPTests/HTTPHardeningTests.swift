@@ -183,3 +183,19 @@ import Testing
     }
 }
 
+
+/// Issue #16: the server's bounds have one owner, `Configuration`, which refuses a value outside
+/// them instead of clamping it silently.
+@Suite struct ServerConfigurationTests {
+    @Test func valuesOutsideTheBoundsAreRefused() throws {
+        #expect(throws: DarkroomError.option(OptionError(name: "queue-size", value: "20000", expected: "an integer from 0 to 10000"))) {
+            try DarkroomHTTPServer.Configuration(queueSize: 20_000)
+        }
+        #expect(throws: DarkroomError.self) { try DarkroomHTTPServer.Configuration(workers: 0) }
+        #expect(throws: DarkroomError.self) { try DarkroomHTTPServer.Configuration(requestTimeout: .infinity) }
+        #expect(throws: DarkroomError.self) { try DarkroomHTTPServer.Configuration(retryAfter: -1) }
+        #expect(throws: DarkroomError.self) { try DarkroomHTTPServer.Configuration(maxBodyBytes: 0) }
+        let ok = try DarkroomHTTPServer.Configuration(workers: 3)
+        #expect(ok.workers == 3 && ok.queueSize == 6)
+    }
+}

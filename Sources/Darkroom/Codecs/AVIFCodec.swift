@@ -47,7 +47,7 @@ enum AVIFCodec {
         let rotations: [Orientation] = [.up, .left, .down, .right]
         guard let mirror else { return rotations[rotation & 3] }
         // Compose on a probe image and find the single orientation that does the same.
-        let probe = Image(width: 3, height: 2, format: .gray8, pixels: [1, 2, 3, 4, 5, 6])
+        let probe = Image(unchecked: 3, height: 2, format: .gray8, pixels: [1, 2, 3, 4, 5, 6])
         let turned = probe.applying(rotations[rotation & 3]).applying(mirror == 0 ? .downMirrored : .upMirrored)
         return Orientation.allCases.first { probe.applying($0) == turned } ?? .up
     }
@@ -118,7 +118,7 @@ enum AVIFCodec {
         let hasAlpha = image.pointee.alphaPlane != nil
         let depth = image.pointee.depth > 8 ? 16 : 8
         let format = PixelFormat(channels: hasAlpha ? 4 : 3, bitDepth: depth)
-        var out = Image(width: width, height: height, format: format)
+        var out = Image(unchecked: width, height: height, format: format)
         var rgb = avifRGBImage()
         avifRGBImageSetDefaults(&rgb, image)
         rgb.format = hasAlpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB

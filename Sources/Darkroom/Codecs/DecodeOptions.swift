@@ -21,8 +21,8 @@ public struct DecodeOptions: Sendable, Hashable {
     /// in ``ImageMetadata/warnings``.
     public var failOn: FailOn
 
-    /// 16,383 × 16,383 = 268,402,689 px, as sharp's `limitInputPixels`.
-    public static let defaultMaxPixels = 268_402_689
+    /// 16,383 × 16,383 = 268,402,689 px, as sharp's `limitInputPixels` (``Limits/defaultMaxPixels``).
+    public static let defaultMaxPixels = Limits.defaultMaxPixels
 
     public init(maxPixels: Int = DecodeOptions.defaultMaxPixels, applyOrientation: Bool = true,
                 convertToSRGB: Bool = true, minimumSize: (width: Int, height: Int)? = nil,

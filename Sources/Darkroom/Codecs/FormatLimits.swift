@@ -57,7 +57,7 @@ public struct FormatLimits: Sendable, Hashable {
             w = min(maxSide, max(1, Int((Double(w) * s).rounded(.down))))
             h = min(maxSide, max(1, Int((Double(h) * s).rounded(.down))))
         }
-        if let maxPixels { return PixelSize(width: w, height: h).fitting(maxPixels: maxPixels).tuple }
+        if let maxPixels { return PixelSize(width: w, height: h).fitted(within: maxPixels).tuple }
         return (w, h)
     }
 }

@@ -34,7 +34,7 @@ enum GIFCodec {
             metadata.warnings = [DecodeWarning(kind: .truncated,
                                                message: "the first frame's image data ends before its last row")]
         }
-        let image = Image(width: gif.width, height: gif.height, format: .rgba8, pixels: gif.rgba)
+        let image = Image(unchecked: gif.width, height: gif.height, format: .rgba8, pixels: gif.rgba)
         return RawDecode(image: gif.isOpaque ? image.droppingAlpha() : image, metadata: metadata)
     }
 

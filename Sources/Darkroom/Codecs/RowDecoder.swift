@@ -25,6 +25,6 @@ extension RowDecoder {
             initialized = count   // rows the decoder could not decode are filled too
         }
         if let failure { throw failure }
-        return Image(width: width, height: height, format: format, pixels: pixels)
+        return Image(unchecked: width, height: height, format: format, pixels: pixels)
     }
 }

@@ -82,7 +82,7 @@ enum WebPCodec {
             height = s.height
         }
         let format: PixelFormat = f.hasAlpha ? .rgba8 : .rgb8
-        var image = Image(width: width, height: height, format: format)
+        var image = Image(unchecked: width, height: height, format: format)
         let status: VP8StatusCode = image.pixels.withUnsafeMutableBufferPointer { px in
             config.output.colorspace = f.hasAlpha ? MODE_RGBA : MODE_RGB
             config.output.is_external_memory = 1
@@ -115,7 +115,7 @@ enum WebPCodec {
             guard WebPAnimDecoderGetNext(decoder, &frame, &timestamp) != 0, let frame else {
                 throw DarkroomError.decoding(.codec(.webp, message: "cannot decode the first animation frame"))
             }
-            return Image(width: width, height: height, format: .rgba8,
+            return Image(unchecked: width, height: height, format: .rgba8,
                          pixels: Array(UnsafeBufferPointer(start: frame, count: width * height * 4)))
         }
     }

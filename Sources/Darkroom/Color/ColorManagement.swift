@@ -86,7 +86,7 @@ enum ColorManagement {
                                                     cmsUInt32Number(INTENT_RELATIVE_COLORIMETRIC), 0)
         else { return nil }
         defer { cmsDeleteTransform(transform) }
-        var out = Image(width: image.width, height: image.height, format: gray, pixels: plane)
+        var out = Image(unchecked: image.width, height: image.height, format: gray, pixels: plane)
         plane.withUnsafeBytes { src in
             out.pixels.withUnsafeMutableBytes { dst in
                 cmsDoTransform(transform, src.baseAddress, dst.baseAddress, UInt32(image.pixelCount))
@@ -113,7 +113,7 @@ enum ColorManagement {
                             cmsDoTransform(transform, src.baseAddress, dst.baseAddress, UInt32(width * height))
                         }
                     }
-                    return Image(width: width, height: height, format: .rgb8, pixels: rgb)
+                    return Image(unchecked: width, height: height, format: .rgb8, pixels: rgb)
                 }
             }
         }
@@ -125,7 +125,7 @@ enum ColorManagement {
             rgb[i * 3 + 1] = UInt8((m * k + 127) / 255)
             rgb[i * 3 + 2] = UInt8((y * k + 127) / 255)
         }
-        return Image(width: width, height: height, format: .rgb8, pixels: rgb)
+        return Image(unchecked: width, height: height, format: .rgb8, pixels: rgb)
     }
 }
 

@@ -25,7 +25,7 @@ extension Image {
             let s = raw.bindMemory(to: UInt16.self)
             for i in 0..<count { out[i] = UInt8((UInt32(s[i]) * 255 + 32767) / 65535) }
         }
-        return Image(width: width, height: height, format: format.withBitDepth(8), pixels: out)
+        return Image(unchecked: width, height: height, format: format.withBitDepth(8), pixels: out)
     }
 
     /// 8 → 16 bits per sample (v · 257).
@@ -37,7 +37,7 @@ extension Image {
             let d = raw.bindMemory(to: UInt16.self)
             for i in 0..<count { d[i] = UInt16(pixels[i]) * 257 }
         }
-        return Image(width: width, height: height, format: format.withBitDepth(16), pixels: out)
+        return Image(unchecked: width, height: height, format: format.withBitDepth(16), pixels: out)
     }
 
     /// Removes the alpha channel by compositing over `background`.
@@ -46,7 +46,7 @@ extension Image {
         let c = format.channels, colour = c - 1
         let n = pixelCount
         let target = format.withAlpha(false)
-        var out = Image(width: width, height: height, format: target)
+        var out = Image(unchecked: width, height: height, format: target)
         let bg: [Int] = format.isGray
             ? [(Int(background.red) * 299 + Int(background.green) * 587 + Int(background.blue) * 114 + 500) / 1000]
             : [Int(background.red), Int(background.green), Int(background.blue)]
@@ -89,7 +89,7 @@ extension Image {
                 for i in 0..<pixelCount { for b in 0..<keep { d[i * keep + b] = s[i * stride + b] } }
             }
         }
-        return Image(width: width, height: height, format: format.withAlpha(false), pixels: out)
+        return Image(unchecked: width, height: height, format: format.withAlpha(false), pixels: out)
     }
 
     /// Gray (+alpha) → RGB (+alpha).
@@ -107,14 +107,14 @@ extension Image {
                 }
             }
         }
-        return Image(width: width, height: height, format: target, pixels: out)
+        return Image(unchecked: width, height: height, format: target, pixels: out)
     }
 
     /// RGB (+alpha) → gray (+alpha) with Rec. 601 luma weights.
     func toGray() -> Image {
         guard !format.isGray else { return self }
         let target = PixelFormat(channels: format.channels - 2, bitDepth: format.bitDepth)
-        var out = Image(width: width, height: height, format: target)
+        var out = Image(unchecked: width, height: height, format: target)
         let c = format.channels, tc = target.channels
         for i in 0..<pixelCount {
             let x = i % width, y = i / width
@@ -138,7 +138,7 @@ extension Image {
                 for i in 0..<pixelCount { for b in 0..<inStride { d[i * outStride + b] = s[i * inStride + b] } }
             }
         }
-        return Image(width: width, height: height, format: target, pixels: out)
+        return Image(unchecked: width, height: height, format: target, pixels: out)
     }
 
     mutating func setSample(x: Int, y: Int, channel: Int, _ value: Int) {

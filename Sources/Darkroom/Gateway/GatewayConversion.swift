@@ -99,9 +99,10 @@ public struct GatewayConversion: Sendable {
     }
 
     /// The megapixel bill for references of the given sizes and `request.n` images of `output` size.
+    /// Throws as ``MegapixelBilling/estimate(references:output:n:inputPricePerMP:outputPricePerMP:)-(_,_,_,_,_)``.
     public func cost(references: [PixelSize], output: PixelSize, inputPricePerMP: Double? = nil,
-                     outputPricePerMP: Double? = nil) -> CostEstimate {
-        MegapixelBilling.estimate(references: references, output: output, n: request.count,
+                     outputPricePerMP: Double? = nil) throws(DarkroomError) -> CostEstimate {
+        try MegapixelBilling.estimate(references: references, output: output, n: request.count,
                                   inputPricePerMP: inputPricePerMP, outputPricePerMP: outputPricePerMP)
     }
 

@@ -19,6 +19,6 @@ public struct GatewayImage: Sendable, Equatable {
         self.width = width
         self.height = height
         self.inputPixels = inputPixels
-        billedMegapixels = MegapixelBilling.billedMegapixels(width: width, height: height)
+        billedMegapixels = MegapixelBilling.billed(PixelSize(width: width, height: height))
     }
 }

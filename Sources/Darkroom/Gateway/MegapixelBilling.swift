@@ -8,53 +8,67 @@
 public enum MegapixelBilling {
     /// One billing megapixel.
     public static let unit = Limits.megapixel
-    /// The largest image count `estimate(references:output:n:…)`
-    /// bills; larger counts are clamped to it.
+    /// The largest image count `estimate(references:output:n:…)` bills; a larger count is an error.
     public static let maxImageCount = 10_000
     /// References with more pixels than this are resized before use.
     public static let referenceMaxPixels = 4_194_304
 
-    /// `ceil(width·height / 1,048,576)`, in integer arithmetic. Negative sides count as 0; a
-    /// product beyond `Int` (no decodable image has one) saturates instead of trapping.
-    public static func billedMegapixels(width: Int, height: Int) -> Int {
-        let (px, overflow) = max(0, width).multipliedReportingOverflow(by: max(0, height))
+    /// `ceil(width·height / 1,048,576)`, in integer arithmetic.
+    ///
+    /// Throws ``DarkroomError/option(_:)`` for a size that is no image (a side below 1, more than
+    /// ``Limits/maxPixelLimit`` px in all): a caller's mistake is an error, never 0 MP.
+    public static func billedMegapixels(width: Int, height: Int) throws(DarkroomError) -> Int {
+        let size = PixelSize(width: width, height: height)
+        try size.checkedAsImageSize()
+        return billed(size)
+    }
+
+    /// ``billedMegapixels(width:height:)`` of a size the library checked (a decoded or encoded image).
+    static func billed(_ size: PixelSize) -> Int {
+        let (px, overflow) = max(0, size.width).multipliedReportingOverflow(by: max(0, size.height))
         if overflow { return Int.max / unit }
         return px / unit + (px % unit == 0 ? 0 : 1)
     }
 
     /// The size a reference is used at: fitted within `maxPixels` when larger, else unchanged.
-    public static func referenceSize(width: Int, height: Int, maxPixels: Int = referenceMaxPixels) -> PixelSize {
-        PixelSize(width: width, height: height).fitting(maxPixels: maxPixels)
+    /// Throws as ``PixelSize/fitting(maxPixels:)``.
+    public static func referenceSize(width: Int, height: Int, maxPixels: Int = referenceMaxPixels) throws(DarkroomError) -> PixelSize {
+        try PixelSize(width: width, height: height).fitting(maxPixels: maxPixels)
     }
 
     /// What one reference costs: at least 1 MP, after its resize.
-    public static func referenceCost(width: Int, height: Int, source: String? = nil) -> ReferenceCost {
-        let used = referenceSize(width: width, height: height)
+    /// Throws as ``PixelSize/fitting(maxPixels:)``.
+    public static func referenceCost(width: Int, height: Int, source: String? = nil) throws(DarkroomError) -> ReferenceCost {
+        let used = try referenceSize(width: width, height: height)
         return ReferenceCost(source: source ?? "\(width)x\(height)", width: width, height: height,
                              resizedWidth: used.width, resizedHeight: used.height,
-                             billedMegapixels: max(1, billedMegapixels(width: used.width, height: used.height)))
+                             billedMegapixels: max(1, billed(used)))
     }
 
     /// The whole bill for `references` (sizes as given, before any resize), `n` generated images
     /// of `output` size, and optional prices per megapixel.
     ///
-    /// `n` is OpenAI's image count (1–10 in its API; the CLI's `--n` refuses anything else). Here it
-    /// is clamped to 1…``maxImageCount``, so no count can make the bill negative or overflow.
+    /// Throws ``DarkroomError/option(_:)`` for a size that is no image and for `n` outside
+    /// 1…``maxImageCount`` (OpenAI's API takes 1–10; the CLI's `--n` too).
     public static func estimate(references: [(source: String, size: PixelSize)], output: PixelSize, n: Int = 1,
-                                inputPricePerMP: Double? = nil, outputPricePerMP: Double? = nil) -> CostEstimate {
-        let refs = references.map { referenceCost(width: $0.size.width, height: $0.size.height, source: $0.source) }
-        let count = min(max(n, 1), maxImageCount)
-        let (total, overflow) = billedMegapixels(width: output.width, height: output.height).multipliedReportingOverflow(by: count)
-        let out = OutputCost(width: output.width, height: output.height, n: count,
-                             billedMegapixels: overflow ? Int.max : total)
+                                inputPricePerMP: Double? = nil, outputPricePerMP: Double? = nil) throws(DarkroomError) -> CostEstimate {
+        try ValueParser.check(n, name: "n", in: 1...maxImageCount)
+        var refs: [ReferenceCost] = []
+        for reference in references {
+            refs.append(try referenceCost(width: reference.size.width, height: reference.size.height, source: reference.source))
+        }
+        // At most 2^36 px = 65,536 MP per image, times at most 10,000 images: no overflow.
+        let out = OutputCost(width: output.width, height: output.height, n: n,
+                             billedMegapixels: try billedMegapixels(width: output.width, height: output.height) * n)
         return CostEstimate(references: refs, output: out,
                             inputPricePerMP: inputPricePerMP, outputPricePerMP: outputPricePerMP)
     }
 
-    /// Convenience for references without names (named `WxH`).
+    /// Convenience for references without names (named `WxH`). Throws as
+    /// ``estimate(references:output:n:inputPricePerMP:outputPricePerMP:)-(_,_,_,_,_)``.
     public static func estimate(references: [PixelSize], output: PixelSize, n: Int = 1,
-                                inputPricePerMP: Double? = nil, outputPricePerMP: Double? = nil) -> CostEstimate {
-        estimate(references: references.map { (source: $0.description, size: $0) }, output: output, n: n,
+                                inputPricePerMP: Double? = nil, outputPricePerMP: Double? = nil) throws(DarkroomError) -> CostEstimate {
+        try estimate(references: references.map { (source: $0.description, size: $0) }, output: output, n: n,
                  inputPricePerMP: inputPricePerMP, outputPricePerMP: outputPricePerMP)
     }
 }

@@ -16,8 +16,9 @@
 public enum ReferencePrep {
     /// The largest size with the same aspect ratio within `maxPixels` (s = √(maxPixels / (w·h)),
     /// both sides floored); unchanged when already within. ``PixelSize/fitting(maxPixels:)`` computes it.
-    public static func fitted(width: Int, height: Int, maxPixels: Int = ReferencePrepOptions.defaultMaxPixels) -> PixelSize {
-        PixelSize(width: width, height: height).fitting(maxPixels: maxPixels)
+    /// Throws as ``PixelSize/fitting(maxPixels:)``.
+    public static func fitted(width: Int, height: Int, maxPixels: Int = ReferencePrepOptions.defaultMaxPixels) throws(DarkroomError) -> PixelSize {
+        try PixelSize(width: width, height: height).fitting(maxPixels: maxPixels)
     }
 
     /// Throws ``DarkroomError/gateway(_:)`` (``GatewayError/tooManyReferences(count:limit:)``) when `count` is over the limit.
@@ -69,7 +70,7 @@ public enum ReferencePrep {
             format: result.format, sourceFormat: sourceFormat,
             inputWidth: upright.width, inputHeight: upright.height, width: result.width, height: result.height,
             resized: result.resized, passedThrough: passedThrough,
-            billedMegapixels: max(1, MegapixelBilling.billedMegapixels(width: result.width, height: result.height)))
+            billedMegapixels: max(1, MegapixelBilling.billed(PixelSize(width: result.width, height: result.height))))
         prepared.warnings = meta.warnings
         return prepared
     }

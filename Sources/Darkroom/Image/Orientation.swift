@@ -39,6 +39,6 @@ extension Image {
                 }
             }
         }
-        return Image(width: ow, height: oh, format: format, pixels: out)
+        return Image(unchecked: ow, height: oh, format: format, pixels: out)
     }
 }

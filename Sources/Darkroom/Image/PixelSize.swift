@@ -41,9 +41,29 @@ extension PixelSize {
     /// gateways for reference images (``MegapixelBilling``), and the one fit-within-N-pixels
     /// computation of the library (``fitWithin(width:height:maxPixels:)``,
     /// ``ReferencePrep/fitted(width:height:maxPixels:)``, ``ResizeGeometry``'s `N@` and `Nmp` and
-    /// ``FormatLimits/fitting(width:height:)`` all use it). Sides below 1 count as 1, a cap below
-    /// 1 as 1; no value can make it trap.
-    public func fitting(maxPixels: Int) -> PixelSize {
+    /// ``FormatLimits/fitting(width:height:)`` all use it).
+    ///
+    /// Throws ``DarkroomError/option(_:)`` for a size that is no image (a side below 1, more than
+    /// ``Limits/maxPixelLimit`` px) or a `maxPixels` outside 1…``Limits/maxPixelLimit``.
+    public func fitting(maxPixels: Int) throws(DarkroomError) -> PixelSize {
+        try checkedAsImageSize()
+        try ValueParser.check(maxPixels, name: "max-pixels", in: 1...Limits.maxPixelLimit)
+        return fitted(within: maxPixels)
+    }
+
+    /// Throws ``DarkroomError/option(_:)`` unless both sides are at least 1 and `width·height` is at
+    /// most ``Limits/maxPixelLimit``: the bounds of a size a caller gives for an image.
+    func checkedAsImageSize() throws(DarkroomError) {
+        let (count, overflow) = width.multipliedReportingOverflow(by: height)
+        guard width >= 1, height >= 1, !overflow, count <= Limits.maxPixelLimit else {
+            throw .option(OptionError(name: "size", value: description,
+                                      expected: "sides of at least 1 px and at most \(Limits.maxPixelLimit) px in all"))
+        }
+    }
+
+    /// ``fitting(maxPixels:)`` for a size and cap the library has checked (any values: sides below 1
+    /// count as 1, a cap below 1 as 1, so nothing can trap).
+    func fitted(within maxPixels: Int) -> PixelSize {
         let width = max(1, width), height = max(1, height)
         let cap = max(1, maxPixels)
         let (area, overflow) = width.multipliedReportingOverflow(by: height)

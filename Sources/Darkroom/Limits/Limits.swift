@@ -9,6 +9,12 @@ public enum Limits {
     /// stays below 2^39 bytes, far from overflow.
     public static let maxPixelLimit = 1 << 36
 
+    /// The default pixel limit: 16,383 × 16,383 = 268,402,689 px, as sharp's `limitInputPixels`.
+    /// It bounds what a decode reads (``DecodeOptions/maxPixels``) and what a library call that
+    /// allocates an image from a caller's numbers may allocate (``Image/init(width:height:format:maxPixels:)``,
+    /// ``Image/resized(width:height:options:maxPixels:)``) unless the caller raises it.
+    public static let defaultMaxPixels = 268_402_689
+
     /// The largest side a resize may produce, and the largest side accepted in a geometry, a
     /// `size` or an `aspect_ratio`: 65,536 px (AV1's largest frame side; WebP, GIF and JPEG hold
     /// less, see ``FormatLimits``). The resampler's coefficient tables grow with the output side,

@@ -99,7 +99,7 @@ public struct Converter: Sendable {
                 encoded = made.jpeg
                 // With the rows encoded as they came, the image went only through the ring: a 1×1
                 // stand-in, never encoded.
-                decoded = DecodedImage(image: made.image ?? Image(width: 1, height: 1, format: route.format), metadata: metadata)
+                decoded = DecodedImage(image: made.image ?? Image(unchecked: 1, height: 1, format: route.format), metadata: metadata)
             case .whole:
                 decoded = try source.decodeImage(scale: plan.decodeScale)
             }
@@ -115,7 +115,7 @@ public struct Converter: Sendable {
             let storedTarget = plan.storedTarget
             if storedTarget.width != decoded.image.width || storedTarget.height != decoded.image.height {
                 decoded.image = decoded.image.resized(width: storedTarget.width, height: storedTarget.height,
-                                                      options: options.resampling)
+                                                      options: options.resampling, kernel: .selected)
             }
             // 4. Colour, orientation, alpha, encode.
             if options.decode.convertToSRGB { decoded.convertToSRGB() }

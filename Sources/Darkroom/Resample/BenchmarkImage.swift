@@ -7,10 +7,13 @@ extension Image {
     /// A deterministic photo-like test image for benchmarks: smooth gradients, a fine texture,
     /// hard-edged blocks, 1 px lines and grain; with alpha, ramps, opaque blocks and fully
     /// transparent holes whose colour is garbage (the case premultiplication exists for).
-    public static func benchmarkPattern(width: Int, height: Int, format: PixelFormat) -> Image {
+    ///
+    /// Throws as ``Image/init(width:height:format:maxPixels:)`` (sides at least 1, at most
+    /// ``Limits/defaultMaxPixels`` px).
+    public static func benchmarkPattern(width: Int, height: Int, format: PixelFormat) throws(DarkroomError) -> Image {
         let c = format.channels
         let alphaChannel = format.hasAlpha ? c - 1 : -1
-        var img = Image(width: width, height: height, format: format)
+        var img = try Image(width: width, height: height, format: format)
         let wide = format.bitDepth == 16
         img.pixels.withUnsafeMutableBytes { raw in
             var seed: UInt32 = 20_240_601

@@ -115,7 +115,7 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
         }
         switch kind {
         case let .area(maxPixels):
-            return PixelSize(width: width, height: height).fitting(maxPixels: maxPixels).tuple
+            return PixelSize(width: width, height: height).fitted(within: maxPixels).tuple
         case let .percent(x, y):
             return (side(Double(width) * x / 100), side(Double(height) * y / 100))
         case let .fit(w, h, mode):
@@ -142,7 +142,7 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
 /// The largest size with the same aspect that holds at most `maxPixels` pixels:
 /// s = sqrt(maxPixels / (w·h)), both sides floored, never 0; unchanged when already within.
 /// 6000×4000 at 4,194,304 px → 2508×1672; 4000×3000 → 2364×1773. The same computation as
-/// ``PixelSize/fitting(maxPixels:)``, which owns it.
-public func fitWithin(width: Int, height: Int, maxPixels: Int) -> (width: Int, height: Int) {
-    PixelSize(width: width, height: height).fitting(maxPixels: maxPixels).tuple
+/// ``PixelSize/fitting(maxPixels:)``, which owns it. Throws as ``PixelSize/fitting(maxPixels:)``.
+public func fitWithin(width: Int, height: Int, maxPixels: Int) throws(DarkroomError) -> (width: Int, height: Int) {
+    try PixelSize(width: width, height: height).fitting(maxPixels: maxPixels).tuple
 }

@@ -17,7 +17,7 @@ public enum AlphaHandling: String, Sendable, Hashable, CaseIterable {
 public struct ResizeOptions: Sendable, Hashable {
     public var filter: ResampleFilter
     public var alpha: AlphaHandling
-    /// Worker threads over row bands; the output does not depend on it.
+    /// Worker threads over row bands, 1…``Limits/maxThreads``; the output does not depend on it.
     public var threads: Int
     public init(filter: ResampleFilter = .lanczos3, alpha: AlphaHandling = .premultiplied, threads: Int = 1) {
         self.filter = filter
@@ -27,35 +27,62 @@ public struct ResizeOptions: Sendable, Hashable {
 }
 
 extension Image {
-    /// Returns the image resampled to `width`×`height` (each at least 1) by separable convolution
-    /// with `options.filter` (support scaled by the shrink factor, so downscaling is anti-aliased).
+    /// Returns the image resampled to `width`×`height` pixels by separable convolution with
+    /// `options.filter` (support scaled by the shrink factor, so downscaling is anti-aliased).
     /// 8-bit samples use Int16 fixed-point weights, 16-bit samples Float32; alpha is straight on
     /// both sides and weighted (premultiplied) inside unless `options.alpha` is `.ignore`.
-    public func resized(width: Int, height: Int, options: ResizeOptions = ResizeOptions()) -> Image {
-        resized(width: width, height: height, options: options, kernel: .selected)
+    ///
+    /// The target is bounded before anything is allocated: sides 1…``Limits/maxSide`` (the
+    /// coefficient tables grow with the side) and `width·height` at most `maxPixels` (default
+    /// ``Limits/defaultMaxPixels``). Throws ``DarkroomError/option(_:)`` for a side or thread
+    /// count out of range and ``ImageEncodingError/tooManyPixels(width:height:limit:)`` over `maxPixels`.
+    public func resized(width: Int, height: Int, options: ResizeOptions = ResizeOptions(),
+                        maxPixels: Int = Limits.defaultMaxPixels) throws(DarkroomError) -> Image {
+        try Self.checkResizeTarget(width: width, height: height, options: options, maxPixels: maxPixels)
+        return resized(width: width, height: height, options: options, kernel: .selected)
     }
 
-    /// Resamples into `destination`, whose width, height and format say the target (the format must
-    /// equal this image's). Reusing one destination across calls skips allocating and first-touching
-    /// a new buffer each time (about 4 ms for 4 MP RGBA); the result equals ``resized(width:height:options:)``.
-    public func resize(into destination: inout Image, options: ResizeOptions = ResizeOptions()) {
+    /// Resamples into `destination`, whose width, height and format say the target. Reusing one
+    /// destination across calls skips allocating and first-touching a new buffer each time (about
+    /// 4 ms for 4 MP RGBA); the result equals ``resized(width:height:options:maxPixels:)``.
+    ///
+    /// Throws ``DarkroomError/option(_:)`` when `destination`'s pixel format is not this image's,
+    /// or its side or `options.threads` is out of range.
+    public func resize(into destination: inout Image, options: ResizeOptions = ResizeOptions()) throws(DarkroomError) {
+        guard destination.format == format else {
+            throw .option(OptionError(name: "destination format", value: "\(destination.format.channels) channels at \(destination.format.bitDepth) bits",
+                                      expected: "the source's, \(format.channels) channels at \(format.bitDepth) bits"))
+        }
+        try Self.checkResizeTarget(width: destination.width, height: destination.height, options: options,
+                                   maxPixels: Limits.maxPixelLimit)
         resize(into: &destination, options: options, kernel: .selected)
     }
 
-    /// `resized` on a chosen kernel implementation (tests compare them).
+    /// The bounds of a caller's resize target (see ``resized(width:height:options:maxPixels:)``).
+    static func checkResizeTarget(width: Int, height: Int, options: ResizeOptions, maxPixels: Int) throws(DarkroomError) {
+        guard (1...Limits.maxSide).contains(width), (1...Limits.maxSide).contains(height) else {
+            throw .option(OptionError(name: "resize", value: "\(width)x\(height)", expected: "sides from 1 to \(Limits.maxSide) px"))
+        }
+        try ValueParser.check(options.threads, name: "threads", in: 1...Limits.maxThreads)
+        if width * height > maxPixels {
+            throw .encoding(.tooManyPixels(width: width, height: height, limit: maxPixels))
+        }
+    }
+
+    /// `resized` on a chosen kernel implementation (tests compare them); the target is checked.
     func resized(width: Int, height: Int, options: ResizeOptions, kernel: ResampleKernel) -> Image {
-        precondition(width > 0 && height > 0, "resize target sides must be positive")
+        assert(width > 0 && height > 0, "resize target sides must be positive")
         if width == self.width && height == self.height { return self }
         let count = width * height * format.bytesPerPixel
         let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             resample(into: buffer.baseAddress!, width: width, height: height, options: options, kernel: kernel)
             initialized = count
         }
-        return Image(width: width, height: height, format: format, pixels: out)
+        return Image(unchecked: width, height: height, format: format, pixels: out)
     }
 
     func resize(into destination: inout Image, options: ResizeOptions, kernel: ResampleKernel) {
-        precondition(destination.format == format, "resize destination must have the source's pixel format")
+        assert(destination.format == format, "resize destination must have the source's pixel format")
         if destination.width == width && destination.height == height {
             destination.pixels = pixels
             return

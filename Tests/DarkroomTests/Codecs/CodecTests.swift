@@ -119,7 +119,7 @@ import Testing
         }
     }
 
-    @Test func unknownBytesAreATypedError() {
+    @Test func unknownBytesAreATypedError() throws {
         #expect(throws: DarkroomError.decoding(.unknownFormat)) { try ImageDecoder.decode(Array("not an image".utf8)) }
         #expect(throws: DarkroomError.self) { try ImageDecoder.decode([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]) }
     }

@@ -10,7 +10,7 @@ import Testing
 
     /// A noisy picture, so that compressed data spreads over the whole file.
     static func noise(width: Int, height: Int, format: PixelFormat = .rgb8) -> Image {
-        var image = Image(width: width, height: height, format: format)
+        var image = Image(unchecked: width, height: height, format: format)
         var seed: UInt32 = 12345
         for i in image.pixels.indices {
             seed = seed &* 1_664_525 &+ 1_013_904_223

@@ -274,7 +274,7 @@ import Testing
         #expect(raw.image.pixels == [255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 0, 0, 0, 0])
     }
 
-    @Test func truncatedFirstRowIsAnError() {
+    @Test func truncatedFirstRowIsAnError() throws {
         // Minimum code size 3: four 4-bit codes (clear, 0, 1, 2) fill exactly two bytes.
         let data = Self.lzw([0, 1, 2], minCodeSize: 3, endOfInformation: false)
         let bytes = Self.file(width: 4, height: 2, palette: Self.fourColors, [], trailer: false)
@@ -289,7 +289,7 @@ import Testing
         #expect(throws: Self.failure("the first frame has no image data")) { try Self.decode(noData) }
     }
 
-    @Test func invalidStreamsGiveTypedErrors() {
+    @Test func invalidStreamsGiveTypedErrors() throws {
         let tiny = Self.lzw([0], minCodeSize: 2)
         #expect(throws: Self.failure("invalid LZW minimum code size 12")) {
             try Self.decode(Self.file(width: 1, height: 1, palette: Self.fourColors,
@@ -331,7 +331,7 @@ import Testing
         }
     }
 
-    @Test func endlessEmptyBlocksTerminate() {
+    @Test func endlessEmptyBlocksTerminate() throws {
         // Extensions made only of empty blocks, then the data simply ends: an error, not a hang.
         let run = [UInt8](repeating: 0, count: 100_000)
         let gif = Self.file(width: 1, height: 1, palette: nil, [0x21, 0xFE] + run, trailer: false)

@@ -86,7 +86,7 @@ import Darkroom  // not @testable: the listings may use public API only
         #expect(result.warnings == [])
 
         // Prepare reference images
-        #expect(ReferencePrep.fitted(width: 4000, height: 3000) == PixelSize(width: 2364, height: 1773))
+        #expect(try ReferencePrep.fitted(width: 4000, height: 3000) == PixelSize(width: 2364, height: 1773))
 
         let uploads: [(name: String, bytes: [UInt8])] = [("fox.jpg", foxJPEG), ("large.jpg", largeJPEG)]
         let references = try stage.prepareReferences(uploads)       // throws only for more than 10 images
@@ -118,7 +118,7 @@ import Darkroom  // not @testable: the listings may use public API only
         }
 
         // Estimate the megapixel bill
-        let bill = stage.cost(references: prepared.map { PixelSize(width: $0.width, height: $0.height) },
+        let bill = try stage.cost(references: prepared.map { PixelSize(width: $0.width, height: $0.height) },
                               output: size, inputPricePerMP: 0.015, outputPricePerMP: 0.03)
         // references 1 + 4 MP, output 1 MP x 2 images: bill.totalMegapixels == 7, bill.totalPrice == 0.135
 
@@ -127,9 +127,9 @@ import Darkroom  // not @testable: the listings may use public API only
         #expect(bill.totalMegapixels == 7)
         #expect(bill.totalPrice == 0.135)
 
-        let perImage = MegapixelBilling.billedMegapixels(width: 1360, height: 768)       // 1,044,480 px: 1 MP
-        let photo = MegapixelBilling.referenceCost(width: 4000, height: 3000)            // used at 2364x1773: 4 MP
-        let estimate = MegapixelBilling.estimate(references: [PixelSize(width: 640, height: 480)],
+        let perImage = try MegapixelBilling.billedMegapixels(width: 1360, height: 768)       // 1,044,480 px: 1 MP
+        let photo = try MegapixelBilling.referenceCost(width: 4000, height: 3000)            // used at 2364x1773: 4 MP
+        let estimate = try MegapixelBilling.estimate(references: [PixelSize(width: 640, height: 480)],
                                                  output: PixelSize(width: 2048, height: 2048), n: 1)
         // estimate.referenceMegapixels == 1 (the minimum), estimate.output.billedMegapixels == 4
 
@@ -137,7 +137,7 @@ import Darkroom  // not @testable: the listings may use public API only
         #expect(photo.resizedWidth == 2364 && photo.resizedHeight == 1773 && photo.billedMegapixels == 4)
         #expect(estimate.referenceMegapixels == 1)
         #expect(estimate.output.billedMegapixels == 4)
-        #expect(MegapixelBilling.billedMegapixels(width: 2049, height: 2048) == 5)
+        #expect(try MegapixelBilling.billedMegapixels(width: 2049, height: 2048) == 5)
 
         // Build the response body
         let responseBody = stage.responseBody(for: images, created: 1_767_225_600,
@@ -185,7 +185,7 @@ import Darkroom  // not @testable: the listings may use public API only
         #expect(try ImageDecoder.readHeader(cover.bytes).width == 600)
 
         let decoded = try ImageDecoder.decode(bytes, options: DecodeOptions(maxPixels: 50_000_000))
-        let small = decoded.image.resized(width: 384, height: 256, options: ResizeOptions(filter: .lanczos3))
+        let small = try decoded.image.resized(width: 384, height: 256, options: ResizeOptions(filter: .lanczos3))
         let jpeg = try ImageEncoder.encode(small, as: .jpeg, metadata: decoded.metadata,
                                            options: EncodeOptions(quality: 85, keep: .none))
         // decoded.metadata.sourceFormat == .jpeg, small is 384x256 .rgb8
@@ -473,8 +473,8 @@ import Darkroom  // not @testable: the listings may use public API only
             let ref = try ReferencePrep.prepare(bytes: jpegBytes, name: "photo.jpg")
             print(ref.width, ref.height, ref.billedMegapixels)   // 2364 1773 4 for a 4000x3000 photo
             #expect(ref.width == 768 && ref.height == 512 && ref.billedMegapixels == 1)
-            #expect(ReferencePrep.fitted(width: 4000, height: 3000) == PixelSize(width: 2364, height: 1773))
-            #expect(MegapixelBilling.billedMegapixels(width: 2364, height: 1773) == 4)
+            #expect(try ReferencePrep.fitted(width: 4000, height: 3000) == PixelSize(width: 2364, height: 1773))
+            #expect(try MegapixelBilling.billedMegapixels(width: 2364, height: 1773) == 4)
         }
     }
 

@@ -28,21 +28,21 @@ import Testing
         }
     }
 
-    @Test func flatteningComposesOverTheBackground() {
-        let rgba = Image(width: 2, height: 1, format: .rgba8, pixels: [255, 0, 0, 128, 10, 20, 30, 0])
+    @Test func flatteningComposesOverTheBackground() throws {
+        let rgba = try Image(width: 2, height: 1, format: .rgba8, pixels: [255, 0, 0, 128, 10, 20, 30, 0])
         let flat = rgba.flattened(onto: .white)
         #expect(flat.format == .rgb8)
         #expect(flat.pixels == [255, 127, 127, 255, 255, 255])
         let onBlack = rgba.flattened(onto: .black)
         #expect(onBlack.pixels == [128, 0, 0, 0, 0, 0])
-        let gray = Image(width: 1, height: 1, format: .grayAlpha8, pixels: [100, 255])
+        let gray = try Image(width: 1, height: 1, format: .grayAlpha8, pixels: [100, 255])
         #expect(gray.flattened(onto: .white).pixels == [100])
-        let rgb = Image(width: 1, height: 1, format: .rgb8, pixels: [1, 2, 3])
+        let rgb = try Image(width: 1, height: 1, format: .rgb8, pixels: [1, 2, 3])
         #expect(rgb.flattened(onto: .white) == rgb)
         // 16-bit: half-transparent black over white is mid grey.
         var px16 = [UInt16](repeating: 0, count: 4)
         px16[3] = 32768
-        let img16 = Image(width: 1, height: 1, format: .rgba16, pixels: px16.withUnsafeBytes { Array($0) })
+        let img16 = try Image(width: 1, height: 1, format: .rgba16, pixels: px16.withUnsafeBytes { Array($0) })
         let flat16 = img16.flattened(onto: .white)
         #expect(flat16.format == .rgb16)
         #expect(flat16.sample(x: 0, y: 0, channel: 0) == (65535 * 32767 + 32767) / 65535)
@@ -50,7 +50,7 @@ import Testing
 
     @Test func costUsesTheRequestCount() throws {
         let stage = GatewayConversion(request: try GatewayRequest(form: ["n": "4"]))
-        let bill = stage.cost(references: [PixelSize(width: 512, height: 512)], output: PixelSize(width: 1024, height: 1536))
+        let bill = try stage.cost(references: [PixelSize(width: 512, height: 512)], output: PixelSize(width: 1024, height: 1536))
         #expect(bill.output.billedMegapixels == 8)
         #expect(bill.totalMegapixels == 9)
         #expect(stage.resolvedSize(profile: .openai) == PixelSize(width: 1024, height: 1024))
@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func opaqueBackgroundFlattensPNG() throws {
-        let transparent = Image(width: 3, height: 2, format: .rgba8, pixels: [UInt8](repeating: 0, count: 24))
+        let transparent = try Image(width: 3, height: 2, format: .rgba8, pixels: [UInt8](repeating: 0, count: 24))
         let png = try ImageEncoder.encode(transparent, as: .png)
         let stage = GatewayConversion(request: try GatewayRequest(form: ["background": "opaque", "output_format": "png"]))
         let out = try stage.convert(png)
@@ -139,7 +139,7 @@ import Testing
         let size = stage.resolvedSize(profile: .flux2)                // e.g. 2048x1152 for 16:9 at 2K
         let refs = try stage.prepareReferences(uploads.map { (name: $0.filename, bytes: $0.bytes) })
         let prepared = try refs.map { try $0.get() }                   // each ≤ 4 MP, PNG/JPEG/WebP, stripped
-        let bill = stage.cost(references: prepared.map { PixelSize(width: $0.width, height: $0.height) },
+        let bill = try stage.cost(references: prepared.map { PixelSize(width: $0.width, height: $0.height) },
                               output: size, inputPricePerMP: 0.015, outputPricePerMP: 0.03)
 
         // 3. Convert the provider's n images in parallel (order kept) and build the response body.

@@ -34,7 +34,7 @@ import Testing
         #expect(GatewayError.tooManyReferences(count: 11, limit: 10).description == "11 reference images given, at most 10 are accepted")
     }
 
-    @Test func onlyPNGJPEGAndWebPAreAccepted() {
+    @Test func onlyPNGJPEGAndWebPAreAccepted() throws {
         #expect(throws: DarkroomError.decoding(.unsupportedFormat(.gif, accepted: [.png, .jpeg, .webp]))) {
             try ReferencePrep.prepare(bytes: GatewayFixtures.pixelGIF, name: "a.gif")
         }
@@ -145,7 +145,7 @@ import Testing
     }
 
     @Test func a4000x3000PhotoBecomes2364x1773() throws {
-        let image = Image(width: 4000, height: 3000, format: .gray8)
+        let image = try Image(width: 4000, height: 3000, format: .gray8)
         let jpeg = try ImageEncoder.encode(image, as: .jpeg, options: EncodeOptions(quality: 80))
         let ref = try ReferencePrep.prepare(bytes: jpeg, name: "big.jpg", options: ReferencePrepOptions(format: .webp))
         #expect((ref.width, ref.height) == (2364, 1773))

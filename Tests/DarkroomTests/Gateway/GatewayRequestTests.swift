@@ -118,7 +118,7 @@ import Testing
     ]
 
     @Test(arguments: badCases)
-    func rejectsBadFieldsWithTypedErrors(_ c: BadCase) {
+    func rejectsBadFieldsWithTypedErrors(_ c: BadCase) throws {
         #expect(throws: DarkroomError.gateway(c.error)) { try GatewayRequest(json: Data(c.json.utf8)) }
     }
 

@@ -12,9 +12,9 @@ import Testing
     }
 
     @Test(arguments: Orientation.allCases)
-    func orientationMovesCornerPixels(orientation: Orientation) {
+    func orientationMovesCornerPixels(orientation: Orientation) throws {
         // 3x2 gray image with distinct values; check where the stored top-left pixel lands.
-        let img = Image(width: 3, height: 2, format: .gray8, pixels: [1, 2, 3, 4, 5, 6])
+        let img = try Image(width: 3, height: 2, format: .gray8, pixels: [1, 2, 3, 4, 5, 6])
         let out = img.applying(orientation)
         #expect(out.width == (orientation.swapsSides ? 2 : 3))
         let expected: [Orientation: [UInt8]] = [

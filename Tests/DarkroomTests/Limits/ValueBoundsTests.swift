@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test(arguments: ["inf", "-inf", "nan", "infinity", "1e309", "1e300", "65536.0001", "0", "-3", "0x1p4", "4 mp", "1e-400"])
-    func megapixelsRefuseNonFiniteHugeAndTinyValues(_ text: String) {
+    func megapixelsRefuseNonFiniteHugeAndTinyValues(_ text: String) throws {
         #expect(throws: DarkroomError.self) { try ValueParser.megapixels(text, name: "max-mp") }
     }
 
@@ -59,12 +59,19 @@ import Testing
         #expect(try ResizeGeometry(parsing: "65536x").targetSize(width: 1, height: 65_535) == (65_536, 1 << 30))
     }
 
-    @Test func fitWithinNeverTraps() {
-        let huge = fitWithin(width: Int.max, height: Int.max, maxPixels: 4_194_304)
-        #expect(huge.width * huge.height <= 4_194_304)
-        #expect(huge.width == huge.height)
-        #expect(fitWithin(width: 0, height: -5, maxPixels: 0) == (1, 1))
-        #expect(fitWithin(width: 1 << 40, height: 1, maxPixels: 1000) == (1000, 1))
+    /// Issue #16: a size that is no image, or a cap out of range, is a typed error naming the
+    /// value (it was silently made 1x1 or clamped); the largest image sizes still fit.
+    @Test func fitWithinRefusesWhatIsNoImageSize() throws {
+        for (w, h, cap) in [(Int.max, Int.max, 4_194_304), (0, -5, 100), (5, 5, 0), (1 << 40, 1, 1000), (5, 5, Int.max)] {
+            #expect(throws: DarkroomError.self, "\(w)x\(h) cap \(cap)") { try fitWithin(width: w, height: h, maxPixels: cap) }
+        }
+        #expect(throws: DarkroomError.option(OptionError(name: "size", value: "0x-5",
+                                                          expected: "sides of at least 1 px and at most 68719476736 px in all"))) {
+            try PixelSize(width: 0, height: -5).fitting(maxPixels: 100)
+        }
+        #expect(try fitWithin(width: 1 << 36, height: 1, maxPixels: 1000) == (1000, 1))
+        let square = try fitWithin(width: 1 << 18, height: 1 << 18, maxPixels: 4_194_304)
+        #expect(square == (2048, 2048))
     }
 
     @Test func sizesAndRatiosFromRequestsAreBounded() throws {

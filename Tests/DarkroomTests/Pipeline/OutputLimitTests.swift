@@ -42,11 +42,11 @@ import Testing
             }
         }
         // Exactly at the limit encodes, and the header says what was asked (GIF's 16-bit fields).
-        let wide = Image(width: 65_535, height: 1, format: .rgba8, pixels: [UInt8](repeating: 200, count: 65_535 * 4))
+        let wide = try Image(width: 65_535, height: 1, format: .rgba8, pixels: [UInt8](repeating: 200, count: 65_535 * 4))
         let gif = try ImageEncoder.encode(wide, as: .gif)
         let header = try ImageDecoder.readHeader(gif)
         #expect(header.width == 65_535 && header.height == 1)
-        let webp = try ImageEncoder.encode(Image(width: 16_383, height: 1, format: .rgb8,
+        let webp = try ImageEncoder.encode(try Image(width: 16_383, height: 1, format: .rgb8,
                                                  pixels: [UInt8](repeating: 9, count: 16_383 * 3)),
                                            as: .webp)
         #expect(try ImageDecoder.readHeader(webp).width == 16_383)
@@ -61,7 +61,7 @@ import Testing
 
     @Test func referencePrepFitsTheFormatAsWellAsTheMegapixelCap() throws {
         // 20000x300 = 5.7 MP: the 4 MP cap gives 16,721x250, which WebP cannot hold.
-        let panorama = Image(width: 20_000, height: 300, format: .rgb8, pixels: [UInt8](repeating: 90, count: 20_000 * 300 * 3))
+        let panorama = try Image(width: 20_000, height: 300, format: .rgb8, pixels: [UInt8](repeating: 90, count: 20_000 * 300 * 3))
         let png = try ImageEncoder.encode(panorama, as: .png)
         let ref = try ReferencePrep.prepare(bytes: png, name: "pano.png", options: ReferencePrepOptions(format: .webp))
         #expect(ref.format == .webp)

@@ -2,31 +2,41 @@ import Testing
 @testable import Darkroom
 
 @Suite struct ResampleGeometryTests {
-    /// Public API with any Int: the result holds at most `maxPixels`, and nothing traps.
-    @Test func fitWithinExtremeIntegersDoNotTrap() {
-        for (w, h, cap) in [(Int.max, Int.max, Int.max), (Int.max, 1, Int.max), (Int.max, Int.max, 1), (3, Int.max, Int.max / 2)] {
-            let r = fitWithin(width: w, height: h, maxPixels: cap)
-            let (area, overflow) = r.width.multipliedReportingOverflow(by: r.height)
-            #expect(!overflow && area <= cap && r.width >= 1 && r.height >= 1, "\(w)x\(h) cap \(cap) -> \(r)")
+    /// Public API with any Int: a typed error for what is no image size or cap, else a result
+    /// within `maxPixels`; nothing traps.
+    @Test func fitWithinExtremeIntegersDoNotTrap() throws {
+        for (w, h, cap) in [(Int.max, Int.max, Int.max), (Int.max, 1, Int.max), (Int.max, Int.max, 1), (3, Int.max, Int.max / 2),
+                            (1 << 36, 1, 1 << 36), (1 << 18, 1 << 18, 1), (Int.min, 1, 1), (1, 1, Int.min)] {
+            do {
+                let r = try fitWithin(width: w, height: h, maxPixels: cap)
+                let (area, overflow) = r.width.multipliedReportingOverflow(by: r.height)
+                #expect(!overflow && area <= cap && r.width >= 1 && r.height >= 1, "\(w)x\(h) cap \(cap) -> \(r)")
+                #expect(w.multipliedReportingOverflow(by: h).partialValue <= Limits.maxPixelLimit && cap <= Limits.maxPixelLimit)
+            } catch {
+                guard case .option = error else { Issue.record("\(w)x\(h) cap \(cap): \(error)"); continue }
+                let inRange = w >= 1 && h >= 1 && !w.multipliedReportingOverflow(by: h).overflow && w * h <= Limits.maxPixelLimit
+                    && (1...Limits.maxPixelLimit).contains(cap)
+                #expect(!inRange, "\(w)x\(h) cap \(cap) refused")
+            }
         }
     }
 
-    @Test func fitWithinExactCases() {
-        #expect(fitWithin(width: 6000, height: 4000, maxPixels: 4_194_304) == (2508, 1672))
-        #expect(fitWithin(width: 4000, height: 3000, maxPixels: 4_194_304) == (2364, 1773))
-        #expect(fitWithin(width: 2000, height: 1000, maxPixels: 4_194_304) == (2000, 1000))  // already within
-        #expect(fitWithin(width: 4096, height: 4096, maxPixels: 4_194_304) == (2048, 2048))
-        #expect(fitWithin(width: 100_000, height: 1, maxPixels: 100) == (100, 1))  // never 0, still capped
-        #expect(fitWithin(width: 1, height: 100_000, maxPixels: 100) == (1, 100))
-        #expect(fitWithin(width: 5, height: 5, maxPixels: 1) == (1, 1))
+    @Test func fitWithinExactCases() throws {
+        #expect(try fitWithin(width: 6000, height: 4000, maxPixels: 4_194_304) == (2508, 1672))
+        #expect(try fitWithin(width: 4000, height: 3000, maxPixels: 4_194_304) == (2364, 1773))
+        #expect(try fitWithin(width: 2000, height: 1000, maxPixels: 4_194_304) == (2000, 1000))  // already within
+        #expect(try fitWithin(width: 4096, height: 4096, maxPixels: 4_194_304) == (2048, 2048))
+        #expect(try fitWithin(width: 100_000, height: 1, maxPixels: 100) == (100, 1))  // never 0, still capped
+        #expect(try fitWithin(width: 1, height: 100_000, maxPixels: 100) == (1, 100))
+        #expect(try fitWithin(width: 5, height: 5, maxPixels: 1) == (1, 1))
     }
 
-    @Test func fitWithinNeverExceedsTheCap() {
+    @Test func fitWithinNeverExceedsTheCap() throws {
         var seed: UInt64 = 42
         for _ in 0..<2000 {
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let w = Int(seed >> 50) + 1, h = Int((seed >> 30) & 0x3FFF) + 1, cap = Int((seed >> 8) & 0x3F_FFFF) + 1
-            let r = fitWithin(width: w, height: h, maxPixels: cap)
+            let r = try fitWithin(width: w, height: h, maxPixels: cap)
             #expect(r.width >= 1 && r.height >= 1 && r.width <= w && r.height <= h)
             #expect(r.width * r.height <= max(cap, 1) || w * h <= cap)
         }

@@ -9,7 +9,7 @@ func randomImage(width: Int, height: Int, format: PixelFormat, seed: UInt64) -> 
         state ^= state << 13; state ^= state >> 7; state ^= state << 17
         return state
     }
-    var img = Image(width: width, height: height, format: format)
+    var img = Image(unchecked: width, height: height, format: format)
     let n = width * height * format.channels
     if format.bitDepth == 8 {
         for i in 0..<n { img.pixels[i] = UInt8(truncatingIfNeeded: next() >> 24) }
