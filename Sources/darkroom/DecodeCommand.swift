@@ -60,13 +60,13 @@ struct DecodeCommand: ParsableCommand {
     @OptionGroup(title: "Conversion (any of these converts the images)")
     var conversion: ConversionFlags
 
-    /// True when any conversion flag differs from its default.
-    var wantsConversion: Bool {
-        let c = conversion
-        return c.format != nil || c.quality != nil || c.resize != nil || c.filter != .lanczos3
-            || c.background != "white" || c.keep != .none || c.maxPixels != String(DecodeOptions.defaultMaxPixels)
-            || c.progressive || c.chroma != .yuv420 || c.lossless || c.speed != nil || c.noDither || c.strictOpenai || c.fast
-            || c.optimizeCoding != nil
+    /// True when the conversion flags ask for a conversion: `options` differ from what no flag
+    /// gives (threads aside: they change no output), or --strict-openai or an explicit
+    /// --[no-]optimize-coding is given. The defaults come from the flags themselves, not a copy.
+    func wantsConversion(_ options: ConvertOptions) throws -> Bool {
+        var defaults = try ConversionFlags.parse([]).convertOptions(defaultThreads: options.resampling.threads)
+        defaults.resampling.threads = options.resampling.threads
+        return options != defaults || conversion.strictOpenai || conversion.optimizeCoding != nil
     }
 
     func run() throws {
@@ -77,7 +77,7 @@ struct DecodeCommand: ParsableCommand {
             template = try OutputNameTemplate(name)
             let options = try conversion.convertOptions(defaultThreads: ProcessInfo.processInfo.activeProcessorCount)
             decodeOptions = options.decode
-            if wantsConversion { converter = Converter(options: options) }
+            if try wantsConversion(options) { converter = Converter(options: options) }
             if let format = options.format { try conversion.checkStrictOpenAI(format: format, quality: options.encode.quality) }
         } catch {
             Console.error(nil, error)
@@ -96,7 +96,7 @@ struct DecodeCommand: ParsableCommand {
 
         try OutputFolders.prepareOrExit(outDir)
         let guardian = OutputGuard(inputs: [response])
-        let stem = Self.stem(of: response)
+        let stem = PathText.stem(response)
         var report: [Any] = []
         var failed = false
         for (index, content) in parsed.contents().enumerated() {
@@ -178,13 +178,6 @@ struct DecodeCommand: ParsableCommand {
         if let e = error as? DarkroomError, case let .gateway(.badItem(_, reason)) = e { return reason }
         if let e = error as? DarkroomError { return e.message(for: .commandLine) }
         return "\(error)"
-    }
-
-    static func stem(of path: String) -> String {
-        if path == "-" { return "stdin" }
-        let base = PathText.lastComponent(path)
-        let s = PathText.deletingExtension(base)
-        return s.isEmpty ? base : s
     }
 
     /// Fetches a URL synchronously; errors become ``GatewayError/badItem(index:reason:)``.

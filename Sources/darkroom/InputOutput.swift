@@ -29,10 +29,7 @@ enum InputOutput {
     /// Relative inputs give relative outputs (`shots/a.png` → `shots/a.webp`, `a.png` → `a.webp`).
     static func outputPath(for input: String, format: ImageFormat, outDir: String?, suffix: String = "") -> String {
         let name = input == "-" ? "stdin" : input
-        let base = name.split(separator: "/").last.map(String.init) ?? name
-        var stem = base
-        if let dot = base.lastIndex(of: "."), dot != base.startIndex { stem = String(base[..<dot]) }
-        let file = stem + suffix + "." + format.fileExtension
+        let file = PathText.stem(name) + suffix + "." + format.fileExtension
         let dir = outDir ?? OutputFile.folder(of: name)
         if outDir == nil && dir == "." { return file }
         return dir.hasSuffix("/") ? dir + file : dir + "/" + file

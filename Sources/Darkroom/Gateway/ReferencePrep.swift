@@ -48,7 +48,7 @@ public enum ReferencePrep {
         // upright, sRGB, Lanczos-3 with premultiplied alpha, metadata stripped.
         let converter = Converter(options: ConvertOptions(
             format: outputFormat, quality: quality,
-            resize: try ResizeGeometry(parsing: "\(options.maxPixels)@"),
+            resize: try ResizeGeometry(maxPixels: options.maxPixels),
             decode: DecodeOptions(maxPixels: options.maxInputPixels, failOn: options.failOn),
             encode: EncodeOptions(keep: .none, optimizeCoding: options.optimizeCoding),
             resampling: ResizeOptions(filter: .lanczos3, alpha: .premultiplied, threads: options.threads)))
@@ -87,10 +87,6 @@ public enum ReferencePrep {
 
     /// `<stem>.ref.<ext>` for an input path or name: `shots/photo.jpeg` → `photo.ref.jpg`.
     public static func outputName(for name: String, format: ImageFormat) -> String {
-        let base = name.split(separator: "/").last.map(String.init) ?? name
-        var stem = base
-        if let dot = base.lastIndex(of: "."), dot != base.startIndex { stem = String(base[..<dot]) }
-        if stem.isEmpty || stem == "-" { stem = "stdin" }
-        return "\(stem).ref.\(format.fileExtension)"
+        "\(PathText.stem(name)).ref.\(format.fileExtension)"
     }
 }

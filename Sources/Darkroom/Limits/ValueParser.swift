@@ -62,7 +62,7 @@ public enum ValueParser {
     /// Checks an integer a caller set directly (a library option, not text) against `range`:
     /// the one range check of every options type's `validate()`. Throws ``DarkroomError/option(_:)``
     /// naming the option and the range.
-    static func check(_ value: Int, name: String, in range: ClosedRange<Int>) throws(DarkroomError) {
+    public static func check(_ value: Int, name: String, in range: ClosedRange<Int>) throws(DarkroomError) {
         guard range.contains(value) else {
             throw DarkroomError.option(OptionError(name: name, value: String(value), expected: rangeText(range)))
         }

@@ -57,18 +57,53 @@ enum ResampleKernel: String, CaseIterable, Sendable {
         case .avxvnni: Self.hasSIMDKernels && Self.cpuHasAVXVNNI
         }
     }
+}
 
-    // MARK: dispatch (one call per row)
+#if arch(x86_64)
+/// One SIMD level's kernel functions (C function pointers, `darkroom_kernel_table`).
+typealias SIMDKernelTable = darkroom_kernel_table
+#else
+/// No SIMD kernels off x86-64: only the scalar reference runs.
+struct SIMDKernelTable {}
+#endif
+
+/// The kernel functions of one resize, chosen once when the resampler is made (simdjson's
+/// implementation object, Pillow's `ResampleHorizontal = ...`), so no row call switches on the
+/// CPU level: a SIMD level is a table of C function pointers, the scalar reference is
+/// ScalarKernels.swift.
+struct KernelFunctions {
+    let kernel: ResampleKernel
+    /// The level's table; nil for the scalar reference.
+    private let simd: SIMDKernelTable?
+
+    init(_ kernel: ResampleKernel) {
+        self.kernel = kernel
+        #if arch(x86_64)
+        let level: Int32? = switch kernel {
+        case .scalar: nil
+        case .baseline: 0
+        case .avx2: 1
+        case .avxvnni: 2
+        }
+        simd = level.flatMap { darkroom_kernels($0)?.pointee }
+        #else
+        simd = nil
+        #endif
+    }
+
+    /// True for the scalar reference (no pair-interleaved rows).
+    var isScalar: Bool { simd == nil }
+
+    /// The SIMD table (a precondition: the pair-interleaved paths run only with SIMD kernels).
+    private var table: SIMDKernelTable {
+        guard let simd else { preconditionFailure("the scalar reference does not use pair-interleaved rows") }
+        return simd
+    }
 
     /// Interleaves two rows byte by byte (SIMD kernels only; the scalar reference reads rows directly).
     func interleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, count: Int) {
         #if arch(x86_64)
-        switch self {
-        case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
-        case .baseline: darkroom_sse2_interleaveRowsU8(a, b, dst, count)
-        case .avx2: darkroom_avx2_interleaveRowsU8(a, b, dst, count)
-        case .avxvnni: darkroom_avxvnni_interleaveRowsU8(a, b, dst, count)
-        }
+        table.interleaveRowsU8(a, b, dst, count)
         #else
         preconditionFailure("no SIMD kernels on this CPU")
         #endif
@@ -79,30 +114,19 @@ enum ResampleKernel: String, CaseIterable, Sendable {
     func premultiplyInterleaveRowsU8(a: UnsafePointer<UInt8>, b: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>,
                                      pixels: Int, channels: Int) {
         #if arch(x86_64)
-        switch self {
-        case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
-        case .baseline: darkroom_sse2_premultiplyInterleaveRowsU8(a, b, dst, pixels, channels)
-        case .avx2: darkroom_avx2_premultiplyInterleaveRowsU8(a, b, dst, pixels, channels)
-        case .avxvnni: darkroom_avxvnni_premultiplyInterleaveRowsU8(a, b, dst, pixels, channels)
-        }
+        table.premultiplyInterleaveRowsU8(a, b, dst, pixels, channels)
         #else
         preconditionFailure("no SIMD kernels on this CPU")
         #endif
     }
 
     func unpremultiplyU8(row: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int) {
-        unpremultiplyReciprocals.withUnsafeBufferPointer { recip in
-            #if arch(x86_64)
-            switch self {
-            case .scalar: preconditionFailure("the scalar reference unpremultiplies in its horizontal pass")
-            case .baseline: darkroom_sse2_unpremultiplyU8(row, pixels, channels, recip.baseAddress!)
-            case .avx2: darkroom_avx2_unpremultiplyU8(row, pixels, channels, recip.baseAddress!)
-            case .avxvnni: darkroom_avxvnni_unpremultiplyU8(row, pixels, channels, recip.baseAddress!)
-            }
-            #else
-            preconditionFailure("no SIMD kernels on this CPU")
-            #endif
-        }
+        #if arch(x86_64)
+        let unpremultiply = table.unpremultiplyU8
+        unpremultiplyReciprocals.withUnsafeBufferPointer { recip in unpremultiply(row, pixels, channels, recip.baseAddress!) }
+        #else
+        preconditionFailure("no SIMD kernels on this CPU")
+        #endif
     }
 
     func verticalPairs2U8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs0: UnsafePointer<Int32>,
@@ -110,18 +134,8 @@ enum ResampleKernel: String, CaseIterable, Sendable {
                           out0: UnsafeMutablePointer<UInt8>, out1: UnsafeMutablePointer<UInt8>, count: Int,
                           paired: Bool, prefetch: UnsafeRawPointer? = nil, prefetchBytes: Int = 0) {
         #if arch(x86_64)
-        switch self {
-        case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
-        case .baseline:
-            darkroom_sse2_verticalPairs2U8(pairs, coeffs0, coeffs1, pairCount, bothFrom, bothTo, shift, out0, out1,
-                                           count, paired, prefetch, prefetchBytes)
-        case .avx2:
-            darkroom_avx2_verticalPairs2U8(pairs, coeffs0, coeffs1, pairCount, bothFrom, bothTo, shift, out0, out1,
-                                           count, paired, prefetch, prefetchBytes)
-        case .avxvnni:
-            darkroom_avxvnni_verticalPairs2U8(pairs, coeffs0, coeffs1, pairCount, bothFrom, bothTo, shift, out0, out1,
-                                              count, paired, prefetch, prefetchBytes)
-        }
+        table.verticalPairs2U8(pairs, coeffs0, coeffs1, pairCount, bothFrom, bothTo, shift, out0, out1,
+                               count, paired, prefetch, prefetchBytes)
         #else
         preconditionFailure("no SIMD kernels on this CPU")
         #endif
@@ -130,12 +144,7 @@ enum ResampleKernel: String, CaseIterable, Sendable {
     func verticalPairsU8(pairs: UnsafePointer<UnsafePointer<UInt8>>, coeffs: UnsafePointer<Int32>, pairCount: Int,
                          shift: Int, out: UnsafeMutablePointer<UInt8>, count: Int, paired: Bool) {
         #if arch(x86_64)
-        switch self {
-        case .scalar: preconditionFailure("the scalar reference does not use pair-interleaved rows")
-        case .baseline: darkroom_sse2_verticalPairsU8(pairs, coeffs, pairCount, shift, out, count, paired)
-        case .avx2: darkroom_avx2_verticalPairsU8(pairs, coeffs, pairCount, shift, out, count, paired)
-        case .avxvnni: darkroom_avxvnni_verticalPairsU8(pairs, coeffs, pairCount, shift, out, count, paired)
-        }
+        table.verticalPairsU8(pairs, coeffs, pairCount, shift, out, count, paired)
         #else
         preconditionFailure("no SIMD kernels on this CPU")
         #endif
@@ -144,12 +153,7 @@ enum ResampleKernel: String, CaseIterable, Sendable {
     /// Prepares an intermediate row for the SIMD horizontal kernel (see `pairPixelsU8`).
     func pairPixelsU8(src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<UInt8>, pixels: Int, channels: Int) {
         #if arch(x86_64)
-        switch self {
-        case .scalar: preconditionFailure("the scalar reference reads intermediate rows as they are")
-        case .baseline: darkroom_sse2_pairPixelsU8(src, dst, pixels, channels)
-        case .avx2: darkroom_avx2_pairPixelsU8(src, dst, pixels, channels)
-        case .avxvnni: darkroom_avxvnni_pairPixelsU8(src, dst, pixels, channels)
-        }
+        table.pairPixelsU8(src, dst, pixels, channels)
         #else
         preconditionFailure("no SIMD kernels on this CPU")
         #endif
@@ -159,108 +163,68 @@ enum ResampleKernel: String, CaseIterable, Sendable {
     /// (the SIMD kernels read rows prepared by `pairPixelsU8`, the scalar one plain rows).
     func horizontalU8(src: UnsafePointer<UInt8>, srcStride: Int, dst: UnsafeMutablePointer<UInt8>, dstStride: Int,
                       rows: Int, dstWidth: Int, channels: Int, plan: HorizontalU8Plan, unpremultiply: Bool) {
-        if self == .scalar {
-            for j in 0..<rows {
-                ScalarKernels.horizontalU8(src: src + j * srcStride, dst: dst + j * dstStride, dstWidth: dstWidth,
-                                           channels: channels, table: plan.table, unpremultiply: unpremultiply)
+        #if arch(x86_64)
+        if let simd {
+            let b = plan.broadcast!
+            b.starts.withUnsafeBufferPointer { starts in
+                b.groups.withUnsafeBufferPointer { groups in
+                    b.coeffs.withUnsafeBufferPointer { coeffs in
+                        simd.horizontalU8(src, srcStride, dst, dstStride, rows, dstWidth, channels, starts.baseAddress!,
+                                          groups.baseAddress!, coeffs.baseAddress!, b.stride, plan.table.shift)
+                    }
+                }
             }
-            return
-        }
-        let b = plan.broadcast!
-        defer {
             if unpremultiply {
                 for j in 0..<rows { unpremultiplyU8(row: dst + j * dstStride, pixels: dstWidth, channels: channels) }
             }
+            return
         }
-        b.starts.withUnsafeBufferPointer { starts in
-            b.groups.withUnsafeBufferPointer { groups in
-                b.coeffs.withUnsafeBufferPointer { coeffs in
-                    #if arch(x86_64)
-                    let s = starts.baseAddress!, g = groups.baseAddress!, c = coeffs.baseAddress!
-                    switch self {
-                    case .scalar: break
-                    case .baseline:
-                        darkroom_sse2_horizontalU8(src, srcStride, dst, dstStride, rows, dstWidth, channels, s, g, c,
-                                                   b.stride, plan.table.shift)
-                    case .avx2:
-                        darkroom_avx2_horizontalU8(src, srcStride, dst, dstStride, rows, dstWidth, channels, s, g, c,
-                                                   b.stride, plan.table.shift)
-                    case .avxvnni:
-                        darkroom_avxvnni_horizontalU8(src, srcStride, dst, dstStride, rows, dstWidth, channels, s, g, c,
-                                                      b.stride, plan.table.shift)
-                    }
-                    #else
-                    preconditionFailure("no SIMD kernels on this CPU")
-                    #endif
-                }
-            }
+        #endif
+        for j in 0..<rows {
+            ScalarKernels.horizontalU8(src: src + j * srcStride, dst: dst + j * dstStride, dstWidth: dstWidth,
+                                       channels: channels, table: plan.table, unpremultiply: unpremultiply)
         }
     }
 
     func loadU16(src: UnsafePointer<UInt16>, dst: UnsafeMutablePointer<Float>, pixels: Int, channels: Int,
                  premultiply: Bool) {
-        if self == .scalar {
-            ScalarKernels.loadU16(src: src, dst: dst, pixels: pixels, channels: channels, premultiply: premultiply)
+        #if arch(x86_64)
+        if let simd {
+            simd.loadU16(src, dst, pixels, channels, premultiply)
             return
         }
-        #if arch(x86_64)
-        switch self {
-        case .scalar: break
-        case .baseline: darkroom_sse2_loadU16(src, dst, pixels, channels, premultiply)
-        case .avx2: darkroom_avx2_loadU16(src, dst, pixels, channels, premultiply)
-        case .avxvnni: darkroom_avxvnni_loadU16(src, dst, pixels, channels, premultiply)
-        }
-        #else
-        preconditionFailure("no SIMD kernels on this CPU")
         #endif
+        ScalarKernels.loadU16(src: src, dst: dst, pixels: pixels, channels: channels, premultiply: premultiply)
     }
 
     func verticalF32(rows: UnsafePointer<UnsafePointer<Float>>, coeffs: UnsafePointer<Float>, taps: Int,
                      out: UnsafeMutablePointer<Float>, count: Int) {
-        if self == .scalar {
-            ScalarKernels.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
+        #if arch(x86_64)
+        if let simd {
+            simd.verticalF32(rows, coeffs, taps, out, count)
             return
         }
-        #if arch(x86_64)
-        switch self {
-        case .scalar: break
-        case .baseline: darkroom_sse2_verticalF32(rows, coeffs, taps, out, count)
-        case .avx2: darkroom_avx2_verticalF32(rows, coeffs, taps, out, count)
-        case .avxvnni: darkroom_avxvnni_verticalF32(rows, coeffs, taps, out, count)
-        }
-        #else
-        preconditionFailure("no SIMD kernels on this CPU")
         #endif
+        ScalarKernels.verticalF32(rows: rows, coeffs: coeffs, taps: taps, out: out, count: count)
     }
 
     func horizontalF32(src: UnsafePointer<Float>, dst: UnsafeMutablePointer<UInt16>, dstWidth: Int, channels: Int,
                        plan: HorizontalF32Plan, unpremultiply: Bool) {
-        if self == .scalar {
-            ScalarKernels.horizontalF32(src: src, dst: dst, dstWidth: dstWidth, channels: channels,
-                                        table: plan.table, unpremultiply: unpremultiply)
-            return
-        }
-        plan.starts.withUnsafeBufferPointer { starts in
-            plan.counts.withUnsafeBufferPointer { counts in
-                plan.table.coeffs.withUnsafeBufferPointer { coeffs in
-                    #if arch(x86_64)
-                    let s = starts.baseAddress!, n = counts.baseAddress!, c = coeffs.baseAddress!
-                    switch self {
-                    case .scalar: break
-                    case .baseline:
-                        darkroom_sse2_horizontalF32(src, dst, dstWidth, channels, s, n, c, plan.table.stride, unpremultiply)
-                    case .avx2:
-                        darkroom_avx2_horizontalF32(src, dst, dstWidth, channels, s, n, c, plan.table.stride, unpremultiply)
-                    case .avxvnni:
-                        darkroom_avxvnni_horizontalF32(src, dst, dstWidth, channels, s, n, c, plan.table.stride,
-                                                       unpremultiply)
+        #if arch(x86_64)
+        if let simd {
+            plan.starts.withUnsafeBufferPointer { starts in
+                plan.counts.withUnsafeBufferPointer { counts in
+                    plan.table.coeffs.withUnsafeBufferPointer { coeffs in
+                        simd.horizontalF32(src, dst, dstWidth, channels, starts.baseAddress!, counts.baseAddress!,
+                                           coeffs.baseAddress!, plan.table.stride, unpremultiply)
                     }
-                    #else
-                    preconditionFailure("no SIMD kernels on this CPU")
-                    #endif
                 }
             }
+            return
         }
+        #endif
+        ScalarKernels.horizontalF32(src: src, dst: dst, dstWidth: dstWidth, channels: channels,
+                                    table: plan.table, unpremultiply: unpremultiply)
     }
 }
 

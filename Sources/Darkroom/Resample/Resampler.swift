@@ -17,6 +17,8 @@ struct Resampler {
     let channels: Int
     let premultiplied: Bool
     let kernel: ResampleKernel
+    /// `kernel`'s functions, chosen once here (no per-row switch on the CPU level).
+    let kernels: KernelFunctions
 
     init(srcWidth: Int, srcHeight: Int, dstWidth: Int, dstHeight: Int, format: PixelFormat,
          alpha: AlphaHandling, kernel: ResampleKernel) {
@@ -27,6 +29,7 @@ struct Resampler {
         channels = format.channels
         premultiplied = format.hasAlpha && alpha == .premultiplied
         self.kernel = kernel
+        kernels = KernelFunctions(kernel)
     }
 
     /// Splits `dstHeight` rows into `threads` contiguous bands and runs `band` on each.
@@ -111,9 +114,9 @@ struct Resampler {
                         let r0 = 2 * m, r1 = min(2 * m + 1, srcHeight - 1)  // a missing odd row has weight 0
                         let a = source.row(r0), b = source.row(r1)
                         if premultiplied {
-                            kernel.premultiplyInterleaveRowsU8(a: a, b: b, dst: slot, pixels: srcWidth, channels: channels)
+                            kernels.premultiplyInterleaveRowsU8(a: a, b: b, dst: slot, pixels: srcWidth, channels: channels)
                         } else {
-                            kernel.interleaveRowsU8(a: a, b: b, dst: slot, count: rowBytes)
+                            kernels.interleaveRowsU8(a: a, b: b, dst: slot, count: rowBytes)
                         }
                     }
                 }
@@ -143,14 +146,14 @@ struct Resampler {
                             let r0 = 2 * end, r1 = min(srcHeight, 2 * nextEnd)
                             if r1 > r0 { prefetch = UnsafeRawPointer(base + r0 * rowBytes); prefetchBytes = (r1 - r0) * rowBytes }
                         }
-                        kernel.verticalPairs2U8(pairs: ptrs, coeffs0: c0, coeffs1: c1, pairCount: union,
+                        kernels.verticalPairs2U8(pairs: ptrs, coeffs0: c0, coeffs1: c1, pairCount: union,
                                                 bothFrom: f1 - f0, bothTo: n0, shift: pairs.shift, out0: out0, out1: out1, count: rowBytes,
                                                 paired: paired, prefetch: prefetch, prefetchBytes: prefetchBytes)
                         return
                     }
                     for (yy, out) in (two ? [(y, out0), (y + 1, out1)] : [(y, out0)]) {
                         loadPairs(pairs.firstPair[yy], pairs.pairCounts[yy])
-                        kernel.verticalPairsU8(pairs: ptrs, coeffs: coeffs.baseAddress! + yy * pairs.stride,
+                        kernels.verticalPairsU8(pairs: ptrs, coeffs: coeffs.baseAddress! + yy * pairs.stride,
                                                pairCount: pairs.pairCounts[yy], shift: pairs.shift, out: out,
                                                count: rowBytes, paired: paired)
                     }
@@ -207,10 +210,10 @@ struct Resampler {
             }
             if !scalar && !verticalWritesPairs {
                 for j in 0..<rows {
-                    kernel.pairPixelsU8(src: tmp + j * tmpStride, dst: tmpX + j * xStride, pixels: srcWidth, channels: channels)
+                    kernels.pairPixelsU8(src: tmp + j * tmpStride, dst: tmpX + j * xStride, pixels: srcWidth, channels: channels)
                 }
             }
-            kernel.horizontalU8(src: scalar ? tmp : tmpX, srcStride: scalar ? tmpStride : xStride,
+            kernels.horizontalU8(src: scalar ? tmp : tmpX, srcStride: scalar ? tmpStride : xStride,
                                 dst: dst + ringSlot(y0, ringRows: dstRingRows) * dstStride, dstStride: dstStride,
                                 rows: rows, dstWidth: dstWidth, channels: channels, plan: h,
                                 unpremultiply: premultiplied)
@@ -245,13 +248,13 @@ struct Resampler {
                 for k in 0..<n {
                     let r = start + k
                     rowPtrs[k] = ring.row(r) { out in
-                        kernel.loadU16(src: src + r * rowSamples, dst: out, pixels: srcWidth,
+                        kernels.loadU16(src: src + r * rowSamples, dst: out, pixels: srcWidth,
                                        channels: channels, premultiply: premultiplied)
                     }
                 }
-                kernel.verticalF32(rows: rowPtrs, coeffs: coeffs.baseAddress! + y * v.stride, taps: n,
+                kernels.verticalF32(rows: rowPtrs, coeffs: coeffs.baseAddress! + y * v.stride, taps: n,
                                    out: tmp, count: rowSamples)
-                kernel.horizontalF32(src: tmp, dst: dst + y * dstWidth * channels, dstWidth: dstWidth,
+                kernels.horizontalF32(src: tmp, dst: dst + y * dstWidth * channels, dstWidth: dstWidth,
                                      channels: channels, plan: h, unpremultiply: premultiplied)
             }
         }

@@ -50,6 +50,15 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
         self.kind = kind
     }
 
+    /// At most `maxPixels` pixels, keeping the aspect (the `N@` form, ``PixelSize/fitting(maxPixels:)``'s
+    /// rule): what a gateway asks of every reference image. Throws ``DarkroomError/option(_:)``
+    /// for `maxPixels` outside 1…``Limits/maxPixelLimit``.
+    public init(maxPixels: Int) throws(DarkroomError) {
+        try ValueParser.check(maxPixels, name: "resize", in: 1...Limits.maxPixelLimit)
+        text = "\(maxPixels)@"
+        kind = .area(maxPixels: maxPixels)
+    }
+
     public var description: String { text }
 
     private static func parse(_ s: String) -> Kind? {
@@ -97,10 +106,10 @@ public struct ResizeGeometry: Sendable, Hashable, CustomStringConvertible {
         return v
     }
 
-    /// A plain decimal (digits and one dot), 0 < v ≤ limit.
+    /// A decimal in ``ValueParser``'s one grammar (`12`, `0.5`, `.5`, `1e3`; never `inf`, `nan`
+    /// or hexadecimal), 0 < v ≤ limit.
     private static func number(_ s: Substring, atMost limit: Double) -> Double? {
-        guard !s.isEmpty, s.count <= 32, s.allSatisfy({ $0.isASCIIDigit || $0 == "." }),
-              let v = Double(s), v.isFinite, v > 0, v <= limit else { return nil }
+        guard let v = ValueParser.decimal(String(s)), v.isFinite, v > 0, v <= limit else { return nil }
         return v
     }
 

@@ -131,6 +131,16 @@ package enum PathText {
     }
 
     /// The part after the last `/` (trailing slashes ignored), as `lastPathComponent`.
+    /// The file name of `path` without its folder and its extension — the one rule every output
+    /// name starts from: `shots/photo.jpeg` → `photo`, `.hidden` → `.hidden`, `a.b.png` → `a.b`;
+    /// standard input (`-`) and an empty name are `stdin`.
+    package static func stem(_ path: String) -> String {
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        var stem = base
+        if let dot = base.lastIndex(of: "."), dot != base.startIndex { stem = String(base[..<dot]) }
+        return stem.isEmpty || stem == "-" ? "stdin" : stem
+    }
+
     package static func lastComponent(_ path: String) -> String {
         var p = Substring(path)
         while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }

@@ -112,11 +112,11 @@ let simdKernels: [ResampleKernel] = [.baseline, .avx2, .avxvnni].filter(\.isAvai
         }
         for kernel in simdKernels {
             var out = row
-            out.withUnsafeMutableBufferPointer { kernel.unpremultiplyU8(row: $0.baseAddress!, pixels: pixels, channels: 4) }
+            out.withUnsafeMutableBufferPointer { KernelFunctions(kernel).unpremultiplyU8(row: $0.baseAddress!, pixels: pixels, channels: 4) }
             #expect(out == expected, "\(kernel)")
             var ga = [UInt8](), gaExpected = [UInt8]()
             for i in 0..<pixels { ga += [row[i * 4], row[i * 4 + 3]]; gaExpected += [expected[i * 4], row[i * 4 + 3]] }
-            ga.withUnsafeMutableBufferPointer { kernel.unpremultiplyU8(row: $0.baseAddress!, pixels: pixels, channels: 2) }
+            ga.withUnsafeMutableBufferPointer { KernelFunctions(kernel).unpremultiplyU8(row: $0.baseAddress!, pixels: pixels, channels: 2) }
             #expect(ga == gaExpected, "\(kernel) gray+alpha")
         }
     }
@@ -154,7 +154,7 @@ let simdKernels: [ResampleKernel] = [.baseline, .avx2, .avxvnni].filter(\.isAvai
                     out.withUnsafeMutableBufferPointer { o in
                         src.withUnsafeBufferPointer { sa in
                             b.withUnsafeBufferPointer { sb in
-                                kernel.premultiplyInterleaveRowsU8(a: sa.baseAddress!, b: sb.baseAddress!, dst: o.baseAddress!,
+                                KernelFunctions(kernel).premultiplyInterleaveRowsU8(a: sa.baseAddress!, b: sb.baseAddress!, dst: o.baseAddress!,
                                                                    pixels: count, channels: channels)
                             }
                         }
