@@ -118,9 +118,10 @@ struct BenchCommand: ParsableCommand {
             let src = "\(parts[0])x\(parts[1])", dst = "\(target.width)x\(target.height)"
             if json {
                 Console.json([
-                    "src": src, "dst": dst, "channels": format.channels, "bit_depth": format.bitDepth, "filter": resample.rawValue,
-                    "alpha": alphaHandling.rawValue, "threads": v.threads, "runs": runs,
-                    "median_ms": round3(median), "min_ms": round3(sorted[0]), "kernel": resampleKernelName,
+                    "src": .string(src), "dst": .string(dst), "channels": .int(format.channels), "bit_depth": .int(format.bitDepth),
+                    "filter": .string(resample.rawValue), "alpha": .string(alphaHandling.rawValue), "threads": .int(v.threads),
+                    "runs": .int(runs), "median_ms": .double(round3(median)), "min_ms": .double(round3(sorted[0])),
+                    "kernel": .string(resampleKernelName),
                 ])
             } else {
                 Console.line("resize \(src) -> \(dst) \(format.rawValue) \(resample.rawValue) alpha=\(alphaHandling.rawValue) "

@@ -63,10 +63,10 @@ struct BenchEncodeCommand: ParsableCommand {
         let median = times[times.count / 2], minimum = times[0]
         let size = "\(decoded.image.width)x\(decoded.image.height)"
         if json {
-            Console.json(["input": input, "size": size, "format": format.rawValue,
-                          "quality": quality ?? QualityCurve.webDefault(for: format), "runs": times.count,
-                          "median_ms": (median * 10).rounded() / 10, "min_ms": (minimum * 10).rounded() / 10,
-                          "bytes": bytes.count])
+            Console.json(["input": .string(input), "size": .string(size), "format": .string(format.rawValue),
+                          "quality": .int(quality ?? QualityCurve.webDefault(for: format)), "runs": .int(times.count),
+                          "median_ms": .double((median * 10).rounded() / 10), "min_ms": .double((minimum * 10).rounded() / 10),
+                          "bytes": .int(bytes.count)])
         } else {
             Console.line("\(format) \(size): median \(Console.fixed(median, 1)) ms, min \(Console.fixed(minimum, 1)) ms, \(bytes.count) bytes")
         }

@@ -60,9 +60,8 @@ enum Console {
 
     /// Prints a JSON value (dictionary/array of plain values) on stdout, keys sorted, slashes
     /// not escaped (through ``JSONValue``: no `JSONSerialization`, so no full Foundation).
-    static func json(_ value: Any) {
-        let data = (try? JSONValue(jsonObject: value))?.jsonData() ?? Data()
-        StandardStreams.out([UInt8](data) + [0x0A])
+    static func json(_ value: JSONValue) {
+        StandardStreams.out([UInt8](value.jsonData()) + [0x0A])
     }
 
     /// `value` with `digits` decimals, as `String(format: "%.Nf", value)`.

@@ -114,7 +114,7 @@ struct ConvertCommand: ParsableCommand {
             }
         }
         let all = results.values
-        if json { Console.json(all.map(\.json)) }
+        if json { Console.json(.array(all.map(\.json))) }
         if all.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.someFailed) }
     }
 
@@ -157,27 +157,26 @@ struct FileResult {
     var error: Error?
     var milliseconds = 0.0
 
-    var json: [String: Any] {
-        var d: [String: Any] = ["input": input, "ok": error == nil, "ms": (milliseconds * 10).rounded() / 10]
-        if let output { d["output"] = output }
+    var json: JSONValue {
+        var d: [String: JSONValue] = ["input": .string(input), "ok": .bool(error == nil),
+                                      "ms": .double((milliseconds * 10).rounded() / 10)]
+        if let output { d["output"] = .string(output) }
         if let c = conversion {
-            d["format"] = c.format.rawValue
-            d["width"] = c.width
-            d["height"] = c.height
-            d["bytes"] = c.bytes.count
-            d["source_format"] = c.source.sourceFormat.rawValue
-            d["source_width"] = c.source.storedWidth
-            d["source_height"] = c.source.storedHeight
-            d["orientation"] = c.source.orientation.rawValue
-            d["frames"] = c.source.frameCount
-            d["resized"] = c.resized
-            if let name = c.source.iccDescription { d["icc"] = name }
-            if !c.warnings.isEmpty {
-                d["warnings"] = c.warnings.map { $0.json.jsonObject }
-            }
+            d["format"] = .string(c.format.rawValue)
+            d["width"] = .int(c.width)
+            d["height"] = .int(c.height)
+            d["bytes"] = .int(c.bytes.count)
+            d["source_format"] = .string(c.source.sourceFormat.rawValue)
+            d["source_width"] = .int(c.source.storedWidth)
+            d["source_height"] = .int(c.source.storedHeight)
+            d["orientation"] = .int(c.source.orientation.rawValue)
+            d["frames"] = .int(c.source.frameCount)
+            d["resized"] = .bool(c.resized)
+            if let name = c.source.iccDescription { d["icc"] = .string(name) }
+            if !c.warnings.isEmpty { d["warnings"] = .array(c.warnings.map(\.json)) }
         }
-        if let error { d["error"] = (error as? DarkroomError)?.message(for: .commandLine) ?? "\(error)" }
-        return d
+        if let error { d["error"] = .string((error as? DarkroomError)?.message(for: .commandLine) ?? "\(error)") }
+        return .object(d)
     }
 }
 

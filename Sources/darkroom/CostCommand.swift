@@ -86,7 +86,7 @@ struct CostCommand: ParsableCommand {
         let bill = try MegapixelBilling.estimate(references: references, output: outputSize, n: n,
                                              inputPricePerMP: inputPrice, outputPricePerMP: outputPrice)
         if json {
-            Console.json(bill.json.jsonObject)
+            Console.json(bill.json)
             return
         }
         for r in bill.references {

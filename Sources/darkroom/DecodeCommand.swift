@@ -90,28 +90,28 @@ struct DecodeCommand: ParsableCommand {
             parsed = try ImagesResponse(parsing: Data(body))
         } catch {
             Console.error(response, error)
-            if json { Console.json([["source": response, "error": describe(error)]]) }
+            if json { Console.json([["source": .string(response), "error": .string(describe(error))]]) }
             throw ExitCode(ExitStatus.someFailed)
         }
 
         try OutputFolders.prepareOrExit(outDir)
         let guardian = OutputGuard(inputs: [response])
         let stem = PathText.stem(response)
-        var report: [Any] = []
+        var report: [JSONValue] = []
         var failed = false
         for (index, content) in parsed.contents().enumerated() {
-            var entry: [String: Any] = ["index": index]
+            var entry: [String: JSONValue] = ["index": .int(index)]
             do {
                 var bytes: [UInt8]
                 switch try content.get() {
                 case let .image(b, _):
                     bytes = b
                 case let .url(url):
-                    entry["url"] = url
+                    entry["url"] = .string(url)
                     guard download else {
                         entry["status"] = "listed"
                         if !json { Console.line("item \(index): \(url) (not downloaded; use --download)") }
-                        report.append(entry)
+                        report.append(.object(entry))
                         continue
                     }
                     bytes = try Self.fetch(url, index: index, limit: maxInputBytes)
@@ -140,15 +140,15 @@ struct DecodeCommand: ParsableCommand {
                 for warning in warnings {
                     Console.info("darkroom: \(response): item \(index): \(warning) (written anyway: --fail-on \(decodeOptions.failOn))")
                 }
-                if !warnings.isEmpty { entry["warnings"] = warnings.map { $0.json.jsonObject } }
+                if !warnings.isEmpty { entry["warnings"] = .array(warnings.map(\.json)) }
                 let fileName = template.render(created: parsed.created, index: index, format: format, stem: stem)
                 let path = PathText.join(outDir, fileName)
                 let sidecarPath = PathText.deletingExtension(path) + ".json"
                 try guardian.claim(path, for: "item \(index)")
                 if sidecar { try guardian.claim(sidecarPath, for: "item \(index) (sidecar)") }
                 try OutputFile.write(bytes, to: path, overwrite: overwrite)
-                entry.merge(["status": "written", "path": path, "format": format.rawValue, "width": width,
-                             "height": height, "bytes": bytes.count]) { $1 }
+                entry.merge(["status": "written", "path": .string(path), "format": .string(format.rawValue), "width": .int(width),
+                             "height": .int(height), "bytes": .int(bytes.count)]) { $1 }
                 if sidecar {
                     var meta: [String: JSONValue] = ["index": .int(index), "file": .string(fileName),
                                                      "format": .string(format.rawValue), "width": .int(width), "height": .int(height)]
@@ -158,18 +158,18 @@ struct DecodeCommand: ParsableCommand {
                     if let size = parsed.size { meta["size"] = .string(size) }
                     if let of = parsed.outputFormat { meta["output_format"] = .string(of) }
                     try OutputFile.write([UInt8](JSONValue.object(meta).jsonData()) + [0x0A], to: sidecarPath, overwrite: overwrite)
-                    entry["sidecar"] = sidecarPath
+                    entry["sidecar"] = .string(sidecarPath)
                 }
                 if !json { Console.line("item \(index): \(path) (\(format), \(width)x\(height))") }
             } catch {
                 Console.error(response, GatewayError.badItem(index: index, reason: describe(error)))
                 entry["status"] = "error"
-                entry["error"] = describe(error)
+                entry["error"] = .string(describe(error))
                 failed = true
             }
-            report.append(entry)
+            report.append(.object(entry))
         }
-        if json { Console.json(report) }
+        if json { Console.json(.array(report)) }
         if failed { throw ExitCode(ExitStatus.someFailed) }
     }
 

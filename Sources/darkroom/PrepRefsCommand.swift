@@ -73,7 +73,7 @@ struct PrepRefsCommand: ParsableCommand {
         try OutputFolders.prepareOrExit(outDir)
         let guardian = OutputGuard(inputs: images)
 
-        var report: [Any] = []
+        var report: [JSONValue] = []
         var failed = false
         for path in images {
             do {
@@ -84,7 +84,7 @@ struct PrepRefsCommand: ParsableCommand {
                 try OutputFile.write(ref.bytes, to: out, overwrite: overwrite)
                 var entry = ref.json.objectValue ?? [:]
                 entry["output"] = .string(out)
-                report.append(JSONValue.object(entry).jsonObject)
+                report.append(.object(entry))
                 for warning in ref.warnings {
                     Console.info("darkroom: \(path): \(warning) (prepared anyway: --fail-on \(options.failOn))")
                 }
@@ -96,11 +96,11 @@ struct PrepRefsCommand: ParsableCommand {
                 }
             } catch {
                 Console.error(path, error)
-                report.append(["source": path, "error": "\(error)"])
+                report.append(["source": .string(path), "error": .string("\(error)")])
                 failed = true
             }
         }
-        if json { Console.json(report) }
+        if json { Console.json(.array(report)) }
         if failed { throw ExitCode(ExitStatus.someFailed) }
     }
 }

@@ -48,7 +48,7 @@ struct SizeCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         if json {
-            Console.json(["width": resolved.width, "height": resolved.height])
+            Console.json(["width": .int(resolved.width), "height": .int(resolved.height)])
         } else {
             Console.line(resolved.description)
         }

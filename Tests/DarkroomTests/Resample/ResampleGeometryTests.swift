@@ -64,8 +64,18 @@ import Testing
         #expect(try ResizeGeometry(parsing: "2@").targetSize(width: 1000, height: 1) == (2, 1))
     }
 
+    /// Issue #16: geometry numbers take ValueParser's one decimal grammar (as --max-mp does).
+    @Test func geometryNumbersUseTheOneDecimalGrammar() throws {
+        #expect(try ResizeGeometry(parsing: "1e1mp").targetSize(width: 6000, height: 4000)
+                == ResizeGeometry(parsing: "10mp").targetSize(width: 6000, height: 4000))
+        #expect(try ResizeGeometry(parsing: "1e3%").targetSize(width: 10, height: 10) == (100, 100))
+        #expect(try ResizeGeometry(parsing: ".5mp").targetSize(width: 6000, height: 4000) == (886, 591))
+        #expect(try ResizeGeometry(maxPixels: 4_194_304).targetSize(width: 6000, height: 4000) == (2508, 1672))
+        #expect(throws: DarkroomError.self) { try ResizeGeometry(maxPixels: 0) }
+    }
+
     @Test(arguments: ["", "x", "abc", "800x600x2", "-5x5", "0x0", "0x100", "800y600", "50", "%", "0%", "-50%",
-                      "0mp", "mp", "@", "0@", "1.5@", "800x600^!", "800^", "x600!", "nan%", "1e3%", "4 mp"])
+                      "0mp", "mp", "@", "0@", "1.5@", "800x600^!", "800^", "x600!", "nan%", "0x10%", "4 mp"])
     func rejectsInvalidGeometry(text: String) {
         if text == "50" { return }  // "50" is valid (width 50); kept in the list to document it
         #expect(throws: DarkroomError.self) { try ResizeGeometry(parsing: text) }
