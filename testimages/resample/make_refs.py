@@ -9,7 +9,7 @@ Writes, next to this script:
   pil-FILTER-WxH.rgba / .rgb       Pillow Image.resize(FILTER) outputs (Pillow premultiplies RGBA)
   go-*.rgb/.rgba                   raw copies of the Go x/image/draw references in
                                    /work/shared/corpus/resize (decoded with Pillow), when present
-The tests in Tests/DarkroomTests/ResampleReferenceTests.swift read these files.
+The tests in Tests/DarkroomTests/Resample/ResampleReferenceTests.swift read these files.
 """
 import os
 import sys

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The repository's `testimages/` folder (this file is Server/Tests/DarkroomHTTPTests/TestImages.swift).
-/// The root package's Tests/DarkroomTests/TestImages.swift has more helpers; the HTTP tests need only bytes.
+/// The root package's Tests/DarkroomTests/TestSupport.swift has more helpers; the HTTP tests need only bytes.
 enum TestImages {
     static let root = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
