@@ -41,9 +41,8 @@ public enum ImageDecoder {
 
     /// Decodes `bytes` into an upright sRGB image (first frame of an animation).
     ///
-    /// One header parse (``ImageSource``), the pixel limit checked on the declared size, then
-    /// the pixels at the smallest size ``DecodeOptions/minimumSize`` allows (``DecodeScale``),
-    /// then sRGB and orientation.
+    /// One header parse, the pixel limit checked on the declared size, then the pixels at the
+    /// smallest size ``DecodeOptions/minimumSize`` allows (shrink-on-load), then sRGB and orientation.
     ///
     /// Throws ``DarkroomError/option(_:)`` for options out of range, and ``DarkroomError/decoding(_:)``:
     /// ``ImageDecodingError/unknownFormat``, ``ImageDecodingError/tooManyPixels(width:height:limit:)``

@@ -99,7 +99,7 @@ public struct GatewayConversion: Sendable {
     }
 
     /// The megapixel bill for references of the given sizes and `request.n` images of `output` size.
-    /// Throws as ``MegapixelBilling/estimate(references:output:n:inputPricePerMP:outputPricePerMP:)-(_,_,_,_,_)``.
+    /// Throws as ``MegapixelBilling`` `estimate`.
     public func cost(references: [PixelSize], output: PixelSize, inputPricePerMP: Double? = nil,
                      outputPricePerMP: Double? = nil) throws(DarkroomError) -> CostEstimate {
         try MegapixelBilling.estimate(references: references, output: output, n: request.count,

@@ -65,7 +65,7 @@ public enum MegapixelBilling {
     }
 
     /// Convenience for references without names (named `WxH`). Throws as
-    /// ``estimate(references:output:n:inputPricePerMP:outputPricePerMP:)-(_,_,_,_,_)``.
+    /// the named-references `estimate`.
     public static func estimate(references: [PixelSize], output: PixelSize, n: Int = 1,
                                 inputPricePerMP: Double? = nil, outputPricePerMP: Double? = nil) throws(DarkroomError) -> CostEstimate {
         try estimate(references: references.map { (source: $0.description, size: $0) }, output: output, n: n,

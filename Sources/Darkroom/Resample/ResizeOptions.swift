@@ -13,7 +13,7 @@ public enum AlphaHandling: String, Sendable, Hashable, CaseIterable {
     case ignore
 }
 
-/// Options for ``Image/resized(width:height:options:)``.
+/// Options for ``Image/resized(width:height:options:maxPixels:)``.
 public struct ResizeOptions: Sendable, Hashable {
     public var filter: ResampleFilter
     public var alpha: AlphaHandling
