@@ -211,11 +211,7 @@ public struct GatewayRequest: Sendable, Equatable {
         switch value {
         case let .int(i): parsed = i
         case let .double(d): parsed = d.rounded() == d && abs(d) < 1e15 ? Int(d) : nil
-        case let .string(s):
-            // The same form as ValueParser.integer: ASCII digits, optional sign, ASCII spaces around.
-            let t = s.trimmingSpaces()
-            let digits = t.hasPrefix("+") || t.hasPrefix("-") ? t.dropFirst() : Substring(t)
-            parsed = !digits.isEmpty && digits.allSatisfy(\.isASCIIDigit) ? Int(t.hasPrefix("+") ? String(digits) : t) : nil
+        case let .string(s): parsed = ValueParser.plainInteger(s)   // the one integer grammar
         default:
             throw DarkroomError.gateway(.wrongType(field: field, value: value.description,
                                          expected: rangeText(range)))

@@ -11,10 +11,7 @@ public enum ValueParser {
     /// Surrounding spaces are ignored; a leading `+` is accepted.
     /// Throws ``DarkroomError/option(_:)`` naming `range`.
     public static func integer(_ text: String, name: String, in range: ClosedRange<Int>) throws(DarkroomError) -> Int {
-        let t = text.trimmingSpaces()
-        let digits = t.hasPrefix("+") || t.hasPrefix("-") ? t.dropFirst() : Substring(t)
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit), let value = Int(t.hasPrefix("+") ? String(digits) : t),
-              range.contains(value) else {
+        guard let value = plainInteger(text), range.contains(value) else {
             throw DarkroomError.option(OptionError(name: name, value: text, expected: rangeText(range)))
         }
         return value
@@ -94,6 +91,15 @@ public enum ValueParser {
     /// The one escaping rule of every message Darkroom prints.
     public static func printable(_ text: String, maxLength: Int? = 200) -> String {
         printableText(text, maxLength: maxLength)
+    }
+
+    /// The one integer grammar: ASCII digits with an optional sign, spaces around; nil for
+    /// anything else or a value beyond `Int`.
+    static func plainInteger(_ text: String) -> Int? {
+        let t = text.trimmingSpaces()
+        let digits = t.hasPrefix("+") || t.hasPrefix("-") ? t.dropFirst() : Substring(t)
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit) else { return nil }
+        return Int(t.hasPrefix("+") ? String(digits) : t)
     }
 
     /// A plain decimal (digits, one dot, an optional exponent), or nil. Swift's `Double(String)`
