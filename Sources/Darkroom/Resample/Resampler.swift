@@ -316,10 +316,6 @@ struct SendablePointer<T>: @unchecked Sendable {
     init(_ p: T) { self.p = p }
 }
 
-/// Where output row `y` lives in a buffer of `ringRows` rows (0: a whole image, row `y` itself).
-/// The one addressing rule of the output ring (resampler, converter, JPEG row encoder).
-@inline(__always) func ringSlot(_ y: Int, ringRows: Int) -> Int { ringRows == 0 ? y : y % ringRows }
-
 // MARK: - nearest neighbour (a pixel pick, not a convolution; identical for every kernel)
 
 func resizeNearest(src: UnsafePointer<UInt8>, srcWidth: Int, srcHeight: Int, dst: UnsafeMutablePointer<UInt8>,
