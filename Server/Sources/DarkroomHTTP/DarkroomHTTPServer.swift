@@ -144,7 +144,8 @@ public enum DarkroomHTTPServer {
         router.post("v1/references") { request, _ in
             try await offloaded("/v1/references", request, server) { bytes in
                 let query = try queryFields(request, allowed: ["max_mp", "fail_on", "format", "name"])
-                var options = ReferencePrepOptions()
+                // The server's pixel limit bounds a reference's input as it bounds /v1/convert's.
+                var options = ReferencePrepOptions(maxInputPixels: configuration.maxPixels)
                 if let mp = query["max_mp"] { options.maxPixels = try ValueParser.megapixels(mp, name: "max_mp") }
                 if let failOn = query["fail_on"] { options.failOn = try FailOn(parsing: failOn, name: "fail_on") }
                 if let f = query["format"] { options.format = try ReferenceFormat(parsing: f) }
@@ -195,7 +196,8 @@ public enum DarkroomHTTPServer {
             let limit = server.configuration.maxBodyBytes
             if let declared = request.headers[.contentLength], declaredLengthIsRefused(declared, limit: limit) {
                 return errorResponse(.contentTooLarge,
-                                     message: "request body of \(declared) bytes is over the limit of \(limit) bytes",
+                                     message: "request body of \(declared) bytes is over the limit of \(limit) bytes"
+                                        + " (the server's limit, set by darkroom-server --max-body-bytes)",
                                      code: "body_too_large")
             }
             do {

@@ -83,3 +83,20 @@ import Testing
         }
     }
 }
+
+/// The server's --max-pixels bounds every route that decodes: /v1/references as /v1/convert
+/// (new-user report: a reference was decoded under the library default).
+@Suite struct ServerPixelLimitTests {
+    @Test func referencesAndConversionsShareThePixelLimit() async throws {
+        let app = Application(router: DarkroomHTTPServer.router(try .init(maxBodyBytes: 1 << 20, maxPixels: 1000)))
+        let jpeg = try TestImages.bytes("kodim23.jpg")   // 768x512
+        try await app.test(.router) { client in
+            for route in ["/v1/references", "/v1/references?format=jpg", "/v1/convert?output_format=png"] {
+                try await client.execute(uri: route, method: .post, body: ByteBuffer(bytes: jpeg)) { response in
+                    #expect(response.status == .contentTooLarge, "\(route)")
+                    #expect(String(buffer: response.body).contains("set by darkroom-server --max-pixels"), "\(route)")
+                }
+            }
+        }
+    }
+}
