@@ -111,6 +111,15 @@ import Testing
         #expect(throws: DarkroomError.gateway(.badItem(index: 1, reason: "b64_json is not valid base64 (bad length)"))) {
             try ResponseItem.decodeBase64("abcde", index: 1)
         }
+        // Whitespace anywhere (CRLF, tabs, spaces) is skipped; any other byte outside the two
+        // alphabets (a non-ASCII letter, '*', a NUL, padding in the middle) is refused.
+        let spaced = standard.map { "\($0)" }.joined(separator: " \r\n\t")
+        #expect(try ResponseItem.decodeBase64(spaced, index: 0) == GatewayFixtures.redPixelPNG)
+        for bad in ["é" + standard, standard + "*", String(standard.dropLast(4)) + "\u{0}AAA", "AA==AAAA"] {
+            #expect(throws: DarkroomError.gateway(.badItem(index: 4, reason: "b64_json is not valid base64")), "\(bad.debugDescription)") {
+                try ResponseItem.decodeBase64(bad, index: 4)
+            }
+        }
     }
 
     @Test func buildThenParseGivesTheSameBytes() throws {
