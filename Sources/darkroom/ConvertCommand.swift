@@ -122,6 +122,9 @@ struct ConvertCommand: ParsableCommand {
         var result = FileResult(input: input)
         let start = DispatchTime.now()
         do {
+            // An output that is already there is refused before the input is read, not after
+            // the conversion (the write itself still refuses atomically).
+            if let planned, planned != "-" { try OutputFile.checkWritable(planned, overwrite: overwrite) }
             let bytes = try InputOutput.read(input, limit: maxInputBytes)
             if converter.options.format == nil, let format = ImageFormat.sniff(bytes) {
                 try conversion.checkStrictOpenAI(format: format, quality: converter.options.encode.quality)

@@ -16,6 +16,21 @@ struct CLITests {
         }
     }
 
+    /// An output that already exists is refused before the input is read (new-user report: a
+    /// large AVIF was converted for 9 s before "already exists"): with a non-image input the
+    /// error is the output's, and the existing file is untouched.
+    @Test func anExistingOutputIsRefusedBeforeTheInputIsRead() throws {
+        let dir = try CLI.tempDir()
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: dir + "/junk.png"))
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: dir + "/out.webp"))
+        let r = try CLI.run(["convert", dir + "/junk.png", "-f", "webp", "-o", dir + "/out.webp"])
+        #expect(r.status == 1)
+        #expect(r.stderr == "darkroom: \(dir)/junk.png: \(dir)/out.webp already exists (use --overwrite to replace it)\n")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/out.webp")) == Data("keep".utf8))
+        let again = try CLI.run(["convert", dir + "/junk.png", "-f", "webp", "-o", dir + "/out.webp", "--overwrite"])
+        #expect(again.status == 1 && again.stderr.contains("not a PNG, JPEG, WebP, AVIF or GIF file"), "\(again.stderr)")
+    }
+
     @Test func formatFollowsTheOutputExtension() throws {
         let dir = try CLI.tempDir()
         let r = try CLI.run(["convert", TestImages.root.path + "/rgba.png", "-o", dir + "/x.webp"])

@@ -25,6 +25,19 @@ import Glibc
 /// ``removeTemporaries()`` to delete them before the process exits, and ``sweepStaleTemporaries(in:)``
 /// deletes the ones a killed process (its pid is in the name) left behind.
 public enum OutputFile {
+    /// Throws now what ``write(_:to:overwrite:)`` would throw for `path` as it stands: an existing
+    /// file without `overwrite` (``FileError/outputExists(path:)``), or something that is not a
+    /// regular file (``FileError/outputNotRegularFile(path:kind:)``). Lets a caller refuse before
+    /// it spends a conversion; `write` still checks atomically when it publishes.
+    public static func checkWritable(_ path: String, overwrite: Bool) throws(DarkroomError) {
+        var st = stat()
+        guard lstat(path, &st) == 0 || stat(path, &st) == 0 else { return }
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+            throw DarkroomError.file(.outputNotRegularFile(path: path, kind: kind(of: st.st_mode)))
+        }
+        if !overwrite { throw DarkroomError.file(.outputExists(path: path)) }
+    }
+
     /// Writes `bytes` to `path` atomically. Throws ``FileError/outputExists(path:)`` when the
     /// file exists and `overwrite` is false, ``FileError/outputNotRegularFile(path:kind:)`` when
     /// it is not a regular file, and ``FileError/io(path:message:)`` for any system error
