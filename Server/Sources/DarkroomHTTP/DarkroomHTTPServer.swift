@@ -61,11 +61,14 @@ public enum DarkroomHTTPServer {
         /// The defaults: port 8080 on loopback, 64 MiB bodies, the decoder's default pixel limit, a
         /// worker per active core (at most ``workersRange``'s top), a queue of 2 × workers, 30 s, 1 s.
         public static var standard: Configuration {
-            let workers = min(max(1, ProcessInfo.processInfo.activeProcessorCount), workersRange.upperBound)
+            let workers = defaultWorkers
             return Configuration(checked: "127.0.0.1", port: 8080, maxBodyBytes: 64 << 20, maxPixels: DecodeOptions.defaultMaxPixels,
                                  workers: workers, queueSize: 2 * workers, requestTimeout: 30, retryAfter: 1,
                                  metricsRegistry: PrometheusCollectorRegistry(), beforeWork: nil)
         }
+
+        /// A worker per active core, within ``workersRange``.
+        static var defaultWorkers: Int { min(max(1, ProcessInfo.processInfo.activeProcessorCount), workersRange.upperBound) }
 
         /// Throws ``DarkroomError/option(_:)`` naming the setting and its bounds for a value outside
         /// them (``maxBodyBytesRange``, 1…``Limits/maxPixelLimit`` px, ``workersRange``,
@@ -76,7 +79,7 @@ public enum DarkroomHTTPServer {
                     requestTimeout: Double = 30, retryAfter: Int = 1,
                     metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                     beforeWork: (@Sendable () -> Void)? = nil) throws(DarkroomError) {
-            let workers = workers ?? Self.standard.workers
+            let workers = workers ?? Self.defaultWorkers
             try ValueParser.check(maxBodyBytes, name: "max-body-bytes", in: Self.maxBodyBytesRange)
             try ValueParser.check(maxPixels, name: "max-pixels", in: 1...Limits.maxPixelLimit)
             try ValueParser.check(workers, name: "workers", in: Self.workersRange)

@@ -46,6 +46,12 @@ enum DecodeScale: Sendable, Equatable {
         }
     }
 
+    /// libwebp's scaled size, nil for any other scale.
+    var webpSize: PixelSize? {
+        if case let .webp(size) = self { return size }
+        return nil
+    }
+
     /// libjpeg's scale denominator (1 for a full decode).
     var jpegDenominator: Int {
         if case let .jpeg(d) = self { return d }

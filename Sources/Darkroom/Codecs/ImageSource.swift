@@ -122,13 +122,18 @@ final class ImageSource {
     /// The metadata once every row was read: ``headerMetadata`` with the decoder's warnings.
     /// Throws ``ImageDecodingError/damaged(_:warning:failOn:)`` for a warning ``DecodeOptions/failOn`` refuses.
     func finishRows() throws(DarkroomError) -> ImageMetadata {
+        try checked(metadataAfterRows())
+    }
+
+    /// ``headerMetadata`` with what the row decoder warned about (a PNG's trailing chunks read).
+    private func metadataAfterRows() -> ImageMetadata {
         var metadata = headerMetadata
         switch opened {
         case let .jpeg(decoder): metadata.warnings = decoder.warnings
         case let .png(decoder): metadata.warnings = decoder.finish()
         default: preconditionFailure("rows come only from a JPEG or a PNG")
         }
-        return try checked(metadata)
+        return metadata
     }
 
     /// Decodes the whole image at `scale` (stored orientation; a CMYK JPEG made sRGB, every other
@@ -143,26 +148,19 @@ final class ImageSource {
                 // CMYK/YCCK: libjpeg's CMYK rows, made sRGB through the embedded profile (or the
                 // naive formula).
                 let cmyk = try decoder.readImage(format: .rgba8)
-                var metadata = decoder.metadata
+                var metadata = metadataAfterRows()
                 let image = ColorManagement.cmykToSRGB(cmyk.pixels, width: cmyk.width, height: cmyk.height,
                                                        inverted: decoder.adobeInverted, profile: metadata.iccProfile)
                 metadata.convertedToSRGB = true
                 metadata.iccApplied = true
                 raw = RawDecode(image: image, metadata: metadata)
             } else {
-                raw = RawDecode(image: try decoder.readImage(format: decoder.pixelFormat), metadata: decoder.metadata)
+                raw = RawDecode(image: try decoder.readImage(format: decoder.pixelFormat), metadata: metadataAfterRows())
             }
         case let .png(decoder):
-            let image = try decoder.readImage(format: decoder.format)
-            var metadata = headerMetadata
-            metadata.warnings = decoder.finish()
-            raw = RawDecode(image: image, metadata: metadata)
+            raw = RawDecode(image: try decoder.readImage(format: decoder.format), metadata: metadataAfterRows())
         case let .webp(h):
-            if case let .webp(size) = scale {
-                raw = try WebPCodec.decode(bytes, header: h, scaledTo: size)
-            } else {
-                raw = try WebPCodec.decode(bytes, header: h, scaledTo: nil)
-            }
+            raw = try WebPCodec.decode(bytes, header: h, scaledTo: scale.webpSize)
         case let .avif(file):
             raw = try file.decodeFirstImage()
         case .gif:

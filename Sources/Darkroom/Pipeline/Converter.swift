@@ -90,28 +90,31 @@ public struct Converter: Sendable {
             let plan = try ConversionPlan(source: source, options: options, fitFormatLimits: fitFormatLimits,
                                           switches: switches)
             // 3. Decode (and resize, when the rows are streamed).
-            var decoded: DecodedImage
+            var image: Image?
+            let metadata: ImageMetadata
             var encoded: [UInt8]?
             switch plan.route {
             case let .rows(route):
-                let made = try StreamedResize(plan: plan, route: route, options: options).run(source)
-                let metadata = try source.finishRows()
-                encoded = made.jpeg
-                // With the rows encoded as they came, the image went only through the ring: a 1×1
-                // stand-in, never encoded.
-                decoded = DecodedImage(image: made.image ?? Image(unchecked: 1, height: 1, format: route.format), metadata: metadata)
+                let made = try StreamedResize(plan: plan, route: route, options: options,
+                                              sourceMetadata: source.headerMetadata).run(source)
+                metadata = try source.finishRows()
+                (image, encoded) = (made.image, made.jpeg)
             case .whole:
-                decoded = try source.decodeImage(scale: plan.decodeScale)
+                let decoded = try source.decodeImage(scale: plan.decodeScale)
+                (image, metadata) = (decoded.image, decoded.metadata)
             }
-            if let keepInput, keepInput(plan, decoded.metadata) {
+            if let keepInput, keepInput(plan, metadata) {
                 return ConversionResult(bytes: bytes, format: sourceFormat, width: plan.upright.width,
-                                        height: plan.upright.height, source: decoded.metadata, resized: false)
+                                        height: plan.upright.height, source: metadata, resized: false)
             }
             if let encoded {
                 // The plan made sure nothing after the resize changes the rows: the JPEG is the output.
                 return ConversionResult(bytes: encoded, format: plan.outputFormat, width: plan.target.width,
-                                        height: plan.target.height, source: decoded.metadata, resized: plan.resizes)
+                                        height: plan.target.height, source: metadata, resized: plan.resizes)
             }
+            // Rows that went only through the ring always went into the JPEG returned above.
+            guard let image else { preconditionFailure("a route without an output image encodes its rows") }
+            var decoded = DecodedImage(image: image, metadata: metadata)
             let storedTarget = plan.storedTarget
             if storedTarget.width != decoded.image.width || storedTarget.height != decoded.image.height {
                 decoded.image = decoded.image.resized(width: storedTarget.width, height: storedTarget.height,
@@ -119,11 +122,11 @@ public struct Converter: Sendable {
             }
             // 4. Colour, orientation, alpha, encode.
             if options.decode.convertToSRGB { decoded.convertToSRGB() }
-            var image = decoded.image.applying(plan.orientation)
-            if options.flattenAlpha { image = image.flattened(onto: options.encode.background) }
-            let out = try ImageEncoder.encodeChecked(image, as: plan.outputFormat, metadata: decoded.metadata,
+            var upright = decoded.image.applying(plan.orientation)
+            if options.flattenAlpha { upright = upright.flattened(onto: options.encode.background) }
+            let out = try ImageEncoder.encodeChecked(upright, as: plan.outputFormat, metadata: decoded.metadata,
                                                      options: options.encode)
-            return ConversionResult(bytes: out, format: plan.outputFormat, width: image.width, height: image.height,
+            return ConversionResult(bytes: out, format: plan.outputFormat, width: upright.width, height: upright.height,
                                     source: decoded.metadata, resized: plan.resizes)
         }
     }

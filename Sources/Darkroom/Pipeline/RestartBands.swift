@@ -68,7 +68,7 @@ extension StreamedResize {
               (try? second.start(scaleDenominator: scale, maxPixels: options.decode.maxPixels)) != nil,
               second.width == decoder.width, second.height == decoder.height - offset else { return .declined }
 
-        let encoder = try makeEncoder(metadata: sourceMetadata(decoder))
+        let encoder = try makeEncoder()
         var started = true
         var damaged = false
         let image = Image(width: target.width, height: target.height, format: format, fillingEveryByte: { dst in

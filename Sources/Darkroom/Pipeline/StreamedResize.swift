@@ -10,6 +10,9 @@ struct StreamedResize {
     let plan: ConversionPlan
     let route: ConversionPlan.Rows
     let options: ConvertOptions
+    /// What the source holds besides pixels (``ImageSource/headerMetadata``: for a JPEG or PNG,
+    /// everything the output embeds).
+    let sourceMetadata: ImageMetadata
 
     /// What the stage made: the resized rows (stored orientation, ``ConversionPlan/storedTarget``)
     /// unless they went only through the ring, and with ``ConversionPlan/Rows/encodeRows`` the
@@ -40,9 +43,9 @@ struct StreamedResize {
 
     /// The JPEG encoder of the output, when the rows are encoded as they are made, embedding the
     /// ICC profile and EXIF the output keeps of the source's (all in its header).
-    func makeEncoder(metadata: ImageMetadata) throws(DarkroomError) -> JPEGRowEncoder? {
+    func makeEncoder() throws(DarkroomError) -> JPEGRowEncoder? {
         guard route.encodeRows else { return nil }
-        let embedded = ImageEncoder.embedded(metadata, options: options.encode)
+        let embedded = ImageEncoder.embedded(sourceMetadata, options: options.encode)
         return try JPEGRowEncoder(width: plan.storedTarget.width, height: plan.storedTarget.height, format: route.format,
                                   settings: JPEGSettings(options.encode), icc: embedded.icc, exif: embedded.exif)
     }
@@ -54,7 +57,7 @@ struct StreamedResize {
         // up while the first rows are decoded.
         let stream = RowStream(decoder, background: route.background)
         defer { stream.stop() }
-        let encoder = try makeEncoder(metadata: sourceMetadata(decoder))
+        let encoder = try makeEncoder()
         let target = plan.storedTarget
         let ringRows = route.ringRows
         func resize(into dst: UnsafeMutablePointer<UInt8>) {
@@ -89,14 +92,5 @@ struct StreamedResize {
         }
         if let failure = stream.failure { throw failure }
         return Output(image: image, jpeg: try encoder?.finish())
-    }
-
-    /// What the source holds besides pixels, as its header told (JPEG and PNG: everything used).
-    func sourceMetadata(_ decoder: RowDecoder) -> ImageMetadata {
-        var metadata = ImageMetadata(sourceFormat: plan.header.format, storedWidth: plan.header.width,
-                                     storedHeight: plan.header.height, storedBitDepth: 8)
-        metadata.iccProfile = decoder.iccProfile
-        metadata.exif = decoder.exif
-        return metadata
     }
 }
