@@ -47,6 +47,21 @@ enum Console {
         StandardStreams.err(printable(line) + "\n")
     }
 
+    /// Several lines of Darkroom's own text (split at its newlines; each line escaped as in
+    /// ``info(_:)``, so a file name inside still cannot start a line of its own).
+    static func infoLines(_ text: String) {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) { info(String(line)) }
+    }
+
+    /// Draws the progress bar on the current standard error line (a terminal only); `last`
+    /// ends the line. Other lines clear it first (``info(_:)``), so they never mix.
+    static func bar(_ text: String, last: Bool) {
+        stderrLine.lock()
+        defer { stderrLine.unlock() }
+        StandardStreams.err("\r\u{1B}[K" + text + (last ? "\n" : ""))
+        barShown = !last
+    }
+
     /// Serialises the lines written to standard error with the progress bar's redraws.
     static let stderrLine = Lock()
     /// The progress bar is drawn on the current stderr line (under ``stderrLine``).
@@ -82,14 +97,17 @@ enum ExitStatus {
     static let usage: Int32 = 2
     /// Interrupted by SIGINT (130) or SIGTERM (143); finished outputs are complete, no
     /// temporary file is left.
+    /// Every input was written, but some are larger than `--max-bytes` even at `--min-quality`.
+    static let targetUnmet: Int32 = 3
     static let interrupted: Int32 = 130
     static let terminated: Int32 = 143
 
     /// The text for `darkroom --help` and docs/cli/darkroom.md.
     static let summary = """
-        Exit status: 0 every input succeeded; 1 some input failed (the others were still \
-        processed), an output folder could not be created, or standard output could not be \
-        written; 2 usage error (bad flag value, conflicting or unsafe output paths), nothing \
-        processed; 130 SIGINT, 143 SIGTERM (temporary files removed, finished outputs complete).
+        Exit status: 0 every input succeeded (skipped ones included); 1 some input failed (the \
+        others were still processed), an output folder could not be created, or standard output \
+        could not be written; 2 usage error (bad flag value, unknown option, conflicting or unsafe \
+        output paths), nothing processed; 3 every input written but some over --max-bytes; 130 \
+        SIGINT, 143 SIGTERM (temporary files removed, finished outputs complete, summary printed).
         """
 }

@@ -26,40 +26,45 @@ struct ConvertCommand: ParsableCommand {
               cat in.png | darkroom convert - -f jpeg -o - > out.jpg
             """)
 
-    @Argument(help: "Input files (`-` for standard input).")
-    var inputs: [String]
+    @Argument(help: "Input files, folders (their images; subfolders with --recursive) and quoted patterns ('shots/**/*.jpg'); `-` for standard input. After `--`, every argument is an input, even one that starts with '-'.")
+    var inputs: [String] = []
 
     @OptionGroup var conversion: ConversionFlags
 
-    @Option(name: .shortAndLong, help: "Output file (`-` for standard output); one input only.")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Output file (`-` for standard output); one input only.")
     var output: String?
 
-    @Option(help: "Folder for the outputs (created if missing).")
+    @Option(parsing: .unconditional, help: "Folder for the outputs (created if missing); folder inputs keep their tree under it.")
     var outDir: String?
 
-    @Option(help: "Text added to each output's name before the extension (no '/' or control characters).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Output path under --out-dir (or the input's folder): {stem} {ext} {dir} {w} {h} {q} {index}, e.g. '{dir}/{stem}-{w}x{h}.{ext}'.", valueName: "TEMPLATE"))
+    var name: String?
+
+    @Option(parsing: .unconditional, help: "Text added to each output's name before the extension (no '/' or control characters; may start with '-').")
     var suffix: String = ""
 
-    @Flag(help: "Replace existing output files.")
-    var overwrite = false
-
-    @Option(name: .shortAndLong, parsing: .unconditional, help: "Files converted in parallel, 1 to 256 (default: number of cores).")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Files converted in parallel, 1 to 256 (default: the cores this process may use, CPU quota included).")
     var jobs: String?
 
-    @Flag(help: "Print one JSON array describing every input on standard output.")
+    @Flag(help: "Print one JSON object per input on standard output as each finishes (JSON Lines), then a summary object.")
     var json = false
+
+    @OptionGroup(title: "Batches") var batch: BatchFlags
 
     @OptionGroup var inputLimit: InputLimitFlags
     var maxInputBytes: Int { inputLimit.bytes }
 
     func validate() throws {
-        if output != nil && inputs.count > 1 { throw ValidationError("-o/--output takes one input; use --out-dir for several") }
+        if inputs.isEmpty && batch.fromList == nil { throw ValidationError("no input: name files, folders or patterns, or give --from-list FILE") }
         if output != nil && outDir != nil { throw ValidationError("use either -o/--output or --out-dir, not both") }
+        if output == "" { throw ValidationError("-o/--output needs a file name (or - for standard output)") }
+        if outDir == "" { throw ValidationError("--out-dir needs a folder name") }
         if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         if inputs.contains("-") && output == nil && outDir == nil {
             throw ValidationError("reading standard input needs -o FILE (or -o - for standard output)")
         }
         if output == "-" && json { throw ValidationError("--json cannot share standard output with -o -") }
+        if output != nil && name != nil { throw ValidationError("use either -o/--output or --name, not both") }
         if suffix.contains("/") || Console.hasControlCharacters(suffix) {
             throw ValidationError("invalid suffix '\(Console.printable(suffix))': expected text without '/' or control characters")
         }
@@ -67,13 +72,30 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         var options: ConvertOptions
+        let template: NameTemplate?
+        let planned: BatchInputs
+        do {
+            template = try name.map { (t) throws(DarkroomError) in try NameTemplate(parsing: t) }
+            planned = try batch.inputs(inputs, maxListBytes: maxInputBytes)
+            if output != nil && planned.all.count > 1 {
+                throw ValidationError("-o/--output takes one input (these arguments name \(planned.all.count)); use --out-dir for several")
+            }
+        } catch let error as ValidationError {
+            Console.info("darkroom: \(error.message)")
+            throw ExitCode(ExitStatus.usage)
+        } catch {
+            Console.error(nil, error)
+            throw ExitCode(ExitStatus.usage)
+        }
+        let count = planned.selected.count
         let workers: Int
         do {
             // Every value parsed once: -j, then the conversion options. Threads per conversion:
             // the cores left over by the parallel conversions.
+            let cores = CPUBudget.cores()
             let jobCount = try jobs.map { (text) throws(DarkroomError) in try ValueParser.integer(text, name: "jobs", in: 1...Limits.maxThreads) }
-            workers = max(1, min(inputs.count, jobCount ?? ProcessInfo.processInfo.activeProcessorCount))
-            options = try conversion.convertOptions(defaultThreads: ProcessInfo.processInfo.activeProcessorCount / workers)
+            workers = max(1, min(max(1, count), jobCount ?? cores))
+            options = try conversion.convertOptions(defaultThreads: cores / workers)
         } catch {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)
@@ -81,9 +103,15 @@ struct ConvertCommand: ParsableCommand {
         // Every output path is decided, and checked, before any work.
         let plan: ConvertPlan
         do {
-            plan = try ConvertPlan(inputs: inputs, output: output, outDir: outDir, suffix: suffix, format: options.format)
+            plan = try ConvertPlan(inputs: planned, output: output, outDir: outDir, suffix: suffix, template: template,
+                                   format: options.format)
         } catch let error as PlanError {
-            Console.info("darkroom: \(error.description)\(error.convertHint)")
+            if case let .collisions(groups, replaced) = error {
+                // One line per collision; each line escaped on its own (names cannot add lines).
+                for line in PlanError.lines(groups, replaced) { Console.info(line) }
+            } else {
+                Console.info("darkroom: \(error.description)\(error.convertHint)")
+            }
             throw ExitCode(ExitStatus.usage)
         }
         // The format follows -o's extension when -f is not given.
@@ -95,101 +123,140 @@ struct ConvertCommand: ParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
         }
+        // --skip-existing with an existing --report: the inputs it records as done are skipped too.
+        var doneBefore = Set<String>()
+        if batch.skipExisting, let path = batch.report, fsExists(path) {
+            do { doneBefore = ReportFile.doneInputs(try ReportFile.read(path, limit: Limits.maxByteCount)) } catch {
+                Console.error(nil, error)
+                throw ExitCode(ExitStatus.someFailed)
+            }
+        }
+        let reporter: BatchReporter
         do {
-            if let outDir { try OutputFolders.create(outDir) }
+            if !batch.dryRun {
+                if let outDir { try OutputFolders.create(outDir) }
+            }
+            reporter = try BatchReporter(
+                settings: .init(command: "convert", doneWord: "converted", json: json, quiet: batch.quiet, verbose: batch.verbose,
+                                dryRun: batch.dryRun, reportPath: batch.report, shard: planned.shard),
+                total: count, planTotal: planned.all.count, walk: planned.counts,
+                planned: planned.selected.map { (planned.all[$0].path, $0) })
         } catch {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.someFailed)
         }
-        for folder in plan.folders { OutputFile.sweepStaleTemporaries(in: folder) }
+        for problem in planned.counts.problems { Console.info("darkroom: \(problem.path): \(problem.reason)") }
+        if !batch.dryRun { for folder in plan.folders { OutputFile.sweepStaleTemporaries(in: folder) } }
+        let done = doneBefore
+        Signals.onInterrupt { signal in reporter.finish(interrupted: signal) }
         let converter = Converter(options: options)
-        let progress = ProgressBar(total: inputs.count, enabled: !json)
-        let results = ResultList(count: inputs.count)
-        // Each worker takes the next input; results stay in input order.
+        // Each worker takes the next input; a large image holds up only its own worker.
         let next = Counter()
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let index = next.take(below: inputs.count) {
-                results.set(index, convertOne(inputs[index], to: plan.outputs[index], plan: plan, converter: converter))
-                progress.advance(inputs[index])
+            while let k = next.take(below: count) {
+                let index = planned.selected[k]
+                let input = planned.all[index]
+                let (item, line) = convertOne(input, index: index, planned: plan.outputs[k], plan: plan, converter: converter,
+                                              alreadyDone: done.contains(input.path))
+                reporter.record(item, line: line)
             }
         }
-        let all = results.values
-        if json { Console.json(.array(all.map(\.json))) }
-        if all.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.someFailed) }
+        Signals.onInterrupt(nil)
+        let status = reporter.finish()
+        if status != 0 { throw ExitCode(status) }
     }
 
-    private func convertOne(_ input: String, to planned: String?, plan: ConvertPlan, converter: Converter) -> FileResult {
-        var result = FileResult(input: input)
+    /// The quality an output was encoded with, as `{q}` and the report show it.
+    private func qualityText(_ format: ImageFormat, options: ConvertOptions) -> String {
+        switch format {
+        case .png, .gif: return "none"
+        case .webp where options.encode.lossless: return "lossless"
+        default: return String(options.encode.quality ?? QualityCurve.webDefault(for: format))
+        }
+    }
+
+    private func convertOne(_ input: BatchInput, index: Int, planned: String?, plan: ConvertPlan, converter: Converter,
+                            alreadyDone: Bool) -> (ItemReport, String?) {
+        var item = ItemReport(input: input.path, index: index)
+        item.output = planned
+        let shown = InputFile.displayName(input.path)
+        if batch.dryRun {
+            item.status = .planned
+            if let planned, planned != "-", fsExists(planned) {
+                item.status = batch.overwrite ? .planned : .skipped
+                item.details["exists"] = true
+            }
+            return (item, "\(shown) → \(planned ?? "(named after conversion)")" + (item.details["exists"] != nil ? " (exists)" : ""))
+        }
+        if alreadyDone {
+            item.status = .skipped
+            item.details["reason"] = "done in the report"
+            return (item, "\(shown): skipped (done in the report)")
+        }
         let start = DispatchTime.now()
         do {
-            // An output that is already there is refused before the input is read, not after
-            // the conversion (the write itself still refuses atomically).
-            if let planned, planned != "-" { try OutputFile.checkWritable(planned, overwrite: overwrite) }
-            let bytes = try InputOutput.read(input, limit: maxInputBytes)
+            // An output that is already there is refused (or skipped) before the input is read,
+            // not after the conversion (the write itself still refuses atomically).
+            if let planned, planned != "-" {
+                if batch.skipExisting && fsExists(planned) {
+                    item.status = .skipped
+                    item.details["reason"] = "output exists"
+                    return (item, "\(shown): skipped (\(planned) exists)")
+                }
+                try OutputFile.checkWritable(planned, overwrite: batch.overwrite)
+            }
+            let bytes = try InputOutput.read(input.path, limit: maxInputBytes)
+            item.inputBytes = bytes.count
             if converter.options.format == nil, let format = ImageFormat.sniff(bytes) {
                 try conversion.checkStrictOpenAI(format: format, quality: converter.options.encode.quality)
             }
             let converted = try converter.convert(bytes)
-            let path = try planned ?? plan.name(for: input, format: converted.format)
-            try InputOutput.write(converted.bytes, to: path, overwrite: overwrite)
-            result.output = path
-            result.conversion = converted
+            let quality = qualityText(converted.format, options: converter.options)
+            let path = try planned ?? plan.name(for: input, index: index, format: converted.format,
+                                                width: converted.width, height: converted.height, quality: quality)
+            if planned == nil && batch.skipExisting && fsExists(path) {
+                item.status = .skipped
+                item.output = path
+                item.details["reason"] = "output exists"
+                return (item, "\(shown): skipped (\(path) exists)")
+            }
+            // Folder inputs keep their tree under --out-dir: the output's own folder may be new.
+            if outDir != nil && path != "-" { try OutputFolders.create(OutputFile.folder(of: path)) }
+            try InputOutput.write(converted.bytes, to: path, overwrite: batch.overwrite)
+            item.output = path
+            item.outputBytes = converted.bytes.count
+            item.details.merge(Self.details(converted, quality: quality)) { $1 }
             for warning in converted.warnings {
-                Console.info("darkroom: \(InputFile.displayName(input)): \(warning) (converted anyway: --fail-on \(converter.options.decode.failOn))")
+                Console.info("darkroom: \(shown): \(warning) (converted anyway: --fail-on \(converter.options.decode.failOn))")
             }
             if converted.source.isAnimated && !json {
-                Console.info("darkroom: \(InputFile.displayName(input)): animated (\(converted.source.frameCount) frames): only the first frame was converted")
+                Console.info("darkroom: \(shown): animated (\(converted.source.frameCount) frames): only the first frame was converted")
             }
-            if !json && path != "-" && (inputs.count == 1 || !InputOutput.stderrIsTerminal) {
-                Console.info("\(InputFile.displayName(input)) → \(path == "-" ? "standard output" : path) (\(converted.format), \(converted.width)x\(converted.height), \(converted.bytes.count) bytes)")
-            }
+            item.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+            let target = path == "-" ? "standard output" : path
+            return (item, "\(shown) → \(target) (\(converted.format), \(converted.width)x\(converted.height), \(converted.bytes.count) bytes)")
         } catch {
-            result.error = error
-            Console.error(input, error)
+            item.status = .failed
+            item.error = (error as? DarkroomError)?.message(for: .commandLine) ?? "\(error)"
+            item.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+            Console.error(input.path, error)
+            return (item, nil)
         }
-        result.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-        return result
     }
-}
 
-/// What happened to one input.
-struct FileResult {
-    var input: String
-    var output: String?
-    var conversion: ConversionResult?
-    var error: Error?
-    var milliseconds = 0.0
-
-    var json: JSONValue {
-        var d: [String: JSONValue] = ["input": .string(input), "ok": .bool(error == nil),
-                                      "ms": .double((milliseconds * 10).rounded() / 10)]
-        if let output { d["output"] = .string(output) }
-        if let c = conversion {
-            d["format"] = .string(c.format.rawValue)
-            d["width"] = .int(c.width)
-            d["height"] = .int(c.height)
-            d["bytes"] = .int(c.bytes.count)
-            d["source_format"] = .string(c.source.sourceFormat.rawValue)
-            d["source_width"] = .int(c.source.storedWidth)
-            d["source_height"] = .int(c.source.storedHeight)
-            d["orientation"] = .int(c.source.orientation.rawValue)
-            d["frames"] = .int(c.source.frameCount)
-            d["resized"] = .bool(c.resized)
-            if let name = c.source.iccDescription { d["icc"] = .string(name) }
-            if !c.warnings.isEmpty { d["warnings"] = .array(c.warnings.map(\.json)) }
-        }
-        if let error { d["error"] = .string((error as? DarkroomError)?.message(for: .commandLine) ?? "\(error)") }
-        return .object(d)
+    /// The report's keys for a conversion.
+    static func details(_ c: ConversionResult, quality: String) -> [String: JSONValue] {
+        var d: [String: JSONValue] = [
+            "format": .string(c.format.rawValue), "width": .int(c.width), "height": .int(c.height),
+            "source_format": .string(c.source.sourceFormat.rawValue),
+            "source_width": .int(c.source.storedWidth), "source_height": .int(c.source.storedHeight),
+            "orientation": .int(c.source.orientation.rawValue), "frames": .int(c.source.frameCount),
+            "resized": .bool(c.resized), "quality": .string(quality),
+        ]
+        if let name = c.source.iccDescription { d["icc"] = .string(name) }
+        if !c.warnings.isEmpty { d["warnings"] = .array(c.warnings.map(\.json)) }
+        return d
     }
-}
-
-/// Thread-safe slots for results, in input order.
-final class ResultList: @unchecked Sendable {
-    private var slots: [FileResult?]
-    private let lock = Lock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ r: FileResult) { lock.lock(); slots[i] = r; lock.unlock() }
-    var values: [FileResult] { lock.lock(); defer { lock.unlock() }; return slots.compactMap { $0 } }
 }
 
 /// A shared work index.

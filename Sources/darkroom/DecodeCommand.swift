@@ -33,11 +33,15 @@ struct DecodeCommand: ParsableCommand {
             Example: curl ... | darkroom decode - -o out --sidecar -f webp -q 80
             """)
 
-    @Argument(help: "Response JSON file, or - for standard input.")
-    var response: String
+    @Argument(help: "Response JSON files, folders of them (*.json and files that start with '{' or an event stream), quoted patterns, or - for standard input.")
+    var responses: [String] = []
 
-    @Option(name: [.customShort("o"), .customLong("out-dir")], help: "Output folder (created if missing).")
+    @Option(parsing: .unconditional, help: "Output folder (created if missing).")
     var outDir: String = "."
+
+    /// The folder, under its old short name: `-o` names an output file in `convert`.
+    @Option(name: .customShort("o"), parsing: .unconditional, help: .hidden)
+    var oldOutDir: String?
 
     @Option(help: "File name template.")
     var name: String = OutputNameTemplate.defaultTemplate
@@ -48,11 +52,10 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: "Fetch url items (otherwise they are only listed).")
     var download = false
 
-    @Flag(help: "Replace existing files.")
-    var overwrite = false
-
-    @Flag(help: "Print a JSON array with one object per item.")
+    @Flag(help: "Print one JSON object per response file on standard output as each finishes (JSON Lines; its items inside), then a summary object.")
     var json = false
+
+    @OptionGroup(title: "Batches") var batch: BatchFlags
 
     @OptionGroup var inputLimit: InputLimitFlags
     var maxInputBytes: Int { inputLimit.bytes }
@@ -69,36 +72,95 @@ struct DecodeCommand: ParsableCommand {
         return options != defaults || conversion.strictOpenai || conversion.optimizeCoding != nil
     }
 
+    func validate() throws {
+        if responses.isEmpty && batch.fromList == nil { throw ValidationError("no response: name files, folders or patterns, - for standard input, or give --from-list FILE") }
+        if outDir.isEmpty || oldOutDir == "" { throw ValidationError("--out-dir needs a folder name") }
+    }
+
+    /// A folder member is a response when it is named *.json or starts (after spaces) with '{'
+    /// or an event-stream field.
+    static func responseFilter(_ path: String) -> (accept: Bool, format: ImageFormat?) {
+        if PathText.pathExtension(path).lowercased() == "json" { return (true, nil) }
+        guard let head = try? InputFile.read(path, limit: 1 << 30, image: false).prefix(64) else { return (false, nil) }
+        let text = String(decoding: head.drop(while: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }), as: UTF8.self)
+        return (text.hasPrefix("{") || text.hasPrefix("event:") || text.hasPrefix("data:"), nil)
+    }
+
     func run() throws {
         let template: OutputNameTemplate
         var converter: Converter?
         let decodeOptions: DecodeOptions
+        let planned: BatchInputs
+        let folder = oldOutDir ?? outDir
+        if oldOutDir != nil { Console.info("darkroom: decode: -o is the old name of --out-dir (in every other command -o names one output file)") }
         do {
             template = try OutputNameTemplate(name)
-            let options = try conversion.convertOptions(defaultThreads: ProcessInfo.processInfo.activeProcessorCount)
+            let options = try conversion.convertOptions(defaultThreads: CPUBudget.cores())
             decodeOptions = options.decode
             if try wantsConversion(options) { converter = Converter(options: options) }
             if let format = options.format { try conversion.checkStrictOpenAI(format: format, quality: options.encode.quality) }
+            planned = try batch.inputs(responses, maxListBytes: maxInputBytes, memberFilter: Self.responseFilter)
         } catch {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)
         }
+        let reporter: BatchReporter
+        do {
+            if !batch.dryRun { try OutputFolders.create(folder) }
+            reporter = try BatchReporter(
+                settings: .init(command: "decode", doneWord: "written", json: json, quiet: batch.quiet, verbose: batch.verbose,
+                                dryRun: batch.dryRun, reportPath: batch.report, shard: planned.shard),
+                total: planned.selected.count, planTotal: planned.all.count, walk: planned.counts,
+                planned: planned.selected.map { (planned.all[$0].path, $0) })
+        } catch {
+            Console.error(nil, error)
+            throw ExitCode(ExitStatus.someFailed)
+        }
+        if !batch.dryRun { OutputFile.sweepStaleTemporaries(in: folder) }
+        for problem in planned.counts.problems { Console.info("darkroom: \(problem.path): \(problem.reason)") }
+        Signals.onInterrupt { signal in reporter.finish(interrupted: signal) }
+        let guardian = OutputGuard(inputs: planned.selected.map { planned.all[$0].path })
+        for index in planned.selected {
+            let response = planned.all[index].path
+            var item = ItemReport(input: response, index: index)
+            if batch.dryRun {
+                item.status = .planned
+                reporter.record(item, line: "\(InputFile.displayName(response)): to be decoded into \(folder)")
+                continue
+            }
+            let entries = decodeResponse(response, folder: folder, template: template, converter: converter,
+                                         decodeOptions: decodeOptions, guardian: guardian, singleResponse: planned.selected.count == 1)
+            item.details["items"] = .array(entries.map { .object($0) })
+            let statuses = entries.compactMap { $0["status"]?.stringValue }
+            if entries.isEmpty || statuses.contains("error") {
+                item.status = .failed
+                item.error = entries.first(where: { $0["status"]?.stringValue == "error" })?["error"]?.stringValue ?? "no item written"
+            } else if !statuses.contains("written") && !statuses.contains("listed") && statuses.contains("skipped") {
+                item.status = .skipped
+            }
+            item.outputBytes = entries.compactMap { $0["bytes"]?.intValue }.reduce(0, +)
+            let written = entries.filter { $0["status"]?.stringValue == "written" }.count
+            let line = "\(InputFile.displayName(response)): \(written) of \(entries.count) image\(entries.count == 1 ? "" : "s") written"
+            reporter.record(item, line: planned.selected.count == 1 ? nil : line)
+        }
+        Signals.onInterrupt(nil)
+        let status = reporter.finish()
+        if status != 0 { throw ExitCode(status) }
+    }
 
+    /// Decodes one response file; one entry per item (`status`: written, listed, skipped or error).
+    private func decodeResponse(_ response: String, folder outDir: String, template: OutputNameTemplate, converter: Converter?,
+                                decodeOptions: DecodeOptions, guardian: OutputGuard, singleResponse: Bool) -> [[String: JSONValue]] {
         let parsed: ImagesResponse
         do {
             let body = try InputFile.read(response, limit: maxInputBytes, image: false)
             parsed = try ImagesResponse(parsing: Data(body))
         } catch {
             Console.error(response, error)
-            if json { Console.json([["source": .string(response), "error": .string(describe(error))]]) }
-            throw ExitCode(ExitStatus.someFailed)
+            return [["index": -1, "status": "error", "error": .string(describe(error))]]
         }
-
-        try OutputFolders.prepareOrExit(outDir)
-        let guardian = OutputGuard(inputs: [response])
         let stem = PathText.stem(response)
-        var report: [JSONValue] = []
-        var failed = false
+        var report: [[String: JSONValue]] = []
         for (index, content) in parsed.contents().enumerated() {
             var entry: [String: JSONValue] = ["index": .int(index)]
             do {
@@ -110,8 +172,8 @@ struct DecodeCommand: ParsableCommand {
                     entry["url"] = .string(url)
                     guard download else {
                         entry["status"] = "listed"
-                        if !json { Console.line("item \(index): \(url) (not downloaded; use --download)") }
-                        report.append(.object(entry))
+                        if !json && !batch.quiet { Console.info("\(InputFile.displayName(response)): item \(index): \(url) (not downloaded; use --download)") }
+                        report.append(entry)
                         continue
                     }
                     bytes = try Self.fetch(url, index: index, limit: maxInputBytes)
@@ -144,9 +206,14 @@ struct DecodeCommand: ParsableCommand {
                 let fileName = template.render(created: parsed.created, index: index, format: format, stem: stem)
                 let path = PathText.join(outDir, fileName)
                 let sidecarPath = PathText.deletingExtension(path) + ".json"
-                try guardian.claim(path, for: "item \(index)")
-                if sidecar { try guardian.claim(sidecarPath, for: "item \(index) (sidecar)") }
-                try OutputFile.write(bytes, to: path, overwrite: overwrite)
+                try guardian.claim(path, for: "\(response) item \(index)")
+                if sidecar { try guardian.claim(sidecarPath, for: "\(response) item \(index) (sidecar)") }
+                if batch.skipExisting && fsExists(path) {
+                    entry.merge(["status": "skipped", "path": .string(path)]) { $1 }
+                    report.append(entry)
+                    continue
+                }
+                try OutputFile.write(bytes, to: path, overwrite: batch.overwrite)
                 entry.merge(["status": "written", "path": .string(path), "format": .string(format.rawValue), "width": .int(width),
                              "height": .int(height), "bytes": .int(bytes.count)]) { $1 }
                 if sidecar {
@@ -157,20 +224,20 @@ struct DecodeCommand: ParsableCommand {
                     if let usage = parsed.usage { meta["usage"] = usage }
                     if let size = parsed.size { meta["size"] = .string(size) }
                     if let of = parsed.outputFormat { meta["output_format"] = .string(of) }
-                    try OutputFile.write([UInt8](JSONValue.object(meta).jsonData()) + [0x0A], to: sidecarPath, overwrite: overwrite)
+                    try OutputFile.write([UInt8](JSONValue.object(meta).jsonData()) + [0x0A], to: sidecarPath, overwrite: batch.overwrite)
                     entry["sidecar"] = .string(sidecarPath)
                 }
-                if !json { Console.line("item \(index): \(path) (\(format), \(width)x\(height))") }
+                if !json && !batch.quiet && (batch.verbose || singleResponse) {
+                    Console.info("\(InputFile.displayName(response)): item \(index) → \(path) (\(format), \(width)x\(height))")
+                }
             } catch {
                 Console.error(response, GatewayError.badItem(index: index, reason: describe(error)))
                 entry["status"] = "error"
                 entry["error"] = .string(describe(error))
-                failed = true
             }
-            report.append(.object(entry))
+            report.append(entry)
         }
-        if json { Console.json(.array(report)) }
-        if failed { throw ExitCode(ExitStatus.someFailed) }
+        return report
     }
 
     private func describe(_ error: Error) -> String {

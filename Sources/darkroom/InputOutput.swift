@@ -37,31 +37,3 @@ enum InputOutput {
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 }
-
-/// A one-line progress bar on stderr for batches (only on a terminal).
-final class ProgressBar: @unchecked Sendable {
-    private let total: Int
-    private var done = 0
-    private let lock = Lock()
-    private let enabled: Bool
-
-    init(total: Int, enabled: Bool) {
-        self.total = total
-        self.enabled = enabled && total > 1 && InputOutput.stderrIsTerminal
-    }
-
-    func advance(_ label: String) {
-        guard enabled else { return }
-        lock.lock(); defer { lock.unlock() }
-        done += 1
-        let width = 30
-        let filled = width * done / total
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let shown = Console.printable(label)
-        let name = shown.count > 40 ? "…" + shown.suffix(39) : shown
-        Console.stderrLine.lock()
-        defer { Console.stderrLine.unlock() }
-        StandardStreams.err("\r\u{1B}[K[\(bar)] \(done)/\(total) \(name)" + (done == total ? "\n" : ""))
-        Console.barShown = done != total
-    }
-}

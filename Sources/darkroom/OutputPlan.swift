@@ -22,12 +22,46 @@ enum PlanError: Error, Equatable, CustomStringConvertible {
     case extensionMismatch(path: String, ext: String, format: ImageFormat)
     /// An output folder cannot be created.
     case cannotCreateFolder(path: String, reason: String)
+    /// Outputs that several inputs would write, every one of them (output path, its inputs in
+    /// order), and inputs an output would replace: found before any work.
+    case collisions([Collision], outputIsInput: [PlanError])
+
+    struct Collision: Equatable {
+        var path: String
+        var inputs: [String]
+    }
 
     static let acceptedExtensions = "png, jpg, jpeg, webp, avif, gif"
 
+    /// Every collision on its own line, then advice that removes all of them: `{index}` is
+    /// unique per input, and keeping each input's folder (`{dir}`) separates same-named files of
+    /// different folders.
+    private static func describe(_ groups: [Collision], _ replaced: [PlanError]) -> String {
+        lines(groups, replaced).joined(separator: "\n")
+    }
+
+    /// The lines of ``collisions(_:outputIsInput:)``, the first one starting "darkroom: ".
+    static func lines(_ groups: [Collision], _ replaced: [PlanError]) -> [String] {
+        var lines: [String] = []
+        if !groups.isEmpty {
+            let inputs = groups.reduce(0) { $0 + $1.inputs.count }
+            lines.append("darkroom: \(groups.count) output\(groups.count == 1 ? "" : "s") would be written by more than one input (\(inputs) inputs); nothing was converted:")
+            for g in groups {
+                lines.append("  \(g.path) <- " + g.inputs.joined(separator: ", "))
+            }
+        }
+        for r in replaced { lines.append("  " + r.description) }
+        if !groups.isEmpty {
+            lines.append("Fix: give each output its own name, e.g. --name '{dir}/{stem}-{index}.{ext}' ({index} is unique per input), " +
+                         "or convert the files of each clashing name in separate runs with different --out-dir.")
+        }
+        if groups.isEmpty, !lines.isEmpty { lines[0] = "darkroom:" + lines[0].dropFirst(1) }
+        return lines
+    }
+
     /// What `convert` adds to the line: it refuses before any work.
     var convertHint: String {
-        if case .duplicateOutput = self { return "; nothing was converted (use --suffix, -o or separate runs)" }
+        if case .duplicateOutput = self { return "; nothing was converted" }
         return ""
     }
 
@@ -45,6 +79,8 @@ enum PlanError: Error, Equatable, CustomStringConvertible {
             "\(path): the extension '.\(ext)' does not match -f \(format.rawValue) (expected .\(format.fileExtension)); accepted extensions: \(Self.acceptedExtensions)"
         case let .cannotCreateFolder(path, reason):
             "cannot create the output folder \(path): \(reason)"
+        case let .collisions(groups, replaced):
+            Self.describe(groups, replaced)
         }
     }
 }
@@ -55,19 +91,54 @@ struct FileIdentity {
     let inode: [UInt64]?
     let path: String
 
-    init(_ path: String) {
+    init(_ path: String, resolver: FolderResolver? = nil) {
         var st = stat()
-        inode = stat(path, &st) == 0 ? [UInt64(st.st_dev), UInt64(st.st_ino)] : nil
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        inode = fsStat(path, &st) == 0 ? [UInt64(st.st_dev), UInt64(st.st_ino)] : nil
+        let absolute = path.hasPrefix("/") ? path : FolderResolver.currentFolder + "/" + path
         let parent = OutputFile.folder(of: absolute)
-        let name = absolute.split(separator: "/").last.map(String.init) ?? absolute
-        if let real = realpath(parent, nil) {
+        let name = PathText.lastComponent(absolute)
+        let dir = (resolver ?? FolderResolver()).resolve(parent)
+        self.path = dir == "/" ? "/" + name : dir + "/" + name
+    }
+}
+
+/// `realpath` of folders, remembered: a batch's outputs share few folders, so a plan of a
+/// million outputs resolves each folder once. Thread-safe.
+final class FolderResolver: @unchecked Sendable {
+    private var cache: [String: String] = [:]
+    private let lock = Lock()
+
+    static let currentFolder: String = {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return FileSystemName.string(buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) })
+    }()
+
+    /// The folder with links and `.`/`..` resolved; a folder that does not exist yet is its
+    /// nearest existing ancestor resolved, plus the rest as written (normalised).
+    func resolve(_ folder: String) -> String {
+        lock.lock()
+        if let hit = cache[folder] { lock.unlock(); return hit }
+        lock.unlock()
+        let resolved = Self.realFolder(folder)
+        lock.lock()
+        cache[folder] = resolved
+        lock.unlock()
+        return resolved
+    }
+
+    private static func realFolder(_ folder: String) -> String {
+        if let real = FileSystemName.withCString(folder, { realpath($0, nil) }) {
             defer { free(real) }
-            let dir = String(cString: real)
-            self.path = dir == "/" ? "/" + name : dir + "/" + name
-        } else {
-            self.path = absolute
+            return FileSystemName.string(UnsafeBufferPointer(start: UnsafeRawPointer(real).assumingMemoryBound(to: UInt8.self), count: strlen(real)))
         }
+        let parent = OutputFile.folder(of: folder)
+        let name = PathText.lastComponent(folder)
+        if parent == folder || name == "/" { return folder }
+        let base = realFolder(parent)
+        if name == "." { return base }
+        if name == ".." { return OutputFile.folder(of: base) }
+        return base == "/" ? "/" + name : base + "/" + name
     }
 }
 
@@ -79,10 +150,11 @@ final class OutputGuard: @unchecked Sendable {
     private var inputPaths: [String: String] = [:]
     private var claimed: [String: String] = [:]
     private let lock = Lock()
+    let resolver = FolderResolver()
 
     init(inputs paths: [String]) {
         for input in paths where input != "-" {
-            let id = FileIdentity(input)
+            let id = FileIdentity(input, resolver: resolver)
             if let inode = id.inode { inputInodes[inode] = input }
             inputPaths[id.path] = input
         }
@@ -90,13 +162,13 @@ final class OutputGuard: @unchecked Sendable {
 
     /// The input at `path`, if `path` is one of the run's inputs.
     func input(at path: String) -> String? {
-        let id = FileIdentity(path)
+        let id = FileIdentity(path, resolver: resolver)
         return id.inode.flatMap { inputInodes[$0] } ?? inputPaths[id.path]
     }
 
     /// Reserves `path` for the output of `source`.
     func claim(_ path: String, for source: String) throws {
-        let id = FileIdentity(path)
+        let id = FileIdentity(path, resolver: resolver)
         lock.lock(); defer { lock.unlock() }
         if let input = id.inode.flatMap({ inputInodes[$0] }) ?? inputPaths[id.path] {
             throw PlanError.outputIsInput(output: path, input: input, of: source)
@@ -104,25 +176,59 @@ final class OutputGuard: @unchecked Sendable {
         if let first = claimed[id.path] { throw PlanError.duplicateOutput(path: path, first: first, second: source) }
         claimed[id.path] = source
     }
+
+    /// Reserves every planned output at once and reports every problem: all collisions (each
+    /// output with all its inputs, in input order) and every output that would replace an input.
+    /// Throws ``PlanError/collisions(_:outputIsInput:)``.
+    func claimAll(_ outputs: [(path: String, source: String)]) throws {
+        var order: [String] = []
+        var groups: [String: (shown: String, sources: [String])] = [:]
+        var replaced: [PlanError] = []
+        for (path, source) in outputs {
+            let id = FileIdentity(path, resolver: resolver)
+            if let input = id.inode.flatMap({ inputInodes[$0] }) ?? inputPaths[id.path] {
+                replaced.append(.outputIsInput(output: path, input: input, of: source))
+                continue
+            }
+            if groups[id.path] == nil {
+                order.append(id.path)
+                groups[id.path] = (path, [source])
+            } else {
+                groups[id.path]!.sources.append(source)
+            }
+        }
+        let collisions = order.compactMap { key -> PlanError.Collision? in
+            let g = groups[key]!
+            return g.sources.count > 1 ? PlanError.Collision(path: g.shown, inputs: g.sources) : nil
+        }
+        if !collisions.isEmpty || !replaced.isEmpty { throw PlanError.collisions(collisions, outputIsInput: replaced) }
+        lock.lock()
+        for key in order { claimed[key] = groups[key]!.sources[0] }
+        lock.unlock()
+    }
 }
 
 /// Where every output of one `convert` run goes, decided before any file is converted.
 struct ConvertPlan {
-    /// The output path per input, in input order; nil when the name depends on a format only
-    /// known after reading (standard input or a FIFO without -f): named by ``name(for:format:)``.
+    /// The output path per selected input (parallel to `BatchInputs.selected`); nil when the name
+    /// depends on what only the conversion knows (the format of standard input without -f, or
+    /// `{w}`, `{h}`, `{q}` in --name): named by ``name(for:format:width:height:quality:)``.
     var outputs: [String?]
     let guardian: OutputGuard
     let outDir: String?
     let suffix: String
+    let template: NameTemplate?
 
     /// Text inserted before the extension when a default output name is the input itself.
     static let collisionSuffix = ".out"
 
     /// Plans the outputs. `format` is `-f`'s value. Throws ``PlanError`` (a usage error).
-    init(inputs: [String], output: String?, outDir: String?, suffix: String, format: ImageFormat?) throws {
+    init(inputs: BatchInputs, output: String?, outDir: String?, suffix: String, template: NameTemplate?,
+         format: ImageFormat?) throws {
         self.outDir = outDir
         self.suffix = suffix
-        guardian = OutputGuard(inputs: inputs)
+        self.template = template
+        guardian = OutputGuard(inputs: inputs.selected.map { inputs.all[$0].path })
         var fromExtension: ImageFormat?
         if let output, output != "-" {
             let ext = PathText.pathExtension(output)
@@ -133,17 +239,26 @@ struct ConvertPlan {
             }
         }
         outputs = []
-        for input in inputs {
+        outputs.reserveCapacity(inputs.selected.count)
+        for i in inputs.selected {
+            let input = inputs.all[i]
             if let output {
                 outputs.append(output)
-            } else if let f = format ?? fromExtension ?? InputFile.sniff(input) {
-                outputs.append(Self.defaultName(for: input, format: f, outDir: outDir, suffix: suffix, guardian: guardian))
+            } else if template?.needsResult != true, let f = format ?? fromExtension ?? input.format {
+                outputs.append(Self.defaultName(for: input, index: i, format: f, outDir: outDir, suffix: suffix,
+                                                template: template, guardian: guardian))
             } else {
                 outputs.append(nil)
             }
         }
-        for (input, path) in zip(inputs, outputs) where path != nil && path != "-" {
-            try guardian.claim(path!, for: input)
+        var claims: [(path: String, source: String)] = []
+        for (k, path) in outputs.enumerated() where path != nil && path != "-" {
+            claims.append((path!, inputs.all[inputs.selected[k]].path))
+        }
+        if output != nil {
+            if let (path, source) = claims.first { try guardian.claim(path, for: source) }
+        } else {
+            try guardian.claimAll(claims)
         }
     }
 
@@ -153,10 +268,11 @@ struct ConvertPlan {
         return ImageFormat(name: PathText.pathExtension(output))
     }
 
-    /// Names an output whose format became known only after converting; claims it.
-    func name(for input: String, format: ImageFormat) throws -> String {
-        let path = Self.defaultName(for: input, format: format, outDir: outDir, suffix: suffix, guardian: guardian)
-        try guardian.claim(path, for: input)
+    /// Names an output once the conversion tells what it is; claims it.
+    func name(for input: BatchInput, index: Int, format: ImageFormat, width: Int, height: Int, quality: String) throws -> String {
+        let path = Self.defaultName(for: input, index: index, format: format, outDir: outDir, suffix: suffix,
+                                    template: template, guardian: guardian, width: width, height: height, quality: quality)
+        try guardian.claim(path, for: input.path)
         return path
     }
 
@@ -169,13 +285,38 @@ struct ConvertPlan {
         return result
     }
 
-    /// `photo.png` → `DIR/photo<suffix>.webp`; `photo.jpg` → `photo<suffix>.out.jpg` when the
-    /// plain name would be the input itself.
-    private static func defaultName(for input: String, format: ImageFormat, outDir: String?, suffix: String,
-                                    guardian: OutputGuard) -> String {
-        let plain = InputOutput.outputPath(for: input, format: format, outDir: outDir, suffix: suffix)
-        guard input != "-", guardian.input(at: plain) == input else { return plain }
-        return InputOutput.outputPath(for: input, format: format, outDir: outDir, suffix: suffix + collisionSuffix)
+    /// Without --name: `DIR/photo<suffix>.webp`, DIR being `--out-dir` plus the input's folder
+    /// under its root, or the input's own folder; `photo<suffix>.out.jpg` when the plain name
+    /// would be the input itself. With --name: the rendered template under the same base.
+    private static func defaultName(for input: BatchInput, index: Int, format: ImageFormat, outDir: String?, suffix: String,
+                                    template: NameTemplate?, guardian: OutputGuard,
+                                    width: Int? = nil, height: Int? = nil, quality: String? = nil) -> String {
+        let source = input.path == "-" ? "stdin" : input.path
+        let stem = PathText.stem(source)
+        let relativeFolder = input.relative.contains("/") ? OutputFile.folder(of: input.relative) : ""
+        // --out-dir keeps the tree of folder inputs; without it the output sits by its input.
+        let base: String
+        if let outDir {
+            base = template == nil ? PathText.join(outDir, Self.inside(relativeFolder)) : outDir
+        } else {
+            base = OutputFile.folder(of: source)
+        }
+        func place(_ name: String) -> String { base == "." && outDir == nil ? name : PathText.join(base, name) }
+        if let template {
+            let folder = input.path == "-" || outDir == nil ? "" : Self.inside(relativeFolder)
+            return place(template.render(stem: stem, ext: format.fileExtension, dir: folder, index: index,
+                                         width: width, height: height, quality: quality))
+        }
+        let plain = place(stem + suffix + "." + format.fileExtension)
+        guard input.path != "-", guardian.input(at: plain) == input.path else { return plain }
+        return place(stem + suffix + collisionSuffix + "." + format.fileExtension)
+    }
+
+    /// A folder under a root as a relative path that stays inside: a file named on its own
+    /// (`../x/a.png`, `/abs/a.png`) has no folder under a root.
+    private static func inside(_ folder: String) -> String {
+        if folder.hasPrefix("/") || folder.split(separator: "/").contains("..") { return "" }
+        return folder.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
     }
 }
 
@@ -196,18 +337,18 @@ enum OutputFolders {
     /// Creates `path` and its missing parents. Throws ``PlanError/cannotCreateFolder(path:reason:)``.
     static func create(_ path: String) throws {
         var st = stat()
-        if stat(path, &st) == 0 {
+        if fsStat(path, &st) == 0 {
             if st.st_mode & S_IFMT == S_IFDIR { return }
             throw PlanError.cannotCreateFolder(path: path, reason: "a file with that name exists")
         }
         // Walk down from the first missing ancestor so the reason names the real problem.
         var missing: [String] = []
         var current = path
-        while current != "." && current != "/" && access(current, F_OK) != 0 {
+        while current != "." && current != "/" && fsAccess(current, F_OK) != 0 {
             missing.append(current)
             current = OutputFile.folder(of: current)
         }
-        for dir in missing.reversed() where mkdir(dir, 0o777) != 0 && errno != EEXIST {
+        for dir in missing.reversed() where fsMkdir(dir, 0o777) != 0 && errno != EEXIST {
             throw PlanError.cannotCreateFolder(path: path, reason: dir == path ? InputFile.reason(errno)
                                                                               : "\(dir): \(InputFile.reason(errno))")
         }

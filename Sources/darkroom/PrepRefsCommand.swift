@@ -20,8 +20,8 @@ struct PrepRefsCommand: ParsableCommand {
             Example: darkroom prep-refs photo.jpg sketch.png --out-dir refs --json
             """)
 
-    @Argument(help: "PNG, JPEG or WebP images (- for standard input, written as stdin.ref.<ext>).")
-    var images: [String]
+    @Argument(help: "PNG, JPEG or WebP images, folders of them, quoted patterns, or - for standard input (written as stdin.ref.<ext>).")
+    var images: [String] = []
 
     @Option(parsing: .unconditional, help: "Largest size in megapixels (1 MP = 1,048,576 px), above 0 up to 65536.")
     var maxMp: String = "4"
@@ -32,7 +32,7 @@ struct PrepRefsCommand: ParsableCommand {
     @Option(help: "Output format (keep: the input's).")
     var format: ReferenceFormat = .keep
 
-    @Option(help: "Output folder (created if missing).")
+    @Option(parsing: .unconditional, help: "Output folder (created if missing).")
     var outDir: String = "."
 
     @Option(parsing: .unconditional, help: "Most images accepted in one request.")
@@ -44,17 +44,22 @@ struct PrepRefsCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "JPEG: optimised Huffman tables (off for references: 1.7% smaller at quality 95 for a fifth more time).")
     var optimizeCoding = false
 
-    @Flag(help: "Replace existing output files.")
-    var overwrite = false
-
-    @Flag(help: "Print a JSON array with one object per image.")
+    @Flag(help: "Print one JSON object per image on standard output as each finishes (JSON Lines), then a summary object.")
     var json = false
+
+    @OptionGroup(title: "Batches") var batch: BatchFlags
 
     @OptionGroup var inputLimit: InputLimitFlags
     var maxInputBytes: Int { inputLimit.bytes }
 
+    func validate() throws {
+        if images.isEmpty && batch.fromList == nil { throw ValidationError("no input: name images, folders or patterns, or give --from-list FILE") }
+        if outDir.isEmpty { throw ValidationError("--out-dir needs a folder name") }
+    }
+
     func run() throws {
         let options: ReferencePrepOptions
+        let planned: BatchInputs
         do {
             var prep = ReferencePrepOptions(maxPixels: try ValueParser.megapixels(maxMp, name: "max-mp"),
                                             format: format,
@@ -62,45 +67,73 @@ struct PrepRefsCommand: ParsableCommand {
             prep.failOn = failOn
             prep.optimizeCoding = optimizeCoding
             prep.threads = try threads.map { (t) throws(DarkroomError) in try ValueParser.integer(t, name: "threads", in: 1...Limits.maxThreads) }
-                ?? min(max(1, ProcessInfo.processInfo.activeProcessorCount), Limits.maxThreads)
+                ?? min(max(1, CPUBudget.cores()), Limits.maxThreads)
             options = prep
-            try ReferencePrep.checkCount(images.count, options: options)
             if images.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+            planned = try batch.inputs(images, maxListBytes: maxInputBytes)
+            try ReferencePrep.checkCount(planned.selected.count, options: options)
+        } catch let error as ValidationError {
+            Console.info("darkroom: \(error.message)")
+            throw ExitCode(ExitStatus.usage)
         } catch {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)
         }
-        try OutputFolders.prepareOrExit(outDir)
-        let guardian = OutputGuard(inputs: images)
-
-        var report: [JSONValue] = []
-        var failed = false
-        for path in images {
+        let reporter: BatchReporter
+        do {
+            if !batch.dryRun { try OutputFolders.create(outDir) }
+            reporter = try BatchReporter(
+                settings: .init(command: "prep-refs", doneWord: "prepared", json: json, quiet: batch.quiet, verbose: batch.verbose,
+                                dryRun: batch.dryRun, reportPath: batch.report, shard: planned.shard),
+                total: planned.selected.count, planTotal: planned.all.count, walk: planned.counts,
+                planned: planned.selected.map { (planned.all[$0].path, $0) })
+        } catch {
+            Console.error(nil, error)
+            throw ExitCode(ExitStatus.someFailed)
+        }
+        if !batch.dryRun { OutputFile.sweepStaleTemporaries(in: outDir) }
+        for problem in planned.counts.problems { Console.info("darkroom: \(problem.path): \(problem.reason)") }
+        Signals.onInterrupt { signal in reporter.finish(interrupted: signal) }
+        let guardian = OutputGuard(inputs: planned.selected.map { planned.all[$0].path })
+        for index in planned.selected {
+            let path = planned.all[index].path
+            var item = ItemReport(input: path, index: index)
+            if batch.dryRun {
+                item.status = .planned
+                reporter.record(item, line: "\(InputFile.displayName(path)) → \(outDir)/\(PathText.stem(path)).ref.<ext>")
+                continue
+            }
             do {
                 let data = try InputFile.read(path, limit: maxInputBytes)
+                item.inputBytes = data.count
                 let ref = try ReferencePrep.prepare(bytes: data, name: path, options: options)
                 let out = PathText.join(outDir, ref.fileName)
                 try guardian.claim(out, for: path)
-                try OutputFile.write(ref.bytes, to: out, overwrite: overwrite)
-                var entry = ref.json.objectValue ?? [:]
-                entry["output"] = .string(out)
-                report.append(.object(entry))
+                item.output = out
+                if batch.skipExisting && fsExists(out) {
+                    item.status = .skipped
+                    reporter.record(item, line: "\(InputFile.displayName(path)): skipped (\(out) exists)")
+                    continue
+                }
+                try OutputFile.write(ref.bytes, to: out, overwrite: batch.overwrite)
+                item.outputBytes = ref.bytes.count
+                item.details = ref.json.objectValue ?? [:]
                 for warning in ref.warnings {
                     Console.info("darkroom: \(path): \(warning) (prepared anyway: --fail-on \(options.failOn))")
                 }
-                if !json {
-                    let size = ref.resized ? "\(ref.inputWidth)x\(ref.inputHeight) -> \(ref.width)x\(ref.height)"
-                                           : "\(ref.width)x\(ref.height)"
-                    let how = ref.passedThrough ? "copied" : (ref.resized ? "resized" : "re-encoded")
-                    Console.line("\(path) -> \(out): \(size), \(how), \(ref.billedMegapixels) MP")
-                }
+                let size = ref.resized ? "\(ref.inputWidth)x\(ref.inputHeight) -> \(ref.width)x\(ref.height)"
+                                       : "\(ref.width)x\(ref.height)"
+                let how = ref.passedThrough ? "copied" : (ref.resized ? "resized" : "re-encoded")
+                reporter.record(item, line: "\(InputFile.displayName(path)) → \(out): \(size), \(how), \(ref.billedMegapixels) MP")
             } catch {
                 Console.error(path, error)
-                report.append(["source": .string(path), "error": .string("\(error)")])
-                failed = true
+                item.status = .failed
+                item.error = (error as? DarkroomError)?.message(for: .commandLine) ?? "\(error)"
+                reporter.record(item)
             }
         }
-        if json { Console.json(.array(report)) }
-        if failed { throw ExitCode(ExitStatus.someFailed) }
+        Signals.onInterrupt(nil)
+        let status = reporter.finish()
+        if status != 0 { throw ExitCode(status) }
     }
 }

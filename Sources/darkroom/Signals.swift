@@ -41,12 +41,26 @@ enum Signals {
     /// The signals the waiting thread waits for (written once, before it starts).
     nonisolated(unsafe) private static var waitSet = sigset_t()
 
+    private static let hookLock = Lock()
+    nonisolated(unsafe) private static var hook: ((Int32) -> Void)?
+
+    /// What to do on SIGINT/SIGTERM after the temporaries are removed (a batch prints its
+    /// summary and closes its report); nil: a plain "interrupted" line.
+    static func onInterrupt(_ body: ((Int32) -> Void)?) {
+        hookLock.withLock { hook = body }
+    }
+
     private static func waitAndExit() -> Never {
         var set = waitSet
         var received: Int32 = 0
         while sigwait(&set, &received) != 0 || (received != SIGINT && received != SIGTERM) {}
         OutputFile.removeTemporaries()
-        StandardStreams.err("\ndarkroom: interrupted (\(received == SIGINT ? "SIGINT" : "SIGTERM"))\n")
+        if let body = hookLock.withLock({ hook }) {
+            StandardStreams.err("\n")
+            body(received)
+        } else {
+            StandardStreams.err("\ndarkroom: interrupted (\(received == SIGINT ? "SIGINT" : "SIGTERM"))\n")
+        }
         _exit(received == SIGINT ? ExitStatus.interrupted : ExitStatus.terminated)
     }
 }

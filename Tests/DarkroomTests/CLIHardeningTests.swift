@@ -63,7 +63,7 @@ struct CLIHardeningTests {
     }
 
     /// Every line that names a file escapes it: the success line, usage errors about outputs
-    /// (unknown extension, extension mismatch) and the stdout report of `prep-refs`.
+    /// (unknown extension, extension mismatch) and the line of `prep-refs`.
     @Test func controlCharactersInFileNamesAreEscapedEverywhere() throws {
         let input = "\(dir)/in\u{1B}[31m.jpg"
         try FileManager.default.copyItem(atPath: photo, toPath: input)
@@ -71,7 +71,7 @@ struct CLIHardeningTests {
             (["convert", input, "-o", "\(dir)/ok\tx.png"], 0, false),
             (["convert", input, "-o", "\(dir)/bad\n.xyz"], 2, false),
             (["convert", input, "-f", "webp", "-o", "\(dir)/mis\u{1B}.png"], 2, false),
-            (["prep-refs", input, "--out-dir", dir], 0, true),
+            (["prep-refs", input, "--out-dir", dir], 0, false),
         ]
         for (args, status, stdout) in lines {
             let r = try CLI.run(args)
@@ -97,7 +97,7 @@ struct CLIHardeningTests {
     /// `decode --name` refuses a template with control characters (as `--suffix` does).
     @Test func aNameTemplateWithControlCharactersIsRefused() throws {
         let response = TestImages.root.appendingPathComponent("responses/b64-single.json").path
-        let r = try CLI.run(["decode", response, "--name", "x\n{n}", "-o", dir])
+        let r = try CLI.run(["decode", response, "--name", "x\n{n}", "--out-dir", dir])
         #expect(r.status == 2, "\(r.stderr)")
         #expect(r.stderr.hasPrefix("darkroom: invalid name x\\n{n}: expected a file name template without control characters"), "\(r.stderr)")
         #expect(try files().isEmpty)
@@ -143,7 +143,7 @@ struct CLIHardeningTests {
         let lenient = try CLI.run(["convert", cut, "-f", "png", "-o", "\(dir)/lenient.png", "--fail-on", "none", "--json"])
         #expect(lenient.status == 0)
         #expect(lenient.stderr.contains("truncated or corrupt: Premature end of JPEG file"), "\(lenient.stderr)")
-        let report = try #require(try JSONSerialization.jsonObject(with: lenient.stdoutData) as? [[String: Any]])
+        let report = try CLI.jsonLines(lenient.stdoutData).items
         let warnings = try #require(report.first?["warnings"] as? [[String: Any]])
         #expect(warnings.first?["kind"] as? String == "truncated")
         #expect(warnings.first?["message"] as? String == "Premature end of JPEG file")

@@ -141,8 +141,12 @@ struct CLITests {
         let r = try CLI.run(["convert", TestImages.root.path + "/hopper-orientation-6.jpg", "missing.png",
                              "-f", "webp", "--out-dir", dir, "--json"])
         #expect(r.status == 1)
-        let items = try #require(try JSONSerialization.jsonObject(with: r.stdoutData) as? [[String: Any]])
+        let (lines, summary) = try CLI.jsonLines(r.stdoutData)
+        // In the order they finish (each carries its index in the run).
+        let items = lines.sorted { ($0["index"] as? Int ?? 0) < ($1["index"] as? Int ?? 0) }
+        #expect(items.map { $0["index"] as? Int } == [0, 1])
         #expect(items.count == 2)
+        #expect(summary["ok"] as? Int == 1 && summary["failed"] as? Int == 1 && summary["inputs"] as? Int == 2)
         #expect(items[0]["ok"] as? Bool == true)
         #expect(items[0]["orientation"] as? Int == 6)
         #expect(items[0]["format"] as? String == "webp")
@@ -164,13 +168,25 @@ enum CLI {
 
     struct Result { var status: Int32; var stdoutData: Data; var stderr: String }
 
+    /// `--json` output of a batch: one object per input, then `{"summary": {...}}` (JSON Lines).
+    static func jsonLines(_ data: Data) throws -> (items: [[String: Any]], summary: [String: Any]) {
+        var items: [[String: Any]] = []
+        var summary: [String: Any] = [:]
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+            if let s = object["summary"] as? [String: Any] { summary = s } else { items.append(object) }
+        }
+        return (items, summary)
+    }
+
     /// Runs the binary to its end; see ``collect(_:stdout:stderr:stdin:what:timeLimit:sourceLocation:)``.
-    static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil,
+    static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil, environment: [String: String]? = nil,
                     timeLimit: Double = 300, sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err

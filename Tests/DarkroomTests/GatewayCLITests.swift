@@ -90,9 +90,11 @@ struct GatewayCLITests {
 
     @Test func decodeListsURLItems() throws {
         let dir = try TestSupport.tempDir()
-        let r = try GatewayCLI.run(["decode", GatewayFixtures.response("url-only.json").path, "-o", dir.path, "--json"])
+        let r = try GatewayCLI.run(["decode", GatewayFixtures.response("url-only.json").path, "--out-dir", dir.path, "--json"])
         #expect(r.status == 0)
-        let items = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let (responses, summary) = try CLI.jsonLines(Data(r.stdout.utf8))
+        #expect(responses.count == 1 && summary["ok"] as? Int == 1)
+        let items = try #require(responses.first?["items"] as? [[String: Any]])
         #expect(items.map { $0["status"] as? String } == ["listed", "listed"])
         #expect(items[0]["url"] as? String == "https://media.example.invalid/abc123.png")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
@@ -100,7 +102,7 @@ struct GatewayCLITests {
 
     @Test func decodeRejectsMalformedJSON() throws {
         let path = GatewayFixtures.response("malformed.json").path
-        let r = try GatewayCLI.run(["decode", path, "-o", try TestSupport.tempDir().path])
+        let r = try GatewayCLI.run(["decode", path, "--out-dir", try TestSupport.tempDir().path])
         #expect(r.status == 1)
         #expect(r.stderr == "darkroom: \(path): not an images response: invalid JSON\n")
     }
@@ -114,9 +116,9 @@ struct GatewayCLITests {
     @Test func decodeWritesGoodItemsAndReportsBadOnes() throws {
         let dir = try TestSupport.tempDir()
         let path = GatewayFixtures.response("mixed.json").path
-        let r = try GatewayCLI.run(["decode", path, "-o", dir.path])
+        let r = try GatewayCLI.run(["decode", path, "--out-dir", dir.path])
         #expect(r.status == 1)
-        let lines = r.stderr.split(separator: "\n").map(String.init)
+        let lines = r.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("darkroom: ") }
         #expect(lines.count == 5)
         #expect(lines[0] == "darkroom: \(path): item 3: b64_json is not valid base64")
         #expect(lines[1] == "darkroom: \(path): item 4: b64_json does not hold a PNG, JPEG, WebP, AVIF or GIF image")
@@ -131,7 +133,7 @@ struct GatewayCLITests {
     @Test func decodeFromStdinWithSidecarAndNoSilentOverwrite() throws {
         let dir = try TestSupport.tempDir()
         let body = try GatewayFixtures.responseData("b64-single.json")
-        let r = try GatewayCLI.run(["decode", "-", "-o", dir.path, "--sidecar", "--json"], stdin: body)
+        let r = try GatewayCLI.run(["decode", "-", "--out-dir", dir.path, "--sidecar", "--json"], stdin: body)
         #expect(r.status == 0)
         #expect([UInt8](try Data(contentsOf: dir.appendingPathComponent("1700000000-0.png"))) == GatewayFixtures.redPixelPNG)
         let sidecar = try JSONValue(parsing: try Data(contentsOf: dir.appendingPathComponent("1700000000-0.json")))
@@ -139,15 +141,15 @@ struct GatewayCLITests {
         #expect(sidecar.objectValue?["usage"]?.objectValue?["total_tokens"] == .int(322))
         #expect(sidecar.objectValue?["created"] == .int(1_700_000_000))
         // Again: the file exists, so the item fails (exit 1) until --overwrite.
-        let again = try GatewayCLI.run(["decode", "-", "-o", dir.path], stdin: body)
+        let again = try GatewayCLI.run(["decode", "-", "--out-dir", dir.path], stdin: body)
         #expect(again.status == 1)
         #expect(again.stderr.contains("item 0:") && again.stderr.contains("already exists"))
-        #expect(try GatewayCLI.run(["decode", "-", "-o", dir.path, "--overwrite"], stdin: body).status == 0)
+        #expect(try GatewayCLI.run(["decode", "-", "--out-dir", dir.path, "--overwrite"], stdin: body).status == 0)
     }
 
     @Test func decodeReadsAnEventStream() throws {
         let dir = try TestSupport.tempDir()
-        let r = try GatewayCLI.run(["decode", GatewayFixtures.response("stream.sse").path, "-o", dir.path, "--sidecar"])
+        let r = try GatewayCLI.run(["decode", GatewayFixtures.response("stream.sse").path, "--out-dir", dir.path, "--sidecar"])
         #expect(r.status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["1700000010-0.json", "1700000010-0.png"])
         #expect([UInt8](try Data(contentsOf: dir.appendingPathComponent("1700000010-0.png"))) == GatewayFixtures.redPixelPNG)
@@ -155,7 +157,7 @@ struct GatewayCLITests {
 
     @Test func decodeConvertsWithConversionFlags() throws {
         let dir = try TestSupport.tempDir()
-        let r = try GatewayCLI.run(["decode", GatewayFixtures.response("b64-two.json").path, "-o", dir.path,
+        let r = try GatewayCLI.run(["decode", GatewayFixtures.response("b64-two.json").path, "--out-dir", dir.path,
                              "-f", "webp", "-q", "80", "--name", "{stem}_{n}.{ext}"])
         #expect(r.status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["b64-two_1.webp", "b64-two_2.webp"])
@@ -174,7 +176,7 @@ struct GatewayCLITests {
         try Data(body.utf8).write(to: response)
         let out = dir.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let r = try GatewayCLI.run(["decode", response.path, "-o", out.path, "--download"])
+        let r = try GatewayCLI.run(["decode", response.path, "--out-dir", out.path, "--download"])
         #expect(r.status == 1)
         #expect([UInt8](try Data(contentsOf: out.appendingPathComponent("7-0.png"))) == GatewayFixtures.redPixelPNG)
         #expect(r.stderr.contains("item 1: cannot read /nonexistent/x.png"))
@@ -211,7 +213,7 @@ struct GatewayCLITests {
         let oriented = TestSupport.corpus.appendingPathComponent("orientation/misc/paris_exif_orientation_5.jpg")
         let r = try GatewayCLI.run(["prep-refs", red.path, oriented.path, "--out-dir", dir.path, "--json"])
         #expect(r.status == 0)
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let report = try CLI.jsonLines(Data(r.stdout.utf8)).items
         #expect(report.count == 2)
         #expect(report[0]["passed_through"] as? Bool == true)
         #expect(report[0]["output"] as? String == dir.appendingPathComponent("red.ref.png").path)

@@ -24,7 +24,7 @@ public enum InputFile {
     /// ``FileError/inputTooLarge(path:size:limit:)``) and ``DarkroomError/decoding(_:)``.
     public static func read(_ path: String, limit: Int = defaultMaxBytes, image: Bool = true) throws(DarkroomError) -> [UInt8] {
         if path == "-" { return try read(fileDescriptor: STDIN_FILENO, name: path, limit: limit, image: image) }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = fsOpen(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw DarkroomError.file(.io(path: path, message: reason(errno))) }
         defer { close(fd) }
         return try read(fileDescriptor: fd, name: path, limit: limit, image: image)
@@ -102,7 +102,7 @@ public enum InputFile {
     /// nil for standard input (it can be read only once) and for unreadable files.
     public static func sniff(_ path: String) -> ImageFormat? {
         guard path != "-" else { return nil }
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        let fd = fsOpen(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()

@@ -31,8 +31,8 @@ public enum OutputFile {
     /// it spends a conversion; `write` still checks atomically when it publishes.
     public static func checkWritable(_ path: String, overwrite: Bool) throws(DarkroomError) {
         var st = stat()
-        guard lstat(path, &st) == 0 || stat(path, &st) == 0 else { return }
-        if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+        guard fsLstat(path, &st) == 0 || fsStat(path, &st) == 0 else { return }
+        if fsStat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
             throw DarkroomError.file(.outputNotRegularFile(path: path, kind: kind(of: st.st_mode)))
         }
         if !overwrite { throw DarkroomError.file(.outputExists(path: path)) }
@@ -48,10 +48,10 @@ public enum OutputFile {
         }
         let dir = folder(of: path)
         var st = stat()
-        if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+        if fsStat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
             throw DarkroomError.file(.outputNotRegularFile(path: path, kind: kind(of: st.st_mode)))
         }
-        let keepMode: mode_t? = overwrite && stat(path, &st) == 0 ? st.st_mode & 0o7777 : nil
+        let keepMode: mode_t? = overwrite && fsStat(path, &st) == 0 ? st.st_mode & 0o7777 : nil
 
         #if os(Linux)
         if let fd = prefersUnnamed ? openUnnamed(in: dir) : nil {
@@ -93,7 +93,7 @@ public enum OutputFile {
         let names = registry.names
         registry.names.removeAll()
         registry.lock.unlock()
-        for name in names { unlink(name) }
+        for name in names { _ = fsUnlink(name) }
         return names.count
     }
 
@@ -102,12 +102,12 @@ public enum OutputFile {
     /// Files of running processes, this one included, are left alone.
     @discardableResult
     public static func sweepStaleTemporaries(in directory: String) -> Int {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
+        guard let names = fsListFolder(directory)?.map(\.name) else { return 0 }
         var removed = 0
         for name in names {
             guard let pid = temporaryOwner(name), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH {
-                if unlink(PathText.join(directory, name)) == 0 { removed += 1 }
+                if fsUnlink(PathText.join(directory, name)) == 0 { removed += 1 }
             }
         }
         return removed
@@ -159,7 +159,7 @@ public enum OutputFile {
         registry.lock.lock()
         registry.names.remove(name)
         registry.lock.unlock()
-        unlink(name)
+        _ = fsUnlink(name)
     }
 
     private static func forget(_ name: String) {
@@ -199,7 +199,7 @@ public enum OutputFile {
         let closed = registry.closed
         registry.lock.unlock()
         if closed { return nil }
-        let fd = open(dir, oTmpfile | O_WRONLY | O_CLOEXEC, 0o644)
+        let fd = fsOpen(dir, oTmpfile | O_WRONLY | O_CLOEXEC, 0o644)
         return fd >= 0 ? fd : nil
     }
 
@@ -209,14 +209,14 @@ public enum OutputFile {
     private static func publishUnnamed(_ fd: Int32, to path: String, dir: String, overwrite: Bool) throws(DarkroomError) -> Bool {
         let source = "/proc/self/fd/\(fd)"
         if !overwrite {
-            let (linked, e) = try register(nil, path: path) { linkat(AT_FDCWD, source, AT_FDCWD, path, AT_SYMLINK_FOLLOW) }
+            let (linked, e) = try register(nil, path: path) { fsLinkat(source, path) }
             if linked == 0 { return true }
             if e == EEXIST { throw DarkroomError.file(.outputExists(path: path)) }
             return false
         }
         // linkat cannot replace: link under a short name, then rename over the destination.
         let temp = shortName(in: dir)
-        let (linked, _) = try register(temp, path: path) { linkat(AT_FDCWD, source, AT_FDCWD, temp, AT_SYMLINK_FOLLOW) }
+        let (linked, _) = try register(temp, path: path) { fsLinkat(source, temp) }
         if linked != 0 { return false }
         try publishNamed(temp, to: path, overwrite: true)
         return true
@@ -226,7 +226,7 @@ public enum OutputFile {
     private static func openNamed(in dir: String, path: String) throws(DarkroomError) -> (Int32, String) {
         for _ in 0..<8 {
             let temp = shortName(in: dir)
-            let (fd, e) = try register(temp, path: path) { open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
+            let (fd, e) = try register(temp, path: path) { fsOpen(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
             if fd >= 0 { return (fd, temp) }
             if e != EEXIST { throw DarkroomError.file(.io(path: path, message: systemReason(e, dir: dir))) }
         }
@@ -255,18 +255,18 @@ public enum OutputFile {
         if overwrite {
             // Checked again just before the rename: never turn a FIFO or device into a file.
             var st = stat()
-            if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+            if fsStat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
                 discard(temp)
                 throw DarkroomError.file(.outputNotRegularFile(path: path, kind: kind(of: st.st_mode)))
             }
-            guard rename(temp, path) == 0 else {
+            guard fsRename(temp, path) == 0 else {
                 let e = errno
                 discard(temp)
                 throw DarkroomError.file(.io(path: path, message: systemReason(e, dir: folder(of: path))))
             }
             forget(temp)
         } else {
-            if link(temp, path) != 0 {
+            if fsLink(temp, path) != 0 {
                 let e = errno
                 discard(temp)
                 if e == EEXIST { throw DarkroomError.file(.outputExists(path: path)) }
@@ -277,7 +277,7 @@ public enum OutputFile {
     }
 
     private static func syncFolder(_ dir: String) {
-        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = fsOpen(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         fsync(fd)
         close(fd)

@@ -16,6 +16,9 @@ package func printableText(_ text: String, maxLength: Int? = 200) -> String {
         case "\n": out += "\\n"
         case "\t": out += "\\t"
         case "\r": out += "\\r"
+        case _ where FileSystemName.escapedByte(scalar) != nil:
+            let byte = FileSystemName.escapedByte(scalar)!
+            out += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
         case _ where needsEscape(scalar): out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
         default: out.unicodeScalars.append(scalar)
         }
@@ -26,6 +29,7 @@ package func printableText(_ text: String, maxLength: Int? = 200) -> String {
 /// A control character (C0, DEL, C1) or a format character (bidirectional controls, zero-width joiners).
 package func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
     scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format
+        || FileSystemName.escapedByte(scalar) != nil
 }
 
 /// "an integer from 1 to 100" (or "an integer from 1" for an open range): how every error names

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Darkroom
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The batch flags shared by `convert`, `prep-refs` and `decode`: where inputs come from, what
+/// to do with outputs that exist, reports, shards, and how much to print. One meaning in every
+/// command (docs/cli/batches.md).
+struct BatchFlags: ParsableArguments {
+    @Flag(name: [.customShort("R"), .long], help: "Folders: take their subfolders too (without it, only the files directly in them).")
+    var recursive = false
+
+    @Option(help: ArgumentHelp("Read input paths from FILE, one per line (- for standard input).", valueName: "FILE"))
+    var fromList: String?
+
+    @Flag(name: [.customShort("0"), .customLong("null")], help: "--from-list entries are separated by NUL bytes (as find -print0 writes), not newlines.")
+    var nullSeparated = false
+
+    @Flag(help: "Replace existing output files.")
+    var overwrite = false
+
+    @Flag(help: "Skip inputs whose output exists (outputs are written atomically, so an existing one is complete), or that --report FILE records as done: resumes an interrupted run. Skipped inputs are counted, not failures.")
+    var skipExisting = false
+
+    @Option(help: ArgumentHelp("Write one JSON line per input to FILE as the batch runs (appended; flushed per input, so a killed run leaves a true report), then a summary line.", valueName: "FILE"))
+    var report: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Process only shard I of N (I from 1 to N): a stable hash of each input's path under its root, the same on every machine. 'auto' reads SLURM_ARRAY_TASK_ID/COUNT, or JOB_COMPLETION_INDEX with JOB_COMPLETIONS.", valueName: "I/N|auto"))
+    var shard: String?
+
+    @Flag(help: "Print the plan (each input and its output) and write nothing.")
+    var dryRun = false
+
+    @Flag(name: [.customShort("Q"), .long], help: "Print only errors (no progress, no summary).")
+    var quiet = false
+
+    @Flag(name: [.customShort("v"), .long], help: "Print one line per input as it finishes.")
+    var verbose = false
+
+    func validate() throws {
+        if overwrite && skipExisting { throw ValidationError("use either --overwrite or --skip-existing, not both") }
+        if quiet && verbose { throw ValidationError("use either --quiet or --verbose, not both") }
+        if nullSeparated && fromList == nil { throw ValidationError("--null describes --from-list: give --from-list FILE too") }
+        if let report, report.isEmpty || report == "-" {
+            throw ValidationError("--report needs a file name (standard output has --json)")
+        }
+        if let fromList, fromList.isEmpty { throw ValidationError("--from-list needs a file name, or - for standard input") }
+    }
+
+    /// The inputs of `arguments` and `--from-list`, walked (``InputWalk``), then `--shard`'s part.
+    /// Throws ``DarkroomError`` for a list that cannot be read and a bad `--shard` (usage errors).
+    func inputs(_ arguments: [String], maxListBytes: Int,
+                memberFilter: @escaping (String) -> (accept: Bool, format: ImageFormat?) = InputWalk.images) throws -> BatchInputs {
+        var walk = InputWalk(recursive: recursive, memberFilter: memberFilter)
+        for argument in arguments { walk.add(argument: argument) }
+        if let fromList {
+            let bytes = try InputFile.read(fromList, limit: maxListBytes, image: false)
+            walk.add(list: bytes, nullSeparated: nullSeparated)
+        }
+        let spec = try shard.map { (text) throws(DarkroomError) in try ShardSpec(parsing: text, environment: ProcessEnvironment.all) }
+        let all = walk.inputs
+        var indices = Array(all.indices)
+        if let spec { indices = indices.filter { spec.contains(all[$0].relative) } }
+        return BatchInputs(all: all, selected: indices, counts: walk.counts, shard: spec)
+    }
+}
+
+/// The planned inputs of a batch: every input the arguments name (`all`, whose positions give
+/// `{index}`), the ones this process takes (`selected`, all of them unless `--shard`), and what
+/// the walk skipped.
+struct BatchInputs {
+    var all: [BatchInput]
+    var selected: [Int]
+    var counts: WalkCounts
+    var shard: ShardSpec?
+}
+
+/// The process environment as a dictionary (no Foundation `ProcessInfo` needed).
+enum ProcessEnvironment {
+    static var all: [String: String] {
+        var result: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") { result[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
+            p += 1
+        }
+        return result
+    }
+}
+
+/// The cores this process may use: the CPUs it may run on (affinity) and, inside a container,
+/// the cgroup's CPU quota (`cpu.max` in cgroup v2, `cpu.cfs_quota_us` in v1), rounded up.
+enum CPUBudget {
+    static func cores() -> Int {
+        var cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        if let quota = cgroupQuota() { cores = min(cores, max(1, quota)) }
+        return cores
+    }
+
+    /// ceil(quota / period), or nil when there is no quota.
+    static func cgroupQuota(v2 text: String? = read("/sys/fs/cgroup/cpu.max"),
+                            v1Quota: String? = read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+                            v1Period: String? = read("/sys/fs/cgroup/cpu/cpu.cfs_period_us")) -> Int? {
+        func ceilDiv(_ q: Int, _ p: Int) -> Int? { q > 0 && p > 0 ? (q + p - 1) / p : nil }
+        if let text {
+            let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            if fields.count >= 2, let q = Int(fields[0]), let p = Int(fields[1]) { return ceilDiv(q, p) }
+            return nil  // "max": no quota
+        }
+        if let q = v1Quota.flatMap({ Int($0.trimmingSpaces().filter { $0 != "\n" }) }),
+           let p = v1Period.flatMap({ Int($0.trimmingSpaces().filter { $0 != "\n" }) }) { return ceilDiv(q, p) }
+        return nil
+    }
+
+    private static func read(_ path: String) -> String? {
+        guard let bytes = try? InputFile.read(path, limit: 4096, image: false) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,257 @@
+import Darkroom
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Batches as users run them (issue #17): folders, patterns, lists, names that start with '-'
+/// or are not UTF-8, collisions, resuming, reports, shards and interruption, against the built
+/// binary.
+@Suite(.enabled(if: CLI.binaryExists, "needs the built darkroom binary"), .serialized)
+struct BatchCLITests {
+    let root: String
+
+    init() throws {
+        root = try CLI.tempDir()
+    }
+
+    /// Creates a file whose name is `bytes` (any bytes but '/' and NUL) inside `folder`.
+    func write(_ data: [UInt8], folder: String, nameBytes: [UInt8]) throws {
+        let path = Array(folder.utf8) + [UInt8(ascii: "/")] + nameBytes + [0]
+        let fd = path.withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: path.count) { open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+        }
+        #expect(fd >= 0)
+        _ = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    func exists(folder: String, nameBytes: [UInt8]) -> Bool {
+        let path = Array(folder.utf8) + [UInt8(ascii: "/")] + nameBytes + [0]
+        var st = stat()
+        return path.withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: path.count) { stat($0, &st) == 0 }
+        }
+    }
+
+    func copy(_ name: String, to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: TestImages.root.path + "/" + name, toPath: path)
+    }
+
+    func files(_ dir: String) -> [String] {
+        let e = FileManager.default.enumerator(atPath: dir)
+        var out: [String] = []
+        while let f = e?.nextObject() as? String {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir + "/" + f, isDirectory: &isDir), !isDir.boolValue { out.append(f) }
+        }
+        return out.sorted()
+    }
+
+    /// The mixed downloads folder: good images in a tree, a damaged one, a non-image, hidden
+    /// files, a name starting with '-', a name with a non-UTF-8 byte, a link loop.
+    func makeDownloads() throws -> String {
+        let dir = root + "/in"
+        try copy("hopper.jpg", to: dir + "/hopper.jpg")
+        try copy("rgba.png", to: dir + "/stickers/rgba.png")
+        try copy("gray.jpg", to: dir + "/phone/2024/gray.jpg")
+        try copy("hopper.jpg", to: dir + "/-photo.jpg")
+        try copy("gray.jpg", to: dir + "/.hidden.jpg")
+        try copy("gray.jpg", to: dir + "/.cache/x.jpg")
+        try Data("just notes".utf8).write(to: URL(fileURLWithPath: dir + "/notes.txt"))
+        let jpeg = try TestImages.bytes("kodim23.jpg")
+        try Data(jpeg.prefix(jpeg.count / 2)).write(to: URL(fileURLWithPath: dir + "/phone/cut.jpg"))
+        try write(try TestImages.bytes("gray.jpg"), folder: dir, nameBytes: Array("caf".utf8) + [0xE9] + Array(".jpg".utf8))
+        try FileManager.default.createSymbolicLink(atPath: dir + "/phone/loop", withDestinationPath: "..")
+        return dir
+    }
+
+    @Test func aFolderTreeIsConvertedKeepingItsTreeAndOneBadFileDoesNotStopIt() throws {
+        let input = try makeDownloads()
+        let out = root + "/out"
+        let r = try CLI.run(["convert", input, "--recursive", "-f", "webp", "--out-dir", out, "--json", "--report", root + "/report.jsonl"])
+        #expect(r.status == 1, "\(r.stderr)")  // the damaged file failed; the others were converted
+        #expect(files(out).count == 4, "FileManager lists the UTF-8 names: \(files(out))")
+        #expect(Set(["-photo.webp", "hopper.webp", "phone/2024/gray.webp", "stickers/rgba.webp"]).isSubset(of: files(out)))
+        #expect(exists(folder: out, nameBytes: Array("caf".utf8) + [0xE9] + Array(".webp".utf8)), "the non-UTF-8 name kept its byte")
+        #expect(files(out).filter { $0.hasSuffix(".tmp") || $0.hasPrefix(".") }.isEmpty)
+        let (items, summary) = try CLI.jsonLines(r.stdoutData)
+        #expect(items.count == 6)
+        #expect(summary["ok"] as? Int == 5 && summary["failed"] as? Int == 1)
+        let notInputs = try #require(summary["not_inputs"] as? [String: Any])
+        #expect(notInputs["hidden"] as? Int == 2 && notInputs["other"] as? Int == 1 && notInputs["revisited_folders"] as? Int == 1)
+        let failed = try #require(items.first { $0["status"] as? String == "failed" })
+        #expect((failed["input"] as? String)?.hasSuffix("phone/cut.jpg") == true)
+        #expect((failed["error"] as? String)?.contains("truncated") == true)
+        // The report holds the same lines as --json, after its header and plan.
+        let report = try String(contentsOfFile: root + "/report.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(report.first?.contains(#""report":"darkroom""#) == true)
+        #expect(report.filter { $0.contains(#""planned":"#) }.count == 6)
+        #expect(report.filter { $0.contains(#""status":"#) }.count == 6)
+        #expect(report.last?.hasPrefix(#"{"summary""#) == true)
+        // Again: every output exists. Without a flag each is an error that says how to resume.
+        let again = try CLI.run(["convert", input, "-R", "-f", "webp", "--out-dir", out])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("5 outputs already existed: add --skip-existing to resume a run"), "\(again.stderr)")
+        let resumed = try CLI.run(["convert", input, "-R", "-f", "webp", "--out-dir", out, "--skip-existing", "--json"])
+        let (_, s2) = try CLI.jsonLines(resumed.stdoutData)
+        #expect(s2["skipped"] as? Int == 5 && s2["failed"] as? Int == 1 && s2["ok"] as? Int == 0)
+    }
+
+    @Test func namesThatStartWithADashAreNeverFlags() throws {
+        try copy("hopper.jpg", to: root + "/-photo.jpg")
+        // As the shell expands a glob: a usage error (2) that says what to do, never help with 0.
+        let stray = try CLI.run(["convert", "-photo.jpg", "-f", "png"], in: URL(fileURLWithPath: root))
+        #expect(stray.status == 2)
+        #expect(stray.stderr.contains("unknown option '-photo.jpg'") && stray.stderr.contains("goes after '--'"), "\(stray.stderr)")
+        #expect(stray.stdoutData.isEmpty)
+        let ended = try CLI.run(["convert", "-f", "png", "--suffix", "-conv", "--", "-photo.jpg"], in: URL(fileURLWithPath: root))
+        #expect(ended.status == 0, "\(ended.stderr)")
+        #expect(FileManager.default.fileExists(atPath: root + "/-photo-conv.png"))
+        // Expanded by Darkroom, a pattern's '-' names are files.
+        let pattern = try CLI.run(["convert", "*.jpg", "-f", "webp", "--out-dir", "o"], in: URL(fileURLWithPath: root))
+        #expect(pattern.status == 0, "\(pattern.stderr)")
+        #expect(files(root + "/o") == ["-photo.webp"])
+        let empty = try CLI.run(["convert", root + "/-photo.jpg", "-o", ""])
+        #expect(empty.status == 2 && empty.stderr.contains("-o/--output needs a file name"), "\(empty.stderr)")
+    }
+
+    @Test func everyCollisionIsListedBeforeAnyWorkWithAdviceThatFixesIt() throws {
+        for folder in ["a", "b", "c"] {
+            try copy("hopper.jpg", to: "\(root)/\(folder)/photo.jpg")
+            try copy("gray.jpg", to: "\(root)/\(folder)/x.jpg")
+        }
+        let out = root + "/out"
+        let r = try CLI.run(["convert", root + "/a", root + "/b", root + "/c", "-f", "webp", "--out-dir", out])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("2 outputs would be written by more than one input (6 inputs); nothing was converted"), "\(r.stderr)")
+        #expect(r.stderr.contains("\(out)/photo.webp <- \(root)/a/photo.jpg, \(root)/b/photo.jpg, \(root)/c/photo.jpg"))
+        #expect(r.stderr.contains("\(out)/x.webp <- \(root)/a/x.jpg, \(root)/b/x.jpg, \(root)/c/x.jpg"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+        // The advice works.
+        let fixed = try CLI.run(["convert", root + "/a", root + "/b", root + "/c", "-f", "webp", "--out-dir", out,
+                                 "--name", "{dir}/{stem}-{index}.{ext}"])
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+        #expect(files(out) == ["photo-0.webp", "photo-2.webp", "photo-4.webp", "x-1.webp", "x-3.webp", "x-5.webp"])
+        // A pattern keeps the tree under its fixed part: no collision at all.
+        let tree = try CLI.run(["convert", root + "/*/*.jpg", "-f", "png", "--out-dir", root + "/tree", "--name", "{dir}/{stem}-{w}x{h}-q{q}.{ext}"])
+        #expect(tree.status == 0, "\(tree.stderr)")
+        #expect(files(root + "/tree") == ["a/photo-128x128-qnone.png", "a/x-128x128-qnone.png", "b/photo-128x128-qnone.png",
+                                          "b/x-128x128-qnone.png", "c/photo-128x128-qnone.png", "c/x-128x128-qnone.png"])
+    }
+
+    @Test func listsPatternsAndDryRuns() throws {
+        try copy("hopper.jpg", to: root + "/d/one.jpg")
+        try copy("gray.jpg", to: root + "/d/deep/er/two.jpg")
+        try copy("rgba.png", to: root + "/d/deep/three.png")
+        let list = root + "/list"
+        try Data("\(root)/d/one.jpg\0\(root)/d/deep/three.png\0".utf8).write(to: URL(fileURLWithPath: list))
+        let dry = try CLI.run(["convert", "--from-list", list, "--null", "-f", "avif", "--out-dir", root + "/o", "--dry-run", "--json"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        let (items, summary) = try CLI.jsonLines(dry.stdoutData)
+        #expect(items.map { $0["output"] as? String } == ["\(root)/o/one.avif", "\(root)/o/three.avif"])
+        #expect(summary["planned"] as? Int == 2)
+        #expect(!FileManager.default.fileExists(atPath: root + "/o"))
+        let deep = try CLI.run(["convert", root + "/d/**/*.jpg", "-f", "png", "--out-dir", root + "/p", "--dry-run", "--json"])
+        #expect(try CLI.jsonLines(deep.stdoutData).items.map { $0["output"] as? String }
+                == ["\(root)/p/one.png", "\(root)/p/deep/er/two.png"])  // `**` is zero folders first, then each level
+        let none = try CLI.run(["convert", root + "/d/*.gif", "-f", "png", "--out-dir", root + "/p"])
+        #expect(none.status == 1 && none.stderr.contains("\(root)/d/*.gif: no such file"), "\(none.stderr)")
+    }
+
+    /// `--shard` as Slurm, Kubernetes and a person set it: the shards cover every input exactly
+    /// once, and `report merge` says so (and says when a shard is missing).
+    @Test func shardsCoverEveryInputExactlyOnce() throws {
+        for i in 0..<30 { try copy(i % 2 == 0 ? "gray.jpg" : "rgba.png", to: "\(root)/in/\(i / 10)/img\(i).\(i % 2 == 0 ? "jpg" : "png")") }
+        let base = ["convert", root + "/in", "-R", "-f", "png", "--out-dir", root + "/out", "--shard", "auto", "-j", "1"]
+        var reports: [String] = []
+        for task in 1...3 {  // sbatch --array=1-3
+            let report = "\(root)/slurm-\(task).jsonl"
+            reports.append(report)
+            let r = try CLI.run(base + ["--report", report], environment: [
+                "SLURM_ARRAY_TASK_ID": "\(task)", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "3", "SLURM_ARRAY_TASK_COUNT": "3"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(files(root + "/out").count == 30)
+        let merged = try CLI.run(["report", "merge"] + reports)
+        #expect(merged.status == 0, "\(merged.stderr)")
+        #expect(merged.stderr.contains("every input finished exactly once"))
+        let missing = try CLI.run(["report", "merge"] + reports.dropLast())
+        #expect(missing.status == 1 && missing.stderr.contains("missing shard 3/3"), "\(missing.stderr)")
+        // Kubernetes: the same split, indices from 0.
+        for index in 0..<3 {
+            let k8s = try CLI.run(base + ["--dry-run", "--json"], environment: ["JOB_COMPLETION_INDEX": "\(index)", "JOB_COMPLETIONS": "3"])
+            let slurm = try String(contentsOfFile: reports[index], encoding: .utf8)
+            let planned = try CLI.jsonLines(k8s.stdoutData).items.compactMap { $0["input"] as? String }
+            #expect(!planned.isEmpty)
+            #expect(planned.allSatisfy { slurm.contains(#""planned":"\#($0)""#) })
+        }
+        // I/N by hand equals auto; auto with nothing set is a usage error naming the variables.
+        let byHand = try CLI.run(["convert", root + "/in", "-R", "-f", "png", "--out-dir", root + "/out", "--shard", "2/3", "--dry-run", "--json"])
+        #expect(try CLI.jsonLines(byHand.stdoutData).items.count == (try String(contentsOfFile: reports[1], encoding: .utf8)).split(separator: "\n").filter { $0.contains(#""planned":"#) }.count)
+        let unset = try CLI.run(["convert", root + "/in", "-f", "png", "--shard", "auto"], environment: [:])
+        #expect(unset.status == 2 && unset.stderr.contains("SLURM_ARRAY_TASK_ID"), "\(unset.stderr)")
+        for bad in ["0/3", "4/3", "1/0", "x", "1/3/4", "-1/3"] {
+            let r = try CLI.run(["convert", root + "/in", "-f", "png", "--shard", bad])
+            #expect(r.status == 2 && r.stderr.contains("invalid shard"), "\(bad): \(r.stderr)")
+        }
+    }
+
+    /// Ctrl-C mid-batch: exit 130, the summary and the JSON summary still come out, nothing
+    /// partial is left, and the same command with --skip-existing finishes the rest.
+    @Test func anInterruptedBatchSaysWhatItDidAndResumes() throws {
+        for i in 0..<24 { try copy("kodim23.jpg", to: "\(root)/in/k\(i).jpg") }
+        let out = root + "/out", report = root + "/r.jsonl"
+        let args = ["convert", root + "/in", "-f", "avif", "--speed", "4", "-j", "1", "--out-dir", out, "--report", report, "--json"]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = args
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        // Wait until two inputs are done, then interrupt.
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            let text = (try? String(contentsOfFile: report, encoding: .utf8)) ?? ""
+            if text.components(separatedBy: #""status":"ok""#).count > 2 { break }
+            usleep(50_000)
+        }
+        kill(process.processIdentifier, SIGINT)
+        let r = try CLI.collect(process, stdout: stdout, stderr: stderr, what: "interrupted convert")
+        #expect(r.status == 130)
+        #expect(r.stderr.contains("interrupted (SIGINT) after"), "\(r.stderr)")
+        #expect(r.stderr.contains("run the same command with --skip-existing"))
+        let (items, summary) = try CLI.jsonLines(r.stdoutData)
+        #expect(summary["interrupted"] as? String == "SIGINT")
+        #expect(items.count >= 2 && items.count < 24)
+        let written = files(out)
+        #expect(written.allSatisfy { $0.hasSuffix(".avif") }, "no temporaries: \(written)")
+        #expect(written.count >= items.count)
+        for name in written { #expect(ImageFormat.sniff([UInt8](try Data(contentsOf: URL(fileURLWithPath: out + "/" + name)))) == .avif) }
+        let resumed = try CLI.run(args.filter { $0 != "--json" } + ["--skip-existing", "-j", "2"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(files(out).count == 24)
+        let merged = try CLI.run(["report", "merge", report])
+        #expect(merged.status == 0, "\(merged.stderr)")
+    }
+
+    @Test func decodeTakesManyResponsesAndTheOldDashOStillWorks() throws {
+        let responses = root + "/responses"
+        try FileManager.default.createDirectory(atPath: responses, withIntermediateDirectories: true)
+        for name in ["b64-single.json", "b64-two.json"] {
+            try FileManager.default.copyItem(atPath: GatewayFixtures.response(name).path, toPath: responses + "/" + name)
+        }
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: responses + "/readme.txt"))
+        let r = try CLI.run(["decode", responses, "--out-dir", root + "/out", "--name", "{stem}-{n}.{ext}", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let (items, summary) = try CLI.jsonLines(r.stdoutData)
+        #expect(items.count == 2 && summary["ok"] as? Int == 2)
+        #expect((summary["not_inputs"] as? [String: Any])?["other"] as? Int == 1)
+        #expect(files(root + "/out") == ["b64-single-1.png", "b64-two-1.png", "b64-two-2.png"])
+        let old = try CLI.run(["decode", responses + "/b64-single.json", "-o", root + "/old"])
+        #expect(old.status == 0 && old.stderr.contains("-o is the old name of --out-dir"), "\(old.stderr)")
+    }
+}
