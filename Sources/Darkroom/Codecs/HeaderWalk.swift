@@ -18,11 +18,12 @@ import Glibc
 struct HeaderWalk {
     /// What is wrong with the structure, in file order (empty for an intact file).
     var damage: [DecodeWarning] = []
-    /// Frames the container declares (APNG `acTL`, WebP `ANMF` chunks, GIF image blocks), or nil
-    /// when the walk does not count them (JPEG, AVIF).
+    /// Frames the container declares (APNG `acTL`, WebP `ANMF` chunks, GIF image blocks: 0 for a
+    /// GIF without any), or nil when the walk does not count them (JPEG, AVIF).
     var frameCount: Int?
     /// The container declares alpha (PNG colour type 4/6 or `tRNS`, WebP `ALPH` or VP8X alpha
-    /// flag, GIF transparency on the first frame), or nil when the walk does not tell (JPEG, AVIF).
+    /// flag, GIF transparency on any frame, an AVIF alpha `auxC`), or nil when the walk does not
+    /// tell (JPEG, an AVIF without an alpha `auxC`).
     var hasAlpha: Bool?
     /// Bits per sample as stored (PNG IHDR); nil elsewhere.
     var bitDepth: Int?
@@ -53,7 +54,7 @@ struct HeaderWalk {
     private mutating func png(_ b: UnsafeBufferPointer<UInt8>) {
         let n = b.count
         var i = 8
-        var sawIDAT = false, sawIEND = false, cut = false
+        var sawIDAT = false, sawIEND = false, cut = false, idatEnded = false, reportedSplitIDAT = false
         var frames: Int?
         while i < n {
             guard n - i >= 12 else {
@@ -87,8 +88,20 @@ struct HeaderWalk {
                 let colourType = b[data + 9]
                 hasAlpha = (hasAlpha ?? false) || colourType == 4 || colourType == 6
             case "tRNS": hasAlpha = true
-            case "IDAT": sawIDAT = true
-            case "acTL" where length >= 8: frames = be32(b, data)
+            case "IDAT":
+                if idatEnded && !reportedSplitIDAT {
+                    truncated("IDAT chunk at offset \(i) after other chunks: the image data must be consecutive")
+                    reportedSplitIDAT = true
+                }
+                sawIDAT = true
+            case "acTL" where length >= 8:
+                let declared = be32(b, data)
+                if (1...0x7FFF_FFFF).contains(declared) {
+                    frames = declared
+                } else {
+                    // Decoders ignore such an animation and show the default image.
+                    damage.append(DecodeWarning(kind: .warning, message: "acTL chunk declares \(declared) frames (1 to 2^31-1)"))
+                }
             case "iCCP": hasICC = true
             case "eXIf": hasEXIF = true
             case "cICP" where length >= 4:
@@ -98,6 +111,7 @@ struct HeaderWalk {
                 if length >= keyword.count, Array(b[data..<(data + keyword.count)]) == keyword { hasXMP = true }
             default: break
             }
+            if sawIDAT && type != "IDAT" { idatEnded = true }
             i = data + length + 4
             if type == "IEND" { sawIEND = true; break }
         }
@@ -254,6 +268,12 @@ struct HeaderWalk {
             }
             if colourType == "prof" || colourType == "rICC" { hasICC = true }
         }
+        // An alpha auxiliary image: an `auxC` property with the alpha URN (libavif 0.11 misses
+        // some, e.g. alpha beside a grid).
+        for property in AVIFBoxes.boxes(in: bytes, ipco.body) where property.type == "auxC" && property.body.count > 4 {
+            let urn = String(decoding: bytes[(property.body.lowerBound + 4)..<property.body.upperBound].prefix(while: { $0 != 0 }), as: UTF8.self)
+            if urn == "urn:mpeg:mpegB:cicp:systems:auxiliary:alpha" || urn == "urn:mpeg:hevc:2015:auxid:1" { hasAlpha = true }
+        }
     }
 
     // MARK: GIF
@@ -267,7 +287,7 @@ struct HeaderWalk {
         var frames = 0
         var alpha = false
         defer {
-            frameCount = max(1, frames)
+            frameCount = frames
             hasAlpha = alpha
         }
         /// Skips data sub-blocks from `i` through the terminator; false when the file ends first.
@@ -290,7 +310,7 @@ struct HeaderWalk {
             case 0x21:
                 guard n - i >= 2 else { truncated("the file ends inside the extension at offset \(i)"); return }
                 let label = b[i + 1]
-                if label == 0xF9 && frames == 0 && n - i >= 4 && b[i + 2] >= 4 && b[i + 3] & 1 != 0 { alpha = true }
+                if label == 0xF9 && n - i >= 4 && b[i + 2] >= 4 && b[i + 3] & 1 != 0 { alpha = true }
                 if label == 0xFF && n - i >= 14 && b[i + 2] == 11 && starts(b, i + 3, 11, "XMP DataXMP") { hasXMP = true }
                 if label == 0xFF && n - i >= 14 && b[i + 2] == 11 && starts(b, i + 3, 11, "ICCRGBG1012") { hasICC = true }
                 var j = i + 2
@@ -308,7 +328,9 @@ struct HeaderWalk {
                 }
                 i = j
             default:
-                truncated("byte 0x\(hex(b[i])) at offset \(i) starts no GIF block (after \(frames) frame\(frames == 1 ? "" : "s"))")
+                // Decoders stop here (giflib) or skip ahead (Pillow): the frames before are intact.
+                damage.append(DecodeWarning(kind: .warning, message: "byte 0x\(hex(b[i])) at offset \(i) starts no GIF block; "
+                                            + "the \(n - i) bytes from there are ignored (after \(frames) frame\(frames == 1 ? "" : "s"))"))
                 return
             }
         }

@@ -22,11 +22,12 @@ public struct ImageInspection: Sendable, Equatable {
     /// (8, 10, 12); 8 for WebP and GIF.
     public var bitDepth: Int
     /// The pixels carry transparency: an alpha channel, a PNG `tRNS` chunk, a WebP alpha flag,
-    /// an AVIF alpha item, or a transparent colour on a GIF's first frame.
+    /// an AVIF alpha item, or a transparent colour on any frame of a GIF.
     public var hasAlpha: Bool
     /// The colour description the file embeds.
     public var colour: Colour
-    /// Frames: APNG `acTL`, WebP `ANMF` chunks, GIF image blocks, an AVIF sequence's images; 1 for a still image.
+    /// Frames: APNG `acTL`, WebP `ANMF` chunks, GIF image blocks (0 for a GIF without any), an
+    /// AVIF sequence's images; 1 for a still image.
     public var frameCount: Int
     /// Which metadata blocks the file holds.
     public var metadata: MetadataPresence
@@ -115,7 +116,7 @@ public struct ImageInspection: Sendable, Equatable {
             var hasXMP = walk.hasXMP
             if let features = source.webpFeatures { hasAlpha = hasAlpha || features.hasAlpha }
             if let avif = source.avifFile {
-                hasAlpha = avif.hasAlpha
+                hasAlpha = avif.hasAlpha || hasAlpha
                 frames = avif.frameCount
                 metadata.iccProfile = avif.iccProfile
                 metadata.exif = avif.exif
