@@ -41,7 +41,8 @@ FORMATS = {"PNG": "png", "JPEG": "jpeg", "MPO": "jpeg", "WEBP": "webp", "AVIF": 
 
 
 def pillow_reading(path):
-    """(format, (w, h), alpha, frames, orientation) as Pillow reads the header, or an error text."""
+    """(format, (w, h), alpha, frames, orientation, APNG default image apart) as Pillow reads the
+    header, or an error text."""
     try:
         with Image.open(path) as im:
             fmt = FORMATS.get(im.format, im.format)
@@ -61,12 +62,12 @@ def pillow_reading(path):
                 orientation = 1
             if orientation not in range(1, 9):
                 orientation = 1
-            return fmt, size, alpha, frames, orientation
+            return fmt, size, alpha, frames, orientation, bool(im.info.get("default_image"))
     except Exception as e:  # noqa: BLE001 — any refusal is a refusal
         return f"{type(e).__name__}: {e}"
 
 
-def explain(field, ours, theirs, record, manifest):
+def explain(field, ours, theirs, record, manifest, default_image):
     """The reason a difference is expected, or None."""
     path = record["path"]
     damaged = record.get("status") == "damaged"
@@ -77,14 +78,14 @@ def explain(field, ours, theirs, record, manifest):
         return "GIF without image blocks: 0 frames (Pillow counts the screen as one)"
     if field == "frames" and fmt == "avif" and manifest and manifest.get("frames") == str(ours):
         return "AVIF sequence: the manifest agrees with libavif's image count"
-    if field == "frames" and fmt == "png" and theirs == ours + 1:
+    if field == "frames" and fmt == "png" and default_image and theirs == ours + 1:
         return "APNG whose default image is no animation frame: Pillow counts it, acTL num_frames does not"
-    if field == "orientation" and fmt == "png" and ours == 1:
-        return "PNG orientation outside eXIf (ImageMagick text chunk, XMP): darkroom, like browsers, reads eXIf only"
+    if field == "orientation" and ours == 1 and record["metadata"]["xmp"] and not record["metadata"]["exif"]:
+        return "orientation only in XMP: darkroom reads EXIF and AVIF irot/imir only, as it orients"
+    if field == "orientation" and fmt == "png" and ours == 1 and not record["metadata"]["exif"]:
+        return "PNG orientation in an ImageMagick 'Raw profile type exif' text chunk: darkroom reads eXIf only, as browsers do"
     if field == "size" and fmt == "webp" and "corrupt/fuzz/" in path:
         return "fuzzed WebP: the VP8X canvas and the bitstream disagree; darkroom reports libwebp's bitstream size"
-    if field == "orientation" and fmt == "avif":
-        return "AVIF irot/imir: darkroom reports the transform as an orientation, Pillow applies it without EXIF"
     if manifest:
         key = {"size": None, "alpha": "has_alpha", "frames": "frames"}.get(field)
         if field == "size" and manifest.get("width") and [int(manifest["width"]), int(manifest["height"])] == list(ours):
@@ -146,14 +147,14 @@ def main():
                 print(f"refused  {path}: Pillow: {theirs}; darkroom: {record['status']}")
             continue
         compared += 1
-        fmt, size, alpha, frames, orientation = theirs
+        fmt, size, alpha, frames, orientation, default_image = theirs
         ours = {"format": record["format"], "size": (record["width"], record["height"]), "alpha": record["alpha"],
                 "frames": record["frames"], "orientation": record["orientation"]}
         pil = {"format": fmt, "size": tuple(size), "alpha": alpha, "frames": frames, "orientation": orientation}
         for field in ours:
             if ours[field] == pil[field]:
                 continue
-            reason = explain(field, ours[field], pil[field], record, row)
+            reason = explain(field, ours[field], pil[field], record, row, default_image)
             if reason:
                 explained += 1
                 if args.verbose:
