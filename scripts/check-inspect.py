@@ -6,7 +6,8 @@
 Without FILEs: every `decode-ok` and `decode-ok-or-error` row of the corpus's MANIFEST.tsv, plus
 the images of testimages/. For every file both read, it compares the format, the stored size,
 alpha (Pillow: an alpha mode, or `transparency` in the info of the image or, for a GIF, of any
-frame), the frame count and the EXIF/AVIF orientation (Pillow: `getexif()[0x0112]`).
+frame), the frame count, the EXIF/AVIF orientation (Pillow: `getexif()[0x0112]`) and the GPS flag
+(Pillow: the GPS IFD pointer 0x8825 in `getexif()`).
 
 A difference is "explained" when a rule below names its reason (printed with -v); any other is a
 mismatch, printed, and the exit status is 1. A `decode-ok` file that darkroom refuses is a
@@ -41,8 +42,8 @@ FORMATS = {"PNG": "png", "JPEG": "jpeg", "MPO": "jpeg", "WEBP": "webp", "AVIF": 
 
 
 def pillow_reading(path):
-    """(format, (w, h), alpha, frames, orientation, APNG default image apart) as Pillow reads the
-    header, or an error text."""
+    """(format, (w, h), alpha, frames, orientation, GPS IFD pointer, APNG default image apart) as
+    Pillow reads the header, or an error text."""
     try:
         with Image.open(path) as im:
             fmt = FORMATS.get(im.format, im.format)
@@ -57,12 +58,14 @@ def pillow_reading(path):
                         break
                 im.seek(0)
             try:
-                orientation = int(im.getexif().get(0x0112, 1))
+                exif = im.getexif()
+                orientation = int(exif.get(0x0112, 1))
+                gps = 0x8825 in exif
             except Exception:
-                orientation = 1
+                orientation, gps = 1, False
             if orientation not in range(1, 9):
                 orientation = 1
-            return fmt, size, alpha, frames, orientation, bool(im.info.get("default_image"))
+            return fmt, size, alpha, frames, orientation, gps, bool(im.info.get("default_image"))
     except Exception as e:  # noqa: BLE001 — any refusal is a refusal
         return f"{type(e).__name__}: {e}"
 
@@ -147,10 +150,10 @@ def main():
                 print(f"refused  {path}: Pillow: {theirs}; darkroom: {record['status']}")
             continue
         compared += 1
-        fmt, size, alpha, frames, orientation, default_image = theirs
+        fmt, size, alpha, frames, orientation, gps, default_image = theirs
         ours = {"format": record["format"], "size": (record["width"], record["height"]), "alpha": record["alpha"],
-                "frames": record["frames"], "orientation": record["orientation"]}
-        pil = {"format": fmt, "size": tuple(size), "alpha": alpha, "frames": frames, "orientation": orientation}
+                "frames": record["frames"], "orientation": record["orientation"], "gps": record["metadata"]["gps"]}
+        pil = {"format": fmt, "size": tuple(size), "alpha": alpha, "frames": frames, "orientation": orientation, "gps": gps}
         for field in ours:
             if ours[field] == pil[field]:
                 continue
