@@ -392,3 +392,17 @@ int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, 
     *out_size = s.out_len;
     return 0;
 }
+
+uint32_t darkroom_crc32(const uint8_t *bytes, size_t len) {
+    // The PNG CRC (ISO 3309, reflected polynomial 0xEDB88320), table-driven. The table is built
+    // on every call (256 steps, nothing shared between threads): negligible beside a chunk walk.
+    uint32_t table[256];
+    for (uint32_t n = 0; n < 256; n++) {
+        uint32_t c = n;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        table[n] = c;
+    }
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++) crc = table[(crc ^ bytes[i]) & 0xFF] ^ (crc >> 8);
+    return crc ^ 0xFFFFFFFFu;
+}

@@ -18,7 +18,7 @@ struct DarkroomCommand: ParsableCommand {
         version: CodecLibraries.versionText,
         subcommands: [
             ConvertCommand.self, DecodeCommand.self, PrepRefsCommand.self,
-            SizeCommand.self, CostCommand.self, ReportCommand.self, BenchCommand.self,
+            SizeCommand.self, CostCommand.self, InspectCommand.self, ReportCommand.self, BenchCommand.self,
         ]
     )
 

@@ -173,4 +173,8 @@ int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, 
                         const uint8_t *icc, uint32_t icc_len, const uint8_t *exif, uint32_t exif_len,
                         uint8_t **out, size_t *out_size, char err[DARKROOM_ERR_LEN]);
 
+/// The CRC-32 of `len` bytes, as PNG chunks use it, for the header walk of
+/// `ImageInspection` (a PNG's chunk CRCs checked without decoding).
+uint32_t darkroom_crc32(const uint8_t *bytes, size_t len);
+
 #endif

@@ -103,6 +103,22 @@ enum AVIFCodec {
             storage.deallocate()
         }
 
+        /// An alpha auxiliary image is declared (libavif's `alphaPresent`, known once parsed).
+        var hasAlpha: Bool { decoder.pointee.alphaPresent != 0 }
+        /// Images in the file: 1, or the frames of an image sequence (`avis`).
+        var frameCount: Int { max(1, Int(decoder.pointee.imageCount)) }
+        /// The ICC profile of a `colr` `prof`/`rICC` box, as parsed (no pixel decoded).
+        var iccProfile: [UInt8]? { Self.copy(decoder.pointee.image!.pointee.icc) }
+        /// The EXIF item's payload, as parsed.
+        var exif: [UInt8]? { Self.copy(decoder.pointee.image!.pointee.exif) }
+        /// An XMP item is present.
+        var hasXMP: Bool { decoder.pointee.image!.pointee.xmp.size > 0 }
+
+        private static func copy(_ data: avifRWData) -> [UInt8]? {
+            guard data.size > 0, let p = data.data else { return nil }
+            return Array(UnsafeBufferPointer(start: p, count: data.size))
+        }
+
         /// Decodes the first image (of a sequence, the first frame).
         func decodeFirstImage() throws(DarkroomError) -> RawDecode {
             try decodePixels(decoder)

@@ -1,8 +1,25 @@
 /// The little EXIF work Darkroom needs: find the orientation tag in a TIFF-structured payload,
-/// and rewrite it to 1 when EXIF is kept (pixels are always written upright).
+/// and rewrite it to 1 when EXIF is kept (pixels are always written upright); tell whether IFD0
+/// points to a GPS IFD (``hasGPS(_:)``, for `inspect`).
 enum EXIF {
+    /// Tag 274, the orientation.
+    static let orientationTag = 0x0112
+    /// Tag 34853, the pointer to the GPS IFD.
+    static let gpsTag = 0x8825
+
     /// Byte offset of the orientation tag's value and the byte order, or nil.
     private static func orientationEntry(_ data: [UInt8]) -> (offset: Int, littleEndian: Bool)? {
+        entry(orientationTag, in: data)
+    }
+
+    /// True when IFD0 of the payload has a GPS IFD pointer (tag 34853): the file says where it was taken.
+    static func hasGPS(_ data: [UInt8]?) -> Bool {
+        guard let data else { return false }
+        return entry(gpsTag, in: data) != nil
+    }
+
+    /// Byte offset of the value of IFD0's entry `tag` and the byte order, or nil.
+    private static func entry(_ wanted: Int, in data: [UInt8]) -> (offset: Int, littleEndian: Bool)? {
         var d = data[...]
         // Tolerate a leading "Exif\0\0" (some writers keep it).
         if d.count > 6, Array(d.prefix(6)) == Array("Exif\0\0".utf8) { d = d.dropFirst(6) }
@@ -27,7 +44,7 @@ enum EXIF {
         for i in 0..<count {
             let entry = ifd + 2 + i * 12
             guard let tag = u16(entry) else { return nil }
-            if tag == 0x0112 { return (base - data.startIndex + entry + 8, little) }
+            if tag == wanted { return (base - data.startIndex + entry + 8, little) }
         }
         return nil
     }

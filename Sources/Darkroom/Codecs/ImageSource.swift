@@ -94,6 +94,16 @@ final class ImageSource {
     /// The stored size.
     var storedSize: PixelSize { PixelSize(width: header.width, height: header.height) }
 
+    /// A WebP file's bitstream features (alpha, animation), nil for other formats.
+    var webpFeatures: WebPCodec.Features? {
+        if case let .webp(h) = opened { h.features } else { nil }
+    }
+
+    /// An AVIF file's parsed container (alpha, frames, ICC, EXIF, XMP), nil for other formats.
+    var avifFile: AVIFCodec.File? {
+        if case let .avif(file) = opened { file } else { nil }
+    }
+
     /// Starts the row decoder at `scale` and returns it (JPEG, or a PNG with ``rowFormat``).
     /// Throws the codec's refusal.
     func startRows(scale: DecodeScale) throws(DarkroomError) -> RowDecoder {

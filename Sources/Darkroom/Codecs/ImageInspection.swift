@@ -1,0 +1,174 @@
+/// What an image file is, read from its header and a walk over its structure, without decoding a
+/// pixel: `darkroom inspect`'s report.
+///
+/// ``inspect(_:options:)`` parses the header once (as a conversion's first step does, under
+/// ``DecodeOptions/maxPixels``) and walks the container's chunks, segments, boxes or blocks to
+/// the end of the file: a file cut short, a PNG chunk with a bad CRC or a JPEG without its end
+/// marker is reported in ``damage`` without decoding the image. Damage inside compressed pixel
+/// data (a corrupt Huffman code, a bad LZW stream) is only found by decoding.
+///
+/// The billed megapixels of the gateway are ``billedMegapixels`` (Gateway).
+public struct ImageInspection: Sendable, Equatable {
+    /// The format sniffed from the bytes (never from the file name).
+    public var format: ImageFormat
+    /// The size of the file, in bytes.
+    public var byteCount: Int
+    /// The size as stored, in pixels, before orientation.
+    public var storedWidth: Int
+    public var storedHeight: Int
+    /// EXIF orientation (JPEG, PNG `eXIf`, WebP) or AVIF `irot`/`imir`; ``Orientation/up`` when absent.
+    public var orientation: Orientation
+    /// Bits per sample as stored: PNG IHDR (1–16), JPEG SOF precision (8, 12), AVIF depth
+    /// (8, 10, 12); 8 for WebP and GIF.
+    public var bitDepth: Int
+    /// The pixels carry transparency: an alpha channel, a PNG `tRNS` chunk, a WebP alpha flag,
+    /// an AVIF alpha item, or a transparent colour on any frame of a GIF.
+    public var hasAlpha: Bool
+    /// The colour description the file embeds.
+    public var colour: Colour
+    /// Frames: APNG `acTL`, WebP `ANMF` chunks, GIF image blocks (0 for a GIF without any), an
+    /// AVIF sequence's images; 1 for a still image.
+    public var frameCount: Int
+    /// Which metadata blocks the file holds.
+    public var metadata: MetadataPresence
+    /// Structural damage found by the header walk, in file order: empty for an intact file.
+    /// ``DecodeWarning/Kind/truncated`` when pixels are missing or corrupt (the file is cut
+    /// short, a critical PNG chunk fails its CRC), ``DecodeWarning/Kind/warning`` when the
+    /// picture is intact (an ancillary chunk's CRC, stray bytes between JPEG markers).
+    public var damage: [DecodeWarning]
+
+    /// Width once the orientation is applied, in pixels (sides swap for orientations 5–8).
+    public var uprightWidth: Int { orientation.swapsSides ? storedHeight : storedWidth }
+    /// Height once the orientation is applied, in pixels.
+    public var uprightHeight: Int { orientation.swapsSides ? storedWidth : storedHeight }
+    /// `width × height`, in pixels.
+    public var pixelCount: Int { storedWidth * storedHeight }
+    /// ``pixelCount`` in megapixels of 1,048,576 px (``Limits/megapixel``, the gateway's unit).
+    public var megapixels: Double { Double(pixelCount) / Double(Limits.megapixel) }
+    /// True when the header walk found damage of either kind.
+    public var isDamaged: Bool { !damage.isEmpty }
+
+    /// How the file describes its colours.
+    public enum Colour: Sendable, Hashable, CustomStringConvertible {
+        /// An embedded ICC profile, with its description tag (`desc`) when it has one. An AVIF
+        /// may carry CICP as well, in ``ImageInspection/cicp``.
+        case icc(description: String?)
+        /// Coding-independent code points only (PNG `cICP`, AVIF `colr` `nclx`).
+        case cicp(CICP)
+        /// No colour description: sRGB is assumed.
+        case none
+
+        /// `ICC "Display P3"`, `CICP 9/16/9 full (BT.2020, PQ, BT.2020 NCL)` or `none (sRGB assumed)`.
+        public var description: String {
+            switch self {
+            case let .icc(name?): "ICC \"\(name)\""
+            case .icc(nil): "ICC (no description)"
+            case let .cicp(cicp): "CICP \(cicp)"
+            case .none: "none (sRGB assumed)"
+            }
+        }
+    }
+
+    /// The CICP code points the file declares (an AVIF with an ICC profile may have both), or nil.
+    public var cicp: CICP?
+
+    /// Which metadata blocks a file holds.
+    public struct MetadataPresence: Sendable, Hashable {
+        /// EXIF: a JPEG APP1 `Exif`, PNG `eXIf`, WebP `EXIF` chunk or AVIF `Exif` item.
+        public var exif: Bool
+        /// The EXIF IFD0 points to a GPS IFD (tag 34853): the file may say where it was taken.
+        public var gps: Bool
+        /// XMP: JPEG APP1, PNG `iTXt` `XML:com.adobe.xmp`, WebP `XMP ` chunk, AVIF item, GIF application extension.
+        public var xmp: Bool
+        /// An ICC profile.
+        public var icc: Bool
+
+        public init(exif: Bool = false, gps: Bool = false, xmp: Bool = false, icc: Bool = false) {
+            self.exif = exif
+            self.gps = gps
+            self.xmp = xmp
+            self.icc = icc
+        }
+
+        /// The names of the blocks present, e.g. `["EXIF", "GPS", "ICC"]`.
+        public var names: [String] {
+            [(exif, "EXIF"), (gps, "GPS"), (xmp, "XMP"), (icc, "ICC")].filter(\.0).map(\.1)
+        }
+    }
+
+    /// Inspects `bytes`: one header parse under `options.maxPixels` (the other options do not
+    /// apply) and one walk over the file's structure.
+    ///
+    /// Throws ``DarkroomError/decoding(_:)``: ``ImageDecodingError/unknownFormat`` for bytes that
+    /// are no PNG, JPEG, WebP, AVIF or GIF; the codec's refusal of the header (a file cut inside
+    /// its header, an invalid header); ``ImageDecodingError/invalidDimensions(width:height:)`` and
+    /// ``ImageDecodingError/tooManyPixels(width:height:limit:)``; ``DarkroomError/option(_:)``
+    /// for invalid `options`.
+    public static func inspect(_ bytes: [UInt8], options: DecodeOptions = DecodeOptions()) throws(DarkroomError) -> ImageInspection {
+        try options.validate()
+        guard let format = ImageFormat.sniff(bytes) else { throw DarkroomError.decoding(.unknownFormat) }
+        let walk = HeaderWalk(bytes, format: format)
+        return try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> ImageInspection in
+            let source = try ImageSource(bytes, buffer: buffer, format: format, options: options)
+            var metadata = source.headerMetadata
+            var hasAlpha = walk.hasAlpha ?? false
+            var frames = walk.frameCount ?? metadata.frameCount
+            var hasXMP = walk.hasXMP
+            if let features = source.webpFeatures { hasAlpha = hasAlpha || features.hasAlpha }
+            if let avif = source.avifFile {
+                hasAlpha = avif.hasAlpha || hasAlpha
+                frames = avif.frameCount
+                metadata.iccProfile = avif.iccProfile
+                metadata.exif = avif.exif
+                hasXMP = hasXMP || avif.hasXMP
+            }
+            let colour: Colour
+            if let profile = metadata.iccProfile {
+                colour = .icc(description: ColorManagement.describe(profile))
+            } else if let cicp = walk.cicp {
+                colour = .cicp(cicp)
+            } else {
+                colour = .none
+            }
+            let presence = MetadataPresence(exif: metadata.exif != nil || walk.hasEXIF, gps: EXIF.hasGPS(metadata.exif),
+                                            xmp: hasXMP, icc: metadata.iccProfile != nil || walk.hasICC)
+            return ImageInspection(format: format, byteCount: bytes.count, storedWidth: source.header.width,
+                                   storedHeight: source.header.height, orientation: source.header.orientation,
+                                   bitDepth: walk.bitDepth ?? metadata.storedBitDepth, hasAlpha: hasAlpha, colour: colour,
+                                   frameCount: frames, metadata: presence, damage: walk.damage, cicp: walk.cicp)
+        }
+    }
+}
+
+/// Coding-independent code points (ITU-T H.273), as a PNG `cICP` chunk or an AVIF `colr` box of
+/// type `nclx` declares them.
+public struct CICP: Sendable, Hashable, CustomStringConvertible {
+    /// Colour primaries: 1 BT.709/sRGB, 9 BT.2020, 12 Display P3 (SMPTE EG 432-1), …
+    public var primaries: Int
+    /// Transfer characteristics: 13 sRGB, 16 PQ (SMPTE ST 2084), 18 HLG, 8 linear, …
+    public var transfer: Int
+    /// Matrix coefficients: 0 identity (RGB), 1 BT.709, 6 BT.601, 9 BT.2020 NCL, …
+    public var matrix: Int
+    /// Full-range (not video-range) values.
+    public var fullRange: Bool
+
+    public init(primaries: Int, transfer: Int, matrix: Int, fullRange: Bool) {
+        self.primaries = primaries
+        self.transfer = transfer
+        self.matrix = matrix
+        self.fullRange = fullRange
+    }
+
+    /// `9/16/9 full (BT.2020, PQ, BT.2020 NCL)`: the numbers, the range, the names known.
+    public var description: String {
+        let names = [Self.primariesNames[primaries], Self.transferNames[transfer], Self.matrixNames[matrix]].compactMap { $0 }
+        return "\(primaries)/\(transfer)/\(matrix) \(fullRange ? "full" : "limited")" + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))")
+    }
+
+    static let primariesNames = [1: "BT.709", 2: "unspecified primaries", 5: "BT.601 PAL", 6: "BT.601 NTSC", 9: "BT.2020",
+                                 10: "XYZ", 11: "DCI-P3", 12: "Display P3"]
+    static let transferNames = [1: "BT.709 transfer", 2: "unspecified transfer", 4: "gamma 2.2", 5: "gamma 2.8",
+                                6: "BT.601 transfer", 8: "linear", 13: "sRGB", 16: "PQ", 18: "HLG"]
+    static let matrixNames = [0: "RGB", 1: "BT.709 matrix", 2: "unspecified matrix", 5: "BT.601 matrix",
+                              6: "BT.601 matrix", 9: "BT.2020 NCL", 10: "BT.2020 CL"]
+}
