@@ -19,7 +19,7 @@ struct ConversionFlags: ParsableArguments {
     @Option(help: "Resampling filter.")
     var filter: ResampleFilter = .lanczos3
 
-    @Option(help: "Background colour for flattening alpha (JPEG): #rrggbb, #rgb, white, black.")
+    @Option(parsing: .unconditional, help: "Background colour for flattening alpha (JPEG, GIF): #rrggbb, #rgb or a CSS colour name (white, black, navy, rebeccapurple, …).")
     var background: String = "white"
 
     @Option(help: "Metadata to keep. Orientation is always written as 1.")
