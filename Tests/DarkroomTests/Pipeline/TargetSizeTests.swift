@@ -167,3 +167,54 @@ import Testing
         #expect(try Converter(options: ConvertOptions(format: .jpeg)).convert(TestImages.bytes("hopper.jpg")).targetSize == nil)
     }
 }
+
+/// Issue #17's measurement: attempts and time per file for 20 varied images (testimages/ and the
+/// shared corpus, sides capped at 2000 px) and targets of 50k, 200k and 500k bytes, as JPEG, WebP
+/// and AVIF. Run only when asked: `DARKROOM_MEASURE_TARGET_SIZE=1 swift test --filter TargetSizeMeasurement`.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["DARKROOM_MEASURE_TARGET_SIZE"] == "1" && TestSupport.hasCorpus))
+struct TargetSizeMeasurement {
+    static let files = [
+        "kodim23.jpg", "hopper.jpg", "cmyk.jpg", "gray.jpg",
+    ].map { TestImages.root.appendingPathComponent($0) } + [
+        "orientation/recurser/Landscape_0.jpg", "orientation/recurser/Portrait_0.jpg",
+        "color/jpeg/adobe-rgb-1998_xmp_test.jpg", "color/avif/display-p3_3024x4032.avif",
+        "conform/jpeg/pillow/junk_jpeg_header.jpg", "conform/jpeg/libavif/paris_extended_xmp.jpg",
+        "conform/jpeg/libavif/seine_sdr_gainmap_srgb.jpg", "color/png/monkey16.png",
+        "orientation/pillow/exif_imagemagick_orientation.png", "conform/png/misc/uncompressed_rgb.png",
+        "conform/png/misc/itxt_chunks.png", "conform/avif/libavif/sofa_grid1x5_420.avif",
+        "color/jpeg/display-p3_apple_gainmap_new.jpg", "conform/webp/golang/blue-purple-pink-large.no-filter.lossy.webp",
+        "conform/avif/libavif/kodim03_yuv420_8bpc.avif", "conform/avif/libavif/weld_sato_12B_8B_q0.avif",
+    ].map { TestSupport.corpus.appendingPathComponent($0) }
+
+    @Test(arguments: [ImageFormat.jpeg, .webp, .avif])
+    func attemptsPerFile(format: ImageFormat) throws {
+        // DARKROOM_MEASURE_FORMATS=jpeg,webp measures only those.
+        if let only = ProcessInfo.processInfo.environment["DARKROOM_MEASURE_FORMATS"],
+           !only.split(separator: ",").contains(Substring(format.rawValue)) { return }
+        for maxBytes in [50_000, 200_000, 500_000] {
+            var attempts: [Int] = [], seconds: [Double] = [], unmet = 0
+            for file in Self.files {
+                let bytes = [UInt8](try Data(contentsOf: file))
+                let options = ConvertOptions(format: format, resize: try ResizeGeometry(parsing: "2000x2000>"),
+                                             targetSize: TargetSize(maxBytes: maxBytes))
+                let start = ContinuousClock.now
+                let result = try Converter(options: options).convert(bytes)
+                let elapsed = ContinuousClock.now - start
+                let outcome = try #require(result.targetSize)
+                #expect(outcome.attempts.count <= TargetSize.maxAttempts)
+                #expect(!outcome.met || result.bytes.count <= maxBytes)
+                attempts.append(outcome.attempts.count)
+                seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                if !outcome.met { unmet += 1 }
+                print("MEASURE \(format) \(maxBytes) \(file.lastPathComponent) \(result.width)x\(result.height) "
+                      + "q=\(outcome.quality.map(String.init) ?? "-") met=\(outcome.met) "
+                      + outcome.attempts.map { "\($0.quality ?? -1):\($0.bytes)" }.joined(separator: " ")
+                      + String(format: " %.3fs", seconds.last!))
+            }
+            let mean = Double(attempts.reduce(0, +)) / Double(attempts.count)
+            print(String(format: "SUMMARY %@ %d: attempts mean %.2f max %d; seconds mean %.3f max %.3f; unmet %d of %d",
+                         "\(format)", maxBytes, mean, attempts.max()!, seconds.reduce(0, +) / Double(seconds.count),
+                         seconds.max()!, unmet, attempts.count))
+        }
+    }
+}
