@@ -4,10 +4,11 @@
 ///
 /// - JPEG, lossy WebP and AVIF: the quality (0–100, ``EncodeOptions/quality``) is searched
 ///   between ``minQuality`` and a cap: ``EncodeOptions/quality`` when it is set, else 100. The
-///   search starts at the cap, then interpolates on the logarithm of the sizes seen, and is
-///   bounded so that it always ends within ``maxAttempts`` encodes (``TargetSizeSearch``) with a
-///   quality Q that fits while Q + 1 does not (or Q is the cap). A cap below ``minQuality`` makes
-///   the cap the only quality tried.
+///   search starts at the cap, then interpolates the logarithm of the sizes seen along each
+///   codec's quantiser scale, and is bounded so that it always ends within ``maxAttempts``
+///   encodes with a quality Q that fits while Q + 1 does not (or Q is the cap): the highest that
+///   fits wherever the size grows with quality, as it does but for rare steps of a few bytes. A
+///   cap below ``minQuality`` makes the cap the only quality tried.
 /// - PNG, GIF and lossless WebP: one encode, met when it fits. Lossless WebP is not searched on
 ///   its effort, which changes the size by a few per cent at most.
 ///
