@@ -21,25 +21,36 @@ public enum ImageEncoder {
                               options: EncodeOptions) throws(DarkroomError) -> [UInt8] {
         let quality = options.resolvedQuality(for: format)
         let (icc, exif) = embedded(metadata, options: options)
+        let image = prepared(image, for: format, options: options)
         switch format {
         case .jpeg:
-            let target: PixelFormat = image.format.isGray ? .gray8 : .rgb8
-            return try JPEGCodec.encode(image.converted(to: target, background: options.background),
-                                        settings: JPEGSettings(options), icc: icc, exif: exif)
+            return try JPEGCodec.encode(image, settings: JPEGSettings(options), icc: icc, exif: exif)
         case .png:
             return try PNGCodec.encode(image, icc: icc, exif: exif)
         case .webp:
-            let target: PixelFormat = image.format.hasAlpha ? .rgba8 : .rgb8
-            return try WebPCodec.encode(image.converted(to: target), quality: QualityCurve.webpQuality(quality),
+            return try WebPCodec.encode(image, quality: QualityCurve.webpQuality(quality),
                                         lossless: options.lossless, icc: icc, exif: exif)
         case .avif:
-            let target = PixelFormat(channels: image.format.hasAlpha ? 4 : 3, bitDepth: image.format.bitDepth)
-            return try AVIFCodec.encode(image.converted(to: target), quantizer: QualityCurve.avifQuantizer(quality),
+            return try AVIFCodec.encode(image, quantizer: QualityCurve.avifQuantizer(quality),
                                         alphaQuantizer: QualityCurve.avifAlphaQuantizer(quality),
                                         speed: options.speed ?? QualityCurve.avifDefaultSpeed, chroma: options.chroma,
                                         icc: icc, exif: exif)
         case .gif:
-            return try GIFCodec.encode(image.converted(to: .rgba8), dither: options.dither)
+            return try GIFCodec.encode(image, dither: options.dither)
+        }
+    }
+
+    /// `image` in the layout the `format`'s encoder takes (JPEG: gray or RGB, alpha composited onto
+    /// ``EncodeOptions/background``; WebP: 8-bit RGB or RGBA; AVIF: RGB or RGBA at the image's depth;
+    /// GIF: RGBA; PNG: as it is). Converting once lets a caller encode it at many qualities; an
+    /// image already in that layout is returned as it is.
+    static func prepared(_ image: Image, for format: ImageFormat, options: EncodeOptions) -> Image {
+        switch format {
+        case .jpeg: image.converted(to: image.format.isGray ? .gray8 : .rgb8, background: options.background)
+        case .png: image
+        case .webp: image.converted(to: image.format.hasAlpha ? .rgba8 : .rgb8)
+        case .avif: image.converted(to: PixelFormat(channels: image.format.hasAlpha ? 4 : 3, bitDepth: image.format.bitDepth))
+        case .gif: image.converted(to: .rgba8)
         }
     }
 

@@ -77,6 +77,25 @@ public enum ValueParser {
         try integer(text, name: name, in: 1...Limits.maxByteCount)
     }
 
+    /// A size in bytes with an optional unit (`--max-bytes`): `200k` → 200,000, `1.5M` →
+    /// 1,500,000, `64KiB` → 65,536, `1500000` → 1,500,000.
+    ///
+    /// Grammar: ASCII digits with an optional fraction (`1.5`, `.5`; at most 9 digits after the
+    /// dot), then optionally spaces and a unit, any case: `b` (bytes), `k` `kb`, `m` `mb`, `g` `gb`
+    /// (1000-based, as disk and network sizes), `kib`, `mib`, `gib` (1024-based). No sign, no
+    /// exponent. The value is rounded down to whole bytes and must be from 1 to 2^40
+    /// (``Limits/maxByteCount``). Throws ``DarkroomError/option(_:)`` naming `name`, the text and
+    /// this grammar.
+    public static func byteSize(_ text: String, name: String) throws(DarkroomError) -> Int {
+        guard let bytes = plainByteSize(text.trimmingSpaces()), (1...Limits.maxByteCount).contains(bytes) else {
+            throw DarkroomError.option(OptionError(
+                name: name, value: text,
+                expected: "a size from 1 byte to \(Limits.maxByteCount) bytes: a number with an optional unit"
+                    + " k, M, G (1000-based) or KiB, MiB, GiB (1024-based), e.g. 200k or 1.5M"))
+        }
+        return bytes
+    }
+
     /// `output_compression` / `--quality`: an integer 0–100, 100 = best.
     /// Throws ``DarkroomError/option(_:)``.
     public static func quality(_ text: String, name: String = "quality") throws(DarkroomError) -> Int {
@@ -100,6 +119,30 @@ public enum ValueParser {
         let digits = t.hasPrefix("+") || t.hasPrefix("-") ? t.dropFirst() : Substring(t)
         guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit) else { return nil }
         return Int(t.hasPrefix("+") ? String(digits) : t)
+    }
+
+    /// The units of ``byteSize(_:name:)``, lower-cased, and their bytes.
+    static let byteUnits: [String: Int] = [
+        "": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1_000_000, "mb": 1_000_000, "g": 1_000_000_000,
+        "gb": 1_000_000_000, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30,
+    ]
+
+    /// ``byteSize(_:name:)``'s grammar, computed exactly in integers (rounded down), or nil for
+    /// anything else or a value beyond `Int`.
+    static func plainByteSize(_ t: String) -> Int? {
+        let number = t.prefix { $0.isASCIIDigit || $0 == "." }
+        guard let unit = byteUnits[t.dropFirst(number.count).trimmingSpaces().lowercased()] else { return nil }
+        let parts = number.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, parts.contains(where: { !$0.isEmpty }) else { return nil }
+        let whole = parts[0], fraction = parts.count == 2 ? parts[1] : ""
+        guard fraction.count <= 9, whole.count <= 19 else { return nil }
+        let (scaled, overflow) = (whole.isEmpty ? 0 : Int(whole) ?? .max).multipliedReportingOverflow(by: unit)
+        guard !overflow else { return nil }
+        var power = 1
+        for _ in 0..<fraction.count { power *= 10 }
+        // fraction < 10^9 and unit ≤ 2^30: the product stays below 2^60.
+        return scaled.addingReportingOverflow((fraction.isEmpty ? 0 : Int(fraction)!) * unit / power).overflow
+            ? nil : scaled + (fraction.isEmpty ? 0 : Int(fraction)!) * unit / power
     }
 
     /// A plain decimal (digits, one dot, an optional exponent), or nil. Swift's `Double(String)`

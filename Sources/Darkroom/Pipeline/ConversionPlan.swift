@@ -50,7 +50,8 @@ struct ConversionPlan {
         var restartBands: Bool
         /// The JPEG output is encoded from the resized rows as they are made, and is the output:
         /// nothing after the resize changes them (upright, no profile to convert from, and the
-        /// source's metadata all in its header).
+        /// source's metadata all in its header), and no ``ConvertOptions/targetSize`` asks for
+        /// more than one encode.
         var encodeRows: Bool
         /// With ``encodeRows``: the finished rows live in a ring of this many rows until the
         /// encoder has them, instead of a whole output image (0: a whole image).
@@ -119,7 +120,9 @@ struct ConversionPlan {
             && decodedSize != storedTarget && decodedSize.pixels >= switches.restartBandsMinimumPixels
             && storedTarget.height >= 64
         let finalRows = orientation == .up && !(options.decode.convertToSRGB && source.headerMetadata.iccProfile != nil)
+        // Under a target size the resized image is encoded more than once: it must exist whole.
         let encodeRows = outputFormat == .jpeg && (rowFormat == .gray8 || rowFormat == .rgb8) && finalRows
+            && options.targetSize == nil
         route = .rows(Rows(format: rowFormat, background: threads > 1, restartBands: restartBands, encodeRows: encodeRows,
                            ringRows: switches.allowsRingOutput && encodeRows && !restartBands ? 64 : 0))
     }

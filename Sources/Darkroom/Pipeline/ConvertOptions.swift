@@ -6,6 +6,7 @@
 /// | read | ``DecodeOptions`` (`decode`) | pixel limit, damage policy (`failOn`), orientation, sRGB |
 /// | resize | ``ResizeGeometry`` (`resize`), ``ResizeOptions`` (`resampling`), `shrinkOnLoad`, `fast` | `4mp`, `800x600>`; filter, threads |
 /// | write | ``format`` and ``EncodeOptions`` (`encode`) | quality, chroma, metadata kept |
+/// | write | ``TargetSize`` (`targetSize`) | a ceiling on the output's bytes: the quality is searched |
 ///
 /// ```swift
 /// var options = ConvertOptions(format: .webp, quality: 80, resize: try ResizeGeometry(parsing: "4mp"))
@@ -35,12 +36,17 @@ public struct ConvertOptions: Sendable, Hashable {
     /// covers the target (Pillow's `draft`, sharp's `fastShrinkOnLoad`) instead of keeping twice
     /// the target. About 2.5× less decoding for 24 MP → 4 MP; PSNR against a full decode in docs/performance.md.
     public var fast: Bool
+    /// A ceiling on the output's size in bytes (`--max-bytes`): the converter encodes the one
+    /// resized image at up to ``TargetSize/maxAttempts`` qualities and keeps the highest that fits,
+    /// capped at ``EncodeOptions/quality`` when set (``TargetSize``; the outcome is
+    /// ``ConversionResult/targetSize``). `nil`: one encode at ``EncodeOptions/quality``.
+    public var targetSize: TargetSize?
 
     /// `quality` is a shorthand for `encode.quality` (0–100, 100 = best; `nil` = the format's default).
     public init(format: ImageFormat? = nil, quality: Int? = nil, resize: ResizeGeometry? = nil,
                 decode: DecodeOptions = DecodeOptions(), encode: EncodeOptions = EncodeOptions(),
                 resampling: ResizeOptions = ResizeOptions(), flattenAlpha: Bool = false, shrinkOnLoad: Bool = true,
-                fast: Bool = false) {
+                fast: Bool = false, targetSize: TargetSize? = nil) {
         self.format = format
         self.decode = decode
         self.encode = encode
@@ -50,14 +56,17 @@ public struct ConvertOptions: Sendable, Hashable {
         self.flattenAlpha = flattenAlpha
         self.shrinkOnLoad = shrinkOnLoad
         self.fast = fast
+        self.targetSize = targetSize
     }
 
     /// Checks every number: ``decode`` and ``encode`` (``DecodeOptions/validate()``,
-    /// ``EncodeOptions/validate()``) and resampling threads 1...``Limits/maxThreads``.
+    /// ``EncodeOptions/validate()``), resampling threads 1...``Limits/maxThreads`` and
+    /// ``targetSize`` (``TargetSize/validate()``).
     /// ``Converter/convert(_:)-([UInt8])`` calls it first. Throws ``DarkroomError/option(_:)``.
     public func validate() throws(DarkroomError) {
         try decode.validate()
         try encode.validate()
         try ValueParser.check(resampling.threads, name: "threads", in: 1...Limits.maxThreads)
+        try targetSize?.validate()
     }
 }

@@ -20,6 +20,9 @@ public struct ConversionResult: Sendable {
     public var resized: Bool
     /// What the decoder warned about and ``DecodeOptions/failOn`` allowed (empty for a clean file).
     public var warnings: [DecodeWarning] { source.warnings }
+    /// With ``ConvertOptions/targetSize``: whether the output fits, the quality chosen and every
+    /// encode tried; `nil` without a target size (or for reference prep's pass-through).
+    public var targetSize: TargetSize.Outcome?
 
     /// Writes ``bytes`` to `path` atomically (``OutputFile/write(_:to:overwrite:)``): never a
     /// partial file. Throws ``DarkroomError/file(_:)``.
@@ -74,7 +77,8 @@ public struct Converter: Sendable {
     /// 3. decode at the planned shrink-on-load scale — JPEG and PNG rows streamed straight into
     ///    the resampler (``StreamedResize``) where the plan says so, else the whole image, resized;
     /// 4. sRGB, orientation, alpha and encode, on the (usually) smaller image — or, where the
-    ///    plan encoded the resized rows as they came, those bytes.
+    ///    plan encoded the resized rows as they came, those bytes. Under a
+    ///    ``ConvertOptions/targetSize`` the one image is encoded at each quality the search tries.
     ///
     /// `fitFormatLimits`: fit within the output format's side limits instead of refusing (see
     /// ``ConversionPlan``). `keepInput`: asked after decoding whether the input bytes can be
@@ -124,11 +128,41 @@ public struct Converter: Sendable {
             if options.decode.convertToSRGB { decoded.convertToSRGB() }
             var upright = decoded.image.applying(plan.orientation)
             if options.flattenAlpha { upright = upright.flattened(onto: options.encode.background) }
-            let out = try ImageEncoder.encodeChecked(upright, as: plan.outputFormat, metadata: decoded.metadata,
-                                                     options: options.encode)
+            guard let targetSize = options.targetSize else {
+                let out = try ImageEncoder.encodeChecked(upright, as: plan.outputFormat, metadata: decoded.metadata,
+                                                         options: options.encode)
+                return ConversionResult(bytes: out, format: plan.outputFormat, width: upright.width,
+                                        height: upright.height, source: decoded.metadata, resized: plan.resizes)
+            }
+            let (out, outcome) = try Self.encode(upright, as: plan.outputFormat, metadata: decoded.metadata,
+                                                 options: options.encode, within: targetSize)
             return ConversionResult(bytes: out, format: plan.outputFormat, width: upright.width, height: upright.height,
-                                    source: decoded.metadata, resized: plan.resizes)
+                                    source: decoded.metadata, resized: plan.resizes, targetSize: outcome)
         }
+    }
+
+    /// Encodes `image` under a target size: the quality search of ``TargetSizeSearch`` for JPEG,
+    /// lossy WebP and AVIF, on the image converted once to the encoder's layout; one encode for
+    /// PNG, GIF and lossless WebP. Throws the encoder's ``DarkroomError/encoding(_:)``.
+    static func encode(_ image: Image, as format: ImageFormat, metadata: ImageMetadata, options: EncodeOptions,
+                       within target: TargetSize) throws(DarkroomError) -> (bytes: [UInt8], outcome: TargetSize.Outcome) {
+        let searched = format == .jpeg || format == .avif || (format == .webp && !options.lossless)
+        guard searched else {
+            PipelineEvents.count("target-size-encode")
+            let out = try ImageEncoder.encodeChecked(image, as: format, metadata: metadata, options: options)
+            let attempt = TargetSize.Attempt(quality: nil, bytes: out.count)
+            return (out, TargetSize.Outcome(met: out.count <= target.maxBytes, quality: nil, attempts: [attempt],
+                                            target: target))
+        }
+        let prepared = ImageEncoder.prepared(image, for: format, options: options)
+        let found = try TargetSizeSearch(target, format: format, encode: options).run { (quality) throws(DarkroomError) in
+            var options = options
+            options.quality = quality
+            PipelineEvents.count("target-size-encode")
+            return try ImageEncoder.encodeChecked(prepared, as: format, metadata: metadata, options: options)
+        }
+        return (found.bytes, TargetSize.Outcome(met: found.met, quality: found.quality, attempts: found.attempts,
+                                                target: target))
     }
 
     /// Converts the bytes of `data`; see ``convert(_:)-([UInt8])``.
