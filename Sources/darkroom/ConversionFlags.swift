@@ -58,6 +58,15 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "Decode at full size even when the resize shrinks a lot (no JPEG DCT / WebP scaled decoding).")
     var noShrinkOnLoad = false
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Target file size: the highest quality whose output fits (200k, 1.5M, 2MiB; k/M/G = 1000, KiB/MiB/GiB = 1024), at most 8 encodes of one decoded and resized image. JPEG, WebP and AVIF; PNG, GIF and lossless WebP are only checked.", valueName: "SIZE"))
+    var maxBytes: String?
+
+    @Option(parsing: .unconditional, help: "Lowest quality --max-bytes may choose, 0-100 (default 30). When even it does not fit, the smallest attempt is written and reported as unmet (exit 3).")
+    var minQuality: String?
+
+    @Flag(help: "With --max-bytes: a file that does not fit even at --min-quality is a failure and is not written.")
+    var failOnUnmet = false
+
     @Flag(help: "Faster, softer, a little larger: decode JPEG/WebP at the smallest scale that still covers the target (Pillow's draft) instead of twice the target, and write JPEG without Huffman optimisation (as Pillow and libvips do by default).")
     var fast = false
 
@@ -69,6 +78,16 @@ struct ConversionFlags: ParsableArguments {
         let quality = try self.quality.map { (q) throws(DarkroomError) in try ValueParser.quality(q) }
         let speed = try self.speed.map { (s) throws(DarkroomError) in try ValueParser.integer(s, name: "speed", in: Limits.avifSpeed) }
         let resize = try self.resize.map { (r) throws(DarkroomError) in try ResizeGeometry(parsing: r) }
+        let minQuality = try self.minQuality.map { (q) throws(DarkroomError) in try ValueParser.quality(q, name: "min-quality") }
+        if minQuality != nil && maxBytes == nil {
+            throw DarkroomError.option(OptionError(name: "min-quality", value: self.minQuality ?? "", expected: "a value together with --max-bytes"))
+        }
+        if failOnUnmet && maxBytes == nil {
+            throw DarkroomError.option(OptionError(name: "fail-on-unmet", value: "", expected: "--max-bytes SIZE with it"))
+        }
+        let target = try maxBytes.map { (text) throws(DarkroomError) in
+            TargetSize(maxBytes: try ValueParser.byteSize(text, name: "max-bytes"), minQuality: minQuality ?? TargetSize.defaultMinQuality)
+        }
         return ConvertOptions(
             format: format, resize: resize,
             decode: DecodeOptions(maxPixels: try ValueParser.pixelLimit(maxPixels), failOn: failOn),
@@ -76,7 +95,7 @@ struct ConversionFlags: ParsableArguments {
                                   progressive: progressive, chroma: chroma, lossless: lossless, speed: speed,
                                   dither: !noDither, optimizeCoding: optimizeCoding ?? !fast),
             resampling: ResizeOptions(filter: filter, threads: threads),
-            shrinkOnLoad: !noShrinkOnLoad, fast: fast)
+            shrinkOnLoad: !noShrinkOnLoad, fast: fast, targetSize: target)
     }
 
     /// With `--strict-openai`, the gateway's own check (``GatewayRequest/validate(strictOpenAI:)``)

@@ -211,7 +211,18 @@ struct ConvertCommand: ParsableCommand {
                 try conversion.checkStrictOpenAI(format: format, quality: converter.options.encode.quality)
             }
             let converted = try converter.convert(bytes)
-            let quality = qualityText(converted.format, options: converter.options)
+            var quality = qualityText(converted.format, options: converter.options)
+            if let outcome = converted.targetSize {
+                if let q = outcome.quality { quality = String(q) }
+                item.details["target_bytes"] = .int(outcome.target.maxBytes)
+                item.details["attempts"] = .int(outcome.attempts.count)
+                item.details["target_met"] = .bool(outcome.met)
+                if !outcome.met && conversion.failOnUnmet {
+                    throw DarkroomError.option(OptionError(
+                        name: "max-bytes", value: String(outcome.target.maxBytes),
+                        expected: "a size this image fits in: the smallest attempt (quality \(outcome.quality.map(String.init) ?? "none")) is \(converted.bytes.count) bytes; nothing written (--fail-on-unmet)"))
+                }
+            }
             let path = try planned ?? plan.name(for: input, index: index, format: converted.format,
                                                 width: converted.width, height: converted.height, quality: quality)
             if planned == nil && batch.skipExisting && fsExists(path) {
@@ -226,6 +237,10 @@ struct ConvertCommand: ParsableCommand {
             item.output = path
             item.outputBytes = converted.bytes.count
             item.details.merge(Self.details(converted, quality: quality)) { $1 }
+            if let outcome = converted.targetSize, !outcome.met {
+                item.status = .unmet
+                Console.info("darkroom: \(shown): \(converted.bytes.count) bytes, over --max-bytes \(outcome.target.maxBytes) even at quality \(quality) (the smallest attempt was written)")
+            }
             for warning in converted.warnings {
                 Console.info("darkroom: \(shown): \(warning) (converted anyway: --fail-on \(converter.options.decode.failOn))")
             }

@@ -254,4 +254,28 @@ struct BatchCLITests {
         let old = try CLI.run(["decode", responses + "/b64-single.json", "-o", root + "/old"])
         #expect(old.status == 0 && old.stderr.contains("-o is the old name of --out-dir"), "\(old.stderr)")
     }
+
+    /// `--max-bytes`: outputs fit and report the quality chosen; a target that cannot be met
+    /// writes the smallest attempt and exits 3, or with --fail-on-unmet writes nothing (exit 1).
+    @Test func maxBytesOutputsFitOrAreReportedUnmet() throws {
+        try copy("kodim23.jpg", to: root + "/k.jpg")
+        for (format, target) in [("jpeg", 20_000), ("webp", 12_000), ("avif", 9_000)] {
+            let out = "\(root)/k-\(format).\(format == "jpeg" ? "jpg" : format)"
+            let r = try CLI.run(["convert", root + "/k.jpg", "-f", format, "--max-bytes", "\(target / 1000)k", "-o", out, "--json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let item = try #require(try CLI.jsonLines(r.stdoutData).items.first)
+            let size = try FileManager.default.attributesOfItem(atPath: out)[.size] as? Int ?? 0
+            #expect(size > 0 && size <= target, "\(format): \(size) bytes")
+            #expect(item["target_met"] as? Bool == true && (item["attempts"] as? Int ?? 99) <= 8)
+            #expect(Int(item["quality"] as? String ?? "") != nil)
+        }
+        let unmet = try CLI.run(["convert", root + "/k.jpg", "-f", "webp", "--max-bytes", "1500", "-o", root + "/tiny.webp"])
+        #expect(unmet.status == 3, "\(unmet.stderr)")
+        #expect(unmet.stderr.contains("over --max-bytes 1500 even at quality 30"))
+        #expect(FileManager.default.fileExists(atPath: root + "/tiny.webp"))
+        let strict = try CLI.run(["convert", root + "/k.jpg", "-f", "webp", "--max-bytes", "1500", "--fail-on-unmet", "-o", root + "/none.webp"])
+        #expect(strict.status == 1 && !FileManager.default.fileExists(atPath: root + "/none.webp"), "\(strict.stderr)")
+        let lonely = try CLI.run(["convert", root + "/k.jpg", "-f", "webp", "--min-quality", "50", "-o", root + "/x.webp"])
+        #expect(lonely.status == 2 && lonely.stderr.contains("min-quality"), "\(lonely.stderr)")
+    }
 }
