@@ -107,9 +107,10 @@ public enum InputFile {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
-        var head: [UInt8] = []
-        try? readMore(fd, into: &head, upTo: 32, path: path)
-        return ImageFormat.sniff(head)
+        // 32 bytes straight into a small buffer (a batch plan sniffs every file of a folder).
+        var head = [UInt8](repeating: 0, count: 32)
+        let n = head.withUnsafeMutableBufferPointer { (try? readSome(fd, into: $0.baseAddress!, upTo: 32, path: path)) ?? 0 }
+        return ImageFormat.sniff(Array(head.prefix(n)))
     }
 
     /// Reads until `bytes` holds `target` bytes or the input ends, 64 KiB at a time.

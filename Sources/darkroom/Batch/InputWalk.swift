@@ -55,7 +55,7 @@ struct InputWalk {
     private(set) var inputs: [BatchInput] = []
     /// Inputs by a hash of their path: an input named twice (a pattern and a file, two folders
     /// that overlap) is taken once.
-    private var seenPaths: [UInt64: [Int32]] = [:]
+    private var seenPaths: [UInt64: Int32] = [:]
     private(set) var counts = WalkCounts()
     private var visited = Set<[UInt64]>()
     private var patternStack = Set<[UInt64]>()
@@ -117,8 +117,11 @@ struct InputWalk {
 
     private mutating func append(_ input: BatchInput) {
         let key = ShardSpec.hash(input.path)
-        if let earlier = seenPaths[key], earlier.contains(where: { inputs[Int($0)].path == input.path }) { return }
-        seenPaths[key, default: []].append(Int32(truncatingIfNeeded: inputs.count))
+        if let earlier = seenPaths[key] {
+            if inputs[Int(earlier)].path == input.path { return }
+        } else {
+            seenPaths[key] = Int32(truncatingIfNeeded: inputs.count)
+        }
         inputs.append(input)
     }
 
@@ -141,7 +144,7 @@ struct InputWalk {
             counts.problems.append((folder, "cannot list the folder: \(InputFile.reason(errno))"))
             return
         }
-        for entry in entries.sorted(by: { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }) {
+        for entry in entries.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
             if entry.name.hasPrefix(".") {
                 counts.hidden += 1
                 continue
@@ -209,7 +212,7 @@ struct InputWalk {
             counts.problems.append((folder, "cannot list the folder: \(InputFile.reason(errno))"))
             return
         }
-        let sorted = entries.sorted(by: { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) })
+        let sorted = entries.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) })
         let last = rest.count == 1
         if part == "**" {
             // Zero folders: the next part matches here.

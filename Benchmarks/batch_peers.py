@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Batch throughput on 2 cores: a folder of 12 MP phone-size JPEGs -> fit 4 MP -> JPEG q80.
+
+    ~/.cache/darkroom-peers/bin/python Benchmarks/batch_peers.py --darkroom .build/release/darkroom [--files 24] [--rounds 3]
+
+Peers as users run them on 2 cores: libvips `thumbnail` and Pillow `draft` + fast_image_resize
+(cykooz_resizer), each in a warmed pool of 2 worker processes (one image per task, one thread each),
+against `darkroom convert DIR -j 2` (one process for the whole folder) and `--fast`. The rounds are
+interleaved (darkroom, vips, pillow+fir, darkroom --fast, ...), so drift hits all alike; the
+ratios are per round, then the median and the range are printed. Peak memory: darkroom's max RSS
+(the one process), the pool's as the sum of its two workers' VmHWM.
+
+The photos are synthetic (shapes, lines, grain) at 4032x3024, JPEG q92 4:2:0, made once with Pillow
+into $TMPDIR/darkroom_batch_bench. Output size: 4 MP fit, both sides floored (2364x1773).
+"""
+import argparse
+import math
+import multiprocessing as mp
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+W, H = 4032, 3024
+LIMIT = 4_194_304
+s = math.sqrt(LIMIT / (W * H))
+TW, TH = int(W * s), int(H * s)
+while TW * TH > LIMIT:
+    TW -= 1
+
+
+def make_photos(folder, count):
+    import numpy as np
+    from PIL import Image, ImageDraw
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(7)
+    for i in range(count):
+        path = os.path.join(folder, f"photo{i:03d}.jpg")
+        if os.path.exists(path):
+            continue
+        y, x = np.mgrid[0:H, 0:W]
+        base = np.stack([(x * 255 // W), (y * 255 // H), ((x + y + 97 * i) % 256)], axis=-1).astype(np.uint8)
+        img = Image.fromarray(base, "RGB")
+        d = ImageDraw.Draw(img)
+        for k in range(60):
+            x0, y0 = rng.integers(0, W - 200), rng.integers(0, H - 200)
+            d.ellipse([x0, y0, x0 + rng.integers(20, 600), y0 + rng.integers(20, 600)],
+                      fill=tuple(int(v) for v in rng.integers(0, 255, 3)))
+            d.line([rng.integers(0, W), rng.integers(0, H), rng.integers(0, W), rng.integers(0, H)], fill=(255, 255, 255), width=2)
+        noise = rng.integers(-12, 12, (H, W, 3))
+        arr = np.clip(np.asarray(img).astype(np.int16) + noise, 0, 255).astype(np.uint8)
+        Image.fromarray(arr, "RGB").save(path, quality=92, subsampling=2)
+
+
+def vips_one(args):
+    src, dst = args
+    import pyvips
+    img = pyvips.Image.thumbnail(src, TW, height=TH, size="down")
+    img.write_to_file(dst, Q=80)
+    return 0
+
+
+def pillow_fir_one(args):
+    src, dst = args
+    from PIL import Image
+    from cykooz.resizer import FilterType, ResizeAlg, Resizer, ResizeOptions, ImageData, PixelType
+    img = Image.open(src)
+    img.draft("RGB", (TW, TH))
+    img = img.convert("RGB")
+    src_image = ImageData(img.width, img.height, PixelType.U8x3, img.tobytes())
+    dst_image = ImageData(TW, TH, PixelType.U8x3)
+    Resizer().resize(src_image, dst_image, ResizeOptions(resize_alg=ResizeAlg.convolution(FilterType.lanczos3)))
+    Image.frombuffer("RGB", (TW, TH), bytes(dst_image.get_buffer()), "raw", "RGB", 0, 1).save(dst, quality=80)
+    return 0
+
+
+def worker_init():
+    os.environ["VIPS_CONCURRENCY"] = "1"
+    try:
+        import pyvips
+        pyvips.cache_set_max(0)
+    except Exception:
+        pass
+
+
+def hwm(_):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def run_pool(pool, fn, photos, out):
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    start = time.perf_counter()
+    pool.map(fn, [(p, os.path.join(out, os.path.basename(p))) for p in photos], chunksize=1)
+    return time.perf_counter() - start
+
+
+def run_darkroom(binary, folder, out, extra):
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    r = subprocess.run([binary, "convert", folder, "-f", "jpeg", "-q", "80", "-r", f"{LIMIT}@", "--out-dir", out,
+                        "-j", "2", "--quiet"] + extra, capture_output=True)
+    wall = time.perf_counter() - start
+    if r.returncode != 0:
+        sys.exit(f"darkroom failed: {r.stderr.decode()[-500:]}")
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return wall, rss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--darkroom", required=True)
+    ap.add_argument("--files", type=int, default=24)
+    ap.add_argument("--rounds", type=int, default=3)
+    a = ap.parse_args()
+    cache = os.path.join(tempfile.gettempdir(), "darkroom_batch_bench", f"{W}x{H}")
+    make_photos(cache, a.files)
+    photos = sorted(os.path.join(cache, f) for f in os.listdir(cache) if f.endswith(".jpg"))[: a.files]
+    folder = os.path.join(tempfile.gettempdir(), "darkroom_batch_bench", f"in-{a.files}")
+    if not os.path.isdir(folder) or len(os.listdir(folder)) != len(photos):
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        for p in photos:
+            os.link(p, os.path.join(folder, os.path.basename(p)))
+    out = os.path.join(tempfile.gettempdir(), "darkroom_batch_bench", "out")
+    print(f"{len(photos)} photos {W}x{H} -> {TW}x{TH} JPEG q80, 2 workers each; {a.rounds} interleaved rounds", flush=True)
+    ctx = mp.get_context("fork")
+    vips = ctx.Pool(2, initializer=worker_init)
+    pil = ctx.Pool(2, initializer=worker_init)
+    # Warm the pools (imports, first-call costs).
+    vips.map(vips_one, [(photos[0], out + "-warm-v.jpg")] * 2)
+    pil.map(pillow_fir_one, [(photos[0], out + "-warm-p.jpg")] * 2)
+    rows = {"darkroom": [], "darkroom --fast": [], "vips": [], "pillow+fir": []}
+    rss = {"darkroom": 0, "darkroom --fast": 0}
+    for _ in range(a.rounds):
+        w, m = run_darkroom(a.darkroom, folder, out, [])
+        rows["darkroom"].append(w); rss["darkroom"] = max(rss["darkroom"], m)
+        rows["vips"].append(run_pool(vips, vips_one, photos, out))
+        rows["pillow+fir"].append(run_pool(pil, pillow_fir_one, photos, out))
+        w, m = run_darkroom(a.darkroom, folder, out, ["--fast"])
+        rows["darkroom --fast"].append(w); rss["darkroom --fast"] = max(rss["darkroom --fast"], m)
+    pool_rss = {"vips": sum(vips.map(hwm, [0, 1], chunksize=1)), "pillow+fir": sum(pil.map(hwm, [0, 1], chunksize=1))}
+    vips.close(); pil.close()
+    print(f"{'':18} {'median s':>9} {'files/s':>8} {'range s':>14} {'peak MB':>8}")
+    for name, times in rows.items():
+        med = statistics.median(times)
+        mem = (rss.get(name) or pool_rss.get(name, 0)) / 1e6
+        print(f"{name:18} {med:9.2f} {len(photos) / med:8.1f} {min(times):6.2f}-{max(times):6.2f} {mem:8.0f}")
+    for mine, peer in [("darkroom", "vips"), ("darkroom --fast", "pillow+fir")]:
+        ratios = [m / p for m, p in zip(rows[mine], rows[peer])]
+        print(f"ratio {mine} / {peer}: median {statistics.median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
+
+
+if __name__ == "__main__":
+    main()
