@@ -67,13 +67,13 @@ def vips_one(args):
 def pillow_fir_one(args):
     src, dst = args
     from PIL import Image
-    from cykooz.resizer import FilterType, ResizeAlg, Resizer, ResizeOptions, ImageData, PixelType
+    import cykooz_resizer as cr
     img = Image.open(src)
     img.draft("RGB", (TW, TH))
     img = img.convert("RGB")
-    src_image = ImageData(img.width, img.height, PixelType.U8x3, img.tobytes())
-    dst_image = ImageData(TW, TH, PixelType.U8x3)
-    Resizer().resize(src_image, dst_image, ResizeOptions(resize_alg=ResizeAlg.convolution(FilterType.lanczos3)))
+    src_image = cr.ImageData(img.width, img.height, cr.PixelType.U8x3, img.tobytes())
+    dst_image = cr.ImageData(TW, TH, cr.PixelType.U8x3)
+    cr.Resizer().resize(src_image, dst_image, cr.ResizeOptions(resize_alg=cr.ResizeAlg.convolution(cr.FilterType.lanczos3)))
     Image.frombuffer("RGB", (TW, TH), bytes(dst_image.get_buffer()), "raw", "RGB", 0, 1).save(dst, quality=80)
     return 0
 

@@ -46,14 +46,17 @@ struct InspectCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         var counts = (files: 0, ok: 0, damaged: 0, errors: 0)
-        for path in paths {
-            for file in Self.files(at: path) {
-                counts.files += 1
-                switch inspect(file, options: options) {
-                case .ok: counts.ok += 1
-                case .damaged: counts.damaged += 1
-                case .error: counts.errors += 1
-                }
+        // The batch commands' walk (docs/cli/batches.md): folders recursively, quoted patterns,
+        // names as bytes, hidden names skipped, each folder once; every other file is inspected
+        // (a non-image is reported as one).
+        var walk = InputWalk(recursive: true, memberFilter: { _ in (true, nil) })
+        for path in paths { walk.add(argument: path) }
+        for input in walk.inputs {
+            counts.files += 1
+            switch inspect(input.path, options: options) {
+            case .ok: counts.ok += 1
+            case .damaged: counts.damaged += 1
+            case .error: counts.errors += 1
             }
         }
         if json {
@@ -100,49 +103,9 @@ struct InspectCommand: ParsableCommand {
     private static func notRegular(_ path: String) -> String? {
         if path == "-" { return nil }
         var st = stat()
-        guard stat(path, &st) == 0 else { return nil }   // InputFile.read names the error
+        guard fsStat(path, &st) == 0 else { return nil }   // InputFile.read names the error
         let type = st.st_mode & S_IFMT
         return type == S_IFREG || type == S_IFDIR ? nil : "not a regular file"
-    }
-
-    /// `path` itself, or for a folder the files below it: recursively, in name order, hidden
-    /// names and links to folders skipped. An unreadable folder is returned as itself (its
-    /// error is then reported by the read).
-    static func files(at path: String) -> [String] {
-        var st = stat()
-        guard path != "-", stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { return [path] }
-        var result: [String] = []
-        walk(path, into: &result)
-        return result
-    }
-
-    private static func walk(_ folder: String, into result: inout [String]) {
-        guard let dir = opendir(folder) else { result.append(folder); return }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name.hasPrefix(".") { continue }   // ".", "..", hidden
-            names.append(name)
-        }
-        closedir(dir)
-        let base = folder.hasSuffix("/") ? folder : folder + "/"
-        for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
-            let path = base + name
-            var st = stat()
-            // A link to a folder is not followed (no cycles); a link to a file is read.
-            guard lstat(path, &st) == 0 else { result.append(path); continue }
-            if st.st_mode & S_IFMT == S_IFDIR {
-                walk(path, into: &result)
-            } else if st.st_mode & S_IFMT == S_IFLNK {
-                var target = stat()
-                if stat(path, &target) == 0 && target.st_mode & S_IFMT == S_IFDIR { continue }
-                result.append(path)
-            } else {
-                result.append(path)
-            }
-        }
     }
 
     /// `photo.jpg: jpeg 4032x3024 (upright 3024x4032, orientation 6), 11.63 MP (billed 12), 8-bit,
