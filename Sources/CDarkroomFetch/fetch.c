@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -71,10 +73,63 @@ const char *dr_fetch_curl_version(void) {
     return curl.version_info(CURLVERSION_NOW)->version;
 }
 
+// One transfer's own state, for the callbacks below.
+typedef struct {
+    const dr_fetch_request *request;
+    long long last_activity_ms;  // when the last byte arrived (or the transfer started)
+    int stalled;
+    int64_t declared_length;
+} transfer_state;
+
+static long long now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static size_t write_body(char *data, size_t size, size_t count, void *clientp) {
+    transfer_state *state = clientp;
+    state->last_activity_ms = now_ms();
+    return state->request->write(state->request->context, data, size * count);
+}
+
+// Each header line of each response: a status line starts a new response (a redirect's
+// Content-Length is not the last one's); Content-Length is kept to report a refused size.
+static size_t header_line(char *data, size_t size, size_t count, void *clientp) {
+    transfer_state *state = clientp;
+    size_t length = size * count;
+    state->last_activity_ms = now_ms();
+    static const char name[] = "content-length:";
+    if (length >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        state->declared_length = -1;
+    } else if (length > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+        int64_t value = 0;
+        size_t i = sizeof name - 1;
+        while (i < length && (data[i] == ' ' || data[i] == '\t')) i++;
+        int digits = 0;
+        for (; i < length && data[i] >= '0' && data[i] <= '9' && value < INT64_MAX / 10 - 10; i++, digits++)
+            value = value * 10 + (data[i] - '0');
+        if (digits) state->declared_length = value;
+    }
+    return length;
+}
+
+// Called about once a second even while nothing arrives: gives up after the stall limit
+// (libcurl's own CURLOPT_LOW_SPEED_* averages over several seconds, so it fires late).
+static int progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+    (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+    transfer_state *state = clientp;
+    if (now_ms() - state->last_activity_ms > state->request->stall_timeout_ms) {
+        state->stalled = 1;
+        return 1;
+    }
+    return 0;
+}
+
 // Every socket curl opens, for every address of every hop, is vetted here first: the address
 // checked is the address connected to (no second name lookup in between).
 static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address) {
-    const dr_fetch_request *request = clientp;
+    const dr_fetch_request *request = ((transfer_state *)clientp)->request;
     if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
     if (!request->allow_address(request->context, &address->addr, address->addrlen)) return CURL_SOCKET_BAD;
 #ifdef SOCK_CLOEXEC
@@ -82,11 +137,6 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
 #else
     return socket(address->family, address->socktype, address->protocol);
 #endif
-}
-
-static size_t write_body(char *data, size_t size, size_t count, void *clientp) {
-    const dr_fetch_request *request = clientp;
-    return request->write(request->context, data, size * count);
 }
 
 static void copy_text(char *destination, const char *source) {
@@ -106,6 +156,8 @@ void dr_fetch_perform(const dr_fetch_request *request, dr_fetch_outcome *outcome
         copy_text(outcome->message, "libcurl could not make a handle");
         return;
     }
+    transfer_state state = {request, now_ms(), 0, -1};
+    long stall_seconds = (request->stall_timeout_ms + 999) / 1000;
     char error[CURL_ERROR_SIZE];
     error[0] = 0;
     CURLcode (*const set)(CURL *, CURLoption, ...) = curl.easy_setopt;
@@ -128,23 +180,26 @@ void dr_fetch_perform(const dr_fetch_request *request, dr_fetch_outcome *outcome
     set(handle, CURLOPT_CONNECTTIMEOUT_MS, request->connect_timeout_ms);
     set(handle, CURLOPT_TIMEOUT_MS, request->total_timeout_ms);
     set(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    set(handle, CURLOPT_LOW_SPEED_TIME, request->stall_seconds < 1 ? 1L : request->stall_seconds);
+    set(handle, CURLOPT_LOW_SPEED_TIME, stall_seconds < 1 ? 1L : stall_seconds);
+    set(handle, CURLOPT_NOPROGRESS, 0L);
+    set(handle, CURLOPT_XFERINFOFUNCTION, progress);
+    set(handle, CURLOPT_XFERINFODATA, (void *)&state);
     set(handle, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-    set(handle, CURLOPT_OPENSOCKETDATA, (void *)request);
+    set(handle, CURLOPT_OPENSOCKETDATA, (void *)&state);
+    set(handle, CURLOPT_HEADERFUNCTION, header_line);
+    set(handle, CURLOPT_HEADERDATA, (void *)&state);
     set(handle, CURLOPT_WRITEFUNCTION, write_body);
-    set(handle, CURLOPT_WRITEDATA, (void *)request);
+    set(handle, CURLOPT_WRITEDATA, (void *)&state);
 
     CURLcode code = curl.easy_perform(handle);
     long status = 0, redirects = 0;
-    curl_off_t declared = -1;
     char *last_url = NULL;
     curl.easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
     curl.easy_getinfo(handle, CURLINFO_REDIRECT_COUNT, &redirects);
-    if (curl.easy_getinfo(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declared) != CURLE_OK) declared = -1;
     curl.easy_getinfo(handle, CURLINFO_EFFECTIVE_URL, &last_url);
     snprintf(outcome->last_url, sizeof outcome->last_url, "%s", last_url ? last_url : request->url);
     curl.easy_cleanup(handle);
-    outcome->declared_length = declared;
+    outcome->declared_length = state.declared_length;
 
     outcome->curl_code = (int)code;
     outcome->http_status = status;
@@ -152,6 +207,7 @@ void dr_fetch_perform(const dr_fetch_request *request, dr_fetch_outcome *outcome
     copy_text(outcome->message, error[0] ? error : curl.easy_strerror(code));
     switch (code) {
     case CURLE_OK: outcome->status = DR_FETCH_OK; break;
+    case CURLE_ABORTED_BY_CALLBACK: outcome->status = state.stalled ? DR_FETCH_STALLED : DR_FETCH_FAILED; break;
     case CURLE_WRITE_ERROR: outcome->status = DR_FETCH_ABORTED; break;
     case CURLE_FILESIZE_EXCEEDED: outcome->status = DR_FETCH_DECLARED_TOO_LARGE; break;
     case CURLE_HTTP_RETURNED_ERROR: outcome->status = DR_FETCH_HTTP_ERROR; break;

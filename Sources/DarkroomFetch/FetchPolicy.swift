@@ -8,8 +8,8 @@ public struct FetchPolicy: Sendable, Equatable {
     public var maxBytes: Int
     /// Seconds to resolve the host and connect, per hop (default 30).
     public var connectTimeout: Double
-    /// Seconds without a byte (less than 1 byte a second) before the download is given up
-    /// (default 60). libcurl counts whole seconds: rounded up, at least 1.
+    /// Seconds without a byte (of headers or body) before the download is given up (default
+    /// 60); checked about once a second, so it may pass up to a second late.
     public var stallTimeout: Double
     /// Seconds for the whole download, redirects included (default 300).
     public var totalTimeout: Double

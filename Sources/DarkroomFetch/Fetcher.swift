@@ -47,7 +47,7 @@ public struct Fetcher: Sendable {
                 request.max_declared_bytes = Int64(policy.maxBytes)
                 request.connect_timeout_ms = Self.milliseconds(policy.connectTimeout)
                 request.total_timeout_ms = Self.milliseconds(policy.totalTimeout)
-                request.stall_seconds = Int(max(1, min(policy.stallTimeout.rounded(.up), 86_400 * 365)))
+                request.stall_timeout_ms = Self.milliseconds(policy.stallTimeout)
                 request.max_redirects = max(0, policy.maxRedirects)
                 request.proxy = proxyText
                 request.context = context.toOpaque()
@@ -90,7 +90,7 @@ public struct Fetcher: Sendable {
         case DR_FETCH_TOO_MANY_REDIRECTS: throw .tooManyRedirects(url: url, limit: policy.maxRedirects)
         case DR_FETCH_BAD_PROTOCOL: throw .redirectSchemeNotAllowed(url: url, hop: hop ?? message)
         case DR_FETCH_CONNECT_TIMEOUT: throw .timedOut(url: url, limit: .connect, seconds: policy.connectTimeout)
-        case DR_FETCH_STALLED: throw .timedOut(url: url, limit: .stall, seconds: max(1, policy.stallTimeout.rounded(.up)))
+        case DR_FETCH_STALLED: throw .timedOut(url: url, limit: .stall, seconds: policy.stallTimeout)
         case DR_FETCH_TOTAL_TIMEOUT: throw .timedOut(url: url, limit: .total, seconds: policy.totalTimeout)
         case DR_FETCH_UNAVAILABLE: throw .unavailable(reason: message)
         default: throw .failed(url: url, reason: message)

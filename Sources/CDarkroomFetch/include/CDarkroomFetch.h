@@ -18,15 +18,15 @@
 #define DR_FETCH_TEXT_LEN 256
 #define DR_FETCH_URL_LEN 2048
 
-/// What the caller asks for. Times are in milliseconds except `stall_seconds`.
+/// What the caller asks for. Times are in milliseconds.
 typedef struct {
     const char *url;
     /// Refuse a declared Content-Length over this many bytes at once (CURLOPT_MAXFILESIZE_LARGE); < 0: none.
     int64_t max_declared_bytes;
     long connect_timeout_ms;
     long total_timeout_ms;
-    /// Give up when less than 1 byte a second arrives for this many seconds (>= 1).
-    long stall_seconds;
+    /// Give up when no byte (of headers or body) arrives for this long.
+    long stall_timeout_ms;
     long max_redirects;
     /// NULL: no proxy, whatever the environment says (http_proxy, ALL_PROXY, ...).
     const char *proxy;
@@ -64,7 +64,7 @@ typedef struct {
     int curl_code;
     long http_status;
     long redirects;
-    /// The Content-Length the last response declared, -1 when none.
+    /// The Content-Length the last response declared, -1 when none (from the headers as they came).
     int64_t declared_length;
     /// curl's own words (CURLOPT_ERRORBUFFER) or the loader's.
     char message[DR_FETCH_TEXT_LEN];
