@@ -69,8 +69,9 @@ public struct Fetcher: Sendable {
         let message = Self.text(outcome.message)
         let lastURL = Self.text(outcome.last_url)
         let hop = outcome.redirects > 0 && !lastURL.isEmpty ? lastURL : nil
-        // A refused address explains a failed connection better than curl's "Could not connect".
-        if outcome.status != DR_FETCH_OK, let (address, kind) = transfer.refused {
+        // A refused address explains a failed connection better than curl's "Could not connect"
+        // (only then: a host with a refused and an allowed address may still have answered).
+        if outcome.status == DR_FETCH_COULD_NOT_CONNECT, let (address, kind) = transfer.refused {
             throw .addressRefused(url: url, hop: hop, address: address, kind: kind)
         }
         switch outcome.status {
@@ -136,7 +137,8 @@ final class Transfer {
     let policy: FetchPolicy
     var body: [UInt8] = []
     var stopped: Stop?
-    /// The last address refused, and why.
+    /// The last address refused, and why; nil again once an address is allowed after it (then
+    /// that connection's own failure, if any, is the one to report).
     var refused: (IPAddress, AddressKind)?
 
     init(policy: FetchPolicy) {
@@ -150,6 +152,7 @@ final class Transfer {
             refused = (ip, kind)
             return false
         }
+        refused = nil
         return true
     }
 

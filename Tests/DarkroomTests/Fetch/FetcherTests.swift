@@ -58,6 +58,12 @@ import Testing
         #expect(try fetcher(allow: [Self.v6]).fetch(v6).bytes == Self.png)
         #expect(try fetcher(allow: [Self.v4, Self.v6]).fetch(localhost).bytes == Self.png)
         #expect(server.paths == ["/small.png", "/small.png"])
+        // localhost is ::1 and 127.0.0.1: with only 127.0.0.1 allowed, ::1 is skipped and the
+        // download goes on there; that connection's own answer is reported (404), not the refusal.
+        #expect(try fetcher(allow: [Self.v4]).fetch(localhost).bytes == Self.png)
+        let missing = "http://localhost:\(server.port)/missing.png"
+        #expect(error { try fetcher(allow: [Self.v4]).fetch(missing) } == .httpStatus(url: missing, status: 404))
+        #expect(server.paths == ["/small.png", "/small.png", "/small.png", "/missing.png"])
     }
 
     @Test func theMetadataAddressIsRefusedBeforeConnecting() throws {
