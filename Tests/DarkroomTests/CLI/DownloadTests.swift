@@ -20,7 +20,7 @@ import Glibc
         let body = #"{"created":9,"data":[{"url":"file://\#(fifo)"},"#
             + #"{"url":"http://93.184.216.34/small.png\u0000/../x"}]}"#
         try Data(body.utf8).write(to: response)
-        let r = try GatewayCLI.run(["decode", response.path, "-o", dir.appendingPathComponent("out").path, "--download", "--allow-file-urls"])
+        let r = try GatewayCLI.run(["decode", response.path, "--out-dir", dir.appendingPathComponent("out").path, "--download", "--allow-file-urls"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("item 0: \(fifo) is not a regular file"), "\(r.stderr)")
         #expect(r.stderr.contains("item 1: the URL holds control characters"), "\(r.stderr)")
@@ -34,7 +34,7 @@ import Glibc
         let text = dir.appendingPathComponent("notes.txt")
         try Data(String(repeating: "not an image ", count: 100).utf8).write(to: text)
         try Data(#"{"created":8,"data":[{"url":"file:///dev/zero"},{"url":"file://\#(text.path)"}]}"#.utf8).write(to: response)
-        let r = try GatewayCLI.run(["decode", response.path, "-o", dir.appendingPathComponent("out").path, "--download", "--allow-file-urls"])
+        let r = try GatewayCLI.run(["decode", response.path, "--out-dir", dir.appendingPathComponent("out").path, "--download", "--allow-file-urls"])
         #expect(r.status == 1)
         // (Before: "more than 268435456 bytes, over the input limit", after reading all of them.)
         // A device is no regular file; a regular file that is no image is sniffed (next test: over http).

@@ -25,7 +25,7 @@ import Testing
         let items = urls.map { #"{"url":"\#($0)"}"# }.joined(separator: ",")
         try Data(#"{"created":5,"data":[\#(items)]}"#.utf8).write(to: response)
         let out = dir.appendingPathComponent("out")
-        let r = try GatewayCLI.run(["decode", response.path, "-o", out.path, "--download"])
+        let r = try GatewayCLI.run(["decode", response.path, "--out-dir", out.path, "--download"])
         #expect(r.status == 1)
         let lines = r.stderr.split(separator: "\n").map(String.init)
         #expect(lines.count == urls.count, "\(r.stderr)")
@@ -44,7 +44,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("5-7.png").path))
 
         // With --allow-file-urls the local file is read (and only it: the rest is refused as before).
-        let allowed = try GatewayCLI.run(["decode", response.path, "-o", out.path, "--download", "--allow-file-urls", "--json"])
+        let allowed = try GatewayCLI.run(["decode", response.path, "--out-dir", out.path, "--download", "--allow-file-urls", "--json"])
         #expect(allowed.status == 1)
         #expect([UInt8](try Data(contentsOf: out.appendingPathComponent("5-7.png"))) == GatewayFixtures.redPixelPNG)
         #expect(allowed.stderr.split(separator: "\n").count == urls.count - 1, "\(allowed.stderr)")
@@ -63,7 +63,7 @@ import Testing
         try Data(#"{"created":5,"data":[{"url":"\#(url)"}]}"#.utf8).write(to: response)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["decode", response.path, "-o", dir.appendingPathComponent("out").path, "--download"]
+        process.arguments = ["decode", response.path, "--out-dir", dir.appendingPathComponent("out").path, "--download"]
         var environment = ProcessInfo.processInfo.environment
         for name in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
             environment[name] = "http://127.0.0.1:\(server.port)"
