@@ -8,6 +8,7 @@
 //                               (SSE2, AVX2, AVX2 + AVX-VNNI) with target attributes, no build flags
 //   Sources/CDarkroom           C shims: libjpeg/libpng setjmp error handling, CPU feature check
 //   Sources/C*                  system library module maps (Debian -dev packages)
+//   Sources/DarkroomFetch       safe image downloads (libcurl, loaded at run time; CDarkroomFetch)
 //   Sources/darkroom            the CLI: argument parsing and printing only
 //   Server/                     the HTTP sidecar (DarkroomHTTP on Hummingbird, darkroom-server): a separate
 //                               package, so a client of the library resolves no Hummingbird/NIO tree
@@ -26,6 +27,9 @@ let package = Package(
     products: [
         .library(name: "Darkroom", targets: ["Darkroom"]),
         .executable(name: "darkroom", targets: ["darkroom"]),
+        // Image downloads under a policy (http(s) only, no private addresses, byte and time caps):
+        // the CLI's `decode --download`, and for the HTTP sidecar. Not part of `Darkroom`.
+        .library(name: "DarkroomFetch", targets: ["DarkroomFetch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -59,16 +63,23 @@ let package = Package(
                 "CDarkroomKernels",
             ]
         ),
+        // libcurl's easy API for DarkroomFetch. libcurl is opened with dlopen on the first download,
+        // not linked, so the CLI starts without it; building needs <curl/curl.h> (apt:
+        // libcurl4-openssl-dev), running a download libcurl.so.4 (libcurl4).
+        .target(name: "CDarkroomFetch"),
+        .target(name: "DarkroomFetch", dependencies: ["Darkroom", "CDarkroomFetch"]),
+
         .executableTarget(
             name: "darkroom",
             dependencies: [
                 "Darkroom",
+                "DarkroomFetch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "DarkroomTests",
-            dependencies: ["Darkroom"]
+            dependencies: ["Darkroom", "DarkroomFetch"]
         ),
     ]
 )

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Darkroom builds against, when any is missing.
 set -euo pipefail
-packages=(libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev pkg-config curl)
+# libcurl4-openssl-dev: <curl/curl.h> for DarkroomFetch (the CLI's decode --download), which loads
+# libcurl at run time; the Darkroom library itself needs none of it.
+packages=(libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev pkg-config libcurl4-openssl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

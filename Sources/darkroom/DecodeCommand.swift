@@ -52,6 +52,9 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: "Fetch url items (otherwise they are only listed).")
     var download = false
 
+    @Flag(name: .customLong("allow-file-urls"), help: "With --download, also read file:// url items (local files; refused otherwise).")
+    var allowFileURLs = false
+
     @Flag(help: "Print one JSON object per response file on standard output as each finishes (JSON Lines; its items inside), then a summary object.")
     var json = false
 
@@ -176,7 +179,7 @@ struct DecodeCommand: ParsableCommand {
                         report.append(entry)
                         continue
                     }
-                    bytes = try Self.fetch(url, index: index, limit: maxInputBytes)
+                    bytes = try Self.fetch(url, index: index, limit: maxInputBytes, allowFileURLs: allowFileURLs)
                     guard ImageFormat.sniff(bytes) != nil else {
                         throw GatewayError.badItem(index: index, reason: "\(url) is not a PNG, JPEG, WebP, AVIF or GIF image")
                     }
@@ -248,9 +251,10 @@ struct DecodeCommand: ParsableCommand {
     }
 
     /// Fetches a URL synchronously; errors become ``GatewayError/badItem(index:reason:)``.
-    /// A file:// URL is read with ``InputFile`` under `limit` bytes; an http(s) URL through
-    /// ``Download`` (the system `curl`), also under `limit` bytes and time-limited.
-    static func fetch(_ text: String, index: Int, limit: Int = InputFile.defaultMaxBytes) throws -> [UInt8] {
+    /// A file:// URL is read with ``InputFile`` under `limit` bytes, only when `allowFileURLs`
+    /// (--allow-file-urls); an http(s) URL through ``Download`` (DarkroomFetch), also under
+    /// `limit` bytes, time-limited, and never to a private, loopback or metadata address.
+    static func fetch(_ text: String, index: Int, limit: Int = InputFile.defaultMaxBytes, allowFileURLs: Bool = false) throws -> [UInt8] {
         if Console.hasControlCharacters(text) {
             // (A NUL would end the URL where curl reads it: another resource than the one named.)
             throw GatewayError.badItem(index: index, reason: "the URL holds control characters")
@@ -259,6 +263,9 @@ struct DecodeCommand: ParsableCommand {
             throw GatewayError.badItem(index: index, reason: "'\(text)' is not an http(s) URL")
         }
         if scheme == "file" {
+            guard allowFileURLs else {
+                throw GatewayError.badItem(index: index, reason: "\(text): refused: file:// URLs (local files) are read only with --allow-file-urls")
+            }
             // Only a regular file: opening a FIFO would wait for a writer forever, a device never ends.
             var st = stat()
             if stat(url.path, &st) == 0 && st.st_mode & S_IFMT != S_IFREG {
@@ -275,7 +282,7 @@ struct DecodeCommand: ParsableCommand {
                 throw GatewayError.badItem(index: index, reason: error.message(for: .commandLine))
             }
         }
-        // http(s): the system curl in a child process (no libcurl/FoundationNetworking in this binary).
+        // http(s): DarkroomFetch (libcurl, loaded only now).
         return try Download.fetch(text, index: index, limit: limit)
     }
 }

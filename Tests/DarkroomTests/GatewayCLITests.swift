@@ -176,7 +176,7 @@ struct GatewayCLITests {
         try Data(body.utf8).write(to: response)
         let out = dir.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let r = try GatewayCLI.run(["decode", response.path, "--out-dir", out.path, "--download"])
+        let r = try GatewayCLI.run(["decode", response.path, "--out-dir", out.path, "--download", "--allow-file-urls"])
         #expect(r.status == 1)
         #expect([UInt8](try Data(contentsOf: out.appendingPathComponent("7-0.png"))) == GatewayFixtures.redPixelPNG)
         #expect(r.stderr.contains("item 1: cannot read /nonexistent/x.png"))
