@@ -197,7 +197,7 @@ struct CLIFaultTests {
 
     @Test func missingOutputFoldersAreCreated() throws {
         let dir = try CLI.tempDir()
-        let decode = try CLI.run(["decode", TestImages.root.path + "/responses/b64-two.json", "-o", dir + "/d/e/c"])
+        let decode = try CLI.run(["decode", TestImages.root.path + "/responses/b64-two.json", "--out-dir", dir + "/d/e/c"])
         #expect(decode.status == 0, "\(decode.stderr)")
         #expect(try Self.listing(dir + "/d/e/c").visible.count == 2)
         let prep = try CLI.run(["prep-refs", Self.rgba, "--out-dir", dir + "/p/r/e/p"])
@@ -210,7 +210,7 @@ struct CLIFaultTests {
 
     @Test(arguments: [
         ["convert", rgba, "-f", "png", "--out-dir"],
-        ["decode", TestImages.root.path + "/responses/b64-single.json", "-o"],
+        ["decode", TestImages.root.path + "/responses/b64-single.json", "--out-dir"],
         ["prep-refs", rgba, "--out-dir"],
     ])
     func folderThatCannotBeCreatedIsReportedOnce(_ command: [String]) throws {
@@ -299,7 +299,7 @@ struct CLIFaultTests {
         let prep = try CLI.run(["prep-refs", Self.kodim, "--out-dir", try CLI.tempDir(), "--max-input-bytes", "4096"])
         #expect(prep.status == 1)
         #expect(prep.stderr.contains("\(size) bytes, over the input limit of 4096 bytes"))
-        let decode = try CLI.run(["decode", "-", "-o", try CLI.tempDir(), "--max-input-bytes", "10"],
+        let decode = try CLI.run(["decode", "-", "--out-dir", try CLI.tempDir(), "--max-input-bytes", "10"],
                                  stdin: Data(String(repeating: " ", count: 11).utf8))
         #expect(decode.status == 1)
         #expect(decode.stderr.contains("darkroom: standard input: more than 10 bytes"), "\(decode.stderr)")
@@ -375,13 +375,13 @@ struct CLIFaultTests {
         #expect(try Self.bytes(ref) == before)
         let response = try Self.copy(TestImages.root.path + "/responses/b64-single.json", to: dir, as: "resp.png")
         let body = try Self.bytes(response)
-        let d = try CLI.run(["decode", response, "-o", dir, "--name", "resp.{ext}", "--overwrite"])
+        let d = try CLI.run(["decode", response, "--out-dir", dir, "--name", "resp.{ext}", "--overwrite"])
         #expect(d.status == 1)
         #expect(d.stderr == "darkroom: \(response): item 0: item 0: the output \(dir)/resp.png would replace \(response), an input of this run\n")
         #expect(try Self.bytes(response) == body)
         // One name for two items: the second fails, the first is written.
         let out = dir + "/same"
-        let two = try CLI.run(["decode", TestImages.root.path + "/responses/b64-two.json", "-o", out, "--name", "one.{ext}"])
+        let two = try CLI.run(["decode", TestImages.root.path + "/responses/b64-two.json", "--out-dir", out, "--name", "one.{ext}"])
         #expect(two.status == 1)
         #expect(two.stderr.hasSuffix(": item 1: item 0 and item 1 would both be written to \(out)/one.png\n"), "\(two.stderr)")
         #expect(try Self.listing(out).visible == ["one.png"])
