@@ -209,8 +209,10 @@ struct DecodeCommand: ParsableCommand {
                 let fileName = template.render(created: parsed.created, index: index, format: format, stem: stem)
                 let path = PathText.join(outDir, fileName)
                 let sidecarPath = PathText.deletingExtension(path) + ".json"
-                try guardian.claim(path, for: "\(response) item \(index)")
-                if sidecar { try guardian.claim(sidecarPath, for: "\(response) item \(index) (sidecar)") }
+                // The line already names the response; with several, the other claimant needs its own.
+                let claimant = singleResponse ? "item \(index)" : "\(response) item \(index)"
+                try guardian.claim(path, for: claimant)
+                if sidecar { try guardian.claim(sidecarPath, for: claimant + " (sidecar)") }
                 if batch.skipExisting && fsExists(path) {
                     entry.merge(["status": "skipped", "path": .string(path)]) { $1 }
                     report.append(entry)
