@@ -43,9 +43,6 @@ struct ConvertCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Text added to each output's name before the extension (no '/' or control characters; may start with '-').")
     var suffix: String = ""
 
-    @Option(name: .shortAndLong, parsing: .unconditional, help: "Files converted in parallel, 1 to 256 (default: the cores this process may use, CPU quota included).")
-    var jobs: String?
-
     @Flag(help: "Print one JSON object per input on standard output as each finishes (JSON Lines), then a summary object.")
     var json = false
 
@@ -92,10 +89,9 @@ struct ConvertCommand: ParsableCommand {
         do {
             // Every value parsed once: -j, then the conversion options. Threads per conversion:
             // the cores left over by the parallel conversions.
-            let cores = CPUBudget.cores()
-            let jobCount = try jobs.map { (text) throws(DarkroomError) in try ValueParser.integer(text, name: "jobs", in: 1...Limits.maxThreads) }
-            workers = max(1, min(max(1, count), jobCount ?? cores))
-            options = try conversion.convertOptions(defaultThreads: cores / workers)
+            let parallel = try batch.workers(for: count)
+            workers = parallel.workers
+            options = try conversion.convertOptions(defaultThreads: parallel.threadsEach)
         } catch {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)
@@ -151,15 +147,12 @@ struct ConvertCommand: ParsableCommand {
         Signals.onInterrupt { signal in reporter.finish(interrupted: signal) }
         let converter = Converter(options: options)
         // Each worker takes the next input; a large image holds up only its own worker.
-        let next = Counter()
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let k = next.take(below: count) {
-                let index = planned.selected[k]
-                let input = planned.all[index]
-                let (item, line) = convertOne(input, index: index, planned: plan.outputs[k], plan: plan, converter: converter,
-                                              alreadyDone: done.contains(input.path))
-                reporter.record(item, line: line)
-            }
+        BatchJobs.forEach(Array(0..<count), workers: workers) { k in
+            let index = planned.selected[k]
+            let input = planned.all[index]
+            let (item, line) = convertOne(input, index: index, planned: plan.outputs[k], plan: plan, converter: converter,
+                                          alreadyDone: done.contains(input.path))
+            reporter.record(item, line: line)
         }
         Signals.onInterrupt(nil)
         let status = reporter.finish()

@@ -91,18 +91,21 @@ struct DecodeCommand: ParsableCommand {
 
     func run() throws {
         let template: OutputNameTemplate
-        var converter: Converter?
+        var converterIfAny: Converter?
         let decodeOptions: DecodeOptions
         let planned: BatchInputs
+        let workers: Int
         let folder = oldOutDir ?? outDir
         if oldOutDir != nil { Console.info("darkroom: decode: -o is the old name of --out-dir (in every other command -o names one output file)") }
         do {
             template = try OutputNameTemplate(name)
-            let options = try conversion.convertOptions(defaultThreads: CPUBudget.cores())
-            decodeOptions = options.decode
-            if try wantsConversion(options) { converter = Converter(options: options) }
-            if let format = options.format { try conversion.checkStrictOpenAI(format: format, quality: options.encode.quality) }
             planned = try batch.inputs(responses, maxListBytes: maxInputBytes, memberFilter: Self.responseFilter)
+            let parallel = try batch.workers(for: planned.selected.count)
+            workers = parallel.workers
+            let options = try conversion.convertOptions(defaultThreads: parallel.threadsEach)
+            decodeOptions = options.decode
+            if try wantsConversion(options) { converterIfAny = Converter(options: options) }
+            if let format = options.format { try conversion.checkStrictOpenAI(format: format, quality: options.encode.quality) }
         } catch {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)
@@ -123,13 +126,14 @@ struct DecodeCommand: ParsableCommand {
         for problem in planned.counts.problems { Console.info("darkroom: \(problem.path): \(problem.reason)") }
         Signals.onInterrupt { signal in reporter.finish(interrupted: signal) }
         let guardian = OutputGuard(inputs: planned.selected.map { planned.all[$0].path })
-        for index in planned.selected {
+        let converter = converterIfAny
+        BatchJobs.forEach(planned.selected, workers: workers) { index in
             let response = planned.all[index].path
             var item = ItemReport(input: response, index: index)
             if batch.dryRun {
                 item.status = .planned
                 reporter.record(item, line: "\(InputFile.displayName(response)): to be decoded into \(folder)")
-                continue
+                return
             }
             let entries = decodeResponse(response, folder: folder, template: template, converter: converter,
                                          decodeOptions: decodeOptions, guardian: guardian, singleResponse: planned.selected.count == 1)

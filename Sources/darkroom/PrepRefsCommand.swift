@@ -60,20 +60,27 @@ struct PrepRefsCommand: ParsableCommand {
     func run() throws {
         let options: ReferencePrepOptions
         let planned: BatchInputs
+        let workers: Int
         do {
             var prep = ReferencePrepOptions(maxPixels: try ValueParser.megapixels(maxMp, name: "max-mp"),
                                             format: format,
                                             maxReferences: try ValueParser.integer(maxRefs, name: "max-refs", in: 1...Int.max))
             prep.failOn = failOn
             prep.optimizeCoding = optimizeCoding
-            prep.threads = try threads.map { (t) throws(DarkroomError) in try ValueParser.integer(t, name: "threads", in: 1...Limits.maxThreads) }
-                ?? min(max(1, CPUBudget.cores()), Limits.maxThreads)
-            options = prep
             if images.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
             planned = try batch.inputs(images, maxListBytes: maxInputBytes)
+            let parallel = try batch.workers(for: planned.selected.count)
+            workers = parallel.workers
+            prep.threads = try threads.map { (t) throws(DarkroomError) in try ValueParser.integer(t, name: "threads", in: 1...Limits.maxThreads) }
+                ?? min(parallel.threadsEach, Limits.maxThreads)
+            options = prep
             try ReferencePrep.checkCount(planned.selected.count, options: options)
         } catch let error as ValidationError {
             Console.info("darkroom: \(error.message)")
+            throw ExitCode(ExitStatus.usage)
+        } catch DarkroomError.gateway(.tooManyReferences(let count, let limit)) {
+            // One request's references are bounded; a batch of them says so itself.
+            Console.info("darkroom: \(count) reference images given, at most \(limit) are accepted (one request's limit; --max-refs \(count) prepares them all)")
             throw ExitCode(ExitStatus.usage)
         } catch {
             Console.error(nil, error)
@@ -95,26 +102,31 @@ struct PrepRefsCommand: ParsableCommand {
         for problem in planned.counts.problems { Console.info("darkroom: \(problem.path): \(problem.reason)") }
         Signals.onInterrupt { signal in reporter.finish(interrupted: signal) }
         let guardian = OutputGuard(inputs: planned.selected.map { planned.all[$0].path })
-        for index in planned.selected {
+        BatchJobs.forEach(planned.selected, workers: workers) { index in
             let path = planned.all[index].path
             var item = ItemReport(input: path, index: index)
             if batch.dryRun {
                 item.status = .planned
                 reporter.record(item, line: "\(InputFile.displayName(path)) → \(outDir)/\(PathText.stem(path)).ref.<ext>")
-                continue
+                return
             }
             do {
                 let data = try InputFile.read(path, limit: maxInputBytes)
                 item.inputBytes = data.count
                 let ref = try ReferencePrep.prepare(bytes: data, name: path, options: options)
-                let out = PathText.join(outDir, ref.fileName)
+                // Folder inputs keep their tree under --out-dir, as in convert.
+                let relative = planned.all[index].relative
+                let folder = relative.contains("/") && !relative.hasPrefix("/") && !relative.split(separator: "/").contains("..")
+                    ? PathText.join(outDir, OutputFile.folder(of: relative)) : outDir
+                let out = PathText.join(folder, ref.fileName)
                 try guardian.claim(out, for: path)
                 item.output = out
                 if batch.skipExisting && fsExists(out) {
                     item.status = .skipped
                     reporter.record(item, line: "\(InputFile.displayName(path)): skipped (\(out) exists)")
-                    continue
+                    return
                 }
+                if folder != outDir { try OutputFolders.create(folder) }
                 try OutputFile.write(ref.bytes, to: out, overwrite: batch.overwrite)
                 item.outputBytes = ref.bytes.count
                 item.details = ref.json.objectValue ?? [:]

@@ -190,7 +190,7 @@ struct GatewayCLITests {
         let images = (0..<11).map { "/nonexistent/\($0).png" }
         let r = try GatewayCLI.run(["prep-refs"] + images + ["--out-dir", dir.path])
         #expect(r.status == 2)
-        #expect(r.stderr == "darkroom: 11 reference images given, at most 10 are accepted\n")
+        #expect(r.stderr == "darkroom: 11 reference images given, at most 10 are accepted (one request's limit; --max-refs 11 prepares them all)\n")
         let fewer = try GatewayCLI.run(["prep-refs", "/nonexistent/a.png", "--max-refs", "1", "--out-dir", dir.path])
         #expect(fewer.status == 1)  // now the file is looked at, and is missing
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Darkroom
+import Dispatch
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -21,6 +22,9 @@ struct BatchFlags: ParsableArguments {
 
     @Flag(name: [.customShort("0"), .customLong("null")], help: "--from-list entries are separated by NUL bytes (as find -print0 writes), not newlines.")
     var nullSeparated = false
+
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Inputs processed in parallel, 1 to 256 (default: the cores this process may use, CPU quota included).")
+    var jobs: String?
 
     @Flag(help: "Replace existing output files.")
     var overwrite = false
@@ -68,6 +72,30 @@ struct BatchFlags: ParsableArguments {
         var indices = Array(all.indices)
         if let spec { indices = indices.filter { spec.contains(all[$0].relative) } }
         return BatchInputs(all: all, selected: indices, counts: walk.counts, shard: spec)
+    }
+}
+
+extension BatchFlags {
+    /// Parallel workers for `count` inputs (`-j`, default the cores) and the threads each one's
+    /// conversion may use so that workers × threads does not exceed the cores.
+    /// Throws ``DarkroomError/option(_:)`` for a bad `-j`.
+    func workers(for count: Int) throws(DarkroomError) -> (workers: Int, threadsEach: Int) {
+        let cores = CPUBudget.cores()
+        let asked = try jobs.map { (text) throws(DarkroomError) in try ValueParser.integer(text, name: "jobs", in: 1...Limits.maxThreads) }
+        let workers = max(1, min(max(1, count), asked ?? cores))
+        return (workers, max(1, cores / workers))
+    }
+}
+
+/// Runs `body` for each index on `workers` threads; each worker takes the next index, so a slow
+/// input holds up only its own worker. `body` must be thread-safe (the reporter and the output
+/// guard are).
+enum BatchJobs {
+    static func forEach(_ indices: [Int], workers: Int, _ body: @Sendable (Int) -> Void) {
+        let next = Counter()
+        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, indices.count))) { _ in
+            while let k = next.take(below: indices.count) { body(indices[k]) }
+        }
     }
 }
 

@@ -278,4 +278,22 @@ struct BatchCLITests {
         let lonely = try CLI.run(["convert", root + "/k.jpg", "-f", "webp", "--min-quality", "50", "-o", root + "/x.webp"])
         #expect(lonely.status == 2 && lonely.stderr.contains("min-quality"), "\(lonely.stderr)")
     }
+
+    /// prep-refs and decode run -j workers too, and keep a folder's tree under --out-dir: the
+    /// outputs of -j 2 are those of -j 1, byte for byte.
+    @Test func prepRefsInParallelWritesWhatOneWorkerWrites() throws {
+        try copy("hopper-orientation-6.jpg", to: root + "/r/a.jpg")
+        try copy("rgba.png", to: root + "/r/sub/b.png")
+        try copy("kodim23.jpg", to: root + "/r/sub/c.jpg")
+        try copy("gray.jpg", to: root + "/r/d.jpg")
+        for j in ["1", "2"] {
+            let r = try CLI.run(["prep-refs", root + "/r", "-R", "--out-dir", root + "/j\(j)", "-j", j])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(files(root + "/j1") == ["a.ref.jpg", "d.ref.jpg", "sub/b.ref.png", "sub/c.ref.jpg"])
+        #expect(files(root + "/j2") == files(root + "/j1"))
+        for name in files(root + "/j1") {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/j1/" + name)) == Data(contentsOf: URL(fileURLWithPath: root + "/j2/" + name)), "\(name)")
+        }
+    }
 }
