@@ -8,7 +8,9 @@ Peers as users run them on 2 cores: libvips `thumbnail` and Pillow `draft` + fas
 against `darkroom convert DIR -j 2` (one process for the whole folder) and `--fast`. The rounds are
 interleaved (darkroom, vips, pillow+fir, darkroom --fast, ...), so drift hits all alike; the
 ratios are per round, then the median and the range are printed. Peak memory: darkroom's max RSS
-(the one process), the pool's as the sum of its two workers' VmHWM.
+(the one process), the pool's as the sum of its two workers' VmHWM. `vipsthumbnail` and
+`mogrify` (from Debian's libvips-tools and imagemagick, when installed) run once per round over
+the whole folder, as users type them (their own threading).
 
 The photos are synthetic (shapes, lines, grain) at 4032x3024, JPEG q92 4:2:0, made once with Pillow
 into $TMPDIR/darkroom_batch_bench. Output size: 4 MP fit, both sides floored (2364x1773).
@@ -104,16 +106,31 @@ def run_pool(pool, fn, photos, out):
 
 
 def run_darkroom(binary, folder, out, extra):
+    """Wall time and this process's own peak RSS (wait4's rusage, not the children's maximum)."""
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    r = subprocess.run([binary, "convert", folder, "-f", "jpeg", "-q", "80", "-r", f"{LIMIT}@", "--out-dir", out,
-                        "-j", "2", "--quiet"] + extra, capture_output=True)
+    p = subprocess.Popen([binary, "convert", folder, "-f", "jpeg", "-q", "80", "-r", f"{LIMIT}@", "--out-dir", out,
+                          "-j", "2", "--quiet"] + extra, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"darkroom failed: {p.stderr.read().decode()[-500:]}")
+    return wall, usage.ru_maxrss * 1024
+
+
+def run_command(argv, out):
+    """A command-line peer over the whole folder; None when its binary is missing."""
+    if shutil.which(argv[0]) is None:
+        return None
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    start = time.perf_counter()
+    r = subprocess.run([a.replace("{out}", out) for a in argv], capture_output=True)
     wall = time.perf_counter() - start
     if r.returncode != 0:
-        sys.exit(f"darkroom failed: {r.stderr.decode()[-500:]}")
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    return wall, rss
+        print(f"{argv[0]} failed: {r.stderr.decode()[-300:]}", file=sys.stderr)
+        return None
+    return wall
 
 
 def main():
@@ -139,7 +156,12 @@ def main():
     # Warm the pools (imports, first-call costs).
     vips.map(vips_one, [(photos[0], out + "-warm-v.jpg")] * 2)
     pil.map(pillow_fir_one, [(photos[0], out + "-warm-p.jpg")] * 2)
-    rows = {"darkroom": [], "darkroom --fast": [], "vips": [], "pillow+fir": []}
+    rows = {"darkroom": [], "darkroom --fast": [], "vips": [], "pillow+fir": [], "vipsthumbnail": [], "mogrify": []}
+    # As users type them on a folder: vipsthumbnail (libvips-tools) and ImageMagick's mogrify.
+    commands = {
+        "vipsthumbnail": ["vipsthumbnail", "--size", f"{TW}x{TH}", "-o", "{out}/%s.jpg[Q=80]"] + photos,
+        "mogrify": ["mogrify", "-path", "{out}", "-filter", "Lanczos", "-resize", f"{TW}x{TH}", "-quality", "80"] + photos,
+    }
     rss = {"darkroom": 0, "darkroom --fast": 0}
     for _ in range(a.rounds):
         w, m = run_darkroom(a.darkroom, folder, out, [])
@@ -148,14 +170,23 @@ def main():
         rows["pillow+fir"].append(run_pool(pil, pillow_fir_one, photos, out))
         w, m = run_darkroom(a.darkroom, folder, out, ["--fast"])
         rows["darkroom --fast"].append(w); rss["darkroom --fast"] = max(rss["darkroom --fast"], m)
+        for name, argv in commands.items():
+            w = run_command(argv, out)
+            if w is not None:
+                rows[name].append(w)
     pool_rss = {"vips": sum(vips.map(hwm, [0, 1], chunksize=1)), "pillow+fir": sum(pil.map(hwm, [0, 1], chunksize=1))}
     vips.close(); pil.close()
     print(f"{'':18} {'median s':>9} {'files/s':>8} {'range s':>14} {'peak MB':>8}")
     for name, times in rows.items():
+        if not times:
+            print(f"{name:18} (not installed)")
+            continue
         med = statistics.median(times)
         mem = (rss.get(name) or pool_rss.get(name, 0)) / 1e6
         print(f"{name:18} {med:9.2f} {len(photos) / med:8.1f} {min(times):6.2f}-{max(times):6.2f} {mem:8.0f}")
-    for mine, peer in [("darkroom", "vips"), ("darkroom --fast", "pillow+fir")]:
+    for mine, peer in [("darkroom", "vips"), ("darkroom --fast", "pillow+fir"), ("darkroom", "vipsthumbnail"), ("darkroom", "mogrify")]:
+        if not rows[peer]:
+            continue
         ratios = [m / p for m, p in zip(rows[mine], rows[peer])]
         print(f"ratio {mine} / {peer}: median {statistics.median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
 
