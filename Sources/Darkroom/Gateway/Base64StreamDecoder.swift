@@ -1,0 +1,152 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Decodes a `b64_json` string value fed to it piece by piece, with the rules of
+/// `ResponseItem.decodeBase64` (standard or URL-safe alphabet, padding optional, ASCII whitespace
+/// skipped, a `data:…,` prefix dropped) and Foundation's base64 decoder on whole groups of four
+/// characters: the text is never held whole, only ``flushSize`` cleaned characters at a time.
+///
+/// Groups are decoded only while no `=` has been seen, so every piece handed to Foundation is a
+/// run of complete, unpadded groups, and the last piece (padded to a multiple of four) gets the
+/// same verdict as the whole string would: Foundation's decoder is exact on unpadded groups.
+/// Text after the first `=` is kept until the end; more than ``flushSize`` characters of it
+/// are refused as invalid base64 (the whole-string decoder refuses such text too, as far as the
+/// tests find; the bound keeps the memory flat).
+struct Base64StreamDecoder {
+    /// Cleaned characters decoded at a time (a multiple of 4).
+    static let flushSize = 64 << 10
+    static let invalid = "b64_json is not valid base64"
+
+    /// The decoded bytes so far.
+    private(set) var output: [UInt8] = []
+    /// Cleaned characters not yet decoded.
+    private var pending: [UInt8] = []
+    /// Cleaned characters seen in all.
+    private var total = 0
+    /// A `=` is in ``pending``.
+    private var padded = false
+    /// Why the text is not valid base64 (then everything else is ignored).
+    private(set) var failure: String?
+    private enum Stage { case start(matched: Int), skippingPrefix, body }
+    private var stage = Stage.start(matched: 0)
+    private static let prefix = Array("data:".utf8)
+
+    /// `expectedLength`: an estimate of the string's length in bytes of JSON text (an upper bound
+    /// when escapes are rare), to size the output once.
+    init(expectedLength: Int?) {
+        if let expectedLength { output.reserveCapacity(expectedLength / 4 * 3 + 3) }
+        pending.reserveCapacity(Self.flushSize + 8)
+    }
+
+    /// True once the prefix is settled: runs of alphabet characters may go to ``append(run:)``.
+    var takesRuns: Bool {
+        if case .body = stage { return failure == nil }
+        return false
+    }
+
+    /// Characters of the standard alphabet only (`A-Z a-z 0-9 + /`), after ``takesRuns``.
+    mutating func append(run: UnsafeBufferPointer<UInt8>) {
+        pending.append(contentsOf: run)
+        total += run.count
+        if pending.count >= Self.flushSize { flush() }
+    }
+
+    /// One ASCII character of the string value (after unescaping).
+    mutating func append(_ c: UInt8) {
+        guard failure == nil else { return }
+        switch stage {
+        case .body:
+            clean(c)
+        case let .start(matched):
+            if c == Self.prefix[matched] {
+                stage = matched + 1 == Self.prefix.count ? .skippingPrefix : .start(matched: matched + 1)
+                return
+            }
+            stage = .body
+            for p in Self.prefix[..<matched] { clean(p) }
+            clean(c)
+        case .skippingPrefix:
+            if c == UInt8(ascii: ",") { stage = .body }
+        }
+    }
+
+    /// A character beyond ASCII: invalid base64 unless inside a `data:…,` prefix.
+    mutating func appendNonASCII() {
+        guard failure == nil else { return }
+        switch stage {
+        case .skippingPrefix: return
+        case let .start(matched) where matched > 0:
+            stage = .body
+            for p in Self.prefix[..<matched] { clean(p) }
+        default: break
+        }
+        failure = Self.invalid
+    }
+
+    private mutating func clean(_ c: UInt8) {
+        guard failure == nil else { return }
+        switch c {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"):
+            pending.append(c)
+        case UInt8(ascii: "="):
+            if !padded {
+                // The whole groups before the first '=' are decoded now: the rest stays small.
+                padded = true
+                let n = pending.count & ~3
+                if n > 0 {
+                    guard decode(pending[..<n]) else { return }
+                    pending.removeFirst(n)
+                }
+            }
+            pending.append(c)
+        case UInt8(ascii: "-"): pending.append(UInt8(ascii: "+"))   // URL-safe alphabet
+        case UInt8(ascii: "_"): pending.append(UInt8(ascii: "/"))
+        case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0x0B, 0x0C: return
+        default: failure = Self.invalid; return
+        }
+        total += 1
+        if pending.count >= Self.flushSize { flush() }
+    }
+
+    /// Decodes the whole groups of ``pending`` when no `=` is among them.
+    private mutating func flush() {
+        if padded {
+            if pending.count > Self.flushSize { failure = Self.invalid }
+            return
+        }
+        let n = pending.count & ~3
+        guard n > 0 else { return }
+        guard decode(pending[..<n]) else { return }
+        pending.removeFirst(n)
+    }
+
+    private mutating func decode(_ text: ArraySlice<UInt8>) -> Bool {
+        guard let data = Data(base64Encoded: Data(text)) else { failure = Self.invalid; return false }
+        output.append(contentsOf: data)
+        return true
+    }
+
+    /// The decoded bytes, or nil with the reason in ``failure`` (the reasons of `decodeBase64`).
+    mutating func finish() -> [UInt8]? {
+        if failure == nil {
+            switch stage {
+            case let .start(matched): for p in Self.prefix[..<matched] { clean(p) }
+            case .skippingPrefix: failure = Self.invalid   // no comma: the ':' is not base64
+            case .body: break
+            }
+        }
+        guard failure == nil else { return nil }
+        if total == 0 { failure = "b64_json is empty"; return nil }
+        let rem = total % 4
+        if rem == 1 { failure = Self.invalid + " (bad length)"; return nil }
+        if rem > 0 { pending += repeatElement(UInt8(ascii: "="), count: 4 - rem) }
+        guard pending.isEmpty || decode(pending[...]) else { return nil }
+        pending = []
+        defer { output = [] }
+        return output
+    }
+}
