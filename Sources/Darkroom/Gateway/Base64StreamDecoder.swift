@@ -7,17 +7,23 @@ import Foundation
 /// Decodes a `b64_json` string value fed to it piece by piece, with the rules of
 /// `ResponseItem.decodeBase64` (standard or URL-safe alphabet, padding optional, ASCII whitespace
 /// skipped, a `data:…,` prefix dropped) and Foundation's base64 decoder on whole groups of four
-/// characters: the text is never held whole, only ``flushSize`` cleaned characters at a time.
+/// characters: the text is never held whole, only ``defaultFlushSize`` cleaned characters at a time.
 ///
-/// Groups are decoded only while no `=` has been seen, so every piece handed to Foundation is a
-/// run of complete, unpadded groups, and the last piece (padded to a multiple of four) gets the
-/// same verdict as the whole string would: Foundation's decoder is exact on unpadded groups.
-/// Text after the first `=` is kept until the end; more than ``flushSize`` characters of it
+/// Groups are decoded only while no `=` has been seen, and the last whole group is kept back, so
+/// every piece handed to Foundation is a run of complete, unpadded groups, and the last piece
+/// (padded to a multiple of four) starts with a whole group and gets the same verdict as the
+/// whole string would (Foundation reads `QUJD====` as `ABC` but `====` alone as one zero byte:
+/// its quirks are in the tail, which is never split).
+/// Text after the first `=` is kept until the end; more than ``maxPaddedTail`` characters of it
 /// are refused as invalid base64 (the whole-string decoder refuses such text too, as far as the
 /// tests find; the bound keeps the memory flat).
 struct Base64StreamDecoder {
-    /// Cleaned characters decoded at a time (a multiple of 4).
-    static let flushSize = 64 << 10
+    /// The default ``flushSize``: 64 Ki characters.
+    static let defaultFlushSize = 64 << 10
+    /// At most this many cleaned characters are kept from the first `=` on.
+    static let maxPaddedTail = 64 << 10
+    /// Cleaned characters decoded at a time (a multiple of 4; smaller values are for tests).
+    let flushSize: Int
     static let invalid = "b64_json is not valid base64"
 
     /// The decoded bytes so far.
@@ -36,9 +42,11 @@ struct Base64StreamDecoder {
 
     /// `expectedLength`: an estimate of the string's length in bytes of JSON text (an upper bound
     /// when escapes are rare), to size the output once.
-    init(expectedLength: Int?) {
+    init(expectedLength: Int?, flushSize: Int = Base64StreamDecoder.defaultFlushSize) {
+        precondition(flushSize > 0 && flushSize % 4 == 0)
+        self.flushSize = flushSize
         if let expectedLength { output.reserveCapacity(expectedLength / 4 * 3 + 3) }
-        pending.reserveCapacity(Self.flushSize + 8)
+        pending.reserveCapacity(flushSize + 8)
     }
 
     /// True once the prefix is settled: runs of alphabet characters may go to ``append(run:)``.
@@ -51,7 +59,7 @@ struct Base64StreamDecoder {
     mutating func append(run: UnsafeBufferPointer<UInt8>) {
         pending.append(contentsOf: run)
         total += run.count
-        if pending.count >= Self.flushSize { flush() }
+        if pending.count >= flushSize { flush() }
     }
 
     /// One ASCII character of the string value (after unescaping).
@@ -92,33 +100,25 @@ struct Base64StreamDecoder {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
              UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"):
             pending.append(c)
-        case UInt8(ascii: "="):
-            if !padded {
-                // The whole groups before the first '=' are decoded now: the rest stays small.
-                padded = true
-                let n = pending.count & ~3
-                if n > 0 {
-                    guard decode(pending[..<n]) else { return }
-                    pending.removeFirst(n)
-                }
-            }
-            pending.append(c)
+        case UInt8(ascii: "="): pending.append(c); padded = true
         case UInt8(ascii: "-"): pending.append(UInt8(ascii: "+"))   // URL-safe alphabet
         case UInt8(ascii: "_"): pending.append(UInt8(ascii: "/"))
         case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0x0B, 0x0C: return
         default: failure = Self.invalid; return
         }
         total += 1
-        if pending.count >= Self.flushSize { flush() }
+        if pending.count >= flushSize { flush() }
     }
 
     /// Decodes the whole groups of ``pending`` when no `=` is among them.
     private mutating func flush() {
         if padded {
-            if pending.count > Self.flushSize { failure = Self.invalid }
+            if pending.count > flushSize + Self.maxPaddedTail { failure = Self.invalid }
             return
         }
-        let n = pending.count & ~3
+        // The last whole group stays: Foundation reads a trailing "====" after a group as nothing,
+        // but alone as one zero byte, so what follows must always meet a group before it.
+        let n = (pending.count & ~3) - 4
         guard n > 0 else { return }
         guard decode(pending[..<n]) else { return }
         pending.removeFirst(n)

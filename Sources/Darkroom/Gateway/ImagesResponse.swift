@@ -42,8 +42,13 @@ public struct ImagesResponse: Sendable, Equatable {
     /// entries keep their `b64_json` text. To decode a large response without holding its text,
     /// read it with ``ImagesResponseReader`` (``ImagesResponseReader/Base64Mode/decode``).
     public init(parsing body: Data) throws(DarkroomError) {
+        try self.init(parsing: body, chunkSize: ImagesResponseReader.defaultChunkSize)
+    }
+
+    /// ``init(parsing:)`` reading `chunkSize` bytes at a time (for tests of the chunk edges).
+    init(parsing body: Data, chunkSize: Int) throws(DarkroomError) {
         do {
-            self = try ImagesResponseReader(data: body, base64: .keepText).readAll()
+            self = try ImagesResponseReader(data: body, chunkSize: chunkSize, base64: .keepText).readAll()
         } catch ResponseJSONScanner.invalidJSON {
             // A body that starts with `{` but is not JSON may still be an event stream.
             if let streamed = try Self.parseEventStream(body) { self = streamed; return }

@@ -13,10 +13,8 @@ import Foundation
 /// as it is read (``Base64Mode/decode``), so a response of one 2048² PNG (16.8 MB of JSON) needs
 /// the decoded 12.6 MB and one chunk, not the text as well.
 ///
-/// ```
-/// let reader = try ImagesResponseReader(path: "response.json")
-/// while let item = try reader.next() { … item.content(index: reader.itemCount - 1) … }
-/// ```
+/// Call ``next()`` until it returns nil; each entry's ``ResponseItem/content(index:)`` (with
+/// `index` ``itemCount`` − 1 right after ``next()``) gives its image bytes or link.
 ///
 /// It accepts exactly what ``ImagesResponse/init(parsing:)`` accepts and refuses the same input
 /// with the same errors, with one order difference a stream brings: entries are handed out as
@@ -224,7 +222,7 @@ public final class ImagesResponseReader {
         case "created": created = ImagesResponse.createdTime(value)
         case "output_format": outputFormat = value.stringValue
         case "size": size = value.stringValue
-        case "usage": usage = value == .null ? nil : value
+        case "usage": if value != .null { usage = value }
         default: extra[key] = value
         }
     }
@@ -266,8 +264,8 @@ public final class ImagesResponseReader {
             }
             item.read(key, try scanner.value(depth: 3))
         }
-        item.finishReading()
         if item.problem == nil, let base64Failure { item.problem = base64Failure }
+        item.finishReading()
         return item
     }
 
