@@ -56,10 +56,16 @@ struct Base64StreamDecoder {
     }
 
     /// Characters of the standard alphabet only (`A-Z a-z 0-9 + /`), after ``takesRuns``.
+    /// Taken in pieces, so ``pending`` stays within ``flushSize`` (a run can be a whole chunk).
     mutating func append(run: UnsafeBufferPointer<UInt8>) {
-        pending.append(contentsOf: run)
-        total += run.count
-        if pending.count >= flushSize { flush() }
+        var rest = run[...]
+        while !rest.isEmpty && failure == nil {
+            let piece = rest.prefix(max(flushSize - pending.count, 4))
+            pending.append(contentsOf: piece)
+            total += piece.count
+            rest = rest.dropFirst(piece.count)
+            if pending.count >= flushSize { flush() }
+        }
     }
 
     /// One ASCII character of the string value (after unescaping).
