@@ -15,7 +15,10 @@
 #   whole     measure-decode whole FILE OUT   InputFile.read + ImagesResponse(parsing:), files written
 #   decode    darkroom decode FILE -o OUT     the CLI as it is (it also decodes the pixels of each image)
 # and prints the median wall time and the largest peak RSS of each, the baselines (an empty
-# Python, `measure-decode baseline`, `darkroom --version`) and the file sizes.
+# Python, `measure-decode baseline`, `darkroom --version`) and the file sizes; then, in one process
+# (`measure-decode inprocess`, best of 7), the first b64_json through Foundation's base64 decoder
+# and swift-extras-base64 1.2.0's (the tool's package depends on it; the library does not), the
+# reader, ImagesResponse(parsing:) and JSONDecoder on the one-item response.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
@@ -33,9 +36,16 @@ import PackageDescription
 let package = Package(
     name: "MeasureDecode",
     platforms: [.macOS(.v14)],
-    dependencies: [.package(name: "Darkroom", path: "$root")],
+    dependencies: [
+        .package(name: "Darkroom", path: "$root"),
+        // Only for the comparison of base64 decoders; the library does not depend on it.
+        .package(url: "https://github.com/swift-extras/swift-extras-base64", exact: "1.2.0"),
+    ],
     targets: [
-        .executableTarget(name: "measure-decode", dependencies: [.product(name: "Darkroom", package: "Darkroom")]),
+        .executableTarget(name: "measure-decode", dependencies: [
+            .product(name: "Darkroom", package: "Darkroom"),
+            .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+        ]),
     ]
 )
 EOF2
@@ -99,3 +109,4 @@ for n in 1 6; do
         printf '%-44s %9s %8d KB\n' "  $label ($n item$([ "$n" = 1 ] || echo s))" "$s" "$kb"
     done
 done
+"$TOOL" inprocess "$T/response-1.json"
