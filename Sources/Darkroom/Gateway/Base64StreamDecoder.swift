@@ -14,9 +14,10 @@ import Foundation
 /// (padded to a multiple of four) starts with a whole group and gets the same verdict as the
 /// whole string would (Foundation reads `QUJD====` as `ABC` but `====` alone as one zero byte:
 /// its quirks are in the tail, which is never split).
-/// Text after the first `=` is kept until the end; more than ``maxPaddedTail`` characters of it
-/// are refused as invalid base64 (the whole-string decoder refuses such text too, as far as the
-/// tests find; the bound keeps the memory flat).
+/// Text after the first `=` is kept until the end, but for groups of four `=` (dropped, see
+/// ``append(_:)``); more than ``maxPaddedTail`` characters of it are refused as invalid base64
+/// (Foundation refuses a `=` followed by other characters a group later, as far as the tests
+/// find; the bound keeps the memory flat).
 struct Base64StreamDecoder {
     /// The default ``flushSize``: 64 Ki characters.
     static let defaultFlushSize = 64 << 10
@@ -34,6 +35,8 @@ struct Base64StreamDecoder {
     private var total = 0
     /// A `=` is in ``pending``.
     private var padded = false
+    /// Cleaned characters other than `=` seen in all.
+    private var dataChars = 0
     /// Why the text is not valid base64 (then everything else is ignored).
     private(set) var failure: String?
     private enum Stage { case start(matched: Int), skippingPrefix, body }
@@ -63,6 +66,7 @@ struct Base64StreamDecoder {
             let piece = rest.prefix(max(flushSize - pending.count, 4))
             pending.append(contentsOf: piece)
             total += piece.count
+            dataChars += piece.count
             rest = rest.dropFirst(piece.count)
             if pending.count >= flushSize { flush() }
         }
@@ -106,13 +110,25 @@ struct Base64StreamDecoder {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
              UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"):
             pending.append(c)
-        case UInt8(ascii: "="): pending.append(c); padded = true
+        case UInt8(ascii: "="):
+            pending.append(c)
+            padded = true
+            // Foundation reads the '=' beyond the first group of four of them after data as nothing
+            // ("QUJD========" is "ABC", "QQ==========" is "A", however many): the fifth to
+            // eighth of the last eight are dropped, so a long tail of '=' stays small. (A lone
+            // "====" is one zero byte, so this waits for data; and text after the tail still
+            // meets a "====" group, which Foundation refuses as it refuses the whole.)
+            let n = pending.count
+            if dataChars > 0 && n >= 8 && pending[(n - 8)...].allSatisfy({ $0 == UInt8(ascii: "=") }) {
+                pending.removeLast(4)
+            }
         case UInt8(ascii: "-"): pending.append(UInt8(ascii: "+"))   // URL-safe alphabet
         case UInt8(ascii: "_"): pending.append(UInt8(ascii: "/"))
         case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0x0B, 0x0C: return
         default: failure = Self.invalid; return
         }
         total += 1
+        if c != UInt8(ascii: "=") { dataChars += 1 }
         if pending.count >= flushSize { flush() }
     }
 

@@ -11,9 +11,9 @@ import Foundation
 /// memory, one `data[]` entry at a time, without holding the document: the input is read in
 /// chunks of ``chunkSize`` bytes and each `b64_json` string is decoded into the entry's bytes
 /// as it is read (``Base64Mode/decode``), so a response of one 2048² PNG (16.8 MB of JSON) needs
-/// the decoded 12.6 MB and one chunk, not the text as well (24 MiB peak RSS with the process's own
-/// 9.5 MiB, 1.49 times the file, where `JSONDecoder` and Foundation's base64 on the whole text needed
-/// 76 MB).
+/// the decoded 12.6 MB and one chunk, not the text as well: about 25 MB peak RSS, 10 MB of it the
+/// process's own, where ``ImagesResponse/init(parsing:)`` needs 77 MB (docs/performance.md,
+/// "Decoding gateway responses").
 ///
 /// Call ``next()`` until it returns nil; each entry's ``ResponseItem/content(index:)`` (with
 /// `index` ``itemCount`` − 1 right after ``next()``) gives its image bytes or link.
@@ -31,6 +31,12 @@ import Foundation
 ///   `JSONDecoder` does), in the document and in each entry.
 /// - Nesting is bounded: more than 512 arrays and objects inside each other is invalid JSON (the
 ///   bound of `JSONDecoder`).
+/// - Also as `JSONDecoder`: a UTF-8 byte order mark before the document and a trailing comma in an
+///   array or object are accepted; a number is an `Int` when it is one exactly (`1.0`, `1e2`) and
+///   out of `Double`'s range (`1e400`) is invalid JSON; strings must be valid UTF-8 without lone
+///   surrogates.
+/// - When an entry has two fields of the wrong type, its ``ResponseItem/problem`` names the last in
+///   the document (``ResponseItem/init(json:)`` goes by its dictionary's order).
 /// - A document that does not start with `{` (an array, a server-sent event stream, UTF-16 text, …)
 ///   is read whole, under the same byte limit, and parsed as ``ImagesResponse/init(parsing:)`` does.
 ///   A document that starts with `{` must be JSON: unlike ``ImagesResponse/init(parsing:)``, the

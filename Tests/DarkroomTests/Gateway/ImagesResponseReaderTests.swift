@@ -191,6 +191,7 @@ import Testing
             b64.replacingOccurrences(of: "J", with: "\\u00e9"), b64.replacingOccurrences(of: "J", with: "é"),
             "data:\\u00e9," + b64, "data:é," + b64, "data:" + b64, "data:,", "", " \\n ", "dat", "data", "A", "QQ", "QQ=A",
             "Q===", "====", "QR==", "QUJD====", "QQ==QUJD", "QQ==QQ==", "QUJD!", "QU:D", "QUJD\\\"",
+            "========", "============", "QUJD========", "QQ=A========", "QQ==========", "=QUJD", "QUJD=A==", "QUJD==AA",
         ]
         for v in variants { Self.expectSameContent(v, chunks: Array(1...40) + [97, 1 << 20]) }
     }
@@ -208,6 +209,12 @@ import Testing
         var rest = Substring(b64)
         while !rest.isEmpty { wrapped += rest.prefix(76) + "\\r\\n"; rest = rest.dropFirst(76) }
         Self.expectSameContent(wrapped.replacingOccurrences(of: "/", with: "\\/"), chunks: [999, 1 << 20])
+        // Long tails of '=' (Foundation ignores them after a group) and of other text after a '='.
+        for tail in [String(repeating: "=", count: 70_001), String(repeating: "====", count: 20_000) + "QUJD",
+                     "=" + String(repeating: "QUJD", count: 20_000)] {
+            Self.expectSameContent("QUJD" + tail, chunks: [4096])
+            Self.expectSameContent("QQ" + tail, chunks: [4096])
+        }
         // Padding right after a flush boundary and a valid tail far from it.
         for n in [49_152, 49_151, 49_150] {   // 65 536 characters and around
             let text = Data(bytes.prefix(n)).base64EncodedString()
@@ -220,9 +227,17 @@ import Testing
     @Test func base64DecoderMatchesTheWholeStringDecoder() {
         var generator = Seeded(state: 42)
         let alphabet = Array("QUJDAgw+/=-_ \n\t!é".unicodeScalars)
-        for round in 0..<20_000 {
+        // Runs of '=' of every length after every kind of start, with and without text after them.
+        var texts: [String] = []
+        for head in ["", "Q", "QQ", "QUJ", "QUJD", "QQ=A", "QUJDQQ", "QUJD=", "=", "A=B"] {
+            for k in 0...17 {
+                for tail in ["", "Q", "QUJD", "=A", " "] { texts.append(head + String(repeating: "=", count: k) + tail) }
+            }
+        }
+        for round in 0..<(20_000 + texts.count) {
             let length = Int.random(in: 0...20, using: &generator)
-            let text = String(String.UnicodeScalarView((0..<length).map { _ in alphabet.randomElement(using: &generator)! }))
+            let text = round < texts.count ? texts[round]
+                : String(String.UnicodeScalarView((0..<length).map { _ in alphabet.randomElement(using: &generator)! }))
             let expected = Result { () throws(DarkroomError) in try ResponseItem.decodeBase64(text, index: 0) }
             for flush in [4, 8] {
                 var decoder = Base64StreamDecoder(expectedLength: round % 2 == 0 ? nil : length, flushSize: flush)
