@@ -110,9 +110,17 @@ public enum FuzzHarness {
     }
 
     /// `ImagesResponse(parsing:)` (JSON, or server-sent events when not JSON), then every
-    /// item's content (base64 decoding) and re-serialisation.
+    /// item's content (base64 decoding) and re-serialisation. The streamed reader
+    /// (`ImagesResponseReader`, `b64_json` decoded while read, in chunks of 1 to 13 bytes picked
+    /// by the input's length) must give the same contents whenever both succeed: a difference traps.
     public static func imagesResponse(_ bytes: [UInt8]) throws {
+        let streamed = Result { () throws(DarkroomError) in
+            try ImagesResponseReader(data: Data(bytes), chunkSize: 1 + bytes.count % 13).readAll()
+        }
         let response = try ImagesResponse(parsing: Data(bytes))
+        if case let .success(s) = streamed {
+            precondition(s.contents() == response.contents(), "ImagesResponseReader and ImagesResponse(parsing:) differ")
+        }
         _ = response.contents()
         _ = response.jsonData()
     }

@@ -132,9 +132,10 @@ public enum InputFile {
     }
 
     /// Reads up to `count` bytes into `buffer`, looping on short reads and EINTR; returns how many
-    /// (fewer only at the end of the input). The one `read` loop of this file.
-    private static func readSome(_ fd: Int32, into buffer: UnsafeMutablePointer<UInt8>, upTo count: Int,
-                                 path: String) throws(DarkroomError) -> Int {
+    /// (fewer only at the end of the input). The one `read` loop of this file (also used by
+    /// the gateway's chunked response reader).
+    static func readSome(_ fd: Int32, into buffer: UnsafeMutablePointer<UInt8>, upTo count: Int,
+                          path: String) throws(DarkroomError) -> Int {
         var done = 0
         while done < count {
             let n = Glibc.read(fd, buffer + done, count - done)

@@ -37,7 +37,28 @@ public struct ImagesResponse: Sendable, Equatable {
     /// `image_generation.completed` / `image_edit.completed` event becomes one `data[]` entry
     /// (partial images are skipped), with `created_at`, `size`, `output_format` and `usage`
     /// taken from the first completed event.
+    ///
+    /// Built on ``ImagesResponseReader`` (``ImagesResponseReader/Base64Mode/keepText``): the
+    /// entries keep their `b64_json` text. To decode a large response without holding its text,
+    /// read it with ``ImagesResponseReader`` (``ImagesResponseReader/Base64Mode/decode``).
     public init(parsing body: Data) throws(DarkroomError) {
+        try self.init(parsing: body, chunkSize: ImagesResponseReader.defaultChunkSize)
+    }
+
+    /// ``init(parsing:)`` reading `chunkSize` bytes at a time (for tests of the chunk edges).
+    init(parsing body: Data, chunkSize: Int) throws(DarkroomError) {
+        do {
+            self = try ImagesResponseReader(data: body, chunkSize: chunkSize, base64: .keepText).readAll()
+        } catch ResponseJSONScanner.invalidJSON {
+            // A body that starts with `{` but is not JSON may still be an event stream.
+            if let streamed = try Self.parseEventStream(body) { self = streamed; return }
+            throw ResponseJSONScanner.invalidJSON
+        }
+    }
+
+    /// The whole-document parser: `JSONDecoder`, then server-sent events. ``ImagesResponseReader``
+    /// uses it for a document that does not start with `{`.
+    init(wholeBody body: Data) throws(DarkroomError) {
         let value: JSONValue
         do {
             value = try JSONValue(parsing: body)
@@ -57,18 +78,23 @@ public struct ImagesResponse: Sendable, Equatable {
         guard case let .array(items) = dataValue else {
             throw DarkroomError.gateway(.malformedResponse("\"data\" is \(dataValue.typeName), expected an array"))
         }
-        switch o.removeValue(forKey: "created") {
-        case let .int(i)?: created = i
-        case let .double(d)?: created = d.isFinite && abs(d) < 1e15 ? Int(d) : nil   // a Unix time; nonsense is dropped
-        case let .string(s)?: created = Int(s)
-        default: created = nil
-        }
+        created = o.removeValue(forKey: "created").flatMap(Self.createdTime)
         data = items.map(ResponseItem.init(json:))
         outputFormat = o.removeValue(forKey: "output_format")?.stringValue
         size = o.removeValue(forKey: "size")?.stringValue
         usage = o.removeValue(forKey: "usage")
         if usage == .null { usage = nil }
         extra = o
+    }
+
+    /// `created` as a Unix time: an integer, a number (nonsense is dropped) or a numeric string.
+    static func createdTime(_ value: JSONValue) -> Int? {
+        switch value {
+        case let .int(i): i
+        case let .double(d): d.isFinite && abs(d) < 1e15 ? Int(d) : nil
+        case let .string(s): Int(s)
+        default: nil
+        }
     }
 
     /// Parses `event: …` / `data: {…}` lines; nil when the body is not an event stream.
@@ -126,7 +152,11 @@ public struct ImagesResponse: Sendable, Equatable {
         o["data"] = .array(data.map { item in
             if let raw = item.nonObject { return raw }
             var e = item.extra
-            if let b = item.b64JSON { e["b64_json"] = .string(b) }
+            if let b = item.b64JSON {
+                e["b64_json"] = .string(b)
+            } else if let bytes = item.decodedBytes {
+                e["b64_json"] = .string(Data(bytes).base64EncodedString())
+            }
             if let u = item.url { e["url"] = .string(u) }
             if let r = item.revisedPrompt { e["revised_prompt"] = .string(r) }
             return .object(e)

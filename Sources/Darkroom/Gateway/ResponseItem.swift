@@ -16,6 +16,11 @@ public struct ResponseItem: Sendable, Equatable {
     public var extra: [String: JSONValue]
     /// The entry itself when it is not a JSON object (re-emitted as it was).
     public var nonObject: JSONValue?
+    /// The `b64_json` bytes, already decoded: set by ``ImagesResponseReader`` in its
+    /// ``ImagesResponseReader/Base64Mode/decode`` mode, which leaves ``b64JSON`` nil (and records
+    /// invalid base64 in ``problem``). ``content(index:)`` takes them before ``b64JSON``;
+    /// ``ImagesResponse/json`` writes them back as base64.
+    public var decodedBytes: [UInt8]?
 
     public init(b64JSON: String? = nil, url: String? = nil, revisedPrompt: String? = nil) {
         self.b64JSON = b64JSON
@@ -32,27 +37,37 @@ public struct ResponseItem: Sendable, Equatable {
             nonObject = json
             return
         }
-        for (key, value) in o {
-            switch (key, value) {
-            case (_, .null): continue
-            case let ("b64_json", .string(s)): b64JSON = s
-            case ("b64_json", _): problem = "b64_json is \(value.typeName), expected a string"; extra[key] = value
-            case let ("url", .string(s)): url = s
-            case ("url", _): problem = "url is \(value.typeName), expected a string"; extra[key] = value
-            case let ("revised_prompt", .string(s)): revisedPrompt = s
-            default: extra[key] = value
-            }
-        }
-        if problem == nil, b64JSON == nil, url == nil { problem = "neither b64_json nor url" }
+        for (key, value) in o { read(key, value) }
+        finishReading()
     }
 
-    /// What the entry delivers: image bytes (base64-decoded, format sniffed) or a URL.
+    /// One field of an entry object (the streaming reader calls it in document order).
+    mutating func read(_ key: String, _ value: JSONValue) {
+        switch (key, value) {
+        case (_, .null): return
+        case let ("b64_json", .string(s)): b64JSON = s
+        case ("b64_json", _): problem = "b64_json is \(value.typeName), expected a string"; extra[key] = value
+        case let ("url", .string(s)): url = s
+        case ("url", _): problem = "url is \(value.typeName), expected a string"; extra[key] = value
+        case let ("revised_prompt", .string(s)): revisedPrompt = s
+        default: extra[key] = value
+        }
+    }
+
+    /// After the last field: an entry with neither image nor link has a ``problem``.
+    mutating func finishReading() {
+        if problem == nil, b64JSON == nil, decodedBytes == nil, url == nil { problem = "neither b64_json nor url" }
+    }
+
+    /// What the entry delivers: image bytes (``decodedBytes``, or ``b64JSON`` base64-decoded;
+    /// format sniffed) or a URL.
     /// Throws ``DarkroomError/gateway(_:)`` (``GatewayError/badItem(index:reason:)``) (with `index`) for a malformed entry,
     /// invalid base64 or bytes that are not an image.
     public func content(index: Int) throws(DarkroomError) -> ResponseItemContent {
         if let problem { throw DarkroomError.gateway(.badItem(index: index, reason: problem)) }
-        if let b64JSON {
-            let bytes = try Self.decodeBase64(b64JSON, index: index)
+        if decodedBytes != nil || b64JSON != nil {
+            let bytes: [UInt8]
+            if let decodedBytes { bytes = decodedBytes } else { bytes = try Self.decodeBase64(b64JSON ?? "", index: index) }
             guard let format = ImageFormat.sniff(bytes) else {
                 throw DarkroomError.gateway(.badItem(index: index, reason: "b64_json does not hold a PNG, JPEG, WebP, AVIF or GIF image"))
             }
