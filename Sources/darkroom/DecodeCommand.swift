@@ -156,19 +156,73 @@ struct DecodeCommand: ParsableCommand {
     }
 
     /// Decodes one response file; one entry per item (`status`: written, listed, skipped or error).
+    ///
+    /// The response is read as a stream (``ImagesResponseReader``): each item's `b64_json` is
+    /// decoded while it is read and the item is written before the next one is read, so memory
+    /// holds one image, not the document. `usage`, `size` and `output_format` follow `data` in
+    /// OpenAI's responses: the sidecars are written once the document ends. Items wait for
+    /// `created` only when the name template uses it and the document has not given it yet.
     private func decodeResponse(_ response: String, folder outDir: String, template: OutputNameTemplate, converter: Converter?,
                                 decodeOptions: DecodeOptions, guardian: OutputGuard, singleResponse: Bool) -> [[String: JSONValue]] {
-        let parsed: ImagesResponse
+        let reader: ImagesResponseReader
         do {
-            let body = try InputFile.read(response, limit: maxInputBytes, image: false)
-            parsed = try ImagesResponse(parsing: Data(body))
+            reader = try ImagesResponseReader(path: response, maxBytes: maxInputBytes)
         } catch {
             Console.error(response, error)
             return [["index": -1, "status": "error", "error": .string(describe(error))]]
         }
         let stem = PathText.stem(response)
         var report: [[String: JSONValue]] = []
-        for (index, content) in parsed.contents().enumerated() {
+        var sidecars: [(path: String, meta: [String: JSONValue])] = []
+        var held: [(Int, ResponseItem)] = []
+        let needsCreated = template.template.contains("{created}")
+        func process(_ index: Int, _ item: ResponseItem) {
+            let (entry, sidecarFile) = decodeItem(index: index, content: Result { () throws(DarkroomError) in try item.content(index: index) },
+                                                  revisedPrompt: item.revisedPrompt, created: reader.created, response: response,
+                                                  stem: stem, outDir: outDir, template: template, converter: converter,
+                                                  decodeOptions: decodeOptions, guardian: guardian, singleResponse: singleResponse)
+            report.append(entry)
+            if let sidecarFile { sidecars.append(sidecarFile) }
+        }
+        var index = 0
+        do {
+            while let item = try reader.next() {
+                if needsCreated && reader.created == nil {
+                    held.append((index, item))
+                } else {
+                    for (i, waiting) in held { process(i, waiting) }
+                    held.removeAll()
+                    process(index, item)
+                }
+                index += 1
+            }
+            for (i, waiting) in held { process(i, waiting) }
+        } catch {
+            for (i, waiting) in held { process(i, waiting) }
+            Console.error(response, error)
+            report.append(["index": .int(index), "status": "error", "error": .string(describe(error))])
+        }
+        for (path, var meta) in sidecars {
+            if let usage = reader.usage { meta["usage"] = usage }
+            if let size = reader.size { meta["size"] = .string(size) }
+            if let of = reader.outputFormat { meta["output_format"] = .string(of) }
+            do {
+                try OutputFile.write([UInt8](JSONValue.object(meta).jsonData()) + [0x0A], to: path, overwrite: batch.overwrite)
+            } catch {
+                Console.error(response, error)
+                report.append(["index": meta["index"] ?? .null, "status": "error", "error": .string(describe(error))])
+            }
+        }
+        return report
+    }
+
+    /// One item: fetched or decoded, converted when asked, written; its report entry and the
+    /// sidecar to write once the response ends.
+    private func decodeItem(index: Int, content: Result<ResponseItemContent, DarkroomError>, revisedPrompt: String?, created: Int?,
+                            response: String, stem: String, outDir: String, template: OutputNameTemplate, converter: Converter?,
+                            decodeOptions: DecodeOptions, guardian: OutputGuard,
+                            singleResponse: Bool) -> ([String: JSONValue], (path: String, meta: [String: JSONValue])?) {
+        var sidecarFile: (path: String, meta: [String: JSONValue])?
             var entry: [String: JSONValue] = ["index": .int(index)]
             do {
                 var bytes: [UInt8]
@@ -180,8 +234,7 @@ struct DecodeCommand: ParsableCommand {
                     guard download else {
                         entry["status"] = "listed"
                         if !json && !batch.quiet { Console.info("\(InputFile.displayName(response)): item \(index): \(url) (not downloaded; use --download)") }
-                        report.append(entry)
-                        continue
+                        return (entry, nil)
                     }
                     bytes = try Self.fetch(url, index: index, limit: maxInputBytes, allowFileURLs: allowFileURLs)
                     guard ImageFormat.sniff(bytes) != nil else {
@@ -210,7 +263,7 @@ struct DecodeCommand: ParsableCommand {
                     Console.info("darkroom: \(response): item \(index): \(warning) (written anyway: --fail-on \(decodeOptions.failOn))")
                 }
                 if !warnings.isEmpty { entry["warnings"] = .array(warnings.map(\.json)) }
-                let fileName = template.render(created: parsed.created, index: index, format: format, stem: stem)
+                let fileName = template.render(created: created, index: index, format: format, stem: stem)
                 let path = PathText.join(outDir, fileName)
                 let sidecarPath = PathText.deletingExtension(path) + ".json"
                 // The line already names the response; with several, the other claimant needs its own.
@@ -219,8 +272,7 @@ struct DecodeCommand: ParsableCommand {
                 if sidecar { try guardian.claim(sidecarPath, for: claimant + " (sidecar)") }
                 if batch.skipExisting && fsExists(path) {
                     entry.merge(["status": "skipped", "path": .string(path)]) { $1 }
-                    report.append(entry)
-                    continue
+                    return (entry, nil)
                 }
                 try OutputFile.write(bytes, to: path, overwrite: batch.overwrite)
                 entry.merge(["status": "written", "path": .string(path), "format": .string(format.rawValue), "width": .int(width),
@@ -228,12 +280,9 @@ struct DecodeCommand: ParsableCommand {
                 if sidecar {
                     var meta: [String: JSONValue] = ["index": .int(index), "file": .string(fileName),
                                                      "format": .string(format.rawValue), "width": .int(width), "height": .int(height)]
-                    if let created = parsed.created { meta["created"] = .int(created) }
-                    if let prompt = parsed.data[index].revisedPrompt { meta["revised_prompt"] = .string(prompt) }
-                    if let usage = parsed.usage { meta["usage"] = usage }
-                    if let size = parsed.size { meta["size"] = .string(size) }
-                    if let of = parsed.outputFormat { meta["output_format"] = .string(of) }
-                    try OutputFile.write([UInt8](JSONValue.object(meta).jsonData()) + [0x0A], to: sidecarPath, overwrite: batch.overwrite)
+                    if let created { meta["created"] = .int(created) }
+                    if let prompt = revisedPrompt { meta["revised_prompt"] = .string(prompt) }
+                    sidecarFile = (sidecarPath, meta)
                     entry["sidecar"] = .string(sidecarPath)
                 }
                 if !json && !batch.quiet && (batch.verbose || singleResponse) {
@@ -244,9 +293,7 @@ struct DecodeCommand: ParsableCommand {
                 entry["status"] = "error"
                 entry["error"] = .string(describe(error))
             }
-            report.append(entry)
-        }
-        return report
+            return (entry, sidecarFile)
     }
 
     private func describe(_ error: Error) -> String {
