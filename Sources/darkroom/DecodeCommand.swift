@@ -30,7 +30,7 @@ struct DecodeCommand: ParsableCommand {
             The output folder is created if missing. A file name that would replace the response \
             file, or that an earlier item of the run already used, fails that item. The response is \
             refused when it is larger than --max-input-bytes.
-            Example: curl ... | darkroom decode - -o out --sidecar -f webp -q 80
+            Example: curl ... | darkroom decode - --out-dir out --sidecar -f webp -q 80
             """)
 
     @Argument(help: "Response JSON files, folders of them (*.json and files that start with '{' or an event stream), quoted patterns, or - for standard input.")
@@ -135,7 +135,7 @@ struct DecodeCommand: ParsableCommand {
                 reporter.record(item, line: "\(InputFile.displayName(response)): to be decoded into \(folder)")
                 return
             }
-            let entries = decodeResponse(response, folder: folder, template: template, converter: converter,
+            let (entries, bytesRead) = decodeResponse(response, folder: folder, template: template, converter: converter,
                                          decodeOptions: decodeOptions, guardian: guardian, singleResponse: planned.selected.count == 1)
             item.details["items"] = .array(entries.map { .object($0) })
             let statuses = entries.compactMap { $0["status"]?.stringValue }
@@ -145,6 +145,7 @@ struct DecodeCommand: ParsableCommand {
             } else if !statuses.contains("written") && !statuses.contains("listed") && statuses.contains("skipped") {
                 item.status = .skipped
             }
+            item.inputBytes = bytesRead
             item.outputBytes = entries.compactMap { $0["bytes"]?.intValue }.reduce(0, +)
             let written = entries.filter { $0["status"]?.stringValue == "written" }.count
             let line = "\(InputFile.displayName(response)): \(written) of \(entries.count) image\(entries.count == 1 ? "" : "s") written"
@@ -163,13 +164,13 @@ struct DecodeCommand: ParsableCommand {
     /// OpenAI's responses: the sidecars are written once the document ends. Items wait for
     /// `created` only when the name template uses it and the document has not given it yet.
     private func decodeResponse(_ response: String, folder outDir: String, template: OutputNameTemplate, converter: Converter?,
-                                decodeOptions: DecodeOptions, guardian: OutputGuard, singleResponse: Bool) -> [[String: JSONValue]] {
+                                decodeOptions: DecodeOptions, guardian: OutputGuard, singleResponse: Bool) -> (entries: [[String: JSONValue]], bytesRead: Int) {
         let reader: ImagesResponseReader
         do {
             reader = try ImagesResponseReader(path: response, maxBytes: maxInputBytes)
         } catch {
             Console.error(response, error)
-            return [["index": -1, "status": "error", "error": .string(describe(error))]]
+            return ([["index": -1, "status": "error", "error": .string(describe(error))]], 0)
         }
         let stem = PathText.stem(response)
         var report: [[String: JSONValue]] = []
@@ -213,7 +214,7 @@ struct DecodeCommand: ParsableCommand {
                 report.append(["index": meta["index"] ?? .null, "status": "error", "error": .string(describe(error))])
             }
         }
-        return report
+        return (report, reader.bytesRead)
     }
 
     /// One item: fetched or decoded, converted when asked, written; its report entry and the
@@ -233,7 +234,9 @@ struct DecodeCommand: ParsableCommand {
                     entry["url"] = .string(url)
                     guard download else {
                         entry["status"] = "listed"
-                        if !json && !batch.quiet { Console.info("\(InputFile.displayName(response)): item \(index): \(url) (not downloaded; use --download)") }
+                        if !json && !batch.quiet && (batch.verbose || singleResponse) {
+                            Console.info("\(InputFile.displayName(response)): item \(index): \(url) (not downloaded; use --download)")
+                        }
                         return (entry, nil)
                     }
                     bytes = try Self.fetch(url, index: index, limit: maxInputBytes, allowFileURLs: allowFileURLs)
