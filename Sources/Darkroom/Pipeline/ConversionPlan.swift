@@ -37,6 +37,10 @@ struct ConversionPlan {
         /// The decoder's rows go straight into the resampler (``StreamedResize``): no full-size
         /// source buffer exists.
         case rows(Rows)
+        /// JPEG → JPEG in YCbCr (``PlanarResize``): the stored Y, Cb, Cr (or gray) planes are
+        /// resized each at its own resolution and encoded as planes, streamed a row group at a
+        /// time; no colour conversion or chroma resampling by libjpeg either way.
+        case planes
     }
 
     /// The streamed route's choices.
@@ -64,6 +68,8 @@ struct ConversionPlan {
         var allowsStreaming = true
         /// False: never restart bands.
         var allowsRestartBands = true
+        /// False: never the planar JPEG → JPEG route (the RGB routes instead).
+        var allowsPlanes = true
         /// False: a whole output image even where a ring of rows would do.
         var allowsRingOutput = true
         /// The smallest decoded sources (pixels) split into restart bands: below it the second
@@ -109,6 +115,12 @@ struct ConversionPlan {
         }
         decodedSize = decodeScale.decodedSize(of: stored)
 
+        // JPEG → JPEG with nothing that needs RGB: the planes, resized as stored.
+        if switches.allowsPlanes, Self.takesPlanes(source: source, options: options, outputFormat: outputFormat,
+                                                   orientation: orientation) {
+            route = .planes
+            return
+        }
         // The route: rows streamed into the resampler where the resize can take them.
         guard switches.allowsStreaming, resizes, let rowFormat = source.rowFormat, rowFormat.bitDepth == 8,
               options.resampling.filter != .nearest, ResampleKernel.selected != .scalar else {
@@ -125,6 +137,17 @@ struct ConversionPlan {
             && options.targetSize == nil
         route = .rows(Rows(format: rowFormat, background: threads > 1, restartBands: restartBands, encodeRows: encodeRows,
                            ringRows: switches.allowsRingOutput && encodeRows && !restartBands ? 64 : 0))
+    }
+
+    /// The planar route's conditions: a YCbCr or gray JPEG (not RGB-coded, CMYK or YCCK) to a
+    /// JPEG, upright as stored, no ICC profile to convert from, one encode (no target size), a
+    /// convolution filter and the SIMD kernels (the stripes stream like the rows route).
+    static func takesPlanes(source: ImageSource, options: ConvertOptions, outputFormat: ImageFormat,
+                            orientation: Orientation) -> Bool {
+        source.format == .jpeg && outputFormat == .jpeg && source.readsPlanes && orientation == .up
+            && !(options.decode.convertToSRGB && source.headerMetadata.iccProfile != nil)
+            && options.targetSize == nil && !options.flattenAlpha
+            && options.resampling.filter != .nearest && ResampleKernel.selected != .scalar
     }
 
     /// The output must have sides up to ``Limits/maxSide`` and fit the pixel limit and the output format.

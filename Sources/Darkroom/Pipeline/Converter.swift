@@ -103,6 +103,9 @@ public struct Converter: Sendable {
                                               sourceMetadata: source.headerMetadata).run(source)
                 metadata = try source.finishRows()
                 (image, encoded) = (made.image, made.jpeg)
+            case .planes:
+                encoded = try PlanarResize(plan: plan, options: options, sourceMetadata: source.headerMetadata).run(source)
+                metadata = try source.finishRows()
             case .whole:
                 let decoded = try source.decodeImage(scale: plan.decodeScale)
                 (image, metadata) = (decoded.image, decoded.metadata)

@@ -1,0 +1,247 @@
+/// The planar stage of a JPEG → JPEG conversion (``ConversionPlan/Route/planes``): libjpeg-turbo's
+/// stored Y, Cb and Cr planes (or the one gray plane) are resized each on its own, at its own
+/// resolution, and handed to the encoder as planes — no colour conversion and no chroma
+/// upsampling on the way in, no colour conversion and no chroma downsampling on the way out, and
+/// about a third of the RGB route's resampling (for 4:2:0: one full plane and two quarter planes
+/// instead of three full channels).
+///
+/// **Streaming.** Nothing of full size exists. The encoder takes one iMCU row group at a time
+/// (16 luma and 8 chroma rows for 4:2:0), so the output is made in *stripes* of exactly those
+/// rows: for each stripe, each plane's output rows are resampled (``Resampler/bandU8``, the
+/// single-channel SIMD path) straight into the encoder's group buffer, then the group is encoded.
+/// The source rows a stripe needs are decoded on demand, one input iMCU row group at a time, into
+/// a ring per plane; the ring sizes are computed up front from the coefficient tables, so a ring
+/// never drops a row a later stripe still reads (each stripe re-reads the few rows its filter
+/// window shares with the previous one).
+///
+/// **Chroma siting.** JFIF chroma is centred: a 4:2:0 chroma sample covers a 2×2 block of luma
+/// samples, so a chroma plane of ⌈W/2⌉ samples spans the same picture as the luma plane of W.
+/// Resampling a plane as an image of its own (its extent mapped onto the output plane's extent,
+/// pixel centres at `(i + ½)·scale`, as every plane of this library is resampled) therefore keeps
+/// chroma centred whenever input and output planes cover the same picture: exactly for even
+/// sizes, and within half an input chroma sample at an odd edge. It also holds when the sampling
+/// differs (a 4:4:4 or DCT-scaled input whose chroma is full resolution, resized to 4:2:0).
+///
+/// **Damage.** As on the rows route: a decoder error fills the rest with grey and is thrown after
+/// the last stripe; libjpeg's warnings (a truncated file) are judged by ``DecodeOptions/failOn``
+/// when the caller finishes the source (``ImageSource/finishRows()``), and every input group is
+/// decoded, so a truncation at the end is seen.
+struct PlanarResize {
+    let plan: ConversionPlan
+    let options: ConvertOptions
+    /// What the source holds besides pixels (its header: for a JPEG, everything the output embeds).
+    let sourceMetadata: ImageMetadata
+
+    /// Runs the stage on `source` (opened, nothing decoded) and returns the encoded JPEG, which is
+    /// the output. Throws the decoder's error or the encoder's.
+    func run(_ source: ImageSource) throws(DarkroomError) -> [UInt8] {
+        let (decoder, input) = try source.startPlanes(scale: plan.decodeScale)
+        let embedded = ImageEncoder.embedded(sourceMetadata, options: options.encode)
+        let encoder = try JPEGRowEncoder(width: plan.storedTarget.width, height: plan.storedTarget.height,
+                                         planes: input.planes.count, settings: JPEGSettings(options.encode),
+                                         icc: embedded.icc, exif: embedded.exif)
+        guard let output = encoder.planeLayout, output.planes.count == input.planes.count else {
+            preconditionFailure("the encoder takes the decoder's planes")
+        }
+        // Luma samples of the decoded image per output luma sample, across and down.
+        let decoded = plan.decodedSize, target = plan.storedTarget
+        let scale = (x: Double(decoded.width) / Double(target.width), y: Double(decoded.height) / Double(target.height))
+        let planes = (0..<input.planes.count).map { c in
+            PlaneResize(input: input.planes[c], output: output.planes[c], imageScale: scale, filter: options.resampling.filter)
+        }
+        let decode = PlaneDecode(decoder, layout: input, planes: planes, stripes: output.groups)
+        defer { decode.deallocate() }
+        PipelineEvents.count("planar-route")
+        for stripe in 0..<output.groups {
+            for (c, plane) in planes.enumerated() {
+                plane.make(stripe: stripe, from: PlaneRows(decode: decode, plane: c))
+            }
+            planes.withRowPointers { encoder.writePlanes($0) }
+        }
+        decode.finish()
+        if let failure = decode.failure { throw failure }
+        return try encoder.finish()
+    }
+}
+
+/// One plane's resize: from an input plane (decoded rows) to the encoder's group buffer, one
+/// stripe (output iMCU row group) at a time.
+private final class PlaneResize {
+    let input: JPEGPlaneLayout.Plane
+    let output: JPEGPlaneLayout.Plane
+    /// nil when the sizes are equal: the rows are copied.
+    private let resampler: Resampler?
+    private let tables: (v: FixedPointTable, pairs: PairTable?, h: HorizontalU8Plan)?
+    /// The encoder's group: `output.groupRows` rows of `output.stride` bytes.
+    private let group: UnsafeMutablePointer<UInt8>
+    let rowPointers: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>
+
+    /// `imageScale`: decoded image samples per output image sample; the plane's own scale follows
+    /// from the two planes' sampling (see ``PlanarResize``: chroma siting).
+    init(input: JPEGPlaneLayout.Plane, output: JPEGPlaneLayout.Plane, imageScale: (x: Double, y: Double),
+         filter: ResampleFilter) {
+        self.input = input
+        self.output = output
+        let scale = (x: imageScale.x * output.xFactor / input.xFactor, y: imageScale.y * output.yFactor / input.yFactor)
+        if input.width == output.width && input.height == output.height && scale == (1, 1) {
+            resampler = nil
+            tables = nil
+        } else {
+            let r = Resampler(srcWidth: input.width, srcHeight: input.height, dstWidth: output.width,
+                              dstHeight: output.height, format: .gray8, alpha: .ignore, kernel: .selected, scale: scale)
+            resampler = r
+            let (v, pairs, h) = r.tablesU8(filter: filter)
+            tables = (v, pairs, h)
+        }
+        group = .allocate(capacity: output.groupRows * output.stride)
+        group.initialize(repeating: 0, count: output.groupRows * output.stride)
+        rowPointers = .allocate(capacity: output.groupRows)
+        for i in 0..<output.groupRows { rowPointers[i] = group + i * output.stride }
+    }
+
+    deinit {
+        group.deallocate()
+        rowPointers.deallocate()
+    }
+
+    /// The output rows of `stripe`.
+    func outputRows(_ stripe: Int) -> Range<Int> {
+        let first = min(stripe * output.groupRows, output.height)
+        return first..<min(first + output.groupRows, output.height)
+    }
+
+    /// The input rows that `stripe`'s output rows read (empty when it has none): the vertical
+    /// filter window, in whole row pairs as the SIMD kernels read them.
+    func inputRows(_ stripe: Int) -> ClosedRange<Int>? {
+        let rows = outputRows(stripe)
+        guard let last = rows.last else { return nil }
+        guard let tables else { return rows.first!...last }
+        if let pairs = tables.pairs {
+            let end = rows.map { pairs.firstPair[$0] + pairs.pairCounts[$0] }.max()!
+            return 2 * pairs.firstPair[rows.first!]...min(input.height - 1, 2 * end - 1)
+        }
+        let end = rows.map { tables.v.starts[$0] + tables.v.counts[$0] }.max()!
+        return tables.v.starts[rows.first!]...min(input.height - 1, end - 1)
+    }
+
+    /// Makes `stripe`'s rows into the group buffer, the padding filled as the encoder's own
+    /// edge expansion fills it (the last sample and the last row repeated).
+    func make(stripe: Int, from source: PlaneRows) {
+        let rows = outputRows(stripe)
+        guard !rows.isEmpty else { return }
+        if let resampler, let tables {
+            resampler.bandU8(rows, source: source, dst: group, dstRingRows: output.groupRows, dstStride: output.stride,
+                             v: tables.v, pairs: tables.pairs, h: tables.h)
+        } else {
+            for y in rows {
+                (group + (y - rows.lowerBound) * output.stride).update(from: source.row(y), count: output.width)
+            }
+        }
+        let made = rows.count
+        if output.stride > output.width {
+            for i in 0..<made {
+                let row = group + i * output.stride
+                (row + output.width).update(repeating: row[output.width - 1], count: output.stride - output.width)
+            }
+        }
+        for i in made..<output.groupRows {
+            (group + i * output.stride).update(from: group + (made - 1) * output.stride, count: output.stride)
+        }
+    }
+}
+
+extension Array where Element == PlaneResize {
+    /// The encoder's argument: each plane's group row pointers.
+    fileprivate func withRowPointers(_ body: (UnsafePointer<UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?>) -> Void) {
+        var pointers: [UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?] = map { $0.rowPointers }
+        while pointers.count < 3 { pointers.append(nil) }
+        pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
+
+/// The decoder's planes, decoded one input iMCU row group at a time as the planes' stripes ask
+/// for rows, each plane into a ring of rows (row `r` in slot `r % capacity`).
+private final class PlaneDecode {
+    private let decoder: JPEGRowDecoder
+    private let layout: JPEGPlaneLayout
+    private let capacity: [Int]
+    private let rings: [UnsafeMutablePointer<UInt8>]
+    /// Row pointers of the group being decoded, per plane.
+    private let groupRows: [UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>]
+    /// Input groups decoded so far.
+    private var decoded = 0
+    /// The decoder's first error; the groups after it are filled, not decoded.
+    private(set) var failure: DarkroomError?
+
+    /// Sizes each plane's ring for the stripes' windows: while stripe `s` is made, plane `c`
+    /// reads rows from `inputRows(s).lowerBound` on and the decoder has written rows up to the
+    /// end of the last group any plane needed so far; the ring holds that span, so no row is
+    /// overwritten while a stripe can still read it.
+    init(_ decoder: JPEGRowDecoder, layout: JPEGPlaneLayout, planes: [PlaneResize], stripes: Int) {
+        self.decoder = decoder
+        self.layout = layout
+        var spans = layout.planes.map(\.groupRows)
+        var groups = 0
+        for stripe in 0..<stripes {
+            let windows = planes.map { $0.inputRows(stripe) }
+            for (c, window) in windows.enumerated() {
+                if let window { groups = max(groups, (window.upperBound + layout.planes[c].groupRows) / layout.planes[c].groupRows) }
+            }
+            for (c, window) in windows.enumerated() {
+                if let window { spans[c] = max(spans[c], groups * layout.planes[c].groupRows - window.lowerBound) }
+            }
+        }
+        capacity = spans
+        rings = layout.planes.enumerated().map { c, plane in .allocate(capacity: spans[c] * plane.stride) }
+        groupRows = layout.planes.map { .allocate(capacity: $0.groupRows) }
+    }
+
+    func deallocate() {
+        rings.forEach { $0.deallocate() }
+        groupRows.forEach { $0.deallocate() }
+    }
+
+    /// Row `r` of plane `c`, decoding the groups up to it.
+    func row(_ r: Int, plane c: Int) -> UnsafePointer<UInt8> {
+        let plane = layout.planes[c]
+        precondition(r >= 0 && r < plane.height, "a row of the plane")
+        while decoded * plane.groupRows <= r { decodeGroup() }
+        return UnsafePointer(rings[c] + (r % capacity[c]) * plane.stride)
+    }
+
+    /// Decodes the groups no stripe read, so warnings at the end (a truncation) are seen.
+    func finish() {
+        while decoded < layout.groups && failure == nil { decodeGroup() }
+    }
+
+    private func decodeGroup() {
+        for (c, plane) in layout.planes.enumerated() {
+            for i in 0..<plane.groupRows {
+                groupRows[c][i] = rings[c] + ((decoded * plane.groupRows + i) % capacity[c]) * plane.stride
+            }
+        }
+        decoded += 1
+        if failure == nil {
+            var pointers: [UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?] = groupRows
+            while pointers.count < 3 { pointers.append(nil) }
+            do throws(DarkroomError) {
+                try pointers.withUnsafeBufferPointer { (p) throws(DarkroomError) in try decoder.readPlanes(p.baseAddress!) }
+                return
+            } catch {
+                failure = error
+            }
+        }
+        // After an error: grey, as libjpeg fills what it could not decode.
+        for (c, plane) in layout.planes.enumerated() {
+            for i in 0..<plane.groupRows { groupRows[c][i]!.update(repeating: 128, count: plane.stride) }
+        }
+    }
+}
+
+/// One plane's rows as the resampler reads them (``RowSource``).
+private struct PlaneRows: RowSource {
+    let decode: PlaneDecode
+    let plane: Int
+    @inline(__always) func row(_ r: Int) -> UnsafePointer<UInt8> { decode.row(r, plane: plane) }
+    var prefetchBase: UnsafePointer<UInt8>? { nil }
+}
