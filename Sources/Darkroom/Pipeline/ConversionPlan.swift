@@ -6,9 +6,10 @@
 ///
 /// It decides the output format and size and checks them (the pixel limit and the format's
 /// limits, once, here), the orientation applied, the shrink-on-load scale the decoder is started
-/// at (``DecodeScale``), and the route the pixels take (``Route``): whole image, or rows streamed
-/// into the resampler — on one thread or two, in restart bands or not, into a JPEG encoder or
-/// not, through a ring of output rows or a whole output image.
+/// at (``DecodeScale``), and the route the pixels take (``Route``): a JPEG's YCbCr planes straight
+/// to a JPEG encoder, whole image, or rows streamed into the resampler — on one thread or two, in
+/// restart bands or not, into a JPEG encoder or not, through a ring of output rows or a whole
+/// output image.
 struct ConversionPlan {
     /// Format, stored size and orientation from the header.
     let header: ImageHeader
@@ -64,7 +65,7 @@ struct ConversionPlan {
 
     /// Switches that tests set on ``Converter`` to compare routes; all on in production.
     struct Switches {
-        /// False: always the whole-image route.
+        /// False: always the whole-image route (not the planar one either).
         var allowsStreaming = true
         /// False: never restart bands.
         var allowsRestartBands = true
@@ -116,7 +117,7 @@ struct ConversionPlan {
         decodedSize = decodeScale.decodedSize(of: stored)
 
         // JPEG → JPEG with nothing that needs RGB: the planes, resized as stored.
-        if switches.allowsPlanes, Self.takesPlanes(source: source, options: options, outputFormat: outputFormat,
+        if switches.allowsStreaming, switches.allowsPlanes, Self.takesPlanes(source: source, options: options, outputFormat: outputFormat,
                                                    orientation: orientation) {
             route = .planes
             return

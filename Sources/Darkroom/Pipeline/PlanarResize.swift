@@ -27,6 +27,10 @@
 /// when the caller finishes the source (``ImageSource/finishRows()``), and every input group is
 /// decoded, so a truncation at the end is seen.
 struct PlanarResize {
+    /// Encoder row groups made per stripe (64 luma rows for 4:2:0): fewer stripes re-read fewer
+    /// rows shared by two stripes' filter windows and set the resampler's band up fewer times.
+    static let groupsPerStripe = 4
+
     let plan: ConversionPlan
     let options: ConvertOptions
     /// What the source holds besides pixels (its header: for a JPEG, everything the output embeds).
@@ -46,17 +50,22 @@ struct PlanarResize {
         // Luma samples of the decoded image per output luma sample, across and down.
         let decoded = plan.decodedSize, target = plan.storedTarget
         let scale = (x: Double(decoded.width) / Double(target.width), y: Double(decoded.height) / Double(target.height))
+        let groups = Self.groupsPerStripe
         let planes = (0..<input.planes.count).map { c in
-            PlaneResize(input: input.planes[c], output: output.planes[c], imageScale: scale, filter: options.resampling.filter)
+            PlaneResize(input: input.planes[c], output: output.planes[c], groups: groups, imageScale: scale,
+                        filter: options.resampling.filter)
         }
-        let decode = PlaneDecode(decoder, layout: input, planes: planes, stripes: output.groups)
+        let stripes = (output.groups + groups - 1) / groups
+        let decode = PlaneDecode(decoder, layout: input, planes: planes, stripes: stripes)
         defer { decode.deallocate() }
         PipelineEvents.count("planar-route")
-        for stripe in 0..<output.groups {
+        for stripe in 0..<stripes {
             for (c, plane) in planes.enumerated() {
                 plane.make(stripe: stripe, from: PlaneRows(decode: decode, plane: c))
             }
-            planes.withRowPointers { encoder.writePlanes($0) }
+            for group in 0..<min(groups, output.groups - stripe * groups) {
+                planes.withRowPointers(group: group) { encoder.writePlanes($0) }
+            }
         }
         decode.finish()
         if let failure = decode.failure { throw failure }
@@ -65,23 +74,26 @@ struct PlanarResize {
 }
 
 /// One plane's resize: from an input plane (decoded rows) to the encoder's group buffer, one
-/// stripe (output iMCU row group) at a time.
+/// stripe (a few output iMCU row groups) at a time.
 private final class PlaneResize {
     let input: JPEGPlaneLayout.Plane
     let output: JPEGPlaneLayout.Plane
     /// nil when the sizes are equal: the rows are copied.
     private let resampler: Resampler?
     private let tables: (v: FixedPointTable, pairs: PairTable?, h: HorizontalU8Plan)?
-    /// The encoder's group: `output.groupRows` rows of `output.stride` bytes.
+    /// Rows per stripe: `groups` encoder row groups.
+    let stripeRows: Int
+    /// The stripe's rows for the encoder: `stripeRows` rows of `output.stride` bytes.
     private let group: UnsafeMutablePointer<UInt8>
     let rowPointers: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>
 
     /// `imageScale`: decoded image samples per output image sample; the plane's own scale follows
     /// from the two planes' sampling (see ``PlanarResize``: chroma siting).
-    init(input: JPEGPlaneLayout.Plane, output: JPEGPlaneLayout.Plane, imageScale: (x: Double, y: Double),
+    init(input: JPEGPlaneLayout.Plane, output: JPEGPlaneLayout.Plane, groups: Int, imageScale: (x: Double, y: Double),
          filter: ResampleFilter) {
         self.input = input
         self.output = output
+        stripeRows = groups * output.groupRows
         let scale = (x: imageScale.x * output.xFactor / input.xFactor, y: imageScale.y * output.yFactor / input.yFactor)
         if input.width == output.width && input.height == output.height && scale == (1, 1) {
             resampler = nil
@@ -93,10 +105,10 @@ private final class PlaneResize {
             let (v, pairs, h) = r.tablesU8(filter: filter)
             tables = (v, pairs, h)
         }
-        group = .allocate(capacity: output.groupRows * output.stride)
-        group.initialize(repeating: 0, count: output.groupRows * output.stride)
-        rowPointers = .allocate(capacity: output.groupRows)
-        for i in 0..<output.groupRows { rowPointers[i] = group + i * output.stride }
+        group = .allocate(capacity: stripeRows * output.stride)
+        group.initialize(repeating: 0, count: stripeRows * output.stride)
+        rowPointers = .allocate(capacity: stripeRows)
+        for i in 0..<stripeRows { rowPointers[i] = group + i * output.stride }
     }
 
     deinit {
@@ -106,8 +118,8 @@ private final class PlaneResize {
 
     /// The output rows of `stripe`.
     func outputRows(_ stripe: Int) -> Range<Int> {
-        let first = min(stripe * output.groupRows, output.height)
-        return first..<min(first + output.groupRows, output.height)
+        let first = min(stripe * stripeRows, output.height)
+        return first..<min(first + stripeRows, output.height)
     }
 
     /// The input rows that `stripe`'s output rows read (empty when it has none): the vertical
@@ -130,7 +142,7 @@ private final class PlaneResize {
         let rows = outputRows(stripe)
         guard !rows.isEmpty else { return }
         if let resampler, let tables {
-            resampler.bandU8(rows, source: source, dst: group, dstRingRows: output.groupRows, dstStride: output.stride,
+            resampler.bandU8(rows, source: source, dst: group, dstRingRows: stripeRows, dstStride: output.stride,
                              v: tables.v, pairs: tables.pairs, h: tables.h)
         } else {
             for y in rows {
@@ -144,16 +156,16 @@ private final class PlaneResize {
                 (row + output.width).update(repeating: row[output.width - 1], count: output.stride - output.width)
             }
         }
-        for i in made..<output.groupRows {
+        for i in made..<stripeRows {
             (group + i * output.stride).update(from: group + (made - 1) * output.stride, count: output.stride)
         }
     }
 }
 
 extension Array where Element == PlaneResize {
-    /// The encoder's argument: each plane's group row pointers.
-    fileprivate func withRowPointers(_ body: (UnsafePointer<UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?>) -> Void) {
-        var pointers: [UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?] = map { $0.rowPointers }
+    /// The encoder's argument: each plane's row pointers of group `group` of the stripe.
+    fileprivate func withRowPointers(group: Int, _ body: (UnsafePointer<UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?>) -> Void) {
+        var pointers: [UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?] = map { $0.rowPointers + group * $0.output.groupRows }
         while pointers.count < 3 { pointers.append(nil) }
         pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }

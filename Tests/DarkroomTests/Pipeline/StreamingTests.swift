@@ -145,10 +145,11 @@ import Testing
 
 /// Plans a conversion the way ``Converter`` does, for tests that check a decision of the plan.
 enum TestPlan {
-    static func plan(_ bytes: [UInt8], _ options: ConvertOptions) throws -> ConversionPlan {
+    static func plan(_ bytes: [UInt8], _ options: ConvertOptions,
+                     switches: ConversionPlan.Switches = ConversionPlan.Switches()) throws -> ConversionPlan {
         try bytes.withUnsafeBufferPointer { buffer in
             let source = try ImageSource(bytes, buffer: buffer, format: ImageFormat.sniff(bytes)!, options: options.decode)
-            return try ConversionPlan(source: source, options: options)
+            return try ConversionPlan(source: source, options: options, switches: switches)
         }
     }
 }
