@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The planar stage of a JPEG → JPEG conversion (``ConversionPlan/Route/planes``): libjpeg-turbo's
 /// stored Y, Cb and Cr planes (or the one gray plane) are resized each on its own, at its own
 /// resolution, and handed to the encoder as planes — no colour conversion and no chroma
@@ -12,7 +20,8 @@
 /// The source rows a stripe needs are decoded on demand, one input iMCU row group at a time, into
 /// a ring per plane; the ring sizes are computed up front from the coefficient tables, so a ring
 /// never drops a row a later stripe still reads (each stripe re-reads the few rows its filter
-/// window shares with the previous one).
+/// window shares with the previous one). With two or more threads (``ResizeOptions/threads``)
+/// the groups are decoded on a producer thread ahead of the stripes, as on the rows route.
 ///
 /// **Chroma siting.** JFIF chroma is centred: a 4:2:0 chroma sample covers a 2×2 block of luma
 /// samples, so a chroma plane of ⌈W/2⌉ samples spans the same picture as the luma plane of W.
@@ -56,10 +65,12 @@ struct PlanarResize {
                         filter: options.resampling.filter)
         }
         let stripes = (output.groups + groups - 1) / groups
-        let decode = PlaneDecode(decoder, layout: input, planes: planes, stripes: stripes)
+        let background = options.resampling.threads > 1
+        let decode = PlaneDecode(decoder, layout: input, planes: planes, stripes: stripes, background: background)
         defer { decode.deallocate() }
         PipelineEvents.count("planar-route")
         for stripe in 0..<stripes {
+            decode.release(planes.map { $0.inputRows(stripe)?.lowerBound ?? Int.max })
             for (c, plane) in planes.enumerated() {
                 plane.make(stripe: stripe, from: PlaneRows(decode: decode, plane: c))
             }
@@ -171,25 +182,40 @@ extension Array where Element == PlaneResize {
     }
 }
 
-/// The decoder's planes, decoded one input iMCU row group at a time as the planes' stripes ask
-/// for rows, each plane into a ring of rows (row `r` in slot `r % capacity`).
-private final class PlaneDecode {
+/// The decoder's planes, decoded one input iMCU row group at a time into a ring per plane (row
+/// `r` in slot `r % capacity`): as the planes' stripes ask for rows (one thread), or ahead of them
+/// on a producer thread of its own (`background`, two or more threads, as ``RowStream`` does for
+/// the rows route), which waits while the next group would overwrite a row a stripe still reads.
+private final class PlaneDecode: @unchecked Sendable {
     private let decoder: JPEGRowDecoder
     private let layout: JPEGPlaneLayout
     private let capacity: [Int]
     private let rings: [UnsafeMutablePointer<UInt8>]
     /// Row pointers of the group being decoded, per plane.
     private let groupRows: [UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>]
-    /// Input groups decoded so far.
+    /// Input groups decoded so far (the decoding thread's).
     private var decoded = 0
     /// The decoder's first error; the groups after it are filled, not decoded.
-    private(set) var failure: DarkroomError?
+    private var failureError: DarkroomError?
+
+    // Background mode: shared between the producer and the stripes, under `state`.
+    private let state = Condition()
+    private var produced = 0
+    /// Per plane, the first row the current stripe may read (`Int.max`: none any more).
+    private var released: [Int]
+    private var producerDone = true
+    private var producer: pthread_t?
+    /// The stripes' copy of `produced` (rows below it need no lock).
+    private var seen = 0
+
+    /// Groups a producer may decode beyond what the stripes need.
+    static let ahead = 4
 
     /// Sizes each plane's ring for the stripes' windows: while stripe `s` is made, plane `c`
     /// reads rows from `inputRows(s).lowerBound` on and the decoder has written rows up to the
-    /// end of the last group any plane needed so far; the ring holds that span, so no row is
-    /// overwritten while a stripe can still read it.
-    init(_ decoder: JPEGRowDecoder, layout: JPEGPlaneLayout, planes: [PlaneResize], stripes: Int) {
+    /// end of the last group any plane needed so far; the ring holds that span (and ``ahead``
+    /// more groups with a producer), so no row is overwritten while a stripe can still read it.
+    init(_ decoder: JPEGRowDecoder, layout: JPEGPlaneLayout, planes: [PlaneResize], stripes: Int, background: Bool) {
         self.decoder = decoder
         self.layout = layout
         var spans = layout.planes.map(\.groupRows)
@@ -203,27 +229,77 @@ private final class PlaneDecode {
                 if let window { spans[c] = max(spans[c], groups * layout.planes[c].groupRows - window.lowerBound) }
             }
         }
+        if background { spans = zip(spans, layout.planes).map { $0 + Self.ahead * $1.groupRows } }
         capacity = spans
         rings = layout.planes.enumerated().map { c, plane in .allocate(capacity: spans[c] * plane.stride) }
         groupRows = layout.planes.map { .allocate(capacity: $0.groupRows) }
+        released = layout.planes.map { _ in 0 }
+        guard background else { return }
+        producerDone = false
+        producer = startJoinableThread { [self] in produce() }
+        if producer == nil { producerDone = true }   // no thread to be had: decoded as asked
     }
 
+    /// Stops the producer (if any) and frees the rings.
     func deallocate() {
+        stop()
         rings.forEach { $0.deallocate() }
         groupRows.forEach { $0.deallocate() }
     }
 
-    /// Row `r` of plane `c`, decoding the groups up to it.
+    /// The decoder's first error (after ``finish()``).
+    var failure: DarkroomError? { state.locked { failureError } }
+
+    /// Row `r` of plane `c`, decoding (or waiting for) the groups up to it.
     func row(_ r: Int, plane c: Int) -> UnsafePointer<UInt8> {
         let plane = layout.planes[c]
         precondition(r >= 0 && r < plane.height, "a row of the plane")
-        while decoded * plane.groupRows <= r { decodeGroup() }
+        if producer == nil {
+            while decoded * plane.groupRows <= r { decodeGroup() }
+        } else if seen * plane.groupRows <= r {
+            seen = state.wait(until: { produced * plane.groupRows > r || producerDone }) { produced }
+            precondition(seen * plane.groupRows > r, "the producer decodes every group")
+        }
         return UnsafePointer(rings[c] + (r % capacity[c]) * plane.stride)
+    }
+
+    /// A stripe starts: plane `c` reads no row below `lowest[c]` from now on (the producer may reuse their slots).
+    func release(_ lowest: [Int]) {
+        guard producer != nil else { return }
+        state.locked { released = lowest }
+        state.broadcast()
     }
 
     /// Decodes the groups no stripe read, so warnings at the end (a truncation) are seen.
     func finish() {
-        while decoded < layout.groups && failure == nil { decodeGroup() }
+        if producer == nil {
+            while decoded < layout.groups && failure == nil { decodeGroup() }
+        }
+        stop()
+    }
+
+    /// Lets the producer run to the end and joins it. Idempotent.
+    private func stop() {
+        guard let thread = producer else { return }
+        state.locked { released = released.map { _ in Int.max } }
+        state.broadcast()
+        state.wait(until: { producerDone }) {}
+        producer = nil
+        pthread_join(thread, nil)
+    }
+
+    /// The producer thread: every group in order, each once its slots are free.
+    private func produce() {
+        for g in 0..<layout.groups {
+            state.wait(until: {
+                zip(layout.planes, zip(released, capacity)).allSatisfy { plane, rc in (g + 1) * plane.groupRows - rc.0 <= rc.1 }
+            }) {}
+            decodeGroup()
+            state.locked { produced = g + 1 }
+            state.broadcast()
+        }
+        state.locked { producerDone = true }
+        state.broadcast()
     }
 
     private func decodeGroup() {
@@ -233,14 +309,14 @@ private final class PlaneDecode {
             }
         }
         decoded += 1
-        if failure == nil {
+        if state.locked({ failureError == nil }) {
             var pointers: [UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?] = groupRows
             while pointers.count < 3 { pointers.append(nil) }
             do throws(DarkroomError) {
                 try pointers.withUnsafeBufferPointer { (p) throws(DarkroomError) in try decoder.readPlanes(p.baseAddress!) }
                 return
             } catch {
-                failure = error
+                state.locked { failureError = error }
             }
         }
         // After an error: grey, as libjpeg fills what it could not decode.

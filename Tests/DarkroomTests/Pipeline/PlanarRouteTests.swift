@@ -159,6 +159,37 @@ import Testing
         }
     }
 
+    /// With two threads the groups are decoded on a producer thread ahead of the stripes: the
+    /// same bytes and warnings as on one thread, whole, cut (fail-on none) or corrupt.
+    @Test func aProducerThreadGivesTheSameBytes() throws {
+        let kodim = try TestImages.bytes("kodim23.jpg")
+        var corrupt = kodim
+        for i in 1200..<3000 { corrupt[i] = UInt8(truncatingIfNeeded: i &* 7919) | 0x01 }
+        let inputs = [kodim, Array(kodim.prefix(kodim.count * 55 / 100)), corrupt, try TestImages.bytes("gray.jpg"),
+                      try Self.encoded("kodim23.jpg", chroma: .yuv444, progressive: true)]
+        for (n, bytes) in inputs.enumerated() {
+            for geometry in ["37%", "10x10!", "768x512", "301x199!"] {
+                for fast in [false, true] {
+                    var options = ConvertOptions(format: .jpeg, resize: try ResizeGeometry(parsing: geometry),
+                                                 decode: DecodeOptions(failOn: .none), fast: fast)
+                    options.resampling.threads = 1
+                    let one = Result { () throws(DarkroomError) in try Converter(options: options).convert(bytes) }
+                    options.resampling.threads = 2
+                    let events = PipelineEvents.Counter()
+                    let two = PipelineEvents.$counter.withValue(events) {
+                        Result { () throws(DarkroomError) in try Converter(options: options).convert(bytes) }
+                    }
+                    #expect(events["planar-route"] == 1)
+                    switch (one, two) {
+                    case let (.success(a), .success(b)): #expect(a.bytes == b.bytes && a.warnings == b.warnings, "input \(n) \(geometry)")
+                    case let (.failure(a), .failure(b)): #expect(a == b, "input \(n) \(geometry)")
+                    default: Issue.record("input \(n) \(geometry) fast=\(fast): \(one) vs \(two)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func aTruncatedInputIsRefusedOrWarnedAsOnTheRGBRoute() throws {
         let bytes = try TestImages.bytes("kodim23.jpg")
         let cut = Array(bytes.prefix(bytes.count * 55 / 100))
