@@ -60,9 +60,12 @@ struct PlanarResize {
         let decoded = plan.decodedSize, target = plan.storedTarget
         let scale = (x: Double(decoded.width) / Double(target.width), y: Double(decoded.height) / Double(target.height))
         let groups = Self.groupsPerStripe
-        let planes = (0..<input.planes.count).map { c in
-            PlaneResize(input: input.planes[c], output: output.planes[c], groups: groups, imageScale: scale,
-                        filter: options.resampling.filter)
+        var planes: [PlaneResize] = []
+        for c in 0..<input.planes.count {
+            // Cb and Cr share their sizes and scale: the second reuses the first's tables.
+            let twin = planes.first { $0.input == input.planes[c] && $0.output == output.planes[c] }
+            planes.append(PlaneResize(input: input.planes[c], output: output.planes[c], groups: groups, imageScale: scale,
+                                      filter: options.resampling.filter, twin: twin))
         }
         let stripes = (output.groups + groups - 1) / groups
         let background = options.resampling.threads > 1
@@ -100,8 +103,9 @@ private final class PlaneResize {
 
     /// `imageScale`: decoded image samples per output image sample; the plane's own scale follows
     /// from the two planes' sampling (see ``PlanarResize``: chroma siting).
+    /// `twin`: a plane of the same sizes and sampling whose resampler and tables this one reuses.
     init(input: JPEGPlaneLayout.Plane, output: JPEGPlaneLayout.Plane, groups: Int, imageScale: (x: Double, y: Double),
-         filter: ResampleFilter) {
+         filter: ResampleFilter, twin: PlaneResize? = nil) {
         self.input = input
         self.output = output
         stripeRows = groups * output.groupRows
@@ -109,6 +113,9 @@ private final class PlaneResize {
         if input.width == output.width && input.height == output.height && scale == (1, 1) {
             resampler = nil
             tables = nil
+        } else if let twin {
+            resampler = twin.resampler
+            tables = twin.tables
         } else {
             let r = Resampler(srcWidth: input.width, srcHeight: input.height, dstWidth: output.width,
                               dstHeight: output.height, format: .gray8, alpha: .ignore, kernel: .selected, scale: scale)
