@@ -141,14 +141,16 @@ struct ConversionPlan {
     }
 
     /// The planar route's conditions: a YCbCr or gray JPEG (not RGB-coded, CMYK or YCCK) to a
-    /// JPEG, upright as stored, no ICC profile to convert from, one encode (no target size), a
-    /// convolution filter and the SIMD kernels (the stripes stream like the rows route).
+    /// JPEG, upright as stored, no ICC profile to convert from (none, an sRGB one, which the
+    /// conversion to sRGB leaves as it is, or ``DecodeOptions/convertToSRGB`` off), one encode (no
+    /// target size), a convolution filter and the SIMD kernels (the stripes stream like the rows route).
     static func takesPlanes(source: ImageSource, options: ConvertOptions, outputFormat: ImageFormat,
                             orientation: Orientation) -> Bool {
-        source.format == .jpeg && outputFormat == .jpeg && source.readsPlanes && orientation == .up
-            && !(options.decode.convertToSRGB && source.headerMetadata.iccProfile != nil)
-            && options.targetSize == nil && !options.flattenAlpha
-            && options.resampling.filter != .nearest && ResampleKernel.selected != .scalar
+        guard source.format == .jpeg, outputFormat == .jpeg, source.readsPlanes, orientation == .up,
+              options.targetSize == nil, !options.flattenAlpha, options.resampling.filter != .nearest,
+              ResampleKernel.selected != .scalar else { return false }
+        guard options.decode.convertToSRGB, let profile = source.headerMetadata.iccProfile else { return true }
+        return ColorManagement.isSRGB(profile)
     }
 
     /// The output must have sides up to ``Limits/maxSide`` and fit the pixel limit and the output format.

@@ -94,6 +94,27 @@ import Testing
         var keepProfile = jpeg
         keepProfile.decode.convertToSRGB = false
         #expect(try Self.route(withProfile, keepProfile) == .planes)
+        // An sRGB profile: nothing to convert, planar; the output embeds it as the RGB route does.
+        let srgb = try #require(ColorManagement.sRGBProfile())
+        let withSRGB = try Self.encoded("kodim23.jpg", icc: srgb)
+        #expect(try Self.route(withSRGB, jpeg) == .planes)
+        for keep in [MetadataKeep.none, .icc, .all] {
+            var options = jpeg
+            options.encode.keep = keep
+            let planar = try Converter(options: options).convert(withSRGB)
+            var rgb = Converter(options: options)
+            rgb.switches.allowsPlanes = false
+            let reference = try rgb.convert(withSRGB)
+            #expect(planar.source == reference.source, "\(keep)")
+            #expect(try ImageDecoder.decode(planar.bytes).metadata.iccProfile == ImageDecoder.decode(reference.bytes).metadata.iccProfile,
+                    "\(keep)")
+        }
+        if let p3 = Corpus.read("color/jpeg/display-p3_apple_gainmap_new.jpg") {
+            #expect(try Self.route(p3, asStored) != .planes, "Display P3")   // (orientation aside)
+            var p3AsIs = asStored
+            p3AsIs.decode.convertToSRGB = false
+            #expect(try Self.route(p3, p3AsIs) == .planes, "the same file without the conversion")
+        }
         // A target size (several encodes of one image), the nearest filter, the switches.
         var sized = jpeg
         sized.targetSize = TargetSize(maxBytes: 10_000)
