@@ -292,6 +292,80 @@ int darkroom_jpeg_stream_read(darkroom_jpeg_stream *s, uint8_t *rows, size_t str
     return count;
 }
 
+// ---------------------------------------------------------------- raw planes (decode)
+
+int darkroom_jpeg_stream_can_read_planes(const darkroom_jpeg_stream *s) {
+    const struct jpeg_decompress_struct *d = &s->d;
+    if (d->data_precision != 8) return 0;
+    if (d->num_components == 3 && d->jpeg_color_space == JCS_YCbCr) return 1;
+    return d->num_components == 1 && d->jpeg_color_space == JCS_GRAYSCALE;
+}
+
+int darkroom_jpeg_stream_start_planes(darkroom_jpeg_stream *s, int scale_denom, uint64_t max_pixels,
+                                      darkroom_jpeg_info *info, darkroom_jpeg_planes *planes,
+                                      char err[DARKROOM_ERR_LEN]) {
+    memset(planes, 0, sizeof *planes);
+    s->e.message = err;
+    err[0] = 0;
+    if (setjmp(s->e.jump)) return -1;
+    if (!darkroom_jpeg_stream_can_read_planes(s) || s->d.num_components > 3) {
+        snprintf(err, DARKROOM_ERR_LEN, "the components cannot be read as YCbCr or gray planes");
+        return -1;
+    }
+    // Raw planes: libjpeg neither converts colour nor upsamples chroma.
+    s->d.out_color_space = s->d.jpeg_color_space;
+    s->d.raw_data_out = TRUE;
+    set_scale(&s->d, scale_denom, info);
+    if ((uint64_t)info->width * info->height > max_pixels) {
+        snprintf(err, DARKROOM_ERR_LEN, "too many pixels");
+        return -2;
+    }
+    s->d.dct_method = JDCT_ISLOW;
+    jpeg_start_decompress(&s->d);
+    info->restart_interval = info->mcus_per_row = info->mcu_height = 0;
+    planes->count = s->d.num_components;
+    for (int c = 0; c < planes->count; c++) {
+        jpeg_component_info *comp = &s->d.comp_info[c];
+        // libjpeg-turbo may scale a chroma component's IDCT up instead of upsampling it: the
+        // component's own DCT_scaled_size gives its rows per block.
+        planes->width[c] = (int)comp->downsampled_width;
+        planes->height[c] = (int)comp->downsampled_height;
+        planes->stride[c] = (int)comp->width_in_blocks * comp->DCT_scaled_size;
+        planes->group_rows[c] = comp->v_samp_factor * comp->DCT_scaled_size;
+        planes->h_samp[c] = comp->h_samp_factor;
+        planes->v_samp[c] = comp->v_samp_factor;
+        planes->x_factor[c] = (double)(s->d.max_h_samp_factor * s->d.min_DCT_scaled_size)
+            / (double)(comp->h_samp_factor * comp->DCT_scaled_size);
+        planes->y_factor[c] = (double)(s->d.max_v_samp_factor * s->d.min_DCT_scaled_size)
+            / (double)(comp->v_samp_factor * comp->DCT_scaled_size);
+    }
+    int lines = s->d.max_v_samp_factor * s->d.min_DCT_scaled_size;
+    planes->groups = (int)((s->d.output_height + (JDIMENSION)lines - 1) / (JDIMENSION)lines);
+    return 0;
+}
+
+int darkroom_jpeg_stream_read_planes(darkroom_jpeg_stream *s, uint8_t **const rows[3], char err[DARKROOM_ERR_LEN]) {
+    s->e.message = err;
+    err[0] = 0;
+    if (setjmp(s->e.jump)) return -1;
+    int n = s->d.num_components;
+    JSAMPARRAY data[3] = { rows[0], n > 1 ? rows[1] : NULL, n > 2 ? rows[2] : NULL };
+    JDIMENSION lines = (JDIMENSION)(s->d.max_v_samp_factor * s->d.min_DCT_scaled_size);
+    if (!s->done && s->d.output_scanline < s->d.output_height) {
+        if (jpeg_read_raw_data(&s->d, data, lines) > 0) return 0;
+        // Suspended on truncated data: the group is filled mid-grey (128) below.
+        record_warning(&s->warnings, 1, "the data ends before the last row");
+        s->done = 1;
+    }
+    for (int c = 0; c < n; c++) {
+        jpeg_component_info *comp = &s->d.comp_info[c];
+        int groupRows = comp->v_samp_factor * comp->DCT_scaled_size;
+        size_t stride = (size_t)comp->width_in_blocks * (size_t)comp->DCT_scaled_size;
+        for (int i = 0; i < groupRows; i++) memset(rows[c][i], 128, stride);
+    }
+    return 0;
+}
+
 darkroom_warnings darkroom_jpeg_stream_warnings(const darkroom_jpeg_stream *s) { return s->warnings; }
 
 void darkroom_jpeg_stream_close(darkroom_jpeg_stream *s) {
@@ -314,10 +388,13 @@ struct darkroom_jpeg_encoder {
     int failed;
 };
 
-darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int components, int quality,
-                                                   int progressive, int subsample444, int optimize, int restart_rows,
-                                                   const uint8_t *icc, unsigned icc_len,
-                                                   const uint8_t *exif, unsigned exif_len, char err[DARKROOM_ERR_LEN]) {
+/// The one encoder set-up: RGB/gray scanlines, or with `planes` raw Y/Cb/Cr or gray planes
+/// (`raw_data_in`), whose layout it fills in.
+static darkroom_jpeg_encoder *encoder_start(int width, int height, int components, int quality,
+                                            int progressive, int subsample444, int optimize, int restart_rows,
+                                            const uint8_t *icc, unsigned icc_len,
+                                            const uint8_t *exif, unsigned exif_len,
+                                            darkroom_jpeg_planes *planes, char err[DARKROOM_ERR_LEN]) {
     darkroom_jpeg_encoder *s = calloc(1, sizeof *s);
     if (!s) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return NULL; }
     s->c.err = install_errors(&s->e, err, NULL);
@@ -331,8 +408,9 @@ darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int co
     s->c.image_width = (JDIMENSION)width;
     s->c.image_height = (JDIMENSION)height;
     s->c.input_components = components;
-    s->c.in_color_space = components == 1 ? JCS_GRAYSCALE : JCS_EXT_RGB;
+    s->c.in_color_space = components == 1 ? JCS_GRAYSCALE : planes ? JCS_YCbCr : JCS_EXT_RGB;
     jpeg_set_defaults(&s->c);
+    if (planes) s->c.raw_data_in = TRUE;
     jpeg_set_quality(&s->c, quality, TRUE);
     s->c.dct_method = JDCT_ISLOW;
     s->c.optimize_coding = optimize ? TRUE : FALSE;
@@ -345,6 +423,23 @@ darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int co
     if (progressive) jpeg_simple_progression(&s->c);
     if (restart_rows > 0) s->c.restart_in_rows = restart_rows;
     jpeg_start_compress(&s->c, TRUE);
+    if (planes) {
+        memset(planes, 0, sizeof *planes);
+        planes->count = s->c.num_components;
+        for (int c = 0; c < planes->count && c < 3; c++) {
+            jpeg_component_info *comp = &s->c.comp_info[c];
+            planes->width[c] = (int)comp->downsampled_width;
+            planes->height[c] = (int)comp->downsampled_height;
+            planes->stride[c] = (int)comp->width_in_blocks * DCTSIZE;
+            planes->group_rows[c] = comp->v_samp_factor * DCTSIZE;
+            planes->h_samp[c] = comp->h_samp_factor;
+            planes->v_samp[c] = comp->v_samp_factor;
+            planes->x_factor[c] = (double)s->c.max_h_samp_factor / (double)comp->h_samp_factor;
+            planes->y_factor[c] = (double)s->c.max_v_samp_factor / (double)comp->v_samp_factor;
+        }
+        int lines = s->c.max_v_samp_factor * DCTSIZE;
+        planes->groups = (height + lines - 1) / lines;
+    }
     if (exif && exif_len > 0 && exif_len + 6 <= 65533) {
         unsigned char *payload = malloc(exif_len + 6);
         if (payload) {
@@ -356,6 +451,39 @@ darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int co
     }
     if (icc && icc_len > 0) jpeg_write_icc_profile(&s->c, icc, icc_len);
     return s;
+}
+
+darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int components, int quality,
+                                                   int progressive, int subsample444, int optimize, int restart_rows,
+                                                   const uint8_t *icc, unsigned icc_len,
+                                                   const uint8_t *exif, unsigned exif_len, char err[DARKROOM_ERR_LEN]) {
+    return encoder_start(width, height, components, quality, progressive, subsample444, optimize, restart_rows,
+                         icc, icc_len, exif, exif_len, NULL, err);
+}
+
+darkroom_jpeg_encoder *darkroom_jpeg_encoder_start_planes(int width, int height, int components, int quality,
+                                                          int progressive, int subsample444, int optimize,
+                                                          const uint8_t *icc, unsigned icc_len,
+                                                          const uint8_t *exif, unsigned exif_len,
+                                                          darkroom_jpeg_planes *planes, char err[DARKROOM_ERR_LEN]) {
+    if (components != 1 && components != 3) {
+        snprintf(err, DARKROOM_ERR_LEN, "raw planes are gray (1) or YCbCr (3), not %d components", components);
+        return NULL;
+    }
+    return encoder_start(width, height, components, quality, progressive, subsample444, optimize, 0,
+                         icc, icc_len, exif, exif_len, planes, err);
+}
+
+int darkroom_jpeg_encoder_write_planes(darkroom_jpeg_encoder *s, uint8_t **const rows[3], char err[DARKROOM_ERR_LEN]) {
+    if (s->failed) { snprintf(err, DARKROOM_ERR_LEN, "the encoder failed before"); return -1; }
+    s->e.message = err;
+    err[0] = 0;
+    if (setjmp(s->e.jump)) { s->failed = 1; return -1; }
+    int n = s->c.num_components;
+    JSAMPARRAY data[3] = { rows[0], n > 1 ? rows[1] : NULL, n > 2 ? rows[2] : NULL };
+    if (s->c.next_scanline < s->c.image_height)
+        jpeg_write_raw_data(&s->c, data, (JDIMENSION)(s->c.max_v_samp_factor * DCTSIZE));
+    return 0;
 }
 
 int darkroom_jpeg_encoder_write(darkroom_jpeg_encoder *s, const uint8_t *rows, size_t stride, int count,

@@ -80,6 +80,37 @@ int darkroom_jpeg_restart_tail(const uint8_t *data, size_t size, int mcu_row, in
 int darkroom_jpeg_stream_read(darkroom_jpeg_stream *s, uint8_t *rows, size_t stride, int count,
                               char err[DARKROOM_ERR_LEN]);
 
+/// The planes of a raw (YCbCr or gray, no colour conversion, no chroma resampling) decode or
+/// encode: libjpeg's components as they are stored, after any DCT scaling. Rows are moved one
+/// iMCU row group at a time: `group_rows[c]` rows of component c per call, each `stride[c]`
+/// bytes long at most (libjpeg reads or writes whole blocks, so a row buffer must hold
+/// `stride[c]` bytes; samples past `width[c]` are padding).
+typedef struct {
+    int count;                         // components: 1 (gray) or 3 (Y, Cb, Cr)
+    int width[3], height[3];           // each plane's size in samples
+    int stride[3];                     // bytes a row buffer must hold (whole blocks)
+    int group_rows[3];                 // rows of each plane per read or write call
+    int h_samp[3], v_samp[3];          // the file's sampling factors
+    double x_factor[3], y_factor[3];   // image (luma) samples per plane sample, e.g. 2 for 4:2:0 chroma
+    int groups;                        // iMCU row groups in the image
+} darkroom_jpeg_planes;
+
+/// 1 when the header's components can be read as raw planes: 8-bit YCbCr with 3 components or
+/// gray with 1 (not RGB-coded, CMYK or YCCK). Call after darkroom_jpeg_stream_open.
+int darkroom_jpeg_stream_can_read_planes(const darkroom_jpeg_stream *s);
+
+/// darkroom_jpeg_stream_start for raw planes (`raw_data_out`): the DCT scale and the pixel limit
+/// as there, then `planes` describes what darkroom_jpeg_stream_read_planes gives. Returns 0, -1
+/// (error, `err`) or -2 (too many pixels, checked before libjpeg allocates its buffers).
+int darkroom_jpeg_stream_start_planes(darkroom_jpeg_stream *s, int scale_denom, uint64_t max_pixels,
+                                      darkroom_jpeg_info *info, darkroom_jpeg_planes *planes,
+                                      char err[DARKROOM_ERR_LEN]);
+
+/// Decodes the next iMCU row group: rows[c][i] receives row i of the group of plane c
+/// (`group_rows[c]` pointers per plane, each to `stride[c]` bytes). Past a truncated end the
+/// rows are mid-grey (128), as libjpeg's own fill, with a warning. Returns 0, or -1 (`err`).
+int darkroom_jpeg_stream_read_planes(darkroom_jpeg_stream *s, uint8_t **const rows[3], char err[DARKROOM_ERR_LEN]);
+
 /// The warnings collected so far.
 darkroom_warnings darkroom_jpeg_stream_warnings(const darkroom_jpeg_stream *s);
 
@@ -96,6 +127,19 @@ darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int co
                                                    int progressive, int subsample444, int optimize, int restart_rows,
                                                    const uint8_t *icc, unsigned icc_len,
                                                    const uint8_t *exif, unsigned exif_len, char err[DARKROOM_ERR_LEN]);
+
+/// darkroom_jpeg_encoder_start for raw planes (`raw_data_in`): Y, Cb, Cr (components 3, sampled
+/// 4:2:0, or 4:4:4 with `subsample444`) or gray (1), written with
+/// darkroom_jpeg_encoder_write_planes; `planes` describes the planes the encoder takes.
+darkroom_jpeg_encoder *darkroom_jpeg_encoder_start_planes(int width, int height, int components, int quality,
+                                                          int progressive, int subsample444, int optimize,
+                                                          const uint8_t *icc, unsigned icc_len,
+                                                          const uint8_t *exif, unsigned exif_len,
+                                                          darkroom_jpeg_planes *planes, char err[DARKROOM_ERR_LEN]);
+
+/// Encodes the next iMCU row group: rows[c][i] is row i of the group of plane c (`group_rows[c]`
+/// pointers per plane, each to `stride[c]` bytes with the padding filled). Returns 0, or -1 with `err` set.
+int darkroom_jpeg_encoder_write_planes(darkroom_jpeg_encoder *s, uint8_t **const rows[3], char err[DARKROOM_ERR_LEN]);
 
 /// Encodes the next `count` rows (`stride` bytes apart). Returns 0, or -1 with `err` set.
 int darkroom_jpeg_encoder_write(darkroom_jpeg_encoder *s, const uint8_t *rows, size_t stride, int count,

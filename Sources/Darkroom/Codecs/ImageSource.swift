@@ -20,6 +20,9 @@ final class ImageSource {
     /// The layout of the rows ``startRows(scale:)`` gives, or nil when the pixels come only whole
     /// (WebP, AVIF, GIF, a CMYK JPEG, an interlaced PNG).
     let rowFormat: PixelFormat?
+    /// An 8-bit YCbCr or gray JPEG whose stored planes can be read as they are
+    /// (``startPlanes(scale:)``): no RGB-coded, CMYK or YCCK file.
+    let readsPlanes: Bool
     /// A single-scan Huffman JPEG with restart markers: it may be decoded in two bands at once
     /// (``JPEGRowDecoder/restartLayout`` gives the layout once started).
     let hasRestartMarkers: Bool
@@ -54,6 +57,7 @@ final class ImageSource {
             headerMetadata = decoder.metadata
             rowFormat = decoder.isCMYK ? nil : decoder.pixelFormat
             hasRestartMarkers = decoder.hasRestartMarkers
+            readsPlanes = decoder.canReadPlanes && !decoder.isCMYK
             opened = .jpeg(decoder)
         case .png:
             // The pixel limit is checked by the C stream as it opens, before its row buffers.
@@ -62,6 +66,7 @@ final class ImageSource {
             headerMetadata = decoder.metadata
             rowFormat = decoder.isInterlaced ? nil : decoder.format
             hasRestartMarkers = false
+            readsPlanes = false
             opened = .png(decoder)
         case .webp:
             let h = try WebPCodec.readHeader(bytes)
@@ -71,6 +76,7 @@ final class ImageSource {
             headerMetadata = WebPCodec.metadata(h)
             rowFormat = nil
             hasRestartMarkers = false
+            readsPlanes = false
             opened = .webp(h)
         case .avif:
             let file = try AVIFCodec.File(bytes, maxPixels: options.maxPixels)
@@ -79,6 +85,7 @@ final class ImageSource {
                                            storedHeight: file.header.height, storedBitDepth: file.depth)
             rowFormat = nil
             hasRestartMarkers = false
+            readsPlanes = false
             opened = .avif(file)
         case .gif:
             let screen = try GIFDecoder.readHeader(bytes)
@@ -87,6 +94,7 @@ final class ImageSource {
             headerMetadata = ImageMetadata(sourceFormat: .gif, storedWidth: screen.width, storedHeight: screen.height, storedBitDepth: 8)
             rowFormat = nil
             hasRestartMarkers = false
+            readsPlanes = false
             opened = .gif
         }
     }
@@ -116,6 +124,15 @@ final class ImageSource {
         default:
             preconditionFailure("rows come only from a JPEG or a non-interlaced PNG (rowFormat)")
         }
+    }
+
+    /// Starts a JPEG's raw plane decode at `scale` (``readsPlanes``): the decoder, whose
+    /// ``JPEGRowDecoder/readPlanes(_:)`` gives the planes, and their layout. Throws the codec's
+    /// refusal or ``ImageDecodingError/tooManyPixels(width:height:limit:)``.
+    func startPlanes(scale: DecodeScale) throws(DarkroomError) -> (decoder: JPEGRowDecoder, layout: JPEGPlaneLayout) {
+        guard case let .jpeg(decoder) = opened, readsPlanes else { preconditionFailure("planes come only from a YCbCr or gray JPEG") }
+        let layout = try decoder.startPlanes(scaleDenominator: scale.jpegDenominator, maxPixels: options.maxPixels)
+        return (decoder, layout)
     }
 
     /// A second JPEG row decoder over the same bytes, started at `scale`, that replaces the first

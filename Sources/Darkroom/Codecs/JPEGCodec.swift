@@ -83,6 +83,7 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
         header = ImageHeader(format: .jpeg, width: Int(info.stored_width), height: Int(info.stored_height),
                              orientation: EXIF.orientation(of: exif))
         hasRestartMarkers = info.restart_interval > 0
+        canReadPlanes = darkroom_jpeg_stream_can_read_planes(s) != 0
     }
 
     deinit { darkroom_jpeg_stream_close(stream) }
@@ -111,6 +112,9 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
     var restartLayout: (interval: Int, mcusPerRow: Int, mcuHeight: Int)? {
         info.restart_interval > 0 ? (Int(info.restart_interval), Int(info.mcus_per_row), Int(info.mcu_height)) : nil
     }
+    /// 8-bit YCbCr (3 components) or gray (1): ``startPlanes(scaleDenominator:maxPixels:)`` can
+    /// give the stored planes without colour conversion (not RGB-coded, CMYK or YCCK).
+    let canReadPlanes: Bool
     /// The decoded layout: 8-bit gray or RGB (CMYK rows are 4 bytes a pixel, read whole by ``ImageDecoder``).
     var pixelFormat: PixelFormat { components == 1 ? .gray8 : .rgb8 }
     /// What the file holds besides pixels, and what libjpeg warned about so far.
@@ -134,6 +138,28 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
         let rc = darkroom_jpeg_stream_start(stream, Int32(scaleDenominator), UInt64(maxPixels), &info, &err)
         if rc == -2 { throw .decoding(.tooManyPixels(width: storedWidth, height: storedHeight, limit: maxPixels)) }
         guard rc == 0 else { throw .decoding(.codec(.jpeg, message: shimMessage(err))) }
+    }
+
+    /// Starts decompression into raw planes (``canReadPlanes``) at 1/`scaleDenominator`: Y, Cb, Cr
+    /// (or gray) as stored, neither colour-converted nor upsampled, read an iMCU row group at a
+    /// time with ``readPlanes(_:)``. Throws as ``start(scaleDenominator:maxPixels:)``.
+    func startPlanes(scaleDenominator: Int, maxPixels: Int) throws(DarkroomError) -> JPEGPlaneLayout {
+        self.scaleDenominator = scaleDenominator
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        var planes = darkroom_jpeg_planes()
+        let rc = darkroom_jpeg_stream_start_planes(stream, Int32(scaleDenominator), UInt64(maxPixels), &info, &planes, &err)
+        if rc == -2 { throw .decoding(.tooManyPixels(width: storedWidth, height: storedHeight, limit: maxPixels)) }
+        guard rc == 0 else { throw .decoding(.codec(.jpeg, message: shimMessage(err))) }
+        return JPEGPlaneLayout(planes)
+    }
+
+    /// Decodes the next iMCU row group: `rows[c]` holds ``JPEGPlaneLayout/Plane/groupRows`` row
+    /// pointers of plane `c`, each to ``JPEGPlaneLayout/Plane/stride`` bytes. Throws a codec error.
+    func readPlanes(_ rows: UnsafePointer<UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?>) throws(DarkroomError) {
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        if darkroom_jpeg_stream_read_planes(stream, rows, &err) < 0 {
+            throw .decoding(.codec(.jpeg, message: shimMessage(err)))
+        }
     }
 
     func readRows(_ rows: UnsafeMutablePointer<UInt8>, stride: Int, count: Int) throws(DarkroomError) {
@@ -176,6 +202,40 @@ final class JPEGRowEncoder {
         rowBytes = width * format.channels
     }
 
+    /// A raw-plane encode (``writePlanes(_:)``): Y, Cb, Cr sampled as `settings.chroma` says
+    /// (`components` 3), or gray (1); ``planeLayout`` gives the planes it takes.
+    init(width: Int, height: Int, planes components: Int, settings: JPEGSettings,
+         icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) {
+        precondition(components == 1 || components == 3)
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        var planes = darkroom_jpeg_planes()
+        let icc = icc ?? [], exif = exif ?? []
+        let made = icc.withUnsafeBufferPointer { iccPtr in
+            exif.withUnsafeBufferPointer { exifPtr in
+                darkroom_jpeg_encoder_start_planes(Int32(width), Int32(height), Int32(components), Int32(settings.quality),
+                                                   settings.progressive ? 1 : 0, settings.chroma == .yuv444 ? 1 : 0,
+                                                   settings.optimizeCoding ? 1 : 0, iccPtr.baseAddress, UInt32(icc.count),
+                                                   exifPtr.baseAddress, UInt32(exif.count), &planes, &err)
+            }
+        }
+        guard let made else { throw .encoding(.codec(.jpeg, message: shimMessage(err))) }
+        encoder = made
+        rowBytes = 0
+        planeLayout = JPEGPlaneLayout(planes)
+    }
+
+    /// With the raw-plane `init`: the planes the encoder takes (nil for an RGB or gray row encode).
+    private(set) var planeLayout: JPEGPlaneLayout?
+
+    /// Encodes the next iMCU row group of planes: `rows[c]` holds ``JPEGPlaneLayout/Plane/groupRows``
+    /// row pointers of plane `c`, each to ``JPEGPlaneLayout/Plane/stride`` bytes, padding filled.
+    /// The first error is kept for ``finish()``.
+    func writePlanes(_ rows: UnsafePointer<UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?>) {
+        guard failure == nil else { return }
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        if darkroom_jpeg_encoder_write_planes(encoder, rows, &err) < 0 { failure = shimMessage(err) }
+    }
+
     deinit { darkroom_jpeg_encoder_free(encoder) }
 
     /// Encodes rows `rowsWritten..<upTo` of `image`: a buffer of the whole output (`ringRows` 0),
@@ -203,5 +263,40 @@ final class JPEGRowEncoder {
             throw .encoding(.codec(.jpeg, message: shimMessage(err)))
         }
         return bytes
+    }
+}
+
+/// The planes of a raw JPEG decode or encode (``JPEGRowDecoder/startPlanes(scaleDenominator:maxPixels:)``,
+/// ``JPEGRowEncoder/planeLayout``): Y, Cb, Cr — or gray — as libjpeg stores them, moved one iMCU
+/// row group at a time.
+struct JPEGPlaneLayout: Equatable {
+    struct Plane: Equatable {
+        /// The plane's size in samples (after any DCT scaling; chroma at its own resolution).
+        var width: Int, height: Int
+        /// Bytes a row buffer must hold: libjpeg reads and writes whole blocks.
+        var stride: Int
+        /// Rows of this plane per group.
+        var groupRows: Int
+        /// The sampling factors (2, 2 for the luma of 4:2:0; 1, 1 for its chroma).
+        var hSamp: Int, vSamp: Int
+        /// Image (luma) samples per plane sample across and down: 2, 2 for the chroma of 4:2:0;
+        /// 1, 1 for the luma, and for chroma that libjpeg-turbo's DCT scaling made full-resolution.
+        var xFactor: Double, yFactor: Double
+    }
+    var planes: [Plane]
+    /// iMCU row groups in the image.
+    var groups: Int
+
+    init(_ p: darkroom_jpeg_planes) {
+        func at(_ t: (Int32, Int32, Int32), _ c: Int) -> Int { Int(c == 0 ? t.0 : c == 1 ? t.1 : t.2) }
+        func at(_ t: (Double, Double, Double), _ c: Int) -> Double { c == 0 ? t.0 : c == 1 ? t.1 : t.2 }
+        var planes: [Plane] = []
+        for c in 0..<min(Int(p.count), 3) {
+            planes.append(Plane(width: at(p.width, c), height: at(p.height, c), stride: at(p.stride, c),
+                                groupRows: at(p.group_rows, c), hSamp: at(p.h_samp, c), vSamp: at(p.v_samp, c),
+                                xFactor: at(p.x_factor, c), yFactor: at(p.y_factor, c)))
+        }
+        self.planes = planes
+        groups = Int(p.groups)
     }
 }

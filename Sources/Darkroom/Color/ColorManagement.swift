@@ -22,10 +22,16 @@ enum ColorManagement {
         return cmsBuildParametricToneCurve(nil, 4, &params)
     }
 
+    /// True for a profile that describes itself as sRGB: ``convertToSRGB(_:profile:)`` leaves
+    /// pixels in it as they are (so a plan may keep them in YCbCr: ``ConversionPlan``).
+    static func isSRGB(_ profile: [UInt8]) -> Bool {
+        describe(profile)?.lowercased().contains("srgb") ?? false
+    }
+
     /// Converts `image` from `profile` to sRGB. Returns nil when nothing was done (no usable
     /// profile, a profile that is already sRGB, or a colour space that does not match the pixels).
     static func convertToSRGB(_ image: Image, profile: [UInt8]) -> Image? {
-        if let name = describe(profile), name.lowercased().contains("srgb") { return nil }
+        if isSRGB(profile) { return nil }
         guard let source = openProfile(profile) else { return nil }
         defer { cmsCloseProfile(source) }
         let space = cmsGetColorSpace(source)

@@ -6,9 +6,10 @@
 ///
 /// It decides the output format and size and checks them (the pixel limit and the format's
 /// limits, once, here), the orientation applied, the shrink-on-load scale the decoder is started
-/// at (``DecodeScale``), and the route the pixels take (``Route``): whole image, or rows streamed
-/// into the resampler — on one thread or two, in restart bands or not, into a JPEG encoder or
-/// not, through a ring of output rows or a whole output image.
+/// at (``DecodeScale``), and the route the pixels take (``Route``): a JPEG's YCbCr planes straight
+/// to a JPEG encoder, whole image, or rows streamed into the resampler — on one thread or two, in
+/// restart bands or not, into a JPEG encoder or not, through a ring of output rows or a whole
+/// output image.
 struct ConversionPlan {
     /// Format, stored size and orientation from the header.
     let header: ImageHeader
@@ -37,6 +38,10 @@ struct ConversionPlan {
         /// The decoder's rows go straight into the resampler (``StreamedResize``): no full-size
         /// source buffer exists.
         case rows(Rows)
+        /// JPEG → JPEG in YCbCr (``PlanarResize``): the stored Y, Cb, Cr (or gray) planes are
+        /// resized each at its own resolution and encoded as planes, streamed a row group at a
+        /// time; no colour conversion or chroma resampling by libjpeg either way.
+        case planes
     }
 
     /// The streamed route's choices.
@@ -60,10 +65,12 @@ struct ConversionPlan {
 
     /// Switches that tests set on ``Converter`` to compare routes; all on in production.
     struct Switches {
-        /// False: always the whole-image route.
+        /// False: always the whole-image route (not the planar one either).
         var allowsStreaming = true
         /// False: never restart bands.
         var allowsRestartBands = true
+        /// False: never the planar JPEG → JPEG route (the RGB routes instead).
+        var allowsPlanes = true
         /// False: a whole output image even where a ring of rows would do.
         var allowsRingOutput = true
         /// The smallest decoded sources (pixels) split into restart bands: below it the second
@@ -109,6 +116,12 @@ struct ConversionPlan {
         }
         decodedSize = decodeScale.decodedSize(of: stored)
 
+        // JPEG → JPEG with nothing that needs RGB: the planes, resized as stored.
+        if switches.allowsStreaming, switches.allowsPlanes, Self.takesPlanes(source: source, options: options, outputFormat: outputFormat,
+                                                   orientation: orientation) {
+            route = .planes
+            return
+        }
         // The route: rows streamed into the resampler where the resize can take them.
         guard switches.allowsStreaming, resizes, let rowFormat = source.rowFormat, rowFormat.bitDepth == 8,
               options.resampling.filter != .nearest, ResampleKernel.selected != .scalar else {
@@ -125,6 +138,19 @@ struct ConversionPlan {
             && options.targetSize == nil
         route = .rows(Rows(format: rowFormat, background: threads > 1, restartBands: restartBands, encodeRows: encodeRows,
                            ringRows: switches.allowsRingOutput && encodeRows && !restartBands ? 64 : 0))
+    }
+
+    /// The planar route's conditions: a YCbCr or gray JPEG (not RGB-coded, CMYK or YCCK) to a
+    /// JPEG, upright as stored, no ICC profile to convert from (none, an sRGB one, which the
+    /// conversion to sRGB leaves as it is, or ``DecodeOptions/convertToSRGB`` off), one encode (no
+    /// target size), a convolution filter and the SIMD kernels (the stripes stream like the rows route).
+    static func takesPlanes(source: ImageSource, options: ConvertOptions, outputFormat: ImageFormat,
+                            orientation: Orientation) -> Bool {
+        guard source.format == .jpeg, outputFormat == .jpeg, source.readsPlanes, orientation == .up,
+              options.targetSize == nil, !options.flattenAlpha, options.resampling.filter != .nearest,
+              ResampleKernel.selected != .scalar else { return false }
+        guard options.decode.convertToSRGB, let profile = source.headerMetadata.iccProfile else { return true }
+        return ColorManagement.isSRGB(profile)
     }
 
     /// The output must have sides up to ``Limits/maxSide`` and fit the pixel limit and the output format.

@@ -103,6 +103,12 @@ public struct Converter: Sendable {
                                               sourceMetadata: source.headerMetadata).run(source)
                 metadata = try source.finishRows()
                 (image, encoded) = (made.image, made.jpeg)
+            case .planes:
+                encoded = try PlanarResize(plan: plan, options: options, sourceMetadata: source.headerMetadata).run(source)
+                var planar = try source.finishRows()
+                // An sRGB profile was looked at (and left as it is), as the RGB routes' conversion does.
+                if options.decode.convertToSRGB && planar.iccProfile != nil { planar.iccApplied = true }
+                metadata = planar
             case .whole:
                 let decoded = try source.decodeImage(scale: plan.decodeScale)
                 (image, metadata) = (decoded.image, decoded.metadata)

@@ -71,11 +71,13 @@ struct AxisWeights {
     var stride: Int
     var weights: [Double]
 
-    init(filter: ResampleFilter, inSize: Int, outSize: Int) {
+    /// `scale`: source pixels per output pixel, nil for `inSize / outSize` (the two extents
+    /// mapped onto each other); output pixel i is centred on source position (i + ½)·scale.
+    init(filter: ResampleFilter, inSize: Int, outSize: Int, scale: Double? = nil) {
         precondition(inSize > 0 && outSize > 0)
         self.inSize = inSize
         self.outSize = outSize
-        let scale = Double(inSize) / Double(outSize)
+        let scale = scale ?? Double(inSize) / Double(outSize)
         let filterScale = max(scale, 1)
         let support = filter.support * filterScale
         let invScale = 1 / filterScale

@@ -19,9 +19,14 @@ struct Resampler {
     let kernel: ResampleKernel
     /// `kernel`'s functions, chosen once here (no per-row switch on the CPU level).
     let kernels: KernelFunctions
+    /// Source pixels per output pixel across and down; nil: the extents mapped onto each other
+    /// (`srcWidth / dstWidth`, `srcHeight / dstHeight`). Set for a JPEG chroma plane whose odd
+    /// size covers half a sample more than the picture (``PlanarResize``).
+    let scale: (x: Double, y: Double)?
 
     init(srcWidth: Int, srcHeight: Int, dstWidth: Int, dstHeight: Int, format: PixelFormat,
-         alpha: AlphaHandling, kernel: ResampleKernel) {
+         alpha: AlphaHandling, kernel: ResampleKernel, scale: (x: Double, y: Double)? = nil) {
+        self.scale = scale
         self.srcWidth = srcWidth
         self.srcHeight = srcHeight
         self.dstWidth = dstWidth
@@ -69,8 +74,8 @@ struct Resampler {
     }
 
     func tablesU8(filter: ResampleFilter) -> (FixedPointTable, PairTable?, HorizontalU8Plan) {
-        let v = FixedPointTable(AxisWeights(filter: filter, inSize: srcHeight, outSize: dstHeight))
-        let hTable = FixedPointTable(AxisWeights(filter: filter, inSize: srcWidth, outSize: dstWidth))
+        let v = FixedPointTable(AxisWeights(filter: filter, inSize: srcHeight, outSize: dstHeight, scale: scale?.y))
+        let hTable = FixedPointTable(AxisWeights(filter: filter, inSize: srcWidth, outSize: dstWidth, scale: scale?.x))
         let h = HorizontalU8Plan(table: hTable,
                                  broadcast: kernel == .scalar ? nil : BroadcastTable(hTable, channels: channels))
         return (v, kernel == .scalar ? nil : PairTable(v), h)
@@ -82,15 +87,16 @@ struct Resampler {
     /// The SIMD kernels read source rows in pairs (2m, 2m+1) interleaved byte by byte (premultiplied
     /// on the way in when asked), kept in a ring while the vertical window needs them; the scalar
     /// reference reads the source (or a ring of premultiplied rows) row by row.
+    /// `dstStride`: bytes from one output row to the next (nil: `dstWidth · channels`, packed rows).
     func bandU8<Source: RowSource>(_ band: Range<Int>, source: Source, dst: UnsafeMutablePointer<UInt8>, dstRingRows: Int = 0,
-                                           v: FixedPointTable, pairs: PairTable?, h: HorizontalU8Plan,
+                                           dstStride: Int? = nil, v: FixedPointTable, pairs: PairTable?, h: HorizontalU8Plan,
                                            rowsDone: ((Int) -> Void)? = nil) {
         let rowBytes = srcWidth * channels
         let tmpStride = rowBytes + 64
         let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * tmpStride)
         tmp.initialize(repeating: 0, count: 4 * tmpStride)
         defer { tmp.deallocate() }
-        let dstStride = dstWidth * channels
+        let dstStride = dstStride ?? dstWidth * channels
         // SIMD kernels: intermediate rows in the horizontal pass's pixel-pair layout (see runRowsU8).
         let expand = kernel != .scalar
         let xStride = 2 * (srcWidth + 16) * (channels == 2 ? 2 : channels == 1 ? 1 : 4) + 128

@@ -19,9 +19,12 @@ import Testing
         }
         // Plain Huffman tables: other bytes (larger), the same pixels; streamed or not, the same file.
         var options = ConvertOptions(format: .jpeg, quality: 90, resize: try ResizeGeometry(parsing: "50%"))
-        let optimized = try Converter(options: options).convert(TestImages.bytes("kodim23.jpg"))
+        var rows = Converter(options: options)
+        rows.switches.allowsPlanes = false   // the RGB row encoder, not the planar route
+        let optimized = try rows.convert(TestImages.bytes("kodim23.jpg"))
         options.encode.optimizeCoding = false
-        let plain = try Converter(options: options).convert(TestImages.bytes("kodim23.jpg"))
+        rows.options = options
+        let plain = try rows.convert(TestImages.bytes("kodim23.jpg"))
         var whole = Converter(options: options)
         whole.switches.allowsStreaming = false
         #expect(try whole.convert(TestImages.bytes("kodim23.jpg")).bytes == plain.bytes)

@@ -43,11 +43,14 @@ import Testing
     }
 
     /// The `convert` seeds take the routes they are named for: the JPEGs with restart markers are
-    /// decoded in two bands, a JPEG resized to JPEG goes through the ring of output rows, and each
-    /// converts without error (a damaged one under `failOn` none).
-    @Test(arguments: [("jpeg-4mp-restart-markers.bin", "restart-bands"), ("webp-37pct-restart-markers.bin", "restart-bands"),
-                      ("jpeg-50pct-failon-none-restart-markers.bin", "restart-bands"), ("jpeg-37pct-hopper.bin", "ring-output"),
-                      ("jpeg-37pct-failon-none-cut.bin", "ring-output")])
+    /// decoded in two bands when the output is WebP, a JPEG resized to JPEG takes the planar route
+    /// (whole, damaged or with restart markers), a PNG resized to JPEG goes through the ring of
+    /// output rows, and each converts without error (a damaged one under `failOn` none).
+    @Test(arguments: [("jpeg-4mp-restart-markers.bin", "planar-route"), ("webp-37pct-restart-markers.bin", "restart-bands"),
+                      ("jpeg-50pct-failon-none-restart-markers.bin", "planar-route"),
+                      ("webp-50pct-failon-none-restart-markers.bin", "restart-bands"), ("jpeg-37pct-hopper.bin", "planar-route"),
+                      ("jpeg-37pct-failon-none-cut.bin", "planar-route"), ("png-37pct-to-jpeg-ring.bin", "ring-output"),
+                      ("png-37pct-failon-none-cut-to-jpeg-ring.bin", "ring-output")])
     func convertSeedsTakeTheirRoutes(seed: String, event: String) throws {
         let bytes = [UInt8](try Data(contentsOf: Self.seeds.appendingPathComponent("convert/\(seed)")))
         let events = PipelineEvents.Counter()

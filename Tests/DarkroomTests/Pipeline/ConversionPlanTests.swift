@@ -12,7 +12,12 @@ import Testing
         #expect(toJPEG.decodedSize == PixelSize(width: 384, height: 256))
         #expect(toJPEG.target == PixelSize(width: 100, height: 67))
         if ResampleKernel.selected != .scalar {
-            #expect(toJPEG.route == .rows(.init(format: .rgb8, background: true, restartBands: false, encodeRows: true, ringRows: 64)))
+            #expect(toJPEG.route == .planes)   // JPEG to JPEG in YCbCr (PlanarRouteTests)
+            var rgb = ConversionPlan.Switches()
+            rgb.allowsPlanes = false
+            let rows = try TestPlan.plan(jpeg, ConvertOptions(format: .jpeg, resize: try ResizeGeometry(parsing: "100x100"),
+                                                              resampling: ResizeOptions(threads: 2)), switches: rgb)
+            #expect(rows.route == .rows(.init(format: .rgb8, background: true, restartBands: false, encodeRows: true, ringRows: 64)))
         }
         let fast = try TestPlan.plan(jpeg, ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: "100x100"), fast: true))
         #expect(fast.decodeScale == .jpeg(denominator: 4))     // 192x128 covers 100x67

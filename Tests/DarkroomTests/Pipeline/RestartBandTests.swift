@@ -23,6 +23,7 @@ import Testing
                     options.resampling.threads = 2
                     var bands = Converter(options: options)
                     bands.switches.restartBandsMinimumPixels = 0
+                    bands.switches.allowsPlanes = false   // JPEG to JPEG: the RGB rows, not the planar route
                     var reference = bands
                     reference.switches.allowsRestartBands = false
                     let events = PipelineEvents.Counter()

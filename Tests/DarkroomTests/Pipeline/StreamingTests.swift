@@ -16,7 +16,10 @@ import Testing
             for fast in [false, true] {
                 for format in [ImageFormat.png, .jpeg] {
                     let options = ConvertOptions(format: format, resize: try ResizeGeometry(parsing: geometry), fast: fast)
-                    let streamed = try Converter(options: options).convert(bytes)
+                    // The RGB routes (a JPEG to a JPEG takes the planar one by default: PlanarRouteTests).
+                    var rows = Converter(options: options)
+                    rows.switches.allowsPlanes = false
+                    let streamed = try rows.convert(bytes)
                     var whole = Converter(options: options)
                     whole.switches.allowsStreaming = false
                     let reference = try whole.convert(bytes)
@@ -27,7 +30,9 @@ import Testing
                     // Two threads: a producer decodes ahead of the resampler; the same bytes.
                     var overlapped = options
                     overlapped.resampling.threads = 2
-                    #expect(try Converter(options: overlapped).convert(bytes).bytes == reference.bytes,
+                    var overlappedRows = Converter(options: overlapped)
+                    overlappedRows.switches.allowsPlanes = false
+                    #expect(try overlappedRows.convert(bytes).bytes == reference.bytes,
                             "\(name) \(geometry) fast=\(fast) \(format), decode on its own thread")
                 }
             }
@@ -47,9 +52,11 @@ import Testing
             options.resampling.threads = threads
             options.decode.failOn = .none
             let events = PipelineEvents.Counter()
-            let ringed = try PipelineEvents.$counter.withValue(events) { try Converter(options: options).convert(bytes) }
+            var rows = Converter(options: options)
+            rows.switches.allowsPlanes = false   // a JPEG source would take the planar route
+            let ringed = try PipelineEvents.$counter.withValue(events) { try rows.convert(bytes) }
             #expect(events["ring-output"] == 1, "\(geometry) threads \(threads)")
-            var wholeOutput = Converter(options: options)
+            var wholeOutput = rows
             wholeOutput.switches.allowsRingOutput = false
             var wholeImage = Converter(options: options)
             wholeImage.switches.allowsStreaming = false
@@ -138,10 +145,11 @@ import Testing
 
 /// Plans a conversion the way ``Converter`` does, for tests that check a decision of the plan.
 enum TestPlan {
-    static func plan(_ bytes: [UInt8], _ options: ConvertOptions) throws -> ConversionPlan {
+    static func plan(_ bytes: [UInt8], _ options: ConvertOptions,
+                     switches: ConversionPlan.Switches = ConversionPlan.Switches()) throws -> ConversionPlan {
         try bytes.withUnsafeBufferPointer { buffer in
             let source = try ImageSource(bytes, buffer: buffer, format: ImageFormat.sniff(bytes)!, options: options.decode)
-            return try ConversionPlan(source: source, options: options)
+            return try ConversionPlan(source: source, options: options, switches: switches)
         }
     }
 }

@@ -149,12 +149,14 @@ import Testing
         let resize = try ResizeGeometry(parsing: "50%")
         var options = ConvertOptions(format: .jpeg, resize: resize, resampling: ResizeOptions(threads: 2))
         if ResampleKernel.selected != .scalar {
-            #expect(try TestPlan.plan(TestImages.bytes("kodim23.jpg"), options).route
-                == .rows(.init(format: .rgb8, background: true, restartBands: false, encodeRows: true, ringRows: 64)))
+            // (Without a target size a JPEG to a JPEG takes the planar route; with one, the rows.)
+            #expect(try TestPlan.plan(TestImages.bytes("kodim23.jpg"), options).route == .planes)
         }
         options.targetSize = TargetSize(maxBytes: 12_000)
         let plan = try TestPlan.plan(TestImages.bytes("kodim23.jpg"), options)
-        if case let .rows(rows) = plan.route { #expect(!rows.encodeRows && rows.ringRows == 0) }
+        if ResampleKernel.selected != .scalar {
+            #expect(plan.route == .rows(.init(format: .rgb8, background: true, restartBands: false, encodeRows: false, ringRows: 0)))
+        }
         let events = PipelineEvents.Counter()
         let result = try PipelineEvents.$counter.withValue(events) {
             try Converter(options: options).convert(TestImages.bytes("kodim23.jpg"))
