@@ -62,6 +62,8 @@ struct ConvertCommand: ParsableCommand {
         }
         if output == "-" && json { throw ValidationError("--json cannot share standard output with -o -") }
         if output != nil && name != nil { throw ValidationError("use either -o/--output or --name, not both") }
+        if !suffix.isEmpty && output != nil { throw ValidationError("--suffix names outputs that Darkroom names; with -o/--output the name is yours") }
+        if !suffix.isEmpty && name != nil { throw ValidationError("--suffix and --name both shape the name: put the text in the template instead") }
         if suffix.contains("/") || Console.hasControlCharacters(suffix) {
             throw ValidationError("invalid suffix '\(Console.printable(suffix))': expected text without '/' or control characters")
         }
@@ -73,7 +75,7 @@ struct ConvertCommand: ParsableCommand {
         let planned: BatchInputs
         do {
             template = try name.map { (t) throws(DarkroomError) in try NameTemplate(parsing: t) }
-            planned = try batch.inputs(inputs, maxListBytes: maxInputBytes)
+            planned = try batch.inputs(inputs, maxListBytes: maxInputBytes, outputFolder: outDir)
             if output != nil && planned.all.count > 1 {
                 throw ValidationError("-o/--output takes one input (these arguments name \(planned.all.count)); use --out-dir for several")
             }
@@ -110,6 +112,10 @@ struct ConvertCommand: ParsableCommand {
             }
             throw ExitCode(ExitStatus.usage)
         }
+        do { try batch.checkReport(guardian: plan.guardian, outputs: plan.outputs) } catch let error as ValidationError {
+            Console.info("darkroom: \(error.message)")
+            throw ExitCode(ExitStatus.usage)
+        }
         // The format follows -o's extension when -f is not given.
         if options.format == nil { options.format = ConvertPlan.extensionFormat(output) }
         // --strict-openai: with a known output format the request is refused once, before any work.
@@ -120,7 +126,7 @@ struct ConvertCommand: ParsableCommand {
             }
         }
         // --skip-existing with an existing --report: the inputs it records as done are skipped too.
-        var doneBefore = Set<String>()
+        var doneBefore: [String: String] = [:]
         if batch.skipExisting, let path = batch.report, fsExists(path) {
             do { doneBefore = ReportFile.doneInputs(try ReportFile.read(path, limit: Limits.maxByteCount)) } catch {
                 Console.error(nil, error)
@@ -151,7 +157,9 @@ struct ConvertCommand: ParsableCommand {
             let index = planned.selected[k]
             let input = planned.all[index]
             let (item, line) = convertOne(input, index: index, planned: plan.outputs[k], plan: plan, converter: converter,
-                                          alreadyDone: done.contains(input.path))
+                                          alreadyDone: done[input.path].map { recorded in
+                                              fsExists(recorded) && (plan.outputs[k] == nil || plan.outputs[k] == recorded)
+                                          } ?? false)
             reporter.record(item, line: line)
         }
         Signals.onInterrupt(nil)

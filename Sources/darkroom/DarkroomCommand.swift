@@ -83,6 +83,7 @@ struct DarkroomCommand: ParsableCommand {
     /// How to pass a file whose name starts with '-'.
     static func dashAdvice(_ name: String) -> String {
         let shown = Console.printable(name)
-        return "; a file whose name starts with '-' goes after '--' (darkroom convert -f webp -- \(shown)) or as ./\(shown)"
+        let command = CommandLine.arguments.dropFirst().first.map { $0.hasPrefix("-") ? "" : " " + Console.printable($0) } ?? ""
+        return "; a file whose name starts with '-' goes after '--' (darkroom\(command) … -- \(shown)) or as ./\(shown)"
     }
 }

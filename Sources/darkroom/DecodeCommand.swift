@@ -99,7 +99,7 @@ struct DecodeCommand: ParsableCommand {
         if oldOutDir != nil { Console.info("darkroom: decode: -o is the old name of --out-dir (in every other command -o names one output file)") }
         do {
             template = try OutputNameTemplate(name)
-            planned = try batch.inputs(responses, maxListBytes: maxInputBytes, memberFilter: Self.responseFilter)
+            planned = try batch.inputs(responses, maxListBytes: maxInputBytes, memberFilter: Self.responseFilter, outputFolder: folder)
             let parallel = try batch.workers(for: planned.selected.count)
             workers = parallel.workers
             let options = try conversion.convertOptions(defaultThreads: parallel.threadsEach)
@@ -108,6 +108,11 @@ struct DecodeCommand: ParsableCommand {
             if let format = options.format { try conversion.checkStrictOpenAI(format: format, quality: options.encode.quality) }
         } catch {
             Console.error(nil, error)
+            throw ExitCode(ExitStatus.usage)
+        }
+        let guardian = OutputGuard(inputs: planned.selected.map { planned.all[$0].path })
+        do { try batch.checkReport(guardian: guardian, outputs: []) } catch let error as ValidationError {
+            Console.info("darkroom: \(error.message)")
             throw ExitCode(ExitStatus.usage)
         }
         let reporter: BatchReporter
@@ -125,7 +130,6 @@ struct DecodeCommand: ParsableCommand {
         if !batch.dryRun { OutputFile.sweepStaleTemporaries(in: folder) }
         for problem in planned.counts.problems { Console.info("darkroom: \(problem.path): \(problem.reason)") }
         Signals.onInterrupt { signal in reporter.finish(interrupted: signal) }
-        let guardian = OutputGuard(inputs: planned.selected.map { planned.all[$0].path })
         let converter = converterIfAny
         BatchJobs.forEach(planned.selected, workers: workers) { index in
             let response = planned.all[index].path

@@ -68,7 +68,7 @@ struct PrepRefsCommand: ParsableCommand {
             prep.failOn = failOn
             prep.optimizeCoding = optimizeCoding
             if images.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
-            planned = try batch.inputs(images, maxListBytes: maxInputBytes)
+            planned = try batch.inputs(images, maxListBytes: maxInputBytes, outputFolder: outDir)
             let parallel = try batch.workers(for: planned.selected.count)
             workers = parallel.workers
             prep.threads = try threads.map { (t) throws(DarkroomError) in try ValueParser.integer(t, name: "threads", in: 1...Limits.maxThreads) }
@@ -86,6 +86,11 @@ struct PrepRefsCommand: ParsableCommand {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)
         }
+        let guardian = OutputGuard(inputs: planned.selected.map { planned.all[$0].path })
+        do { try batch.checkReport(guardian: guardian, outputs: []) } catch let error as ValidationError {
+            Console.info("darkroom: \(error.message)")
+            throw ExitCode(ExitStatus.usage)
+        }
         let reporter: BatchReporter
         do {
             if !batch.dryRun { try OutputFolders.create(outDir) }
@@ -101,7 +106,6 @@ struct PrepRefsCommand: ParsableCommand {
         if !batch.dryRun { OutputFile.sweepStaleTemporaries(in: outDir) }
         for problem in planned.counts.problems { Console.info("darkroom: \(problem.path): \(problem.reason)") }
         Signals.onInterrupt { signal in reporter.finish(interrupted: signal) }
-        let guardian = OutputGuard(inputs: planned.selected.map { planned.all[$0].path })
         BatchJobs.forEach(planned.selected, workers: workers) { index in
             let path = planned.all[index].path
             var item = ItemReport(input: path, index: index)

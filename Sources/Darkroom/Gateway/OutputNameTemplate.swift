@@ -44,6 +44,9 @@ public struct OutputNameTemplate: Sendable, Hashable {
         s = s.replacing("{ext}", with: format.fileExtension)
         s = s.replacing("{format}", with: format.rawValue)
         s = s.replacing("{stem}", with: stem)
-        return s
+        // A value that renders as a path component of `.` or `..` (a response named `...json`)
+        // never climbs out of the output folder: such components are written as `_` and `__`.
+        return s.split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0 == "." ? "_" : $0 == ".." ? "__" : String($0) }.joined(separator: "/")
     }
 }

@@ -59,9 +59,16 @@ struct BatchFlags: ParsableArguments {
 
     /// The inputs of `arguments` and `--from-list`, walked (``InputWalk``), then `--shard`'s part.
     /// Throws ``DarkroomError`` for a list that cannot be read and a bad `--shard` (usage errors).
+    /// `outputFolder`: the run's output folder, never walked as input when it lies inside an
+    /// input folder (a resumed `convert in -R --out-dir in/webp` must not take its own outputs).
     func inputs(_ arguments: [String], maxListBytes: Int,
-                memberFilter: @escaping (String) -> (accept: Bool, format: ImageFormat?) = InputWalk.images) throws -> BatchInputs {
+                memberFilter: @escaping (String) -> (accept: Bool, format: ImageFormat?) = InputWalk.images,
+                outputFolder: String? = nil) throws -> BatchInputs {
+        if fromList == "-" && arguments.contains("-") {
+            throw ValidationError("standard input (-) can be read only once: it is already --from-list -")
+        }
         var walk = InputWalk(recursive: recursive, memberFilter: memberFilter)
+        if let outputFolder { walk.exclude(folder: outputFolder) }
         for argument in arguments { walk.add(argument: argument) }
         if let fromList {
             let bytes = try InputFile.read(fromList, limit: maxListBytes, image: false)
@@ -95,6 +102,24 @@ enum BatchJobs {
         let next = Counter()
         DispatchQueue.concurrentPerform(iterations: max(1, min(workers, indices.count))) { _ in
             while let k = next.take(below: indices.count) { body(indices[k]) }
+        }
+    }
+}
+
+extension BatchFlags {
+    /// `--report FILE` may not be an input, the `--from-list` file or a planned output: appending
+    /// JSON to any of them would damage it. Throws a usage error naming the clash.
+    func checkReport(guardian: OutputGuard, outputs: [String?]) throws {
+        guard let report else { return }
+        if let input = guardian.input(at: report) {
+            throw ValidationError("--report \(report) is \(input == report ? "" : "(as \(input)) ")an input of this run; choose another file")
+        }
+        if let fromList, fromList != "-", let a = FileIdentity.inode(fromList), a == FileIdentity.inode(report) {
+            throw ValidationError("--report \(report) is the --from-list file; choose another file")
+        }
+        let key = FileIdentity.resolvedPath(report, resolver: guardian.resolver)
+        if outputs.contains(where: { $0 != nil && $0 != "-" && FileIdentity.resolvedPath($0!, resolver: guardian.resolver) == key }) {
+            throw ValidationError("--report \(report) is also an output of this run; choose another file")
         }
     }
 }

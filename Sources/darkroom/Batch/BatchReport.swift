@@ -95,9 +95,17 @@ final class BatchReporter: @unchecked Sendable {
         self.walk = walk
         bar = !settings.quiet && !settings.json && total > 1 && isatty(STDERR_FILENO) != 0
         if let path = settings.reportPath, !settings.dryRun {
-            reportFD = fsOpen(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            reportFD = fsOpen(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             guard reportFD >= 0 else {
                 throw DarkroomError.file(.io(path: path, message: "cannot write the report: \(InputFile.reason(errno))"))
+            }
+            // A run killed mid-write left a line without its end: start on a line of our own.
+            var st = stat()
+            if fstat(reportFD, &st) == 0, st.st_size > 0 {
+                var last: UInt8 = 0
+                if pread(reportFD, &last, 1, off_t(st.st_size - 1)) == 1, last != 0x0A {
+                    _ = StandardStreams.writeAll(reportFD, [0x0A])
+                }
             }
             var header: [String: JSONValue] = ["report": "darkroom", "version": 1, "command": .string(settings.command),
                                                "inputs": .int(total), "plan_inputs": .int(planTotal)]
@@ -288,12 +296,17 @@ enum ReportFile {
         return parsed
     }
 
-    /// The inputs a report records as done.
-    static func doneInputs(_ parsed: Parsed) -> Set<String> {
-        var done = Set<String>()
+    /// The inputs a report records as done, each with the output it records: `--skip-existing`
+    /// skips an input only when that output is still there (and is the one this run plans).
+    static func doneInputs(_ parsed: Parsed) -> [String: String] {
+        var done: [String: String] = [:]
         for item in parsed.items {
             guard case let .string(input)? = item["input"], case let .string(status)? = item["status"] else { continue }
-            if status == "ok" || status == "unmet" || status == "skipped" { done.insert(input) }
+            if (status == "ok" || status == "unmet" || status == "skipped"), case let .string(output)? = item["output"] {
+                done[input] = output
+            } else {
+                done[input] = nil
+            }
         }
         return done
     }

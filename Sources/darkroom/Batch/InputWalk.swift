@@ -59,6 +59,14 @@ struct InputWalk {
     private(set) var counts = WalkCounts()
     private var visited = Set<[UInt64]>()
     private var patternStack = Set<[UInt64]>()
+    /// Folders never walked below a root (the run's output folder).
+    private var excluded = Set<[UInt64]>()
+
+    /// Never walks into `folder` below an argument's root (it is skipped silently).
+    mutating func exclude(folder: String) {
+        var st = stat()
+        if fsStat(folder, &st) == 0 { excluded.insert([UInt64(st.st_dev), UInt64(st.st_ino)]) }
+    }
 
     init(recursive: Bool, memberFilter: @escaping (String) -> (accept: Bool, format: ImageFormat?)) {
         self.recursive = recursive
@@ -116,13 +124,21 @@ struct InputWalk {
     }
 
     private mutating func append(_ input: BatchInput) {
-        let key = ShardSpec.hash(input.path)
+        // `./a/b.jpg`, `a//b.jpg` and `a/./b.jpg` name one file: compared without those spellings.
+        let key = ShardSpec.hash(Self.lexical(input.path))
         if let earlier = seenPaths[key] {
-            if inputs[Int(earlier)].path == input.path { return }
+            if Self.lexical(inputs[Int(earlier)].path) == Self.lexical(input.path) { return }
         } else {
             seenPaths[key] = Int32(truncatingIfNeeded: inputs.count)
         }
         inputs.append(input)
+    }
+
+    /// The path without `.` components and repeated slashes (no `..` resolution: links).
+    static func lexical(_ path: String) -> String {
+        guard path.contains("./") || path.contains("//") || path.hasSuffix("/.") else { return path }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+        return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
 
     private mutating func firstVisit(_ st: stat) -> Bool {
@@ -136,6 +152,7 @@ struct InputWalk {
             counts.problems.append((folder, InputFile.reason(errno)))
             return
         }
+        if !relative.isEmpty && excluded.contains([UInt64(st.st_dev), UInt64(st.st_ino)]) { return }
         guard firstVisit(st) else {
             counts.revisited += 1
             return
@@ -198,6 +215,7 @@ struct InputWalk {
         var st = stat()
         guard fsStat(folder, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { return }
         let key = [UInt64(st.st_dev), UInt64(st.st_ino)]
+        if !relative.isEmpty && excluded.contains(key) { return }
         guard patternStack.insert(key).inserted else {
             counts.revisited += 1
             return

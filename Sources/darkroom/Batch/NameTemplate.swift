@@ -48,6 +48,9 @@ struct NameTemplate: Equatable {
         s = s.replacing("{w}", with: width.map(String.init) ?? "{w}")
         s = s.replacing("{h}", with: height.map(String.init) ?? "{h}")
         s = s.replacing("{q}", with: quality ?? "{q}")
-        return s.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }.joined(separator: "/")
+        // A value may render as a component of its own: a stem of `..` (from `...jpg`) must not
+        // climb out of --out-dir, so `.` and `..` components are written as `_` and `__`.
+        return s.split(separator: "/", omittingEmptySubsequences: true)
+            .map { $0 == "." ? "_" : $0 == ".." ? "__" : String($0) }.joined(separator: "/")
     }
 }

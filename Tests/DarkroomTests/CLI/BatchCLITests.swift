@@ -296,4 +296,48 @@ struct BatchCLITests {
             #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/j1/" + name)) == Data(contentsOf: URL(fileURLWithPath: root + "/j2/" + name)), "\(name)")
         }
     }
+
+    /// New-user findings: a report may not damage an input; a `..` stem never climbs out of
+    /// --out-dir; a report is trusted only for outputs that are still there; a cut report line
+    /// does not glue to the next run's header; an --out-dir inside the input folder is not input.
+    @Test func reportsAndNamesCannotDamageOrEscape() throws {
+        try copy("hopper.jpg", to: root + "/in/x.jpg")
+        try copy("gray.jpg", to: root + "/in/y.jpg")
+        let before = try Data(contentsOf: URL(fileURLWithPath: root + "/in/x.jpg"))
+        let onInput = try CLI.run(["convert", root + "/in", "-f", "webp", "--out-dir", root + "/o1", "--report", root + "/in/x.jpg"])
+        #expect(onInput.status == 2 && onInput.stderr.contains("is an input of this run"), "\(onInput.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/in/x.jpg")) == before)
+        let onOutput = try CLI.run(["convert", root + "/in", "-f", "webp", "--out-dir", root + "/o1", "--report", root + "/o1/x.webp"])
+        #expect(onOutput.status == 2 && onOutput.stderr.contains("is also an output of this run"), "\(onOutput.stderr)")
+
+        try copy("gray.jpg", to: root + "/esc/...jpg")
+        let escape = try CLI.run(["convert", root + "/esc/...jpg", "-f", "png", "--out-dir", root + "/e/f", "--name", "{stem}/{stem}/x.{ext}"])
+        #expect(escape.status == 0, "\(escape.stderr)")
+        #expect(files(root + "/e") == ["f/__/__/x.png"])
+
+        let report = root + "/r.jsonl"
+        #expect(try CLI.run(["convert", root + "/in", "-f", "webp", "--out-dir", root + "/w", "--report", report]).status == 0)
+        // Another format and folder: the report's outputs are not this run's, so nothing is skipped.
+        let other = try CLI.run(["convert", root + "/in", "-f", "png", "--out-dir", root + "/p", "--skip-existing", "--report", report, "--json"])
+        #expect(try CLI.jsonLines(other.stdoutData).summary["ok"] as? Int == 2, "\(other.stderr)")
+        // A cut line, then a resumed run: the header starts a line of its own.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: report))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"input":"cut"#.utf8))
+        try handle.close()
+        try FileManager.default.removeItem(atPath: root + "/w/y.webp")
+        let resumed = try CLI.run(["convert", root + "/in", "-f", "webp", "--out-dir", root + "/w", "--skip-existing", "--report", report, "--json"])
+        let summary = try CLI.jsonLines(resumed.stdoutData).summary
+        #expect(summary["ok"] as? Int == 1 && summary["skipped"] as? Int == 1, "y.webp was deleted, so it is converted again: \(summary)")
+        let lines = try String(contentsOfFile: report, encoding: .utf8).split(separator: "\n")
+        #expect(lines.contains { $0 == #"{"input":"cut"# })
+        #expect(lines.filter { $0.contains(#""report":"darkroom""#) }.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") })
+
+        try copy("hopper.jpg", to: root + "/nest/h.jpg")
+        let first = try CLI.run(["convert", root + "/nest", "-R", "-f", "webp", "--out-dir", root + "/nest/webp"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let again = try CLI.run(["convert", root + "/nest", "-R", "-f", "webp", "--out-dir", root + "/nest/webp", "--skip-existing", "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try CLI.jsonLines(again.stdoutData).summary["inputs"] as? Int == 1, "its own outputs are not inputs")
+    }
 }
