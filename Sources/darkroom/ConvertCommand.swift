@@ -112,10 +112,7 @@ struct ConvertCommand: ParsableCommand {
             }
             throw ExitCode(ExitStatus.usage)
         }
-        do { try batch.checkReport(guardian: plan.guardian, outputs: plan.outputs) } catch let error as ValidationError {
-            Console.info("darkroom: \(error.message)")
-            throw ExitCode(ExitStatus.usage)
-        }
+        try batch.checkReportOrExit(guardian: plan.guardian, outputs: plan.outputs)
         // The format follows -o's extension when -f is not given.
         if options.format == nil { options.format = ConvertPlan.extensionFormat(output) }
         // --strict-openai: with a known output format the request is refused once, before any work.
@@ -133,24 +130,9 @@ struct ConvertCommand: ParsableCommand {
                 throw ExitCode(ExitStatus.someFailed)
             }
         }
-        let reporter: BatchReporter
-        do {
-            if !batch.dryRun {
-                if let outDir { try OutputFolders.create(outDir) }
-            }
-            reporter = try BatchReporter(
-                settings: .init(command: "convert", doneWord: "converted", json: json, quiet: batch.quiet, verbose: batch.verbose,
-                                dryRun: batch.dryRun, reportPath: batch.report, shard: planned.shard),
-                total: count, planTotal: planned.all.count, walk: planned.counts,
-                planned: planned.selected.map { (planned.all[$0].path, $0) })
-        } catch {
-            Console.error(nil, error)
-            throw ExitCode(ExitStatus.someFailed)
-        }
-        for problem in planned.counts.problems { Console.info("darkroom: \(problem.path): \(problem.reason)") }
-        if !batch.dryRun { for folder in plan.folders { OutputFile.sweepStaleTemporaries(in: folder) } }
+        let reporter = try batch.startReporter(command: "convert", doneWord: "converted", json: json, planned: planned,
+                                               outputFolder: outDir, sweep: plan.folders)
         let done = doneBefore
-        Signals.onInterrupt { signal in reporter.finish(interrupted: signal) }
         let converter = Converter(options: options)
         // Each worker takes the next input; a large image holds up only its own worker.
         BatchJobs.forEach(Array(0..<count), workers: workers) { k in

@@ -84,7 +84,14 @@ struct DecodeCommand: ParsableCommand {
     /// or an event-stream field.
     static func responseFilter(_ path: String) -> (accept: Bool, format: ImageFormat?) {
         if PathText.pathExtension(path).lowercased() == "json" { return (true, nil) }
-        guard let head = try? InputFile.read(path, limit: 1 << 30, image: false).prefix(64) else { return (false, nil) }
+        // The first 64 bytes only: a folder walk looks at every file.
+        let fd = fsOpen(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return (false, nil) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = read(fd, &buffer, 64)
+        guard n > 0 else { return (false, nil) }
+        let head = buffer.prefix(n)
         let text = String(decoding: head.drop(while: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }), as: UTF8.self)
         return (text.hasPrefix("{") || text.hasPrefix("event:") || text.hasPrefix("data:"), nil)
     }
@@ -111,25 +118,9 @@ struct DecodeCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         let guardian = OutputGuard(inputs: planned.selected.map { planned.all[$0].path })
-        do { try batch.checkReport(guardian: guardian, outputs: []) } catch let error as ValidationError {
-            Console.info("darkroom: \(error.message)")
-            throw ExitCode(ExitStatus.usage)
-        }
-        let reporter: BatchReporter
-        do {
-            if !batch.dryRun { try OutputFolders.create(folder) }
-            reporter = try BatchReporter(
-                settings: .init(command: "decode", doneWord: "written", json: json, quiet: batch.quiet, verbose: batch.verbose,
-                                dryRun: batch.dryRun, reportPath: batch.report, shard: planned.shard),
-                total: planned.selected.count, planTotal: planned.all.count, walk: planned.counts,
-                planned: planned.selected.map { (planned.all[$0].path, $0) })
-        } catch {
-            Console.error(nil, error)
-            throw ExitCode(ExitStatus.someFailed)
-        }
-        if !batch.dryRun { OutputFile.sweepStaleTemporaries(in: folder) }
-        for problem in planned.counts.problems { Console.info("darkroom: \(problem.path): \(problem.reason)") }
-        Signals.onInterrupt { signal in reporter.finish(interrupted: signal) }
+        try batch.checkReportOrExit(guardian: guardian, outputs: [])
+        let reporter = try batch.startReporter(command: "decode", doneWord: "written", json: json, planned: planned,
+                                               outputFolder: folder, sweep: [folder])
         let converter = converterIfAny
         BatchJobs.forEach(planned.selected, workers: workers) { index in
             let response = planned.all[index].path

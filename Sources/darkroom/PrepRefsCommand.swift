@@ -87,25 +87,9 @@ struct PrepRefsCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         let guardian = OutputGuard(inputs: planned.selected.map { planned.all[$0].path })
-        do { try batch.checkReport(guardian: guardian, outputs: []) } catch let error as ValidationError {
-            Console.info("darkroom: \(error.message)")
-            throw ExitCode(ExitStatus.usage)
-        }
-        let reporter: BatchReporter
-        do {
-            if !batch.dryRun { try OutputFolders.create(outDir) }
-            reporter = try BatchReporter(
-                settings: .init(command: "prep-refs", doneWord: "prepared", json: json, quiet: batch.quiet, verbose: batch.verbose,
-                                dryRun: batch.dryRun, reportPath: batch.report, shard: planned.shard),
-                total: planned.selected.count, planTotal: planned.all.count, walk: planned.counts,
-                planned: planned.selected.map { (planned.all[$0].path, $0) })
-        } catch {
-            Console.error(nil, error)
-            throw ExitCode(ExitStatus.someFailed)
-        }
-        if !batch.dryRun { OutputFile.sweepStaleTemporaries(in: outDir) }
-        for problem in planned.counts.problems { Console.info("darkroom: \(problem.path): \(problem.reason)") }
-        Signals.onInterrupt { signal in reporter.finish(interrupted: signal) }
+        try batch.checkReportOrExit(guardian: guardian, outputs: [])
+        let reporter = try batch.startReporter(command: "prep-refs", doneWord: "prepared", json: json, planned: planned,
+                                               outputFolder: outDir, sweep: [outDir])
         BatchJobs.forEach(planned.selected, workers: workers) { index in
             let path = planned.all[index].path
             var item = ItemReport(input: path, index: index)

@@ -124,6 +124,39 @@ extension BatchFlags {
     }
 }
 
+extension BatchFlags {
+    /// The start of every batch command, after planning: creates the output folder (not with
+    /// `--dry-run`), opens the report, prints the walk's problems, sweeps stale temporaries and
+    /// hands SIGINT/SIGTERM to the reporter. Exits 1 when the folder or report cannot be made.
+    func startReporter(command: String, doneWord: String, json: Bool, planned: BatchInputs,
+                       outputFolder: String?, sweep folders: [String]) throws -> BatchReporter {
+        let reporter: BatchReporter
+        do {
+            if !dryRun, let outputFolder { try OutputFolders.create(outputFolder) }
+            reporter = try BatchReporter(
+                settings: .init(command: command, doneWord: doneWord, json: json, quiet: quiet, verbose: verbose,
+                                dryRun: dryRun, reportPath: report, shard: planned.shard),
+                total: planned.selected.count, planTotal: planned.all.count, walk: planned.counts,
+                planned: planned.selected.map { (planned.all[$0].path, $0) })
+        } catch {
+            Console.error(nil, error)
+            throw ExitCode(ExitStatus.someFailed)
+        }
+        for problem in planned.counts.problems { Console.info("darkroom: \(problem.path): \(problem.reason)") }
+        if !dryRun { for folder in folders { OutputFile.sweepStaleTemporaries(in: folder) } }
+        Signals.onInterrupt { signal in reporter.finish(interrupted: signal) }
+        return reporter
+    }
+
+    /// ``checkReport(guardian:outputs:)`` as a usage error (exit 2).
+    func checkReportOrExit(guardian: OutputGuard, outputs: [String?]) throws {
+        do { try checkReport(guardian: guardian, outputs: outputs) } catch let error as ValidationError {
+            Console.info("darkroom: \(error.message)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+}
+
 /// The planned inputs of a batch: every input the arguments name (`all`, whose positions give
 /// `{index}`), the ones this process takes (`selected`, all of them unless `--shard`), and what
 /// the walk skipped.
