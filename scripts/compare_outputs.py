@@ -26,6 +26,7 @@ import concurrent.futures
 import csv
 import hashlib
 import os
+import re
 import shutil
 import signal
 import struct
@@ -787,6 +788,8 @@ class Runner:
                     with open(fp, "rb") as f:
                         files[os.path.relpath(fp, d)] = hashlib.sha256(f.read()).hexdigest()
             err_text = err.decode("utf-8", "replace").replace(d, "<TMP>")
+            # A batch's summary line gives its wall time ("... in 0.8 s"): not an output.
+            err_text = re.sub(r" in [0-9]+(\.[0-9]+)? (s|ms|min)\b", " in <T>", err_text)
             if job.unordered:
                 # -j 2 prints one line per input as each finishes: the order is the scheduler's.
                 err_text = "\n".join(sorted(err_text.splitlines()))

@@ -131,6 +131,7 @@ extension BatchFlags {
     func startReporter(command: String, doneWord: String, json: Bool, planned: BatchInputs,
                        outputFolder: String?, sweep folders: [String]) throws -> BatchReporter {
         let reporter: BatchReporter
+        AllocatorReuse.enable()
         do {
             if !dryRun, let outputFolder { try OutputFolders.create(outputFolder) }
             reporter = try BatchReporter(

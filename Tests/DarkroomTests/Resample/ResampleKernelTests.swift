@@ -43,6 +43,10 @@ let simdKernels: [ResampleKernel] = [.baseline, .avx2, .avxvnni].filter(\.isAvai
         ((1000, 2), (1, 2)), ((3, 1000), (2, 1)),  // 1000:1 down
         ((3, 2), (51, 34)),  // 1:17 up
         ((61, 5), (29, 5)),  // one axis only
+        // Wide enough for the one-channel kernel's four-pixel blocks: one weight group per pixel,
+        // several (down 8.5x, windows of 4-5 groups), groups that differ within a block (the
+        // clipped edge windows) and every tail length 1-3.
+        ((90, 3), (87, 3)), ((203, 4), (23, 4)), ((517, 6), (61, 5)), ((70, 2), (42, 3)),
     ]
 
     @Test(arguments: PixelFormat.allCases)
