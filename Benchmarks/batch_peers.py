@@ -61,15 +61,17 @@ def make_photos(folder, count):
 def vips_one(args):
     src, dst = args
     import pyvips
+    cpu = time.process_time()
     img = pyvips.Image.thumbnail(src, TW, height=TH, size="down")
     img.write_to_file(dst, Q=80)
-    return 0
+    return time.process_time() - cpu
 
 
 def pillow_fir_one(args):
     src, dst = args
     from PIL import Image
     import cykooz_resizer as cr
+    cpu = time.process_time()
     img = Image.open(src)
     img.draft("RGB", (TW, TH))
     img = img.convert("RGB")
@@ -77,7 +79,7 @@ def pillow_fir_one(args):
     dst_image = cr.ImageData(TW, TH, cr.PixelType.U8x3)
     cr.Resizer().resize(src_image, dst_image, cr.ResizeOptions(resize_alg=cr.ResizeAlg.convolution(cr.FilterType.lanczos3)))
     Image.frombuffer("RGB", (TW, TH), bytes(dst_image.get_buffer()), "raw", "RGB", 0, 1).save(dst, quality=80)
-    return 0
+    return time.process_time() - cpu
 
 
 def worker_init():
@@ -101,21 +103,26 @@ def run_pool(pool, fn, photos, out):
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     start = time.perf_counter()
-    pool.map(fn, [(p, os.path.join(out, os.path.basename(p))) for p in photos], chunksize=1)
-    return time.perf_counter() - start
+    cpu = pool.map(fn, [(p, os.path.join(out, os.path.basename(p))) for p in photos], chunksize=1)
+    return time.perf_counter() - start, sum(cpu)
 
 
 def run_darkroom(binary, folder, out, extra):
-    """Wall time and this process's own peak RSS (wait4's rusage, not the children's maximum)."""
+    """Wall time, CPU time (user + system) and darkroom's own peak RSS.
+
+    The peak comes from `/usr/bin/time -f %M`, not from this process's wait4: Linux carries the
+    parent's peak RSS into a child's ru_maxrss through fork and exec, so a child of this Python
+    process (over 1 GB after it made the photos) would report the parent's peak."""
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
-    p = subprocess.Popen([binary, "convert", folder, "-f", "jpeg", "-q", "80", "-r", f"{LIMIT}@", "--out-dir", out,
-                          "-j", "2", "--quiet"] + extra, stderr=subprocess.PIPE)
+    p = subprocess.Popen(["/usr/bin/time", "-f", "%M", binary, "convert", folder, "-f", "jpeg", "-q", "80", "-r",
+                          f"{LIMIT}@", "--out-dir", out, "-j", "2", "--quiet"] + extra, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - start
+    err = p.stderr.read().decode()
     if status != 0:
-        sys.exit(f"darkroom failed: {p.stderr.read().decode()[-500:]}")
-    return wall, usage.ru_maxrss * 1024
+        sys.exit(f"darkroom failed: {err[-500:]}")
+    return wall, usage.ru_utime + usage.ru_stime, int(err.strip().splitlines()[-1]) * 1024
 
 
 def run_command(argv, out):
@@ -163,32 +170,42 @@ def main():
         "mogrify": ["mogrify", "-path", "{out}", "-filter", "Lanczos", "-resize", f"{TW}x{TH}", "-quality", "80"] + photos,
     }
     rss = {"darkroom": 0, "darkroom --fast": 0}
+    # CPU seconds (user + system) of the whole batch: darkroom's process, the pool's tasks (each
+    # task's process_time). Unlike wall time, it holds when the two cores are not both free.
+    cpu = {"darkroom": [], "darkroom --fast": [], "vips": [], "pillow+fir": []}
     for _ in range(a.rounds):
-        w, m = run_darkroom(a.darkroom, folder, out, [])
-        rows["darkroom"].append(w); rss["darkroom"] = max(rss["darkroom"], m)
-        rows["vips"].append(run_pool(vips, vips_one, photos, out))
-        rows["pillow+fir"].append(run_pool(pil, pillow_fir_one, photos, out))
-        w, m = run_darkroom(a.darkroom, folder, out, ["--fast"])
-        rows["darkroom --fast"].append(w); rss["darkroom --fast"] = max(rss["darkroom --fast"], m)
+        w, c, m = run_darkroom(a.darkroom, folder, out, [])
+        rows["darkroom"].append(w); cpu["darkroom"].append(c); rss["darkroom"] = max(rss["darkroom"], m)
+        w, c = run_pool(vips, vips_one, photos, out)
+        rows["vips"].append(w); cpu["vips"].append(c)
+        w, c = run_pool(pil, pillow_fir_one, photos, out)
+        rows["pillow+fir"].append(w); cpu["pillow+fir"].append(c)
+        w, c, m = run_darkroom(a.darkroom, folder, out, ["--fast"])
+        rows["darkroom --fast"].append(w); cpu["darkroom --fast"].append(c)
+        rss["darkroom --fast"] = max(rss["darkroom --fast"], m)
         for name, argv in commands.items():
             w = run_command(argv, out)
             if w is not None:
                 rows[name].append(w)
     pool_rss = {"vips": sum(vips.map(hwm, [0, 1], chunksize=1)), "pillow+fir": sum(pil.map(hwm, [0, 1], chunksize=1))}
     vips.close(); pil.close()
-    print(f"{'':18} {'median s':>9} {'files/s':>8} {'range s':>14} {'peak MB':>8}")
+    print(f"{'':18} {'median s':>9} {'files/s':>8} {'range s':>14} {'peak MB':>8} {'CPU ms/file':>12}")
     for name, times in rows.items():
         if not times:
             print(f"{name:18} (not installed)")
             continue
         med = statistics.median(times)
         mem = (rss.get(name) or pool_rss.get(name, 0)) / 1e6
-        print(f"{name:18} {med:9.2f} {len(photos) / med:8.1f} {min(times):6.2f}-{max(times):6.2f} {mem:8.0f}")
+        c = f"{statistics.median(cpu[name]) * 1000 / len(photos):12.0f}" if cpu.get(name) else ""
+        print(f"{name:18} {med:9.2f} {len(photos) / med:8.1f} {min(times):6.2f}-{max(times):6.2f} {mem:8.0f} {c}")
     for mine, peer in [("darkroom", "vips"), ("darkroom --fast", "pillow+fir"), ("darkroom", "vipsthumbnail"), ("darkroom", "mogrify")]:
         if not rows[peer]:
             continue
         ratios = [m / p for m, p in zip(rows[mine], rows[peer])]
         print(f"ratio {mine} / {peer}: median {statistics.median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
+        if cpu.get(mine) and cpu.get(peer):
+            ratios = [m / p for m, p in zip(cpu[mine], cpu[peer])]
+            print(f"  CPU time {mine} / {peer}: median {statistics.median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
 
 
 if __name__ == "__main__":

@@ -29,10 +29,11 @@ public struct EncodeOptions: Sendable, Hashable {
     /// JPEG: progressive scan script (libjpeg-turbo `jpeg_simple_progression`).
     public var progressive: Bool
     /// JPEG: optimised Huffman tables (libjpeg `optimize_coding`; sharp's `optimiseCoding`, libvips'
-    /// `optimize_coding`). On by default: 2–4 % smaller files, for a second pass over the
-    /// coefficients at the end of the encode (measured in docs/performance.md: about 22 % of a 12 MP →
-    /// 4 MP conversion at quality 95, 9 % at 80). Ignored by progressive JPEG, which libjpeg always
-    /// optimises.
+    /// `optimize_coding`). Off by default, as in libvips and Pillow: 2–5 % smaller files (4.6 % for a
+    /// 12 MP → 4 MP photo at quality 80), but libjpeg then keeps the whole image's coefficients
+    /// (2 bytes × 1.5 samples per pixel at 4:2:0: 12.6 MB at 4 MP) and makes a statistics pass
+    /// over them: 17 % of that conversion's CPU time (docs/performance.md, "Huffman optimisation").
+    /// Ignored by progressive JPEG, which libjpeg always optimises.
     public var optimizeCoding: Bool
     /// JPEG and AVIF chroma subsampling.
     public var chroma: ChromaSubsampling
@@ -45,7 +46,7 @@ public struct EncodeOptions: Sendable, Hashable {
 
     public init(quality: Int? = nil, background: RGBColor = .white, keep: MetadataKeep = .none,
                 progressive: Bool = false, chroma: ChromaSubsampling = .yuv420, lossless: Bool = false,
-                speed: Int? = nil, dither: Bool = true, optimizeCoding: Bool = true) {
+                speed: Int? = nil, dither: Bool = true, optimizeCoding: Bool = false) {
         self.quality = quality
         self.background = background
         self.keep = keep

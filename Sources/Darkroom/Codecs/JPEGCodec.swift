@@ -10,7 +10,7 @@ struct JPEGSettings: Sendable, Equatable {
     var chroma: ChromaSubsampling
     var optimizeCoding: Bool
 
-    init(quality: Int, progressive: Bool = false, chroma: ChromaSubsampling = .yuv420, optimizeCoding: Bool = true) {
+    init(quality: Int, progressive: Bool = false, chroma: ChromaSubsampling = .yuv420, optimizeCoding: Bool = false) {
         self.quality = quality
         self.progressive = progressive
         self.chroma = chroma

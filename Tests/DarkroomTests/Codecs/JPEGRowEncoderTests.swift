@@ -19,6 +19,7 @@ import Testing
         }
         // Plain Huffman tables: other bytes (larger), the same pixels; streamed or not, the same file.
         var options = ConvertOptions(format: .jpeg, quality: 90, resize: try ResizeGeometry(parsing: "50%"))
+        options.encode.optimizeCoding = true
         var rows = Converter(options: options)
         rows.switches.allowsPlanes = false   // the RGB row encoder, not the planar route
         let optimized = try rows.convert(TestImages.bytes("kodim23.jpg"))
