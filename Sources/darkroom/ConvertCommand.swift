@@ -201,9 +201,8 @@ struct ConvertCommand: ParsableCommand {
                 item.details["attempts"] = .int(outcome.attempts.count)
                 item.details["target_met"] = .bool(outcome.met)
                 if !outcome.met && conversion.failOnUnmet {
-                    throw DarkroomError.option(OptionError(
-                        name: "max-bytes", value: String(outcome.target.maxBytes),
-                        expected: "a size this image fits in: the smallest attempt (quality \(outcome.quality.map(String.init) ?? "none")) is \(converted.bytes.count) bytes; nothing written (--fail-on-unmet)"))
+                    throw UnmetTargetError(maxBytes: outcome.target.maxBytes, quality: outcome.quality,
+                                           smallest: converted.bytes.count)
                 }
             }
             let path = try planned ?? plan.name(for: input, index: index, format: converted.format,
@@ -227,8 +226,16 @@ struct ConvertCommand: ParsableCommand {
             for warning in converted.warnings {
                 Console.info("darkroom: \(shown): \(warning) (converted anyway: --fail-on \(converter.options.decode.failOn))")
             }
-            if converted.source.isAnimated && !json {
-                Console.info("darkroom: \(shown): animated (\(converted.source.frameCount) frames): only the first frame was converted")
+            if converted.source.isAnimated {
+                let message = "animated (\(converted.source.frameCount) frames): only the first frame was converted"
+                if json {
+                    var warnings: [JSONValue] = []
+                    if case let .array(list)? = item.details["warnings"] { warnings = list }
+                    warnings.append(.object(["kind": .string("animation"), "message": .string(message), "count": .int(1)]))
+                    item.details["warnings"] = .array(warnings)
+                } else {
+                    Console.info("darkroom: \(shown): \(message)")
+                }
             }
             item.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
             let target = path == "-" ? "standard output" : path
@@ -266,5 +273,18 @@ final class Counter: @unchecked Sendable {
         guard value < limit else { return nil }
         value += 1
         return value - 1
+    }
+}
+
+/// `--fail-on-unmet`: even the smallest attempt is over `--max-bytes`, so nothing is written.
+struct UnmetTargetError: Error, CustomStringConvertible {
+    let maxBytes: Int
+    /// The quality of the smallest attempt (nil for formats without one: PNG, GIF).
+    let quality: Int?
+    let smallest: Int
+
+    var description: String {
+        let attempt = quality.map { "the smallest attempt (quality \($0))" } ?? "the output"
+        return "over --max-bytes \(maxBytes): \(attempt) is \(smallest) bytes; nothing written (--fail-on-unmet)"
     }
 }

@@ -63,7 +63,7 @@ struct InspectCommand: ParsableCommand {
             Console.json(["summary": ["files": .int(counts.files), "ok": .int(counts.ok),
                                       "damaged": .int(counts.damaged), "errors": .int(counts.errors)]])
         } else if counts.files > 1 {
-            Console.line("\(counts.files) files: \(counts.ok) ok, \(counts.damaged) damaged, \(counts.errors) not images or unreadable")
+            Console.line("\(counts.files) files: \(counts.ok) ok, \(counts.damaged) damaged, \(counts.errors) unreadable or not an image")
         }
         if counts.ok != counts.files { throw ExitCode(ExitStatus.someFailed) }
     }

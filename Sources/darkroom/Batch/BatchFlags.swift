@@ -133,7 +133,10 @@ extension BatchFlags {
         let reporter: BatchReporter
         AllocatorReuse.enable()
         do {
-            if !dryRun, let outputFolder { try OutputFolders.create(outputFolder) }
+            // Nothing to read (every input missing, say): no folder is left behind. The first input
+            // that exists ends the look (standard input counts).
+            let anyInput = planned.selected.contains { planned.all[$0].path == "-" || fsExists(planned.all[$0].path) }
+            if !dryRun && anyInput, let outputFolder { try OutputFolders.create(outputFolder) }
             reporter = try BatchReporter(
                 settings: .init(command: command, doneWord: doneWord, json: json, quiet: quiet, verbose: verbose,
                                 dryRun: dryRun, reportPath: report, shard: planned.shard),

@@ -236,6 +236,10 @@ struct InputWalk {
             // Zero folders: the next part matches here.
             match(rest.dropFirst(), in: folder, shown: shown, relative: relative)
             if last {  // a trailing ** is every file below
+                // This folder is walked here: a link below that leads back to it is a loop.
+                var st = stat()
+                if fsStat(folder, &st) == 0 { _ = firstVisit(st) }
+                counts.hidden += sorted.count { $0.name.hasPrefix(".") }
                 for entry in sorted where !entry.name.hasPrefix(".") {
                     let path = shown.isEmpty ? entry.name : PathText.join(shown, entry.name)
                     let rel = relative.isEmpty ? entry.name : relative + "/" + entry.name
@@ -252,6 +256,11 @@ struct InputWalk {
                 descend(rest, into: path, shown: path, relative: rel)
             }
             return
+        }
+        // A hidden name the pattern would match but for its leading dot is skipped and counted,
+        // as inside folders.
+        if !part.hasPrefix(".") {
+            counts.hidden += sorted.count { $0.name.hasPrefix(".") && Glob.matchesIgnoringLeadingDot(part, $0.name) }
         }
         for entry in sorted where Glob.matches(part, entry.name) {
             let path = shown.isEmpty ? entry.name : PathText.join(shown, entry.name)
@@ -286,6 +295,13 @@ enum Glob {
     static func matches(_ pattern: String, _ name: String) -> Bool {
         FileSystemName.withCString(pattern) { p in
             FileSystemName.withCString(name) { n in fnmatch(p, n, FNM_PERIOD) == 0 }
+        }
+    }
+
+    /// Whether `name` would match if a leading `.` were an ordinary character.
+    static func matchesIgnoringLeadingDot(_ pattern: String, _ name: String) -> Bool {
+        FileSystemName.withCString(pattern) { p in
+            FileSystemName.withCString(name) { n in fnmatch(p, n, 0) == 0 }
         }
     }
 }

@@ -275,8 +275,54 @@ struct BatchCLITests {
         #expect(FileManager.default.fileExists(atPath: root + "/tiny.webp"))
         let strict = try CLI.run(["convert", root + "/k.jpg", "-f", "webp", "--max-bytes", "1500", "--fail-on-unmet", "-o", root + "/none.webp"])
         #expect(strict.status == 1 && !FileManager.default.fileExists(atPath: root + "/none.webp"), "\(strict.stderr)")
+        #expect(strict.stderr.contains("k.jpg: over --max-bytes 1500: the smallest attempt (quality 30) is "), "\(strict.stderr)")
+        #expect(strict.stderr.contains("bytes; nothing written (--fail-on-unmet)"), "\(strict.stderr)")
         let lonely = try CLI.run(["convert", root + "/k.jpg", "-f", "webp", "--min-quality", "50", "-o", root + "/x.webp"])
         #expect(lonely.status == 2 && lonely.stderr.contains("min-quality"), "\(lonely.stderr)")
+    }
+
+    /// Hidden names a pattern skips (its `*` does not match a leading dot) are counted as a
+    /// folder walk counts them: `in/*.jpg` skips `.hidden.jpg`, a trailing `**` skips both.
+    @Test func patternsCountTheHiddenFilesTheySkip() throws {
+        let input = try makeDownloads()
+        for (pattern, hidden) in [(input + "/*.jpg", 1), (input + "/**", 2), (input + "/.*.jpg", 0)] {
+            let r = try CLI.run(["convert", pattern, "-f", "png", "--out-dir", root + "/o", "--dry-run", "--json"])
+            let summary = try CLI.jsonLines(r.stdoutData).summary
+            let notInputs = summary["not_inputs"] as? [String: Any] ?? [:]
+            #expect(notInputs["hidden"] as? Int ?? 0 == hidden, "\(pattern): \(summary)")
+        }
+        // A link below a trailing ** that leads back to the pattern's folder is a loop: counted,
+        // not walked again (before, in/phone/loop/hopper.jpg was a second input).
+        let r = try CLI.run(["convert", input + "/**", "-f", "png", "--out-dir", root + "/o", "--dry-run", "--json"])
+        let (items, summary) = try CLI.jsonLines(r.stdoutData)
+        #expect(!items.contains { ($0["input"] as? String)?.contains("/loop/") == true }, "\(items)")
+        #expect((summary["not_inputs"] as? [String: Any])?["revisited_folders"] as? Int == 1)
+    }
+
+    /// When every input is missing nothing is written, and no --out-dir is left behind either.
+    @Test func missingInputsLeaveNoOutputFolder() throws {
+        for command in [["convert", "-f", "png"], ["prep-refs"], ["decode"]] {
+            let out = root + "/never-\(command[0])"
+            let r = try CLI.run(command + [root + "/missing.jpg", "--out-dir", out])
+            #expect(r.status != 0 && r.stderr.contains("missing.jpg"), "\(command): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out), "\(command)")
+        }
+    }
+
+    /// An animated input converted to a format without animation keeps its first frame and says
+    /// so: a line on stderr, or with --json a warning of kind `animation` in the input's object.
+    @Test func animationDroppedIsAWarningInEveryStyle() throws {
+        try copy("animated.gif", to: root + "/a.gif")
+        let plain = try CLI.run(["convert", root + "/a.gif", "-f", "jpeg", "-o", root + "/a.jpg"])
+        #expect(plain.status == 0 && plain.stderr.contains("a.gif: animated (2 frames): only the first frame was converted"), "\(plain.stderr)")
+        let json = try CLI.run(["convert", root + "/a.gif", "-f", "jpeg", "-o", root + "/b.jpg", "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(!json.stderr.contains("animated"), "\(json.stderr)")
+        let item = try #require(try CLI.jsonLines(json.stdoutData).items.first)
+        let warnings = item["warnings"] as? [[String: Any]] ?? []
+        #expect(warnings.contains { $0["kind"] as? String == "animation" && ($0["message"] as? String)?.contains("2 frames") == true },
+                "\(item)")
+        #expect(item["frames"] as? Int == 2)
     }
 
     /// prep-refs and decode run -j workers too, and keep a folder's tree under --out-dir: the

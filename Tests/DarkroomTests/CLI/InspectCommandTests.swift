@@ -29,7 +29,7 @@ struct InspectCommandTests {
             8-bit, no alpha, colour none (sRGB assumed), 1 frame, metadata EXIF
             \(corpus)/color/avif/display-p3_3024x4032.avif: avif 3024x4032, 11.628 MP (billed 12), 8-bit, no alpha, \
             colour ICC "Display P3", 1 frame, metadata EXIF GPS ICC (GPS: location present)
-            2 files: 2 ok, 0 damaged, 0 not images or unreadable
+            2 files: 2 ok, 0 damaged, 0 unreadable or not an image
 
             """)
     }
@@ -72,7 +72,7 @@ struct InspectCommandTests {
         let out = String(decoding: human.stdoutData, as: UTF8.self)
         #expect(out.hasPrefix("\(dir)/sub/cut.png: png 32x32, ")
                 && out.contains(", DAMAGED: truncated or corrupt: no IEND chunk: the file ends after \(png.count - 12) bytes without it\n"))
-        #expect(out.hasSuffix("2 files: 0 ok, 1 damaged, 1 not images or unreadable\n"))
+        #expect(out.hasSuffix("2 files: 0 ok, 1 damaged, 1 unreadable or not an image\n"))
     }
 
     @Test func missingFilesAndLimitsNameTheFile() throws {
