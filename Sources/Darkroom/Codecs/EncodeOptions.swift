@@ -32,7 +32,7 @@ public struct EncodeOptions: Sendable, Hashable {
     /// `optimize_coding`). Off by default, as in libvips and Pillow: 2–5 % smaller files (4.6 % for a
     /// 12 MP → 4 MP photo at quality 80), but libjpeg then keeps the whole image's coefficients
     /// (2 bytes × 1.5 samples per pixel at 4:2:0: 12.6 MB at 4 MP) and makes a statistics pass
-    /// over them: 17 % of that conversion's CPU time (docs/performance.md, "Huffman optimisation").
+    /// over them: 17 % of that conversion's CPU time (docs/performance.md, "Encoder defaults, measured").
     /// Ignored by progressive JPEG, which libjpeg always optimises.
     public var optimizeCoding: Bool
     /// JPEG and AVIF chroma subsampling.

@@ -206,7 +206,10 @@ final class BatchReporter: @unchecked Sendable {
         text += " in \(Console.fixed(seconds, 1)) s"
         var notes: [String] = []
         if walk.hidden > 0 { notes.append("\(walk.hidden) hidden") }
-        if walk.others > 0 { notes.append("\(walk.others) not \(settings.command == "decode" ? "responses" : "images")") }
+        if walk.others > 0 {
+            let kind = settings.command == "decode" ? "response" : "image"
+            notes.append(walk.others == 1 ? "1 not \(kind == "image" ? "an" : "a") \(kind)" : "\(walk.others) not \(kind)s")
+        }
         if walk.revisited > 0 { notes.append("\(walk.revisited) folder\(walk.revisited == 1 ? "" : "s") reached twice") }
         if !notes.isEmpty { text += "; skipped in folders: " + notes.joined(separator: ", ") }
         if signal != nil {
