@@ -24,7 +24,7 @@ extension OutputFile {
         /// Bytes written so far.
         public private(set) var byteCount = 0
         /// The named temporary's path; nil when it is unnamed (or no longer ours).
-        private var temp: String?
+        private(set) var temp: String?
 
         /// Creates the temporary file in `folder`. Throws ``DarkroomError/file(_:)``
         /// (``FileError/io(path:message:)``, naming `folder`) when it cannot be created.
