@@ -13,7 +13,8 @@
 #   python    python3 -c 'json.load + base64.b64decode of every item' (parse and decode only)
 #   stream    measure-decode stream FILE OUT  ImagesResponseReader, one item at a time, files written
 #   whole     measure-decode whole FILE OUT   InputFile.read + ImagesResponse(parsing:), files written
-#   decode    darkroom decode FILE -o OUT     the CLI as it is (it also decodes the pixels of each image)
+#   decode    darkroom decode FILE -o OUT     the CLI as it is (each image streamed into its file and
+#                                             checked there: every pixel decoded, none kept)
 # and prints the median wall time and the largest peak RSS of each, the baselines (an empty
 # Python, `measure-decode baseline`, `darkroom --version`) and the file sizes; then, in one process
 # (`measure-decode inprocess`, best of 7), the first b64_json through Foundation's base64 decoder

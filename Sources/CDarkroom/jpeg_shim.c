@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <setjmp.h>
+#include <errno.h>
+#include <unistd.h>
 #include <jpeglib.h>
 #include <jerror.h>
 #include "CDarkroom.h"
@@ -112,12 +114,78 @@ static struct jpeg_error_mgr *install_errors(struct shim_error *e, char *err, da
     return &e->pub;
 }
 
-/// Creates the decompressor on `data` and asks it to keep the EXIF (APP1) and ICC (APP2) markers.
-static void open_source(j_decompress_ptr d, const uint8_t *data, size_t size) {
+/// A source manager that reads `size` bytes of a file from its offset 0 with pread, 64 KiB at a
+/// time, and ends as jpeg_mem_src ends: past the last byte, a JWRN_JPEG_EOF warning and a fake EOI
+/// marker (on every later call too), so a file decodes with the warnings its bytes in memory give.
+struct fd_source {
+    struct jpeg_source_mgr pub;
+    int fd;
+    size_t offset, size;
+    JOCTET *buffer;
+};
+
+#define FD_SOURCE_BUFFER 65536
+
+static void fd_init_source(j_decompress_ptr d) { (void)d; }
+static void fd_term_source(j_decompress_ptr d) { (void)d; }
+
+static boolean fd_fill_input_buffer(j_decompress_ptr d) {
+    struct fd_source *src = (struct fd_source *)d->src;
+    size_t want = src->size - src->offset < FD_SOURCE_BUFFER ? src->size - src->offset : FD_SOURCE_BUFFER;
+    ssize_t n = 0;
+    if (want > 0) {
+        do n = pread(src->fd, src->buffer, want, (off_t)src->offset); while (n < 0 && errno == EINTR);
+        if (n < 0) ERREXIT(d, JERR_FILE_READ);
+    }
+    if (n == 0) {
+        WARNMS(d, JWRN_JPEG_EOF);
+        src->buffer[0] = (JOCTET)0xFF;
+        src->buffer[1] = (JOCTET)JPEG_EOI;
+        n = 2;
+    } else {
+        src->offset += (size_t)n;
+    }
+    src->pub.next_input_byte = src->buffer;
+    src->pub.bytes_in_buffer = (size_t)n;
+    return TRUE;
+}
+
+/// As jpeg_mem_src's: whole buffers are skipped by filling again.
+static void fd_skip_input_data(j_decompress_ptr d, long num_bytes) {
+    struct jpeg_source_mgr *src = d->src;
+    if (num_bytes <= 0) return;
+    while (num_bytes > (long)src->bytes_in_buffer) {
+        num_bytes -= (long)src->bytes_in_buffer;
+        (void)(*src->fill_input_buffer)(d);
+    }
+    src->next_input_byte += (size_t)num_bytes;
+    src->bytes_in_buffer -= (size_t)num_bytes;
+}
+
+static void fd_src(j_decompress_ptr d, int fd, size_t size) {
+    struct fd_source *src = (struct fd_source *)(*d->mem->alloc_small)((j_common_ptr)d, JPOOL_PERMANENT, sizeof(struct fd_source));
+    src->buffer = (JOCTET *)(*d->mem->alloc_small)((j_common_ptr)d, JPOOL_PERMANENT, FD_SOURCE_BUFFER);
+    src->fd = fd;
+    src->offset = 0;
+    src->size = size;
+    src->pub.init_source = fd_init_source;
+    src->pub.fill_input_buffer = fd_fill_input_buffer;
+    src->pub.skip_input_data = fd_skip_input_data;
+    src->pub.resync_to_restart = jpeg_resync_to_restart;
+    src->pub.term_source = fd_term_source;
+    src->pub.bytes_in_buffer = 0;
+    src->pub.next_input_byte = NULL;
+    d->src = &src->pub;
+}
+
+/// Creates the decompressor on `size` bytes of `data`, or of the file `fd` when `fd` >= 0,
+/// and asks it to keep the EXIF (APP1) and ICC (APP2) markers.
+static void open_source(j_decompress_ptr d, const uint8_t *data, int fd, size_t size) {
     jpeg_create_decompress(d);
     // Bound libjpeg's own working memory (progressive coefficient buffers) too.
     d->mem->max_memory_to_use = 2048L * 1024 * 1024;
-    jpeg_mem_src(d, data, (unsigned long)size);
+    if (fd < 0) jpeg_mem_src(d, data, (unsigned long)size);
+    else fd_src(d, fd, size);
     jpeg_save_markers(d, JPEG_APP0 + 1, 0xFFFF);
     jpeg_save_markers(d, JPEG_APP0 + 2, 0xFFFF);
 }
@@ -132,8 +200,9 @@ struct darkroom_jpeg_stream {
     int done;       // every row was handed out (or the data ended)
 };
 
-darkroom_jpeg_stream *darkroom_jpeg_stream_open(const uint8_t *data, size_t size, darkroom_jpeg_info *info,
-                                                char err[DARKROOM_ERR_LEN]) {
+/// darkroom_jpeg_stream_open on `size` bytes of `data`, or of the file `fd` when `fd` >= 0.
+static darkroom_jpeg_stream *stream_open(const uint8_t *data, int fd, size_t size, darkroom_jpeg_info *info,
+                                         char err[DARKROOM_ERR_LEN]) {
     memset(info, 0, sizeof *info);
     darkroom_jpeg_stream *s = calloc(1, sizeof *s);
     if (!s) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return NULL; }
@@ -144,7 +213,7 @@ darkroom_jpeg_stream *darkroom_jpeg_stream_open(const uint8_t *data, size_t size
         free(s);
         return NULL;
     }
-    open_source(&s->d, data, size);
+    open_source(&s->d, data, fd, size);
     s->created = 1;
     jpeg_read_header(&s->d, TRUE);
     fill_info(&s->d, info);
@@ -162,6 +231,15 @@ darkroom_jpeg_stream *darkroom_jpeg_stream_open(const uint8_t *data, size_t size
         && s->d.comps_in_scan == s->d.num_components && s->d.data_precision == 8)
         info->restart_interval = (int)s->d.restart_interval;
     return s;
+}
+
+darkroom_jpeg_stream *darkroom_jpeg_stream_open(const uint8_t *data, size_t size, darkroom_jpeg_info *info,
+                                                char err[DARKROOM_ERR_LEN]) {
+    return stream_open(data, -1, size, info, err);
+}
+
+darkroom_jpeg_stream *darkroom_jpeg_stream_open_fd(int fd, size_t size, darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]) {
+    return stream_open(NULL, fd, size, info, err);
 }
 
 int darkroom_jpeg_stream_start(darkroom_jpeg_stream *s, int scale_denom, uint64_t max_pixels,

@@ -4,14 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <setjmp.h>
+#include <errno.h>
+#include <unistd.h>
 #include <png.h>
 #include "CDarkroom.h"
 
 struct shim_state {
     char *message;
     darkroom_warnings *warnings;   // NULL: warnings are not collected
-    // reading
+    // reading: `size` bytes, from `data`, or with `from_file` from the file `fd` (from its offset 0)
+    // through `window`, WINDOW_SIZE bytes read at a time
     const uint8_t *data; size_t size; size_t offset;
+    int from_file; int fd;
+    uint8_t *window; size_t window_pos, window_len;
     // writing
     uint8_t *out; size_t out_len; size_t out_cap; int out_failed;
     // reading: the largest single allocation libpng may make (see shim_malloc)
@@ -62,10 +67,42 @@ static void note_truncated(darkroom_warnings *w, const char *msg) {
     if (w->truncated == 1) snprintf(w->message, DARKROOM_ERR_LEN, "%s", msg);
 }
 
+/// Bytes of a file read at a time (a window that the chunk walk and the decode move along).
+#define WINDOW_SIZE (64u * 1024)
+
+/// Copies the `n` input bytes at `pos` (the caller checked `pos + n <= size`) into `dst`, from
+/// memory or from the file through the window. Returns 0, or an errno when the file cannot be read
+/// (EIO when it is shorter than `size`).
+static int input_copy(struct shim_state *s, size_t pos, uint8_t *dst, size_t n) {
+    if (!s->from_file) { memcpy(dst, s->data + pos, n); return 0; }
+    while (n > 0) {
+        if (pos >= s->window_pos && pos < s->window_pos + s->window_len) {
+            size_t k = s->window_pos + s->window_len - pos;
+            if (k > n) k = n;
+            memcpy(dst, s->window + (pos - s->window_pos), k);
+            dst += k; pos += k; n -= k;
+            continue;
+        }
+        size_t want = s->size - pos < WINDOW_SIZE ? s->size - pos : WINDOW_SIZE;
+        ssize_t got;
+        do got = pread(s->fd, s->window, want, (off_t)pos); while (got < 0 && errno == EINTR);
+        if (got < 0) return errno;
+        if (got == 0) return EIO;
+        s->window_pos = pos;
+        s->window_len = (size_t)got;
+    }
+    return 0;
+}
+
 static void shim_read(png_structp png, png_bytep dst, size_t n) {
     struct shim_state *s = png_get_io_ptr(png);
     if (n > s->size - s->offset) png_error(png, "read beyond end of data (file is truncated)");
-    memcpy(dst, s->data + s->offset, n);
+    int e = input_copy(s, s->offset, dst, n);
+    if (e) {
+        char message[64];
+        snprintf(message, sizeof message, "cannot read the file (errno %d)", e);
+        png_error(png, message);
+    }
     s->offset += n;
 }
 
@@ -96,20 +133,27 @@ struct chunk_facts {
                             // drops it with a warning; the file is invalid and colours would silently be wrong
 };
 
-static struct chunk_facts scan_chunks(const uint8_t *data, size_t size) {
+static struct chunk_facts scan_chunks(struct shim_state *s) {
     struct chunk_facts f = { .frames = 1 };
     int seen_idat = 0;
+    size_t size = s->size;
     for (size_t pos = 8; pos + 12 <= size;) {
-        uint32_t len = be32(data + pos);
-        const uint8_t *type = data + pos + 4;
+        uint8_t head[8];
+        if (input_copy(s, pos, head, 8)) break;
+        uint32_t len = be32(head);
+        const uint8_t *type = head + 4;
         if (len > size - pos - 12) break;
-        const uint8_t *body = data + pos + 8;
         if (memcmp(type, "IDAT", 4) == 0) {
             seen_idat = 1;
         } else if (!seen_idat && memcmp(type, "acTL", 4) == 0 && len >= 8) {
+            uint8_t body[4];
+            if (input_copy(s, pos + 8, body, 4)) break;
             uint32_t n = be32(body);
             f.frames = n > 0 && n < 1000000 ? (int)n : 1;
         } else if (!seen_idat && memcmp(type, "iCCP", 4) == 0) {
+            // The profile name (at most 79 bytes), its NUL and the compression method: 82 bytes at most.
+            uint8_t body[82];
+            if (input_copy(s, pos + 8, body, len < sizeof body ? len : sizeof body)) break;
             size_t n = 0;
             while (n < len && n < 80 && body[n] != 0) n++;
             if (n + 1 < len && body[n] == 0 && body[n + 1] != 0) f.bad_iccp = 1;
@@ -173,7 +217,7 @@ int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info
     }
     png_read_info(png, info);
     capture_info(png, info, out);
-    out->frames = scan_chunks(data, size).frames;
+    out->frames = scan_chunks(&s).frames;
     png_destroy_read_struct(&png, &info, NULL);
     return 0;
 }
@@ -190,10 +234,17 @@ struct darkroom_png_stream {
     int truncated;                // fail-on none kept a truncated image: the rest is zeros
     uint32_t rows_done;           // rows handed out
     size_t row_bytes;             // decoded bytes per row
+    int passes;                   // 7 for an interlaced image, else 1
 };
 
-darkroom_png_stream *darkroom_png_stream_open(const uint8_t *data, size_t size, uint64_t max_pixels, int keep_truncated,
-                                              darkroom_png_info *out, int *rc, char err[DARKROOM_ERR_LEN]) {
+static void stream_free(darkroom_png_stream *s) {
+    free(s->state.window);
+    free(s);
+}
+
+/// darkroom_png_stream_open on `size` bytes: `data`, or with `from_file` the file `fd`.
+static darkroom_png_stream *stream_open(const uint8_t *data, int from_file, int fd, size_t size, uint64_t max_pixels,
+                                        int keep_truncated, darkroom_png_info *out, int *rc, char err[DARKROOM_ERR_LEN]) {
     memset(out, 0, sizeof *out);
     err[0] = 0;
     *rc = -1;
@@ -202,21 +253,27 @@ darkroom_png_stream *darkroom_png_stream_open(const uint8_t *data, size_t size, 
     s->state.message = err;
     s->state.data = data;
     s->state.size = size;
+    if (from_file) {
+        s->state.from_file = 1;
+        s->state.fd = fd;
+        s->state.window = malloc(WINDOW_SIZE);
+        if (!s->state.window) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); free(s); return NULL; }
+    }
     s->state.warnings = &out->warnings;
     s->out = out;
     s->keep_truncated = keep_truncated;
     s->png = make_reader(&s->state, &s->info);
-    if (!s->png) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); free(s); return NULL; }
+    if (!s->png) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); stream_free(s); return NULL; }
     png_structp png = s->png;
     if (setjmp(png_jmpbuf(png))) {
         free(out->icc); free(out->exif); out->icc = NULL; out->exif = NULL;
         png_destroy_read_struct(&s->png, &s->info, NULL);
-        free(s);
+        stream_free(s);
         return NULL;
     }
     png_read_info(png, s->info);
     capture_info(png, s->info, out);
-    struct chunk_facts facts = scan_chunks(data, size);
+    struct chunk_facts facts = scan_chunks(&s->state);
     out->frames = facts.frames;
     if (facts.bad_iccp) png_error(png, "iCCP: unknown compression method");
     if ((uint64_t)out->width * out->height > max_pixels) {
@@ -243,13 +300,23 @@ darkroom_png_stream *darkroom_png_stream_open(const uint8_t *data, size_t size, 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (out->bit_depth == 16) png_set_swap(png);
 #endif
-    png_set_interlace_handling(png);
+    s->passes = png_set_interlace_handling(png);
     png_read_update_info(png, s->info);
     out->channels = png_get_channels(png, s->info);
     out->out_depth = png_get_bit_depth(png, s->info);
     s->row_bytes = png_get_rowbytes(png, s->info);
     *rc = 0;
     return s;
+}
+
+darkroom_png_stream *darkroom_png_stream_open(const uint8_t *data, size_t size, uint64_t max_pixels, int keep_truncated,
+                                              darkroom_png_info *out, int *rc, char err[DARKROOM_ERR_LEN]) {
+    return stream_open(data, 0, -1, size, max_pixels, keep_truncated, out, rc, err);
+}
+
+darkroom_png_stream *darkroom_png_stream_open_fd(int fd, size_t size, uint64_t max_pixels, int keep_truncated,
+                                                 darkroom_png_info *out, int *rc, char err[DARKROOM_ERR_LEN]) {
+    return stream_open(NULL, 1, fd, size, max_pixels, keep_truncated, out, rc, err);
 }
 
 /// After a longjmp: the rest of the request is zeros; returns what the read returns.
@@ -309,6 +376,42 @@ int darkroom_png_stream_read(darkroom_png_stream *s, uint8_t *rows, size_t strid
     return count;
 }
 
+int darkroom_png_stream_check(darkroom_png_stream *s, char err[DARKROOM_ERR_LEN]) {
+    s->state.message = err;
+    err[0] = 0;
+    if (s->failed) return s->truncated ? 0 : -1;
+    // One row, written over and over: libpng's png_read_image reads an interlaced image the same
+    // way, pass by pass, a row at a time (it only keeps each row in the caller's image).
+    uint8_t *volatile row = malloc(s->row_bytes > 0 ? s->row_bytes : 1);
+    if (!row) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return -1; }
+    if (setjmp(png_jmpbuf(s->png))) {
+        free(row);
+        // As darkroom_png_stream_read when the data ends early (stream_failed).
+        s->failed = 1;
+        if (s->keep_truncated && !s->out->interlaced && s->rows_done > 0) {
+            note_truncated(&s->out->warnings, s->state.message);
+            s->state.message[0] = 0;
+            s->truncated = 1;
+            return 0;
+        }
+        return s->rows_done > 0 ? -4 : -1;
+    }
+    uint32_t height = s->out->height;
+    if (s->out->interlaced) {
+        if (s->rows_done != 0) png_error(s->png, "an interlaced PNG is read whole");
+        for (int pass = 0; pass < s->passes; pass++)
+            for (uint32_t y = 0; y < height; y++) png_read_row(s->png, row, NULL);
+        s->rows_done = height;
+    } else {
+        while (s->rows_done < height) {
+            png_read_row(s->png, row, NULL);
+            s->rows_done++;
+        }
+    }
+    free(row);
+    return 0;
+}
+
 void darkroom_png_stream_finish(darkroom_png_stream *s) {
     if (s->failed || s->rows_done < s->out->height) return;
     char message[DARKROOM_ERR_LEN] = {0};
@@ -329,7 +432,7 @@ void darkroom_png_stream_finish(darkroom_png_stream *s) {
 void darkroom_png_stream_close(darkroom_png_stream *s) {
     if (!s) return;
     png_destroy_read_struct(&s->png, &s->info, NULL);
-    free(s);
+    stream_free(s);
 }
 
 int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int depth,

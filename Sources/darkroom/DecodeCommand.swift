@@ -154,10 +154,14 @@ struct DecodeCommand: ParsableCommand {
     /// Decodes one response file; one entry per item (`status`: written, listed, skipped or error).
     ///
     /// The response is read as a stream (``ImagesResponseReader``): each item's `b64_json` is
-    /// decoded while it is read and the item is written before the next one is read, so memory
-    /// holds one image, not the document. `usage`, `size` and `output_format` follow `data` in
-    /// OpenAI's responses: the sidecars are written once the document ends. Items wait for
-    /// `created` only when the name template uses it and the document has not given it yet.
+    /// decoded while it is read and the item is written before the next one is read. Without a
+    /// conversion, the decoded bytes go straight to a pending output file (``SpooledImage``), which
+    /// is checked from the file a few rows at a time (``ImageDecoder/check(fileDescriptor:name:options:)``)
+    /// and then given its name, so memory holds neither the document nor the image nor its
+    /// pixels; with a conversion, the item's bytes are held for the converter. `usage`, `size` and
+    /// `output_format` follow `data` in OpenAI's responses: the sidecars are written once the
+    /// document ends. Items wait for `created` only when the name template uses it and the
+    /// document has not given it yet (their pending files wait with them).
     private func decodeResponse(_ response: String, folder outDir: String, template: OutputNameTemplate, converter: Converter?,
                                 decodeOptions: DecodeOptions, guardian: OutputGuard, singleResponse: Bool) -> (entries: [[String: JSONValue]], bytesRead: Int) {
         let reader: ImagesResponseReader
@@ -170,31 +174,50 @@ struct DecodeCommand: ParsableCommand {
         let stem = PathText.stem(response)
         var report: [[String: JSONValue]] = []
         var sidecars: [(path: String, meta: [String: JSONValue])] = []
-        var held: [(Int, ResponseItem)] = []
+        var held: [(Int, ResponseItem, SpooledImage?)] = []
         let needsCreated = template.template.contains("{created}")
-        func process(_ index: Int, _ item: ResponseItem) {
-            let (entry, sidecarFile) = decodeItem(index: index, content: Result { () throws(DarkroomError) in try item.content(index: index) },
+        // The item being read's image, when its b64_json streams into a pending file.
+        var spooling: SpooledImage?
+        if converter == nil {
+            reader.imageSink = { _ in
+                let spool = SpooledImage(folder: outDir)
+                spooling = spool
+                return spool
+            }
+        }
+        func process(_ index: Int, _ item: ResponseItem, _ spooled: SpooledImage?) {
+            let image: ItemImage
+            if let spooled, item.streamedByteCount != nil {
+                image = .spooled(spooled, problem: item.problem)
+            } else {
+                image = .content(Result { () throws(DarkroomError) in try item.content(index: index) })
+            }
+            let (entry, sidecarFile) = decodeItem(index: index, image: image,
                                                   revisedPrompt: item.revisedPrompt, created: reader.created, response: response,
                                                   stem: stem, outDir: outDir, template: template, converter: converter,
                                                   decodeOptions: decodeOptions, guardian: guardian, singleResponse: singleResponse)
+            spooled?.discard()   // published or failed: no pending file stays open
             report.append(entry)
             if let sidecarFile { sidecars.append(sidecarFile) }
         }
         var index = 0
         do {
             while let item = try reader.next() {
+                let spooled = spooling
+                spooling = nil
                 if needsCreated && reader.created == nil {
-                    held.append((index, item))
+                    held.append((index, item, spooled))
                 } else {
-                    for (i, waiting) in held { process(i, waiting) }
+                    for (i, waiting, s) in held { process(i, waiting, s) }
                     held.removeAll()
-                    process(index, item)
+                    process(index, item, spooled)
                 }
                 index += 1
             }
-            for (i, waiting) in held { process(i, waiting) }
+            for (i, waiting, s) in held { process(i, waiting, s) }
         } catch {
-            for (i, waiting) in held { process(i, waiting) }
+            spooling?.discard()   // the item the document broke in
+            for (i, waiting, s) in held { process(i, waiting, s) }
             Console.error(response, error)
             report.append(["index": .int(index), "status": "error", "error": .string(describe(error))])
         }
@@ -212,17 +235,40 @@ struct DecodeCommand: ParsableCommand {
         return (report, reader.bytesRead)
     }
 
-    /// One item: fetched or decoded, converted when asked, written; its report entry and the
-    /// sidecar to write once the response ends.
-    private func decodeItem(index: Int, content: Result<ResponseItemContent, DarkroomError>, revisedPrompt: String?, created: Int?,
+    /// Where an item's image is: its content (bytes in memory, or a link), or a pending file its
+    /// `b64_json` was decoded into (with the item's problem, if it has one).
+    private enum ItemImage {
+        case content(Result<ResponseItemContent, DarkroomError>)
+        case spooled(SpooledImage, problem: String?)
+    }
+
+    /// One item: fetched or decoded, converted when asked, checked, written; its report entry and
+    /// the sidecar to write once the response ends.
+    private func decodeItem(index: Int, image: ItemImage, revisedPrompt: String?, created: Int?,
                             response: String, stem: String, outDir: String, template: OutputNameTemplate, converter: Converter?,
                             decodeOptions: DecodeOptions, guardian: OutputGuard,
                             singleResponse: Bool) -> ([String: JSONValue], (path: String, meta: [String: JSONValue])?) {
         var sidecarFile: (path: String, meta: [String: JSONValue])?
             var entry: [String: JSONValue] = ["index": .int(index)]
             do {
-                var bytes: [UInt8]
-                switch try content.get() {
+                var bytes: [UInt8] = []
+                // The image's pending file, when it is in one (else it is `bytes`).
+                var pending: OutputFile.Pending?
+                let content: ResponseItemContent
+                switch image {
+                case let .content(result):
+                    content = try result.get()
+                case let .spooled(spooled, problem):
+                    // The checks of `ResponseItem.content(index:)`, in its order.
+                    if let problem { throw GatewayError.badItem(index: index, reason: problem) }
+                    if let failure = spooled.failure { throw failure }
+                    guard let format = ImageFormat.sniff(spooled.head) else {
+                        throw GatewayError.badItem(index: index, reason: "b64_json does not hold a PNG, JPEG, WebP, AVIF or GIF image")
+                    }
+                    pending = spooled.file
+                    content = .image(bytes: spooled.memory ?? [], format: format)
+                }
+                switch content {
                 case let .image(b, _):
                     bytes = b
                 case let .url(url):
@@ -250,12 +296,22 @@ struct DecodeCommand: ParsableCommand {
                     } catch { throw GatewayError.badItem(index: index, reason: describe(error)) }
                     (bytes, format, width, height, warnings) = (r.bytes, r.format, r.width, r.height, r.warnings)
                 } else {
-                    let decoded: DecodedImage
-                    do { decoded = try ImageDecoder.decode(bytes, options: decodeOptions) } catch {
+                    // Every pixel decoded as ImageDecoder.decode would (same errors, same warnings),
+                    // none kept: a PNG or JPEG a few rows at a time, from the pending file when
+                    // there is one.
+                    let checked: ImageCheck
+                    do {
+                        if let pending {
+                            checked = try ImageDecoder.check(fileDescriptor: pending.fileDescriptor,
+                                                             name: "a temporary file in \(pending.folder)", options: decodeOptions)
+                        } else {
+                            checked = try ImageDecoder.check(bytes, options: decodeOptions)
+                        }
+                    } catch {
                         throw GatewayError.badItem(index: index, reason: describe(error))
                     }
-                    (format, width, height) = (decoded.metadata.sourceFormat, decoded.image.width, decoded.image.height)
-                    warnings = decoded.metadata.warnings
+                    (format, width, height) = (checked.format, checked.width, checked.height)
+                    warnings = checked.metadata.warnings
                 }
                 for warning in warnings {
                     Console.info("darkroom: \(response): item \(index): \(warning) (written anyway: --fail-on \(decodeOptions.failOn))")
@@ -272,9 +328,16 @@ struct DecodeCommand: ParsableCommand {
                     entry.merge(["status": "skipped", "path": .string(path)]) { $1 }
                     return (entry, nil)
                 }
-                try OutputFile.write(bytes, to: path, overwrite: batch.overwrite)
+                let byteCount: Int
+                if let pending {
+                    byteCount = pending.byteCount
+                    try pending.publish(to: path, overwrite: batch.overwrite)
+                } else {
+                    byteCount = bytes.count
+                    try OutputFile.write(bytes, to: path, overwrite: batch.overwrite)
+                }
                 entry.merge(["status": "written", "path": .string(path), "format": .string(format.rawValue), "width": .int(width),
-                             "height": .int(height), "bytes": .int(bytes.count)]) { $1 }
+                             "height": .int(height), "bytes": .int(byteCount)]) { $1 }
                 if sidecar {
                     var meta: [String: JSONValue] = ["index": .int(index), "file": .string(fileName),
                                                      "format": .string(format.rawValue), "width": .int(width), "height": .int(height)]

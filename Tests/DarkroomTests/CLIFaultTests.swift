@@ -108,6 +108,20 @@ struct CLIFaultTests {
         #expect(hidden.isEmpty, "temporaries left: \(hidden)")
         #expect(!visible.isEmpty && visible.count < 6, "\(visible)")
         try Self.expectDecodable(visible.map { mnt + "/" + $0 })
+        // decode streams each image into a pending file: one that fills the disk half-way falls
+        // back to memory and fails as before, naming its output; the first one is whole.
+        for name in visible { try FileManager.default.removeItem(atPath: mnt + "/" + name) }
+        let png = try ImageEncoder.encode(FailOnTests.noise(width: 600, height: 600), as: .png)   // ~1 MB
+        let items = (0..<4).map { _ in #"{"b64_json":""# + Data(png).base64EncodedString() + #""}"# }
+        let response = dir + "/four.json"
+        try Data((#"{"created":5,"data":["# + items.joined(separator: ",") + "]}").utf8).write(to: URL(fileURLWithPath: response))
+        let d = try CLI.run(["decode", response, "--out-dir", mnt])
+        #expect(d.status == 1)
+        #expect(d.stderr.contains("darkroom: \(response): item 1: \(mnt)/5-1.png: No space left on device"), "\(d.stderr)")
+        let after = try Self.listing(mnt)
+        #expect(after.hidden.isEmpty, "temporaries left: \(after.hidden)")
+        #expect(after.visible == ["5-0.png"])
+        #expect(try Self.bytes(mnt + "/5-0.png") == png)
     }
 
     @Test func readOnlyFolderIsReported() throws {
@@ -129,6 +143,12 @@ struct CLIFaultTests {
         let r = try CLI.run(["convert", Self.rgba, "-o", ro + "/x.webp"])
         #expect(r.status == 1)
         #expect(r.stderr.contains(mounted ? "Read-only file system" : "Permission denied"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: ro).isEmpty)
+        // decode cannot make its pending file there either: the item fails as before, naming its output.
+        let response = TestImages.root.path + "/responses/b64-single.json"
+        let d = try CLI.run(["decode", response, "--out-dir", ro])
+        #expect(d.status == 1)
+        #expect(d.stderr == "darkroom: \(response): item 0: \(ro)/1700000000-0.png: \(mounted ? "Read-only file system" : "Permission denied")\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: ro).isEmpty)
     }
 

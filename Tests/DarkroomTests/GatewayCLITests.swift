@@ -130,6 +130,66 @@ struct GatewayCLITests {
         #expect([UInt8](try Data(contentsOf: dir.appendingPathComponent("1700000003-2.gif"))) == GatewayFixtures.pixelGIF)
     }
 
+    /// Each item's image goes straight to a pending file and is checked from there: a good one
+    /// is the payload byte for byte, a cut PNG, JPEG or WebP is reported with the decoder's own
+    /// words and leaves no file (no hidden temporary either).
+    @Test func decodeStreamsItemsIntoFilesAndChecksThemThere() throws {
+        let dir = try TestSupport.tempDir()
+        let noise = FailOnTests.noise(width: 320, height: 240)
+        var images: [(name: String, bytes: [UInt8])] = []
+        for format in [ImageFormat.png, .jpeg, .webp] {
+            let bytes = try ImageEncoder.encode(noise, as: format)
+            images.append(("\(format)", bytes))
+            images.append(("cut \(format)", FailOnTests.cut(bytes, to: 0.5)))
+        }
+        let items = images.map { #"{"b64_json":""# + Data($0.bytes).base64EncodedString() + #""}"# }
+        let body = Data((#"{"data":["# + items.joined(separator: ",") + #"],"created":1700000100}"#).utf8)
+        let path = dir.appendingPathComponent("r.json").path
+        try body.write(to: URL(fileURLWithPath: path))
+        let out = dir.appendingPathComponent("out").path
+        let r = try GatewayCLI.run(["decode", path, "--out-dir", out, "--json", "--sidecar"])
+        #expect(r.status == 1)
+        var expectedErrors: [String] = []
+        for (i, image) in images.enumerated() where image.name.hasPrefix("cut") {
+            let error = #expect(throws: DarkroomError.self) { try ImageDecoder.decode(image.bytes) }
+            expectedErrors.append("darkroom: \(path): item \(i): \(error?.message(for: .commandLine) ?? "?")")
+        }
+        #expect(r.stderr.split(separator: "\n").map(String.init) == expectedErrors)
+        // The names wait for `created`, which comes after `data` here.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+                == ["1700000100-0.json", "1700000100-0.png", "1700000100-2.jpg", "1700000100-2.json", "1700000100-4.json", "1700000100-4.webp"])
+        for (i, ext) in [(0, "png"), (2, "jpg"), (4, "webp")] {
+            #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(out)/1700000100-\(i).\(ext)"))) == images[i].bytes)
+        }
+        let report = try JSONValue(parsing: Data(r.stdout.split(separator: "\n")[0].utf8))
+        let entries = report.objectValue?["items"]?.arrayValue ?? []
+        #expect(entries.count == 6)
+        #expect(entries[0].objectValue?["bytes"] == .int(images[0].bytes.count))
+        #expect(entries[0].objectValue?["width"] == .int(320) && entries[0].objectValue?["height"] == .int(240))
+        #expect(entries[1].objectValue?["status"] == .string("error"))
+        // Again with --skip-existing: the good ones are skipped (checked first), nothing else appears.
+        let again = try GatewayCLI.run(["decode", path, "--out-dir", out, "--skip-existing", "--json"])
+        #expect(again.status == 1)
+        #expect(again.stdout.contains(#""status":"skipped""#))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).count == 6)
+    }
+
+    /// A name in a subfolder of --out-dir: the pending file is made in --out-dir and linked there.
+    @Test func decodeWritesIntoASubfolderOfTheOutputFolder() throws {
+        let dir = try TestSupport.tempDir()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: false)
+        let r = try GatewayCLI.run(["decode", GatewayFixtures.response("b64-two.json").path, "--out-dir", dir.path,
+                                    "--name", "sub/{n}.{ext}"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["sub"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("sub").path).sorted() == ["1.png", "2.png"])
+        let missing = try GatewayCLI.run(["decode", GatewayFixtures.response("b64-single.json").path, "--out-dir", dir.path,
+                                          "--name", "nowhere/{n}.{ext}"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("cannot write: the folder \(dir.path)/nowhere does not exist"), "\(missing.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["sub"])
+    }
+
     @Test func decodeFromStdinWithSidecarAndNoSilentOverwrite() throws {
         let dir = try TestSupport.tempDir()
         let body = try GatewayFixtures.responseData("b64-single.json")

@@ -59,6 +59,12 @@ typedef struct darkroom_jpeg_stream darkroom_jpeg_stream;
 darkroom_jpeg_stream *darkroom_jpeg_stream_open(const uint8_t *data, size_t size, darkroom_jpeg_info *info,
                                                 char err[DARKROOM_ERR_LEN]);
 
+/// darkroom_jpeg_stream_open on the first `size` bytes of the open file `fd` (which must stay open
+/// while the stream exists), read with pread from offset 0, 64 KiB at a time: the same warnings
+/// and errors as the same bytes in memory (past the end, libjpeg's "Premature end of JPEG file"
+/// and a fake EOI, as jpeg_mem_src).
+darkroom_jpeg_stream *darkroom_jpeg_stream_open_fd(int fd, size_t size, darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]);
+
 /// Sets the DCT scale (1, 2, 4, 8) and starts decompression; `info->width/height` get the output
 /// size. Returns 0, -1 (error, `err`) or -2 (the output has more than max_pixels pixels).
 int darkroom_jpeg_stream_start(darkroom_jpeg_stream *s, int scale_denom, uint64_t max_pixels,
@@ -193,6 +199,18 @@ typedef struct darkroom_png_stream darkroom_png_stream;
 /// buffer is allocated).
 darkroom_png_stream *darkroom_png_stream_open(const uint8_t *data, size_t size, uint64_t max_pixels, int keep_truncated,
                                               darkroom_png_info *info, int *rc, char err[DARKROOM_ERR_LEN]);
+
+/// darkroom_png_stream_open on the first `size` bytes of the open file `fd` (which must stay open
+/// while the stream exists), read with pread from offset 0 through a 64 KiB window: the same
+/// warnings and errors as the same bytes in memory.
+darkroom_png_stream *darkroom_png_stream_open_fd(int fd, size_t size, uint64_t max_pixels, int keep_truncated,
+                                                 darkroom_png_info *info, int *rc, char err[DARKROOM_ERR_LEN]);
+
+/// Decodes every row that is left (every pass of an interlaced image) into one row of scratch
+/// memory and keeps none: what darkroom_png_stream_read of all rows would report, without the
+/// image. Returns 0, or -4 / -1 with `err` as darkroom_png_stream_read (with keep_truncated a
+/// truncated end is a warning and 0).
+int darkroom_png_stream_check(darkroom_png_stream *s, char err[DARKROOM_ERR_LEN]);
 
 /// Decodes the next `count` rows into `rows` (`stride` bytes apart); an interlaced image must be
 /// read in one request for all rows. Returns `count`. When the data ends early: with

@@ -199,8 +199,14 @@ final class ImageSource {
 
     /// `metadata` once ``DecodeOptions/failOn`` has allowed its warnings, with the ICC profile described.
     private func checked(_ metadata: ImageMetadata) throws(DarkroomError) -> ImageMetadata {
-        if let rejected = metadata.warnings.first(where: options.failOn.rejects) {
-            throw DarkroomError.decoding(.damaged(format, warning: rejected, failOn: options.failOn))
+        try Self.checked(metadata, format: format, failOn: options.failOn)
+    }
+
+    /// `metadata` of a `format` file once `failOn` has allowed its warnings, with the ICC profile
+    /// described. Throws ``ImageDecodingError/damaged(_:warning:failOn:)`` for the first warning refused.
+    static func checked(_ metadata: ImageMetadata, format: ImageFormat, failOn: FailOn) throws(DarkroomError) -> ImageMetadata {
+        if let rejected = metadata.warnings.first(where: failOn.rejects) {
+            throw DarkroomError.decoding(.damaged(format, warning: rejected, failOn: failOn))
         }
         var metadata = metadata
         if let profile = metadata.iccProfile { metadata.iccDescription = ColorManagement.describe(profile) }

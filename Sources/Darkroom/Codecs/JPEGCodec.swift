@@ -68,10 +68,26 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
 
     /// `countsParse`: false for a decoder of part of a file whose header was already planned
     /// (``Converter``'s restart bands).
-    init(buffer bytes: UnsafeBufferPointer<UInt8>, countsParse: Bool = true) throws(DarkroomError) {
+    convenience init(buffer bytes: UnsafeBufferPointer<UInt8>, countsParse: Bool = true) throws(DarkroomError) {
+        try self.init(bytes: bytes, countsParse: countsParse) { info, err in
+            darkroom_jpeg_stream_open(bytes.baseAddress, bytes.count, info, err)
+        }
+    }
+
+    /// The first `size` bytes of the open file `fd` (read with `pread` from offset 0, 64 KiB at a
+    /// time; `fd` must stay open while the decoder exists): the same warnings and errors as
+    /// ``init(buffer:countsParse:)`` on those bytes. ``bytes`` is empty: no restart bands.
+    convenience init(fileDescriptor fd: CInt, size: Int) throws(DarkroomError) {
+        try self.init(bytes: UnsafeBufferPointer(start: nil, count: 0), countsParse: true) { info, err in
+            darkroom_jpeg_stream_open_fd(fd, size, info, err)
+        }
+    }
+
+    private init(bytes: UnsafeBufferPointer<UInt8>, countsParse: Bool,
+                 open: (UnsafeMutablePointer<darkroom_jpeg_info>, UnsafeMutablePointer<CChar>) -> OpaquePointer?) throws(DarkroomError) {
         if countsParse { HeaderParses.count(.jpeg) }
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        guard let s = darkroom_jpeg_stream_open(bytes.baseAddress, bytes.count, &info, &err) else {
+        guard let s = open(&info, &err) else {
             throw .decoding(.codec(.jpeg, message: shimMessage(err)))
         }
         stream = s

@@ -76,15 +76,30 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
 
     /// Throws ``ImageDecodingError/tooManyPixels(width:height:limit:)`` (before any row buffer is
     /// allocated) or a codec error.
-    init(buffer bytes: UnsafeBufferPointer<UInt8>, maxPixels: Int, failOn: FailOn) throws(DarkroomError) {
+    convenience init(buffer bytes: UnsafeBufferPointer<UInt8>, maxPixels: Int, failOn: FailOn) throws(DarkroomError) {
+        try self.init(maxPixels: maxPixels, failOn: failOn) { info, rc, err in
+            darkroom_png_stream_open(bytes.baseAddress, bytes.count, UInt64(maxPixels), failOn == .none ? 1 : 0, info, rc, err)
+        }
+    }
+
+    /// The first `size` bytes of the open file `fd` (read with `pread` from offset 0, a window at
+    /// a time; `fd` must stay open while the decoder exists): the same warnings and errors as
+    /// ``init(buffer:maxPixels:failOn:)`` on those bytes.
+    convenience init(fileDescriptor fd: CInt, size: Int, maxPixels: Int, failOn: FailOn) throws(DarkroomError) {
+        try self.init(maxPixels: maxPixels, failOn: failOn) { info, rc, err in
+            darkroom_png_stream_open_fd(fd, size, UInt64(maxPixels), failOn == .none ? 1 : 0, info, rc, err)
+        }
+    }
+
+    private init(maxPixels: Int, failOn: FailOn,
+                 open: (UnsafeMutablePointer<darkroom_png_info>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<CChar>) -> OpaquePointer?) throws(DarkroomError) {
         HeaderParses.count(.png)
         self.failOn = failOn
         info = .allocate(capacity: 1)
         info.initialize(to: darkroom_png_info())
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var rc: Int32 = 0
-        guard let s = darkroom_png_stream_open(bytes.baseAddress, bytes.count, UInt64(maxPixels), failOn == .none ? 1 : 0,
-                                               info, &rc, &err) else {
+        guard let s = open(info, &rc, &err) else {
             let (width, height) = (Int(info.pointee.width), Int(info.pointee.height))
             info.deallocate()
             if rc == -2 { throw .decoding(.tooManyPixels(width: width, height: height, limit: maxPixels)) }
@@ -118,6 +133,17 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
     func readRows(_ rows: UnsafeMutablePointer<UInt8>, stride: Int, count: Int) throws(DarkroomError) {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let rc = darkroom_png_stream_read(stream, rows, stride, Int32(count), &err)
+        if rc == -4 {
+            throw .decoding(.damaged(.png, warning: DecodeWarning(kind: .truncated, message: shimMessage(err)), failOn: failOn))
+        }
+        if rc < 0 { throw .decoding(.codec(.png, message: shimMessage(err))) }
+    }
+
+    /// Decodes every row left (every pass of an interlaced image) without keeping any: what
+    /// reading them all with ``readRows(_:stride:count:)`` throws, with one row of memory.
+    func checkRows() throws(DarkroomError) {
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        let rc = darkroom_png_stream_check(stream, &err)
         if rc == -4 {
             throw .decoding(.damaged(.png, warning: DecodeWarning(kind: .truncated, message: shimMessage(err)), failOn: failOn))
         }

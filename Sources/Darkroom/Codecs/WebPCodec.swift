@@ -97,6 +97,31 @@ enum WebPCodec {
         return RawDecode(image: image, metadata: metadata)
     }
 
+    /// Decodes the first frame of a file whose header was read (and checked against the pixel
+    /// limit) only to find what ``decode(_:header:scaledTo:)`` at full size throws: a still image
+    /// goes through libwebp's scaler into an output a 16th of each side (the bitstream is decoded
+    /// whole either way, so the status is the same), not into a full-size buffer; an animation
+    /// is decoded as `decode` does (libwebp's animation decoder keeps the whole canvas itself).
+    static func check(_ bytes: [UInt8], header: Header) throws(DarkroomError) {
+        let f = header.features
+        guard !f.animated else {
+            _ = try decode(bytes, header: header, scaledTo: nil)
+            return
+        }
+        var config = WebPDecoderConfig()
+        guard WebPInitDecoderConfig(&config) != 0 else { throw DarkroomError.decoding(.codec(.webp, message: "libwebp version mismatch")) }
+        let scaled = PixelSize(width: max(1, f.width / 16), height: max(1, f.height / 16))
+        if scaled.width < f.width && scaled.height < f.height {
+            config.options.use_scaling = 1
+            config.options.scaled_width = Int32(scaled.width)
+            config.options.scaled_height = Int32(scaled.height)
+        }
+        config.output.colorspace = f.hasAlpha ? MODE_RGBA : MODE_RGB
+        let status = bytes.withUnsafeBufferPointer { WebPDecode($0.baseAddress, $0.count, &config) }
+        WebPFreeDecBuffer(&config.output)
+        guard status == VP8_STATUS_OK else { throw DarkroomError.decoding(.codec(.webp, message: statusText(status))) }
+    }
+
     private static func decodeFirstFrame(_ bytes: [UInt8], width: Int, height: Int) throws(DarkroomError) -> Image {
         try bytes.withUnsafeBufferPointer { (buf) throws(DarkroomError) in
             var data = WebPData(bytes: buf.baseAddress, size: buf.count)

@@ -150,6 +150,25 @@ public enum InputFile {
         return done
     }
 
+    /// Up to `count` bytes of the open file `fd` from `offset` (with `pread`: the descriptor's own
+    /// offset is left alone), fewer only at its end; `name` is used in errors. Throws
+    /// ``DarkroomError/file(_:)`` (``FileError/io(path:message:)``).
+    static func read(fileDescriptor fd: CInt, at offset: Int, count: Int, name: String) throws(DarkroomError) -> [UInt8] {
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: max(count, 0)) { buffer, initialized in
+            initialized = 0
+            while initialized < count {
+                let n = pread(fd, buffer.baseAddress! + initialized, count - initialized, off_t(offset + initialized))
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { failure = errno; return }
+                if n == 0 { return }
+                initialized += n
+            }
+        }
+        if failure != 0 { throw DarkroomError.file(.io(path: name, message: reason(failure))) }
+        return bytes
+    }
+
     /// The system's reason for `code`, in the CLI's lower-case style ("no such file").
     public static func reason(_ code: Int32) -> String {
         switch code {

@@ -43,6 +43,12 @@ public enum OutputFile {
     /// it is not a regular file, and ``FileError/io(path:message:)`` for any system error
     /// (`message` is the system's reason, e.g. "No space left on device").
     public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws(DarkroomError) {
+        try write(to: path, overwrite: overwrite) { fd in bytes.withUnsafeBytes { writeAll(fd, $0) } }
+    }
+
+    /// ``write(_:to:overwrite:)`` with `body` writing the content into the temporary file (given
+    /// its descriptor; it returns 0, or the `errno` of a failed write).
+    static func write(to path: String, overwrite: Bool, body: (Int32) -> Int32) throws(DarkroomError) {
         if path.hasSuffix("/") {
             throw DarkroomError.file(.io(path: path, message: "names a folder (it ends with /), not an output file"))
         }
@@ -56,7 +62,7 @@ public enum OutputFile {
         #if os(Linux)
         if let fd = prefersUnnamed ? openUnnamed(in: dir) : nil {
             do {
-                try fill(fd, bytes, mode: keepMode, path: path)
+                try fill(fd, mode: keepMode, path: path, body: body)
                 if try publishUnnamed(fd, to: path, dir: dir, overwrite: overwrite) {
                     close(fd)
                     syncFolder(dir)
@@ -72,7 +78,7 @@ public enum OutputFile {
 
         let (fd, temp) = try openNamed(in: dir, path: path)
         do {
-            try fill(fd, bytes, mode: keepMode, path: path)
+            try fill(fd, mode: keepMode, path: path, body: body)
         } catch {
             close(fd)
             discard(temp)
@@ -145,7 +151,7 @@ public enum OutputFile {
     /// Runs `body` (which creates the file `name`) and registers `name`, unless the process is
     /// being interrupted. Holding the lock means a signal handler never misses a file.
     /// Returns the call's result and its `errno`.
-    private static func register(_ name: String?, path: String, creating body: () -> Int32) throws(DarkroomError) -> (Int32, Int32) {
+    static func register(_ name: String?, path: String, creating body: () -> Int32) throws(DarkroomError) -> (Int32, Int32) {
         registry.lock.lock()
         defer { registry.lock.unlock() }
         guard !registry.closed else { throw DarkroomError.file(.io(path: path, message: "interrupted")) }
@@ -155,14 +161,14 @@ public enum OutputFile {
         return (result, code)
     }
 
-    private static func discard(_ name: String) {
+    static func discard(_ name: String) {
         registry.lock.lock()
         registry.names.remove(name)
         registry.lock.unlock()
         _ = fsUnlink(name)
     }
 
-    private static func forget(_ name: String) {
+    static func forget(_ name: String) {
         registry.lock.lock()
         registry.names.remove(name)
         registry.lock.unlock()
@@ -178,13 +184,13 @@ public enum OutputFile {
         return String(trimmed[..<slash])
     }
 
-    private static func shortName(in dir: String) -> String {
+    static func shortName(in dir: String) -> String {
         let random = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let hex = String(repeating: "0", count: 8 - random.count) + random
         return PathText.join(dir, ".dr-\(getpid())-\(hex).tmp")
     }
 
-    private static func systemReason(_ code: Int32, dir: String) -> String {
+    static func systemReason(_ code: Int32, dir: String) -> String {
         if code == ENOENT { return "cannot write: the folder \(dir) does not exist" }
         return String(cString: strerror(code))
     }
@@ -194,19 +200,20 @@ public enum OutputFile {
     private static let oTmpfile: Int32 = 0o20000000 | O_DIRECTORY
 
     /// An unnamed file in `dir`, or nil when the file system (or kernel) has no `O_TMPFILE`.
-    private static func openUnnamed(in dir: String) -> Int32? {
+    /// `access`: `O_WRONLY`, or `O_RDWR` for a file that is read back (``Pending``).
+    static func openUnnamed(in dir: String, access: Int32 = O_WRONLY) -> Int32? {
         registry.lock.lock()
         let closed = registry.closed
         registry.lock.unlock()
         if closed { return nil }
-        let fd = fsOpen(dir, oTmpfile | O_WRONLY | O_CLOEXEC, 0o644)
+        let fd = fsOpen(dir, oTmpfile | access | O_CLOEXEC, 0o644)
         return fd >= 0 ? fd : nil
     }
 
     /// Gives the unnamed file its name. Returns false when linking fails for any reason but an
     /// existing destination (no `/proc`, …): the caller then retries with a named temporary, which
     /// reports the real reason if there is one.
-    private static func publishUnnamed(_ fd: Int32, to path: String, dir: String, overwrite: Bool) throws(DarkroomError) -> Bool {
+    static func publishUnnamed(_ fd: Int32, to path: String, dir: String, overwrite: Bool) throws(DarkroomError) -> Bool {
         let source = "/proc/self/fd/\(fd)"
         if !overwrite {
             let (linked, e) = try register(nil, path: path) { fsLinkat(source, path) }
@@ -223,35 +230,44 @@ public enum OutputFile {
     }
     #endif
 
-    private static func openNamed(in dir: String, path: String) throws(DarkroomError) -> (Int32, String) {
+    static func openNamed(in dir: String, path: String, access: Int32 = O_WRONLY) throws(DarkroomError) -> (Int32, String) {
         for _ in 0..<8 {
             let temp = shortName(in: dir)
-            let (fd, e) = try register(temp, path: path) { fsOpen(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
+            let (fd, e) = try register(temp, path: path) { fsOpen(temp, access | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
             if fd >= 0 { return (fd, temp) }
             if e != EEXIST { throw DarkroomError.file(.io(path: path, message: systemReason(e, dir: dir))) }
         }
         throw DarkroomError.file(.io(path: path, message: "cannot create a temporary file in \(dir)"))
     }
 
-    /// Writes every byte (looping on partial writes and EINTR), applies `mode`, then fsyncs.
-    private static func fill(_ fd: Int32, _ bytes: [UInt8], mode: mode_t?, path: String) throws(DarkroomError) {
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { failure = n < 0 ? errno : EIO; return }
-                offset += n
-            }
-        }
-        if failure == 0, let mode, fchmod(fd, mode) != 0 { failure = errno }
-        if failure == 0 && fsync(fd) != 0 { failure = errno }
+    /// Writes the content (`body`), applies `mode`, then fsyncs.
+    private static func fill(_ fd: Int32, mode: mode_t?, path: String, body: (Int32) -> Int32) throws(DarkroomError) {
+        var failure = body(fd)
+        if failure == 0 { failure = finishContent(fd, mode: mode) }
         if failure != 0 { throw DarkroomError.file(.io(path: path, message: String(cString: strerror(failure)))) }
     }
 
+    /// Applies `mode`, then fsyncs; 0 or the `errno` of the step that failed.
+    static func finishContent(_ fd: Int32, mode: mode_t?) -> Int32 {
+        if let mode, fchmod(fd, mode) != 0 { return errno }
+        if fsync(fd) != 0 { return errno }
+        return 0
+    }
+
+    /// Writes every byte of `raw` (looping on partial writes and EINTR); 0 or the `errno`.
+    static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Int32 {
+        var offset = 0
+        while offset < raw.count {
+            let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return n < 0 ? errno : EIO }
+            offset += n
+        }
+        return 0
+    }
+
     /// Moves the named temporary to `path`: rename (replaces) or link + unlink (never replaces).
-    private static func publishNamed(_ temp: String, to path: String, overwrite: Bool) throws(DarkroomError) {
+    static func publishNamed(_ temp: String, to path: String, overwrite: Bool) throws(DarkroomError) {
         if overwrite {
             // Checked again just before the rename: never turn a FIFO or device into a file.
             var st = stat()
@@ -276,7 +292,7 @@ public enum OutputFile {
         }
     }
 
-    private static func syncFolder(_ dir: String) {
+    static func syncFolder(_ dir: String) {
         let fd = fsOpen(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         fsync(fd)

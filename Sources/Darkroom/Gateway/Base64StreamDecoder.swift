@@ -27,8 +27,12 @@ struct Base64StreamDecoder {
     let flushSize: Int
     static let invalid = "b64_json is not valid base64"
 
-    /// The decoded bytes so far.
+    /// The decoded bytes so far (none when they go to ``sink``).
     private(set) var output: [UInt8] = []
+    /// Where the decoded bytes go instead of ``output``, a flush at a time.
+    private let sink: (any ResponseImageSink)?
+    /// Bytes decoded so far.
+    private(set) var decodedCount = 0
     /// Cleaned characters not yet decoded.
     private var pending: [UInt8] = []
     /// Cleaned characters seen in all.
@@ -44,11 +48,13 @@ struct Base64StreamDecoder {
     private static let prefix = Array("data:".utf8)
 
     /// `expectedLength`: an estimate of the string's length in bytes of JSON text (an upper bound
-    /// when escapes are rare), to size the output once.
-    init(expectedLength: Int?, flushSize: Int = Base64StreamDecoder.defaultFlushSize) {
+    /// when escapes are rare), to size the output once. With a `sink`, the decoded bytes go there,
+    /// not to ``output``.
+    init(expectedLength: Int?, flushSize: Int = Base64StreamDecoder.defaultFlushSize, sink: (any ResponseImageSink)? = nil) {
         precondition(flushSize > 0 && flushSize % 4 == 0)
         self.flushSize = flushSize
-        if let expectedLength { output.reserveCapacity(expectedLength / 4 * 3 + 3) }
+        self.sink = sink
+        if let expectedLength, sink == nil { output.reserveCapacity(expectedLength / 4 * 3 + 3) }
         pending.reserveCapacity(flushSize + 8)
     }
 
@@ -148,11 +154,17 @@ struct Base64StreamDecoder {
 
     private mutating func decode(_ text: ArraySlice<UInt8>) -> Bool {
         guard let data = Data(base64Encoded: Data(text)) else { failure = Self.invalid; return false }
-        output.append(contentsOf: data)
+        decodedCount += data.count
+        if let sink {
+            data.withUnsafeBytes { sink.write($0) }
+        } else {
+            output.append(contentsOf: data)
+        }
         return true
     }
 
     /// The decoded bytes, or nil with the reason in ``failure`` (the reasons of `decodeBase64`).
+    /// With a sink: empty, the bytes having gone there (``decodedCount`` of them).
     mutating func finish() -> [UInt8]? {
         if failure == nil {
             switch stage {

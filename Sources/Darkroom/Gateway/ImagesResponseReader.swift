@@ -73,6 +73,15 @@ public final class ImagesResponseReader {
     public private(set) var usage: JSONValue?
     /// Top-level fields not interpreted, as ``ImagesResponse/extra``.
     public private(set) var extra: [String: JSONValue] = [:]
+    /// Where each `b64_json` string goes in ``Base64Mode/decode`` mode, when set: the reader calls
+    /// it with the entry's index as the string starts and decodes the string into the sink it
+    /// returns, a piece at a time, instead of into ``ResponseItem/decodedBytes``, so not even the
+    /// decoded image is held (``ResponseItem/streamedByteCount`` then says how many bytes went
+    /// there; invalid base64 is still the entry's ``ResponseItem/problem``, the sink having had
+    /// part of it). Only strings of a streamed document: the entries of a document read whole
+    /// (one that does not start with `{`, such as server-sent events) keep their
+    /// ``ResponseItem/decodedBytes``. ``readAll()`` with a sink gives entries without their bytes.
+    public var imageSink: ((_ index: Int) -> any ResponseImageSink)?
     /// How many entries ``next()`` has handed out.
     public private(set) var itemCount = 0
     /// Bytes of the input consumed so far (the whole input once ``next()`` has returned nil).
@@ -272,6 +281,12 @@ public final class ImagesResponseReader {
             }
             if key == "b64_json", base64Mode == .decode, try scanner.peekSkippingWhitespace() == UInt8(ascii: "\"") {
                 _ = try scanner.next()
+                if let sink = imageSink?(itemCount) {
+                    var decoder = try scanner.base64StringBody(sink: sink)
+                    if decoder.finish() == nil { base64Failure = decoder.failure }
+                    item.streamedByteCount = decoder.decodedCount
+                    continue
+                }
                 var decoder = try scanner.base64StringBody()
                 if let bytes = decoder.finish() { item.decodedBytes = bytes } else { base64Failure = decoder.failure }
                 continue

@@ -21,6 +21,11 @@ public struct ResponseItem: Sendable, Equatable {
     /// invalid base64 in ``problem``). ``content(index:)`` takes them before ``b64JSON``;
     /// ``ImagesResponse/json`` writes them back as base64.
     public var decodedBytes: [UInt8]?
+    /// How many bytes the `b64_json` string decoded to when they went to the reader's
+    /// ``ImagesResponseReader/imageSink`` instead of ``decodedBytes`` (``b64JSON`` and
+    /// ``decodedBytes`` are then nil); nil otherwise. When the text is not valid base64,
+    /// ``problem`` says so and the sink got only part of it.
+    public var streamedByteCount: Int?
 
     public init(b64JSON: String? = nil, url: String? = nil, revisedPrompt: String? = nil) {
         self.b64JSON = b64JSON
@@ -56,15 +61,19 @@ public struct ResponseItem: Sendable, Equatable {
 
     /// After the last field: an entry with neither image nor link has a ``problem``.
     mutating func finishReading() {
-        if problem == nil, b64JSON == nil, decodedBytes == nil, url == nil { problem = "neither b64_json nor url" }
+        if problem == nil, b64JSON == nil, decodedBytes == nil, streamedByteCount == nil, url == nil { problem = "neither b64_json nor url" }
     }
 
     /// What the entry delivers: image bytes (``decodedBytes``, or ``b64JSON`` base64-decoded;
     /// format sniffed) or a URL.
     /// Throws ``DarkroomError/gateway(_:)`` (``GatewayError/badItem(index:reason:)``) (with `index`) for a malformed entry,
-    /// invalid base64 or bytes that are not an image.
+    /// invalid base64 or bytes that are not an image, and for an entry whose bytes went to an
+    /// ``ImagesResponseReader/imageSink`` (``streamedByteCount``): its sink has them.
     public func content(index: Int) throws(DarkroomError) -> ResponseItemContent {
         if let problem { throw DarkroomError.gateway(.badItem(index: index, reason: problem)) }
+        if streamedByteCount != nil, decodedBytes == nil, b64JSON == nil {
+            throw DarkroomError.gateway(.badItem(index: index, reason: "b64_json was decoded into the reader's image sink"))
+        }
         if decodedBytes != nil || b64JSON != nil {
             let bytes: [UInt8]
             if let decodedBytes { bytes = decodedBytes } else { bytes = try Self.decodeBase64(b64JSON ?? "", index: index) }

@@ -302,16 +302,19 @@ final class ResponseJSONScanner {
     }
 
     /// The rest of a string whose opening quote was consumed, decoded as base64 straight into
-    /// bytes (the text is never held); syntax errors throw, a base64 problem is the decoder's
-    /// ``Base64StreamDecoder/failure``. The output is sized once from how far the closing quote is.
-    func base64StringBody() throws(DarkroomError) -> Base64StreamDecoder {
-        let ahead: Int?
-        if let hit = buffer[pos..<end].firstIndex(of: UInt8(ascii: "\"")) {
+    /// bytes (the text is never held), or into `sink`; syntax errors throw, a base64 problem is the
+    /// decoder's ``Base64StreamDecoder/failure``. Without a sink the output is sized once from how
+    /// far the closing quote is.
+    func base64StringBody(sink: (any ResponseImageSink)? = nil) throws(DarkroomError) -> Base64StreamDecoder {
+        var ahead: Int?
+        if sink != nil {
+            ahead = nil   // nothing to size: no need to look ahead
+        } else if let hit = buffer[pos..<end].firstIndex(of: UInt8(ascii: "\"")) {
             ahead = hit - pos
         } else {
             ahead = source.distance(to: UInt8(ascii: "\""), scratch: min(buffer.count, 256 << 10)).map { $0 + end - pos }
         }
-        var decoder = Base64StreamDecoder(expectedLength: ahead)
+        var decoder = Base64StreamDecoder(expectedLength: ahead, sink: sink)
         /// The current run of bytes beyond ASCII: valid UTF-8 on its own when the string is.
         var multibyte: [UInt8] = []
         func endMultibyte() throws(DarkroomError) {

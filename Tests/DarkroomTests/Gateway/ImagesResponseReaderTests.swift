@@ -170,13 +170,57 @@ import Testing
     /// A response holding `b64` as the one entry's `b64_json` (raw JSON text, escapes allowed).
     static func single(_ b64: String) -> Data { Data((#"{"data":[{"b64_json":""# + b64 + #""}]}"#).utf8) }
 
-    /// The content in decode mode equals the content from the text, at every chunk size given.
+    /// The content in decode mode, and decoded into an image sink, equals the content from the
+    /// text, at every chunk size given.
     static func expectSameContent(_ b64: String, chunks: [Int], sourceLocation: SourceLocation = #_sourceLocation) {
         let body = single(b64)
         let expected = old(body).map { $0.contents() }
         for chunk in chunks {
             let got = streamed(body, chunkSize: chunk, mode: .decode).map { $0.contents() }
             #expect(got == expected, "\(b64.prefix(80)) (chunk \(chunk))", sourceLocation: sourceLocation)
+            let sunk = streamedIntoSinks(body, chunkSize: chunk)
+            #expect(sunk == expected, "\(b64.prefix(80)) (chunk \(chunk), image sink)", sourceLocation: sourceLocation)
+        }
+    }
+
+    final class CollectingSink: ResponseImageSink {
+        var bytes: [UInt8] = []
+        var writes = 0
+        func write(_ piece: UnsafeRawBufferPointer) {
+            bytes += piece
+            writes += 1
+        }
+    }
+
+    /// Every entry's content with ``ImagesResponseReader/imageSink`` set: the bytes a sink got
+    /// stand in for ``ResponseItem/decodedBytes``.
+    static func streamedIntoSinks(_ body: Data, chunkSize: Int) -> Result<[Result<ResponseItemContent, DarkroomError>], DarkroomError> {
+        Result { () throws(DarkroomError) in
+            let reader = try ImagesResponseReader(data: body, chunkSize: chunkSize)
+            var sinks: [Int: CollectingSink] = [:]
+            reader.imageSink = { index in
+                let sink = CollectingSink()
+                sinks[index] = sink
+                return sink
+            }
+            var contents: [Result<ResponseItemContent, DarkroomError>] = []
+            var index = 0
+            while let item = try reader.next() {
+                var copy = item
+                if let sink = sinks[index] {
+                    #expect(item.decodedBytes == nil && item.b64JSON == nil && item.streamedByteCount == sink.bytes.count)
+                    if item.problem == nil {
+                        #expect(throws: DarkroomError.self) { try item.content(index: index) }
+                    }
+                    copy.streamedByteCount = nil
+                    copy.decodedBytes = sink.bytes
+                } else {
+                    #expect(item.streamedByteCount == nil)
+                }
+                contents.append(Result { () throws(DarkroomError) in try copy.content(index: index) })
+                index += 1
+            }
+            return contents
         }
     }
 
@@ -313,6 +357,35 @@ import Testing
         let reader = try ImagesResponseReader(fileDescriptor: fds[0], name: "-", maxBytes: 4096, chunkSize: 1024)
         #expect(try reader.next()?.url == "u")
         #expect(throws: DarkroomError.file(.inputTooLarge(path: "standard input", size: nil, limit: 4096))) { try reader.next() }
+    }
+
+    @Test func anImageSinkGetsTheBytesInPieces() throws {
+        var generator = Seeded(state: 23)
+        let bytes = GatewayFixtures.redPixelPNG + (0..<300_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let b64 = Data(bytes).base64EncodedString()
+        let body = Data((#"{"created":1,"data":[{"b64_json":""# + b64 + #"","revised_prompt":"p"},{"url":"u"},{"b64_json":"QUJD!"}]}"#).utf8)
+        let reader = try ImagesResponseReader(data: body)
+        var sinks: [Int: CollectingSink] = [:]
+        reader.imageSink = { index in
+            let sink = CollectingSink()
+            sinks[index] = sink
+            return sink
+        }
+        let first = try #require(try reader.next())
+        #expect(sinks[0]?.bytes == bytes)
+        #expect((sinks[0]?.writes ?? 0) > 4)   // pieces, not the whole
+        #expect(first.streamedByteCount == bytes.count && first.decodedBytes == nil && first.revisedPrompt == "p" && first.problem == nil)
+        let second = try #require(try reader.next())
+        #expect(second.streamedByteCount == nil && second.url == "u" && sinks[1] == nil)
+        let third = try #require(try reader.next())
+        #expect(third.problem == "b64_json is not valid base64" && third.streamedByteCount != nil)
+        #expect(throws: DarkroomError.gateway(.badItem(index: 2, reason: "b64_json is not valid base64"))) { try third.content(index: 2) }
+        #expect(try reader.next() == nil)
+        // A document read whole (server-sent events) keeps its bytes in the entries.
+        let events = try ImagesResponseReader(data: try GatewayFixtures.responseData("stream.sse"))
+        events.imageSink = { _ in CollectingSink() }
+        let event = try #require(try events.next())
+        #expect(event.decodedBytes == Self.png && event.streamedByteCount == nil)
     }
 
     @Test func aDocumentThatIsNoObjectIsReadWhole() throws {
