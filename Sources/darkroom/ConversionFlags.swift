@@ -34,7 +34,7 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "JPEG: progressive encoding (always with optimised Huffman tables: libjpeg makes them for every scan).")
     var progressive = false
 
-    @Flag(inversion: .prefixedNo, help: "JPEG: optimised Huffman tables (2-5% smaller files for about a sixth more CPU time and the whole image's coefficients in memory). Default: off, as in libvips and Pillow; on with --max-bytes.")
+    @Flag(inversion: .prefixedNo, help: "JPEG: optimised Huffman tables (2-5% smaller files for about a sixth more CPU time and the whole image's coefficients in memory). Default: off, as in libvips and Pillow; always on with --max-bytes.")
     var optimizeCoding: Bool?
 
     @Option(help: "JPEG/AVIF chroma subsampling.")
@@ -85,6 +85,9 @@ struct ConversionFlags: ParsableArguments {
         if failOnUnmet && maxBytes == nil {
             throw DarkroomError.option(OptionError(name: "fail-on-unmet", value: "", expected: "--max-bytes SIZE with it"))
         }
+        if optimizeCoding == false && maxBytes != nil {
+            throw DarkroomError.option(OptionError(name: "no-optimize-coding", value: "", expected: "no --max-bytes with it: a byte target always uses optimised Huffman tables (the smallest file at each quality)"))
+        }
         let target = try maxBytes.map { (text) throws(DarkroomError) in
             TargetSize(maxBytes: try ValueParser.byteSize(text, name: "max-bytes"), minQuality: minQuality ?? TargetSize.defaultMinQuality)
         }
@@ -93,9 +96,7 @@ struct ConversionFlags: ParsableArguments {
             decode: DecodeOptions(maxPixels: try ValueParser.pixelLimit(maxPixels), failOn: failOn),
             encode: EncodeOptions(quality: quality, background: try RGBColor(parsing: background), keep: keep,
                                   progressive: progressive, chroma: chroma, lossless: lossless, speed: speed,
-                                  dither: !noDither,
-                                  // A byte target wants the smallest file at each quality.
-                                  optimizeCoding: optimizeCoding ?? (target != nil)),
+                                  dither: !noDither, optimizeCoding: optimizeCoding ?? false),
             resampling: ResizeOptions(filter: filter, threads: threads),
             shrinkOnLoad: !noShrinkOnLoad, fast: fast, targetSize: target)
     }

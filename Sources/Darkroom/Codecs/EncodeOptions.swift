@@ -33,7 +33,8 @@ public struct EncodeOptions: Sendable, Hashable {
     /// 12 MP → 4 MP photo at quality 80), but libjpeg then keeps the whole image's coefficients
     /// (2 bytes × 1.5 samples per pixel at 4:2:0: 12.6 MB at 4 MP) and makes a statistics pass
     /// over them: 17 % of that conversion's CPU time (docs/performance.md, "Encoder defaults, measured").
-    /// Ignored by progressive JPEG, which libjpeg always optimises.
+    /// Ignored by progressive JPEG, which libjpeg always optimises, and under a
+    /// ``ConvertOptions/targetSize``, whose JPEG attempts always use optimised tables.
     public var optimizeCoding: Bool
     /// JPEG and AVIF chroma subsampling.
     public var chroma: ChromaSubsampling

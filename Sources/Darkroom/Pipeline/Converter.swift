@@ -164,6 +164,8 @@ public struct Converter: Sendable {
         let found = try TargetSizeSearch(target, format: format, encode: options).run { (quality) throws(DarkroomError) in
             var options = options
             options.quality = quality
+            // The smallest file at each quality: a byte target always gets optimised Huffman tables.
+            options.optimizeCoding = true
             PipelineEvents.count("target-size-encode")
             return try ImageEncoder.encodeChecked(prepared, as: format, metadata: metadata, options: options)
         }

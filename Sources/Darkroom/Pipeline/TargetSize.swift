@@ -9,6 +9,8 @@
 ///   encodes with a quality Q that fits while Q + 1 does not (or Q is the cap): the highest that
 ///   fits wherever the size grows with quality, as it does but for rare steps of a few bytes. A
 ///   cap below ``minQuality`` makes the cap the only quality tried.
+///   JPEG attempts always use optimised Huffman tables (``EncodeOptions/optimizeCoding``), the
+///   smallest file at each quality.
 /// - PNG, GIF and lossless WebP: one encode, met when it fits. Lossless WebP is not searched on
 ///   its effort, which changes the size by a few per cent at most.
 ///
