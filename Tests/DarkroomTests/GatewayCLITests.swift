@@ -273,8 +273,9 @@ struct GatewayCLITests {
         let oriented = TestSupport.corpus.appendingPathComponent("orientation/misc/paris_exif_orientation_5.jpg")
         let r = try GatewayCLI.run(["prep-refs", red.path, oriented.path, "--out-dir", dir.path, "--json"])
         #expect(r.status == 0)
-        let report = try CLI.jsonLines(Data(r.stdout.utf8)).items
-        #expect(report.count == 2)
+        // Lines come as the -j workers finish: put them in input order.
+        let report = try CLI.jsonLines(Data(r.stdout.utf8)).items.sorted { ($0["index"] as? Int ?? -1) < ($1["index"] as? Int ?? -1) }
+        #expect(report.count == 2 && report.map { $0["index"] as? Int } == [0, 1])
         #expect(report[0]["passed_through"] as? Bool == true)
         #expect(report[0]["output"] as? String == dir.appendingPathComponent("red.ref.png").path)
         #expect(report[1]["passed_through"] as? Bool == false)
