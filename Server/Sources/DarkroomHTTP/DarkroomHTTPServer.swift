@@ -21,7 +21,7 @@ import Prometheus
 /// ``WorkerPool`` (dedicated threads); a request takes its slot once its whole body is in, and
 /// the bodies still arriving are bounded by ``UploadGate`` and a minimum rate (``BodyReader``).
 public enum DarkroomHTTPServer {
-    /// Every setting of a server. ``init(host:port:maxBodyBytes:maxPixels:maxOutputPixels:maxUpscale:workers:queueSize:maxUploads:requestTimeout:minBodyRate:retryAfter:metricsRegistry:requestLog:beforeWork:)``
+    /// Every setting of a server. ``init(host:port:maxBodyBytes:maxPixels:maxOutputPixels:maxUpscale:maxAVIFPixels:workers:queueSize:maxUploads:requestTimeout:minBodyRate:retryAfter:metricsRegistry:requestLog:beforeWork:)``
     /// checks each against its bounds.
     public struct Configuration: Sendable {
         /// The address to listen on.
@@ -36,6 +36,10 @@ public enum DarkroomHTTPServer {
         public var maxOutputPixels: Int
         /// Largest enlargement per side (output side / input side), checked with ``maxOutputPixels``.
         public var maxUpscale: Double
+        /// Largest AVIF output in pixels, checked with ``maxOutputPixels``: libavif's encoder cannot
+        /// be stopped once started, and beyond about 12 MP it takes 10 s and more and over 1 GB
+        /// (docs/server.md, "Limits").
+        public var maxAVIFPixels: Int
         /// Worker threads running conversions (default: the number of active cores).
         public var workers: Int
         /// Conversions that may wait for a worker; beyond `workers + queueSize` admitted requests the
@@ -87,11 +91,13 @@ public enum DarkroomHTTPServer {
         public static let defaultMaxOutputPixels = 1 << 26
         /// 4 × per side (16 × the pixels).
         public static let defaultMaxUpscale = 4.0
+        /// 8 MP (2^23 px: 3840 × 2160, OpenAI's largest size, fits): about 1 s and 300 MB to encode.
+        public static let defaultMaxAVIFPixels = 1 << 23
         /// 1000 bytes per second (Apache's mod_reqtimeout asks 500).
         public static let defaultMinBodyRate = 1000
 
         /// The defaults: port 8080 on loopback, 64 MiB bodies, the decoder's default pixel limit,
-        /// 64 MP outputs enlarged at most 4 ×, a worker per active core, a queue of 2 × workers,
+        /// 64 MP outputs (8 MP for AVIF) enlarged at most 4 ×, a worker per active core, a queue of 2 × workers,
         /// 2 × (workers + queue) uploads, 30 s, 1000 B/s, 1 s, no request log.
         public static var standard: Configuration { try! Configuration() }
 
@@ -99,13 +105,14 @@ public enum DarkroomHTTPServer {
         static var defaultWorkers: Int { min(max(1, ProcessInfo.processInfo.activeProcessorCount), workersRange.upperBound) }
 
         /// Throws ``DarkroomError/option(_:)`` naming the setting and its bounds for a value outside
-        /// them (``portRange``, ``maxBodyBytesRange``, 1…``Limits/maxPixelLimit`` px for both pixel
+        /// them (``portRange``, ``maxBodyBytesRange``, 1…``Limits/maxPixelLimit`` px for the pixel
         /// limits, ``maxUpscaleRange``, ``workersRange``, ``queueSizeRange``, ``maxUploadsRange``,
         /// above 0 up to ``maxRequestTimeout`` seconds, ``minBodyRateRange``, ``retryAfterRange``).
         public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 << 20,
                     maxPixels: Int = DecodeOptions.defaultMaxPixels,
                     maxOutputPixels: Int = Configuration.defaultMaxOutputPixels,
                     maxUpscale: Double = Configuration.defaultMaxUpscale,
+                    maxAVIFPixels: Int = Configuration.defaultMaxAVIFPixels,
                     workers: Int? = nil, queueSize: Int? = nil, maxUploads: Int? = nil,
                     requestTimeout: Double = 30, minBodyRate: Int = Configuration.defaultMinBodyRate,
                     retryAfter: Int = 1,
@@ -120,6 +127,7 @@ public enum DarkroomHTTPServer {
             guard maxUpscale.isFinite, Self.maxUpscaleRange.contains(maxUpscale) else {
                 throw .option(OptionError(name: "max-upscale", value: "\(maxUpscale)", expected: "a number from 1 to 1000"))
             }
+            try ValueParser.check(maxAVIFPixels, name: "max-avif-pixels", in: 1...Limits.maxPixelLimit)
             try ValueParser.check(workers, name: "workers", in: Self.workersRange)
             let queueSize = queueSize ?? min(2 * workers, Self.queueSizeRange.upperBound)
             try ValueParser.check(queueSize, name: "queue-size", in: Self.queueSizeRange)
@@ -137,6 +145,7 @@ public enum DarkroomHTTPServer {
             self.maxPixels = maxPixels
             self.maxOutputPixels = maxOutputPixels
             self.maxUpscale = maxUpscale
+            self.maxAVIFPixels = maxAVIFPixels
             self.workers = workers
             self.queueSize = queueSize
             self.maxUploads = maxUploads

@@ -144,7 +144,8 @@ enum ImagesRoutes {
         let sizeParam = asked.sizeText == nil ? nil : "size"
         var inputs: [PixelSize] = []
         for image in images {
-            inputs.append(try limits.check(image.bytes, resize: asked.stage.resize, door: .openAI, imageParam: image.param,
+            inputs.append(try limits.check(image.bytes, resize: asked.stage.resize, format: asked.stage.request.effectiveFormat,
+                                           door: .openAI, imageParam: image.param,
                                            sizeParam: sizeParam).input)
         }
         var converted: [GatewayImage] = []
@@ -248,7 +249,7 @@ enum ImagesRoutes {
         var results: [Result<PreparedReference, APIError>] = []
         for image in images {
             let result = Result { () throws(APIError) -> PreparedReference in
-                try limits.check(image.bytes, resize: area, door: .openAI, imageParam: image.param, sizeParam: "max_mp")
+                try limits.check(image.bytes, resize: area, format: nil, door: .openAI, imageParam: image.param, sizeParam: "max_mp")
                 do { return try ReferencePrep.prepare(bytes: image.bytes, name: image.param, options: asked.options) } catch {
                     throw APIError.from(error, door: .openAI, imageParam: image.param, sizeParam: "max_mp")
                 }

@@ -46,7 +46,8 @@ enum RawRoutes {
             let frozen = stage
             return try await RouteSupport.onPool(server, start: start, door: .raw) {
                 let sizeParam = frozen.resize == nil ? nil : "resize"
-                try limits.check(bytes, resize: frozen.resize, door: .raw, imageParam: nil, sizeParam: sizeParam)
+                try limits.check(bytes, resize: frozen.resize, format: frozen.request.effectiveFormat, door: .raw, imageParam: nil,
+                                 sizeParam: sizeParam)
                 let image: GatewayImage
                 do { image = try frozen.convert(bytes) } catch { throw APIError.from(error, door: .raw, sizeParam: sizeParam) }
                 server.metrics.recordPixelsDecoded(route: "/v1/convert", image.inputPixels)
@@ -80,7 +81,8 @@ enum RawRoutes {
             let bytes = try await RouteSupport.body(of: request, server: server, route: "/v1/references", start: start)
             let frozen = options
             return try await RouteSupport.onPool(server, start: start, door: .raw) {
-                try limits.check(bytes, resize: try? ResizeGeometry(maxPixels: frozen.maxPixels), door: .raw, imageParam: nil, sizeParam: "max_mp")
+                try limits.check(bytes, resize: try? ResizeGeometry(maxPixels: frozen.maxPixels), format: nil, door: .raw,
+                                 imageParam: nil, sizeParam: "max_mp")
                 let ref: PreparedReference
                 do { ref = try ReferencePrep.prepare(bytes: bytes, name: name, options: frozen) } catch {
                     throw APIError.from(error, door: .raw, sizeParam: "max_mp")

@@ -202,23 +202,27 @@ enum RouteSupport {
     // MARK: Output limits
 
     /// The server's bounds on what one image may become, checked from the header and the asked
-    /// size before anything is decoded: at most `maxPixels` pixels, each side at most
-    /// `maxUpscale` × the input's.
+    /// size before anything is decoded: at most `maxPixels` pixels (`maxAVIFPixels` for AVIF, whose
+    /// encoder cannot be stopped), each side at most `maxUpscale` × the input's.
     struct OutputLimits: Sendable {
         var maxPixels: Int
         var maxUpscale: Double
+        var maxAVIFPixels: Int
 
         init(_ configuration: DarkroomHTTPServer.Configuration) {
             maxPixels = configuration.maxOutputPixels
             maxUpscale = configuration.maxUpscale
+            maxAVIFPixels = configuration.maxAVIFPixels
         }
 
         /// Reads the header of `bytes` (a 400 or 413 for `imageParam` when it is not a usable
         /// image) and refuses an output over the limits: 400 `output_too_large` or
-        /// `upscale_too_large`, `param` the field that asked for the size. Returns the upright
-        /// input size and the planned output size.
+        /// `upscale_too_large`, `param` the field that asked for the size (for an AVIF output at
+        /// the input's size, `output_format`). `format`: the output format (nil for reference
+        /// preparation, which never writes AVIF).
+        /// Returns the upright input size and the planned output size.
         @discardableResult
-        func check(_ bytes: [UInt8], resize: ResizeGeometry?, door: APIError.Door, imageParam: String?,
+        func check(_ bytes: [UInt8], resize: ResizeGeometry?, format: ImageFormat?, door: APIError.Door, imageParam: String?,
                    sizeParam: String?) throws(APIError) -> (input: PixelSize, output: PixelSize) {
             let header: ImageHeader
             do { header = try ImageDecoder.readHeader(bytes) } catch {
@@ -241,11 +245,22 @@ enum RouteSupport {
                                    + " (set by darkroom-server --max-output-pixels)",
                                param: sizeParam, code: "output_too_large")
             }
+            if format == .avif, output.width * output.height > maxAVIFPixels {
+                throw APIError(.badRequest,
+                               message: "the output \(output) = \(output.width * output.height) px is over the server's AVIF limit of \(maxAVIFPixels) px"
+                                   + " (set by darkroom-server --max-avif-pixels: the AVIF encoder cannot be stopped once started);"
+                                   + " ask a smaller size or another output_format",
+                               param: sizeParam ?? "output_format", code: "output_too_large")
+            }
             return (input, output)
         }
 
+        /// `4`, `2000`, `4.0005`, `81.25`: up to four decimals, trailing zeros dropped.
         static func text(_ value: Double) -> String {
-            value == value.rounded() && value < 1e15 ? String(Int(value)) : String(format: "%.2f", value)
+            if value == value.rounded() && value < 1e15 { return String(Int(value)) }
+            var text = String(format: "%.4f", value)
+            while text.hasSuffix("0") { text.removeLast() }
+            return text
         }
     }
 

@@ -41,6 +41,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Refuse outputs whose sides are more than this many times the input's, 1 to 1000.")
     var maxUpscale = "4"
 
+    @Option(parsing: .unconditional, help: "Refuse AVIF outputs with more pixels than this (its encoder cannot be stopped once started; 1 to 2^36).")
+    var maxAvifPixels = String(DarkroomHTTPServer.Configuration.defaultMaxAVIFPixels)
+
     @Option(parsing: .unconditional, help: "Conversion worker threads, 1 to 256 (default: the number of cores).")
     var workers: String?
 
@@ -96,6 +99,7 @@ struct ServerCommand: AsyncParsableCommand {
                 maxOutputPixels: try ValueParser.pixelLimit(maxOutputPixels, name: "max-output-pixels"),
                 maxUpscale: try ValueParser.number(maxUpscale, name: "max-upscale", above: Bounds.maxUpscaleRange.lowerBound,
                                                    includingLower: true, atMost: Bounds.maxUpscaleRange.upperBound),
+                maxAVIFPixels: try ValueParser.pixelLimit(maxAvifPixels, name: "max-avif-pixels"),
                 workers: try workers.map { try ValueParser.integer($0, name: "workers", in: Bounds.workersRange) },
                 queueSize: try queueSize.map { try ValueParser.integer($0, name: "queue-size", in: Bounds.queueSizeRange) },
                 maxUploads: try maxUploads.map { try ValueParser.integer($0, name: "max-uploads", in: Bounds.maxUploadsRange) },

@@ -124,6 +124,41 @@ import Testing
         }
     }
 
+    /// Past `--max-uploads` bodies being read, a conversion is answered 503 at once, before its
+    /// body is read; a client that leaves mid-body is counted 499, never a server error.
+    @Test func uploadSlotsAreBoundedAndALeavingClientIs499() async throws {
+        try await LiveServer.with(try .init(maxBodyBytes: 2 << 20, maxUploads: 1, retryAfter: 3)) { live in
+            let first = try RawConnection(port: live.port)
+            first.send("POST /v1/convert HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n")
+            first.send(Array(Self.jpeg.prefix(100)))
+            for _ in 0..<100 where live.server.uploads.current == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(live.server.uploads.current == 1)
+
+            let second = try RawConnection(port: live.port)
+            second.send("POST /v1/images/convert HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                        + "Content-Length: 500000\r\nExpect: 100-continue\r\n\r\n")
+            let refused = second.response(timeout: 5)
+            #expect(Self.status(refused) == 503, "\(refused.prefix(300))")
+            #expect(refused.lowercased().contains("retry-after: 3"))
+            #expect(Self.body(refused).contains(#""code":"server_overloaded""#))
+
+            // The first client leaves with 999,900 bytes still to send.
+            first.disconnect()
+            for _ in 0..<100 where live.server.uploads.current == 1 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(live.server.uploads.current == 0)
+            var exposition = ""
+            for _ in 0..<100 {
+                exposition = live.server.metrics.exposition()
+                if exposition.contains(#"status="499""#) { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(exposition.contains(#"darkroom_http_requests_total{route="/v1/convert",status="499"} 1"#), "\(exposition)")
+            #expect(exposition.contains(#"darkroom_pool_rejections_total{reason="cancelled"} 1"#))
+            #expect(exposition.contains(#"darkroom_pool_rejections_total{reason="uploads_saturated"} 1"#))
+            #expect(!exposition.contains(#"status="500""#))
+        }
+    }
+
     /// Requests on one kept-alive connection, the second one's body read after the first answer.
     @Test func keptAliveConnectionsServeSeveralRequests() async throws {
         try await LiveServer.with(try .init(maxBodyBytes: 1 << 20)) { live in

@@ -400,6 +400,28 @@ import Testing
         }
     }
 
+    /// AVIF's encoder cannot be stopped once started and slows down steeply past about 12 MP:
+    /// AVIF outputs have a limit of their own, named when it refuses.
+    @Test func avifOutputsHaveTheirOwnLimit() async throws {
+        let app = Application(router: DarkroomHTTPServer.router(try .init(maxBodyBytes: 1 << 20, maxAVIFPixels: 100_000)))
+        let jpeg = try TestImages.bytes("kodim23.jpg")   // 393,216 px
+        try await app.test(.router) { client in
+            let same = try await client.post("/v1/images/convert", .images([jpeg], fields: ["output_format": "avif"]))
+            var envelope = try JSONBody.envelope(same)
+            #expect(envelope.status == 400 && envelope.code == "output_too_large" && envelope.param == "output_format")
+            #expect(try JSONBody.error(same)["message"] as? String
+                    == "the output 768x512 = 393216 px is over the server's AVIF limit of 100000 px (set by darkroom-server"
+                    + " --max-avif-pixels: the AVIF encoder cannot be stopped once started); ask a smaller size or another output_format")
+            envelope = try JSONBody.envelope(try await client.execute(uri: "/v1/convert?output_format=avif&resize=400x", method: .post,
+                                                                      body: ByteBuffer(bytes: jpeg)))
+            #expect(envelope.status == 400 && envelope.code == "output_too_large" && envelope.param == "resize")
+            let small = try await client.post("/v1/images/convert", .images([jpeg], fields: ["output_format": "avif", "size": "300x300"]))
+            #expect(small.status == .ok)
+            // Other formats keep the general limit.
+            #expect(try await client.post("/v1/images/convert", .images([jpeg], fields: ["output_format": "webp"])).status == .ok)
+        }
+    }
+
     @Test func theBoundsAreConfigurationValues() throws {
         #expect(throws: DarkroomError.option(OptionError(name: "max-upscale", value: "0.5", expected: "a number from 1 to 1000"))) {
             try DarkroomHTTPServer.Configuration(maxUpscale: 0.5)
@@ -409,6 +431,8 @@ import Testing
         #expect(throws: DarkroomError.self) { try DarkroomHTTPServer.Configuration(port: 65_536) }
         let standard = DarkroomHTTPServer.Configuration.standard
         #expect(standard.maxOutputPixels == 67_108_864 && standard.maxUpscale == 4 && standard.minBodyRate == 1000)
+        #expect(standard.maxAVIFPixels == 8_388_608)
+        #expect(RouteSupport.OutputLimits.text(4.0005) == "4.0005" && RouteSupport.OutputLimits.text(81.25) == "81.25")
         #expect(standard.maxUploads == 2 * (standard.workers + standard.queueSize))
     }
 }

@@ -94,7 +94,7 @@ enum JSONBody {
 /// A blocking TCP client on 127.0.0.1 for what the in-process client cannot do: raw bytes, slow
 /// bodies, `Expect: 100-continue`, parser errors.
 final class RawConnection: @unchecked Sendable {
-    let fd: Int32
+    private(set) var fd: Int32
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -108,7 +108,13 @@ final class RawConnection: @unchecked Sendable {
         guard connected == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Closes the connection now (the client leaves).
+    func disconnect() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
 
     func send(_ bytes: [UInt8]) {
         var sent = 0
