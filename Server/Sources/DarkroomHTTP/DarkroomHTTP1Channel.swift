@@ -158,9 +158,10 @@ public struct DarkroomHTTP1Channel: ServerChildChannel {
                 throw error
             } catch is CancellationError {
                 return nil
-            } catch let error as ChannelError {
-                _ = error
+            } catch is ChannelError {
                 return nil
+            } catch is IOError {
+                return nil  // the connection was reset: nobody to answer
             } catch {
                 // The HTTP-types conversion refused the head (e.g. a header it cannot represent).
                 throw MalformedRequest(reason: "\(error)")
