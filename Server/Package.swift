@@ -7,10 +7,12 @@
 // `Darkroom` library resolves and fetches none of Hummingbird, SwiftNIO, swift-metrics,
 // swift-prometheus or swift-service-lifecycle (scripts/check-dependency.sh checks it).
 //
-//   Sources/DarkroomHTTP        the routes, worker pool, metrics and drain service (a library, to
+//   Sources/DarkroomHTTP        the routes (OpenAI-shaped multipart ones and the raw-body ones), the
+//                               HTTP/1 channel, worker pool, metrics and drain service (a library, to
 //                               mount in an existing Hummingbird application)
 //   Sources/darkroom-server     its executable
-//   Tests/DarkroomHTTPTests     the HTTP tests (HummingbirdTesting's router client, in process)
+//   Tests/DarkroomHTTPTests     the HTTP tests (HummingbirdTesting's router client in process, a live
+//                               server on an ephemeral port over raw sockets, the built executable)
 //
 //   swift build --package-path Server -c release --product darkroom-server
 //   swift test --package-path Server          # scripts/test.sh runs it after the root package
@@ -34,6 +36,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The OpenAI-shaped routes' multipart bodies (its incremental parser, with our own bounds),
+        // the request log, and the HTTP/1 channel's parts (100-continue, parser errors as JSON).
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
     ],
     targets: [
         .target(
@@ -42,7 +49,13 @@ let package = Package(
                 .product(name: "Darkroom", package: "Darkroom"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -54,6 +67,8 @@ let package = Package(
             dependencies: [
                 "DarkroomHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(
@@ -64,6 +79,8 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

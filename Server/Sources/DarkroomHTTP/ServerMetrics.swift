@@ -17,7 +17,7 @@ import Prometheus
 /// | `darkroom_pool_queue_depth` | gauge (jobs waiting for a worker) | – |
 /// | `darkroom_pool_busy_workers` | gauge (jobs running) | – |
 /// | `darkroom_pool_admitted` | gauge (requests holding a slot) | – |
-/// | `darkroom_pool_rejections_total` | counter | `reason`: `saturated`, `draining`, `queue_timeout`, `run_timeout`, `cancelled` (the client left: queued, or before its whole body arrived; the request is counted with status 499) |
+/// | `darkroom_pool_rejections_total` | counter | `reason`: `saturated`, `draining`, `queue_timeout`, `run_timeout`, `cancelled` (the client left: queued, or before its whole body arrived; the request is counted with status 499), `uploads_saturated` (every upload slot taken), `body_timeout`, `slow_body` (a body under the minimum rate) |
 /// | `darkroom_pixels_decoded_total` | counter (input width × height, pixels) | `route` |
 public struct ServerMetrics: Sendable {
     /// The registry `/metrics` prints.
@@ -86,6 +86,12 @@ public struct ServerMetrics: Sendable {
         case .runTimeout: "run_timeout"
         case .cancelled: "cancelled"
         }
+        recordRejection(reason: reason)
+    }
+
+    /// A request refused or ended for `reason` (the pool's reasons, and `uploads_saturated`,
+    /// `body_timeout`, `slow_body` for bodies).
+    func recordRejection(reason: String) {
         CoreMetrics.Counter(label: "darkroom_pool_rejections_total", dimensions: [("reason", reason)], factory: factory).increment()
     }
 

@@ -11,7 +11,7 @@ import Glibc
 /// included; on Swift's cooperative pool (one thread per core) they would starve the server's own
 /// tasks. So they run here, on `workers` plain threads fed by continuations.
 ///
-/// A request first takes a ``Ticket`` with ``admit()``, *before* its body is read. At most
+/// A request takes a ``Ticket`` with ``admit(since:)`` once its body is in. At most
 /// ``capacity`` (`workers + queueSize`) tickets exist at once, so an overload is refused at once
 /// (``WorkerPoolError/saturated(capacity:)``) and never buffers bodies it cannot serve. The ticket
 /// then goes to ``run(_:timeout:_:)``, which queues the job for a worker.
@@ -24,13 +24,14 @@ import Glibc
 /// On Linux the worker threads run at nice ``workerNice`` (nice values are per thread there), so
 /// under full load the event loops still get a core at once and `/healthz` stays fast.
 public final class WorkerPool: @unchecked Sendable {
-    /// One admitted request's slot. Obtained from ``admit()``; its deadline counts from admission.
+    /// One admitted request's slot. Obtained from ``admit(since:)``; its deadline counts from
+    /// the moment given there (the request's arrival), or from admission.
     public final class Ticket: @unchecked Sendable {
-        /// When the request was admitted; ``run(_:timeout:_:)`` measures its limit from here.
+        /// Where ``run(_:timeout:_:)`` measures its limit from: the request's arrival, or its admission.
         public let admitted: DispatchTime
         fileprivate var returned = false  // guarded by the pool's lock
 
-        fileprivate init() { admitted = .now() }
+        fileprivate init(since start: DispatchTime) { admitted = start }
     }
 
     /// A point-in-time view of the pool, for `/readyz` and the gauges.
@@ -89,14 +90,16 @@ public final class WorkerPool: @unchecked Sendable {
     // MARK: Admission
 
     /// Takes a slot for one request, or throws at once when the pool is full or draining.
-    public func admit() throws(WorkerPoolError) -> Ticket {
+    /// - Parameter start: where the request's time limit counts from (default: now); the HTTP
+    ///   routes pass the request's arrival, so body upload, queue and run share one limit.
+    public func admit(since start: DispatchTime = .now()) throws(WorkerPoolError) -> Ticket {
         condition.lock()
         defer { condition.unlock() }
         if draining { throw .draining }
         guard admitted < capacity else { throw .saturated(capacity: capacity) }
         admitted += 1
         notify()
-        return Ticket()
+        return Ticket(since: start)
     }
 
     /// Returns a ticket that will never reach ``run(_:timeout:_:)``. Safe to call more than once.

@@ -2,6 +2,8 @@ import ArgumentParser
 import Darkroom
 import DarkroomHTTP
 import Foundation
+import Logging
+import NIOCore
 
 @main
 struct ServerCommand: AsyncParsableCommand {
@@ -9,20 +11,22 @@ struct ServerCommand: AsyncParsableCommand {
         commandName: "darkroom-server",
         abstract: "Serve Darkroom's conversion stage over HTTP for gateways not written in Swift.",
         discussion: """
-            POST /v1/convert?output_format=webp&output_compression=80 with image bytes returns the \
-            converted image; POST /v1/references prepares a reference image (fit within 4 MP); \
-            POST /v1/size resolves size/aspect_ratio/resolution; GET /healthz (liveness), \
-            GET /readyz (503 when saturated or draining), GET /metrics (Prometheus). Errors are \
-            OpenAI-style JSON. Conversions run on --workers threads with --queue-size waiting slots; \
-            beyond that the answer is 503 with Retry-After at once. SIGTERM/SIGINT drain: admitted \
-            requests finish, new ones get 503, then the process exits. See docs/server.md for the full \
-            route table and metric names.
-            """)
+            POST /v1/images/convert and /v1/images/references take multipart bodies as OpenAI's \
+            image edits do (image or image[] files, up to 16) and answer OpenAI's images response \
+            with a darkroom block; POST /v1/convert, /v1/references (raw image bodies, query \
+            fields) and /v1/size are the cheap path; GET /healthz, /readyz, /metrics. Errors are \
+            OpenAI's envelope {"error":{"message","type","param","code"}}. A conversion takes one \
+            of --workers threads (or --queue-size waiting slots) once its body is in; beyond that \
+            the answer is 503 with Retry-After at once. SIGTERM/SIGINT drain: admitted requests \
+            finish, new ones get 503, then the process exits. See docs/server.md.
+            """,
+        version: "darkroom-server \(CodecLibraries.darkroomVersion)\n"
+            + CodecLibraries.versions.map { "\($0.name) \($0.version)" }.joined(separator: "\n"))
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
 
-    @Option(parsing: .unconditional, help: "Port to listen on, 1 to 65535.")
+    @Option(parsing: .unconditional, help: "Port to listen on, 0 to 65535 (0: a free port, printed in the start line).")
     var port = "8080"
 
     @Option(parsing: .unconditional, help: "Largest request body in bytes, 1 to 2^40.")
@@ -31,17 +35,35 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Refuse inputs and outputs with more pixels than this (checked before decoding; 1 to 2^36).")
     var maxPixels = String(DecodeOptions.defaultMaxPixels)
 
+    @Option(parsing: .unconditional, help: "Refuse outputs with more pixels than this, from the header and the asked size before decoding (1 to 2^36).")
+    var maxOutputPixels = String(DarkroomHTTPServer.Configuration.defaultMaxOutputPixels)
+
+    @Option(parsing: .unconditional, help: "Refuse outputs whose sides are more than this many times the input's, 1 to 1000.")
+    var maxUpscale = "4"
+
+    @Option(parsing: .unconditional, help: "Refuse AVIF outputs with more pixels than this (its encoder cannot be stopped once started; 1 to 2^36).")
+    var maxAvifPixels = String(DarkroomHTTPServer.Configuration.defaultMaxAVIFPixels)
+
     @Option(parsing: .unconditional, help: "Conversion worker threads, 1 to 256 (default: the number of cores).")
     var workers: String?
 
     @Option(parsing: .unconditional, help: "Conversions that may wait for a worker, 0 to 10000; more get 503 at once (default: 2 × workers).")
     var queueSize: String?
 
-    @Option(parsing: .unconditional, help: "Seconds (above 0, up to 86400) from admission within which a request's body must arrive and its conversion start (else 503) and finish (else 504).")
+    @Option(parsing: .unconditional, help: "Conversion bodies read at once, 1 to 100000; more get 503 before their body is read (default: 2 × (workers + queue size)).")
+    var maxUploads: String?
+
+    @Option(parsing: .unconditional, help: "Seconds (above 0, up to 86400) from a request's arrival within which its body must arrive (else 408) and its conversion start (else 503) and finish (else 504).")
     var requestTimeout = "30"
+
+    @Option(parsing: .unconditional, help: "Bytes per second a request body must keep arriving at, measured over every 4 s (else 408); 0 turns it off.")
+    var minBodyRate = String(DarkroomHTTPServer.Configuration.defaultMinBodyRate)
 
     @Option(parsing: .unconditional, help: "Seconds sent in Retry-After with a 503, 0 to 3600.")
     var retryAfter = "1"
+
+    @Flag(inversion: .prefixedNo, help: "One line per request on standard output (method, path, status, bytes in and out, ms, request id).")
+    var requestLog = true
 
     /// Exit status 2 for a bad flag value, as the `darkroom` CLI.
     static func main() async {
@@ -61,23 +83,75 @@ struct ServerCommand: AsyncParsableCommand {
         }
     }
 
+    /// A line on standard output, written at once (the start line is what scripts wait for).
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
     func run() async throws {
-        let configuration: DarkroomHTTPServer.Configuration
+        var configuration: DarkroomHTTPServer.Configuration
         do {
             typealias Bounds = DarkroomHTTPServer.Configuration
             configuration = try DarkroomHTTPServer.Configuration(
-                host: host, port: try ValueParser.integer(port, name: "port", in: 1...65_535),
+                host: host, port: try ValueParser.integer(port, name: "port", in: Bounds.portRange),
                 maxBodyBytes: try ValueParser.integer(maxBodyBytes, name: "max-body-bytes", in: Bounds.maxBodyBytesRange),
                 maxPixels: try ValueParser.pixelLimit(maxPixels),
+                maxOutputPixels: try ValueParser.pixelLimit(maxOutputPixels, name: "max-output-pixels"),
+                maxUpscale: try ValueParser.number(maxUpscale, name: "max-upscale", above: Bounds.maxUpscaleRange.lowerBound,
+                                                   includingLower: true, atMost: Bounds.maxUpscaleRange.upperBound),
+                maxAVIFPixels: try ValueParser.pixelLimit(maxAvifPixels, name: "max-avif-pixels"),
                 workers: try workers.map { try ValueParser.integer($0, name: "workers", in: Bounds.workersRange) },
                 queueSize: try queueSize.map { try ValueParser.integer($0, name: "queue-size", in: Bounds.queueSizeRange) },
+                maxUploads: try maxUploads.map { try ValueParser.integer($0, name: "max-uploads", in: Bounds.maxUploadsRange) },
                 requestTimeout: try ValueParser.number(requestTimeout, name: "request-timeout", above: 0,
                                                        atMost: Bounds.maxRequestTimeout, unit: " seconds"),
+                minBodyRate: try ValueParser.integer(minBodyRate, name: "min-body-rate", in: Bounds.minBodyRateRange),
                 retryAfter: try ValueParser.integer(retryAfter, name: "retry-after", in: Bounds.retryAfterRange))
         } catch {
             FileHandle.standardError.write(Data("darkroom-server: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        try await DarkroomHTTPServer.run(configuration)
+        if requestLog {
+            var log = Logger(label: "darkroom-server") { StreamLogHandler.standardOutput(label: $0) }
+            log.logLevel = .info
+            configuration.requestLog = log
+        }
+        let server = DarkroomHTTPServer.Server(configuration)
+        let host = configuration.host
+        let summary = "\(configuration.workers) workers, queue \(configuration.queueSize), uploads \(configuration.maxUploads)"
+        do {
+            try await server.run { port in
+                Self.say("darkroom-server \(CodecLibraries.darkroomVersion): listening on http://\(host):\(port) (\(summary))")
+            }
+        } catch {
+            if let reason = Self.bindFailure(error) {
+                FileHandle.standardError.write(Data("darkroom-server: cannot listen on \(host):\(configuration.port): \(reason)\n".utf8))
+                throw ExitCode(1)
+            }
+            FileHandle.standardError.write(Data("darkroom-server: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        Self.say("darkroom-server: shut down (drained)")
+    }
+
+    /// A plain reason for an error binding the listening socket, or nil for another error.
+    static func bindFailure(_ error: any Error) -> String? {
+        guard let io = Self.ioError(error) else { return nil }
+        switch io.errnoCode {
+        case EADDRINUSE: return "the address is already in use (another server listens there; choose another --port, or --port 0 for a free one)"
+        case EADDRNOTAVAIL: return "the address is not one of this machine's (check --host)"
+        case EACCES: return "permission denied (ports below 1024 need privileges)"
+        default: return String(cString: strerror(io.errnoCode))
+        }
+    }
+
+    /// The `IOError` in `error` (NIO's bind error), looking through the service group's wrapping.
+    static func ioError(_ error: any Error) -> IOError? {
+        if let io = error as? IOError { return io }
+        let mirror = Mirror(reflecting: error)
+        for child in mirror.children {
+            if let inner = child.value as? any Error, let io = ioError(inner) { return io }
+        }
+        return nil
     }
 }
