@@ -253,8 +253,10 @@ public final class WorkerPool: @unchecked Sendable {
             job.state = .finished
             job.fail = nil
             returnTicket(job.ticket)  // before the answer, so `/readyz` is 200 when the response arrives
+            let idle = running == 0 && queue.isEmpty
             condition.unlock()
             deliver()
+            if idle { MemoryRelease.trim() }
         }
     }
 
