@@ -40,7 +40,7 @@ public enum DarkroomHTTPServer {
         /// be stopped once started, and beyond about 12 MP it takes 10 s and more and over 1 GB
         /// (docs/server.md, "Limits").
         public var maxAVIFPixels: Int
-        /// Worker threads running conversions (default: the number of active cores).
+        /// Worker threads running conversions (default: the cores this process may use, the cgroup CPU quota included: ``CPUBudget/cores()``).
         public var workers: Int
         /// Conversions that may wait for a worker; beyond `workers + queueSize` admitted requests the
         /// answer is 503 (default: 2 × workers).
@@ -102,7 +102,7 @@ public enum DarkroomHTTPServer {
         public static var standard: Configuration { try! Configuration() }
 
         /// A worker per active core, within ``workersRange``.
-        static var defaultWorkers: Int { min(max(1, ProcessInfo.processInfo.activeProcessorCount), workersRange.upperBound) }
+        static var defaultWorkers: Int { min(CPUBudget.cores(), workersRange.upperBound) }
 
         /// Throws ``DarkroomError/option(_:)`` naming the setting and its bounds for a value outside
         /// them (``portRange``, ``maxBodyBytesRange``, 1…``Limits/maxPixelLimit`` px for the pixel

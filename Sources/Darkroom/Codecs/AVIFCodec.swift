@@ -205,7 +205,7 @@ enum AVIFCodec {
         encoder.pointee.minQuantizerAlpha = Int32(alphaQuantizer)
         encoder.pointee.maxQuantizerAlpha = Int32(alphaQuantizer)
         // libavif 0.11 does not tile by itself: two tile columns let aom use both cores on large images.
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = CPUBudget.cores()
         encoder.pointee.maxThreads = Int32(max(1, cores))
         if cores > 1 && image.width >= 1024 { encoder.pointee.tileColsLog2 = 1 }
         var output = avifRWData()

@@ -184,33 +184,3 @@ enum ProcessEnvironment {
         return result
     }
 }
-
-/// The cores this process may use: the CPUs it may run on (affinity) and, inside a container,
-/// the cgroup's CPU quota (`cpu.max` in cgroup v2, `cpu.cfs_quota_us` in v1), rounded up.
-enum CPUBudget {
-    static func cores() -> Int {
-        var cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        if let quota = cgroupQuota() { cores = min(cores, max(1, quota)) }
-        return cores
-    }
-
-    /// ceil(quota / period), or nil when there is no quota.
-    static func cgroupQuota(v2 text: String? = read("/sys/fs/cgroup/cpu.max"),
-                            v1Quota: String? = read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
-                            v1Period: String? = read("/sys/fs/cgroup/cpu/cpu.cfs_period_us")) -> Int? {
-        func ceilDiv(_ q: Int, _ p: Int) -> Int? { q > 0 && p > 0 ? (q + p - 1) / p : nil }
-        if let text {
-            let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
-            if fields.count >= 2, let q = Int(fields[0]), let p = Int(fields[1]) { return ceilDiv(q, p) }
-            return nil  // "max": no quota
-        }
-        if let q = v1Quota.flatMap({ Int($0.trimmingSpaces().filter { $0 != "\n" }) }),
-           let p = v1Period.flatMap({ Int($0.trimmingSpaces().filter { $0 != "\n" }) }) { return ceilDiv(q, p) }
-        return nil
-    }
-
-    private static func read(_ path: String) -> String? {
-        guard let bytes = try? InputFile.read(path, limit: 4096, image: false) else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}
