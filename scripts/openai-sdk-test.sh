@@ -3,7 +3,8 @@
 # server (Server/, debug; SKIP_BUILD=1 uses the one built), makes a venv with `openai` from PyPI
 # (.build-venv-openai, or DARKROOM_OPENAI_VENV), starts `darkroom-server --port 0` on loopback,
 # runs the script against the port its start line names, and stops the server with SIGTERM
-# (its shutdown line must follow). Exits non-zero when a check fails or the server misbehaves.
+# (its shutdown line must follow); then scripts/openai-proxy-test.py (proxy mode: its own stub
+# upstream and `darkroom-server --upstream`). Exits non-zero when a check fails or the server misbehaves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${DARKROOM_OPENAI_VENV:-.build-venv-openai}
@@ -36,3 +37,5 @@ kill -TERM "$PID"
 wait "$PID" || { echo "openai-sdk-test: the server exited with status $?" >&2; exit 1; }
 grep -q '^darkroom-server: shut down (drained)$' "$LOG" || { cat "$LOG" >&2; echo "openai-sdk-test: no shutdown line" >&2; exit 1; }
 echo "openai-sdk-test: $(grep -c ' request$' "$LOG" || true) requests logged; server shut down cleanly" >&2
+# Proxy mode: a stub upstream and a second server with --upstream, started by the script itself.
+timeout 300 "$VENV/bin/python" scripts/openai-proxy-test.py "$BIN"

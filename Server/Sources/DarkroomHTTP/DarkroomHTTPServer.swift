@@ -64,6 +64,9 @@ public enum DarkroomHTTPServer {
         public var requestLog: Logger?
         /// Test hook: called on the worker thread just before each conversion; may block to hold a worker.
         public var beforeWork: (@Sendable () -> Void)?
+        /// Proxy mode: where `/v1/images/generations` and `/v1/images/edits` are forwarded
+        /// (``UpstreamConfiguration``); nil: they answer 404 `no_upstream`.
+        public var upstream: UpstreamConfiguration? = nil
 
         /// The bounds of each setting: the one owner of these numbers. `darkroom-server` parses its
         /// flags with them and the initialiser refuses a value outside them, so no value can make
@@ -169,6 +172,7 @@ public enum DarkroomHTTPServer {
         ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]),
         ("/v1/images/convert", [.post]), ("/v1/images/references", [.post]),
         ("/v1/convert", [.post]), ("/v1/references", [.post]), ("/v1/size", [.post]),
+        ("/v1/images/generations", [.post]), ("/v1/images/edits", [.post]),
     ]
 
     /// The routes of `server`, sharing its pool and metrics.
@@ -185,6 +189,7 @@ public enum DarkroomHTTPServer {
         }
         ImagesRoutes.add(to: router, server: server)
         RawRoutes.add(to: router, server: server)
+        ProxyRoutes.add(to: router, server: server)
         return router
     }
 

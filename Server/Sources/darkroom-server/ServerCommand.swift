@@ -62,6 +62,18 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Seconds sent in Retry-After with a 503, 0 to 3600.")
     var retryAfter = "1"
 
+    @Option(parsing: .unconditional, help: "Proxy mode: forward POST /v1/images/generations and /v1/images/edits to this OpenAI-compatible base URL (http or https, e.g. https://api.openai.com/v1) and convert the images it answers.")
+    var upstream: String?
+
+    @Option(parsing: .unconditional, help: "Seconds (above 0, up to 86400) the upstream has to answer, and a result URL's download to finish (else 504); separate from --request-timeout.")
+    var upstreamTimeout = String(Int(UpstreamConfiguration.defaultTimeout))
+
+    @Option(parsing: .unconditional, help: "Largest upstream answer, and largest downloaded result image, in bytes, 1024 to 2^40.")
+    var upstreamMaxBytes = String(UpstreamConfiguration.defaultMaxBytes)
+
+    @Flag(help: "Tests only: let result URLs be downloaded from 127.0.0.1 and ::1 (never other private, link-local or metadata addresses).")
+    var allowLoopbackResults = false
+
     @Flag(inversion: .prefixedNo, help: "One line per request on standard output (method, path, status, bytes in and out, ms, request id).")
     var requestLog = true
 
@@ -107,6 +119,14 @@ struct ServerCommand: AsyncParsableCommand {
                                                        atMost: Bounds.maxRequestTimeout, unit: " seconds"),
                 minBodyRate: try ValueParser.integer(minBodyRate, name: "min-body-rate", in: Bounds.minBodyRateRange),
                 retryAfter: try ValueParser.integer(retryAfter, name: "retry-after", in: Bounds.retryAfterRange))
+            configuration.upstream = try upstream.map {
+                try UpstreamConfiguration(
+                    url: $0,
+                    timeout: try ValueParser.number(upstreamTimeout, name: "upstream-timeout", above: 0,
+                                                    atMost: UpstreamConfiguration.maxTimeout, unit: " seconds"),
+                    maxBytes: try ValueParser.integer(upstreamMaxBytes, name: "upstream-max-bytes", in: UpstreamConfiguration.maxBytesRange),
+                    allowLoopbackResults: allowLoopbackResults)
+            }
         } catch {
             FileHandle.standardError.write(Data("darkroom-server: \(error)\n".utf8))
             throw ExitCode(2)
@@ -119,6 +139,7 @@ struct ServerCommand: AsyncParsableCommand {
         let server = DarkroomHTTPServer.Server(configuration)
         let host = configuration.host
         let summary = "\(configuration.workers) workers, queue \(configuration.queueSize), uploads \(configuration.maxUploads)"
+            + (configuration.upstream.map { ", upstream \($0.baseURL)" } ?? "")
         do {
             try await server.run { port in
                 Self.say("darkroom-server \(CodecLibraries.darkroomVersion): listening on http://\(host):\(port) (\(summary))")
