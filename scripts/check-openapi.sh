@@ -50,13 +50,28 @@ done
 [[ -n "$PORT" ]] || { cat "$LOG" >&2; echo "check-openapi: no start line within 60 s" >&2; exit 1; }
 
 rc=0
-PYTHONPATH=scripts SCHEMATHESIS_HOOKS=openapi_hooks PYTHONDONTWRITEBYTECODE=1 \
+# Run from the scratch folder: schemathesis keeps a cache (.schemathesis/) where it runs.
+ROOT=$PWD
+SCHEMATHESIS=$(realpath "$VENV/bin/schemathesis")
+cd "$WORK"
+PYTHONPATH="$ROOT/scripts" SCHEMATHESIS_HOOKS=openapi_hooks PYTHONDONTWRITEBYTECODE=1 \
     timeout --signal=TERM --kill-after=10 $((MAX_TIME + 120)) \
-    "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/openapi.json" --url "http://127.0.0.1:$PORT" \
+    "$SCHEMATHESIS" run "http://127.0.0.1:$PORT/openapi.json" --url "http://127.0.0.1:$PORT" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
     --max-examples "$MAX_EXAMPLES" --max-time "$MAX_TIME" --seed "$SEED" --workers 2 --request-timeout 30 \
-    --generation-database none --no-color --report junit --report-dir "$WORK/report" || rc=$?
+    --generation-database none --no-color --report junit --report-dir "$WORK/report" 2>&1 | tee "$WORK/schemathesis.log" || rc=$?
+# schemathesis 4.32 now and then fails inside itself while mutating a multipart body with file
+# parts (a Runtime Error "Unsupported type: 'Binary'", not an answer of the server's): a run whose
+# only errors are that one, with no check failed, passes with a note.
+if (( rc != 0 )) && ! grep -q '^=* FAILURES =*$' "$WORK/schemathesis.log" \
+    && [[ $(grep -c '^Runtime Error$' "$WORK/schemathesis.log") -ge 1 ]] \
+    && [[ $(grep -c '^Runtime Error$' "$WORK/schemathesis.log") == $(grep -c "^Unsupported type: 'Binary'$" "$WORK/schemathesis.log") ]] \
+    && ! grep -qE '^  🚫 (Network Error|Server Unavailable|Schema Error|Unclassified)' "$WORK/schemathesis.log"; then
+    echo "check-openapi: note: schemathesis's own 'Unsupported type: Binary' error in its multipart generation; no check failed" >&2
+    rc=0
+fi
 
+cd "$ROOT"
 alive=yes
 kill -0 "$PID" 2>/dev/null || alive=no
 echo "check-openapi: statuses the server answered (from its request log):" >&2
