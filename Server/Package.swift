@@ -64,7 +64,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // GET /openapi.json serves this file as it is in the repository (OpenAPIRoute).
+            resources: [.embedInCode("openapi.json")]
         ),
         .executableTarget(
             name: "darkroom-server",

@@ -9,6 +9,9 @@ Prints a Markdown table:
 
     concurrency | requests/s | p50 ms | p99 ms | /healthz p99 ms | 503s | errors | peak RSS MB
 
+With --scenario LABEL|PATH|BODY_FILE[|CONTENT_TYPE] (repeatable) it runs every scenario at every
+concurrency level and prints one table with a scenario column (scripts/load-table.sh).
+
 Peak RSS is VmHWM from /proc/PID/status; before each level it is reset through
 /proc/PID/clear_refs (value 5) when the kernel allows it, so each row shows that level's peak.
 Run through scripts/load-test.sh, which builds and starts the server.
@@ -79,9 +82,9 @@ class Level:
         self.sent = 0
 
 
-def client_loop(host, port, path, body, level, budget, deadline):
+def client_loop(host, port, path, body, level, budget, deadline, content_type="application/octet-stream"):
     connection = http.client.HTTPConnection(host, port, timeout=60)
-    headers = {"Content-Type": "application/octet-stream"}
+    headers = {"Content-Type": content_type}
     while time.monotonic() < deadline:
         with level.lock:
             if level.sent >= budget:
@@ -117,7 +120,7 @@ def client_loop(host, port, path, body, level, budget, deadline):
     connection.close()
 
 
-def run_level(args, body, concurrency):
+def run_level(args, body, concurrency, path=None, content_type="application/octet-stream"):
     budget = max(args.min_requests, args.requests_per_client * concurrency)
     level = Level()
     hwm_reset = reset_hwm(args.pid)
@@ -128,7 +131,7 @@ def run_level(args, body, concurrency):
     start = time.monotonic()
     deadline = start + args.seconds
     threads = [threading.Thread(target=client_loop,
-                                args=(args.host, args.port, args.path, body, level, budget, deadline))
+                                args=(args.host, args.port, path or args.path, body, level, budget, deadline, content_type))
                for _ in range(concurrency)]
     for thread in threads:
         thread.start()
@@ -161,7 +164,9 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--pid", type=int, required=True, help="server process id, for VmHWM")
-    parser.add_argument("--image", required=True, help="request body file")
+    parser.add_argument("--image", help="request body file (without --scenario)")
+    parser.add_argument("--scenario", action="append", default=[],
+                        help="LABEL|PATH|BODY_FILE[|CONTENT_TYPE]; repeatable; replaces --image and --path")
     parser.add_argument("--path", default="/v1/convert?output_format=webp&output_compression=80")
     parser.add_argument("--concurrency", default="1,2,8,32")
     parser.add_argument("--seconds", type=float, default=20, help="time budget per level")
@@ -169,6 +174,11 @@ def main():
     parser.add_argument("--min-requests", type=int, default=60)
     args = parser.parse_args()
 
+    if args.scenario:
+        run_scenarios(args)
+        return
+    if not args.image:
+        parser.error("--image or --scenario is required")
     with open(args.image, "rb") as image:
         body = image.read()
     rows = []
@@ -187,6 +197,32 @@ def main():
         rss = f"{row['rss_mb']:.0f}" + ("" if row["hwm_reset"] else " (cumulative)")
         print(f"| {row['concurrency']} | {row['rps']:.1f} | {row['p50']:.0f} | {row['p99']:.0f} | "
               f"{row['health_p99']:.1f} | {row['unavailable']} | {other} | {rss} |")
+
+
+def run_scenarios(args):
+    levels = [int(c) for c in args.concurrency.split(",")]
+    rows = []
+    for spec in args.scenario:
+        fields = spec.split("|")
+        label, path, body_file = fields[0], fields[1], fields[2]
+        content_type = fields[3] if len(fields) > 3 else "application/octet-stream"
+        with open(body_file, "rb") as f:
+            body = f.read()
+        for concurrency in levels:
+            row = run_level(args, body, concurrency, path=path, content_type=content_type)
+            row["label"] = label
+            rows.append(row)
+            print(f"{label}, concurrency {concurrency}: {row['ok']} ok, {row['unavailable']} x 503, other {row['other']}, "
+                  f"{row['seconds']:.1f} s, /healthz n={row['health_n']} max {row['health_max']:.1f} ms "
+                  f"failures {row['health_failures']}", file=sys.stderr)
+    print()
+    print("| request | concurrency | requests/s (200) | p50 ms | p99 ms | /healthz p99 ms | 503s | other errors | peak RSS MB | answered |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        other = sum(row["other"].values())
+        rss = f"{row['rss_mb']:.0f}" + ("" if row["hwm_reset"] else " (cumulative)")
+        print(f"| {row['label']} | {row['concurrency']} | {row['rps']:.1f} | {row['p50']:.0f} | {row['p99']:.0f} | "
+              f"{row['health_p99']:.1f} | {row['unavailable']} | {other} | {rss} | {row['ok']} |")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import Prometheus
 /// | `POST /v1/references` | one image | query: `max_mp`, `format`, `name`, `fail_on` | the prepared image |
 /// | `POST /v1/size` | JSON (`size`, `aspect_ratio`, `resolution`) | query: `profile`, `multiple` | `{"width","height"}` |
 /// | `GET /healthz`, `/readyz`, `/metrics` | – | – | liveness, readiness, Prometheus |
+/// | `GET /openapi.json` | – | – | the OpenAPI document of every route (``OpenAPIRoute``) |
 ///
 /// Errors are OpenAI's envelope with all four keys (``APIError``). Conversions run on a
 /// ``WorkerPool`` (dedicated threads); a request takes its slot once its whole body is in, and
@@ -169,6 +170,7 @@ public enum DarkroomHTTPServer {
 
     /// Every route and the methods it takes: the router's table, and the `Allow` header of a 405.
     static let routes: [(path: String, methods: [HTTPRequest.Method])] = [
+        ("/openapi.json", [.get]),
         ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]),
         ("/v1/images/convert", [.post]), ("/v1/images/references", [.post]),
         ("/v1/convert", [.post]), ("/v1/references", [.post]), ("/v1/size", [.post]),
@@ -187,6 +189,7 @@ public enum DarkroomHTTPServer {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: server.metrics.exposition())))
         }
+        OpenAPIRoute.add(to: router)
         ImagesRoutes.add(to: router, server: server)
         RawRoutes.add(to: router, server: server)
         ProxyRoutes.add(to: router, server: server)

@@ -49,6 +49,9 @@ struct MultipartForm {
     /// Parses `body`. Throws a 400 (`invalid_value`, `param` the part's name where there is one) for
     /// a body that is not well-formed or breaks a bound.
     init(body: [UInt8], boundary: String, fileNames: Set<String>, bounds: Bounds = Bounds()) throws(APIError) {
+        if let offset = MultipartHeaderGuard.firstNonASCIIHeaderName(in: body, boundary: boundary) {
+            throw APIError.invalidValue("multipart", "a part's header name holds a byte that is not ASCII (at byte \(offset)); header names are tokens")
+        }
         let parser = MultipartParser(boundary: boundary)
         var headers: [(String, String)] = []
         var headerBytes = 0
