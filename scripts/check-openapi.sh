@@ -14,6 +14,8 @@
 # its request log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/server-lib.sh
+source scripts/server-lib.sh
 VENV=${DARKROOM_SCHEMATHESIS_VENV:-.build-venv-schemathesis}
 CONFIG=${CONFIG:-debug}
 MAX_EXAMPLES=${MAX_EXAMPLES:-40}
@@ -32,22 +34,8 @@ BIN=Server/.build/$CONFIG/darkroom-server
 WORK=$(mktemp -d /tmp/darkroom-openapi.XXXXXX)
 LOG=$WORK/server.log
 # Small bounds, so that the limits' own statuses (413 from the body and pixel limits) are reached too.
-"$BIN" --host 127.0.0.1 --port 0 --workers 2 --max-body-bytes 1000000 --max-pixels 40000000 \
-    --request-timeout 20 >"$LOG" 2>&1 &
-PID=$!
-stop() {
-    if kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID" 2>/dev/null || true; fi
-    wait "$PID" 2>/dev/null || true
-}
-trap 'stop; rm -rf "$WORK"' EXIT
-PORT=
-for _ in $(seq 1 600); do   # up to 60 s for the start line
-    PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$LOG" | head -1)
-    [[ -n "$PORT" ]] && break
-    kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; echo "check-openapi: the server exited" >&2; exit 1; }
-    sleep 0.1
-done
-[[ -n "$PORT" ]] || { cat "$LOG" >&2; echo "check-openapi: no start line within 60 s" >&2; exit 1; }
+trap 'stop_server; rm -rf "$WORK"' EXIT
+start_server check-openapi "$LOG" "$BIN" --workers 2 --max-body-bytes 1000000 --max-pixels 40000000 --request-timeout 20
 
 rc=0
 # Run from the scratch folder: schemathesis keeps a cache (.schemathesis/) where it runs.

@@ -10,6 +10,8 @@
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/server-lib.sh
+source scripts/server-lib.sh
 SECONDS_PER_CELL=${CELL_SECONDS:-6}
 if [[ -z "${SKIP_BUILD:-}" ]]; then
     swift build --package-path Server -c release --product darkroom-server >&2
@@ -17,22 +19,9 @@ fi
 BIN=Server/.build/release/darkroom-server
 WORK=$(mktemp -d /tmp/darkroom-load-table.XXXXXX)
 LOG=$WORK/server.log
+trap 'stop_server; rm -rf "$WORK"' EXIT
 # shellcheck disable=SC2086
-"$BIN" --host 127.0.0.1 --port 0 --no-request-log ${DARKROOM_SERVER_ARGS:-} >"$LOG" 2>&1 &
-PID=$!
-stop() {
-    if kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID" 2>/dev/null || true; fi
-    wait "$PID" 2>/dev/null || true
-}
-trap 'stop; rm -rf "$WORK"' EXIT
-PORT=
-for _ in $(seq 1 600); do
-    PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$LOG" | head -1)
-    [[ -n "$PORT" ]] && break
-    kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; exit 1; }
-    sleep 0.1
-done
-[[ -n "$PORT" ]] || { cat "$LOG" >&2; echo "load-table: no start line" >&2; exit 1; }
+start_server load-table "$LOG" "$BIN" --no-request-log ${DARKROOM_SERVER_ARGS:-}
 head -1 "$LOG" >&2
 python3 - "$PORT" "$WORK" <<'PY'
 import http.client, sys

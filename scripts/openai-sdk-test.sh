@@ -7,6 +7,8 @@
 # upstream and `darkroom-server --upstream`). Exits non-zero when a check fails or the server misbehaves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/server-lib.sh
+source scripts/server-lib.sh
 VENV=${DARKROOM_OPENAI_VENV:-.build-venv-openai}
 if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import openai' 2>/dev/null; then
     python3 -m venv "$VENV"
@@ -17,21 +19,8 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
 fi
 BIN=Server/.build/debug/darkroom-server
 LOG=$(mktemp /tmp/darkroom-sdk-test.XXXXXX)
-"$BIN" --host 127.0.0.1 --port 0 --max-body-bytes 8000000 --workers 2 >"$LOG" 2>&1 &
-PID=$!
-stop() {
-    if kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID" 2>/dev/null || true; fi
-    wait "$PID" 2>/dev/null || true
-}
-trap 'stop; rm -f "$LOG"' EXIT
-PORT=
-for _ in $(seq 1 600); do   # up to 60 s for the start line
-    PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$LOG" | head -1)
-    [[ -n "$PORT" ]] && break
-    kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; echo "openai-sdk-test: the server exited" >&2; exit 1; }
-    sleep 0.1
-done
-[[ -n "$PORT" ]] || { cat "$LOG" >&2; echo "openai-sdk-test: no start line within 60 s" >&2; exit 1; }
+trap 'stop_server; rm -f "$LOG"' EXIT
+start_server openai-sdk-test "$LOG" "$BIN" --max-body-bytes 8000000 --workers 2
 "$VENV/bin/python" scripts/openai-sdk-test.py "http://127.0.0.1:$PORT/v1"
 kill -TERM "$PID"
 wait "$PID" || { echo "openai-sdk-test: the server exited with status $?" >&2; exit 1; }

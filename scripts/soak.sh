@@ -11,6 +11,8 @@
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/server-lib.sh
+source scripts/server-lib.sh
 REQUESTS=${REQUESTS:-20000}
 CONCURRENCY=${CONCURRENCY:-16}
 MAX_SECONDS=${MAX_SECONDS:-1500}
@@ -25,22 +27,9 @@ fi
 BIN=Server/.build/$CONFIG/darkroom-server
 WORK=$(mktemp -d /tmp/darkroom-soak.XXXXXX)
 LOG=$WORK/server.log
+trap 'stop_server; rm -rf "$WORK"' EXIT
 # shellcheck disable=SC2086
-"$BIN" --host 127.0.0.1 --port 0 ${DARKROOM_SERVER_ARGS:-} >"$LOG" 2>&1 &
-PID=$!
-stop() {
-    if kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID" 2>/dev/null || true; fi
-    wait "$PID" 2>/dev/null || true
-}
-trap 'stop; rm -rf "$WORK"' EXIT
-PORT=
-for _ in $(seq 1 600); do   # up to 60 s for the start line
-    PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$LOG" | head -1)
-    [[ -n "$PORT" ]] && break
-    kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; echo "soak: the server exited" >&2; exit 1; }
-    sleep 0.1
-done
-[[ -n "$PORT" ]] || { cat "$LOG" >&2; echo "soak: no start line within 60 s" >&2; exit 1; }
+start_server soak "$LOG" "$BIN" ${DARKROOM_SERVER_ARGS:-}
 head -1 "$LOG" >&2
 rc=0
 timeout --signal=TERM --kill-after=10 $((${MAX_SECONDS%.*} + 120)) \

@@ -164,18 +164,9 @@ import Testing
                                configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await live.test(.live) { client in
             let port = try #require(client.port)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
-            let head = Array("POST /v1/convert?output_format=png HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n\u{89}PNG".utf8)
-            _ = head.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
-            close(fd)
+            let connection = try RawConnection(port: port)
+            connection.send("POST /v1/convert?output_format=png HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n\u{89}PNG")
+            connection.disconnect()
             var exposition = ""
             for _ in 0..<50 {   // the server notices the closed connection asynchronously
                 exposition = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
