@@ -11,6 +11,7 @@
 //                               HTTP/1 channel, worker pool, metrics and drain service (a library, to
 //                               mount in an existing Hummingbird application)
 //   Sources/darkroom-server     its executable
+//   Sources/CDarkroomHeap       glibc's heap statistics (mallinfo2) for /metrics
 //   Tests/DarkroomHTTPTests     the HTTP tests (HummingbirdTesting's router client in process, a live
 //                               server on an ephemeral port over raw sockets, the built executable)
 //
@@ -45,15 +46,19 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
+        // glibc's mallinfo2 for /metrics' heap gauges (<malloc.h> is not in Swift's Glibc module).
+        .target(name: "CDarkroomHeap"),
         .target(
             name: "DarkroomHTTP",
             dependencies: [
+                "CDarkroomHeap",
                 .product(name: "Darkroom", package: "Darkroom"),
                 .product(name: "DarkroomFetch", package: "Darkroom"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

@@ -9,16 +9,22 @@ running server, stopping early at MAX_SECONDS, and fails (exit 1) on:
 - a crash: the server process gone, or /healthz not answering 200 at the end;
 - a transport error on a request that should have been answered (a reset or an early close
   where the client did nothing wrong);
-- RSS growth: VmRSS (from /proc/PID/status) at the end at least 10 % above VmRSS once the first
-  10 % of the requests were sent (a leak shows there first).
+- RSS growth: VmRSS (from /proc/PID/status) at the end at least 10 % above VmRSS after the first
+  CHECKPOINT requests (default 2,000; a leak shows there first). Both are read with the server
+  quiet (no request in flight, the pool idle and its memory trimmed, then a second's pause), so
+  they compare like with like rather than whatever images happened to be in flight; the glibc
+  heap in use (`darkroom_heap_in_use_bytes` on /metrics) is read at the same moments and
+  printed beside them: growth there is a leak, growth in RSS alone is fragmentation.
 
 The mix (weights below; images are mostly small, from testimages/ and made here):
 valid conversions on every route (raw and multipart, 1-6 images per multipart request, every
 output format), hostile requests (bad field values, unknown fields, +80, truncated images, bytes
 that are no image, wrong and missing content types, malformed multipart, duplicated JSON keys,
 oversize headers, a declared body over --max-body-bytes, unknown paths and methods), probes
-(/healthz, /readyz, /metrics, /openapi.json), and clients that leave mid-body (a declared body,
-part of it sent, then the socket closed; nothing is read).
+(/healthz, /readyz, /metrics, /openapi.json), clients that leave mid-body (a declared body,
+part of it sent, then the socket closed; nothing is read), and with --proxy (the server in proxy
+mode in front of scripts/stub_upstream.py) proxied generations and edits, some of which the stub
+fails (500, a result that is no image: 502 is then the expected answer).
 
 A 503 makes that client wait a little (not the whole Retry-After: the point is volume), and is
 counted. Prints the statuses seen per kind, requests/s, and RSS at 10 % and at the end; with
@@ -193,8 +199,8 @@ class Mix:
     """Builds each request kind; `expect_answer` is False for kinds where no answer (or a reset) is
     a correct outcome."""
 
-    def __init__(self, images, large, max_body):
-        self.images, self.large, self.max_body = images, large, max_body
+    def __init__(self, images, large, max_body, proxy=False):
+        self.images, self.large, self.max_body, self.proxy = images, large, max_body, proxy
 
     def image(self, rng, allow_large=True):
         if allow_large and self.large and rng.random() < 0.03:
@@ -210,7 +216,7 @@ class Mix:
             ("bad_multipart", 3, True), ("duplicate_json_key", 2, True), ("too_large_declared", 2, True),
             ("unknown_route_or_method", 2, True), ("oversize_headers", 2, False), ("expect_continue", 2, True),
             ("leave_mid_body", 4, False),
-        ]
+        ] + ([("proxy_generation", 6, True), ("proxy_edit", 3, True)] if self.proxy else [])
 
     def run(self, kind, rng, client, host, port, timeout):
         if kind == "convert_raw":
@@ -321,6 +327,24 @@ class Mix:
                 path = "/v1/convert?output_format=webp"
             head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n").encode()
             return raw_exchange(host, port, head + body, timeout, close_after=len(head) + rng.randrange(0, max(1, len(body) - 1))), None, b""
+        if kind == "proxy_generation":
+            prompt = rng.choices(["a parrot", "url", "large", "fail", "moderated", "broken"], [60, 15, 5, 8, 6, 6])[0]
+            fields = {"model": "flux-2", "prompt": prompt, "n": rng.randrange(1, 4),
+                      "output_format": rng.choice(["webp", "jpeg", "png", "avif", "gif"])}
+            if fields["output_format"] in ("webp", "jpeg", "avif") and rng.random() < 0.7:
+                fields["output_compression"] = rng.randrange(0, 101)
+            if rng.random() < 0.05:
+                fields["stream"] = True  # refused: 400
+            body = json.dumps(fields).encode()
+            return client.request("POST", "/v1/images/generations", body,
+                                  {"Content-Type": "application/json", "Authorization": "Bearer sk-soak"})
+        if kind == "proxy_edit":
+            count = rng.randrange(1, 4)
+            parts = [("image[]" if count > 1 else "image", self.image(rng, allow_large=count == 1), True) for _ in range(count)]
+            parts += [("prompt", "edit", False), ("model", "flux-2", False),
+                      ("output_format", rng.choice(["webp", "jpeg", "png"]), False)]
+            body, content_type = multipart(parts)
+            return client.request("POST", "/v1/images/edits", body, {"Content-Type": content_type, "Authorization": "Bearer sk-soak"})
         raise ValueError(kind)
 
 
@@ -354,8 +378,7 @@ class Stats:
         self.done = 0
         self.by_kind = {}  # kind -> {status or error -> count}
         self.unexpected = []  # (kind, outcome text)
-        self.rss_at_10 = None
-        self.deciles = []  # VmRSS KiB after each tenth of the requests
+        self.deciles = []  # VmRSS KiB after each tenth of the requests (under load)
         self.rss_max = 0
         self.reconnects = 0
 
@@ -386,14 +409,13 @@ def worker(index, args, mix, kinds, weights, stats, deadline):
             counts = stats.by_kind.setdefault(kind, {})
             counts[key] = counts.get(key, 0) + 1
             stats.done += 1
-            bad = (outcome.status is not None and outcome.status >= 500 and outcome.status not in (503, 504)) or \
+            allowed_5xx = (502, 503, 504) if kind.startswith("proxy_") else (503, 504)
+            bad = (outcome.status is not None and outcome.status >= 500 and outcome.status not in allowed_5xx) or \
                   (outcome.error is not None and answered[kind])
             if bad:
                 stats.unexpected.append((kind, key))
             if stats.done % max(1, stats.total // 10) == 0:
                 stats.deciles.append(rss_kib(args.pid))
-            if stats.rss_at_10 is None and stats.done >= stats.total // 10:
-                stats.rss_at_10 = rss_kib(args.pid)
         if outcome.status == 503:
             time.sleep(rng.uniform(0.02, 0.1))
     with stats.lock:
@@ -401,45 +423,46 @@ def worker(index, args, mix, kinds, weights, stats, deadline):
     client.close()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--pid", type=int, required=True, help="the server's process id (RSS, liveness)")
-    parser.add_argument("--requests", type=int, default=20000)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--max-seconds", type=float, default=1800, help="stop sending after this long")
-    parser.add_argument("--timeout", type=float, default=60, help="socket timeout per request")
-    parser.add_argument("--max-body-bytes", type=int, default=64 << 20, help="the server's --max-body-bytes")
-    parser.add_argument("--rss-growth", type=float, default=0.10, help="fail when RSS grows by this fraction or more")
-    parser.add_argument("--warmup", type=int, default=0,
-                        help="requests of the same mix sent first and not counted (the allocator's warm-up)")
-    parser.add_argument("--images", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testimages"))
-    parser.add_argument("--seed", type=int, default=18)
-    parser.add_argument("--json", help="also write the result here")
-    args = parser.parse_args()
+def metric(host, port, name):
+    """A gauge's value from /metrics, or None."""
+    try:
+        connection = http.client.HTTPConnection(host, port, timeout=10)
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode()
+        connection.close()
+    except (OSError, http.client.HTTPException):
+        return None
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return None
 
-    images, large = load_images(args.images)
-    mix = Mix(images, large, args.max_body_bytes)
-    kinds = mix.kinds()
-    weights = [w for _, w, _ in kinds]
-    rss_start = rss_kib(args.pid)
-    warmup_unexpected = []
-    if args.warmup > 0:
-        warm = Stats(args.warmup)
-        warm_deadline = time.monotonic() + args.max_seconds
-        warm_threads = [threading.Thread(target=worker, args=(i + 1000, args, mix, kinds, weights, warm, warm_deadline), daemon=True)
-                        for i in range(args.concurrency)]
-        for thread in warm_threads:
-            thread.start()
-        for thread in warm_threads:
-            thread.join()
-        warmup_unexpected = list(warm.unexpected)
-        print(f"soak: warm-up of {warm.done} requests done, RSS {rss_kib(args.pid)} KiB", file=sys.stderr)
-    stats = Stats(args.requests)
+
+def quiet_sample(args):
+    """RSS and heap in use (KiB) with the server quiet: waits (up to 30 s) until nothing is in
+    flight but this probe and the pool is idle, then a second more (the pool trims its memory
+    when it goes idle), then reads them."""
+    until = time.monotonic() + 30
+    while time.monotonic() < until:
+        busy = [metric(args.host, args.port, name) for name in
+                ("darkroom_pool_admitted", "darkroom_upstream_in_flight", "darkroom_http_requests_in_flight")]
+        if busy[0] == 0 and (busy[1] or 0) == 0 and (busy[2] or 0) <= 1:
+            break
+        time.sleep(0.2)
+    time.sleep(1)
+    heap = metric(args.host, args.port, "darkroom_heap_in_use_bytes")
+    held = metric(args.host, args.port, "darkroom_heap_free_held_bytes")
+    if held is not None:
+        print(f"soak: (quiet: heap free held by the allocator {int(held // 1024)} KiB)", file=sys.stderr)
+    return rss_kib(args.pid), None if heap is None else int(heap // 1024)
+
+
+def run_phase(args, mix, kinds, weights, count, seed_offset, log_progress):
+    """`count` requests at the concurrency; returns their Stats."""
+    stats = Stats(count)
     start = time.monotonic()
     deadline = start + args.max_seconds
-    threads = [threading.Thread(target=worker, args=(i, args, mix, kinds, weights, stats, deadline), daemon=True)
+    threads = [threading.Thread(target=worker, args=(i + seed_offset, args, mix, kinds, weights, stats, deadline), daemon=True)
                for i in range(args.concurrency)]
     for thread in threads:
         thread.start()
@@ -451,14 +474,52 @@ def main():
             stats.rss_max = max(stats.rss_max, rss)
         if not alive(args.pid):
             break
-        if time.monotonic() - last >= 30:
+        if log_progress and time.monotonic() - last >= 30:
             last = time.monotonic()
-            print(f"soak: {stats.done} of {args.requests} done, {stats.done / (last - start):.0f}/s, RSS {rss} KiB", file=sys.stderr)
+            print(f"soak: {stats.done} of {count} done, {stats.done / (last - start):.0f}/s, RSS {rss} KiB", file=sys.stderr)
     for thread in threads:
         thread.join(timeout=args.timeout + 5)
-    elapsed = time.monotonic() - start
+    stats.elapsed = time.monotonic() - start
+    return stats
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--pid", type=int, required=True, help="the server's process id (RSS, liveness)")
+    parser.add_argument("--requests", type=int, default=20000, help="requests in all, the checkpoint's included")
+    parser.add_argument("--checkpoint", type=int, default=2000,
+                        help="RSS growth counts from the quiet RSS after this many requests (the allocator's warm-up)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--max-seconds", type=float, default=1800, help="stop sending after this long (each phase)")
+    parser.add_argument("--timeout", type=float, default=60, help="socket timeout per request")
+    parser.add_argument("--max-body-bytes", type=int, default=64 << 20, help="the server's --max-body-bytes")
+    parser.add_argument("--rss-growth", type=float, default=0.10, help="fail when RSS grows by this fraction or more")
+    parser.add_argument("--proxy", action="store_true", help="the server is in proxy mode in front of stub_upstream.py")
+    parser.add_argument("--images", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testimages"))
+    parser.add_argument("--only", action="append", help="send only this kind of request (repeatable; to find which kind leaks)")
+    parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument("--json", help="also write the result here")
+    args = parser.parse_args()
+    if not 0 < args.checkpoint < args.requests:
+        parser.error("--checkpoint must be above 0 and below --requests")
+
+    images, large = load_images(args.images)
+    mix = Mix(images, large, args.max_body_bytes, proxy=args.proxy)
+    kinds = [kind for kind in mix.kinds() if not args.only or kind[0] in args.only]
+    if not kinds:
+        parser.error(f"--only: no such kind; the kinds are {', '.join(k for k, _, _ in mix.kinds())}")
+    weights = [w for _, w, _ in kinds]
+    rss_start = rss_kib(args.pid)
+    first = run_phase(args, mix, kinds, weights, args.checkpoint, 1000, False)
+    rss_checkpoint, heap_checkpoint = quiet_sample(args)
+    print(f"soak: first {first.done} requests done; quiet RSS {rss_checkpoint} KiB, heap in use {heap_checkpoint} KiB",
+          file=sys.stderr)
+    stats = run_phase(args, mix, kinds, weights, args.requests - args.checkpoint, 0, True)
+    elapsed = first.elapsed + stats.elapsed
     is_alive = alive(args.pid)
-    rss_end = rss_kib(args.pid)
+    rss_end, heap_end = quiet_sample(args) if is_alive else (None, None)
     hwm = rss_kib(args.pid, "VmHWM")
     health = None
     if is_alive:
@@ -469,6 +530,14 @@ def main():
             connection.close()
         except (OSError, http.client.HTTPException) as error:
             health = type(error).__name__
+    for kind, counts in first.by_kind.items():
+        into = stats.by_kind.setdefault(kind, {})
+        for key, count in counts.items():
+            into[key] = into.get(key, 0) + count
+    stats.unexpected += first.unexpected
+    stats.done += first.done
+    stats.reconnects += first.reconnects
+    stats.rss_max = max(stats.rss_max, first.rss_max)
 
     totals = {}
     for counts in stats.by_kind.values():
@@ -479,17 +548,17 @@ def main():
         failures.append("the server process is gone (crash)")
     elif health != 200:
         failures.append(f"/healthz answered {health} at the end")
-    stats.unexpected += [(f"warm-up {kind}", key) for kind, key in warmup_unexpected]
     if stats.unexpected:
         seen = {}
         for kind, key in stats.unexpected:
             seen[f"{kind} {key}"] = seen.get(f"{kind} {key}", 0) + 1
         failures.append(f"{len(stats.unexpected)} unexpected outcomes: {seen}")
     growth = None
-    if stats.rss_at_10 and rss_end:
-        growth = rss_end / stats.rss_at_10 - 1
+    if rss_checkpoint and rss_end:
+        growth = rss_end / rss_checkpoint - 1
         if growth >= args.rss_growth:
-            failures.append(f"RSS grew {growth * 100:.1f} % from {stats.rss_at_10} KiB at 10 % to {rss_end} KiB at the end")
+            failures.append(f"quiet RSS grew {growth * 100:.1f} % from {rss_checkpoint} KiB after {args.checkpoint} requests"
+                            f" to {rss_end} KiB at the end")
     if stats.done < args.requests:
         print(f"soak: stopped at the time limit after {stats.done} of {args.requests} requests", file=sys.stderr)
 
@@ -497,8 +566,9 @@ def main():
         "requests": stats.done, "asked": args.requests, "concurrency": args.concurrency, "seconds": round(elapsed, 1),
         "requests_per_second": round(stats.done / elapsed, 1), "statuses": dict(sorted(totals.items())),
         "by_kind": {k: dict(sorted(v.items())) for k, v in sorted(stats.by_kind.items())},
-        "rss_kib": {"start": rss_start, "at_10_percent": stats.rss_at_10, "end": rss_end, "max_sampled": stats.rss_max, "hwm": hwm},
-        "rss_growth_percent": None if growth is None else round(growth * 100, 2), "warmup": args.warmup,
+        "rss_kib": {"start": rss_start, "checkpoint": rss_checkpoint, "end": rss_end, "max_sampled": stats.rss_max, "hwm": hwm},
+        "heap_in_use_kib": {"checkpoint": heap_checkpoint, "end": heap_end},
+        "rss_growth_percent": None if growth is None else round(growth * 100, 2), "checkpoint": args.checkpoint,
         "rss_kib_each_tenth": stats.deciles,
         "reconnects": stats.reconnects, "failures": failures,
     }
@@ -506,9 +576,11 @@ def main():
     print("soak: statuses " + ", ".join(f"{k}: {v}" for k, v in sorted(totals.items())))
     for kind, counts in sorted(stats.by_kind.items()):
         print(f"soak:   {kind:24} " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
-    print(f"soak: RSS start {rss_start} KiB, at 10 % {stats.rss_at_10} KiB, end {rss_end} KiB"
-          f" ({'n/a' if growth is None else f'{growth * 100:+.1f} %'}), max sampled {stats.rss_max} KiB, VmHWM {hwm} KiB")
-    print("soak: RSS after each tenth of the requests (KiB): " + ", ".join(str(v) for v in stats.deciles))
+    print(f"soak: quiet RSS start {rss_start} KiB, after {args.checkpoint} requests {rss_checkpoint} KiB, end {rss_end} KiB"
+          f" ({'n/a' if growth is None else f'{growth * 100:+.1f} %'}); max sampled {stats.rss_max} KiB, VmHWM {hwm} KiB")
+    print(f"soak: heap in use (glibc) after {args.checkpoint} requests {heap_checkpoint} KiB, end {heap_end} KiB")
+    print("soak: RSS under load after each tenth of the requests after the checkpoint (KiB): "
+          + ", ".join(str(v) for v in stats.deciles))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

@@ -171,7 +171,7 @@ public enum DarkroomHTTPServer {
     /// Every route and the methods it takes: the router's table, and the `Allow` header of a 405.
     static let routes: [(path: String, methods: [HTTPRequest.Method])] = [
         ("/openapi.json", [.get]),
-        ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]),
+        ("/healthz", [.get, .head]), ("/readyz", [.get, .head]), ("/metrics", [.get]),
         ("/v1/images/convert", [.post]), ("/v1/images/references", [.post]),
         ("/v1/convert", [.post]), ("/v1/references", [.post]), ("/v1/size", [.post]),
         ("/v1/images/generations", [.post]), ("/v1/images/edits", [.post]),
@@ -181,10 +181,19 @@ public enum DarkroomHTTPServer {
     static func router(_ server: Server) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: RequestMetricsMiddleware(metrics: server.metrics))
+        router.add(middleware: MemoryRelease.Middleware(quiet: server.quietTrim))
         if let log = server.configuration.requestLog { router.add(middleware: RequestLogMiddleware(logger: log)) }
         router.add(middleware: HTTPErrorBodyMiddleware())
         router.get("healthz") { _, _ in "ok" }
         router.get("readyz") { _, _ in readiness(server) }
+        // HEAD for probes and load balancers that check with it: the status and headers of GET, no body.
+        router.head("healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .contentLength: "2"])
+        }
+        router.head("readyz") { _, _ in
+            let answer = readiness(server)
+            return Response(status: answer.status, headers: answer.headers)
+        }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: server.metrics.exposition())))

@@ -152,11 +152,16 @@ public final class WorkerPool: @unchecked Sendable {
                 queue.append(job)
                 startThreadsLocked()
                 notify()
+                // The deadline's timer, cancelled (and freed) when the job ends first: a timer per
+                // request left to fire `timeout` later would hold memory for every request of the
+                // last `timeout` seconds (the soak saw it as heap growth).
+                let timer = DispatchSource.makeTimerSource(queue: .global())
+                timer.schedule(deadline: deadline)
+                timer.setEventHandler { [weak self] in self?.expire(job, cancelled: false) }
+                job.timer = timer
                 condition.signal()
                 condition.unlock()
-                DispatchQueue.global().asyncAfter(deadline: deadline) { [weak self] in
-                    self?.expire(job, cancelled: false)
-                }
+                timer.resume()
             }
         } onCancel: {
             expire(job, cancelled: true)
@@ -206,6 +211,17 @@ public final class WorkerPool: @unchecked Sendable {
         /// Runs the work; returns the call that hands its result to the waiting request.
         var execute: (() -> () -> Void)?
         var fail: ((WorkerPoolError) -> Void)?
+        /// The deadline's timer while the job is queued or running.
+        var timer: (any DispatchSourceTimer)?
+
+        /// Marks the job finished and cancels its timer. Call with the pool's lock held.
+        func finish() {
+            state = .finished
+            execute = nil
+            fail = nil
+            timer?.cancel()
+            timer = nil
+        }
 
         init(ticket: Ticket, deadline: DispatchTime, timeout: Double) {
             self.ticket = ticket
@@ -250,13 +266,10 @@ public final class WorkerPool: @unchecked Sendable {
             let deliver = execute()
             condition.lock()
             running -= 1
-            job.state = .finished
-            job.fail = nil
+            job.finish()
             returnTicket(job.ticket)  // before the answer, so `/readyz` is 200 when the response arrives
-            let idle = running == 0 && queue.isEmpty
             condition.unlock()
             deliver()
-            if idle { MemoryRelease.trim() }
         }
     }
 
@@ -269,11 +282,10 @@ public final class WorkerPool: @unchecked Sendable {
             if queue.isEmpty { return nil }
             let job = queue.removeFirst()
             if job.deadline <= .now() {  // its timer has not fired yet: answer now, never start it
-                job.state = .finished
+                let fail = job.fail
+                job.finish()
                 returnTicket(job.ticket)
-                job.execute = nil
-                job.fail?(.queueTimeout(seconds: job.timeout))
-                job.fail = nil
+                fail?(.queueTimeout(seconds: job.timeout))
                 continue
             }
             guard let execute = job.execute else { continue }
@@ -292,9 +304,7 @@ public final class WorkerPool: @unchecked Sendable {
         switch job.state {
         case .queued:
             if let index = queue.firstIndex(where: { $0 === job }) { queue.remove(at: index) }
-            job.state = .finished
-            job.execute = nil
-            job.fail = nil
+            job.finish()
             returnTicket(job.ticket)
             condition.unlock()
             fail?(cancelled ? .cancelled : .queueTimeout(seconds: job.timeout))

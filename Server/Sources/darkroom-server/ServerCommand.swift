@@ -18,7 +18,9 @@ struct ServerCommand: AsyncParsableCommand {
             OpenAI's envelope {"error":{"message","type","param","code"}}. A conversion takes one \
             of --workers threads (or --queue-size waiting slots) once its body is in; beyond that \
             the answer is 503 with Retry-After at once. SIGTERM/SIGINT drain: admitted requests \
-            finish, new ones get 503, then the process exits. See docs/server.md.
+            finish, new ones get 503, then the process exits. With --upstream, \
+            DARKROOM_UPSTREAM_API_KEY (environment) replaces the client's Authorization to the \
+            upstream. See docs/server.md.
             """,
         version: "darkroom-server \(CodecLibraries.darkroomVersion)\n"
             + CodecLibraries.versions.map { "\($0.name) \($0.version)" }.joined(separator: "\n"))
@@ -71,6 +73,12 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Largest upstream answer, and largest downloaded result image, in bytes, 1024 to 2^40.")
     var upstreamMaxBytes = String(UpstreamConfiguration.defaultMaxBytes)
 
+    @Option(parsing: .unconditional, help: "Proxied requests in flight at once, 1 to 10000 (body, upstream and conversion); more get 503 upstream_busy before anything is forwarded.")
+    var maxUpstreamRequests = String(UpstreamConfiguration.defaultMaxInFlight)
+
+    @Option(parsing: .singleValue, help: ArgumentHelp("Download result URLs only from this host (repeatable; *.example.com for its subdomains); redirects are then not followed.", valueName: "host"))
+    var resultHost: [String] = []
+
     @Flag(help: "Tests only: let result URLs be downloaded from 127.0.0.1 and ::1 (never other private, link-local or metadata addresses).")
     var allowLoopbackResults = false
 
@@ -101,6 +109,7 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        DarkroomHTTPServer.configureAllocator()
         var configuration: DarkroomHTTPServer.Configuration
         do {
             typealias Bounds = DarkroomHTTPServer.Configuration
@@ -125,7 +134,11 @@ struct ServerCommand: AsyncParsableCommand {
                     timeout: try ValueParser.number(upstreamTimeout, name: "upstream-timeout", above: 0,
                                                     atMost: UpstreamConfiguration.maxTimeout, unit: " seconds"),
                     maxBytes: try ValueParser.integer(upstreamMaxBytes, name: "upstream-max-bytes", in: UpstreamConfiguration.maxBytesRange),
-                    allowLoopbackResults: allowLoopbackResults)
+                    allowLoopbackResults: allowLoopbackResults,
+                    maxInFlight: try ValueParser.integer(maxUpstreamRequests, name: "max-upstream-requests",
+                                                         in: UpstreamConfiguration.maxInFlightRange),
+                    apiKey: ProcessInfo.processInfo.environment["DARKROOM_UPSTREAM_API_KEY"],
+                    resultHosts: resultHost)
             }
         } catch {
             FileHandle.standardError.write(Data("darkroom-server: \(error)\n".utf8))

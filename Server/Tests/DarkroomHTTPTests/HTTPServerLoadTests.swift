@@ -1,4 +1,4 @@
-import DarkroomHTTP
+@testable import DarkroomHTTP
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -183,7 +183,46 @@ import Testing
             ] {
                 #expect(text.split(separator: "\n").contains(Substring(line)), "missing: \(line)")
             }
+            // The memory gauges are read at the scrape: positive numbers on glibc.
+            for name in ["darkroom_heap_in_use_bytes", "darkroom_process_resident_bytes"] {
+                let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+                let value = line.flatMap { Double($0.split(separator: " ").last ?? "") }
+                #expect((value ?? 0) > 0, "\(name): \(String(describing: line))")
+            }
+            #expect(text.contains("darkroom_heap_free_held_bytes "))
         }
+    }
+
+    @Test func headProbesAnswerAsGetWithoutABody() async throws {
+        let gate = WorkerGate()
+        defer { gate.open() }
+        gate.open()
+        try await Application(router: Self.server(queueSize: 1, gate: gate).router()).test(.router) { client in
+            for path in ["/healthz", "/readyz"] {
+                let head = try await client.execute(uri: path, method: .head)
+                #expect(head.status == .ok, "\(path)")
+                #expect(head.body.readableBytes == 0, "\(path)")
+            }
+            let metrics = try await client.execute(uri: "/metrics", method: .head)
+            #expect(metrics.status == .methodNotAllowed)
+            #expect(metrics.headers[.allow] == "GET")
+        }
+    }
+
+    @Test func quietTrimRunsOnceTheServerStaysQuiet() async throws {
+        let quiet = MemoryRelease.QuietTrim()
+        quiet.enter()
+        quiet.enter()
+        quiet.leave()
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(quiet.trims.withLockedValue { $0 } == 0, "a request is still in flight")
+        quiet.leave()
+        quiet.enter()  // back within the delay: the first quiet moment does not count
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(quiet.trims.withLockedValue { $0 } == 0)
+        quiet.leave()
+        for _ in 0..<100 where quiet.trims.withLockedValue({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(quiet.trims.withLockedValue { $0 } == 1)
     }
 
     @Test func metricsRegistriesAreSeparatePerServer() async throws {

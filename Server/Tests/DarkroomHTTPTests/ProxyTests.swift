@@ -109,13 +109,16 @@ import Testing
 
     /// Runs `body` with a Darkroom router client in proxy mode in front of a fresh stub upstream.
     static func withProxy(timeout: Double = 30, maxBytes: Int = 8 << 20, allowLoopback: Bool = true,
+                          maxInFlight: Int = UpstreamConfiguration.defaultMaxInFlight, apiKey: String? = nil,
+                          resultHosts: [String] = [],
                           _ body: @escaping @Sendable (any TestClientProtocol, Recorder) async throws -> Void) async throws {
         let recorder = Recorder()
         try await stub(recorder).test(.live) { stubClient in
             let port = try #require(stubClient.port)
             var configuration = try DarkroomHTTPServer.Configuration(maxBodyBytes: 32 << 20, workers: 2)
             configuration.upstream = try UpstreamConfiguration(url: "http://127.0.0.1:\(port)/v1/", timeout: timeout, maxBytes: maxBytes,
-                                                               allowLoopbackResults: allowLoopback)
+                                                               allowLoopbackResults: allowLoopback, maxInFlight: maxInFlight,
+                                                               apiKey: apiKey, resultHosts: resultHosts)
             let app = Application(router: DarkroomHTTPServer.router(configuration))
             try await app.test(.router) { client in try await body(client, recorder) }
         }
@@ -290,6 +293,66 @@ import Testing
             let darkroom = try #require(object["darkroom"] as? [String: Any])
             #expect(darkroom["references_billed_mp"] as? Int == 5)
             #expect((darkroom["mask"] as? [String: Any])?["resized"] as? Bool == true)
+        }
+    }
+
+    // MARK: Bounds and options of proxy mode
+
+    @Test func serverKeyReplacesTheClientsAuthorization() async throws {
+        try await Self.withProxy(apiKey: "sk-server-key") { client, recorder in
+            let response = try await Self.generate(client, ["prompt": "a parrot", "output_format": "webp"])
+            #expect(response.status == .ok)
+            #expect(recorder.authorizations("/v1/images/generations") == ["Bearer sk-server-key"])
+        }
+        #expect(throws: DarkroomError.self) { try UpstreamConfiguration(url: "http://x/v1", apiKey: "has space") }
+        #expect(throws: DarkroomError.self) { try UpstreamConfiguration(url: "http://x/v1", apiKey: "") }
+    }
+
+    @Test func resultHostsNarrowTheDownloads() async throws {
+        try await Self.withProxy(resultHosts: ["cdn.example.com", "*.example.net"]) { client, recorder in
+            let refused = try await Self.generate(client, ["prompt": "url", "output_format": "webp"])
+            #expect(try JSONBody.envelope(refused) == (502, "server_error", "upstream_result_refused", "data[0]"))
+            #expect(Self.header(refused, "x-should-retry") == "false")
+            #expect(try JSONBody.message(refused).contains("--result-host"))
+            #expect(recorder.authorizations("/files/result.png").isEmpty, "nothing was downloaded")
+        }
+        try await Self.withProxy(resultHosts: ["127.0.0.1"]) { client, _ in
+            let fetched = try await Self.generate(client, ["prompt": "url", "output_format": "webp"])
+            #expect(fetched.status == .ok)
+        }
+        let configuration = try UpstreamConfiguration(url: "http://x/v1", resultHosts: ["CDN.example.com", "*.example.net"])
+        #expect(configuration.resultHosts == ["cdn.example.com", "*.example.net"])
+        #expect(configuration.allowsResult(host: "cdn.EXAMPLE.com"))
+        #expect(configuration.allowsResult(host: "a.b.example.net"))
+        #expect(!configuration.allowsResult(host: "example.net"))
+        #expect(!configuration.allowsResult(host: "evilexample.net"))
+        #expect(!configuration.allowsResult(host: "cdn.example.com.evil.org"))
+        #expect(configuration.fetchPolicy.maxRedirects == 0)
+        #expect(try UpstreamConfiguration(url: "http://x/v1").allowsResult(host: "anything.org"))
+        for bad in ["", "*.", "a b", "http://x", "x/y", ".example.com", "*example.com"] {
+            #expect(throws: DarkroomError.self, "\(bad)") { try UpstreamConfiguration(url: "http://x/v1", resultHosts: [bad]) }
+        }
+    }
+
+    @Test func proxiedRequestsPastTheLimitAre503BeforeForwarding() async throws {
+        try await Self.withProxy(maxInFlight: 1) { client, recorder in
+            async let slow = Self.generate(client, ["prompt": "slow", "output_format": "webp"])
+            // The slow generation is at the stub (the stub counts it) before the second is sent.
+            for _ in 0..<200 where recorder.generations == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(recorder.generations == 1)
+            let busy = try await Self.generate(client, ["prompt": "a parrot", "output_format": "webp"])
+            #expect(try JSONBody.envelope(busy) == (503, "server_error", "upstream_busy", nil))
+            #expect(Self.header(busy, "Retry-After") != nil)
+            #expect(Self.header(busy, "x-should-retry") == nil, "nothing was forwarded: a retry is safe")
+            #expect(recorder.generations == 1, "the refused request never reached the upstream")
+            #expect(try await slow.status == .ok)
+            let after = try await Self.generate(client, ["prompt": "a parrot", "output_format": "webp"])
+            #expect(after.status == .ok, "the place is given back")
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"darkroom_upstream_requests_total{route="/images/generations",outcome="200"} 2"#)
+                        || metrics.contains(#"darkroom_upstream_requests_total{outcome="200",route="/images/generations"} 2"#), "\(metrics)")
+            #expect(metrics.contains("darkroom_upstream_in_flight 0"))
+            #expect(metrics.contains(#"darkroom_pool_rejections_total{reason="upstream_saturated"} 1"#))
         }
     }
 }

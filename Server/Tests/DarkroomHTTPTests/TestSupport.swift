@@ -81,6 +81,11 @@ enum JSONBody {
         return (response.status.code, error["type"] as? String, error["code"] as? String, error["param"] as? String)
     }
 
+    /// The error envelope's `message`.
+    static func message(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(try error(response, sourceLocation: sourceLocation)["message"] as? String, sourceLocation: sourceLocation)
+    }
+
     /// The bytes of each `data[i].b64_json`.
     static func images(_ object: [String: Any]) throws -> [[UInt8]] {
         let data = try #require(object["data"] as? [[String: Any]])

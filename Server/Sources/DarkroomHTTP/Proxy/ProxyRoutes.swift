@@ -29,7 +29,7 @@ enum ProxyRoutes {
     static let ownFields: Set<String> = ["output_format", "output_compression", "response_format", "stream", "partial_images"]
 
     static func add(to router: Router<BasicRequestContext>, server: DarkroomHTTPServer.Server) {
-        let upstream = server.configuration.upstream.map(Upstream.init)
+        let upstream = server.configuration.upstream.map { Upstream($0, metrics: server.metrics) }
         router.post("v1/images/generations") { request, _ in await generations(request, server, upstream) }
         router.post("v1/images/edits") { request, _ in await edits(request, server, upstream) }
     }
@@ -80,6 +80,8 @@ enum ProxyRoutes {
     static func generations(_ request: Request, _ server: DarkroomHTTPServer.Server, _ upstream: Upstream?) async -> Response {
         await RouteSupport.answer(door: .openAI) {
             guard let upstream else { throw noUpstream("/v1/images/generations") }
+            try upstream.admit(retryAfter: server.configuration.retryAfter)
+            defer { upstream.leave() }
             let start = RouteSupport.Start()
             let type = request.headers[.contentType].map { HeaderParameters.parse($0).value.lowercased() }
             guard type == "application/json" else {
@@ -118,6 +120,8 @@ enum ProxyRoutes {
     static func edits(_ request: Request, _ server: DarkroomHTTPServer.Server, _ upstream: Upstream?) async -> Response {
         await RouteSupport.answer(door: .openAI) {
             guard let upstream else { throw noUpstream("/v1/images/edits") }
+            try upstream.admit(retryAfter: server.configuration.retryAfter)
+            defer { upstream.leave() }
             let start = RouteSupport.Start()
             let boundary = try MultipartForm.boundary(contentType: request.headers[.contentType])
             let body = try await RouteSupport.body(of: request, server: server, route: "/v1/images/edits", start: start)

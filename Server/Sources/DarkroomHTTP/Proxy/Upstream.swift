@@ -5,6 +5,7 @@ import Dispatch
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
@@ -18,9 +19,13 @@ final class Upstream: Sendable {
     let client: HTTPClient
     let fetcher: Fetcher
     let fetchSlots: AsyncSlots
+    let metrics: ServerMetrics
+    private let inFlight: NIOLockedValueBox<Int>
 
-    init(_ configuration: UpstreamConfiguration) {
+    init(_ configuration: UpstreamConfiguration, metrics: ServerMetrics) {
         self.configuration = configuration
+        self.metrics = metrics
+        inFlight = NIOLockedValueBox(0)
         var http = HTTPClient.Configuration(redirectConfiguration: .disallow,
                                             timeout: .init(connect: .seconds(10),
                                                            read: .milliseconds(Int64(configuration.timeout * 1000))),
@@ -36,9 +41,37 @@ final class Upstream: Sendable {
         client.shutdown { _ in }
     }
 
-    /// The request headers passed to the upstream: the client's credentials and OpenAI's
-    /// organisation and project headers. Nothing else (no cookies, no hop-by-hop headers); the
-    /// result URLs get none of them.
+    /// Takes one of ``UpstreamConfiguration/maxInFlight`` places for a proxied request, or throws
+    /// 503 `upstream_busy` (with `Retry-After`; nothing was forwarded, so the SDK's retry is
+    /// safe). Give it back with ``leave()``.
+    func admit(retryAfter: Int) throws(APIError) {
+        let admitted: Int? = inFlight.withLockedValue { count in
+            guard count < configuration.maxInFlight else { return nil }
+            count += 1
+            return count
+        }
+        guard let admitted else {
+            metrics.recordRejection(reason: "upstream_saturated")
+            throw APIError(.serviceUnavailable,
+                           message: "darkroom-server has \(configuration.maxInFlight) proxied requests in flight"
+                               + " (--max-upstream-requests); nothing was forwarded: retry after \(retryAfter) s",
+                           type: APIError.serverError, code: "upstream_busy", headers: ["Retry-After": "\(retryAfter)"])
+        }
+        metrics.upstreamInFlight.record(admitted)
+    }
+
+    /// Gives back the place ``admit(retryAfter:)`` took.
+    func leave() {
+        let now = inFlight.withLockedValue { count in
+            count -= 1
+            return count
+        }
+        metrics.upstreamInFlight.record(now)
+    }
+
+    /// The request headers passed to the upstream: the client's credentials (replaced by
+    /// ``UpstreamConfiguration/apiKey`` when one is set) and OpenAI's organisation and project
+    /// headers. Nothing else (no cookies, no hop-by-hop headers); the result URLs get none of them.
     static let forwardedHeaders: [HTTPField.Name] = [
         .authorization, HTTPField.Name("OpenAI-Organization")!, HTTPField.Name("OpenAI-Project")!,
     ]
@@ -61,9 +94,10 @@ final class Upstream: Sendable {
         outbound.method = .POST
         outbound.headers.add(name: "Content-Type", value: contentType)
         outbound.headers.add(name: "Accept", value: "application/json")
-        for name in Self.forwardedHeaders {
+        for name in Self.forwardedHeaders where !(name == .authorization && configuration.apiKey != nil) {
             for value in request.headers[values: name] { outbound.headers.add(name: name.canonicalName, value: value) }
         }
+        if let key = configuration.apiKey { outbound.headers.add(name: "Authorization", value: "Bearer \(key)") }
         outbound.body = .bytes(ByteBuffer(bytes: body))
         let started = ContinuousClock.now
         let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.timeout * 1000))
@@ -76,19 +110,34 @@ final class Upstream: Sendable {
             headers = response.headers
             bytes = try await response.body.collect(upTo: configuration.maxBytes)
         } catch {
-            throw Self.transportError(error, timeout: configuration.timeout, maxBytes: configuration.maxBytes)
+            let answer = Self.transportError(error, timeout: configuration.timeout, maxBytes: configuration.maxBytes)
+            let outcome = switch answer.code {
+            case "upstream_response_too_large": "too_large"
+            case "upstream_timeout": "timeout"
+            default: "unreachable"
+            }
+            metrics.recordUpstream(route: path, outcome: outcome, nanoseconds: Self.nanoseconds(since: started))
+            throw answer
         }
         let elapsed = started.duration(to: .now)
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         let requestID = headers.first(name: "x-request-id")
         let json = try? JSONValue(parsing: Data(buffer: bytes))
+        let object = json?.objectValue
+        metrics.recordUpstream(route: path, outcome: (200..<300).contains(status) && object == nil ? "invalid" : "\(status)",
+                               nanoseconds: Self.nanoseconds(since: started))
         guard (200..<300).contains(status) else {
             throw Self.statusError(status, json: json, body: bytes, headers: headers)
         }
-        guard let object = json?.objectValue else {
+        guard let object else {
             throw Self.badGateway("the upstream answered HTTP \(status) without a JSON object", code: "upstream_invalid_response")
         }
         return Answer(json: object, requestID: requestID, milliseconds: milliseconds)
+    }
+
+    static func nanoseconds(since start: ContinuousClock.Instant) -> UInt64 {
+        let elapsed = start.duration(to: .now)
+        return UInt64(max(0, elapsed.components.seconds)) &* 1_000_000_000 &+ UInt64(max(0, elapsed.components.attoseconds / 1_000_000_000))
     }
 
     /// 502 (or `status`) with `x-should-retry: false`, type `server_error`.
@@ -136,8 +185,18 @@ final class Upstream: Sendable {
 
     /// Downloads a result URL under the fetch policy, on a dispatch thread, at most
     /// ``UpstreamConfiguration/maxConcurrentFetches`` at once. Throws 502 (504 for a time
-    /// limit) `upstream_result_refused` or `upstream_result_failed`, naming `param` (`data[i]`).
+    /// limit) `upstream_result_refused` or `upstream_result_failed`, naming `param` (`data[i]`);
+    /// `upstream_result_refused` also for a host not in ``UpstreamConfiguration/resultHosts``.
     func fetch(_ url: String, param: String) async throws(APIError) -> FetchResult {
+        if !configuration.resultHosts.isEmpty {
+            let host = URLComponents(string: url)?.host ?? ""
+            guard configuration.allowsResult(host: host) else {
+                metrics.recordResultFetch(outcome: "refused")
+                throw Self.badGateway("the upstream's result URL was not downloaded: its host \(ValueParser.printable(host, maxLength: 100))"
+                                          + " is not one of --result-host \(configuration.resultHosts.joined(separator: ", "))",
+                                      code: "upstream_result_refused", param: param)
+            }
+        }
         await fetchSlots.acquire()
         defer { fetchSlots.release() }
         let fetcher = self.fetcher
@@ -147,15 +206,23 @@ final class Upstream: Sendable {
             }
         }
         switch result {
-        case let .success(fetched): return fetched
+        case let .success(fetched):
+            metrics.recordResultFetch(outcome: "ok")
+            return fetched
         case let .failure(error):
-            let message = "the upstream's result URL was not downloaded: \(error.message)"
+            var message = "the upstream's result URL was not downloaded: \(error.message)"
+            if case .tooManyRedirects = error, !configuration.resultHosts.isEmpty {
+                message += " (with --result-host, redirects are not followed)"
+            }
             switch error {
             case .addressRefused, .schemeNotAllowed, .redirectSchemeNotAllowed, .invalidURL, .tooLarge, .notAnImage, .tooManyRedirects:
+                metrics.recordResultFetch(outcome: "refused")
                 throw Self.badGateway(message, code: "upstream_result_refused", param: param)
             case .timedOut:
+                metrics.recordResultFetch(outcome: "timeout")
                 throw Self.badGateway(message, code: "upstream_result_timeout", status: .gatewayTimeout, param: param)
             default:
+                metrics.recordResultFetch(outcome: "failed")
                 throw Self.badGateway(message, code: "upstream_result_failed", param: param)
             }
         }
