@@ -4,7 +4,9 @@
 # 4 MP = 2048 × 2048 PNGs from testimages/kodim23.jpg, and a multipart body of four 1 MP PNGs), and
 # runs scripts/load_test.py: each request kind at concurrency 1, 4, 16 and 32, each cell bounded to
 # CELL_SECONDS (default 6) and 25 answered requests per client, /healthz polled every 20 ms alongside,
-# peak RSS (VmHWM, reset per cell). Prints one Markdown table; the whole run takes about 4 minutes
+# peak RSS (VmHWM, reset per cell); and proxy mode: OpenAI generations forwarded to a stub provider
+# (scripts/stub_upstream.py) that takes STUB_DELAY_MS (default 1000) per generation and answers a
+# 1024 × 1024 PNG, converted to WebP. Prints one Markdown table; the whole run takes about 5 minutes
 # on 2 cores. Server options: DARKROOM_SERVER_ARGS (default: the defaults). Extra arguments go to
 # load_test.py (e.g. --concurrency 1,32).
 set -euo pipefail
@@ -19,9 +21,10 @@ fi
 BIN=Server/.build/release/darkroom-server
 WORK=$(mktemp -d /tmp/darkroom-load-table.XXXXXX)
 LOG=$WORK/server.log
-trap 'stop_server; rm -rf "$WORK"' EXIT
+trap 'stop_server; stop_stub_upstream; rm -rf "$WORK"' EXIT
+start_stub_upstream "$WORK/stub.log" --delay-ms "${STUB_DELAY_MS:-1000}"
 # shellcheck disable=SC2086
-start_server load-table "$LOG" "$BIN" --no-request-log ${DARKROOM_SERVER_ARGS:-}
+start_server load-table "$LOG" "$BIN" --no-request-log --upstream "$STUB_URL" --allow-loopback-results ${DARKROOM_SERVER_ARGS:-}
 head -1 "$LOG" >&2
 python3 - "$PORT" "$WORK" <<'PY'
 import http.client, sys
@@ -46,6 +49,7 @@ for name, value in [("output_format", "webp"), ("output_compression", "80")]:
     parts += f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n".encode()
 parts += f"--{boundary}--\r\n".encode()
 open(f"{work}/multi.bin", "wb").write(parts)
+open(f"{work}/generation.json", "w").write('{"model":"flux-2","prompt":"large","output_format":"webp","output_compression":80}')
 print(f"inputs: 1 MP PNG {len(one)} bytes, 4 MP PNG {len(four)} bytes, multipart {len(parts)} bytes", file=sys.stderr)
 PY
 echo "darkroom-server pid $PID on 127.0.0.1:$PORT, $(nproc) cores, options: ${DARKROOM_SERVER_ARGS:-defaults}" >&2
@@ -57,4 +61,5 @@ timeout 900 python3 scripts/load_test.py --port "$PORT" --pid "$PID" --concurren
     --scenario "4 MP PNG → WebP q80|/v1/convert?output_format=webp&output_compression=80|$WORK/4mp.png" \
     --scenario "4 MP PNG → AVIF q60|/v1/convert?output_format=avif&output_compression=60|$WORK/4mp.png" \
     --scenario "4 × 1 MP PNG → WebP q80, one multipart request|/v1/images/convert|$WORK/multi.bin|$MP" \
+    --scenario "proxied generation (stub ${STUB_DELAY_MS:-1000} ms, 1 MP PNG) → WebP q80|/v1/images/generations|$WORK/generation.json|application/json" \
     "$@"
