@@ -30,10 +30,13 @@ enum GIFCodec {
         let gif = try GIFDecoder.decode(bytes, maxPixels: maxPixels)
         var metadata = ImageMetadata(sourceFormat: .gif, storedWidth: gif.width, storedHeight: gif.height, storedBitDepth: 8)
         metadata.frameCount = gif.frameCount
+        metadata.loopCount = gif.loopCount
+        metadata.durationMs = gif.durationMs
         if gif.truncated {
             metadata.warnings = [DecodeWarning(kind: .truncated,
                                                message: "the first frame's image data ends before its last row")]
         }
+        if let cut = gif.cut, !gif.firstFrameCut { metadata.warnings.append(cut) }
         let image = Image(unchecked: gif.width, height: gif.height, format: .rgba8, pixels: gif.rgba)
         return RawDecode(image: gif.isOpaque ? image.droppingAlpha() : image, metadata: metadata)
     }

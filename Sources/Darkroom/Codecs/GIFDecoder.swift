@@ -1,5 +1,6 @@
-/// A small pure-Swift GIF reader: the logical screen, the first frame (composited onto a
-/// transparent canvas) and a count of the frames that follow.
+/// A small pure-Swift GIF reader: the logical screen, a scan of every block (frames, graphic
+/// control, loop count, where the file is cut) and each frame drawn onto a canvas
+/// (``GIFFrames`` composites them in order).
 ///
 /// It replaces giflib's decoder (giflib still encodes), which rejects files that Pillow and
 /// browsers decode: giflib 5.2.1 refuses an LZW minimum code size above 8 with a bogus "Failed to
@@ -19,10 +20,16 @@ struct GIFDecoder {
         /// No transparency index on the first frame, which covers the whole canvas and was decoded
         /// to the end (a truncated frame leaves transparent rows).
         var isOpaque: Bool
-        /// Image blocks in the file (the first one included).
+        /// Frames whose image data is all in the file (the first one counts even when cut).
         var frameCount: Int
         /// The first frame's image data ended before its last row (the rest is transparent).
         var truncated: Bool
+        /// Total plays (``Scan/loopCount``) and one play's duration in ms.
+        var loopCount: Int
+        var durationMs: Int
+        /// The file ends inside a block (``Scan/cut``), and whether that was the first frame's data.
+        var cut: DecodeWarning?
+        var firstFrameCut: Bool
     }
 
     private let bytes: [UInt8]
@@ -108,117 +115,211 @@ struct GIFDecoder {
 
     // MARK: Frames
 
-    /// Decodes the first frame and counts the rest, from a file whose header ``readHeader(_:)``
-    /// has read (the 13-byte screen descriptor is walked again here, not counted as a parse). The
-    /// screen size is checked against `maxPixels` before the canvas is allocated (the decoder's own
-    /// bound; ``ImageSource`` checked it at open).
-    static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> Result {
-        var decoder = GIFDecoder(bytes)
-        return try decoder.decodeFile(maxPixels: maxPixels)
+    /// One image block, as the scan found it: where its data starts and how it is drawn.
+    struct FrameDescriptor {
+        var left: Int, top: Int, width: Int, height: Int
+        var interlaced: Bool
+        /// The Graphic Control Extension's transparent index, or -1.
+        var transparentIndex: Int
+        /// The Graphic Control Extension's disposal method: 0 unspecified, 1 keep, 2 clear the
+        /// frame's rectangle to transparent, 3 restore what was under it (4–7 are treated as 0).
+        var disposal: Int
+        /// The Graphic Control Extension's delay, in 1/100 s (0 without one).
+        var delayCentiseconds: Int
+        /// Byte range of the colour table the frame uses (its own or the global one), nil for none.
+        var palette: Range<Int>?
+        /// Offset of the LZW minimum code size byte.
+        var dataStart: Int
     }
 
-    private mutating func decodeFile(maxPixels: Int) throws(DarkroomError) -> Result {
-        let screen = try readScreen()
-        let width = screen.width, height = screen.height
-        try checkPixelLimit(width: width, height: height, limit: maxPixels)
+    /// What a walk over the blocks found, without decoding pixels (``scan(_:)``).
+    struct Scan {
+        var width: Int
+        var height: Int
+        /// Frames whose image data is all in the file (their sub-blocks end with the terminator);
+        /// when the first frame itself is cut, that partial frame alone.
+        var frames: [FrameDescriptor]
+        /// Total plays, 0 = forever: NETSCAPE2.0 loop count n > 0 gives n + 1 plays, 0 gives 0
+        /// (forever), no extension gives 1 (once) — browsers' and gif2webp's reading.
+        var loopCount: Int
+        /// The raw NETSCAPE2.0 value (nil when the file has no loop extension).
+        var netscapeLoops: Int?
+        /// Set when the file ends inside a block (a frame's descriptor, colour table or image
+        /// data, or an extension): frames after ``frames`` were lost.
+        var cut: DecodeWarning?
+        /// The first frame's sub-blocks were cut (``frames`` then holds only that frame).
+        var firstFrameCut: Bool
+    }
 
-        var canvas: [UInt8]?          // RGBA of the first frame on the logical screen
-        var isOpaque = false
-        var truncated = false
-        var frames = 0
-        var transparentIndex = -1     // from the Graphic Control Extension before the next image
+    /// Walks every block of `bytes` (whose header ``readHeader(_:)`` can read): frames, their
+    /// graphic control, the loop extension and where the file was cut. Throws when there is no
+    /// frame at all (or the header is damaged), as the first-frame decode did.
+    static func scan(_ bytes: [UInt8]) throws(DarkroomError) -> Scan {
+        var decoder = GIFDecoder(bytes)
+        return try decoder.scanBlocks()
+    }
+
+    private mutating func scanBlocks() throws(DarkroomError) -> Scan {
+        let screen = try readScreen()
+        var frames: [FrameDescriptor] = []
+        var partialFirst: FrameDescriptor?
+        var cut: DecodeWarning?
+        var netscape: Int?
+        var transparentIndex = -1, disposal = 0, delay = 0
+        func cutWarning(_ what: String) -> DecodeWarning {
+            DecodeWarning(kind: .truncated, message: "the file ends inside \(what) (after \(frames.count) complete frame\(frames.count == 1 ? "" : "s"))")
+        }
         blocks: while true {
             guard let introducer = byte() else {
-                if canvas != nil { break blocks }
-                throw Self.fail("the data ends before the first image")
+                if frames.isEmpty { throw Self.fail("the data ends before the first image") }
+                break blocks
             }
             switch introducer {
             case 0x2C: // Image descriptor
+                let frameNumber = frames.count + 1
                 guard let left = uint16(), let top = uint16(), let fw = uint16(), let fh = uint16(),
                       let packed = byte() else {
-                    if canvas != nil { break blocks }
-                    throw Self.fail("truncated image descriptor")
+                    if frames.isEmpty { throw Self.fail("truncated image descriptor") }
+                    cut = cutWarning("the descriptor of frame \(frameNumber)")
+                    break blocks
                 }
-                var localPalette: ArraySlice<UInt8>?
+                var palette: Range<Int>? = screen.palette.map { $0.startIndex..<$0.endIndex }
                 if packed & 0x80 != 0 {
                     guard let table = colorTable(packed) else {
-                        if canvas != nil { break blocks }
-                        throw Self.fail("truncated local colour table")
+                        if frames.isEmpty { throw Self.fail("truncated local colour table") }
+                        cut = cutWarning("the colour table of frame \(frameNumber)")
+                        break blocks
                     }
-                    localPalette = table
+                    palette = table.startIndex..<table.endIndex
                 }
-                frames += 1
-                if canvas == nil {
-                    let frame = Frame(left: left, top: top, width: fw, height: fh,
-                                      interlaced: packed & 0x40 != 0, transparentIndex: transparentIndex)
-                    let decoded = try decodeFrame(frame, palette: localPalette ?? screen.palette,
-                                                  canvasWidth: width, canvasHeight: height)
-                    canvas = decoded.rgba
-                    truncated = !decoded.complete
-                    // Rows a truncated frame never reached stay transparent, so it is not opaque.
-                    isOpaque = transparentIndex < 0 && left == 0 && top == 0 && fw >= width && fh >= height
-                        && decoded.complete
-                } else {
-                    // Later frames are counted, not decoded: skip the code size and the data.
-                    guard byte() != nil, skipSubBlocks() else { break blocks }
+                let frame = FrameDescriptor(left: left, top: top, width: fw, height: fh, interlaced: packed & 0x40 != 0,
+                                            transparentIndex: transparentIndex, disposal: disposal <= 3 ? disposal : 0,
+                                            delayCentiseconds: delay, palette: palette, dataStart: position)
+                transparentIndex = -1; disposal = 0; delay = 0
+                guard byte() != nil, skipSubBlocks() else {
+                    if frames.isEmpty { partialFirst = frame }
+                    cut = cutWarning("the image data of frame \(frameNumber)")
+                    break blocks
                 }
-                transparentIndex = -1
+                frames.append(frame)
             case 0x21: // Extension
                 guard let label = byte() else {
-                    if canvas != nil { break blocks }
-                    throw Self.fail("truncated extension")
+                    if frames.isEmpty { throw Self.fail("truncated extension") }
+                    cut = cutWarning("an extension")
+                    break blocks
                 }
                 let complete: Bool
                 if label == 0xF9, let size = byte() {
                     // Graphic Control Extension: packed, delay (2), transparent index, in its first sub-block.
                     let body = take(size)
-                    if let body, size >= 4, body[body.startIndex] & 1 != 0 {
-                        transparentIndex = Int(body[body.startIndex + 3])
+                    if let body, size >= 4 {
+                        let packed = Int(body[body.startIndex])
+                        transparentIndex = packed & 1 != 0 ? Int(body[body.startIndex + 3]) : -1
+                        disposal = (packed >> 2) & 7
+                        delay = Int(body[body.startIndex + 1]) | Int(body[body.startIndex + 2]) << 8
                     }
                     // A zero size was the terminator itself.
                     complete = body != nil && (size == 0 || skipSubBlocks())
+                } else if label == 0xFF, let size = byte() {
+                    // Application extension: NETSCAPE2.0 (or ANIMEXTS1.0) with sub-block {1, lo, hi}.
+                    let name = take(size)
+                    let isLoop = name.map { size == 11 && (Array($0) == Array("NETSCAPE2.0".utf8) || Array($0) == Array("ANIMEXTS1.0".utf8)) } ?? false
+                    // A zero size was the terminator itself.
+                    var terminated = size == 0
+                    if name != nil && !terminated {
+                        while let sub = byte() {
+                            if sub == 0 { terminated = true; break }
+                            guard let data = take(sub) else { break }
+                            if isLoop, netscape == nil, sub >= 3, data[data.startIndex] == 1 {
+                                netscape = Int(data[data.startIndex + 1]) | Int(data[data.startIndex + 2]) << 8
+                            }
+                        }
+                    }
+                    complete = name != nil && terminated
                 } else {
                     complete = skipSubBlocks()
                 }
                 guard complete else {
-                    if canvas != nil { break blocks }
-                    throw Self.fail("truncated extension")
+                    if frames.isEmpty { throw Self.fail("truncated extension") }
+                    cut = cutWarning("an extension")
+                    break blocks
                 }
             case 0x3B: // Trailer
                 break blocks
             default:
-                if canvas != nil { break blocks }   // trailing garbage after a good first frame
+                if !frames.isEmpty { break blocks }   // trailing garbage after a good frame
                 throw Self.fail("unknown block type 0x\(String(introducer, radix: 16)) before the first image")
             }
         }
-        guard let rgba = canvas else { throw Self.fail("no image in the file") }
-        return Result(width: width, height: height, rgba: rgba, isOpaque: isOpaque, frameCount: max(1, frames),
-                      truncated: truncated)
+        if frames.isEmpty {
+            guard let partialFirst else { throw Self.fail("no image in the file") }
+            frames = [partialFirst]
+        }
+        let plays: Int
+        switch netscape {
+        case nil: plays = 1
+        case 0: plays = 0
+        case let n?: plays = n + 1
+        }
+        return Scan(width: screen.width, height: screen.height, frames: frames, loopCount: plays, netscapeLoops: netscape,
+                    cut: cut, firstFrameCut: partialFirst != nil)
     }
 
-    private struct Frame {
-        var left: Int, top: Int, width: Int, height: Int
-        var interlaced: Bool
-        var transparentIndex: Int
+    /// Decodes the first frame and counts the rest, from a file whose header ``readHeader(_:)``
+    /// has read (the 13-byte screen descriptor is walked again here, not counted as a parse). The
+    /// screen size is checked against `maxPixels` before the canvas is allocated (the decoder's own
+    /// bound; ``ImageSource`` checked it at open).
+    static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> Result {
+        let scan = try scan(bytes)
+        try checkPixelLimit(width: scan.width, height: scan.height, limit: maxPixels)
+        var frames = GIFFrames(bytes, scan: scan)
+        guard let first = try frames.next() else { throw fail("no image in the file") }
+        let f = scan.frames[0]
+        let isOpaque = f.transparentIndex < 0 && f.left == 0 && f.top == 0 && f.width >= scan.width
+            && f.height >= scan.height && first.complete
+        return Result(width: scan.width, height: scan.height, rgba: first.rgba, isOpaque: isOpaque,
+                      frameCount: scan.frames.count, truncated: !first.complete, loopCount: scan.loopCount,
+                      durationMs: scan.frames.map(GIFFrames.durationMilliseconds).reduce(0, +), cut: scan.cut,
+                      firstFrameCut: scan.firstFrameCut)
     }
 
-    /// Decodes one frame onto a new transparent canvas, clipping it to the canvas. `complete` is
-    /// false when the data ended before every frame row inside the canvas was decoded.
-    private mutating func decodeFrame(_ frame: Frame, palette table: ArraySlice<UInt8>?, canvasWidth: Int,
-                                      canvasHeight: Int) throws(DarkroomError) -> (rgba: [UInt8], complete: Bool) {
-        guard frame.width > 0, frame.height > 0 else { throw Self.fail("frame has a zero side") }
-        guard let minCodeSize = byte() else { throw Self.fail("the first frame has no image data") }
+    /// Draws `frame` onto `canvas` (straight RGBA, `canvasWidth` × `canvasHeight`), clipping it
+    /// to the canvas; transparent-index pixels leave the canvas as it is. `complete` is false
+    /// when the data ended (or went bad) before every frame row inside the canvas was decoded.
+    /// The first frame (`isFirst`) throws when not even one row decodes; a later one leaves the
+    /// canvas as it was and reports itself incomplete.
+    static func draw(_ frame: FrameDescriptor, from bytes: [UInt8], onto canvas: inout [UInt8], canvasWidth: Int,
+                     canvasHeight: Int, isFirst: Bool) throws(DarkroomError) -> Bool {
+        var decoder = GIFDecoder(bytes)
+        decoder.position = frame.dataStart
+        return try decoder.drawFrame(frame, canvas: &canvas, canvasWidth: canvasWidth, canvasHeight: canvasHeight,
+                                     isFirst: isFirst)
+    }
+
+    private mutating func drawFrame(_ frame: FrameDescriptor, canvas: inout [UInt8], canvasWidth: Int,
+                                    canvasHeight: Int, isFirst: Bool) throws(DarkroomError) -> Bool {
+        let which = isFirst ? "the first frame" : "a frame"
+        guard frame.width > 0, frame.height > 0 else {
+            if isFirst { throw Self.fail("frame has a zero side") }
+            return true   // draws nothing (browsers skip it too)
+        }
+        guard let minCodeSize = byte() else {
+            if isFirst { throw Self.fail("the first frame has no image data") }
+            return false
+        }
         // 2…8 is the standard range. 1 (some encoders) and 9…11 (giflib rejects them; Pillow and
         // browsers do not) decode by the same rules; 12 would leave no room for a table.
         guard (1...11).contains(minCodeSize) else {
-            throw Self.fail("invalid LZW minimum code size \(minCodeSize)")
+            if isFirst { throw Self.fail("invalid LZW minimum code size \(minCodeSize)") }
+            return false
         }
 
         // RGBA palette for every literal code (up to 2048 with a minimum code size of 11): the colour
         // table with unlisted entries opaque black, or a gray ramp when there is no table.
         var palette = [UInt8](repeating: 0, count: 4096 * 4)
         for i in 0..<4096 { palette[4 * i + 3] = 255 }
-        if let table {
+        if let range = frame.palette {
+            let table = bytes[range]
             for (i, t) in stride(from: table.startIndex, to: table.endIndex - 2, by: 3).enumerated() {
                 palette[4 * i] = table[t]; palette[4 * i + 1] = table[t + 1]; palette[4 * i + 2] = table[t + 2]
             }
@@ -227,7 +328,6 @@ struct GIFDecoder {
         }
 
         let data = joinSubBlocks()
-        var canvas = [UInt8](repeating: 0, count: canvasWidth * canvasHeight * 4)
 
         // Frame rows arrive in order, or in four interlace passes. Only the columns and rows inside
         // the canvas are written; decoding stops once every visible row is done.
@@ -235,6 +335,7 @@ struct GIFDecoder {
         let visibleRows = max(0, min(frame.height, canvasHeight - frame.top))
         let passes = frame.interlaced ? [(0, 8), (4, 8), (2, 4), (1, 2)] : [(0, 1)]
         var pass = 0, frameRow = 0, rowsDone = 0, visibleDone = 0
+        if visibleRows == 0 || visibleColumns == 0 { return true }   // wholly outside the canvas
 
         let transparent = frame.transparentIndex
         let outcome = data.withUnsafeBufferPointer { input in
@@ -268,13 +369,13 @@ struct GIFDecoder {
                 }
             }
         }
-        if rowsDone == 0 {
+        if rowsDone == 0 && isFirst {
             switch outcome {
-            case .invalidCode: throw Self.fail("invalid LZW code in the first frame")
-            default: throw Self.fail("the first frame's image data ends before its first row")
+            case .invalidCode: throw Self.fail("invalid LZW code in \(which)")
+            default: throw Self.fail("\(which)'s image data ends before its first row")
             }
         }
-        return (canvas, visibleDone == visibleRows)
+        return visibleDone == visibleRows
     }
 
     // MARK: LZW

@@ -18,7 +18,8 @@ import Glibc
 struct HeaderWalk {
     /// What is wrong with the structure, in file order (empty for an intact file).
     var damage: [DecodeWarning] = []
-    /// Frames the container declares (APNG `acTL`, WebP `ANMF` chunks, GIF image blocks: 0 for a
+    /// Frames the container declares (APNG `acTL`, WebP `ANMF` chunks, GIF image blocks whose
+    /// data is all in the file — a first frame cut short counts, it decodes in part —: 0 for a
     /// GIF without any), or nil when the walk does not count them (JPEG, AVIF).
     var frameCount: Int?
     /// The container declares alpha (PNG colour type 4/6 or `tRNS`, WebP `ALPH` or VP8X alpha
@@ -318,14 +319,17 @@ struct HeaderWalk {
                 i = j
             case 0x2C:
                 guard n - i >= 11 else { truncated("the file ends inside the descriptor of frame \(frames + 1) at offset \(i)"); return }
-                frames += 1
                 let local = b[i + 9]
                 var j = i + 10
                 if local & 0x80 != 0 { j += 3 << (Int(local & 7) + 1) }
                 j += 1   // LZW minimum code size
                 guard j <= n, skipSubBlocks(&j) else {
-                    truncated("the file ends in the image data of frame \(frames) (offset \(i))"); return
+                    // A frame cut short is not counted, except a first frame (its rows decode).
+                    truncated("the file ends in the image data of frame \(frames + 1) (offset \(i))")
+                    if frames == 0 && j <= n { frames = 1 }
+                    return
                 }
+                frames += 1
                 i = j
             default:
                 // Decoders stop here (giflib) or skip ahead (Pillow): the frames before are intact.

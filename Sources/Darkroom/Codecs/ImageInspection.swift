@@ -29,6 +29,13 @@ public struct ImageInspection: Sendable, Equatable {
     /// Frames: APNG `acTL`, WebP `ANMF` chunks, GIF image blocks (0 for a GIF without any), an
     /// AVIF sequence's images; 1 for a still image.
     public var frameCount: Int
+    /// An animated GIF's or WebP's total plays, 0 = forever (``AnimationReader/loopCount``: a GIF's
+    /// NETSCAPE2.0 value n > 0 is n + 1 plays, no extension 1); nil for a still image and for
+    /// other formats.
+    public var loopCount: Int?
+    /// An animated GIF's or WebP's one-play duration in ms (a GIF delay of 10 ms or less counts
+    /// as 100 ms, as browsers show it); nil for a still image and for other formats.
+    public var durationMs: Int?
     /// Which metadata blocks the file holds.
     public var metadata: MetadataPresence
     /// Structural damage found by the header walk, in file order: empty for an intact file.
@@ -135,7 +142,10 @@ public struct ImageInspection: Sendable, Equatable {
             return ImageInspection(format: format, byteCount: bytes.count, storedWidth: source.header.width,
                                    storedHeight: source.header.height, orientation: source.header.orientation,
                                    bitDepth: walk.bitDepth ?? metadata.storedBitDepth, hasAlpha: hasAlpha, colour: colour,
-                                   frameCount: frames, metadata: presence, damage: walk.damage, cicp: walk.cicp)
+                                   frameCount: frames,
+                                   loopCount: frames > 1 ? metadata.loopCount : nil,
+                                   durationMs: frames > 1 ? metadata.durationMs : nil,
+                                   metadata: presence, damage: walk.damage, cicp: walk.cicp)
         }
     }
 }

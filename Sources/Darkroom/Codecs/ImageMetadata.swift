@@ -15,8 +15,15 @@ public struct ImageMetadata: Sendable, Equatable {
     public var iccDescription: String?
     /// Raw EXIF payload (TIFF header onwards), if any.
     public var exif: [UInt8]?
-    /// Number of frames in an animated file; decoding returns the first.
+    /// Number of frames in an animated file; decoding returns the first. A GIF counts only
+    /// frames whose image data is all in the file.
     public var frameCount: Int = 1
+    /// An animation's total plays, 0 = forever (``AnimationReader/loopCount``); nil for a still
+    /// image and for formats whose loop count is not read (PNG, AVIF).
+    public var loopCount: Int?
+    /// An animation's one-play duration in milliseconds (``AnimationReader/totalDurationMs``); nil
+    /// for a still image and for formats whose timing is not read (PNG, AVIF).
+    public var durationMs: Int?
     /// True when pixels were converted from an embedded profile (or CMYK, or a PNG gamma) to sRGB.
     public var convertedToSRGB = false
     /// The embedded profile has been used (or found unusable); it is not applied twice.

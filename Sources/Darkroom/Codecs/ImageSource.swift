@@ -91,7 +91,14 @@ final class ImageSource {
             let screen = try GIFDecoder.readHeader(bytes)
             try checkPixelLimit(width: screen.width, height: screen.height, limit: options.maxPixels)
             header = ImageHeader(format: .gif, width: screen.width, height: screen.height, orientation: .up)
-            headerMetadata = ImageMetadata(sourceFormat: .gif, storedWidth: screen.width, storedHeight: screen.height, storedBitDepth: 8)
+            var metadata = ImageMetadata(sourceFormat: .gif, storedWidth: screen.width, storedHeight: screen.height, storedBitDepth: 8)
+            // The frames, their timing and the loop count, from a walk over the blocks (no pixel decoded).
+            if let scan = try? GIFDecoder.scan(bytes) {
+                metadata.frameCount = scan.frames.count
+                metadata.loopCount = scan.loopCount
+                metadata.durationMs = scan.frames.map(GIFFrames.durationMilliseconds).reduce(0, +)
+            }
+            headerMetadata = metadata
             rowFormat = nil
             hasRestartMarkers = false
             readsPlanes = false

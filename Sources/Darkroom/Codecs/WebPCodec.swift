@@ -22,11 +22,15 @@ enum WebPCodec {
         }
     }
 
+    /// ICC, EXIF, frame count, loop count (the ANIM chunk's, 0 = forever) and the sum of the
+    /// frames' durations (ms) from the RIFF container.
+    typealias Container = (icc: [UInt8]?, exif: [UInt8]?, frames: Int, loop: Int, durationMs: Int)
+
     /// ICC, EXIF and frame count from the RIFF container.
-    static func containerInfo(_ bytes: [UInt8]) -> (icc: [UInt8]?, exif: [UInt8]?, frames: Int) {
+    static func containerInfo(_ bytes: [UInt8]) -> Container {
         bytes.withUnsafeBufferPointer { buf in
             var data = WebPData(bytes: buf.baseAddress, size: buf.count)
-            guard let demux = WebPDemux(&data) else { return (nil, nil, 1) }
+            guard let demux = WebPDemux(&data) else { return (nil, nil, 1, 0, 0) }
             defer { WebPDemuxDelete(demux) }
             func chunk(_ fourcc: String) -> [UInt8]? {
                 var iter = WebPChunkIterator()
@@ -39,12 +43,35 @@ enum WebPCodec {
             var exif = chunk("EXIF")
             // Some writers keep the "Exif\0\0" JPEG prefix inside the chunk.
             if let e = exif, e.count > 6, Array(e.prefix(6)) == Array("Exif\0\0".utf8) { exif = Array(e.dropFirst(6)) }
-            return (chunk("ICCP"), exif, max(1, frames))
+            let loop = Int(WebPDemuxGetI(demux, WEBP_FF_LOOP_COUNT))
+            var duration = 0
+            var iter = WebPIterator()
+            if frames > 1, WebPDemuxGetFrame(demux, 1, &iter) != 0 {
+                repeat { duration += Int(iter.duration) } while WebPDemuxNextFrame(&iter) != 0
+                WebPDemuxReleaseIterator(&iter)
+            }
+            return (chunk("ICCP"), exif, max(1, frames), loop, duration)
+        }
+    }
+
+    /// Each frame's stored duration in ms (the `ANMF` chunks' durations), from the demuxer
+    /// without decoding; `[0]` for a still image or a file the demuxer refuses.
+    static func frameDurations(_ bytes: [UInt8]) -> [Int] {
+        bytes.withUnsafeBufferPointer { buf in
+            var data = WebPData(bytes: buf.baseAddress, size: buf.count)
+            guard let demux = WebPDemux(&data) else { return [0] }
+            defer { WebPDemuxDelete(demux) }
+            var iter = WebPIterator()
+            guard WebPDemuxGetFrame(demux, 1, &iter) != 0 else { return [0] }
+            defer { WebPDemuxReleaseIterator(&iter) }
+            var durations: [Int] = []
+            repeat { durations.append(Int(iter.duration)) } while WebPDemuxNextFrame(&iter) != 0
+            return durations
         }
     }
 
     /// A file's header: the bitstream features and the container's ICC, EXIF and frame count.
-    typealias Header = (features: Features, container: (icc: [UInt8]?, exif: [UInt8]?, frames: Int))
+    typealias Header = (features: Features, container: Container)
 
     /// The bitstream features and the container's ICC, EXIF and frame count: the header, read once.
     static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> Header {
@@ -60,6 +87,10 @@ enum WebPCodec {
         metadata.exif = info.exif
         metadata.orientation = EXIF.orientation(of: info.exif)
         metadata.frameCount = info.frames
+        if f.animated {
+            metadata.loopCount = info.loop
+            metadata.durationMs = info.durationMs
+        }
         return metadata
     }
 
@@ -202,5 +233,62 @@ enum WebPCodec {
             defer { WebPDataClear(&out) }
             return Array(UnsafeBufferPointer(start: out.bytes, count: out.size))
         }
+    }
+}
+
+/// An animated WebP's frames through libwebp's `WebPAnimDecoder`, which composites each frame
+/// (dispose and blend) onto a full RGBA canvas itself. `WebPAnimDecoderGetNext` reports each
+/// frame's **end** timestamp in ms, so a frame's duration is the difference from the previous one.
+/// libwebp keeps two canvases (current and previous, disposed); this reader copies out one.
+final class WebPFrames {
+    private let bytes: [UInt8]
+    private let decoder: OpaquePointer
+    let width: Int
+    let height: Int
+    /// Frames in the file (`ANMF` chunks), ≥ 1.
+    let count: Int
+    /// Total plays, 0 = forever: the ANIM chunk's loop count as it is (gif2webp and browsers read
+    /// it as plays; RFC 9649 calls 0 infinite).
+    let loopCount: Int
+    private var lastTimestamp: Int32 = 0
+
+    /// Opens the animation in `bytes`; throws ``DarkroomError/decoding(_:)`` when libwebp refuses it.
+    init(_ bytes: [UInt8]) throws(DarkroomError) {
+        self.bytes = bytes
+        // libwebp keeps a pointer into the data: `bytes` is held for the decoder's lifetime, and an
+        // array's storage does not move while the array is not mutated.
+        let made: (OpaquePointer, WebPAnimInfo)? = bytes.withUnsafeBufferPointer { buf in
+            var data = WebPData(bytes: buf.baseAddress, size: buf.count)
+            var options = WebPAnimDecoderOptions()
+            guard WebPAnimDecoderOptionsInit(&options) != 0 else { return nil }
+            options.color_mode = MODE_RGBA
+            options.use_threads = 0
+            guard let decoder = WebPAnimDecoderNew(&data, &options) else { return nil }
+            var info = WebPAnimInfo()
+            guard WebPAnimDecoderGetInfo(decoder, &info) != 0 else { WebPAnimDecoderDelete(decoder); return nil }
+            return (decoder, info)
+        }
+        guard let made else { throw DarkroomError.decoding(.codec(.webp, message: "invalid animation")) }
+        decoder = made.0
+        width = Int(made.1.canvas_width)
+        height = Int(made.1.canvas_height)
+        count = max(1, Int(made.1.frame_count))
+        loopCount = Int(made.1.loop_count)
+    }
+
+    deinit { WebPAnimDecoderDelete(decoder) }
+
+    /// The next frame's canvas (straight RGBA) and its duration in ms (end timestamp minus the
+    /// previous one), or nil after the last frame. Throws when libwebp cannot decode a frame.
+    func next() throws(DarkroomError) -> (rgba: [UInt8], durationMs: Int)? {
+        guard WebPAnimDecoderHasMoreFrames(decoder) != 0 else { return nil }
+        var frame: UnsafeMutablePointer<UInt8>?
+        var timestamp: Int32 = 0
+        guard WebPAnimDecoderGetNext(decoder, &frame, &timestamp) != 0, let frame else {
+            throw DarkroomError.decoding(.codec(.webp, message: "cannot decode an animation frame"))
+        }
+        let duration = Int(timestamp - lastTimestamp)
+        lastTimestamp = timestamp
+        return (Array(UnsafeBufferPointer(start: frame, count: width * height * 4)), duration)
     }
 }
