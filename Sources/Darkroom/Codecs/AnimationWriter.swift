@@ -1,0 +1,378 @@
+import CGIFLib
+import CLibWebP
+
+/// Encodes an animation one full-canvas frame at a time (straight RGBA8, every frame the same
+/// size): WebP through libwebp's `WebPAnimEncoder`, GIF through giflib's streaming encoder. The
+/// writer holds a few frames whatever the frame count: libwebp's three canvases and its cached
+/// encoded frames; for GIF the previous shown frame and one frame waiting for its disposal.
+final class AnimationWriter {
+    private enum Backend {
+        case webp(WebPAnimWriter)
+        case gif(GIFAnimWriter)
+    }
+
+    private let backend: Backend
+
+    /// `loopCount`: total plays, 0 = forever. `lossless` applies to WebP. `metadata` and
+    /// `options.keep` decide the ICC profile and EXIF a WebP carries (GIF carries none).
+    init(format: ImageFormat, width: Int, height: Int, loopCount: Int, options: EncodeOptions, lossless: Bool,
+         metadata: ImageMetadata?) throws(DarkroomError) {
+        switch format {
+        case .webp:
+            let (icc, exif) = ImageEncoder.embedded(metadata, options: options)
+            backend = .webp(try WebPAnimWriter(width: width, height: height, loopCount: loopCount,
+                                               quality: Float(QualityCurve.webpQuality(options.resolvedQuality(for: .webp))),
+                                               lossless: lossless, icc: icc, exif: exif))
+        case .gif:
+            backend = .gif(try GIFAnimWriter(width: width, height: height, loopCount: loopCount, dither: options.dither))
+        default:
+            preconditionFailure("\(format) cannot hold an animation")
+        }
+    }
+
+    /// The formats this writer animates.
+    static func canAnimate(_ format: ImageFormat) -> Bool { format == .webp || format == .gif }
+
+    /// Adds the next frame, shown for `durationMs` milliseconds.
+    func add(_ image: Image, durationMs: Int) throws(DarkroomError) {
+        let rgba = image.converted(to: .rgba8)
+        switch backend {
+        case let .webp(w): try w.add(rgba, durationMs: durationMs)
+        case let .gif(g): try g.add(rgba, durationMs: durationMs)
+        }
+    }
+
+    /// Ends the animation and returns the file's bytes.
+    func finish() throws(DarkroomError) -> [UInt8] {
+        switch backend {
+        case let .webp(w): try w.finish()
+        case let .gif(g): try g.finish()
+        }
+    }
+}
+
+/// Animated WebP through `WebPAnimEncoder`: full canvases in at their start timestamps (ms); the
+/// encoder picks each frame's sub-rectangle, dispose and blend method itself (gif2webp's way).
+/// The last frame's duration is fixed by a NULL frame at the end timestamp before `Assemble`.
+/// libwebp's defaults otherwise: no forced keyframes (kmin/kmax), no mixed lossy/lossless.
+private final class WebPAnimWriter {
+    private let encoder: OpaquePointer
+    private var config = WebPConfig()
+    private var timestamp: Int32 = 0
+    private let width: Int, height: Int
+    private let icc: [UInt8]?, exif: [UInt8]?
+
+    init(width: Int, height: Int, loopCount: Int, quality: Float, lossless: Bool, icc: [UInt8]?,
+         exif: [UInt8]?) throws(DarkroomError) {
+        var options = WebPAnimEncoderOptions()
+        guard WebPAnimEncoderOptionsInit(&options) != 0, WebPConfigInit(&config) != 0 else {
+            throw DarkroomError.encoding(.codec(.webp, message: "libwebp version mismatch"))
+        }
+        options.anim_params.loop_count = Int32(min(max(loopCount, 0), 65535))
+        options.anim_params.bgcolor = 0   // transparent, as browsers clear to (a display hint only)
+        config.quality = quality
+        config.method = 4
+        config.lossless = lossless ? 1 : 0
+        guard let encoder = WebPAnimEncoderNew(Int32(width), Int32(height), &options) else {
+            throw DarkroomError.encoding(.codec(.webp, message: "cannot start the animation encoder"))
+        }
+        self.encoder = encoder
+        self.width = width
+        self.height = height
+        self.icc = icc
+        self.exif = exif
+    }
+
+    deinit { WebPAnimEncoderDelete(encoder) }
+
+    private func failure() -> DarkroomError {
+        let text = WebPAnimEncoderGetError(encoder).map { String(cString: $0) } ?? "unknown"
+        return DarkroomError.encoding(.codec(.webp, message: "animation encoder: \(text)"))
+    }
+
+    func add(_ image: Image, durationMs: Int) throws(DarkroomError) {
+        precondition(image.width == width && image.height == height && image.format == .rgba8)
+        var picture = WebPPicture()
+        guard WebPPictureInit(&picture) != 0 else { throw DarkroomError.encoding(.codec(.webp, message: "libwebp version mismatch")) }
+        defer { WebPPictureFree(&picture) }
+        picture.width = Int32(width)
+        picture.height = Int32(height)
+        picture.use_argb = 1
+        let imported = image.pixels.withUnsafeBufferPointer { WebPPictureImportRGBA(&picture, $0.baseAddress, Int32(image.rowBytes)) }
+        guard imported != 0 else { throw DarkroomError.encoding(.codec(.webp, message: "out of memory")) }
+        guard WebPAnimEncoderAdd(encoder, &picture, timestamp, &config) != 0 else { throw failure() }
+        timestamp += Int32(clamping: max(1, durationMs))
+    }
+
+    func finish() throws(DarkroomError) -> [UInt8] {
+        guard WebPAnimEncoderAdd(encoder, nil, timestamp, nil) != 0 else { throw failure() }
+        var data = WebPData()
+        guard WebPAnimEncoderAssemble(encoder, &data) != 0 else { throw failure() }
+        defer { WebPDataClear(&data) }
+        let assembled = Array(UnsafeBufferPointer(start: data.bytes, count: data.size))
+        if (icc ?? []).isEmpty && (exif ?? []).isEmpty { return assembled }
+        return try Self.addChunks(assembled, icc: icc, exif: exif)
+    }
+
+    /// The assembled animation with ICCP and EXIF chunks added through libwebpmux.
+    private static func addChunks(_ file: [UInt8], icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
+        func check(_ e: WebPMuxError) throws(DarkroomError) {
+            guard e == WEBP_MUX_OK else { throw DarkroomError.encoding(.codec(.webp, message: "mux error \(e.rawValue)")) }
+        }
+        return try file.withUnsafeBufferPointer { (buf) throws(DarkroomError) -> [UInt8] in
+            var data = WebPData(bytes: buf.baseAddress, size: buf.count)
+            guard let mux = WebPMuxCreate(&data, 1) else { throw DarkroomError.encoding(.codec(.webp, message: "mux error")) }
+            defer { WebPMuxDelete(mux) }
+            for (fourcc, payload) in [("ICCP", icc), ("EXIF", exif)] {
+                guard let payload, !payload.isEmpty else { continue }
+                try payload.withUnsafeBufferPointer { (p) throws(DarkroomError) in
+                    var chunk = WebPData(bytes: p.baseAddress, size: p.count)
+                    try check(WebPMuxSetChunk(mux, fourcc, &chunk, 1))
+                }
+            }
+            var out = WebPData()
+            try check(WebPMuxAssemble(mux, &out))
+            defer { WebPDataClear(&out) }
+            return Array(UnsafeBufferPointer(start: out.bytes, count: out.size))
+        }
+    }
+}
+
+/// Animated GIF through giflib's streaming encoder (docs/animation.md):
+///
+/// - **Palette, stable across frames.** The first frame's palette (exact when it has at most 255
+///   colours, else median cut) is the global colour table. A later frame reuses the current
+///   palette when all its colours are in it; adds its new colours (a local table) while the total
+///   stays within 255; reuses the palette when its nearest-colour error is small (mean squared
+///   error per channel ≤ 9, i.e. about 3 levels — libvips' `interpalette_maxerror` default is
+///   3.0); and only otherwise gets a palette of its own. One index is kept for transparency.
+/// - **Only what changes is drawn.** A pixel equal to the previous shown frame's is written as the
+///   transparent index (the canvas keeps it), and a frame covers only the rectangle of changed
+///   pixels, with disposal 1 (keep) on the frame before. When a pixel turns transparent where the
+///   previous frame was opaque, that cannot be drawn over a kept canvas: the previous frame then
+///   gets disposal 2 (clear to transparent) over the whole canvas and this frame is written in
+///   full (the ghosting of Pillow #6794 otherwise). This is valid because transparency here is
+///   binary (alpha < 128 is transparent), as GIF's is.
+/// - **Delays** are in 1/100 s: `round(ms / 10)`, at least 2 (browsers show 0 and 1 as 100 ms);
+///   10 ms or less becomes 10 (100 ms, what browsers show for it).
+/// - **Loop:** total plays p → NETSCAPE2.0 loop count p − 1 (0 = forever stays 0); one play
+///   writes no loop extension (browsers and gif2webp read its absence as one play).
+private final class GIFAnimWriter {
+    private final class Stream { var output: [UInt8] = [] }
+
+    private static let writeCallback: OutputFunc = { gif, buffer, length in
+        guard let gif, let buffer, let user = gif.pointee.UserData else { return 0 }
+        let stream = Unmanaged<Stream>.fromOpaque(user).takeUnretainedValue()
+        stream.output.append(contentsOf: UnsafeBufferPointer(start: buffer, count: Int(length)))
+        return length
+    }
+
+    /// A frame quantized and diffed, waiting until the next frame says how it must be disposed.
+    private struct Pending {
+        /// Palette indices over the whole canvas (the transparent index where the canvas is kept).
+        var indices: [UInt8]
+        /// The rectangle of pixels that change, nil for none.
+        var rect: (x0: Int, y0: Int, x1: Int, y1: Int)?
+        var palette: [(UInt8, UInt8, UInt8)]
+        var transparentIndex: Int
+        var usesGlobal: Bool
+        var delay: Int
+    }
+
+    private let stream = Stream()
+    private let unmanaged: Unmanaged<Stream>
+    private let gif: UnsafeMutablePointer<GifFileType>
+    private let width: Int, height: Int, loopCount: Int, dither: Bool
+    private var closed = false
+    /// The palette frames use now (opaque colours; the transparent index is `palette.count`).
+    private var palette: [(UInt8, UInt8, UInt8)] = []
+    private var paletteSet = ColourSet(capacity: 0)
+    private var paletteIsGlobal = true
+    /// The previous frame as shown: RGB, and 0/255 alpha.
+    private var shown: [UInt8]
+    private var pending: Pending?
+    private var frames = 0
+
+    init(width: Int, height: Int, loopCount: Int, dither: Bool) throws(DarkroomError) {
+        self.width = width
+        self.height = height
+        self.loopCount = loopCount
+        self.dither = dither
+        shown = [UInt8](repeating: 0, count: width * height * 4)
+        unmanaged = Unmanaged.passRetained(stream)
+        var error: Int32 = 0
+        guard let gif = EGifOpen(unmanaged.toOpaque(), Self.writeCallback, &error) else {
+            unmanaged.release()
+            throw DarkroomError.encoding(.codec(.gif, message: Self.message(error)))
+        }
+        self.gif = gif
+    }
+
+    deinit {
+        if !closed { var error: Int32 = 0; EGifCloseFile(gif, &error) }
+        unmanaged.release()
+    }
+
+    private static func message(_ code: Int32) -> String {
+        if let s = GifErrorString(code) { return String(cString: s) }
+        return "giflib error \(code)"
+    }
+
+    private func check(_ rc: Int32) throws(DarkroomError) {
+        guard rc == GIF_OK else { throw DarkroomError.encoding(.codec(.gif, message: Self.message(gif.pointee.Error))) }
+    }
+
+    /// GIF delay in 1/100 s for a duration in ms.
+    static func delay(milliseconds ms: Int) -> Int {
+        ms <= 10 ? 10 : min(65535, max(2, (ms + 5) / 10))
+    }
+
+    func add(_ image: Image, durationMs: Int) throws(DarkroomError) {
+        precondition(image.width == width && image.height == height && image.format == .rgba8)
+        // 1. Palette.
+        var usesGlobal = paletteIsGlobal
+        if frames == 0 {
+            let q = PaletteQuantizer.quantize(image, dither: dither, reserveTransparent: true)
+            palette = Array(q.palette.prefix(q.transparentIndex ?? q.palette.count))
+            paletteSet = ColourSet(palette)
+            usesGlobal = true
+        } else if let added = PaletteQuantizer.newColours(image, known: paletteSet, limit: 255 - palette.count) {
+            if !added.isEmpty {
+                for c in added { paletteSet.insert(UInt32(c.0) << 16 | UInt32(c.1) << 8 | UInt32(c.2), index: palette.count); palette.append(c) }
+                paletteIsGlobal = false
+                usesGlobal = false
+            }
+        } else {
+            let tried = PaletteQuantizer.map(image, palette: palette, exact: paletteSet, transparentIndex: palette.count,
+                                             dither: false)
+            if tried.meanSquaredError > 9 {
+                let q = PaletteQuantizer.quantize(image, dither: dither, reserveTransparent: true)
+                palette = Array(q.palette.prefix(q.transparentIndex ?? q.palette.count))
+                paletteSet = ColourSet(palette)
+                paletteIsGlobal = false
+                usesGlobal = false
+            }
+        }
+        let transparent = palette.count
+        let full = PaletteQuantizer.map(image, palette: palette, exact: paletteSet, transparentIndex: transparent,
+                                        dither: dither).indices
+
+        // 2. What is shown now, and whether a pixel turns transparent over an opaque one.
+        var now = [UInt8](repeating: 0, count: width * height * 4)
+        var clears = false
+        for i in 0..<(width * height) {
+            let k = Int(full[i])
+            if k != transparent {
+                let c = palette[k]
+                now[4 * i] = c.0; now[4 * i + 1] = c.1; now[4 * i + 2] = c.2; now[4 * i + 3] = 255
+            } else if shown[4 * i + 3] != 0 {
+                clears = true
+            }
+        }
+
+        // 3. The frame before: kept (this one draws only its changes) or cleared (this one is whole).
+        var indices = full
+        var rect: (x0: Int, y0: Int, x1: Int, y1: Int)?
+        if frames > 0 && clears {
+            try writePending(disposal: DISPOSE_BACKGROUND, wholeCanvas: true)
+            rect = Self.opaqueRect(now, width: width, height: height)
+        } else {
+            if frames > 0 { try writePending(disposal: DISPOSE_DO_NOT, wholeCanvas: false) }
+            var x0 = width, y0 = height, x1 = 0, y1 = 0
+            for y in 0..<height {
+                for x in 0..<width {
+                    let i = y * width + x
+                    let same = now[4 * i + 3] == shown[4 * i + 3]
+                        && (now[4 * i + 3] == 0 || (now[4 * i] == shown[4 * i] && now[4 * i + 1] == shown[4 * i + 1]
+                                                    && now[4 * i + 2] == shown[4 * i + 2]))
+                    if same {
+                        indices[i] = UInt8(transparent)
+                    } else {
+                        x0 = min(x0, x); x1 = max(x1, x + 1); y0 = min(y0, y); y1 = max(y1, y + 1)
+                    }
+                }
+            }
+            rect = x0 < x1 ? (x0, y0, x1, y1) : nil
+        }
+        if frames == 0 {
+            try start(firstPalette: palette)
+        }
+        pending = Pending(indices: indices, rect: rect, palette: palette, transparentIndex: transparent,
+                          usesGlobal: usesGlobal, delay: Self.delay(milliseconds: durationMs))
+        shown = now
+        frames += 1
+    }
+
+    /// The bounding box of the opaque pixels of `rgba`, nil when there are none.
+    private static func opaqueRect(_ rgba: [UInt8], width: Int, height: Int) -> (x0: Int, y0: Int, x1: Int, y1: Int)? {
+        var x0 = width, y0 = height, x1 = 0, y1 = 0
+        for y in 0..<height {
+            for x in 0..<width where rgba[4 * (y * width + x) + 3] != 0 {
+                x0 = min(x0, x); x1 = max(x1, x + 1); y0 = min(y0, y); y1 = max(y1, y + 1)
+            }
+        }
+        return x0 < x1 ? (x0, y0, x1, y1) : nil
+    }
+
+    private static func colourMap(_ palette: [(UInt8, UInt8, UInt8)]) -> (map: UnsafeMutablePointer<ColorMapObject>?, bits: Int32) {
+        // The opaque colours and the transparent entry, in a power-of-two table of at least 2.
+        var bits: Int32 = 1
+        while (1 << bits) < palette.count + 1 { bits += 1 }
+        var colors = [GifColorType](repeating: GifColorType(), count: 1 << Int(bits))
+        for (i, c) in palette.enumerated() { colors[i] = GifColorType(Red: c.0, Green: c.1, Blue: c.2) }
+        return (GifMakeMapObject(1 << bits, colors), bits)
+    }
+
+    /// The screen descriptor with the first frame's palette as the global table, and the loop extension.
+    private func start(firstPalette: [(UInt8, UInt8, UInt8)]) throws(DarkroomError) {
+        let (map, bits) = Self.colourMap(firstPalette)
+        guard let map else { throw DarkroomError.encoding(.codec(.gif, message: "out of memory")) }
+        defer { GifFreeMapObject(map) }
+        // In streaming mode giflib takes the version from SavedImages, which stays empty.
+        EGifSetGifVersion(gif, true)
+        try check(EGifPutScreenDesc(gif, Int32(width), Int32(height), bits, Int32(firstPalette.count), map))
+        guard loopCount != 1 else { return }   // one play: no loop extension
+        let repeats = loopCount == 0 ? 0 : min(loopCount - 1, 65535)
+        try check(EGifPutExtensionLeader(gif, APPLICATION_EXT_FUNC_CODE))
+        var name = Array("NETSCAPE2.0".utf8)
+        try check(EGifPutExtensionBlock(gif, 11, &name))
+        var block: [UInt8] = [1, UInt8(repeats & 0xFF), UInt8(repeats >> 8)]
+        try check(EGifPutExtensionBlock(gif, 3, &block))
+        try check(EGifPutExtensionTrailer(gif))
+    }
+
+    /// Writes the waiting frame with `disposal`; `wholeCanvas`: over the whole canvas (it will be
+    /// cleared after it is shown, so its rectangle must cover everything the canvas shows).
+    private func writePending(disposal: Int32, wholeCanvas: Bool) throws(DarkroomError) {
+        guard let frame = pending else { return }
+        pending = nil
+        var gcb = GraphicsControlBlock(DisposalMode: disposal, UserInputFlag: false, DelayTime: Int32(frame.delay),
+                                       TransparentColor: Int32(frame.transparentIndex))
+        var extensionBytes = [GifByteType](repeating: 0, count: 4)
+        _ = EGifGCBToExtension(&gcb, &extensionBytes)
+        try check(EGifPutExtension(gif, GRAPHICS_EXT_FUNC_CODE, 4, &extensionBytes))
+        let rect = wholeCanvas ? (0, 0, width, height) : (frame.rect ?? (0, 0, 1, 1))
+        var localMap: UnsafeMutablePointer<ColorMapObject>?
+        if !frame.usesGlobal {
+            localMap = Self.colourMap(frame.palette).map
+            guard localMap != nil else { throw DarkroomError.encoding(.codec(.gif, message: "out of memory")) }
+        }
+        defer { if let localMap { GifFreeMapObject(localMap) } }
+        let w = rect.2 - rect.0, h = rect.3 - rect.1
+        try check(EGifPutImageDesc(gif, Int32(rect.0), Int32(rect.1), Int32(w), Int32(h), false, localMap))
+        var row = [GifPixelType](repeating: 0, count: w)
+        for y in rect.1..<rect.3 {
+            let start = y * width + rect.0
+            for x in 0..<w { row[x] = frame.indices[start + x] }
+            try check(EGifPutLine(gif, &row, Int32(w)))
+        }
+    }
+
+    func finish() throws(DarkroomError) -> [UInt8] {
+        try writePending(disposal: DISPOSE_DO_NOT, wholeCanvas: false)
+        closed = true
+        var error: Int32 = 0
+        guard EGifCloseFile(gif, &error) == GIF_OK else { throw DarkroomError.encoding(.codec(.gif, message: Self.message(error))) }
+        return stream.output
+    }
+}
