@@ -43,6 +43,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Text added to each output's name before the extension (no '/' or control characters; may start with '-').")
     var suffix: String = ""
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Frames of an animated GIF or WebP input: all, first, N or A-B (numbered from 0). Default: all when the output can animate (webp, gif), else the first, with a warning.", valueName: "FRAMES"))
+    var frames: String?
+
     @Flag(help: "Print one JSON object per input on standard output as each finishes (JSON Lines), then a summary object.")
     var json = false
 
@@ -94,6 +97,7 @@ struct ConvertCommand: ParsableCommand {
             let parallel = try batch.workers(for: count)
             workers = parallel.workers
             options = try conversion.convertOptions(defaultThreads: parallel.threadsEach)
+            if let frames { options.frames = try FrameSelection(parsing: frames) }
         } catch {
             Console.error(nil, error)
             throw ExitCode(ExitStatus.usage)
@@ -115,6 +119,10 @@ struct ConvertCommand: ParsableCommand {
         try batch.checkReportOrExit(guardian: plan.guardian, outputs: plan.outputs)
         // The format follows -o's extension when -f is not given.
         if options.format == nil { options.format = ConvertPlan.extensionFormat(output) }
+        if options.frames == .all, let format = options.format, format != .webp && format != .gif {
+            Console.info("darkroom: --frames all needs an output format that can animate (webp, gif); \(format) holds one frame (use --frames first)")
+            throw ExitCode(ExitStatus.usage)
+        }
         // --strict-openai: with a known output format the request is refused once, before any work.
         if let format = options.format {
             do { try conversion.checkStrictOpenAI(format: format, quality: options.encode.quality) } catch {
@@ -226,16 +234,17 @@ struct ConvertCommand: ParsableCommand {
             for warning in converted.warnings {
                 Console.info("darkroom: \(shown): \(warning) (converted anyway: --fail-on \(converter.options.decode.failOn))")
             }
-            if converted.source.isAnimated {
-                let message = "animated (\(converted.source.frameCount) frames): only the first frame was converted"
+            if converted.source.isAnimated && converted.frameCount == 1 && converter.options.frames == .automatic {
+                // The output cannot animate: said on standard error and in the JSON record.
+                let message = "animated (\(converted.source.frameCount) frames): only the first frame was converted "
+                    + "(\(converted.format) cannot animate; webp and gif can, --frames first says this is meant)"
                 if json {
                     var warnings: [JSONValue] = []
                     if case let .array(list)? = item.details["warnings"] { warnings = list }
                     warnings.append(.object(["kind": .string("animation"), "message": .string(message), "count": .int(1)]))
                     item.details["warnings"] = .array(warnings)
-                } else {
-                    Console.info("darkroom: \(shown): \(message)")
                 }
+                Console.info("darkroom: \(shown): \(message)")
             }
             item.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
             let target = path == "-" ? "standard output" : path
@@ -256,8 +265,10 @@ struct ConvertCommand: ParsableCommand {
             "source_format": .string(c.source.sourceFormat.rawValue),
             "source_width": .int(c.source.storedWidth), "source_height": .int(c.source.storedHeight),
             "orientation": .int(c.source.orientation.rawValue), "frames": .int(c.source.frameCount),
-            "resized": .bool(c.resized), "quality": .string(quality),
+            "resized": .bool(c.resized), "quality": .string(quality), "output_frames": .int(c.frameCount),
         ]
+        if let loop = c.source.loopCount { d["loop"] = .int(loop) }
+        if let ms = c.source.durationMs { d["duration_ms"] = .int(ms) }
         if let name = c.source.iccDescription { d["icc"] = .string(name) }
         if !c.warnings.isEmpty { d["warnings"] = .array(c.warnings.map(\.json)) }
         return d

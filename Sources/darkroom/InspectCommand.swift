@@ -123,12 +123,19 @@ struct InspectCommand: ParsableCommand {
             "\(r.bitDepth)-bit",
             r.hasAlpha ? "alpha" : "no alpha",
             "colour \(r.colour)",
-            r.frameCount == 1 ? "1 frame" : "\(r.frameCount) frames",
+            r.frameCount == 1 ? "1 frame" : "\(r.frameCount) frames" + Self.timing(r),
             "metadata " + (r.metadata.names.isEmpty ? "none" : r.metadata.names.joined(separator: " ")),
         ]
         if r.metadata.gps { parts[parts.count - 1] += " (GPS: location present)" }
         if r.isDamaged { parts.append("DAMAGED: " + r.damage.map(\.description).joined(separator: "; ")) }
         return "\(InputFile.displayName(path)): " + parts.joined(separator: ", ")
+    }
+
+    /// ` (1200 ms, loops forever)`: an animation's one-play duration and total plays, when known.
+    static func timing(_ r: ImageInspection) -> String {
+        guard let ms = r.durationMs, let loop = r.loopCount else { return "" }
+        let plays = loop == 0 ? "loops forever" : loop == 1 ? "plays once" : "plays \(loop) times"
+        return " (\(ms) ms, \(plays))"
     }
 
     /// The `--json` object of one image.
@@ -155,6 +162,8 @@ struct InspectCommand: ParsableCommand {
             "alpha": .bool(r.hasAlpha),
             "colour": .object(colour),
             "frames": .int(r.frameCount),
+            "duration_ms": r.durationMs.map(JSONValue.int) ?? .null,
+            "loop": r.loopCount.map(JSONValue.int) ?? .null,
             "metadata": ["exif": .bool(r.metadata.exif), "gps": .bool(r.metadata.gps),
                          "xmp": .bool(r.metadata.xmp), "icc": .bool(r.metadata.icc)],
             "damage": .array(r.damage.map(\.json)),

@@ -7,6 +7,7 @@
 /// | resize | ``ResizeGeometry`` (`resize`), ``ResizeOptions`` (`resampling`), `shrinkOnLoad`, `fast` | `4mp`, `800x600>`; filter, threads |
 /// | write | ``format`` and ``EncodeOptions`` (`encode`) | quality, chroma, metadata kept |
 /// | write | ``TargetSize`` (`targetSize`) | a ceiling on the output's bytes: the quality is searched |
+/// | frames | ``FrameSelection`` (`frames`) | every frame of an animation, the first, `2-5` |
 ///
 /// ```swift
 /// var options = ConvertOptions(format: .webp, quality: 80, resize: try ResizeGeometry(parsing: "4mp"))
@@ -41,12 +42,17 @@ public struct ConvertOptions: Sendable, Hashable {
     /// capped at ``EncodeOptions/quality`` when set (``TargetSize``; the outcome is
     /// ``ConversionResult/targetSize``). `nil`: one encode at ``EncodeOptions/quality``.
     public var targetSize: TargetSize?
+    /// Which frames of an animated GIF or WebP input are kept (``FrameSelection``; `--frames`).
+    /// The default, ``FrameSelection/automatic``, keeps every frame when the output format can
+    /// animate (WebP, GIF) and the first otherwise (``ConversionResult/frameCount`` then says 1
+    /// while ``ImageMetadata/frameCount`` says how many the input has).
+    public var frames: FrameSelection
 
     /// `quality` is a shorthand for `encode.quality` (0–100, 100 = best; `nil` = the format's default).
     public init(format: ImageFormat? = nil, quality: Int? = nil, resize: ResizeGeometry? = nil,
                 decode: DecodeOptions = DecodeOptions(), encode: EncodeOptions = EncodeOptions(),
                 resampling: ResizeOptions = ResizeOptions(), flattenAlpha: Bool = false, shrinkOnLoad: Bool = true,
-                fast: Bool = false, targetSize: TargetSize? = nil) {
+                fast: Bool = false, targetSize: TargetSize? = nil, frames: FrameSelection = .automatic) {
         self.format = format
         self.decode = decode
         self.encode = encode
@@ -57,6 +63,7 @@ public struct ConvertOptions: Sendable, Hashable {
         self.shrinkOnLoad = shrinkOnLoad
         self.fast = fast
         self.targetSize = targetSize
+        self.frames = frames
     }
 
     /// Checks every number: ``decode`` and ``encode`` (``DecodeOptions/validate()``,

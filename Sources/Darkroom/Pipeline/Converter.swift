@@ -18,6 +18,9 @@ public struct ConversionResult: Sendable {
     public var source: ImageMetadata
     /// True when the resize geometry changed the size.
     public var resized: Bool
+    /// Frames in the output: 1 for a still image, the frames kept (``ConvertOptions/frames``)
+    /// for an animation.
+    public var frameCount: Int = 1
     /// What the decoder warned about and ``DecodeOptions/failOn`` allowed (empty for a clean file).
     public var warnings: [DecodeWarning] { source.warnings }
     /// With ``ConvertOptions/targetSize``: whether the output fits, the quality chosen and every
@@ -93,6 +96,10 @@ public struct Converter: Sendable {
             // 2. Plan.
             let plan = try ConversionPlan(source: source, options: options, fitFormatLimits: fitFormatLimits,
                                           switches: switches)
+            // An animated GIF or WebP with more than its first frame kept: frame by frame.
+            if keepInput == nil, let kept = try Self.framesKept(source: source, plan: plan, options: options) {
+                return try convertAnimation(bytes, plan: plan, kept: kept)
+            }
             // 3. Decode (and resize, when the rows are streamed).
             var image: Image?
             let metadata: ImageMetadata
@@ -145,6 +152,89 @@ public struct Converter: Sendable {
             return ConversionResult(bytes: out, format: plan.outputFormat, width: upright.width, height: upright.height,
                                     source: decoded.metadata, resized: plan.resizes, targetSize: outcome)
         }
+    }
+
+    /// The frames a conversion keeps of an animated GIF or WebP when that is more than its first
+    /// (nil: the still path, which decodes frame 0). Throws ``DarkroomError/option(_:)`` for
+    /// ``FrameSelection/all`` into a format that cannot animate, a range past the last frame and a
+    /// ``ConvertOptions/targetSize`` with an animated output.
+    static func framesKept(source: ImageSource, plan: ConversionPlan,
+                           options: ConvertOptions) throws(DarkroomError) -> ClosedRange<Int>? {
+        guard source.format == .gif || source.format == .webp else { return nil }
+        let count = source.headerMetadata.frameCount
+        let animates = AnimationWriter.canAnimate(plan.outputFormat)
+        if options.frames == .all && !animates && count > 1 {
+            throw .option(OptionError(name: "frames", value: "all",
+                                      expected: "an output format that can animate (webp, gif): \(plan.outputFormat) holds one frame of the \(count) (--frames first)"))
+        }
+        guard let kept = options.frames.frames(of: count, animates: animates) else {
+            throw .option(OptionError(name: "frames", value: options.frames.description,
+                                      expected: "frames from 0 to \(count - 1) (the file has \(count) frame\(count == 1 ? "" : "s"))"))
+        }
+        if kept == 0...0 { return nil }
+        if kept.count > 1 && !animates {
+            throw .option(OptionError(name: "frames", value: options.frames.description,
+                                      expected: "one frame: \(plan.outputFormat) cannot animate (webp and gif can)"))
+        }
+        if kept.count > 1, let target = options.targetSize {
+            throw .option(OptionError(name: "max-bytes", value: String(target.maxBytes),
+                                      expected: "a still output: a byte target is not searched for an animation yet (use --frames first, or -q)"))
+        }
+        return kept
+    }
+
+    /// Converts the frames `kept` of an animated GIF or WebP one at a time: each composited
+    /// canvas is resized to the planned size on its own (never a strip of frames), made sRGB,
+    /// turned upright and handed to the encoder — an animation (``AnimationWriter``) for two or
+    /// more frames, a still image for one. The frames decoded (up to the last kept) times the
+    /// canvas, and the frames kept times the output, count against ``DecodeOptions/maxPixels``
+    /// before any pixel is decoded. A GIF to WebP is lossless unless a quality is given
+    /// (``EncodeOptions/quality``), as gif2webp's default is: palette frames grow when encoded lossy.
+    private func convertAnimation(_ bytes: [UInt8], plan: ConversionPlan,
+                                  kept: ClosedRange<Int>) throws(DarkroomError) -> ConversionResult {
+        var decode = options.decode
+        decode.applyOrientation = false
+        decode.convertToSRGB = false
+        let reader = try AnimationReader(bytes, options: decode, framesDecoded: kept.upperBound + 1)
+        let target = plan.target
+        try AnimationSource.checkFramePixels(width: target.width, height: target.height, frames: kept.count,
+                                             limit: options.decode.maxPixels, output: true)
+        var metadata = reader.metadata
+        metadata.orientation = plan.header.orientation
+        var encode = options.encode
+        if reader.format == .gif && encode.quality == nil { encode.lossless = true }
+        let writer = kept.count > 1
+            ? try AnimationWriter(format: plan.outputFormat, width: target.width, height: target.height,
+                                  loopCount: reader.loopCount, options: encode, lossless: encode.lossless, metadata: metadata)
+            : nil
+        var still: Image?
+        var converted = metadata
+        while let frame = try reader.next() {
+            if frame.index < kept.lowerBound { continue }
+            var decoded = DecodedImage(image: frame.image, metadata: metadata)
+            let stored = plan.storedTarget
+            if stored.width != decoded.image.width || stored.height != decoded.image.height {
+                decoded.image = decoded.image.resized(width: stored.width, height: stored.height,
+                                                      options: options.resampling, kernel: .selected)
+            }
+            if options.decode.convertToSRGB { decoded.convertToSRGB() }
+            var upright = decoded.image.applying(plan.orientation)
+            if options.flattenAlpha { upright = upright.flattened(onto: options.encode.background) }
+            converted = decoded.metadata
+            if let writer { try writer.add(upright, durationMs: frame.durationMs) } else { still = upright }
+            if frame.index >= kept.upperBound { break }
+        }
+        converted.warnings = reader.warnings
+        converted = try ImageSource.checked(converted, format: reader.format, failOn: options.decode.failOn)
+        let out: [UInt8]
+        if let writer {
+            out = try writer.finish()
+        } else {
+            guard let still else { preconditionFailure("the kept frame is within the file's frames") }
+            out = try ImageEncoder.encodeChecked(still, as: plan.outputFormat, metadata: converted, options: options.encode)
+        }
+        return ConversionResult(bytes: out, format: plan.outputFormat, width: target.width, height: target.height,
+                                source: converted, resized: plan.resizes, frameCount: kept.count)
     }
 
     /// Encodes `image` under a target size: the quality search of ``TargetSizeSearch`` for JPEG,
