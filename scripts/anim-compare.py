@@ -11,7 +11,9 @@ Usage: anim-compare.py SOURCE OUTPUT   (run with a Python that has Pillow, e.g.
   max_diff    per frame, the largest difference of any RGBA sample between the two composited
               frames (RGBA via Pillow's convert), ignoring RGB where both pixels are fully transparent
   mismatched  per frame, the pixels whose alpha differs by more than 127 (transparent vs opaque)
+  psnr        per frame, PSNR in dB of the RGB samples of pixels opaque in both (99 when identical)
 """
+import math
 import json
 import sys
 
@@ -31,20 +33,24 @@ def frames(path):
 def main():
     src_im, src = frames(sys.argv[1])
     out_im, out = frames(sys.argv[2])
-    max_diff, mismatched = [], []
+    max_diff, mismatched, psnr = [], [], []
     for (a, _), (b, _) in zip(src, out):
         if a.size != b.size:
             b = b.resize(a.size)
         pa, pb = a.tobytes(), b.tobytes()
-        worst, bad = 0, 0
+        worst, bad, squared, samples = 0, 0, 0, 0
         for i in range(0, len(pa), 4):
             if pa[i + 3] == 0 and pb[i + 3] == 0:
                 continue
             if abs(pa[i + 3] - pb[i + 3]) > 127:
                 bad += 1
             worst = max(worst, *(abs(pa[i + k] - pb[i + k]) for k in range(4)))
+            if pa[i + 3] == 255 and pb[i + 3] == 255:
+                squared += sum((pa[i + k] - pb[i + k]) ** 2 for k in range(3))
+                samples += 3
         max_diff.append(worst)
         mismatched.append(bad)
+        psnr.append(99.0 if squared == 0 else round(10 * math.log10(255 ** 2 * samples / squared), 2))
     print(json.dumps({
         "frames": [len(src), len(out)],
         "durations": [[d for _, d in src], [d for _, d in out]],
@@ -52,6 +58,7 @@ def main():
         "size": [list(src_im.size), list(out_im.size)],
         "max_diff": max_diff,
         "mismatched": mismatched,
+        "psnr": psnr,
     }))
 
 

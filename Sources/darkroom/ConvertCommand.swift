@@ -202,7 +202,7 @@ struct ConvertCommand: ParsableCommand {
                 try conversion.checkStrictOpenAI(format: format, quality: converter.options.encode.quality)
             }
             let converted = try converter.convert(bytes)
-            var quality = qualityText(converted.format, options: converter.options)
+            var quality = converted.lossless ? "lossless" : qualityText(converted.format, options: converter.options)
             if let outcome = converted.targetSize {
                 if let q = outcome.quality { quality = String(q) }
                 item.details["target_bytes"] = .int(outcome.target.maxBytes)

@@ -145,7 +145,9 @@ private final class WebPAnimWriter {
 ///   palette when all its colours are in it; adds its new colours (a local table) while the total
 ///   stays within 255; reuses the palette when its nearest-colour error is small (mean squared
 ///   error per channel ≤ 9, i.e. about 3 levels — libvips' `interpalette_maxerror` default is
-///   3.0); and only otherwise gets a palette of its own. One index is kept for transparency.
+///   3.0); and only otherwise gets a palette of its own. One index is kept for transparency,
+///   except for a frame of exactly 256 opaque colours, which keeps them all and is then written
+///   whole (as are the frames that reuse that full palette).
 /// - **Only what changes is drawn.** A pixel equal to the previous shown frame's is written as the
 ///   transparent index (the canvas keeps it), and a frame covers only the rectangle of changed
 ///   pixels, with disposal 1 (keep) on the frame before. When a pixel turns transparent where the
@@ -174,7 +176,8 @@ private final class GIFAnimWriter {
         /// The rectangle of pixels that change, nil for none.
         var rect: (x0: Int, y0: Int, x1: Int, y1: Int)?
         var palette: [(UInt8, UInt8, UInt8)]
-        var transparentIndex: Int
+        /// nil when the palette has 256 colours (the frame is then opaque and whole).
+        var transparentIndex: Int?
         var usesGlobal: Bool
         var delay: Int
     }
@@ -222,39 +225,47 @@ private final class GIFAnimWriter {
         guard rc == GIF_OK else { throw DarkroomError.encoding(.codec(.gif, message: Self.message(gif.pointee.Error))) }
     }
 
-    /// GIF delay in 1/100 s for a duration in ms.
-    static func delay(milliseconds ms: Int) -> Int {
-        ms <= 10 ? 10 : min(65535, max(2, (ms + 5) / 10))
-    }
 
     func add(_ image: Image, durationMs: Int) throws(DarkroomError) {
         precondition(image.width == width && image.height == height && image.format == .rgba8)
-        // 1. Palette.
+        // 1. Palette. A frame with transparent pixels needs a transparent index; so does drawing
+        // only the changes. A first frame with 256 opaque colours keeps them all (no index left
+        // for transparency: it and the frames that reuse its palette are written whole).
+        var needsTransparency = false
+        for i in 0..<(width * height) where image.pixels[4 * i + 3] < 128 { needsTransparency = true; break }
         var usesGlobal = paletteIsGlobal
-        if frames == 0 {
-            let q = PaletteQuantizer.quantize(image, dither: dither, reserveTransparent: true)
+        func fresh() {
+            // Exactly 256 opaque colours are kept exactly; otherwise one index stays free.
+            let exact256 = !needsTransparency
+                && PaletteQuantizer.newColours(image, known: ColourSet(capacity: 0), limit: 256)?.count == 256
+            let q = PaletteQuantizer.quantize(image, dither: dither, reserveTransparent: !exact256)
             palette = Array(q.palette.prefix(q.transparentIndex ?? q.palette.count))
             paletteSet = ColourSet(palette)
+        }
+        if frames == 0 {
+            fresh()
             usesGlobal = true
-        } else if let added = PaletteQuantizer.newColours(image, known: paletteSet, limit: 255 - palette.count) {
+        } else if palette.count < 256, let added = PaletteQuantizer.newColours(image, known: paletteSet, limit: 255 - palette.count) {
             if !added.isEmpty {
                 for c in added { paletteSet.insert(UInt32(c.0) << 16 | UInt32(c.1) << 8 | UInt32(c.2), index: palette.count); palette.append(c) }
                 paletteIsGlobal = false
                 usesGlobal = false
             }
+        } else if palette.count == 256 && !needsTransparency
+                    && PaletteQuantizer.newColours(image, known: paletteSet, limit: 0) != nil {
+            // Every colour is in the full palette: reused as it is.
         } else {
-            let tried = PaletteQuantizer.map(image, palette: palette, exact: paletteSet, transparentIndex: palette.count,
-                                             dither: false)
-            if tried.meanSquaredError > 9 {
-                let q = PaletteQuantizer.quantize(image, dither: dither, reserveTransparent: true)
-                palette = Array(q.palette.prefix(q.transparentIndex ?? q.palette.count))
-                paletteSet = ColourSet(palette)
+            let fits = palette.count < 256 || !needsTransparency
+            let tried = fits ? PaletteQuantizer.map(image, palette: palette, exact: paletteSet,
+                                                    transparentIndex: palette.count % 256, dither: false).meanSquaredError : .infinity
+            if tried > 9 {
+                fresh()
                 paletteIsGlobal = false
                 usesGlobal = false
             }
         }
-        let transparent = palette.count
-        let full = PaletteQuantizer.map(image, palette: palette, exact: paletteSet, transparentIndex: transparent,
+        let transparent: Int? = palette.count < 256 ? palette.count : nil
+        let full = PaletteQuantizer.map(image, palette: palette, exact: paletteSet, transparentIndex: transparent ?? 0,
                                         dither: dither).indices
 
         // 2. What is shown now, and whether a pixel turns transparent over an opaque one.
@@ -276,7 +287,7 @@ private final class GIFAnimWriter {
         if frames > 0 && clears {
             try writePending(disposal: DISPOSE_BACKGROUND, wholeCanvas: true)
             rect = Self.opaqueRect(now, width: width, height: height)
-        } else {
+        } else if let transparent {
             if frames > 0 { try writePending(disposal: DISPOSE_DO_NOT, wholeCanvas: false) }
             var x0 = width, y0 = height, x1 = 0, y1 = 0
             for y in 0..<height {
@@ -293,12 +304,16 @@ private final class GIFAnimWriter {
                 }
             }
             rect = x0 < x1 ? (x0, y0, x1, y1) : nil
+        } else {
+            // A full palette leaves no index for "unchanged": the frame is written whole (and opaque).
+            if frames > 0 { try writePending(disposal: DISPOSE_DO_NOT, wholeCanvas: false) }
+            rect = (0, 0, width, height)
         }
         if frames == 0 {
             try start(firstPalette: palette)
         }
         pending = Pending(indices: indices, rect: rect, palette: palette, transparentIndex: transparent,
-                          usesGlobal: usesGlobal, delay: Self.delay(milliseconds: durationMs))
+                          usesGlobal: usesGlobal, delay: GIFDelay.centiseconds(milliseconds: durationMs))
         shown = now
         frames += 1
     }
@@ -314,10 +329,11 @@ private final class GIFAnimWriter {
         return x0 < x1 ? (x0, y0, x1, y1) : nil
     }
 
-    private static func colourMap(_ palette: [(UInt8, UInt8, UInt8)]) -> (map: UnsafeMutablePointer<ColorMapObject>?, bits: Int32) {
+    private static func colourMap(_ palette: [(UInt8, UInt8, UInt8)],
+                                  transparent: Bool) -> (map: UnsafeMutablePointer<ColorMapObject>?, bits: Int32) {
         // The opaque colours and the transparent entry, in a power-of-two table of at least 2.
         var bits: Int32 = 1
-        while (1 << bits) < palette.count + 1 { bits += 1 }
+        while (1 << bits) < palette.count + (transparent ? 1 : 0) { bits += 1 }
         var colors = [GifColorType](repeating: GifColorType(), count: 1 << Int(bits))
         for (i, c) in palette.enumerated() { colors[i] = GifColorType(Red: c.0, Green: c.1, Blue: c.2) }
         return (GifMakeMapObject(1 << bits, colors), bits)
@@ -325,12 +341,12 @@ private final class GIFAnimWriter {
 
     /// The screen descriptor with the first frame's palette as the global table, and the loop extension.
     private func start(firstPalette: [(UInt8, UInt8, UInt8)]) throws(DarkroomError) {
-        let (map, bits) = Self.colourMap(firstPalette)
+        let (map, bits) = Self.colourMap(firstPalette, transparent: firstPalette.count < 256)
         guard let map else { throw DarkroomError.encoding(.codec(.gif, message: "out of memory")) }
         defer { GifFreeMapObject(map) }
         // In streaming mode giflib takes the version from SavedImages, which stays empty.
         EGifSetGifVersion(gif, true)
-        try check(EGifPutScreenDesc(gif, Int32(width), Int32(height), bits, Int32(firstPalette.count), map))
+        try check(EGifPutScreenDesc(gif, Int32(width), Int32(height), bits, Int32(firstPalette.count % 256), map))
         guard loopCount != 1 else { return }   // one play: no loop extension
         let repeats = loopCount == 0 ? 0 : min(loopCount - 1, 65535)
         try check(EGifPutExtensionLeader(gif, APPLICATION_EXT_FUNC_CODE))
@@ -347,14 +363,14 @@ private final class GIFAnimWriter {
         guard let frame = pending else { return }
         pending = nil
         var gcb = GraphicsControlBlock(DisposalMode: disposal, UserInputFlag: false, DelayTime: Int32(frame.delay),
-                                       TransparentColor: Int32(frame.transparentIndex))
+                                       TransparentColor: Int32(frame.transparentIndex ?? -1))
         var extensionBytes = [GifByteType](repeating: 0, count: 4)
         _ = EGifGCBToExtension(&gcb, &extensionBytes)
         try check(EGifPutExtension(gif, GRAPHICS_EXT_FUNC_CODE, 4, &extensionBytes))
         let rect = wholeCanvas ? (0, 0, width, height) : (frame.rect ?? (0, 0, 1, 1))
         var localMap: UnsafeMutablePointer<ColorMapObject>?
         if !frame.usesGlobal {
-            localMap = Self.colourMap(frame.palette).map
+            localMap = Self.colourMap(frame.palette, transparent: frame.transparentIndex != nil).map
             guard localMap != nil else { throw DarkroomError.encoding(.codec(.gif, message: "out of memory")) }
         }
         defer { if let localMap { GifFreeMapObject(localMap) } }
@@ -374,5 +390,14 @@ private final class GIFAnimWriter {
         var error: Int32 = 0
         guard EGifCloseFile(gif, &error) == GIF_OK else { throw DarkroomError.encoding(.codec(.gif, message: Self.message(error))) }
         return stream.output
+    }
+}
+
+/// A GIF frame delay for a duration.
+enum GIFDelay {
+    /// The delay in 1/100 s for `ms` milliseconds: rounded, at least 2 (browsers show 0 and 1 as
+    /// 100 ms); 10 ms or less becomes 10 (the 100 ms browsers show for it); at most 65535.
+    static func centiseconds(milliseconds ms: Int) -> Int {
+        ms <= 10 ? 10 : min(65535, max(2, (ms + 5) / 10))
     }
 }

@@ -106,11 +106,33 @@ struct GIFDecoder {
     }
 
     /// The logical screen size, without decoding pixels.
+    ///
+    /// The canvas is the logical screen grown to cover the first frame when that frame reaches
+    /// past it (Wuffs' default, which Chrome uses, and Pillow: both show the whole first frame;
+    /// later frames are clipped to this canvas). A screen with a zero side stays as it is (an
+    /// error at the pixel-limit check, as Pillow refuses it too).
     static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int) {
         HeaderParses.count(.gif)
         var decoder = GIFDecoder(bytes)
         let screen = try decoder.readScreen()
+        // Extensions up to the first image descriptor, then its rectangle.
+        while let introducer = decoder.byte() {
+            if introducer == 0x21 {
+                guard decoder.byte() != nil, decoder.skipSubBlocks() else { break }
+                continue
+            }
+            guard introducer == 0x2C, let left = decoder.uint16(), let top = decoder.uint16(),
+                  let w = decoder.uint16(), let h = decoder.uint16() else { break }
+            return canvasSize(screen: (screen.width, screen.height), firstFrame: (left, top, w, h))
+        }
         return (screen.width, screen.height)
+    }
+
+    /// The logical screen, grown to cover the first frame's rectangle (``readHeader(_:)``).
+    static func canvasSize(screen: (width: Int, height: Int),
+                           firstFrame f: (left: Int, top: Int, width: Int, height: Int)) -> (width: Int, height: Int) {
+        guard screen.width > 0, screen.height > 0, f.width > 0, f.height > 0 else { return screen }
+        return (max(screen.width, f.left + f.width), max(screen.height, f.top + f.height))
     }
 
     // MARK: Frames
@@ -136,6 +158,7 @@ struct GIFDecoder {
     struct Scan {
         var width: Int
         var height: Int
+        /// The canvas: the logical screen grown to cover the first frame (``readHeader(_:)``).
         /// Frames whose image data is all in the file (their sub-blocks end with the terminator);
         /// when the first frame itself is cut, that partial frame alone.
         var frames: [FrameDescriptor]
@@ -261,7 +284,10 @@ struct GIFDecoder {
         case 0: plays = 0
         case let n?: plays = n + 1
         }
-        return Scan(width: screen.width, height: screen.height, frames: frames, loopCount: plays, netscapeLoops: netscape,
+        let first = frames[0]
+        let canvas = Self.canvasSize(screen: (screen.width, screen.height),
+                                     firstFrame: (first.left, first.top, first.width, first.height))
+        return Scan(width: canvas.width, height: canvas.height, frames: frames, loopCount: plays, netscapeLoops: netscape,
                     cut: cut, firstFrameCut: partialFirst != nil)
     }
 
@@ -270,6 +296,9 @@ struct GIFDecoder {
     /// screen size is checked against `maxPixels` before the canvas is allocated (the decoder's own
     /// bound; ``ImageSource`` checked it at open).
     static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> Result {
+        var header = GIFDecoder(bytes)
+        let screen = try header.readScreen()
+        try checkPixelLimit(width: screen.width, height: screen.height, limit: maxPixels)
         let scan = try scan(bytes)
         try checkPixelLimit(width: scan.width, height: scan.height, limit: maxPixels)
         var frames = GIFFrames(bytes, scan: scan)

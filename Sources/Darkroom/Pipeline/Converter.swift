@@ -21,6 +21,9 @@ public struct ConversionResult: Sendable {
     /// Frames in the output: 1 for a still image, the frames kept (``ConvertOptions/frames``)
     /// for an animation.
     public var frameCount: Int = 1
+    /// True when the output is lossless WebP: ``EncodeOptions/lossless`` was set, or an animated
+    /// GIF became an animated WebP without a quality (gif2webp's default).
+    public var lossless: Bool = false
     /// What the decoder warned about and ``DecodeOptions/failOn`` allowed (empty for a clean file).
     public var warnings: [DecodeWarning] { source.warnings }
     /// With ``ConvertOptions/targetSize``: whether the output fits, the quality chosen and every
@@ -234,7 +237,8 @@ public struct Converter: Sendable {
             out = try ImageEncoder.encodeChecked(still, as: plan.outputFormat, metadata: converted, options: options.encode)
         }
         return ConversionResult(bytes: out, format: plan.outputFormat, width: target.width, height: target.height,
-                                source: converted, resized: plan.resizes, frameCount: kept.count)
+                                source: converted, resized: plan.resizes, frameCount: kept.count,
+                                lossless: plan.outputFormat == .webp && (writer != nil ? encode.lossless : options.encode.lossless))
     }
 
     /// Encodes `image` under a target size: the quality search of ``TargetSizeSearch`` for JPEG,

@@ -177,13 +177,40 @@ import Testing
         #expect(raw.metadata.frameCount == 2)
     }
 
-    @Test func frameIsOffsetAndClippedToTheCanvas() throws {
-        // A 3x3 frame at (2, 1) on a 3x3 canvas: only its first column of its first two rows shows.
+    @Test func firstFrameBeyondTheScreenGrowsTheCanvas() throws {
+        // A 3x3 frame at (2, 1) on a 3x3 screen: the canvas grows to 5x4 to show all of it
+        // (Wuffs' default, which Chrome uses, and Pillow), and the header says so.
         let gif = Self.file(width: 3, height: 3, palette: Self.fourColors,
                             Self.image(left: 2, top: 1, width: 3, height: 3,
                                        data: Self.lzw([0, 3, 3, 1, 3, 3, 2, 3, 3], minCodeSize: 2)))
         let image = try Self.decode(gif).image
-        #expect(image.format == .rgba8)
+        #expect(image.format == .rgba8 && image.width == 5 && image.height == 4)
+        let header = try GIFCodec.readHeader(gif)
+        #expect(header.width == 5 && header.height == 4)
+        var expected = [UInt8](repeating: 0, count: 5 * 4 * 4)
+        let rows: [[[UInt8]]] = [[[255, 0, 0], [255, 255, 255], [255, 255, 255]], [[0, 255, 0], [255, 255, 255], [255, 255, 255]],
+                                 [[0, 0, 255], [255, 255, 255], [255, 255, 255]]]
+        for (y, row) in rows.enumerated() {
+            for (x, c) in row.enumerated() {
+                let o = ((1 + y) * 5 + 2 + x) * 4
+                expected[o..<o + 4] = ArraySlice(c + [255])
+            }
+        }
+        #expect(image.pixels == expected)
+    }
+
+    @Test func laterFrameIsClippedToTheCanvas() throws {
+        // A second 3x3 frame at (2, 1) on a 3x3 canvas: only its first column of its first two
+        // rows shows (the canvas keeps the first frame's size, as Chrome does).
+        let gif = Self.file(width: 3, height: 3, palette: Self.fourColors,
+                            Self.graphicControl(transparent: 3)
+                                + Self.image(width: 1, height: 1, data: Self.lzw([3], minCodeSize: 2))
+                                + Self.image(left: 2, top: 1, width: 3, height: 3,
+                                             data: Self.lzw([0, 3, 3, 1, 3, 3, 2, 3, 3], minCodeSize: 2)))
+        let reader = try AnimationReader(gif)
+        #expect(reader.width == 3 && reader.height == 3 && reader.frameCount == 2)
+        _ = try reader.next()
+        let image = try #require(try reader.next()).image
         var expected = [UInt8](repeating: 0, count: 36)
         expected[(1 * 3 + 2) * 4..<(1 * 3 + 2) * 4 + 4] = [255, 0, 0, 255]
         expected[(2 * 3 + 2) * 4..<(2 * 3 + 2) * 4 + 4] = [0, 255, 0, 255]
@@ -191,13 +218,22 @@ import Testing
     }
 
     @Test func hugeFrameExtentsAreNotAllocated() throws {
-        // A 60000x60000 frame on a 2x2 canvas: decoding stops once the two visible rows are done.
+        // A 60000x60000 first frame on a 2x2 screen makes a 3.6-gigapixel canvas: refused by the
+        // pixel limit before anything is allocated.
         let rows = [Int](repeating: 1, count: 60000) + [Int](repeating: 2, count: 60000)
         let gif = Self.file(width: 2, height: 2, palette: Self.fourColors,
                             Self.image(width: 60000, height: 60000, data: Self.lzw(rows, minCodeSize: 2, endOfInformation: false)))
-        let raw = try Self.decode(gif, maxPixels: 100)
-        #expect(raw.image.format == .rgb8)
-        #expect(raw.image.pixels == [0, 255, 0, 0, 255, 0, 0, 0, 255, 0, 0, 255])
+        #expect(throws: DarkroomError.decoding(.tooManyPixels(width: 60000, height: 60000, limit: 100))) {
+            try Self.decode(gif, maxPixels: 100)
+        }
+        // As a later frame it is clipped: decoding stops once the two visible rows are done.
+        let later = Self.file(width: 2, height: 2, palette: Self.fourColors,
+                              Self.image(width: 2, height: 2, data: Self.lzw([0, 0, 0, 0], minCodeSize: 2))
+                                + Self.image(width: 60000, height: 60000, data: Self.lzw(rows, minCodeSize: 2, endOfInformation: false)))
+        let reader = try AnimationReader(later, options: DecodeOptions(maxPixels: 100))
+        _ = try reader.next()
+        let second = try #require(try reader.next())
+        #expect(second.image.pixels == [0, 255, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 0, 0, 255, 255])
     }
 
     @Test func kwkwkCode() throws {
@@ -393,7 +429,14 @@ import Testing
                 continue
             }
             guard raw.metadata.frameCount == 1 else { continue }   // several image blocks make that frame
-            let rgba = raw.image.converted(to: .rgba8)
+            var rgba = raw.image.converted(to: .rgba8)
+            // A first frame beyond the logical screen grows the canvas right and down (Wuffs'
+            // default, Chrome, Pillow); pygif clips it: compare the screen's part.
+            let screen = (width: Int(gif[6]) | Int(gif[7]) << 8, height: Int(gif[8]) | Int(gif[9]) << 8)
+            if rgba.width > screen.width || rgba.height > screen.height {
+                let rows = (0..<screen.height).flatMap { y in rgba.pixels[(y * rgba.width * 4)..<(y * rgba.width + screen.width) * 4] }
+                rgba = Image(unchecked: screen.width, height: screen.height, format: .rgba8, pixels: Array(rows))
+            }
             compared += 1
             if rgba.pixels != reference {
                 let differing = zip(rgba.pixels, reference).enumerated().first { $0.element.0 != $0.element.1 }?.offset
