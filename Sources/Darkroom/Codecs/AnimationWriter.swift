@@ -150,7 +150,8 @@ private final class WebPAnimWriter {
 ///   whole (as are the frames that reuse that full palette).
 /// - **Only what changes is drawn.** A pixel equal to the previous shown frame's is written as the
 ///   transparent index (the canvas keeps it), and a frame covers only the rectangle of changed
-///   pixels, with disposal 1 (keep) on the frame before. When a pixel turns transparent where the
+///   pixels, with disposal 1 (keep) on the frame before. A pixel given unchanged from the previous
+///   frame keeps what was shown even when dithering would now pick another index (no flicker). When a pixel turns transparent where the
 ///   previous frame was opaque, that cannot be drawn over a kept canvas: the previous frame then
 ///   gets disposal 2 (clear to transparent) over the whole canvas and this frame is written in
 ///   full (the ghosting of Pillow #6794 otherwise). This is valid because transparency here is
@@ -193,6 +194,9 @@ private final class GIFAnimWriter {
     private var paletteIsGlobal = true
     /// The previous frame as shown: RGB, and 0/255 alpha.
     private var shown: [UInt8]
+    /// The previous frame as it was given (straight RGBA): a pixel given unchanged keeps what was
+    /// shown, so dithering noise does not flicker over still parts of the picture.
+    private var previousSource: [UInt8]?
     private var pending: Pending?
     private var frames = 0
 
@@ -293,9 +297,16 @@ private final class GIFAnimWriter {
             for y in 0..<height {
                 for x in 0..<width {
                     let i = y * width + x
-                    let same = now[4 * i + 3] == shown[4 * i + 3]
+                    var same = now[4 * i + 3] == shown[4 * i + 3]
                         && (now[4 * i + 3] == 0 || (now[4 * i] == shown[4 * i] && now[4 * i + 1] == shown[4 * i + 1]
                                                     && now[4 * i + 2] == shown[4 * i + 2]))
+                    if !same, let previous = previousSource, Self.samePixel(previous, image.pixels, 4 * i),
+                       (shown[4 * i + 3] == 0) == (image.pixels[4 * i + 3] < 128) {
+                        // Given unchanged: keep what is shown (its colour may differ by dithering).
+                        same = true
+                        now[4 * i] = shown[4 * i]; now[4 * i + 1] = shown[4 * i + 1]
+                        now[4 * i + 2] = shown[4 * i + 2]; now[4 * i + 3] = shown[4 * i + 3]
+                    }
                     if same {
                         indices[i] = UInt8(transparent)
                     } else {
@@ -315,7 +326,14 @@ private final class GIFAnimWriter {
         pending = Pending(indices: indices, rect: rect, palette: palette, transparentIndex: transparent,
                           usesGlobal: usesGlobal, delay: GIFDelay.centiseconds(milliseconds: durationMs))
         shown = now
+        previousSource = image.pixels
         frames += 1
+    }
+
+    /// The RGBA pixels at `o` of `a` and `b` are equal (both transparent counts as equal).
+    private static func samePixel(_ a: [UInt8], _ b: [UInt8], _ o: Int) -> Bool {
+        if a[o + 3] < 128 && b[o + 3] < 128 { return true }
+        return a[o] == b[o] && a[o + 1] == b[o + 1] && a[o + 2] == b[o + 2] && a[o + 3] == b[o + 3]
     }
 
     /// The bounding box of the opaque pixels of `rgba`, nil when there are none.

@@ -22,7 +22,7 @@ public struct ConversionResult: Sendable {
     /// for an animation.
     public var frameCount: Int = 1
     /// True when the output is lossless WebP: ``EncodeOptions/lossless`` was set, or an animated
-    /// GIF became an animated WebP without a quality (gif2webp's default).
+    /// GIF became an animated WebP at its own size without a quality (gif2webp's default).
     public var lossless: Bool = false
     /// What the decoder warned about and ``DecodeOptions/failOn`` allowed (empty for a clean file).
     public var warnings: [DecodeWarning] { source.warnings }
@@ -192,7 +192,8 @@ public struct Converter: Sendable {
     /// more frames, a still image for one. The frames decoded (up to the last kept) times the
     /// canvas, and the frames kept times the output, count against ``DecodeOptions/maxPixels``
     /// before any pixel is decoded. A GIF to WebP is lossless unless a quality is given
-    /// (``EncodeOptions/quality``), as gif2webp's default is: palette frames grow when encoded lossy.
+    /// (``EncodeOptions/quality``) or the frames are resized, as gif2webp's default is: palette
+    /// frames grow when encoded lossy, while resized frames (smooth colours) grow when lossless.
     private func convertAnimation(_ bytes: [UInt8], plan: ConversionPlan,
                                   kept: ClosedRange<Int>) throws(DarkroomError) -> ConversionResult {
         var decode = options.decode
@@ -205,7 +206,8 @@ public struct Converter: Sendable {
         var metadata = reader.metadata
         metadata.orientation = plan.header.orientation
         var encode = options.encode
-        if reader.format == .gif && encode.quality == nil { encode.lossless = true }
+        // gif2webp's default for palette frames; resized frames have many colours, and lossy suits them.
+        if reader.format == .gif && encode.quality == nil && !plan.resizes { encode.lossless = true }
         let writer = kept.count > 1
             ? try AnimationWriter(format: plan.outputFormat, width: target.width, height: target.height,
                                   loopCount: reader.loopCount, options: encode, lossless: encode.lossless, metadata: metadata)

@@ -368,6 +368,31 @@ import Testing
         #expect(try GIFDecoder.scan(Self.write([(a, 100), (b, 100)], as: .gif, loop: 2)).netscapeLoops == 1)
     }
 
+    @Test func ditheredGIFDoesNotFlickerWhereNothingChanged() throws {
+        // A smooth gradient (thousands of colours, dithered) with a box that moves: every pixel
+        // given unchanged is shown unchanged, and the later frames are small rectangles.
+        let a = TestImages.gradient(width: 64, height: 48, alpha: false).converted(to: .rgba8)
+        var b = a
+        for y in 10..<14 { for x in 20..<26 { b.pixels[(y * 64 + x) * 4 ..< (y * 64 + x) * 4 + 4] = [0, 0, 0, 255] } }
+        let writer = try AnimationWriter(format: .gif, width: 64, height: 48, loopCount: 0,
+                                         options: EncodeOptions(dither: true), lossless: false, metadata: nil)
+        for image in [a, b, a] { try writer.add(image, durationMs: 100) }
+        let gif = try writer.finish()
+        let f = try Self.frames(gif)
+        #expect(f.count == 3)
+        var changed = 0
+        for y in 0..<48 {
+            for x in 0..<64 where !(10..<14).contains(y) || !(20..<26).contains(x) {
+                if Self.pixel(f[0].image, x, y) != Self.pixel(f[1].image, x, y) || Self.pixel(f[1].image, x, y) != Self.pixel(f[2].image, x, y) {
+                    changed += 1
+                }
+            }
+        }
+        #expect(changed == 0)
+        let scan = try GIFDecoder.scan(gif)
+        #expect(scan.frames[1].width <= 6 && scan.frames[1].height <= 4)
+    }
+
     @Test func gifDelaysFromMilliseconds() {
         // ms → 1/100 s: rounded, at least 2; 10 ms or less is what browsers show for it, 100 ms.
         let cases = [(0, 10), (10, 10), (14, 2), (20, 2), (25, 3), (100, 10), (1234, 123)]
