@@ -54,7 +54,9 @@ final class AnimationWriter {
 /// Animated WebP through `WebPAnimEncoder`: full canvases in at their start timestamps (ms); the
 /// encoder picks each frame's sub-rectangle, dispose and blend method itself (gif2webp's way).
 /// The last frame's duration is fixed by a NULL frame at the end timestamp before `Assemble`.
-/// libwebp's defaults otherwise: no forced keyframes (kmin/kmax), no mixed lossy/lossless.
+/// gif2webp's settings otherwise: keyframe distances kmin/kmax 9/17 lossless and 3/5 lossy,
+/// method 4, no mixed lossy/lossless. Identical consecutive frames are merged into one longer
+/// frame by libwebp (gif2webp's output has them merged too): the total duration is kept.
 private final class WebPAnimWriter {
     private let encoder: OpaquePointer
     private var config = WebPConfig()
@@ -70,6 +72,11 @@ private final class WebPAnimWriter {
         }
         options.anim_params.loop_count = Int32(min(max(loopCount, 0), 65535))
         options.anim_params.bgcolor = 0   // transparent, as browsers clear to (a display hint only)
+        // gif2webp's keyframe distances: the encoder tries frames from kmin on as keyframes too
+        // and keeps the smaller encoding (smaller files than libwebp's no-keyframe default, and
+        // seekable; docs/performance.md has the measurement).
+        options.kmin = lossless ? 9 : 3
+        options.kmax = lossless ? 17 : 5
         config.quality = quality
         config.method = 4
         config.lossless = lossless ? 1 : 0

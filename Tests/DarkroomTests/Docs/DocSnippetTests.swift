@@ -468,6 +468,19 @@ import Darkroom  // not @testable: the listings may use public API only
             #expect(options.format == .webp && options.encode.quality == 100)
         }
 
+        // AnimationReader (testimages/animated.gif: 2 frames of 8x8, 100 ms each)
+        do {
+            let gifBytes = [UInt8](try Data(contentsOf: Self.root.appendingPathComponent("testimages/animated.gif")))
+            let reader = try AnimationReader(gifBytes)
+            var seen: [(Int, Int, Int)] = []
+            while let frame = try reader.next() {
+                print(frame.index, frame.durationMs, frame.image.width)
+                seen.append((frame.index, frame.durationMs, frame.image.width))
+            }
+            #expect(seen.map(\.0) == [0, 1] && seen.map(\.1) == [100, 100] && seen.map(\.2) == [8, 8])
+            #expect(reader.frameCount == 2 && reader.totalDurationMs == 200)
+        }
+
         // ReferencePrep (a 768x512 photo: passed through, billed 1 MP)
         do {
             let ref = try ReferencePrep.prepare(bytes: jpegBytes, name: "photo.jpg")
