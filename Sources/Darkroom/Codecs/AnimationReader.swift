@@ -23,8 +23,9 @@ public struct AnimationFrame: Sendable {
 ///
 /// ```swift
 /// let reader = try AnimationReader(gifBytes)
+/// var durations: [Int] = []
 /// while let frame = try reader.next() {
-///     print(frame.index, frame.durationMs, frame.image.width)
+///     durations.append(frame.durationMs)     // frame.image: the whole canvas, RGBA
 /// }
 /// ```
 ///

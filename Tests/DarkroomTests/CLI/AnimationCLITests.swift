@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import Darkroom
+
+/// `darkroom convert` and `inspect` with animations on the built binary: `--frames`, the
+/// first-frame warning on standard error and in `--json`, loop and duration in `inspect`, cut files
+/// under `--fail-on`.
+@Suite(.enabled(if: CLI.binaryExists, "darkroom binary not built"))
+struct AnimationCLITests {
+    static let animated = TestImages.root.appendingPathComponent("animated.gif").path
+
+    @Test func animationIsKeptForWebPAndGIF() throws {
+        let dir = try TestSupport.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for ext in ["webp", "gif"] {
+            let out = dir.appendingPathComponent("out.\(ext)").path
+            let r = try CLI.run(["convert", Self.animated, "-o", out, "--json"])
+            #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+            let item = try #require(try CLI.jsonLines(r.stdoutData).items.first)
+            #expect(item["output_frames"] as? Int == 2 && item["frames"] as? Int == 2 && item["warnings"] == nil)
+            #expect(item["loop"] as? Int == 0 && item["duration_ms"] as? Int == 200)
+            let reader = try AnimationReader([UInt8](try Data(contentsOf: URL(fileURLWithPath: out))))
+            #expect(reader.frameCount == 2 && reader.loopCount == 0 && reader.durationsMs == [100, 100])
+        }
+    }
+
+    @Test func stillOutputWarnsOnStderrAndInJSON() throws {
+        let dir = try TestSupport.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out.png").path
+        let r = try CLI.run(["convert", Self.animated, "-o", out, "--json"])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("animated (2 frames): only the first frame was converted (png cannot animate"), "\(r.stderr)")
+        let item = try #require(try CLI.jsonLines(r.stdoutData).items.first)
+        let warnings = try #require(item["warnings"] as? [[String: Any]])
+        #expect(warnings.contains { $0["kind"] as? String == "animation" })
+        #expect(item["output_frames"] as? Int == 1)
+        // --frames first says it is meant: no warning.
+        let quiet = try CLI.run(["convert", Self.animated, "-o", out, "--overwrite", "--frames", "first"])
+        #expect(quiet.status == 0 && !quiet.stderr.contains("only the first frame"), "\(quiet.stderr)")
+    }
+
+    @Test func framesOption() throws {
+        let dir = try TestSupport.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let png = dir.appendingPathComponent("one.png").path
+        // all into a format that cannot animate: a usage error before any work.
+        let all = try CLI.run(["convert", Self.animated, "-o", png, "--frames", "all"])
+        #expect(all.status == 2 && all.stderr.contains("--frames all needs an output format that can animate"), "\(all.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: png))
+        // A bad value: a usage error naming the accepted ones.
+        let bad = try CLI.run(["convert", Self.animated, "-o", png, "--frames", "2-1"])
+        #expect(bad.status == 2 && bad.stderr.contains("all, first, a frame number N or a range A-B"), "\(bad.stderr)")
+        // Frame 1 as a still; frame 5 does not exist.
+        let one = try CLI.run(["convert", Self.animated, "-o", png, "--frames", "1"])
+        #expect(one.status == 0 && !one.stderr.contains("only the first frame"), "\(one.stderr)")
+        let missing = try CLI.run(["convert", Self.animated, "-o", png, "--overwrite", "--frames", "5"])
+        #expect(missing.status == 1 && missing.stderr.contains("frames from 0 to 1 (the file has 2 frames)"), "\(missing.stderr)")
+        // --max-bytes with an animated output is refused, not ignored.
+        let target = try CLI.run(["convert", Self.animated, "-o", dir.appendingPathComponent("t.webp").path, "--max-bytes", "10k"])
+        #expect(target.status == 1 && target.stderr.contains("a byte target is not searched for an animation yet"), "\(target.stderr)")
+    }
+
+    @Test func inspectShowsDurationAndLoop() throws {
+        let r = try CLI.run(["inspect", Self.animated, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdoutData.split(separator: UInt8(ascii: "\n"))[0])) as? [String: Any])
+        #expect(object["frames"] as? Int == 2 && object["duration_ms"] as? Int == 200 && object["loop"] as? Int == 0)
+        let line = try CLI.run(["inspect", Self.animated])
+        #expect(String(decoding: line.stdoutData, as: UTF8.self).contains("2 frames (200 ms, loops forever)"))
+    }
+
+    @Test func cutGIFUnderEachFailOn() throws {
+        let dir = try TestSupport.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let whole = AnimationTests.sixFrames()
+        let cut = dir.appendingPathComponent("cut.gif")
+        try Data(whole.prefix(whole.count / 2)).write(to: cut)
+        let expectedFrames = try AnimationReader(Array(whole.prefix(whole.count / 2)), options: DecodeOptions(failOn: .none)).frameCount
+        #expect(expectedFrames < 6)
+        for (failOn, status) in [("none", Int32(0)), ("truncated", 1), ("warning", 1)] {
+            let out = dir.appendingPathComponent("out-\(failOn).webp").path
+            let r = try CLI.run(["convert", cut.path, "-o", out, "--fail-on", failOn, "--json"])
+            #expect(r.status == status, "--fail-on \(failOn): \(r.stderr)")
+            #expect(r.stderr.contains("truncated or corrupt"), "--fail-on \(failOn): \(r.stderr)")
+            #expect(FileManager.default.fileExists(atPath: out) == (status == 0))
+            if status == 0 {
+                let item = try #require(try CLI.jsonLines(r.stdoutData).items.first)
+                #expect(item["frames"] as? Int == expectedFrames)
+            }
+        }
+        let inspect = try CLI.run(["inspect", cut.path, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdoutData.split(separator: UInt8(ascii: "\n"))[0])) as? [String: Any])
+        #expect(object["frames"] as? Int == expectedFrames && object["status"] as? String == "damaged")
+    }
+}
