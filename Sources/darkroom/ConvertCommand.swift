@@ -236,8 +236,11 @@ struct ConvertCommand: ParsableCommand {
             }
             if converted.source.isAnimated && converted.frameCount == 1 && converter.options.frames == .automatic {
                 // The output cannot animate: said on standard error and in the JSON record.
-                let message = "animated (\(converted.source.frameCount) frames): only the first frame was converted "
-                    + "(\(converted.format) cannot animate; webp and gif can, --frames first says this is meant)"
+                let source = converted.source.sourceFormat
+                let why = source == .gif || source == .webp
+                    ? "\(converted.format) cannot animate; webp and gif can, --frames first says this is meant"
+                    : "\(source) animations are read as their first frame for now"
+                let message = "animated (\(converted.source.frameCount) frames): only the first frame was converted (\(why))"
                 if json {
                     var warnings: [JSONValue] = []
                     if case let .array(list)? = item.details["warnings"] { warnings = list }
