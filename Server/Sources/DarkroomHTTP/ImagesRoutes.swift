@@ -30,6 +30,10 @@ enum ImagesRoutes {
     static func add(to router: Router<BasicRequestContext>, server: DarkroomHTTPServer.Server) {
         router.post("v1/images/convert") { request, _ in await convert(request, server) }
         router.post("v1/images/references") { request, _ in await references(request, server) }
+        // The same two routes where an OpenAI SDK's `images.edit` lands with nothing but a base URL:
+        // `base_url="http://host:8080/convert/v1"` (or `/references/v1`) → POST …/images/edits.
+        router.post("convert/v1/images/edits") { request, _ in await convert(request, server) }
+        router.post("references/v1/images/edits") { request, _ in await references(request, server) }
     }
 
     /// One uploaded image and the field it is answered under: `image` for a lone `image` part,
