@@ -27,6 +27,8 @@ struct GIFDecoder {
 
     private let bytes: [UInt8]
     private var position = 0
+    /// Where decoding stops (``decode(_:maxPixels:deadline:)``).
+    private var deadline: Deadline?
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -112,8 +114,10 @@ struct GIFDecoder {
     /// has read (the 13-byte screen descriptor is walked again here, not counted as a parse). The
     /// screen size is checked against `maxPixels` before the canvas is allocated (the decoder's own
     /// bound; ``ImageSource`` checked it at open).
-    static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> Result {
+    /// `deadline`: checked after the first row of the first frame and every 64 rows after it (``DarkroomError/timeLimit(_:)``).
+    static func decode(_ bytes: [UInt8], maxPixels: Int, deadline: Deadline? = nil) throws(DarkroomError) -> Result {
         var decoder = GIFDecoder(bytes)
+        decoder.deadline = deadline
         return try decoder.decodeFile(maxPixels: maxPixels)
     }
 
@@ -235,6 +239,8 @@ struct GIFDecoder {
         let visibleRows = max(0, min(frame.height, canvasHeight - frame.top))
         let passes = frame.interlaced ? [(0, 8), (4, 8), (2, 4), (1, 2)] : [(0, 1)]
         var pass = 0, frameRow = 0, rowsDone = 0, visibleDone = 0
+        var stopped = false
+        let deadline = self.deadline
 
         let transparent = frame.transparentIndex
         let outcome = data.withUnsafeBufferPointer { input in
@@ -256,6 +262,10 @@ struct GIFDecoder {
                         }
                         guard count == frame.width else { return false }   // a partial last row
                         rowsDone += 1
+                        if rowsDone & 63 == 1 && deadline.hasPassed {
+                            stopped = true
+                            return false
+                        }
                         if y < canvasHeight { visibleDone += 1 }
                         if rowsDone == frame.height || visibleDone == visibleRows { return false }
                         frameRow += passes[pass].1
@@ -268,6 +278,7 @@ struct GIFDecoder {
                 }
             }
         }
+        if stopped { throw .timeLimit(TimeLimitError(stage: .decoding, format: .gif)) }
         if rowsDone == 0 {
             switch outcome {
             case .invalidCode: throw Self.fail("invalid LZW code in the first frame")

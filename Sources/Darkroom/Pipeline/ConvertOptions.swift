@@ -7,6 +7,7 @@
 /// | resize | ``ResizeGeometry`` (`resize`), ``ResizeOptions`` (`resampling`), `shrinkOnLoad`, `fast` | `4mp`, `800x600>`; filter, threads |
 /// | write | ``format`` and ``EncodeOptions`` (`encode`) | quality, chroma, metadata kept |
 /// | write | ``TargetSize`` (`targetSize`) | a ceiling on the output's bytes: the quality is searched |
+/// | all | ``Deadline`` (`deadline`) | the moment the conversion stops by |
 ///
 /// ```swift
 /// var options = ConvertOptions(format: .webp, quality: 80, resize: try ResizeGeometry(parsing: "4mp"))
@@ -41,12 +42,28 @@ public struct ConvertOptions: Sendable, Hashable {
     /// capped at ``EncodeOptions/quality`` when set (``TargetSize``; the outcome is
     /// ``ConversionResult/targetSize``). `nil`: one encode at ``EncodeOptions/quality``.
     public var targetSize: TargetSize?
+    /// The moment the conversion must stop by; `nil` (the default, and the CLI's) is no limit.
+    ///
+    /// Every stage checks it where its work is: the row loops of decoding, resizing and encoding
+    /// (every 16 rows or so), libjpeg's progress monitor (rows, a progressive file's scans, the
+    /// Huffman passes of a progressive or optimised encode), libpng's row callback, libwebp's
+    /// progress hook (`WebPEncode`, lossy and lossless), the GIF quantiser and dither. Past it the
+    /// conversion throws ``DarkroomError/timeLimit(_:)``, frees what it holds and makes no output,
+    /// typically within a few milliseconds to a few hundred (a WebP or JPEG pass in progress ends
+    /// at its next callback).
+    ///
+    /// Not stoppable: libavif 0.11 has no progress or abort callback, so an AVIF encode (or decode)
+    /// is checked only before it starts and after it ends and runs to its end once started — bound
+    /// AVIF outputs by their pixels instead (`darkroom-server --max-avif-pixels`). A WebP decode
+    /// (one `WebPDecode` call) and the ICC conversion to sRGB are likewise checked only between
+    /// stages. Without a deadline the output is byte for byte what it was without this option.
+    public var deadline: Deadline?
 
     /// `quality` is a shorthand for `encode.quality` (0–100, 100 = best; `nil` = the format's default).
     public init(format: ImageFormat? = nil, quality: Int? = nil, resize: ResizeGeometry? = nil,
                 decode: DecodeOptions = DecodeOptions(), encode: EncodeOptions = EncodeOptions(),
                 resampling: ResizeOptions = ResizeOptions(), flattenAlpha: Bool = false, shrinkOnLoad: Bool = true,
-                fast: Bool = false, targetSize: TargetSize? = nil) {
+                fast: Bool = false, targetSize: TargetSize? = nil, deadline: Deadline? = nil) {
         self.format = format
         self.decode = decode
         self.encode = encode
@@ -57,6 +74,7 @@ public struct ConvertOptions: Sendable, Hashable {
         self.shrinkOnLoad = shrinkOnLoad
         self.fast = fast
         self.targetSize = targetSize
+        self.deadline = deadline
     }
 
     /// Checks every number: ``decode`` and ``encode`` (``DecodeOptions/validate()``,
