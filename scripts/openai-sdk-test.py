@@ -6,7 +6,7 @@ Usage: openai-sdk-test.py BASE_URL   (e.g. http://127.0.0.1:8080/v1; the server 
 
 Only the SDK and `base_url`: `client.post` with the SDK's own multipart encoding against
 /v1/images/convert and /v1/images/references, and `client.images.edit(image=[...], model=...,
-extra_body={...})` through a client whose /images/edits requests go to /images/convert (as a
+extra_body={...})` through a client whose base_url is the server's /convert/v1 (its /images/edits is /images/convert; as a
 gateway mounting Darkroom behind an edits-shaped path would). Asserts the bytes (format sniffed
 from them, dimensions read from their headers, the quality's effect on their size), OpenAI's
 response fields, Darkroom's block, and that bad values raise the SDK's exception class with
@@ -122,9 +122,10 @@ def main():
     check(darkroom["quality"] == 80 and darkroom["images"][0]["billed_mp"] == 1, f"convert: darkroom block {darkroom}")
     check(darkroom["images"][0]["bytes"] == len(webp), "convert: darkroom bytes")
 
-    # 2. images.edit with a list of images (sent as image[] parts), extra_body for Darkroom's fields.
-    edits = openai.OpenAI(base_url=base_url, api_key="test-key", max_retries=0, timeout=120,
-                          http_client=openai.DefaultHttpx2Client(event_hooks={"request": [to_convert]}))
+    # 2. images.edit with a list of images (sent as image[] parts), nothing but base_url: the
+    #    server's /convert/v1/images/edits is /v1/images/convert; extra_body for Darkroom's own fields.
+    root = base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
+    edits = openai.OpenAI(base_url=root + "/convert/v1", api_key="test-key", max_retries=0, timeout=120)
     r = edits.images.edit(image=[("a.jpg", JPEG, "image/jpeg"), ("b.png", PNG, "image/png")], prompt="convert",
                           model="gpt-image-2", output_format="png", extra_body={"background": "opaque"})
     out = images(r)
@@ -134,6 +135,15 @@ def main():
     r = edits.images.edit(image=[("a.jpg", JPEG, "image/jpeg")], prompt="convert", model="gpt-image-2",
                           extra_body={"output_format": "avif", "output_compression": 50})
     check(sniff(images(r)[0]) == "avif" and r.output_format == "avif", "edit: extra_body output_format=avif")
+    r = edits.images.edit(image=[("a.jpg", JPEG, "image/jpeg")], prompt="convert", output_format="webp",
+                          output_compression=70, size="384x384")
+    check(sniff(images(r)[0]) == "webp" and dimensions(images(r)[0]) == (384, 256) and r.size == "384x256",
+          f"edit: the SDK's own output_format, output_compression and size ({r.size})")
+    check(r.model_extra["darkroom"]["quality"] == 70, "edit: quality 70 used")
+    references = openai.OpenAI(base_url=root + "/references/v1", api_key="test-key", max_retries=0, timeout=120)
+    r = references.images.edit(image=[("a.jpg", JPEG, "image/jpeg"), ("b.png", PNG, "image/png")], prompt="prepare",
+                               extra_body={"format": "png"})
+    check([sniff(b) for b in images(r)] == ["png", "png"], "references via images.edit: two PNGs")
 
     # 3. The quality: reported (header and JSON) and visible in the bytes.
     sizes = {}
@@ -206,12 +216,6 @@ def main():
                      openai.APIStatusError, 405, "method_not_allowed", None)
     check(e.response.headers["allow"] == "POST", "405: Allow: POST")
     print(f"openai-sdk-test: {checks} checks passed (openai {openai.__version__}, {base_url})")
-
-
-def to_convert(request):
-    """The event hook of the images.edit client: /v1/images/edits goes to /v1/images/convert."""
-    if request.url.path.endswith("/images/edits"):
-        request.url = request.url.copy_with(path=request.url.path[: -len("edits")] + "convert")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,37 @@ struct shim_error {
     jmp_buf jump;
     char *message;
     darkroom_warnings *warnings;   // NULL: warnings are not collected (encoding)
+    int timed_out;                 // the progress monitor stopped libjpeg at the deadline
 };
+
+/// libjpeg's progress monitor, used only to stop it at a deadline.
+struct shim_progress {
+    struct jpeg_progress_mgr pub;
+    uint64_t deadline_ns;          // CLOCK_MONOTONIC; 0: never
+};
+
+/// Called by libjpeg on every scanline call and every step of its long passes (a progressive
+/// file's scans while decoding; the Huffman passes of a progressive or optimised encode): past the
+/// deadline it leaves through the error path (error_exit's longjmp), so the caller frees libjpeg's
+/// state as after an error, and the entry point returns DARKROOM_TIME_LIMIT.
+static void shim_progress_monitor(j_common_ptr c) {
+    struct shim_progress *p = (struct shim_progress *)c->progress;
+    if (!darkroom_deadline_passed(p->deadline_ns)) return;
+    struct shim_error *e = (struct shim_error *)c->err;
+    e->timed_out = 1;
+    snprintf(e->message, DARKROOM_ERR_LEN, "the time limit passed");
+    longjmp(e->jump, 1);
+}
+
+/// Installs the progress monitor with `deadline_ns` (after jpeg_create_*, which clears `progress`).
+static void install_progress(j_common_ptr c, struct shim_progress *p, uint64_t deadline_ns) {
+    p->pub.progress_monitor = shim_progress_monitor;
+    p->deadline_ns = deadline_ns;
+    c->progress = &p->pub;
+}
+
+/// What an entry point returns after a longjmp: DARKROOM_TIME_LIMIT when the deadline stopped it.
+static int failure_code(const struct shim_error *e) { return e->timed_out ? DARKROOM_TIME_LIMIT : -1; }
 
 /// Records a warning; `truncated` marks one that means missing or made-up pixels.
 static void record_warning(darkroom_warnings *w, int truncated, const char *message) {
@@ -195,6 +225,7 @@ static void open_source(j_decompress_ptr d, const uint8_t *data, int fd, size_t 
 struct darkroom_jpeg_stream {
     struct jpeg_decompress_struct d;
     struct shim_error e;
+    struct shim_progress progress;
     darkroom_warnings warnings;
     int created;    // jpeg_create_decompress ran
     int done;       // every row was handed out (or the data ended)
@@ -242,11 +273,23 @@ darkroom_jpeg_stream *darkroom_jpeg_stream_open_fd(int fd, size_t size, darkroom
     return stream_open(NULL, fd, size, info, err);
 }
 
+void darkroom_jpeg_stream_set_deadline(darkroom_jpeg_stream *s, uint64_t deadline_ns) {
+    install_progress((j_common_ptr)&s->d, &s->progress, deadline_ns);
+}
+
+/// After the deadline stopped libjpeg nothing more is asked of it: the entry point answers at once.
+static int stream_timed_out(darkroom_jpeg_stream *s, char err[DARKROOM_ERR_LEN]) {
+    if (!s->e.timed_out) return 0;
+    snprintf(err, DARKROOM_ERR_LEN, "the time limit passed");
+    return 1;
+}
+
 int darkroom_jpeg_stream_start(darkroom_jpeg_stream *s, int scale_denom, uint64_t max_pixels,
                                darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]) {
     s->e.message = err;
     err[0] = 0;
-    if (setjmp(s->e.jump)) return -1;
+    if (stream_timed_out(s, err)) return DARKROOM_TIME_LIMIT;
+    if (setjmp(s->e.jump)) return failure_code(&s->e);
     set_scale(&s->d, scale_denom, info);
     if ((uint64_t)info->width * info->height > max_pixels) {
         snprintf(err, DARKROOM_ERR_LEN, "too many pixels");
@@ -345,7 +388,9 @@ int darkroom_jpeg_stream_read(darkroom_jpeg_stream *s, uint8_t *rows, size_t str
                               char err[DARKROOM_ERR_LEN]) {
     s->e.message = err;
     err[0] = 0;
-    if (setjmp(s->e.jump)) return -1;
+    // After an error or the deadline the caller fills the rows (and asks for no more).
+    if (stream_timed_out(s, err)) return DARKROOM_TIME_LIMIT;
+    if (setjmp(s->e.jump)) return failure_code(&s->e);
     size_t width = (size_t)s->d.output_width * (size_t)s->d.output_components;
     if (stride < width || count < 0) {
         snprintf(err, DARKROOM_ERR_LEN, "row stride %zu is shorter than a row (%zu bytes)", stride, width);
@@ -385,7 +430,8 @@ int darkroom_jpeg_stream_start_planes(darkroom_jpeg_stream *s, int scale_denom, 
     memset(planes, 0, sizeof *planes);
     s->e.message = err;
     err[0] = 0;
-    if (setjmp(s->e.jump)) return -1;
+    if (stream_timed_out(s, err)) return DARKROOM_TIME_LIMIT;
+    if (setjmp(s->e.jump)) return failure_code(&s->e);
     if (!darkroom_jpeg_stream_can_read_planes(s) || s->d.num_components > 3) {
         snprintf(err, DARKROOM_ERR_LEN, "the components cannot be read as YCbCr or gray planes");
         return -1;
@@ -425,7 +471,8 @@ int darkroom_jpeg_stream_start_planes(darkroom_jpeg_stream *s, int scale_denom, 
 int darkroom_jpeg_stream_read_planes(darkroom_jpeg_stream *s, uint8_t **const rows[3], char err[DARKROOM_ERR_LEN]) {
     s->e.message = err;
     err[0] = 0;
-    if (setjmp(s->e.jump)) return -1;
+    if (stream_timed_out(s, err)) return DARKROOM_TIME_LIMIT;
+    if (setjmp(s->e.jump)) return failure_code(&s->e);
     int n = s->d.num_components;
     JSAMPARRAY data[3] = { rows[0], n > 1 ? rows[1] : NULL, n > 2 ? rows[2] : NULL };
     JDIMENSION lines = (JDIMENSION)(s->d.max_v_samp_factor * s->d.min_DCT_scaled_size);
@@ -460,18 +507,25 @@ void darkroom_jpeg_stream_close(darkroom_jpeg_stream *s) {
 struct darkroom_jpeg_encoder {
     struct jpeg_compress_struct c;
     struct shim_error e;
+    struct shim_progress progress;
     unsigned char *m;          // jpeg_mem_dest's buffer
     unsigned long mem_size;
     int created;
     int failed;
 };
 
+/// An entry point called after the encoder failed (or was stopped at its deadline): nothing more is asked of libjpeg.
+static int encoder_failed_before(darkroom_jpeg_encoder *s, char err[DARKROOM_ERR_LEN]) {
+    snprintf(err, DARKROOM_ERR_LEN, s->e.timed_out ? "the time limit passed" : "the encoder failed before");
+    return failure_code(&s->e);
+}
+
 /// The one encoder set-up: RGB/gray scanlines, or with `planes` raw Y/Cb/Cr or gray planes
 /// (`raw_data_in`), whose layout it fills in.
 static darkroom_jpeg_encoder *encoder_start(int width, int height, int components, int quality,
                                             int progressive, int subsample444, int optimize, int restart_rows,
                                             const uint8_t *icc, unsigned icc_len,
-                                            const uint8_t *exif, unsigned exif_len,
+                                            const uint8_t *exif, unsigned exif_len, uint64_t deadline_ns,
                                             darkroom_jpeg_planes *planes, char err[DARKROOM_ERR_LEN]) {
     darkroom_jpeg_encoder *s = calloc(1, sizeof *s);
     if (!s) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return NULL; }
@@ -482,6 +536,7 @@ static darkroom_jpeg_encoder *encoder_start(int width, int height, int component
     }
     jpeg_create_compress(&s->c);
     s->created = 1;
+    install_progress((j_common_ptr)&s->c, &s->progress, deadline_ns);
     jpeg_mem_dest(&s->c, &s->m, &s->mem_size);
     s->c.image_width = (JDIMENSION)width;
     s->c.image_height = (JDIMENSION)height;
@@ -534,29 +589,30 @@ static darkroom_jpeg_encoder *encoder_start(int width, int height, int component
 darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int components, int quality,
                                                    int progressive, int subsample444, int optimize, int restart_rows,
                                                    const uint8_t *icc, unsigned icc_len,
-                                                   const uint8_t *exif, unsigned exif_len, char err[DARKROOM_ERR_LEN]) {
+                                                   const uint8_t *exif, unsigned exif_len, uint64_t deadline_ns,
+                                                   char err[DARKROOM_ERR_LEN]) {
     return encoder_start(width, height, components, quality, progressive, subsample444, optimize, restart_rows,
-                         icc, icc_len, exif, exif_len, NULL, err);
+                         icc, icc_len, exif, exif_len, deadline_ns, NULL, err);
 }
 
 darkroom_jpeg_encoder *darkroom_jpeg_encoder_start_planes(int width, int height, int components, int quality,
                                                           int progressive, int subsample444, int optimize,
                                                           const uint8_t *icc, unsigned icc_len,
-                                                          const uint8_t *exif, unsigned exif_len,
+                                                          const uint8_t *exif, unsigned exif_len, uint64_t deadline_ns,
                                                           darkroom_jpeg_planes *planes, char err[DARKROOM_ERR_LEN]) {
     if (components != 1 && components != 3) {
         snprintf(err, DARKROOM_ERR_LEN, "raw planes are gray (1) or YCbCr (3), not %d components", components);
         return NULL;
     }
     return encoder_start(width, height, components, quality, progressive, subsample444, optimize, 0,
-                         icc, icc_len, exif, exif_len, planes, err);
+                         icc, icc_len, exif, exif_len, deadline_ns, planes, err);
 }
 
 int darkroom_jpeg_encoder_write_planes(darkroom_jpeg_encoder *s, uint8_t **const rows[3], char err[DARKROOM_ERR_LEN]) {
-    if (s->failed) { snprintf(err, DARKROOM_ERR_LEN, "the encoder failed before"); return -1; }
+    if (s->failed) return encoder_failed_before(s, err);
     s->e.message = err;
     err[0] = 0;
-    if (setjmp(s->e.jump)) { s->failed = 1; return -1; }
+    if (setjmp(s->e.jump)) { s->failed = 1; return failure_code(&s->e); }
     int n = s->c.num_components;
     JSAMPARRAY data[3] = { rows[0], n > 1 ? rows[1] : NULL, n > 2 ? rows[2] : NULL };
     if (s->c.next_scanline < s->c.image_height)
@@ -566,10 +622,10 @@ int darkroom_jpeg_encoder_write_planes(darkroom_jpeg_encoder *s, uint8_t **const
 
 int darkroom_jpeg_encoder_write(darkroom_jpeg_encoder *s, const uint8_t *rows, size_t stride, int count,
                                 char err[DARKROOM_ERR_LEN]) {
-    if (s->failed) { snprintf(err, DARKROOM_ERR_LEN, "the encoder failed before"); return -1; }
+    if (s->failed) return encoder_failed_before(s, err);
     s->e.message = err;
     err[0] = 0;
-    if (setjmp(s->e.jump)) { s->failed = 1; return -1; }
+    if (setjmp(s->e.jump)) { s->failed = 1; return failure_code(&s->e); }
     for (int n = 0; n < count && s->c.next_scanline < s->c.image_height; n++) {
         JSAMPROW row = (JSAMPROW)(rows + (size_t)n * stride);
         jpeg_write_scanlines(&s->c, &row, 1);
@@ -580,10 +636,10 @@ int darkroom_jpeg_encoder_write(darkroom_jpeg_encoder *s, const uint8_t *rows, s
 int darkroom_jpeg_encoder_finish(darkroom_jpeg_encoder *s, uint8_t **out, unsigned long *out_size,
                                  char err[DARKROOM_ERR_LEN]) {
     *out = NULL; *out_size = 0;
-    if (s->failed) { snprintf(err, DARKROOM_ERR_LEN, "the encoder failed before"); return -1; }
+    if (s->failed) return encoder_failed_before(s, err);
     s->e.message = err;
     err[0] = 0;
-    if (setjmp(s->e.jump)) { s->failed = 1; return -1; }
+    if (setjmp(s->e.jump)) { s->failed = 1; return failure_code(&s->e); }
     if (s->c.next_scanline < s->c.image_height) {
         snprintf(err, DARKROOM_ERR_LEN, "only %u of %u rows were written", s->c.next_scanline, s->c.image_height);
         s->failed = 1;
@@ -606,10 +662,10 @@ void darkroom_jpeg_encoder_free(darkroom_jpeg_encoder *s) {
 int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int components, int quality,
                          int progressive, int subsample444, int optimize,
                          const uint8_t *icc, unsigned icc_len, const uint8_t *exif, unsigned exif_len,
-                         uint8_t **out, unsigned long *out_size, char err[DARKROOM_ERR_LEN]) {
+                         uint64_t deadline_ns, uint8_t **out, unsigned long *out_size, char err[DARKROOM_ERR_LEN]) {
     *out = NULL; *out_size = 0;
     darkroom_jpeg_encoder *s = darkroom_jpeg_encoder_start(width, height, components, quality, progressive, subsample444, optimize, 0,
-                                                           icc, icc_len, exif, exif_len, err);
+                                                           icc, icc_len, exif, exif_len, deadline_ns, err);
     if (!s) return -1;
     int rc = darkroom_jpeg_encoder_write(s, pixels, (size_t)width * (size_t)components, height, err);
     if (rc == 0) rc = darkroom_jpeg_encoder_finish(s, out, out_size, err);

@@ -21,6 +21,9 @@ struct shim_state {
     uint8_t *out; size_t out_len; size_t out_cap; int out_failed;
     // reading: the largest single allocation libpng may make (see shim_malloc)
     size_t alloc_limit;
+    // reading and writing: CLOCK_MONOTONIC nanoseconds to stop at (0: never), and whether it did
+    uint64_t deadline_ns;
+    int timed_out;
 };
 
 /// Ancillary chunk data (text, eXIf, sPLT, unknown chunks) is at most 16 MiB: libpng's own chunk
@@ -58,6 +61,18 @@ static void shim_warning(png_structp png, png_const_charp msg) {
     if (!s || !s->warnings) return;
     s->warnings->count++;
     if (s->warnings->message[0] == 0) snprintf(s->warnings->message, DARKROOM_ERR_LEN, "%s", msg);
+}
+
+/// libpng's row callback (png_set_read_status_fn, png_set_write_status_fn), called after every
+/// row read or written: past the deadline it leaves through png_error's longjmp, so the caller
+/// frees libpng's state as after an error and returns DARKROOM_TIME_LIMIT.
+static void shim_row_done(png_structp png, png_uint_32 row, int pass) {
+    (void)row; (void)pass;
+    struct shim_state *s = png_get_error_ptr(png);
+    if (s && darkroom_deadline_passed(s->deadline_ns)) {
+        s->timed_out = 1;
+        png_error(png, "the time limit passed");
+    }
 }
 
 /// A truncation: pixels are missing, or the file ends after them.
@@ -195,6 +210,7 @@ static png_structp make_reader(struct shim_state *s, png_infop *info) {
     *info = png_create_info_struct(png);
     if (!*info) { png_destroy_read_struct(&png, NULL, NULL); return NULL; }
     png_set_read_fn(png, s, shim_read);
+    png_set_read_status_fn(png, shim_row_done);
     // Ancillary chunks with bad CRCs are dropped; text-chunk inflation is capped (zTXt bombs).
     png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_WARN_DISCARD);
     png_set_chunk_malloc_max(png, CHUNK_LIMIT);
@@ -319,6 +335,10 @@ darkroom_png_stream *darkroom_png_stream_open_fd(int fd, size_t size, uint64_t m
     return stream_open(NULL, 1, fd, size, max_pixels, keep_truncated, out, rc, err);
 }
 
+void darkroom_png_stream_set_deadline(darkroom_png_stream *s, uint64_t deadline_ns) {
+    s->state.deadline_ns = deadline_ns;
+}
+
 /// After a longjmp: the rest of the request is zeros; returns what the read returns.
 /// Rows `from..<count` of a request, zeroed (transparent black): what was not decoded.
 static void zero_rows(const darkroom_png_stream *s, uint8_t *rows, size_t stride, int from, int count) {
@@ -328,6 +348,7 @@ static void zero_rows(const darkroom_png_stream *s, uint8_t *rows, size_t stride
 static int stream_failed(darkroom_png_stream *s, uint8_t *rows, size_t stride, int from, int count) {
     s->failed = 1;
     zero_rows(s, rows, stride, from, count);
+    if (s->state.timed_out) return DARKROOM_TIME_LIMIT;   // never kept as a truncation
     if (s->keep_truncated && !s->out->interlaced && s->rows_done > 0) {
         // fail-on none: keep the rows that were read, the rest transparent black (as Pillow's
         // LOAD_TRUNCATED_IMAGES).
@@ -349,6 +370,10 @@ int darkroom_png_stream_read(darkroom_png_stream *s, uint8_t *rows, size_t strid
     }
     if (s->failed) {
         zero_rows(s, rows, stride, 0, count);
+        if (s->state.timed_out) {
+            snprintf(err, DARKROOM_ERR_LEN, "the time limit passed");
+            return DARKROOM_TIME_LIMIT;
+        }
         return s->truncated ? count : -1;
     }
     volatile int n = 0;
@@ -379,7 +404,7 @@ int darkroom_png_stream_read(darkroom_png_stream *s, uint8_t *rows, size_t strid
 int darkroom_png_stream_check(darkroom_png_stream *s, char err[DARKROOM_ERR_LEN]) {
     s->state.message = err;
     err[0] = 0;
-    if (s->failed) return s->truncated ? 0 : -1;
+    if (s->failed) return s->state.timed_out ? DARKROOM_TIME_LIMIT : s->truncated ? 0 : -1;
     // One row, written over and over: libpng's png_read_image reads an interlaced image the same
     // way, pass by pass, a row at a time (it only keeps each row in the caller's image).
     uint8_t *volatile row = malloc(s->row_bytes > 0 ? s->row_bytes : 1);
@@ -388,6 +413,7 @@ int darkroom_png_stream_check(darkroom_png_stream *s, char err[DARKROOM_ERR_LEN]
         free(row);
         // As darkroom_png_stream_read when the data ends early (stream_failed).
         s->failed = 1;
+        if (s->state.timed_out) return DARKROOM_TIME_LIMIT;
         if (s->keep_truncated && !s->out->interlaced && s->rows_done > 0) {
             note_truncated(&s->out->warnings, s->state.message);
             s->state.message[0] = 0;
@@ -438,8 +464,8 @@ void darkroom_png_stream_close(darkroom_png_stream *s) {
 int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int depth,
                         int level, int strategy, int filters,
                         const uint8_t *icc, uint32_t icc_len, const uint8_t *exif, uint32_t exif_len,
-                        uint8_t **out, size_t *out_size, char err[DARKROOM_ERR_LEN]) {
-    struct shim_state s = { .message = err };
+                        uint64_t deadline_ns, uint8_t **out, size_t *out_size, char err[DARKROOM_ERR_LEN]) {
+    struct shim_state s = { .message = err, .deadline_ns = deadline_ns };
     png_infop info = NULL;
     png_bytepp volatile rows = NULL;
     *out = NULL; *out_size = 0;
@@ -452,9 +478,10 @@ int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, 
         free(rows);
         free(s.out);
         png_destroy_write_struct(&png, &info);
-        return -1;
+        return s.timed_out ? DARKROOM_TIME_LIMIT : -1;
     }
     png_set_write_fn(png, &s, shim_write, shim_flush);
+    png_set_write_status_fn(png, shim_row_done);
     if (strategy < 0) {
         // Auto: photographic content (few pixels equal to their left neighbour) compresses as
         // well with Z_RLE as with full LZ77 at a fraction of the time; flat graphics keep LZ77.

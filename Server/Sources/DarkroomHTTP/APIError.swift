@@ -122,6 +122,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// | `.encoding(.tooManyPixels)` | 413 | `invalid_request_error` | `image_too_large` | the size field |
     /// | `.encoding(.formatLimit)` | 400 | `invalid_request_error` | `image_too_large_for_format` | the size field |
     /// | `.encoding(.codec)`, `.file` | 500 | `server_error` | `internal_error` | null |
+    /// | `.timeLimit` | 504 | `server_error` | `timeout` | null |
     public static func from(_ error: DarkroomError, door: Door, param: String? = nil, imageParam: String? = nil,
                             sizeParam: String? = nil) -> APIError {
         let message = error.message(for: .http)
@@ -173,6 +174,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             return APIError(.contentTooLarge, message: message, param: imageParam, code: "image_too_large")
         case .file:
             return internalError(message)
+        case .timeLimit:
+            // The conversion was stopped at the request's deadline: the pool's own 504.
+            return APIError(.gatewayTimeout, message: message, type: serverError, code: "timeout")
         }
     }
 

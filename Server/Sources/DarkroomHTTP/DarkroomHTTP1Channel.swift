@@ -19,9 +19,10 @@ import NIOHTTPTypesHTTP1
 /// - **Parser errors** (a bad or doubled `Content-Length`, an unknown method, a bad header) are
 ///   answered `400` with the JSON error envelope (`code` `malformed_request`), not an empty body,
 ///   and the connection is closed.
-/// - **A body the handler did not read** is not drained: the connection is closed after the
-///   answer, so a client that declared a large body and trickles it cannot keep a connection
-///   busy after it has its answer. A request that declared no body keeps the connection.
+/// - **A body the handler did not read** ends the connection after the answer (a request that
+///   declared no body keeps it): a lingering close reads and drops at most 8 MiB of it for at
+///   most 2 s, so a client that sends its whole body before reading still gets the answer, and
+///   one that trickles a large body cannot keep the connection.
 ///
 /// Adapted from Hummingbird 2.28's `HTTP1Channel` and `HTTPChannelHandler.handleHTTP` (Apache-2.0).
 public struct DarkroomHTTP1Channel: ServerChildChannel {
@@ -95,13 +96,20 @@ public struct DarkroomHTTP1Channel: ServerChildChannel {
                                                               .body(body), .end(nil)])
                         onParseError?(error.reason)
                     }
-                    // Half-close, let the client read the answer and close its side (a lingering
-                    // close: unread body bytes arriving meanwhile would otherwise turn into a reset
-                    // that can cost the client its answer), and close at the latest after 2 s.
+                    // A lingering close: half-close, then read and drop what the client still
+                    // sends (the rest of a body refused before it was read) until it closes its
+                    // side, so its answer is not lost to a reset (a client that sends its whole
+                    // body before reading, as Python's http.client does, would see a broken pipe
+                    // instead of the 503); at most `lingerBytes`, and 2 s, then close.
                     outbound.finish()
                     let channel = asyncChannel.channel
                     let forced = channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
-                    try await channel.closeFuture.get()
+                    var dropped = 0
+                    while dropped <= Self.lingerBytes, let part = try? await iterator.next() {
+                        if case let .body(buffer) = part { dropped += buffer.readableBytes }
+                    }
+                    channel.close(promise: nil)
+                    try? await channel.closeFuture.get()
                     forced.cancel()
                 }
             } onCancel: {
@@ -111,6 +119,9 @@ public struct DarkroomHTTP1Channel: ServerChildChannel {
             logger.trace("connection ended: \(error)")
         }
     }
+
+    /// Bytes of a refused body read and dropped after the answer, at most (8 MiB; and 2 s).
+    static let lingerBytes = 8 << 20
 
     /// `Expect: 100-continue` (case-insensitive), the only expectation HTTP/1.1 defines.
     static func expectsContinue(_ head: HTTPRequest) -> Bool {

@@ -173,6 +173,7 @@ public enum DarkroomHTTPServer {
         ("/openapi.json", [.get]),
         ("/healthz", [.get, .head]), ("/readyz", [.get, .head]), ("/metrics", [.get]),
         ("/v1/images/convert", [.post]), ("/v1/images/references", [.post]),
+        ("/convert/v1/images/edits", [.post]), ("/references/v1/images/edits", [.post]),
         ("/v1/convert", [.post]), ("/v1/references", [.post]), ("/v1/size", [.post]),
         ("/v1/images/generations", [.post]), ("/v1/images/edits", [.post]),
     ]

@@ -30,6 +30,10 @@ enum ImagesRoutes {
     static func add(to router: Router<BasicRequestContext>, server: DarkroomHTTPServer.Server) {
         router.post("v1/images/convert") { request, _ in await convert(request, server) }
         router.post("v1/images/references") { request, _ in await references(request, server) }
+        // The same two routes where an OpenAI SDK's `images.edit` lands with nothing but a base URL:
+        // `base_url="http://host:8080/convert/v1"` (or `/references/v1`) → POST …/images/edits.
+        router.post("convert/v1/images/edits") { request, _ in await convert(request, server) }
+        router.post("references/v1/images/edits") { request, _ in await references(request, server) }
     }
 
     /// One uploaded image and the field it is answered under: `image` for a lone `image` part,
@@ -129,7 +133,9 @@ enum ImagesRoutes {
             let start = RouteSupport.Start()
             let (images, _, fieldsIn) = try await form(request, server, route: "/v1/images/convert", start: start, acceptsMask: false)
             var fields = fieldsIn
-            let asked = try convertRequest(&fields, imageCount: images.count, maxPixels: server.configuration.maxPixels)
+            var parsed = try convertRequest(&fields, imageCount: images.count, maxPixels: server.configuration.maxPixels)
+            parsed.stage.deadline = start.deadline(server.configuration.requestTimeout)
+            let asked = parsed
             let limits = RouteSupport.OutputLimits(server.configuration)
             return try await RouteSupport.onPool(server, start: start, door: .openAI) {
                 try convertAll(images, asked, limits: limits, server: server)
@@ -222,7 +228,9 @@ enum ImagesRoutes {
             let start = RouteSupport.Start()
             let (images, mask, fieldsIn) = try await form(request, server, route: "/v1/images/references", start: start, acceptsMask: true)
             var fields = fieldsIn
-            let asked = try referencesRequest(&fields, maxPixels: server.configuration.maxPixels)
+            var parsed = try referencesRequest(&fields, maxPixels: server.configuration.maxPixels)
+            parsed.options.deadline = start.deadline(server.configuration.requestTimeout)
+            let asked = parsed
             let limits = RouteSupport.OutputLimits(server.configuration)
             return try await RouteSupport.onPool(server, start: start, door: .openAI) {
                 try prepareAll(images, mask: mask, asked, limits: limits, server: server)
@@ -254,7 +262,8 @@ enum ImagesRoutes {
                     throw APIError.from(error, door: .openAI, imageParam: image.param, sizeParam: "max_mp")
                 }
             }
-            if case let .failure(error) = result, asked.allOrNothing { throw error }
+            // A time limit ends the request (the pool answers 504 by then): the images left would stop at once.
+            if case let .failure(error) = result, asked.allOrNothing || error.status == .gatewayTimeout { throw error }
             if case let .success(ref) = result {
                 server.metrics.recordPixelsDecoded(route: "/v1/images/references", ref.inputWidth * ref.inputHeight)
             }
@@ -339,6 +348,7 @@ enum ImagesRoutes {
             var options = ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: "\(first.width)x\(first.height)!"))
             options.decode.maxPixels = asked.options.maxInputPixels
             options.decode.failOn = asked.options.failOn
+            options.deadline = asked.options.deadline
             options.encode.keep = .none
             let result = try Converter(options: options).convert(bytes)
             return (result.bytes, result.width, result.height, input)

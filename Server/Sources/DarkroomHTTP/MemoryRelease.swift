@@ -1,3 +1,4 @@
+import Darkroom
 import Dispatch
 import Hummingbird
 import NIOConcurrencyHelpers
@@ -33,7 +34,7 @@ enum MemoryRelease {
     static func trim() { _ = mallocTrim?(0) }
 
     /// glibc's `mallopt` parameters (<malloc.h>).
-    private static let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3
+    private static let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3, arenaMax: Int32 = -8
 
     /// Fixed allocator thresholds for a long-running server (``DarkroomHTTPServer/configureAllocator()``).
     static func configureForServing() {
@@ -42,6 +43,7 @@ enum MemoryRelease {
         let mallopt = unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
         _ = mallopt(mmapThreshold, 1 << 20)
         _ = mallopt(trimThreshold, 4 << 20)
+        _ = mallopt(arenaMax, Int32(clamping: max(2, CPUBudget.cores())))
         #endif
     }
 

@@ -41,6 +41,7 @@ enum RawRoutes {
                 do { stage.resize = try ResizeGeometry(parsing: resizeText) } catch { throw APIError.from(error, door: .raw, param: "resize") }
             }
             if let failOn { stage.failOn = failOn }
+            stage.deadline = start.deadline(server.configuration.requestTimeout)
             let limits = RouteSupport.OutputLimits(server.configuration)
             let bytes = try await RouteSupport.body(of: request, server: server, route: "/v1/convert", start: start)
             let frozen = stage
@@ -77,6 +78,7 @@ enum RawRoutes {
             }
             let name = query.take("name") ?? "reference"
             try query.checkNoneLeft(accepted: referenceFields)
+            options.deadline = start.deadline(server.configuration.requestTimeout)
             let limits = RouteSupport.OutputLimits(server.configuration)
             let bytes = try await RouteSupport.body(of: request, server: server, route: "/v1/references", start: start)
             let frozen = options

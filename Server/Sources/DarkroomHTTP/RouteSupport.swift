@@ -14,6 +14,13 @@ enum RouteSupport {
     struct Start: Sendable {
         var dispatch = DispatchTime.now()
         var clock = ContinuousClock.now
+
+        /// The moment `timeout` seconds after the arrival, as the library's ``Deadline``: a
+        /// conversion's ``ConvertOptions/deadline``, so a worker past the pool's 504 stops its
+        /// codecs and comes back (AVIF's encoder excepted: ``OutputLimits`` bounds it).
+        func deadline(_ timeout: Double) -> Deadline {
+            Deadline(clock + .milliseconds(Int64(timeout * 1000)))
+        }
     }
 
     /// Reads a conversion route's body: a declared `Content-Length` over `--max-body-bytes` is a
@@ -84,6 +91,8 @@ enum RouteSupport {
     /// Takes a worker-pool slot (the body is in) and runs `work` on a worker within what is left
     /// of the request's time limit. Pool refusals become 503/504; a ``DarkroomError`` thrown by
     /// `work` is answered for `door` without a field (work should throw ``APIError`` naming it).
+    /// `work`'s conversions carry the request's deadline (``Start/deadline(_:)``): one stopped
+    /// there is the same 504 as the pool's, counted as the pool's `run_timeout`.
     static func onPool<T: Sendable>(_ server: DarkroomHTTPServer.Server, start: Start, door: APIError.Door,
                                     _ work: @escaping @Sendable () throws -> T) async throws(APIError) -> T {
         do {
@@ -93,8 +102,11 @@ enum RouteSupport {
             server.metrics.recordRejection(error)
             throw APIError.from(error, retryAfter: server.configuration.retryAfter)
         } catch let error as APIError {
+            // The library stopped the conversion at the deadline before the pool's timer answered.
+            if error.status == .gatewayTimeout { server.metrics.recordRejection(.runTimeout(seconds: server.configuration.requestTimeout)) }
             throw error
         } catch let error as DarkroomError {
+            if case .timeLimit = error { server.metrics.recordRejection(.runTimeout(seconds: server.configuration.requestTimeout)) }
             throw APIError.from(error, door: door)
         } catch {
             throw APIError.internalError("\(error)")

@@ -7,11 +7,14 @@ import UnixSignals
 extension DarkroomHTTPServer {
     /// Sets the C allocator's thresholds for a long-running server; `darkroom-server` calls it
     /// first thing. Allocations of 1 MiB or more (image rows, decoded images, encoded outputs)
-    /// get their own mapping, returned to the system when freed, and the free top of each arena
-    /// is returned above 4 MiB. Without it glibc raises both thresholds on the fly (up to 32 and
-    /// 64 MiB) after the first large image, and the soak (scripts/soak.sh) measured a quiet server
-    /// at 120–150 MB RSS that grew 20 % over 18,000 requests with 4 MB of heap in use; with it, 71 MB,
-    /// flat (docs/server.md, Soak). The cost is a fresh mapping (page faults) for each large
+    /// get their own mapping, returned to the system when freed; the free top of each arena is
+    /// returned above 4 MiB; and there are at most as many arenas as cores the process may use
+    /// (``CPUBudget/cores()``, at least 2; glibc's default is 8 per core), since no more threads
+    /// than that allocate at once. Without it glibc raises both thresholds on the fly (up to 32
+    /// and 64 MiB) after the first large image, and the soak (scripts/soak.sh) measured a quiet
+    /// server at 120–150 MB RSS that grew 20 % over 18,000 requests with 4 MB of heap in use; with
+    /// the thresholds alone, 68 → 78 MB (+15 %) over 60,000; with the arena bound as well,
+    /// 62 → 63 MB (docs/server.md, Soak). The cost is a fresh mapping (page faults) for each large
     /// buffer. An application that mounts the routes in its own process decides for itself.
     /// glibc only; does nothing elsewhere.
     public static func configureAllocator() { MemoryRelease.configureForServing() }

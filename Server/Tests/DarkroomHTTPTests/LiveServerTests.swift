@@ -159,6 +159,31 @@ import Testing
         }
     }
 
+    /// A client that sends its whole body before reading (as Python's http.client does) still gets
+    /// the 503 its request was refused with before the body was read: the lingering close reads
+    /// and drops the body rather than resetting the connection under it.
+    @Test func aBodyRefusedUnreadStillLetsTheClientReadItsAnswer() async throws {
+        try await LiveServer.with(try .init(maxBodyBytes: 16 << 20, maxUploads: 1, retryAfter: 3)) { live in
+            let first = try RawConnection(port: live.port)
+            first.send("POST /v1/convert HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n")
+            first.send(Array(Self.jpeg.prefix(100)))
+            for _ in 0..<100 where live.server.uploads.current == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(live.server.uploads.current == 1)
+
+            let body = [UInt8](repeating: 0x42, count: 6_000_000)  // more than loopback's socket buffers hold
+            let second = try RawConnection(port: live.port)
+            second.send("POST /v1/convert HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n")
+            // Blocks until the server has taken it all; without the lingering close the server reset
+            // the connection under it (2 s after its answer), where Python's http.client raises
+            // BrokenPipeError and never reads the 503.
+            #expect(second.send(body), "the body was taken, not reset")
+            let refused = second.response(timeout: 5)
+            #expect(Self.status(refused) == 503, "\(refused.prefix(300))")
+            #expect(Self.body(refused).contains(#""code":"server_overloaded""#))
+            first.disconnect()
+        }
+    }
+
     /// Requests on one kept-alive connection, the second one's body read after the first answer.
     @Test func keptAliveConnectionsServeSeveralRequests() async throws {
         try await LiveServer.with(try .init(maxBodyBytes: 1 << 20)) { live in

@@ -23,6 +23,22 @@ import Testing
 
     // MARK: convert
 
+    /// `base_url="…/convert/v1"` and `…/references/v1`: the SDK's `images.edit` lands on the two routes.
+    @Test func theEditsPathsUnderConvertAndReferencesAreTheTwoRoutes() async throws {
+        try await app.test(.router) { client in
+            let fields = ["output_format": "webp", "output_compression": "70", "size": "384x384", "prompt": "", "model": "m"]
+            let direct = try await client.post("/v1/images/convert", .images([Self.jpeg], fields: fields))
+            let viaEdits = try await client.post("/convert/v1/images/edits", .images([Self.jpeg], fields: fields))
+            #expect(direct.status == .ok && viaEdits.status == .ok)
+            #expect(try JSONBody.images(try JSONBody.object(viaEdits)) == JSONBody.images(try JSONBody.object(direct)))
+            let references = try await client.post("/references/v1/images/edits", .images([Self.jpeg, Self.png], fields: ["format": "png"]))
+            #expect(references.status == .ok)
+            #expect(try JSONBody.images(try JSONBody.object(references)).map { ImageFormat.sniff($0) } == [.png, .png])
+            let get = try await client.execute(uri: "/convert/v1/images/edits", method: .get)
+            #expect(get.status == .methodNotAllowed && get.headers[.allow] == "POST")
+        }
+    }
+
     @Test func oneImageAsImageComesBackInOpenAIsShape() async throws {
         try await app.test(.router) { client in
             let response = try await client.post("/v1/images/convert", .images([Self.jpeg], fields: [
@@ -302,7 +318,7 @@ import Testing
                 #expect(response.headers[.allow] == "POST", "\(route)")
             }
             let post = try await client.execute(uri: "/healthz", method: .post)
-            #expect(post.status == .methodNotAllowed && post.headers[.allow] == "GET")
+            #expect(post.status == .methodNotAllowed && post.headers[.allow] == "GET, HEAD", "\(String(describing: post.headers[.allow]))")
 
             // The raw routes: a bad image is still 422 there, with the envelope.
             envelope = try JSONBody.envelope(try await client.execute(uri: "/v1/convert", method: .post, body: ByteBuffer(string: "junk")))

@@ -121,16 +121,20 @@ final class RawConnection: @unchecked Sendable {
         fd = -1
     }
 
-    func send(_ bytes: [UInt8]) {
+    /// Sends all of `bytes` (blocking); false when the connection failed first (reset or closed).
+    @discardableResult
+    func send(_ bytes: [UInt8]) -> Bool {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
+            if n <= 0 { return false }
             sent += n
         }
+        return true
     }
 
-    func send(_ text: String) { send(Array(text.utf8)) }
+    @discardableResult
+    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// Reads until `done(received)` is true, the peer closes, or `timeout` seconds pass.
     func receive(timeout: Double, until done: ([UInt8]) -> Bool = { _ in false }) -> [UInt8] {

@@ -2,7 +2,8 @@
 #define CDARKROOM_H
 // C shims for the two libraries that report errors with setjmp/longjmp (libjpeg, libpng),
 // which Swift cannot unwind through. Each entry point sets its own jump buffer and returns
-// 0 on success or -1 with a message in `err` (DARKROOM_ERR_LEN bytes). Buffers handed back
+// 0 on success or -1 with a message in `err` (DARKROOM_ERR_LEN bytes), or DARKROOM_TIME_LIMIT
+// when a deadline given to it passed (libjpeg's progress monitor, libpng's row callbacks). Buffers handed back
 // through out-parameters are malloc'd: release them with darkroom_free().
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,16 @@ int darkroom_cpu_has_avx2_fma(void);
 int darkroom_cpu_has_avx_vnni(void);
 
 void darkroom_free(void *p);
+
+/// What an entry point returns when its deadline passed: the codec was stopped (through the
+/// shim's own longjmp path, so its state can still be freed as after an error).
+#define DARKROOM_TIME_LIMIT (-3)
+
+/// CLOCK_MONOTONIC in nanoseconds: the clock of every deadline (`deadline_ns`, 0 = none).
+uint64_t darkroom_monotonic_ns(void);
+
+/// 1 when `deadline_ns` is not 0 and CLOCK_MONOTONIC has reached it, else 0.
+int darkroom_deadline_passed(uint64_t deadline_ns);
 
 /// The libjpeg-turbo version Darkroom was built against (libjpeg has no run-time version call), e.g. "2.1.5".
 const char *darkroom_libjpeg_turbo_version(void);
@@ -65,8 +76,15 @@ darkroom_jpeg_stream *darkroom_jpeg_stream_open(const uint8_t *data, size_t size
 /// and a fake EOI, as jpeg_mem_src).
 darkroom_jpeg_stream *darkroom_jpeg_stream_open_fd(int fd, size_t size, darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]);
 
+/// Stops the decode at `deadline_ns` (CLOCK_MONOTONIC; 0: never): libjpeg's progress monitor checks
+/// it on every row read and every scan step of a progressive file's decode (inside
+/// darkroom_jpeg_stream_start), and the entry point returns DARKROOM_TIME_LIMIT. The stream must
+/// then only be closed.
+void darkroom_jpeg_stream_set_deadline(darkroom_jpeg_stream *s, uint64_t deadline_ns);
+
 /// Sets the DCT scale (1, 2, 4, 8) and starts decompression; `info->width/height` get the output
-/// size. Returns 0, -1 (error, `err`) or -2 (the output has more than max_pixels pixels).
+/// size. Returns 0, -1 (error, `err`), -2 (the output has more than max_pixels pixels) or
+/// DARKROOM_TIME_LIMIT.
 int darkroom_jpeg_stream_start(darkroom_jpeg_stream *s, int scale_denom, uint64_t max_pixels,
                                darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]);
 
@@ -82,7 +100,8 @@ int darkroom_jpeg_restart_tail(const uint8_t *data, size_t size, int mcu_row, in
                                int mcu_height, uint8_t **out, size_t *out_size);
 
 /// Decodes the next `count` rows into `rows` (`stride` bytes apart). Rows past a truncated end are
-/// mid-grey, as libjpeg's own fill, with a warning. Returns `count`, or -1 on an error (`err`).
+/// mid-grey, as libjpeg's own fill, with a warning. Returns `count`, or -1 on an error (`err`),
+/// or DARKROOM_TIME_LIMIT (the rows are the caller's to fill, as after an error).
 int darkroom_jpeg_stream_read(darkroom_jpeg_stream *s, uint8_t *rows, size_t stride, int count,
                               char err[DARKROOM_ERR_LEN]);
 
@@ -114,7 +133,7 @@ int darkroom_jpeg_stream_start_planes(darkroom_jpeg_stream *s, int scale_denom, 
 
 /// Decodes the next iMCU row group: rows[c][i] receives row i of the group of plane c
 /// (`group_rows[c]` pointers per plane, each to `stride[c]` bytes). Past a truncated end the
-/// rows are mid-grey (128), as libjpeg's own fill, with a warning. Returns 0, or -1 (`err`).
+/// rows are mid-grey (128), as libjpeg's own fill, with a warning. Returns 0, -1 (`err`) or DARKROOM_TIME_LIMIT.
 int darkroom_jpeg_stream_read_planes(darkroom_jpeg_stream *s, uint8_t **const rows[3], char err[DARKROOM_ERR_LEN]);
 
 /// The warnings collected so far.
@@ -129,10 +148,14 @@ typedef struct darkroom_jpeg_encoder darkroom_jpeg_encoder;
 
 /// Starts an encode of 8-bit gray (components 1) or RGB (3), with optimised Huffman tables when
 /// `optimize` and a restart marker every `restart_rows` MCU rows (0: none); NULL with `err` set on failure.
+/// `deadline_ns` (CLOCK_MONOTONIC; 0: never): libjpeg's progress monitor checks it on every row
+/// written and every step of the passes in darkroom_jpeg_encoder_finish (progressive and
+/// optimised Huffman), and the entry point returns DARKROOM_TIME_LIMIT; the encoder must then only be freed.
 darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int components, int quality,
                                                    int progressive, int subsample444, int optimize, int restart_rows,
                                                    const uint8_t *icc, unsigned icc_len,
-                                                   const uint8_t *exif, unsigned exif_len, char err[DARKROOM_ERR_LEN]);
+                                                   const uint8_t *exif, unsigned exif_len, uint64_t deadline_ns,
+                                                   char err[DARKROOM_ERR_LEN]);
 
 /// darkroom_jpeg_encoder_start for raw planes (`raw_data_in`): Y, Cb, Cr (components 3, sampled
 /// 4:2:0, or 4:4:4 with `subsample444`) or gray (1), written with
@@ -140,29 +163,30 @@ darkroom_jpeg_encoder *darkroom_jpeg_encoder_start(int width, int height, int co
 darkroom_jpeg_encoder *darkroom_jpeg_encoder_start_planes(int width, int height, int components, int quality,
                                                           int progressive, int subsample444, int optimize,
                                                           const uint8_t *icc, unsigned icc_len,
-                                                          const uint8_t *exif, unsigned exif_len,
+                                                          const uint8_t *exif, unsigned exif_len, uint64_t deadline_ns,
                                                           darkroom_jpeg_planes *planes, char err[DARKROOM_ERR_LEN]);
 
 /// Encodes the next iMCU row group: rows[c][i] is row i of the group of plane c (`group_rows[c]`
-/// pointers per plane, each to `stride[c]` bytes with the padding filled). Returns 0, or -1 with `err` set.
+/// pointers per plane, each to `stride[c]` bytes with the padding filled). Returns 0, -1 with `err` set, or DARKROOM_TIME_LIMIT.
 int darkroom_jpeg_encoder_write_planes(darkroom_jpeg_encoder *s, uint8_t **const rows[3], char err[DARKROOM_ERR_LEN]);
 
-/// Encodes the next `count` rows (`stride` bytes apart). Returns 0, or -1 with `err` set.
+/// Encodes the next `count` rows (`stride` bytes apart). Returns 0, -1 with `err` set, or DARKROOM_TIME_LIMIT.
 int darkroom_jpeg_encoder_write(darkroom_jpeg_encoder *s, const uint8_t *rows, size_t stride, int count,
                                 char err[DARKROOM_ERR_LEN]);
 
-/// After the last row: the file, malloc'd into *out (the caller frees it). Returns 0, or -1.
+/// After the last row: the file, malloc'd into *out (the caller frees it). Returns 0, -1 or DARKROOM_TIME_LIMIT.
 int darkroom_jpeg_encoder_finish(darkroom_jpeg_encoder *s, uint8_t **out, unsigned long *out_size,
                                  char err[DARKROOM_ERR_LEN]);
 
 /// Frees the encoder (NULL is fine).
 void darkroom_jpeg_encoder_free(darkroom_jpeg_encoder *s);
 
-/// Encodes 8-bit gray (components 1) or RGB (3).
+/// Encodes 8-bit gray (components 1) or RGB (3). Returns 0, -1 or DARKROOM_TIME_LIMIT (`deadline_ns`
+/// as darkroom_jpeg_encoder_start's); nothing is left allocated on failure.
 int darkroom_jpeg_encode(const uint8_t *pixels, int width, int height, int components, int quality,
                          int progressive, int subsample444, int optimize,
                          const uint8_t *icc, unsigned icc_len, const uint8_t *exif, unsigned exif_len,
-                         uint8_t **out, unsigned long *out_size, char err[DARKROOM_ERR_LEN]);
+                         uint64_t deadline_ns, uint8_t **out, unsigned long *out_size, char err[DARKROOM_ERR_LEN]);
 
 // ---------------------------------------------------------------- PNG
 
@@ -206,6 +230,12 @@ darkroom_png_stream *darkroom_png_stream_open(const uint8_t *data, size_t size, 
 darkroom_png_stream *darkroom_png_stream_open_fd(int fd, size_t size, uint64_t max_pixels, int keep_truncated,
                                                  darkroom_png_info *info, int *rc, char err[DARKROOM_ERR_LEN]);
 
+/// Stops the decode at `deadline_ns` (CLOCK_MONOTONIC; 0: never): libpng's row callback checks it
+/// after every row (every pass of an interlaced image too), and darkroom_png_stream_read or
+/// darkroom_png_stream_check returns DARKROOM_TIME_LIMIT (the rows not read are zero; the
+/// stream must then only be closed).
+void darkroom_png_stream_set_deadline(darkroom_png_stream *s, uint64_t deadline_ns);
+
 /// Decodes every row that is left (every pass of an interlaced image) into one row of scratch
 /// memory and keeps none: what darkroom_png_stream_read of all rows would report, without the
 /// image. Returns 0, or -4 / -1 with `err` as darkroom_png_stream_read (with keep_truncated a
@@ -230,10 +260,12 @@ void darkroom_png_stream_close(darkroom_png_stream *s);
 /// Encodes channels 1-4 at depth 8 or 16 (16-bit samples native-endian).
 /// level: zlib level 0-9; strategy: a zlib strategy, or -1 to pick Z_RLE for photographic content and
 /// the default LZ77 strategy for flat graphics; filters: a PNG_FILTER_* mask, or -1 for all (adaptive).
+/// `deadline_ns` (CLOCK_MONOTONIC; 0: never): libpng's row callback checks it after every row
+/// written. Returns 0, -1 (`err`) or DARKROOM_TIME_LIMIT; nothing is left allocated on failure.
 int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int depth,
                         int level, int strategy, int filters,
                         const uint8_t *icc, uint32_t icc_len, const uint8_t *exif, uint32_t exif_len,
-                        uint8_t **out, size_t *out_size, char err[DARKROOM_ERR_LEN]);
+                        uint64_t deadline_ns, uint8_t **out, size_t *out_size, char err[DARKROOM_ERR_LEN]);
 
 /// The CRC-32 of `len` bytes, as PNG chunks use it, for the header walk of
 /// `ImageInspection` (a PNG's chunk CRCs checked without decoding).

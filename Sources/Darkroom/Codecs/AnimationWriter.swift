@@ -245,16 +245,16 @@ private final class GIFAnimWriter {
         var needsTransparency = false
         for i in 0..<(width * height) where image.pixels[4 * i + 3] < 128 { needsTransparency = true; break }
         var usesGlobal = paletteIsGlobal
-        func fresh() {
+        func fresh() throws(DarkroomError) {
             // Exactly 256 opaque colours are kept exactly; otherwise one index stays free.
             let exact256 = !needsTransparency
                 && PaletteQuantizer.newColours(image, known: ColourSet(capacity: 0), limit: 256)?.count == 256
-            let q = PaletteQuantizer.quantize(image, dither: dither, reserveTransparent: !exact256)
+            let q = try PaletteQuantizer.quantize(image, dither: dither, reserveTransparent: !exact256)
             palette = Array(q.palette.prefix(q.transparentIndex ?? q.palette.count))
             paletteSet = ColourSet(palette)
         }
         if frames == 0 {
-            fresh()
+            try fresh()
             usesGlobal = true
         } else if palette.count < 256, let added = PaletteQuantizer.newColours(image, known: paletteSet, limit: 255 - palette.count) {
             if !added.isEmpty {
@@ -270,7 +270,7 @@ private final class GIFAnimWriter {
             let tried = fits ? PaletteQuantizer.map(image, palette: palette, exact: paletteSet,
                                                     transparentIndex: palette.count % 256, dither: false).meanSquaredError : .infinity
             if tried > 9 {
-                fresh()
+                try fresh()
                 paletteIsGlobal = false
                 usesGlobal = false
             }

@@ -6,6 +6,13 @@ func shimMessage(_ err: [CChar]) -> String {
     return bytes.isEmpty ? "unknown error" : String(decoding: bytes, as: UTF8.self)
 }
 
+/// The error of a shim entry point's failure code `rc`: ``DarkroomError/timeLimit(_:)`` for
+/// `DARKROOM_TIME_LIMIT` (the deadline stopped the codec at `stage`), else `other`.
+func shimFailure(_ rc: Int32, _ stage: TimeLimitError.Stage, _ format: ImageFormat,
+                 else other: @autoclosure () -> DarkroomError) -> DarkroomError {
+    rc == DARKROOM_TIME_LIMIT ? .timeLimit(TimeLimitError(stage: stage, format: format)) : other()
+}
+
 /// Copies a malloc'd C buffer into a Swift array (nil for NULL/empty) and frees it.
 func takeCBuffer(_ pointer: UnsafeMutablePointer<UInt8>?, count: Int) -> [UInt8]? {
     guard let pointer else { return nil }

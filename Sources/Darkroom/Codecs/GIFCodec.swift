@@ -26,8 +26,8 @@ enum GIFCodec {
 
     /// Decodes the first frame with ``GIFDecoder`` (pure Swift; giflib only encodes), from a file
     /// whose header ``ImageSource`` has read and checked.
-    static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> RawDecode {
-        let gif = try GIFDecoder.decode(bytes, maxPixels: maxPixels)
+    static func decode(_ bytes: [UInt8], maxPixels: Int, deadline: Deadline? = nil) throws(DarkroomError) -> RawDecode {
+        let gif = try GIFDecoder.decode(bytes, maxPixels: maxPixels, deadline: deadline)
         var metadata = ImageMetadata(sourceFormat: .gif, storedWidth: gif.width, storedHeight: gif.height, storedBitDepth: 8)
         metadata.frameCount = gif.frameCount
         metadata.loopCount = gif.loopCount
@@ -41,9 +41,11 @@ enum GIFCodec {
         return RawDecode(image: gif.isOpaque ? image.droppingAlpha() : image, metadata: metadata)
     }
 
-    static func encode(_ image: Image, dither: Bool) throws(DarkroomError) -> [UInt8] {
+    /// Encodes `image` (RGBA8) as one palette frame. `deadline`: checked by the quantiser and
+    /// dither every few rows and between the rows handed to giflib (``DarkroomError/timeLimit(_:)``).
+    static func encode(_ image: Image, dither: Bool, deadline: Deadline? = nil) throws(DarkroomError) -> [UInt8] {
         precondition(image.format == .rgba8)
-        let q = PaletteQuantizer.quantize(image, dither: dither)
+        let q = try PaletteQuantizer.quantize(image, dither: dither, deadline: deadline)
         var bits: Int32 = 1
         while (1 << bits) < q.palette.count { bits += 1 }
         let stream = Stream()
@@ -72,6 +74,7 @@ enum GIFCodec {
         var indices = q.indices
         try indices.withUnsafeMutableBufferPointer { (buf) throws(DarkroomError) in
             for y in 0..<image.height {
+                if y % 64 == 0 { try deadline.check(.encoding, .gif) }
                 try check(EGifPutLine(gif, buf.baseAddress! + y * image.width, Int32(image.width)))
             }
         }

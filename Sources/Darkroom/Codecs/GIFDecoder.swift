@@ -34,6 +34,8 @@ struct GIFDecoder {
 
     private let bytes: [UInt8]
     private var position = 0
+    /// Where decoding stops (``decode(_:maxPixels:deadline:)``).
+    private var deadline: Deadline?
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -295,13 +297,14 @@ struct GIFDecoder {
     /// has read (the 13-byte screen descriptor is walked again here, not counted as a parse). The
     /// screen size is checked against `maxPixels` before the canvas is allocated (the decoder's own
     /// bound; ``ImageSource`` checked it at open).
-    static func decode(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) -> Result {
+    /// `deadline`: checked after the first row of each frame and every 64 rows after it (``DarkroomError/timeLimit(_:)``).
+    static func decode(_ bytes: [UInt8], maxPixels: Int, deadline: Deadline? = nil) throws(DarkroomError) -> Result {
         var header = GIFDecoder(bytes)
         let screen = try header.readScreen()
         try checkPixelLimit(width: screen.width, height: screen.height, limit: maxPixels)
         let scan = try scan(bytes)
         try checkPixelLimit(width: scan.width, height: scan.height, limit: maxPixels)
-        var frames = GIFFrames(bytes, scan: scan)
+        var frames = GIFFrames(bytes, scan: scan, deadline: deadline)
         guard let first = try frames.next() else { throw fail("no image in the file") }
         let f = scan.frames[0]
         let isOpaque = f.transparentIndex < 0 && f.left == 0 && f.top == 0 && f.width >= scan.width
@@ -316,10 +319,11 @@ struct GIFDecoder {
     /// to the canvas; transparent-index pixels leave the canvas as it is. `complete` is false
     /// when the data ended (or went bad) before every frame row inside the canvas was decoded.
     /// The first frame (`isFirst`) throws when not even one row decodes; a later one leaves the
-    /// canvas as it was and reports itself incomplete.
+    /// canvas as it was and reports itself incomplete. `deadline`: checked every 64 rows.
     static func draw(_ frame: FrameDescriptor, from bytes: [UInt8], onto canvas: inout [UInt8], canvasWidth: Int,
-                     canvasHeight: Int, isFirst: Bool) throws(DarkroomError) -> Bool {
+                     canvasHeight: Int, isFirst: Bool, deadline: Deadline? = nil) throws(DarkroomError) -> Bool {
         var decoder = GIFDecoder(bytes)
+        decoder.deadline = deadline
         decoder.position = frame.dataStart
         return try decoder.drawFrame(frame, canvas: &canvas, canvasWidth: canvasWidth, canvasHeight: canvasHeight,
                                      isFirst: isFirst)
@@ -365,6 +369,8 @@ struct GIFDecoder {
         let passes = frame.interlaced ? [(0, 8), (4, 8), (2, 4), (1, 2)] : [(0, 1)]
         var pass = 0, frameRow = 0, rowsDone = 0, visibleDone = 0
         if visibleRows == 0 || visibleColumns == 0 { return true }   // wholly outside the canvas
+        var stopped = false
+        let deadline = self.deadline
 
         let transparent = frame.transparentIndex
         let outcome = data.withUnsafeBufferPointer { input in
@@ -386,6 +392,10 @@ struct GIFDecoder {
                         }
                         guard count == frame.width else { return false }   // a partial last row
                         rowsDone += 1
+                        if rowsDone & 63 == 1 && deadline.hasPassed {
+                            stopped = true
+                            return false
+                        }
                         if y < canvasHeight { visibleDone += 1 }
                         if rowsDone == frame.height || visibleDone == visibleRows { return false }
                         frameRow += passes[pass].1
@@ -398,6 +408,7 @@ struct GIFDecoder {
                 }
             }
         }
+        if stopped { throw .timeLimit(TimeLimitError(stage: .decoding, format: .gif)) }
         if rowsDone == 0 && isFirst {
             switch outcome {
             case .invalidCode: throw Self.fail("invalid LZW code in \(which)")

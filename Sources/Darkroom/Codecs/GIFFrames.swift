@@ -17,10 +17,13 @@ struct GIFFrames {
     private var index = 0
     /// What the previous frame's disposal does before the next frame is drawn.
     private var pending: GIFDecoder.FrameDescriptor?
+    /// Checked every 64 rows of each frame (``DarkroomError/timeLimit(_:)``).
+    private let deadline: Deadline?
 
-    init(_ bytes: [UInt8], scan: GIFDecoder.Scan) {
+    init(_ bytes: [UInt8], scan: GIFDecoder.Scan, deadline: Deadline? = nil) {
         self.bytes = bytes
         self.scan = scan
+        self.deadline = deadline
         canvas = [UInt8](repeating: 0, count: scan.width * scan.height * 4)
     }
 
@@ -37,7 +40,8 @@ struct GIFFrames {
     /// The next composited frame: the canvas (straight RGBA, ``GIFDecoder/Scan/width`` ×
     /// ``GIFDecoder/Scan/height``), its duration in ms and whether its image data decoded to the
     /// last visible row; nil after the last frame. Throws only for a first frame that does not
-    /// decode at all (``GIFDecoder/draw(_:from:onto:canvasWidth:canvasHeight:isFirst:)``).
+    /// decode at all (``GIFDecoder/draw(_:from:onto:canvasWidth:canvasHeight:isFirst:deadline:)``),
+    /// and at the deadline.
     mutating func next() throws(DarkroomError) -> (rgba: [UInt8], durationMs: Int, complete: Bool)? {
         guard index < scan.frames.count else { return nil }
         let frame = scan.frames[index]
@@ -51,7 +55,7 @@ struct GIFFrames {
         }
         saved = frame.disposal == 3 ? canvas : nil
         let complete = try GIFDecoder.draw(frame, from: bytes, onto: &canvas, canvasWidth: w, canvasHeight: h,
-                                           isFirst: index == 0)
+                                           isFirst: index == 0, deadline: deadline)
         pending = frame
         index += 1
         return (canvas, Self.durationMilliseconds(frame), complete)

@@ -16,27 +16,32 @@ public enum ImageEncoder {
     }
 
     /// ``encode(_:as:metadata:options:)`` for `options` already validated and a size already
-    /// checked against the format's limits (``Converter``'s plan did both).
+    /// checked against the format's limits (``Converter``'s plan did both). `deadline`
+    /// (``ConvertOptions/deadline``): the encoder stops there and throws ``DarkroomError/timeLimit(_:)``
+    /// — JPEG, PNG, WebP and GIF during the encode, AVIF only before it starts (libavif cannot be stopped).
     static func encodeChecked(_ image: Image, as format: ImageFormat, metadata: ImageMetadata?,
-                              options: EncodeOptions) throws(DarkroomError) -> [UInt8] {
+                              options: EncodeOptions, deadline: Deadline? = nil) throws(DarkroomError) -> [UInt8] {
+        try deadline.check(.encoding, format)
         let quality = options.resolvedQuality(for: format)
         let (icc, exif) = embedded(metadata, options: options)
         let image = prepared(image, for: format, options: options)
         switch format {
         case .jpeg:
-            return try JPEGCodec.encode(image, settings: JPEGSettings(options), icc: icc, exif: exif)
+            return try JPEGCodec.encode(image, settings: JPEGSettings(options), icc: icc, exif: exif, deadline: deadline)
         case .png:
-            return try PNGCodec.encode(image, icc: icc, exif: exif)
+            return try PNGCodec.encode(image, icc: icc, exif: exif, deadline: deadline)
         case .webp:
             return try WebPCodec.encode(image, quality: QualityCurve.webpQuality(quality),
-                                        lossless: options.lossless, icc: icc, exif: exif)
+                                        lossless: options.lossless, icc: icc, exif: exif, deadline: deadline)
         case .avif:
+            // libavif 0.11 has no progress or abort callback: checked before the encode only.
+            try deadline.check(.encoding, .avif)
             return try AVIFCodec.encode(image, quantizer: QualityCurve.avifQuantizer(quality),
                                         alphaQuantizer: QualityCurve.avifAlphaQuantizer(quality),
                                         speed: options.speed ?? QualityCurve.avifDefaultSpeed, chroma: options.chroma,
                                         icc: icc, exif: exif)
         case .gif:
-            return try GIFCodec.encode(image, dither: options.dither)
+            return try GIFCodec.encode(image, dither: options.dither, deadline: deadline)
         }
     }
 

@@ -31,6 +31,10 @@ final class ImageSource {
     private let bytes: [UInt8]
     private let buffer: UnsafeBufferPointer<UInt8>
     private let options: DecodeOptions
+    /// Where decoding stops (``ConvertOptions/deadline``): handed to the JPEG and PNG decoders
+    /// (libjpeg's progress monitor, libpng's row callback), checked by the GIF decoder every 64
+    /// rows and before and after a WebP or AVIF decode (one call that cannot be stopped).
+    private let deadline: Deadline?
 
     private enum Opened {
         case jpeg(JPEGRowDecoder)
@@ -43,15 +47,19 @@ final class ImageSource {
     /// Parses the header of `bytes` (already sniffed as `format`) and checks its declared size
     /// against `options.maxPixels`. Throws ``DarkroomError/decoding(_:)``: the codec's refusal,
     /// ``ImageDecodingError/invalidDimensions(width:height:)`` or
-    /// ``ImageDecodingError/tooManyPixels(width:height:limit:)``.
-    init(_ bytes: [UInt8], buffer: UnsafeBufferPointer<UInt8>, format: ImageFormat, options: DecodeOptions) throws(DarkroomError) {
+    /// ``ImageDecodingError/tooManyPixels(width:height:limit:)``. `deadline`: where decoding stops
+    /// (``DarkroomError/timeLimit(_:)``); the header is read either way.
+    init(_ bytes: [UInt8], buffer: UnsafeBufferPointer<UInt8>, format: ImageFormat, options: DecodeOptions,
+         deadline: Deadline? = nil) throws(DarkroomError) {
         self.bytes = bytes
         self.buffer = buffer
         self.format = format
         self.options = options
+        self.deadline = deadline
         switch format {
         case .jpeg:
             let decoder = try JPEGRowDecoder(buffer: buffer)
+            decoder.deadline = deadline
             try checkPixelLimit(width: decoder.storedWidth, height: decoder.storedHeight, limit: options.maxPixels)
             header = decoder.header
             headerMetadata = decoder.metadata
@@ -62,6 +70,7 @@ final class ImageSource {
         case .png:
             // The pixel limit is checked by the C stream as it opens, before its row buffers.
             let decoder = try PNGRowDecoder(buffer: buffer, maxPixels: options.maxPixels, failOn: options.failOn)
+            decoder.deadline = deadline
             header = decoder.header
             headerMetadata = decoder.metadata
             rowFormat = decoder.isInterlaced ? nil : decoder.format
@@ -148,6 +157,7 @@ final class ImageSource {
     func restartRows(scale: DecodeScale) throws(DarkroomError) -> RowDecoder {
         guard case .jpeg = opened else { preconditionFailure("only a JPEG's rows are decoded in restart bands") }
         let decoder = try JPEGRowDecoder(buffer: buffer, countsParse: false)
+        decoder.deadline = deadline
         try decoder.start(scaleDenominator: scale.jpegDenominator, maxPixels: options.maxPixels)
         opened = .jpeg(decoder)
         return decoder
@@ -194,11 +204,17 @@ final class ImageSource {
         case let .png(decoder):
             raw = RawDecode(image: try decoder.readImage(format: decoder.format), metadata: metadataAfterRows())
         case let .webp(h):
+            // One WebPDecode call, which cannot be stopped: checked before and after.
+            try deadline.check(.decoding, .webp)
             raw = try WebPCodec.decode(bytes, header: h, scaledTo: scale.webpSize)
+            try deadline.check(.decoding, .webp)
         case let .avif(file):
+            // libavif has no progress or abort callback: checked before and after.
+            try deadline.check(.decoding, .avif)
             raw = try file.decodeFirstImage()
+            try deadline.check(.decoding, .avif)
         case .gif:
-            raw = try GIFCodec.decode(bytes, maxPixels: options.maxPixels)
+            raw = try GIFCodec.decode(bytes, maxPixels: options.maxPixels, deadline: deadline)
         }
         raw.metadata.orientation = header.orientation
         return DecodedImage(image: raw.image, metadata: try checked(raw.metadata))

@@ -26,7 +26,10 @@ struct JPEGSettings: Sendable, Equatable {
 
 /// JPEG through libjpeg-turbo (via the C shim that owns libjpeg's longjmp).
 enum JPEGCodec {
-    static func encode(_ image: Image, settings: JPEGSettings, icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
+    /// Encodes `image` (8-bit gray or RGB). `deadline`: libjpeg's progress monitor stops the encode
+    /// there (``DarkroomError/timeLimit(_:)``), its passes at the end included.
+    static func encode(_ image: Image, settings: JPEGSettings, icc: [UInt8]?, exif: [UInt8]?,
+                       deadline: Deadline? = nil) throws(DarkroomError) -> [UInt8] {
         precondition(image.format == .gray8 || image.format == .rgb8)
         let (quality, progressive, chroma, optimizeCoding) = (settings.quality, settings.progressive, settings.chroma, settings.optimizeCoding)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
@@ -40,12 +43,12 @@ enum JPEGCodec {
                                          Int32(image.format.channels), Int32(quality), progressive ? 1 : 0,
                                          chroma == .yuv444 ? 1 : 0, optimizeCoding ? 1 : 0,
                                          iccPtr.baseAddress, UInt32(icc.count), exifPtr.baseAddress, UInt32(exif.count),
-                                         &out, &size, &err)
+                                         deadline.cValue, &out, &size, &err)
                 }
             }
         }
         guard rc == 0, let bytes = takeCBuffer(out, count: Int(size)) else {
-            throw DarkroomError.encoding(.codec(.jpeg, message: shimMessage(err)))
+            throw shimFailure(rc, .encoding, .jpeg, else: .encoding(.codec(.jpeg, message: shimMessage(err))))
         }
         return bytes
     }
@@ -104,6 +107,13 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
 
     deinit { darkroom_jpeg_stream_close(stream) }
 
+    /// Where libjpeg stops decoding (its progress monitor: every row read, and every scan step of
+    /// a progressive file's decode in ``start(scaleDenominator:maxPixels:)``); the call then
+    /// throws ``DarkroomError/timeLimit(_:)``. nil: no limit.
+    var deadline: Deadline? {
+        didSet { darkroom_jpeg_stream_set_deadline(stream, deadline.cValue) }
+    }
+
     var storedWidth: Int { Int(info.stored_width) }
     var storedHeight: Int { Int(info.stored_height) }
     var width: Int { Int(info.width) }
@@ -153,7 +163,7 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let rc = darkroom_jpeg_stream_start(stream, Int32(scaleDenominator), UInt64(maxPixels), &info, &err)
         if rc == -2 { throw .decoding(.tooManyPixels(width: storedWidth, height: storedHeight, limit: maxPixels)) }
-        guard rc == 0 else { throw .decoding(.codec(.jpeg, message: shimMessage(err))) }
+        guard rc == 0 else { throw shimFailure(rc, .decoding, .jpeg, else: .decoding(.codec(.jpeg, message: shimMessage(err)))) }
     }
 
     /// Starts decompression into raw planes (``canReadPlanes``) at 1/`scaleDenominator`: Y, Cb, Cr
@@ -165,7 +175,7 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
         var planes = darkroom_jpeg_planes()
         let rc = darkroom_jpeg_stream_start_planes(stream, Int32(scaleDenominator), UInt64(maxPixels), &info, &planes, &err)
         if rc == -2 { throw .decoding(.tooManyPixels(width: storedWidth, height: storedHeight, limit: maxPixels)) }
-        guard rc == 0 else { throw .decoding(.codec(.jpeg, message: shimMessage(err))) }
+        guard rc == 0 else { throw shimFailure(rc, .decoding, .jpeg, else: .decoding(.codec(.jpeg, message: shimMessage(err)))) }
         return JPEGPlaneLayout(planes)
     }
 
@@ -173,16 +183,16 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
     /// pointers of plane `c`, each to ``JPEGPlaneLayout/Plane/stride`` bytes. Throws a codec error.
     func readPlanes(_ rows: UnsafePointer<UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?>) throws(DarkroomError) {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        if darkroom_jpeg_stream_read_planes(stream, rows, &err) < 0 {
-            throw .decoding(.codec(.jpeg, message: shimMessage(err)))
-        }
+        let rc = darkroom_jpeg_stream_read_planes(stream, rows, &err)
+        if rc < 0 { throw shimFailure(rc, .decoding, .jpeg, else: .decoding(.codec(.jpeg, message: shimMessage(err)))) }
     }
 
     func readRows(_ rows: UnsafeMutablePointer<UInt8>, stride: Int, count: Int) throws(DarkroomError) {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        if darkroom_jpeg_stream_read(stream, rows, stride, Int32(count), &err) < 0 {
+        let rc = darkroom_jpeg_stream_read(stream, rows, stride, Int32(count), &err)
+        if rc < 0 {
             for r in 0..<count { (rows + r * stride).update(repeating: 0, count: rowBytes) }
-            throw .decoding(.codec(.jpeg, message: shimMessage(err)))
+            throw shimFailure(rc, .decoding, .jpeg, else: .decoding(.codec(.jpeg, message: shimMessage(err))))
         }
     }
 }
@@ -196,12 +206,15 @@ final class JPEGRowEncoder {
     private let encoder: OpaquePointer
     private let rowBytes: Int
     private(set) var rowsWritten = 0
-    private var failure: String?
+    /// The first error, thrown by ``finish()`` (a ``DarkroomError/timeLimit(_:)`` when the deadline stopped libjpeg).
+    private(set) var failure: DarkroomError?
 
     /// 8-bit gray or RGB rows of `width` pixels.
     /// `restartRows`: a restart marker every that many MCU rows (0: none; tests make camera-like files with it).
+    /// `deadline`: libjpeg's progress monitor stops the encode there, on a row or in the passes of
+    /// ``finish()`` (``DarkroomError/timeLimit(_:)``).
     init(width: Int, height: Int, format: PixelFormat, settings: JPEGSettings,
-         icc: [UInt8]?, exif: [UInt8]?, restartRows: Int = 0) throws(DarkroomError) {
+         icc: [UInt8]?, exif: [UInt8]?, restartRows: Int = 0, deadline: Deadline? = nil) throws(DarkroomError) {
         precondition(format == .gray8 || format == .rgb8)
         let (quality, progressive, chroma, optimizeCoding) = (settings.quality, settings.progressive, settings.chroma, settings.optimizeCoding)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
@@ -210,7 +223,8 @@ final class JPEGRowEncoder {
             exif.withUnsafeBufferPointer { exifPtr in
                 darkroom_jpeg_encoder_start(Int32(width), Int32(height), Int32(format.channels), Int32(quality),
                                             progressive ? 1 : 0, chroma == .yuv444 ? 1 : 0, optimizeCoding ? 1 : 0, Int32(restartRows),
-                                            iccPtr.baseAddress, UInt32(icc.count), exifPtr.baseAddress, UInt32(exif.count), &err)
+                                            iccPtr.baseAddress, UInt32(icc.count), exifPtr.baseAddress, UInt32(exif.count),
+                                            deadline.cValue, &err)
             }
         }
         guard let made else { throw .encoding(.codec(.jpeg, message: shimMessage(err))) }
@@ -221,7 +235,7 @@ final class JPEGRowEncoder {
     /// A raw-plane encode (``writePlanes(_:)``): Y, Cb, Cr sampled as `settings.chroma` says
     /// (`components` 3), or gray (1); ``planeLayout`` gives the planes it takes.
     init(width: Int, height: Int, planes components: Int, settings: JPEGSettings,
-         icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) {
+         icc: [UInt8]?, exif: [UInt8]?, deadline: Deadline? = nil) throws(DarkroomError) {
         precondition(components == 1 || components == 3)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var planes = darkroom_jpeg_planes()
@@ -231,7 +245,7 @@ final class JPEGRowEncoder {
                 darkroom_jpeg_encoder_start_planes(Int32(width), Int32(height), Int32(components), Int32(settings.quality),
                                                    settings.progressive ? 1 : 0, settings.chroma == .yuv444 ? 1 : 0,
                                                    settings.optimizeCoding ? 1 : 0, iccPtr.baseAddress, UInt32(icc.count),
-                                                   exifPtr.baseAddress, UInt32(exif.count), &planes, &err)
+                                                   exifPtr.baseAddress, UInt32(exif.count), deadline.cValue, &planes, &err)
             }
         }
         guard let made else { throw .encoding(.codec(.jpeg, message: shimMessage(err))) }
@@ -249,7 +263,8 @@ final class JPEGRowEncoder {
     func writePlanes(_ rows: UnsafePointer<UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?>) {
         guard failure == nil else { return }
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
-        if darkroom_jpeg_encoder_write_planes(encoder, rows, &err) < 0 { failure = shimMessage(err) }
+        let rc = darkroom_jpeg_encoder_write_planes(encoder, rows, &err)
+        if rc < 0 { failure = shimFailure(rc, .encoding, .jpeg, else: .encoding(.codec(.jpeg, message: shimMessage(err)))) }
     }
 
     deinit { darkroom_jpeg_encoder_free(encoder) }
@@ -261,9 +276,8 @@ final class JPEGRowEncoder {
         while failure == nil, end > rowsWritten {
             let slot = ringSlot(rowsWritten, ringRows: ringRows)
             let count = ringRows == 0 ? end - rowsWritten : min(end - rowsWritten, ringRows - slot)
-            if darkroom_jpeg_encoder_write(encoder, image + slot * rowBytes, rowBytes, Int32(count), &err) < 0 {
-                failure = shimMessage(err)
-            }
+            let rc = darkroom_jpeg_encoder_write(encoder, image + slot * rowBytes, rowBytes, Int32(count), &err)
+            if rc < 0 { failure = shimFailure(rc, .encoding, .jpeg, else: .encoding(.codec(.jpeg, message: shimMessage(err)))) }
             rowsWritten += count
         }
         rowsWritten = max(rowsWritten, end)
@@ -271,12 +285,13 @@ final class JPEGRowEncoder {
 
     /// The file, once every row was written. Throws the encoder's first error.
     func finish() throws(DarkroomError) -> [UInt8] {
-        if let failure { throw .encoding(.codec(.jpeg, message: failure)) }
+        if let failure { throw failure }
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var out: UnsafeMutablePointer<UInt8>?
         var size: UInt = 0
-        guard darkroom_jpeg_encoder_finish(encoder, &out, &size, &err) == 0, let bytes = takeCBuffer(out, count: Int(size)) else {
-            throw .encoding(.codec(.jpeg, message: shimMessage(err)))
+        let rc = darkroom_jpeg_encoder_finish(encoder, &out, &size, &err)
+        guard rc == 0, let bytes = takeCBuffer(out, count: Int(size)) else {
+            throw shimFailure(rc, .encoding, .jpeg, else: .encoding(.codec(.jpeg, message: shimMessage(err))))
         }
         return bytes
     }

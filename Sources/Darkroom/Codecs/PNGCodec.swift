@@ -37,7 +37,10 @@ enum PNGCodec {
         static let `default` = Compression(level: 6, strategy: -1, filters: -1)
     }
 
-    static func encode(_ image: Image, compression: Compression = .default, icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
+    /// Encodes `image`. `deadline`: libpng's row callback stops the encode there, after any row
+    /// (``DarkroomError/timeLimit(_:)``).
+    static func encode(_ image: Image, compression: Compression = .default, icc: [UInt8]?, exif: [UInt8]?,
+                       deadline: Deadline? = nil) throws(DarkroomError) -> [UInt8] {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var out: UnsafeMutablePointer<UInt8>?
         var size = 0
@@ -49,12 +52,12 @@ enum PNGCodec {
                                         Int32(image.format.channels), Int32(image.format.bitDepth),
                                         compression.level, compression.strategy, compression.filters,
                                         iccPtr.baseAddress, UInt32(icc.count), exifPtr.baseAddress, UInt32(exif.count),
-                                        &out, &size, &err)
+                                        deadline.cValue, &out, &size, &err)
                 }
             }
         }
         guard rc == 0, let bytes = takeCBuffer(out, count: size) else {
-            throw DarkroomError.encoding(.codec(.png, message: shimMessage(err)))
+            throw shimFailure(rc, .encoding, .png, else: .encoding(.codec(.png, message: shimMessage(err))))
         }
         return bytes
     }
@@ -115,6 +118,12 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
         info.deallocate()
     }
 
+    /// Where libpng stops decoding (its row callback, after every row and every pass of an
+    /// interlaced image); the read then throws ``DarkroomError/timeLimit(_:)``. nil: no limit.
+    var deadline: Deadline? {
+        didSet { darkroom_png_stream_set_deadline(stream, deadline.cValue) }
+    }
+
     var width: Int { Int(info.pointee.width) }
     var height: Int { Int(info.pointee.height) }
     /// The decoded layout: 1–4 channels, 8 or 16 bits.
@@ -133,6 +142,7 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
     func readRows(_ rows: UnsafeMutablePointer<UInt8>, stride: Int, count: Int) throws(DarkroomError) {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let rc = darkroom_png_stream_read(stream, rows, stride, Int32(count), &err)
+        if rc == DARKROOM_TIME_LIMIT { throw .timeLimit(TimeLimitError(stage: .decoding, format: .png)) }
         if rc == -4 {
             throw .decoding(.damaged(.png, warning: DecodeWarning(kind: .truncated, message: shimMessage(err)), failOn: failOn))
         }
@@ -144,6 +154,7 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
     func checkRows() throws(DarkroomError) {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let rc = darkroom_png_stream_check(stream, &err)
+        if rc == DARKROOM_TIME_LIMIT { throw .timeLimit(TimeLimitError(stage: .decoding, format: .png)) }
         if rc == -4 {
             throw .decoding(.damaged(.png, warning: DecodeWarning(kind: .truncated, message: shimMessage(err)), failOn: failOn))
         }

@@ -1,3 +1,4 @@
+import CDarkroom
 import CLibWebP
 
 /// WebP through libwebp (decode, encode) and libwebpdemux/mux (animation, ICC, EXIF).
@@ -176,7 +177,12 @@ enum WebPCodec {
         }
     }
 
-    static func encode(_ image: Image, quality: Int, lossless: Bool, icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
+    /// Encodes `image` (8-bit RGB or RGBA). `deadline`: libwebp's progress hook stops `WebPEncode`
+    /// there (it is one long call; the hook is asked at every few percent, lossy: every macroblock
+    /// row), and the encode throws ``DarkroomError/timeLimit(_:)`` with the picture and the
+    /// writer's memory freed.
+    static func encode(_ image: Image, quality: Int, lossless: Bool, icc: [UInt8]?, exif: [UInt8]?,
+                       deadline: Deadline? = nil) throws(DarkroomError) -> [UInt8] {
         precondition(image.format == .rgb8 || image.format == .rgba8)
         var config = WebPConfig()
         guard WebPConfigInit(&config) != 0 else { throw DarkroomError.encoding(.codec(.webp, message: "libwebp version mismatch")) }
@@ -199,11 +205,25 @@ enum WebPCodec {
         var writer = WebPMemoryWriter()
         WebPMemoryWriterInit(&writer)
         defer { WebPMemoryWriterClear(&writer) }
+        // The hook reads the deadline (CLOCK_MONOTONIC nanoseconds) through `user_data`.
+        var stopAt = deadline.cValue
         try withUnsafeMutablePointer(to: &writer) { (w) throws(DarkroomError) in
-            picture.writer = WebPMemoryWrite
-            picture.custom_ptr = UnsafeMutableRawPointer(w)
-            guard WebPEncode(&config, &picture) != 0 else {
-                throw DarkroomError.encoding(.codec(.webp, message: "encoder error \(picture.error_code.rawValue)"))
+            try withUnsafeMutablePointer(to: &stopAt) { (stop) throws(DarkroomError) in
+                picture.writer = WebPMemoryWrite
+                picture.custom_ptr = UnsafeMutableRawPointer(w)
+                if deadline != nil {
+                    picture.user_data = UnsafeMutableRawPointer(stop)
+                    picture.progress_hook = { _, picture in
+                        guard let stop = picture?.pointee.user_data else { return 1 }
+                        return darkroom_deadline_passed(stop.load(as: UInt64.self)) != 0 ? 0 : 1
+                    }
+                }
+                guard WebPEncode(&config, &picture) != 0 else {
+                    if picture.error_code == VP8_ENC_ERROR_USER_ABORT {
+                        throw DarkroomError.timeLimit(TimeLimitError(stage: .encoding, format: .webp))
+                    }
+                    throw DarkroomError.encoding(.codec(.webp, message: "encoder error \(picture.error_code.rawValue)"))
+                }
             }
         }
         let encoded = Array(UnsafeBufferPointer(start: writer.mem, count: writer.size))

@@ -9,19 +9,25 @@ struct PaletteQuantizer {
     }
 
     /// `reserveTransparent`: keep an index for transparency even when no pixel is transparent
-    /// (an animation's frames mark unchanged pixels with it).
-    static func quantize(_ image: Image, dither: Bool, reserveTransparent: Bool = false) -> Result {
+    /// (an animation's frames mark unchanged pixels with it). `deadline`: checked every 64 rows
+    /// (every 2^18 pixels in the passes over the whole image); past it the quantiser throws
+    /// ``DarkroomError/timeLimit(_:)`` (encoding GIF).
+    static func quantize(_ image: Image, dither: Bool, reserveTransparent: Bool = false,
+                         deadline: Deadline? = nil) throws(DarkroomError) -> Result {
         precondition(image.format == .rgba8)
         let n = image.pixelCount
         let px = image.pixels
         var hasTransparent = reserveTransparent
         for i in 0..<n where px[i * 4 + 3] < 128 { hasTransparent = true; break }
         let maxColours = hasTransparent ? 255 : 256
-        if let exact = exactPalette(px, count: n, limit: maxColours, transparent: hasTransparent) { return exact }
+        if let exact = try exactPalette(px, count: n, limit: maxColours, transparent: hasTransparent, deadline: deadline) {
+            return exact
+        }
 
         // Histogram of opaque pixels at 5 bits per channel.
         var histogram = [UInt32](repeating: 0, count: 32768)
         for i in 0..<n where px[i * 4 + 3] >= 128 {
+            if i & 0x3FFFF == 0 { try deadline.check(.encoding, .gif) }
             let key = Int(px[i * 4] >> 3) << 10 | Int(px[i * 4 + 1] >> 3) << 5 | Int(px[i * 4 + 2] >> 3)
             histogram[key] += 1
         }
@@ -46,6 +52,7 @@ struct PaletteQuantizer {
         var errCur = [Int32](repeating: 0, count: (w + 2) * 3)
         var errNext = errCur
         for y in 0..<image.height {
+            if y % 64 == 0 { try deadline.check(.encoding, .gif) }
             for x in 0..<w {
                 let i = y * w + x
                 if px[i * 4 + 3] < 128 { indices[i] = UInt8(transparentIndex!); continue }
@@ -80,12 +87,14 @@ struct PaletteQuantizer {
     }
 
     /// The image's own colours when there are few enough of them (no loss, no dithering).
-    private static func exactPalette(_ px: [UInt8], count n: Int, limit: Int, transparent: Bool) -> Result? {
+    private static func exactPalette(_ px: [UInt8], count n: Int, limit: Int, transparent: Bool,
+                                     deadline: Deadline?) throws(DarkroomError) -> Result? {
         var lookup: [UInt32: UInt8] = [:]
         var palette: [(UInt8, UInt8, UInt8)] = []
         var indices = [UInt8](repeating: 0, count: n)
         var transparentPixels: [Int] = []
         for i in 0..<n {
+            if i & 0x3FFFF == 0 { try deadline.check(.encoding, .gif) }
             if px[i * 4 + 3] < 128 { transparentPixels.append(i); continue }
             let key = UInt32(px[i * 4]) << 16 | UInt32(px[i * 4 + 1]) << 8 | UInt32(px[i * 4 + 2])
             if let k = lookup[key] { indices[i] = k; continue }

@@ -1,6 +1,7 @@
 /// Every failure Darkroom reports, by phase (as swift-png splits its errors): an option out of
 /// range, a file that cannot be read or written, input that cannot be decoded, an image that
-/// cannot be encoded, or a gateway request or response document that is refused.
+/// cannot be encoded, a gateway request or response document that is refused, or a conversion
+/// stopped at its deadline.
 ///
 /// Public throwing functions state it with typed throws (`throws(DarkroomError)`), so callers
 /// switch on the phase instead of casting:
@@ -33,6 +34,9 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
     case encoding(ImageEncodingError)
     /// The gateway refused a request field or a response document (OpenAI's field names).
     case gateway(GatewayError)
+    /// The conversion ran past its deadline (``ConvertOptions/deadline``) and was stopped: no
+    /// output was made, and the codec's memory was freed.
+    case timeLimit(TimeLimitError)
 
     /// The one-line message in `vocabulary`'s words.
     public func message(for vocabulary: ErrorVocabulary) -> String {
@@ -42,6 +46,7 @@ public enum DarkroomError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .decoding(e): e.message(for: vocabulary)
         case let .encoding(e): e.message(for: vocabulary)
         case let .gateway(e): e.description
+        case let .timeLimit(e): e.message(for: vocabulary)
         }
     }
 
@@ -166,6 +171,41 @@ public enum ImageEncodingError: Error, Sendable, Equatable, CustomStringConverti
     public var description: String { message(for: .swift) }
 }
 
+/// A conversion stopped at its deadline (``ConvertOptions/deadline``): where it was when the
+/// deadline passed. The stages check the deadline as they go (every few rows, and inside libjpeg,
+/// libpng and libwebp through their progress callbacks), so a stopped conversion gives its thread
+/// and its memory back within a few rows' work of the deadline; libavif has no such callback, so
+/// an AVIF encode or decode, once started, runs to its end (bound it by pixels instead).
+public struct TimeLimitError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What a conversion was doing when its deadline passed.
+    public enum Stage: String, Sendable, Hashable, CaseIterable {
+        /// Reading the input's pixels.
+        case decoding
+        /// Resampling to the output size (or converting colour and orientation after it).
+        case resizing
+        /// Writing the output file (GIF: quantising to its palette, too).
+        case encoding
+    }
+
+    /// The stage that saw the deadline pass.
+    public var stage: Stage
+    /// The codec's format: the input's while decoding, the output's while encoding; nil while resizing.
+    public var format: ImageFormat?
+
+    public init(stage: Stage, format: ImageFormat? = nil) {
+        self.stage = stage
+        self.format = format
+    }
+
+    /// The one-line message in `vocabulary`'s words.
+    public func message(for vocabulary: ErrorVocabulary) -> String {
+        let doing = format.map { "\(stage.rawValue) \($0)" } ?? stage.rawValue
+        return "the conversion ran past its time limit and was stopped while \(doing) (\(vocabulary.timeLimit))"
+    }
+
+    public var description: String { message(for: .swift) }
+}
+
 /// `w·h` as text, or "more than 2^63" when it overflows (a header may declare anything).
 func pixelText(_ width: Int, _ height: Int) -> String {
     let (product, overflow) = width.multipliedReportingOverflow(by: height)
@@ -196,6 +236,14 @@ public enum ErrorVocabulary: Sendable, Hashable, CaseIterable {
         case .swift: "raise the maxInputBytes argument"
         case .commandLine: "raise it with --max-input-bytes"
         case .http: "the server's limit, set by darkroom-server --max-body-bytes"
+        }
+    }
+
+    var timeLimit: String {
+        switch self {
+        case .swift: "ConvertOptions.deadline"
+        case .commandLine: "the deadline it was given"
+        case .http: "the server's limit, set by darkroom-server --request-timeout"
         }
     }
 

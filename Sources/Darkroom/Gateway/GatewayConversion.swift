@@ -33,6 +33,10 @@ public struct GatewayConversion: Sendable {
     public var maxPixels: Int
     /// How much damage the decoder tolerates; default: truncated or corrupt input is an error.
     public var failOn: FailOn = .truncated
+    /// The moment a conversion must stop by (``ConvertOptions/deadline``: the codecs are stopped
+    /// where they can be, AVIF's cannot); `nil`: no limit. Past it ``convert(_:)-([UInt8])``
+    /// throws ``DarkroomError/timeLimit(_:)``.
+    public var deadline: Deadline?
 
     public init(request: GatewayRequest = GatewayRequest(), strictOpenAI: Bool = false, resize: ResizeGeometry? = nil,
                 backgroundColor: RGBColor = .white, maxPixels: Int = DecodeOptions.defaultMaxPixels) {
@@ -48,7 +52,7 @@ public struct GatewayConversion: Sendable {
         ConvertOptions(format: request.effectiveFormat, quality: request.effectiveQuality, resize: resize,
                        decode: DecodeOptions(maxPixels: maxPixels, failOn: failOn),
                        encode: EncodeOptions(background: backgroundColor, keep: .none),
-                       flattenAlpha: request.effectiveBackground == .opaque)
+                       flattenAlpha: request.effectiveBackground == .opaque, deadline: deadline)
     }
 
     /// Converts one image: checks the request (``GatewayRequest/validate(strictOpenAI:)``, the one

@@ -51,7 +51,8 @@ public enum ReferencePrep {
             resize: try ResizeGeometry(maxPixels: options.maxPixels),
             decode: DecodeOptions(maxPixels: options.maxInputPixels, failOn: options.failOn),
             encode: EncodeOptions(keep: .none, optimizeCoding: options.optimizeCoding),
-            resampling: ResizeOptions(filter: .lanczos3, alpha: .premultiplied, threads: options.threads)))
+            resampling: ResizeOptions(filter: .lanczos3, alpha: .premultiplied, threads: options.threads),
+            deadline: options.deadline))
         var passedThrough = false
         let result = try converter.convert(bytes, fitFormatLimits: true) { plan, meta in
             // Nothing to change (format kept, small enough, orientation 1, no ICC profile, no

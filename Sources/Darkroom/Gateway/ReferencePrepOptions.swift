@@ -21,6 +21,9 @@ public struct ReferencePrepOptions: Sendable, Hashable {
     /// quality 95 they save 1.7 % of the bytes for 22 % of the conversion time (docs/performance.md, "Encoder
     /// defaults"), and a gateway waits for its references.
     public var optimizeCoding = false
+    /// The moment a preparation must stop by (``ConvertOptions/deadline``); `nil`: no limit. Past
+    /// it ``ReferencePrep/prepare(bytes:name:options:)`` throws ``DarkroomError/timeLimit(_:)``.
+    public var deadline: Deadline?
 
     public static let defaultMaxPixels = MegapixelBilling.referenceMaxPixels
     public static let defaultMaxReferences = 10

@@ -8,6 +8,7 @@
 /// | write | ``format`` and ``EncodeOptions`` (`encode`) | quality, chroma, metadata kept |
 /// | write | ``TargetSize`` (`targetSize`) | a ceiling on the output's bytes: the quality is searched |
 /// | frames | ``FrameSelection`` (`frames`) | every frame of an animation, the first, `2-5` |
+/// | all | ``Deadline`` (`deadline`) | the moment the conversion stops by |
 ///
 /// ```swift
 /// var options = ConvertOptions(format: .webp, quality: 80, resize: try ResizeGeometry(parsing: "4mp"))
@@ -47,12 +48,29 @@ public struct ConvertOptions: Sendable, Hashable {
     /// animate (WebP, GIF) and the first otherwise (``ConversionResult/frameCount`` then says 1
     /// while ``ImageMetadata/frameCount`` says how many the input has).
     public var frames: FrameSelection
+    /// The moment the conversion must stop by; `nil` (the default, and the CLI's) is no limit.
+    ///
+    /// Every stage checks it where its work is: the row loops of decoding, resizing and encoding
+    /// (every 16 rows or so), libjpeg's progress monitor (rows, a progressive file's scans, the
+    /// Huffman passes of a progressive or optimised encode), libpng's row callback, libwebp's
+    /// progress hook (`WebPEncode`, lossy and lossless), the GIF quantiser and dither. Past it the
+    /// conversion throws ``DarkroomError/timeLimit(_:)``, frees what it holds and makes no output,
+    /// typically within a few milliseconds to a few hundred (a WebP or JPEG pass in progress ends
+    /// at its next callback).
+    ///
+    /// Not stoppable: libavif 0.11 has no progress or abort callback, so an AVIF encode (or decode)
+    /// is checked only before it starts and after it ends and runs to its end once started — bound
+    /// AVIF outputs by their pixels instead (`darkroom-server --max-avif-pixels`). A WebP decode
+    /// (one `WebPDecode` call) and the ICC conversion to sRGB are likewise checked only between
+    /// stages. Without a deadline the output is byte for byte what it was without this option.
+    public var deadline: Deadline?
 
     /// `quality` is a shorthand for `encode.quality` (0–100, 100 = best; `nil` = the format's default).
     public init(format: ImageFormat? = nil, quality: Int? = nil, resize: ResizeGeometry? = nil,
                 decode: DecodeOptions = DecodeOptions(), encode: EncodeOptions = EncodeOptions(),
                 resampling: ResizeOptions = ResizeOptions(), flattenAlpha: Bool = false, shrinkOnLoad: Bool = true,
-                fast: Bool = false, targetSize: TargetSize? = nil, frames: FrameSelection = .automatic) {
+                fast: Bool = false, targetSize: TargetSize? = nil, frames: FrameSelection = .automatic,
+                deadline: Deadline? = nil) {
         self.format = format
         self.decode = decode
         self.encode = encode
@@ -64,6 +82,7 @@ public struct ConvertOptions: Sendable, Hashable {
         self.fast = fast
         self.targetSize = targetSize
         self.frames = frames
+        self.deadline = deadline
     }
 
     /// Checks every number: ``decode`` and ``encode`` (``DecodeOptions/validate()``,

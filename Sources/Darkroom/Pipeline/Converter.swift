@@ -69,7 +69,8 @@ public struct Converter: Sendable {
     /// whose output would have a side over ``Limits/maxSide``), ``DarkroomError/decoding(_:)``
     /// for input that is not a usable image (unknown format, over the pixel limit, damaged under
     /// ``DecodeOptions/failOn``, refused by the codec), ``DarkroomError/encoding(_:)`` for an
-    /// output over the limits or refused by the encoder.
+    /// output over the limits or refused by the encoder, ``DarkroomError/timeLimit(_:)`` when
+    /// ``ConvertOptions/deadline`` passed (the conversion was stopped; nothing is returned).
     public func convert(_ bytes: [UInt8]) throws(DarkroomError) -> ConversionResult {
         try convert(bytes, fitFormatLimits: false, keepInput: nil)
     }
@@ -95,7 +96,10 @@ public struct Converter: Sendable {
         guard let sourceFormat = ImageFormat.sniff(bytes) else { throw .decoding(.unknownFormat) }
         return try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> ConversionResult in
             // 1. Open.
-            let source = try ImageSource(bytes, buffer: buffer, format: sourceFormat, options: options.decode)
+            let deadline = options.deadline
+            let source = try ImageSource(bytes, buffer: buffer, format: sourceFormat, options: options.decode,
+                                         deadline: deadline)
+            try deadline.check(.decoding, sourceFormat)
             // 2. Plan.
             let plan = try ConversionPlan(source: source, options: options, fitFormatLimits: fitFormatLimits,
                                           switches: switches)
@@ -137,21 +141,26 @@ public struct Converter: Sendable {
             var decoded = DecodedImage(image: image, metadata: metadata)
             let storedTarget = plan.storedTarget
             if storedTarget.width != decoded.image.width || storedTarget.height != decoded.image.height {
-                decoded.image = decoded.image.resized(width: storedTarget.width, height: storedTarget.height,
-                                                      options: options.resampling, kernel: .selected)
+                guard let resized = decoded.image.resizedUnlessStopped(width: storedTarget.width, height: storedTarget.height,
+                                                                       options: options.resampling, kernel: .selected,
+                                                                       deadline: deadline) else {
+                    throw .timeLimit(TimeLimitError(stage: .resizing))
+                }
+                decoded.image = resized
             }
             // 4. Colour, orientation, alpha, encode.
             if options.decode.convertToSRGB { decoded.convertToSRGB() }
+            try deadline.check(.resizing)
             var upright = decoded.image.applying(plan.orientation)
             if options.flattenAlpha { upright = upright.flattened(onto: options.encode.background) }
             guard let targetSize = options.targetSize else {
                 let out = try ImageEncoder.encodeChecked(upright, as: plan.outputFormat, metadata: decoded.metadata,
-                                                         options: options.encode)
+                                                         options: options.encode, deadline: deadline)
                 return ConversionResult(bytes: out, format: plan.outputFormat, width: upright.width,
                                         height: upright.height, source: decoded.metadata, resized: plan.resizes)
             }
             let (out, outcome) = try Self.encode(upright, as: plan.outputFormat, metadata: decoded.metadata,
-                                                 options: options.encode, within: targetSize)
+                                                 options: options.encode, within: targetSize, deadline: deadline)
             return ConversionResult(bytes: out, format: plan.outputFormat, width: upright.width, height: upright.height,
                                     source: decoded.metadata, resized: plan.resizes, targetSize: outcome)
         }
@@ -194,8 +203,11 @@ public struct Converter: Sendable {
     /// before any pixel is decoded. A GIF to WebP is lossless unless a quality is given
     /// (``EncodeOptions/quality``) or the frames are resized, as gif2webp's default is: palette
     /// frames grow when encoded lossy, while resized frames (smooth colours) grow when lossless.
+    /// ``ConvertOptions/deadline`` is checked after each frame is decoded, resized and encoded,
+    /// and inside each frame's resize.
     private func convertAnimation(_ bytes: [UInt8], plan: ConversionPlan,
                                   kept: ClosedRange<Int>) throws(DarkroomError) -> ConversionResult {
+        let deadline = options.deadline
         var decode = options.decode
         decode.applyOrientation = false
         decode.convertToSRGB = false
@@ -218,15 +230,26 @@ public struct Converter: Sendable {
             if frame.index < kept.lowerBound { continue }
             var decoded = DecodedImage(image: frame.image, metadata: metadata)
             let stored = plan.storedTarget
+            try deadline.check(.decoding, reader.format)
             if stored.width != decoded.image.width || stored.height != decoded.image.height {
-                decoded.image = decoded.image.resized(width: stored.width, height: stored.height,
-                                                      options: options.resampling, kernel: .selected)
+                guard let resized = decoded.image.resizedUnlessStopped(width: stored.width, height: stored.height,
+                                                                       options: options.resampling, kernel: .selected,
+                                                                       deadline: deadline) else {
+                    throw .timeLimit(TimeLimitError(stage: .resizing))
+                }
+                decoded.image = resized
             }
             if options.decode.convertToSRGB { decoded.convertToSRGB() }
+            try deadline.check(.resizing)
             var upright = decoded.image.applying(plan.orientation)
             if options.flattenAlpha { upright = upright.flattened(onto: options.encode.background) }
             converted = decoded.metadata
-            if let writer { try writer.add(upright, durationMs: frame.durationMs) } else { still = upright }
+            if let writer {
+                try writer.add(upright, durationMs: frame.durationMs)
+                try deadline.check(.encoding, plan.outputFormat)
+            } else {
+                still = upright
+            }
             if frame.index >= kept.upperBound { break }
         }
         converted.warnings = reader.warnings
@@ -234,9 +257,11 @@ public struct Converter: Sendable {
         let out: [UInt8]
         if let writer {
             out = try writer.finish()
+            try deadline.check(.encoding, plan.outputFormat)
         } else {
             guard let still else { preconditionFailure("the kept frame is within the file's frames") }
-            out = try ImageEncoder.encodeChecked(still, as: plan.outputFormat, metadata: converted, options: options.encode)
+            out = try ImageEncoder.encodeChecked(still, as: plan.outputFormat, metadata: converted, options: options.encode,
+                                                 deadline: deadline)
         }
         return ConversionResult(bytes: out, format: plan.outputFormat, width: target.width, height: target.height,
                                 source: converted, resized: plan.resizes, frameCount: kept.count,
@@ -245,13 +270,14 @@ public struct Converter: Sendable {
 
     /// Encodes `image` under a target size: the quality search of ``TargetSizeSearch`` for JPEG,
     /// lossy WebP and AVIF, on the image converted once to the encoder's layout; one encode for
-    /// PNG, GIF and lossless WebP. Throws the encoder's ``DarkroomError/encoding(_:)``.
+    /// PNG, GIF and lossless WebP. Throws the encoder's ``DarkroomError/encoding(_:)``, or
+    /// ``DarkroomError/timeLimit(_:)`` once `deadline` passed (in an encode, or between two).
     static func encode(_ image: Image, as format: ImageFormat, metadata: ImageMetadata, options: EncodeOptions,
-                       within target: TargetSize) throws(DarkroomError) -> (bytes: [UInt8], outcome: TargetSize.Outcome) {
+                       within target: TargetSize, deadline: Deadline? = nil) throws(DarkroomError) -> (bytes: [UInt8], outcome: TargetSize.Outcome) {
         let searched = format == .jpeg || format == .avif || (format == .webp && !options.lossless)
         guard searched else {
             PipelineEvents.count("target-size-encode")
-            let out = try ImageEncoder.encodeChecked(image, as: format, metadata: metadata, options: options)
+            let out = try ImageEncoder.encodeChecked(image, as: format, metadata: metadata, options: options, deadline: deadline)
             let attempt = TargetSize.Attempt(quality: nil, bytes: out.count)
             return (out, TargetSize.Outcome(met: out.count <= target.maxBytes, quality: nil, attempts: [attempt],
                                             target: target))
@@ -263,7 +289,7 @@ public struct Converter: Sendable {
             // The smallest file at each quality: a byte target always gets optimised Huffman tables.
             options.optimizeCoding = true
             PipelineEvents.count("target-size-encode")
-            return try ImageEncoder.encodeChecked(prepared, as: format, metadata: metadata, options: options)
+            return try ImageEncoder.encodeChecked(prepared, as: format, metadata: metadata, options: options, deadline: deadline)
         }
         return (found.bytes, TargetSize.Outcome(met: found.met, quality: found.quality, attempts: found.attempts,
                                                 target: target))

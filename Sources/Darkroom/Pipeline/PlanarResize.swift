@@ -46,13 +46,15 @@ struct PlanarResize {
     let sourceMetadata: ImageMetadata
 
     /// Runs the stage on `source` (opened, nothing decoded) and returns the encoded JPEG, which is
-    /// the output. Throws the decoder's error or the encoder's.
+    /// the output. Throws the decoder's error or the encoder's, or ``DarkroomError/timeLimit(_:)``
+    /// when ``ConvertOptions/deadline`` stopped the decoder, the stripes (checked before each,
+    /// and every 16 rows inside) or the encoder.
     func run(_ source: ImageSource) throws(DarkroomError) -> [UInt8] {
         let (decoder, input) = try source.startPlanes(scale: plan.decodeScale)
         let embedded = ImageEncoder.embedded(sourceMetadata, options: options.encode)
         let encoder = try JPEGRowEncoder(width: plan.storedTarget.width, height: plan.storedTarget.height,
                                          planes: input.planes.count, settings: JPEGSettings(options.encode),
-                                         icc: embedded.icc, exif: embedded.exif)
+                                         icc: embedded.icc, exif: embedded.exif, deadline: options.deadline)
         guard let output = encoder.planeLayout, output.planes.count == input.planes.count else {
             preconditionFailure("the encoder takes the decoder's planes")
         }
@@ -65,14 +67,19 @@ struct PlanarResize {
             // Cb and Cr share their sizes and scale: the second reuses the first's tables.
             let twin = planes.first { $0.input == input.planes[c] && $0.output == output.planes[c] }
             planes.append(PlaneResize(input: input.planes[c], output: output.planes[c], groups: groups, imageScale: scale,
-                                      filter: options.resampling.filter, twin: twin))
+                                      filter: options.resampling.filter, twin: twin, deadline: options.deadline))
         }
         let stripes = (output.groups + groups - 1) / groups
         let background = options.resampling.threads > 1
         let decode = PlaneDecode(decoder, layout: input, planes: planes, stripes: stripes, background: background)
         defer { decode.deallocate() }
         PipelineEvents.count("planar-route")
+        var finished = true
         for stripe in 0..<stripes {
+            if options.deadline.hasPassed {
+                finished = false
+                break
+            }
             decode.release(planes.map { $0.inputRows(stripe)?.lowerBound ?? Int.max })
             for (c, plane) in planes.enumerated() {
                 plane.make(stripe: stripe, from: PlaneRows(decode: decode, plane: c))
@@ -81,8 +88,15 @@ struct PlanarResize {
                 planes.withRowPointers(group: group) { encoder.writePlanes($0) }
             }
         }
-        decode.finish()
+        if finished {
+            decode.finish()
+        } else {
+            decode.stopAtDeadline()
+        }
+        // The decoder's error first (the deadline may have stopped it), then the encoder's, then the stripes'.
         if let failure = decode.failure { throw failure }
+        if let failure = encoder.failure { throw failure }
+        if !finished { throw .timeLimit(TimeLimitError(stage: .resizing)) }
         return try encoder.finish()
     }
 }
@@ -104,8 +118,9 @@ private final class PlaneResize {
     /// `imageScale`: decoded image samples per output image sample; the plane's own scale follows
     /// from the two planes' sampling (see ``PlanarResize``: chroma siting).
     /// `twin`: a plane of the same sizes and sampling whose resampler and tables this one reuses.
+    /// `deadline`: the resampler stops there (a stripe's rows left unmade; the stage throws).
     init(input: JPEGPlaneLayout.Plane, output: JPEGPlaneLayout.Plane, groups: Int, imageScale: (x: Double, y: Double),
-         filter: ResampleFilter, twin: PlaneResize? = nil) {
+         filter: ResampleFilter, twin: PlaneResize? = nil, deadline: Deadline? = nil) {
         self.input = input
         self.output = output
         stripeRows = groups * output.groupRows
@@ -117,8 +132,9 @@ private final class PlaneResize {
             resampler = twin.resampler
             tables = twin.tables
         } else {
-            let r = Resampler(srcWidth: input.width, srcHeight: input.height, dstWidth: output.width,
+            var r = Resampler(srcWidth: input.width, srcHeight: input.height, dstWidth: output.width,
                               dstHeight: output.height, format: .gray8, alpha: .ignore, kernel: .selected, scale: scale)
+            r.deadline = deadline
             resampler = r
             let (v, pairs, h) = r.tablesU8(filter: filter)
             tables = (v, pairs, h)
@@ -282,6 +298,12 @@ private final class PlaneDecode: @unchecked Sendable {
         if producer == nil {
             while decoded < layout.groups && failure == nil { decodeGroup() }
         }
+        stop()
+    }
+
+    /// The stripes stopped at the deadline: the producer, if any, stops at its next group (the
+    /// decoder's own deadline fails it) and is joined; the groups left are not decoded.
+    func stopAtDeadline() {
         stop()
     }
 

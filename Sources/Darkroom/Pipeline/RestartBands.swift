@@ -41,8 +41,10 @@ extension StreamedResize {
         let format = route.format
         let scale = decoder.scaleDenominator   // 1, 2, 4 or 8
         guard layout.mcuHeight % scale == 0 else { return .declined }
-        let resampler = Resampler(srcWidth: decoder.width, srcHeight: decoder.height, dstWidth: target.width,
+        var stoppable = Resampler(srcWidth: decoder.width, srcHeight: decoder.height, dstWidth: target.width,
                                   dstHeight: target.height, format: format, alpha: options.resampling.alpha, kernel: .selected)
+        stoppable.deadline = options.deadline
+        let resampler = stoppable
         let (v, pairs, h) = resampler.tablesU8(filter: options.resampling.filter)
         guard let pairs else { return .declined }
         let split = target.height / 2
@@ -63,14 +65,17 @@ extension StreamedResize {
                                          Int32(layout.mcusPerRow), Int32(layout.interval), Int32(layout.mcuHeight),
                                          &tail, &tailSize) == 0, let tail else { return .declined }
         defer { free(tail) }
-        guard let second = try? JPEGRowDecoder(buffer: UnsafeBufferPointer(start: tail, count: tailSize), countsParse: false),
-              !second.isCMYK, second.components == decoder.components,
+        guard let second = try? JPEGRowDecoder(buffer: UnsafeBufferPointer(start: tail, count: tailSize), countsParse: false)
+        else { return .declined }
+        second.deadline = options.deadline
+        guard !second.isCMYK, second.components == decoder.components,
               (try? second.start(scaleDenominator: scale, maxPixels: options.decode.maxPixels)) != nil,
               second.width == decoder.width, second.height == decoder.height - offset else { return .declined }
 
         let encoder = try makeEncoder()
         var started = true
         var damaged = false
+        var stopped: DarkroomError?   // the deadline stopped a band
         let image = Image(width: target.width, height: target.height, format: format, fillingEveryByte: { dst in
             let feed: ((Int) -> Void)? = encoder.map { encoder in
                 { done in if done - encoder.rowsWritten >= 16 { encoder.write(from: dst, upTo: done) } }
@@ -78,26 +83,46 @@ extension StreamedResize {
             let secondStream = RowStream(second, background: false)
             let dstPointer = SendablePointer(dst)
             let secondBand = OffsetRows(stream: secondStream, offset: offset)
+            let secondFinished = SendableFlag()
             guard let thread = startJoinableThread({
-                resampler.bandU8(split..<target.height, source: secondBand, dst: dstPointer.p, v: v, pairs: pairs, h: h)
-                secondStream.finish()
+                if resampler.bandU8(split..<target.height, source: secondBand, dst: dstPointer.p, v: v, pairs: pairs, h: h) {
+                    secondStream.finish()
+                } else {
+                    secondFinished.value = false
+                    secondStream.stop()
+                }
             }) else {
                 started = false
                 return
             }
             let firstStream = RowStream(decoder, background: false)
-            resampler.bandU8(0..<split, source: firstStream, dst: dst, v: v, pairs: pairs, h: h, rowsDone: feed)
+            let firstFinished = resampler.bandU8(0..<split, source: firstStream, dst: dst, v: v, pairs: pairs, h: h, rowsDone: feed)
             firstStream.stop()   // the rest of the file is the second decoder's
             pthread_join(thread, nil)
             PipelineEvents.count("restart-bands")
+            // Stopped at the deadline: a decoder's time limit first, else the resampler's. No retry in one band.
+            for failure in [firstStream.failure, secondStream.failure] {
+                if case .timeLimit? = failure { stopped = failure; return }
+            }
+            if !firstFinished || !secondFinished.value {
+                stopped = .timeLimit(TimeLimitError(stage: .resizing))
+                return
+            }
             damaged = firstStream.failure != nil || secondStream.failure != nil
                 || !decoder.warnings.isEmpty || !second.warnings.isEmpty
             if !damaged { encoder?.write(from: dst, upTo: target.height) }
         })
         guard started else { return .declined }
+        if let stopped { throw stopped }
+        if let failure = encoder?.failure, case .timeLimit = failure { throw failure }
         if damaged { return .damaged }
         return .done(Output(image: image, jpeg: try encoder?.finish()))
     }
+}
+
+/// A flag the second band's thread sets and the first reads after joining it.
+private final class SendableFlag: @unchecked Sendable {
+    var value = true
 }
 
 /// A stream's rows seen at `offset` further down: row `r` is the stream's row `r - offset`.

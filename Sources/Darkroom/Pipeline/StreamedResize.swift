@@ -23,7 +23,9 @@ struct StreamedResize {
     }
 
     /// Runs the stage on `source` (opened, its rows not started). Throws the decoder's error (the
-    /// rows after it came in filled) or the encoder's.
+    /// rows after it came in filled) or the encoder's, or ``DarkroomError/timeLimit(_:)`` when
+    /// ``ConvertOptions/deadline`` stopped the decoder (libjpeg, libpng), the resampler (every 16
+    /// rows) or the JPEG encoder.
     func run(_ source: ImageSource) throws(DarkroomError) -> Output {
         var decoder = try source.startRows(scale: plan.decodeScale)
         if route.restartBands, let jpeg = decoder as? JPEGRowDecoder {
@@ -47,7 +49,8 @@ struct StreamedResize {
         guard route.encodeRows else { return nil }
         let embedded = ImageEncoder.embedded(sourceMetadata, options: options.encode)
         return try JPEGRowEncoder(width: plan.storedTarget.width, height: plan.storedTarget.height, format: route.format,
-                                  settings: JPEGSettings(options.encode), icc: embedded.icc, exif: embedded.exif)
+                                  settings: JPEGSettings(options.encode), icc: embedded.icc, exif: embedded.exif,
+                                  deadline: options.deadline)
     }
 
     /// Every output row from one decoder, on this thread (its producer thread decoding ahead with
@@ -60,6 +63,8 @@ struct StreamedResize {
         let encoder = try makeEncoder()
         let target = plan.storedTarget
         let ringRows = route.ringRows
+        let deadline = options.deadline
+        var finished = true
         func resize(into dst: UnsafeMutablePointer<UInt8>) {
             let feed: ((Int) -> Void)? = encoder.map { encoder in
                 { done in if done - encoder.rowsWritten >= 16 { encoder.write(from: dst, ringRows: ringRows, upTo: done) } }
@@ -68,13 +73,25 @@ struct StreamedResize {
                 // The DCT scale already gives the target: the rows are the result.
                 let rowBytes = target.width * route.format.channels
                 for y in 0..<target.height {
+                    if y % 16 == 0 && deadline.hasPassed {
+                        finished = false
+                        break
+                    }
                     (dst + ringSlot(y, ringRows: ringRows) * rowBytes).update(from: stream.row(y), count: rowBytes)
                     if y % 16 == 15 { encoder?.write(from: dst, ringRows: ringRows, upTo: y + 1) }
                 }
             } else {
-                Resampler(srcWidth: stream.width, srcHeight: stream.height, dstWidth: target.width,
-                          dstHeight: target.height, format: route.format, alpha: options.resampling.alpha, kernel: .selected)
-                    .resizeU8(streaming: stream, dst: dst, dstRingRows: ringRows, filter: options.resampling.filter, rowsDone: feed)
+                var resampler = Resampler(srcWidth: stream.width, srcHeight: stream.height, dstWidth: target.width,
+                                          dstHeight: target.height, format: route.format, alpha: options.resampling.alpha,
+                                          kernel: .selected)
+                resampler.deadline = deadline
+                finished = resampler.resizeU8(streaming: stream, dst: dst, dstRingRows: ringRows,
+                                              filter: options.resampling.filter, rowsDone: feed)
+            }
+            guard finished else {
+                // Stopped at the deadline: the producer stops at its next chunk, nothing more is encoded.
+                stream.stop()
+                return
             }
             encoder?.write(from: dst, ringRows: ringRows, upTo: target.height)
             stream.finish()
@@ -90,7 +107,10 @@ struct StreamedResize {
             // the buffer is not zeroed first.
             image = Image(width: target.width, height: target.height, format: route.format, fillingEveryByte: resize(into:))
         }
+        // The decoder's error first (the deadline may have stopped it), then the encoder's, then the resampler's stop.
         if let failure = stream.failure { throw failure }
+        if let failure = encoder?.failure { throw failure }
+        if !finished { throw .timeLimit(TimeLimitError(stage: .resizing)) }
         return Output(image: image, jpeg: try encoder?.finish())
     }
 }

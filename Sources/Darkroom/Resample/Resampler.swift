@@ -23,6 +23,10 @@ struct Resampler {
     /// (`srcWidth / dstWidth`, `srcHeight / dstHeight`). Set for a JPEG chroma plane whose odd
     /// size covers half a sample more than the picture (``PlanarResize``).
     let scale: (x: Double, y: Double)?
+    /// Where resampling stops (``ConvertOptions/deadline``): checked every 16 output rows; a band
+    /// past it returns early with its remaining rows unmade (``bandU8(_:source:dst:dstRingRows:dstStride:v:pairs:h:rowsDone:)``
+    /// returns false), and the caller throws ``DarkroomError/timeLimit(_:)``. nil: no limit.
+    var deadline: Deadline?
 
     init(srcWidth: Int, srcHeight: Int, dstWidth: Int, dstHeight: Int, format: PixelFormat,
          alpha: AlphaHandling, kernel: ResampleKernel, scale: (x: Double, y: Double)? = nil) {
@@ -65,12 +69,14 @@ struct Resampler {
     /// JPEG encode), so no full-size output buffer exists either.
     /// `rowsDone(n)` is called as output rows are finished, in order: rows `0..<n` are final (so an
     /// encoder can take them while the rest is made).
+    /// Returns false when ``deadline`` stopped it before the last row.
+    @discardableResult
     func resizeU8<Source: RowSource>(streaming source: Source, dst: UnsafeMutablePointer<UInt8>, dstRingRows: Int = 0,
-                                     filter: ResampleFilter, rowsDone: ((Int) -> Void)? = nil) {
+                                     filter: ResampleFilter, rowsDone: ((Int) -> Void)? = nil) -> Bool {
         precondition(kernel != .scalar, "streamed resampling needs a SIMD kernel")
         precondition(dstRingRows >= 0 && dstRingRows % 4 == 0, "output rows are made 4 at a time")
         let (v, pairs, h) = tablesU8(filter: filter)
-        bandU8(0..<dstHeight, source: source, dst: dst, dstRingRows: dstRingRows, v: v, pairs: pairs, h: h, rowsDone: rowsDone)
+        return bandU8(0..<dstHeight, source: source, dst: dst, dstRingRows: dstRingRows, v: v, pairs: pairs, h: h, rowsDone: rowsDone)
     }
 
     func tablesU8(filter: ResampleFilter) -> (FixedPointTable, PairTable?, HorizontalU8Plan) {
@@ -88,9 +94,11 @@ struct Resampler {
     /// on the way in when asked), kept in a ring while the vertical window needs them; the scalar
     /// reference reads the source (or a ring of premultiplied rows) row by row.
     /// `dstStride`: bytes from one output row to the next (nil: `dstWidth · channels`, packed rows).
+    /// Returns false when ``deadline`` stopped the band before its last row.
+    @discardableResult
     func bandU8<Source: RowSource>(_ band: Range<Int>, source: Source, dst: UnsafeMutablePointer<UInt8>, dstRingRows: Int = 0,
                                            dstStride: Int? = nil, v: FixedPointTable, pairs: PairTable?, h: HorizontalU8Plan,
-                                           rowsDone: ((Int) -> Void)? = nil) {
+                                           rowsDone: ((Int) -> Void)? = nil) -> Bool {
         let rowBytes = srcWidth * channels
         let tmpStride = rowBytes + 64
         let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * tmpStride)
@@ -129,7 +137,7 @@ struct Resampler {
             }
             // RGBA: the vertical kernels write the horizontal kernel's layout themselves (no pairPixelsU8 pass).
             let paired = channels == 4
-            pairs.coeffs.withUnsafeBufferPointer { coeffs in
+            return pairs.coeffs.withUnsafeBufferPointer { coeffs in
                 runRowsU8(band, dst: dst, dstStride: dstStride, dstRingRows: dstRingRows, tmp: tmp, tmpStride: tmpStride,
                           tmpX: tmpX, xStride: xStride, verticalWritesPairs: paired, h: h, rowsDone: rowsDone) { y, two, out0, out1 in
                     let f0 = pairs.firstPair[y], n0 = pairs.pairCounts[y]
@@ -169,7 +177,7 @@ struct Resampler {
             let ring = SourceRing<UInt8>(capacity: premultiplied ? v.maxCount : 0, rowLength: rowBytes)
             let rowPtrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: max(1, v.maxCount))
             defer { ring.deallocate(); rowPtrs.deallocate() }
-            v.coeffs.withUnsafeBufferPointer { coeffs in
+            return v.coeffs.withUnsafeBufferPointer { coeffs in
                 runRowsU8(band, dst: dst, dstStride: dstStride, dstRingRows: dstRingRows, tmp: tmp, tmpStride: tmpStride,
                           tmpX: tmpX, xStride: xStride, verticalWritesPairs: false, h: h, rowsDone: rowsDone) { y, two, out0, out1 in
                     for (yy, out) in (two ? [(y, out0), (y + 1, out1)] : [(y, out0)]) {
@@ -199,15 +207,19 @@ struct Resampler {
     /// which the vertical kernels write directly when `verticalWritesPairs` (RGBA) and
     /// `pairPixelsU8` makes from `tmp` otherwise. Output row `y` goes to `dst` row `y`, or row
     /// `y % dstRingRows` of a ring (groups of 4 stay contiguous: the band starts on a multiple of 4).
+    /// Returns false when ``deadline`` passed before the band's last row (checked every 16 rows).
     private func runRowsU8(_ band: Range<Int>, dst: UnsafeMutablePointer<UInt8>, dstStride: Int, dstRingRows: Int,
                            tmp: UnsafeMutablePointer<UInt8>, tmpStride: Int, tmpX: UnsafeMutablePointer<UInt8>,
                            xStride: Int, verticalWritesPairs: Bool, h: HorizontalU8Plan, rowsDone: ((Int) -> Void)?,
-                           verticalRows: (Int, Bool, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>) -> Void) {
+                           verticalRows: (Int, Bool, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>) -> Void) -> Bool {
         let scalar = kernel == .scalar
         let (out, outStride) = verticalWritesPairs ? (tmpX, xStride) : (tmp, tmpStride)
         precondition(dstRingRows == 0 || band.lowerBound % 4 == 0, "a ring's groups of 4 rows stay contiguous")
         var y0 = band.lowerBound
+        var groups = 0
         while y0 < band.upperBound {
+            if let deadline, groups & 3 == 0, deadline.hasPassed { return false }
+            groups += 1
             let rows = min(4, band.upperBound - y0)
             var j = 0
             while j < rows {
@@ -226,6 +238,7 @@ struct Resampler {
             y0 += rows
             rowsDone?(y0)
         }
+        return true
     }
 
     // MARK: 16-bit
@@ -250,6 +263,7 @@ struct Resampler {
         defer { rowPtrs.deallocate() }
         v.coeffs.withUnsafeBufferPointer { coeffs in
             for y in band {
+                if let deadline, y & 15 == 0, deadline.hasPassed { return }
                 let start = v.starts[y], n = v.counts[y]
                 for k in 0..<n {
                     let r = start + k

@@ -71,13 +71,23 @@ extension Image {
 
     /// `resized` on a chosen kernel implementation (tests compare them); the target is checked.
     func resized(width: Int, height: Int, options: ResizeOptions, kernel: ResampleKernel) -> Image {
+        resizedUnlessStopped(width: width, height: height, options: options, kernel: kernel, deadline: nil)!
+    }
+
+    /// `resized`, stopped at `deadline` (checked every 16 output rows of each band): nil when it passed
+    /// before every row was made.
+    func resizedUnlessStopped(width: Int, height: Int, options: ResizeOptions, kernel: ResampleKernel,
+                              deadline: Deadline?) -> Image? {
         assert(width > 0 && height > 0, "resize target sides must be positive")
         if width == self.width && height == self.height { return self }
         let count = width * height * format.bytesPerPixel
         let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            resample(into: buffer.baseAddress!, width: width, height: height, options: options, kernel: kernel)
+            resample(into: buffer.baseAddress!, width: width, height: height, options: options, kernel: kernel,
+                     deadline: deadline)
             initialized = count
         }
+        // A band stops early only once the deadline has passed, and it stays passed.
+        if deadline.hasPassed { return nil }
         return Image(unchecked: width, height: height, format: format, pixels: out)
     }
 
@@ -95,7 +105,7 @@ extension Image {
 
     /// Writes the `width`×`height` resampled image to `dst` (`width · height · bytesPerPixel` bytes).
     private func resample(into dst: UnsafeMutablePointer<UInt8>, width: Int, height: Int, options: ResizeOptions,
-                          kernel: ResampleKernel) {
+                          kernel: ResampleKernel, deadline: Deadline? = nil) {
         let bpp = format.bytesPerPixel
         let threads = max(1, options.threads)
         pixels.withUnsafeBufferPointer { srcBuffer in
@@ -105,8 +115,9 @@ extension Image {
                               dstWidth: width, dstHeight: height, bytesPerPixel: bpp)
                 return
             }
-            let plan = Resampler(srcWidth: self.width, srcHeight: self.height, dstWidth: width, dstHeight: height,
+            var plan = Resampler(srcWidth: self.width, srcHeight: self.height, dstWidth: width, dstHeight: height,
                                  format: format, alpha: options.alpha, kernel: kernel)
+            plan.deadline = deadline
             if format.bitDepth == 8 {
                 plan.resizeU8(src: src, dst: dst, filter: options.filter, threads: threads)
             } else {

@@ -110,7 +110,7 @@ import CLCMS2
         // Every colour twice, opaque: the palette is the image's own colours in order of appearance.
         let pixels = (0..<512).flatMap { i -> [UInt8] in Self.colour(i % 256) + [255] }
         let image = try Image.validated(width: 32, height: 16, format: .rgba8, pixels: pixels)
-        let result = PaletteQuantizer.quantize(image, dither: dither)
+        let result = try PaletteQuantizer.quantize(image, dither: dither)
         #expect(result.transparentIndex == nil)
         #expect(result.palette.count == 256)
         #expect(result.indices == (0..<512).map { UInt8($0 % 256) })
@@ -125,7 +125,7 @@ import CLCMS2
         var pixels = (0..<255).flatMap { i -> [UInt8] in Self.colour(i) + [i % 2 == 0 ? 255 : 128] }
         pixels += [9, 9, 9, 0, 250, 1, 2, 127, 3, 4, 5, 0]
         let image = try Image.validated(width: 258, height: 1, format: .rgba8, pixels: pixels)
-        let result = PaletteQuantizer.quantize(image, dither: true)
+        let result = try PaletteQuantizer.quantize(image, dither: true)
         #expect(result.transparentIndex == 255)
         #expect(result.palette.count == 256)
         #expect(Self.rgb(result.palette, 255) == [0, 0, 0])

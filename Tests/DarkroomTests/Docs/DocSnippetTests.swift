@@ -589,5 +589,6 @@ func httpStatus(for error: DarkroomError) -> (status: Int, code: String?) {
     case .decoding: (422, "invalid_image")
     case .encoding(.formatLimit): (400, "image_too_large_for_format")
     case .encoding(.codec), .file: (500, nil)
+    case .timeLimit: (504, "timeout")
     }
 }
