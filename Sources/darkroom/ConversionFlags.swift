@@ -58,7 +58,7 @@ struct ConversionFlags: ParsableArguments {
     @Flag(help: "Decode at full size even when the resize shrinks a lot (no JPEG DCT / WebP scaled decoding).")
     var noShrinkOnLoad = false
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Target file size: the highest quality whose output fits (200k, 1.5M, 2MiB; k/M/G = 1000, KiB/MiB/GiB = 1024), at most 8 encodes of one decoded and resized image. JPEG, WebP and AVIF; PNG, GIF and lossless WebP are only checked.", valueName: "SIZE"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Target file size: the highest quality whose output fits (200k, 1.5M, 2MiB; k/M/G = 1000, KiB/MiB/GiB = 1024), at most 8 encodes of one decoded and resized image (an animation: one quality for every frame, each attempt a pass over the frames). JPEG, WebP and AVIF; PNG, GIF and lossless WebP are only checked.", valueName: "SIZE"))
     var maxBytes: String?
 
     @Option(parsing: .unconditional, help: "Lowest quality --max-bytes may choose, 0-100 (default 30). When even it does not fit, the smallest attempt is written and reported as unmet (exit 3).")

@@ -234,13 +234,10 @@ struct ConvertCommand: ParsableCommand {
             for warning in converted.warnings {
                 Console.info("darkroom: \(shown): \(warning) (converted anyway: --fail-on \(converter.options.decode.failOn))")
             }
-            if converted.source.isAnimated && converted.frameCount == 1 && converter.options.frames == .automatic {
-                // The output cannot animate: said on standard error and in the JSON record.
-                let source = converted.source.sourceFormat
-                let why = source == .gif || source == .webp
-                    ? "\(converted.format) cannot animate; webp and gif can, --frames first says this is meant"
-                    : "\(source) animations are read as their first frame for now"
-                let message = "animated (\(converted.source.frameCount) frames): only the first frame was converted (\(why))"
+            if let dropped = converted.framesDropped {
+                // The output is the first frame only: said on standard error and in the JSON record.
+                let hint = dropped.outputFormat.canAnimate ? "" : ", --frames first says this is meant"
+                let message = "animated (\(dropped.sourceFrames) frames): only the first frame was converted (\(dropped.reason)\(hint))"
                 if json {
                     var warnings: [JSONValue] = []
                     if case let .array(list)? = item.details["warnings"] { warnings = list }

@@ -23,8 +23,8 @@ enum ImagesRoutes {
     static let maxImages = 16
     /// Fields OpenAI clients send with every edit that say nothing about a conversion: accepted, not used.
     static let ignoredFields = ["model", "prompt", "safety_identifier", "user"]
-    static let convertFields = (["background", "fail_on", "n", "output_compression", "output_format", "response_format", "size",
-                                 "stream", "strict"] + ignoredFields).sorted()
+    static let convertFields = (["background", "fail_on", "frames", "n", "output_compression", "output_format", "response_format",
+                                 "size", "stream", "strict"] + ignoredFields).sorted()
     static let referenceFields = (["all_or_nothing", "fail_on", "format", "max_mp", "response_format"] + ignoredFields).sorted()
 
     static func add(to router: Router<BasicRequestContext>, server: DarkroomHTTPServer.Server) {
@@ -89,6 +89,7 @@ enum ImagesRoutes {
         for name in ["output_format", "output_compression", "background"] { if let v = fields.take(name) { gatewayFields[name] = v } }
         let strict = try RouteSupport.flag(fields.take("strict"), param: "strict")
         let failOn = try RouteSupport.failOn(fields.take("fail_on"))
+        let frames = try RouteSupport.frames(fields.take("frames"))
         if let n = fields.take("n") {
             let count = try RouteSupport.integer(n, param: "n", in: GatewayRequest.nRange)
             guard count == 1 else {
@@ -117,6 +118,7 @@ enum ImagesRoutes {
         var stage = GatewayConversion(request: try RouteSupport.gatewayRequest(gatewayFields), strictOpenAI: strict, maxPixels: maxPixels)
         do { try stage.request.validate(strictOpenAI: strict) } catch { throw APIError.from(error, door: .openAI) }
         if let failOn { stage.failOn = failOn }
+        if let frames { stage.frames = frames }
         if let sizeText, sizeText.lowercased() != "auto" {
             guard let size = PixelSize(parsing: sizeText), size.width >= 1, size.height >= 1,
                   let geometry = try? ResizeGeometry(parsing: "\(size.width)x\(size.height)") else {
@@ -164,9 +166,11 @@ enum ImagesRoutes {
         let format = asked.stage.request.effectiveFormat
         let quality = RouteSupport.qualityUsed(format, asked.stage.request.effectiveQuality)
         if asked.binary, let image = converted.first {
-            return RouteSupport.imageResponse(image.bytes, format: image.format, quality: quality, warnings: image.warnings, headers: [
+            return RouteSupport.imageResponse(image.bytes, format: image.format, quality: image.lossless ? nil : quality,
+                                              warnings: image.warnings, framesDropped: image.framesDropped, headers: [
                 "Darkroom-Width": "\(image.width)", "Darkroom-Height": "\(image.height)",
                 "Darkroom-Billed-MP": "\(image.billedMegapixels)",
+                "Darkroom-Frames": "\(image.frameCount)", "Darkroom-Source-Frames": "\(image.sourceFrameCount)",
             ])
         }
         var response: [String: JSONValue] = [
@@ -186,8 +190,10 @@ enum ImagesRoutes {
                     "width": .int(image.width), "height": .int(image.height),
                     "input_width": .int(input.width), "input_height": .int(input.height),
                     "bytes": .int(image.bytes.count), "billed_mp": .int(image.billedMegapixels),
-                    "format": .string(image.format.rawValue), "quality": quality.map(JSONValue.int) ?? .null,
-                    "warnings": .array(image.warnings.map(\.json)),
+                    "format": .string(image.format.rawValue),
+                    "quality": image.lossless ? .null : quality.map(JSONValue.int) ?? .null,
+                    "frames": .int(image.frameCount), "source_frames": .int(image.sourceFrameCount),
+                    "warnings": .array(RouteSupport.warningsJSON(image)),
                 ])
             }),
         ])

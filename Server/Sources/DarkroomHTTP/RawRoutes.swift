@@ -10,11 +10,11 @@ import NIOCore
 ///
 /// | route | query | answer |
 /// |---|---|---|
-/// | `POST /v1/convert` | `output_format`, `output_compression`, `background`, `response_format`, `n`, `size`, `aspect_ratio`, `resolution` (checked, not used), `resize`, `strict`, `fail_on` | the converted image |
+/// | `POST /v1/convert` | `output_format`, `output_compression`, `background`, `response_format`, `n`, `size`, `aspect_ratio`, `resolution` (checked, not used), `resize`, `strict`, `fail_on`, `frames` | the converted image (an animation stays one when the format can hold it) |
 /// | `POST /v1/references` | `max_mp`, `format`, `name`, `fail_on` | the prepared reference |
 /// | `POST /v1/size` | `profile`, `multiple`; a strict JSON body | `{"width","height"}` |
 enum RawRoutes {
-    static let convertFields = (GatewayRequest.knownFields.union(["strict", "resize", "fail_on"])).sorted()
+    static let convertFields = (GatewayRequest.knownFields.union(["strict", "resize", "fail_on", "frames"])).sorted()
     static let referenceFields = ["fail_on", "format", "max_mp", "name"]
     static let sizeFields = ["multiple", "profile"]
 
@@ -33,6 +33,7 @@ enum RawRoutes {
             let strict = try RouteSupport.flag(query.take("strict"), param: "strict")
             let resizeText = query.take("resize")
             let failOn = try RouteSupport.failOn(query.take("fail_on"))
+            let frames = try RouteSupport.frames(query.take("frames"))
             try query.checkNoneLeft(accepted: convertFields)
             var stage = GatewayConversion(request: try RouteSupport.gatewayRequest(gatewayFields), strictOpenAI: strict,
                                           maxPixels: server.configuration.maxPixels)
@@ -41,6 +42,7 @@ enum RawRoutes {
                 do { stage.resize = try ResizeGeometry(parsing: resizeText) } catch { throw APIError.from(error, door: .raw, param: "resize") }
             }
             if let failOn { stage.failOn = failOn }
+            if let frames { stage.frames = frames }
             stage.deadline = start.deadline(server.configuration.requestTimeout)
             let limits = RouteSupport.OutputLimits(server.configuration)
             let bytes = try await RouteSupport.body(of: request, server: server, route: "/v1/convert", start: start)
@@ -54,10 +56,11 @@ enum RawRoutes {
                 server.metrics.recordPixelsDecoded(route: "/v1/convert", image.inputPixels)
                 return RouteSupport.imageResponse(
                     image.bytes, format: image.format,
-                    quality: RouteSupport.qualityUsed(image.format, frozen.request.effectiveQuality),
-                    warnings: image.warnings, headers: [
+                    quality: image.lossless ? nil : RouteSupport.qualityUsed(image.format, frozen.request.effectiveQuality),
+                    warnings: image.warnings, framesDropped: image.framesDropped, headers: [
                         "Darkroom-Width": "\(image.width)", "Darkroom-Height": "\(image.height)",
                         "Darkroom-Billed-MP": "\(image.billedMegapixels)",
+                        "Darkroom-Frames": "\(image.frameCount)", "Darkroom-Source-Frames": "\(image.sourceFrameCount)",
                     ])
             }
         }

@@ -193,6 +193,13 @@ enum RouteSupport {
         }
     }
 
+    /// `frames`: all, first, N or A-B (``FrameSelection``); absent: every frame when the output
+    /// can animate, the first otherwise.
+    static func frames(_ value: String?) throws(APIError) -> FrameSelection? {
+        guard let value else { return nil }
+        do { return try FrameSelection(parsing: value, name: "frames") } catch { throw APIError.from(error, door: .openAI, param: "frames") }
+    }
+
     /// `fail_on`: none, truncated or warning.
     static func failOn(_ value: String?) throws(APIError) -> FailOn? {
         guard let value else { return nil }
@@ -287,19 +294,33 @@ enum RouteSupport {
     /// `Darkroom-Quality`'s value: the number, or `lossless`.
     static func qualityHeader(_ quality: Int?) -> String { quality.map(String.init) ?? "lossless" }
 
+    /// The JSON of a warning the answer carries: the decoder's (``DecodeWarning``), or
+    /// `{"kind":"animation","message":…,"count":1}` for frames dropped.
+    static func warningsJSON(_ image: GatewayImage) -> [JSONValue] {
+        var list = image.warnings.map(\.json)
+        if let dropped = image.framesDropped {
+            list.append(.object(["kind": .string("animation"), "message": .string(dropped.description), "count": .int(1)]))
+        }
+        return list
+    }
+
     /// An image answer: its MIME type, `Darkroom-Format`, `Darkroom-Quality`, the route's headers,
     /// and for an input the decoder warned about (let through by `fail_on`) `Darkroom-Warnings`
     /// (how many) and `Darkroom-Warning` (the first, e.g. `truncated: Premature end of JPEG file`).
+    /// `framesDropped`: an animation answered as its first frame, the last of the warnings
+    /// (`animation: animated (12 frames): only the first frame was converted (…)`).
     static func imageResponse(_ bytes: [UInt8], format: ImageFormat, quality: Int?, warnings: [DecodeWarning],
+                              framesDropped: ConversionResult.FramesDropped? = nil,
                               headers: [String: String]) -> Response {
         var fields = HTTPFields()
         fields[.contentType] = format.mimeType
         fields[HTTPField.Name("Darkroom-Format")!] = format.rawValue
         fields[HTTPField.Name("Darkroom-Quality")!] = qualityHeader(quality)
-        if let first = warnings.first {
-            fields[HTTPField.Name("Darkroom-Warnings")!] = "\(warnings.count)"
+        let texts = warnings.map { "\($0.kind.rawValue): \($0.message)" } + (framesDropped.map { ["animation: \($0)"] } ?? [])
+        if let first = texts.first {
+            fields[HTTPField.Name("Darkroom-Warnings")!] = "\(texts.count)"
             // Header values are visible ASCII: escaped controls, anything else as '?'.
-            let text = ValueParser.printable("\(first.kind.rawValue): \(first.message)")
+            let text = ValueParser.printable(first)
             fields[HTTPField.Name("Darkroom-Warning")!] = String(text.unicodeScalars.map { $0.isASCII ? Character($0) : "?" })
         }
         for (name, value) in headers { if let n = HTTPField.Name(name) { fields[n] = value } }

@@ -161,6 +161,9 @@ struct AnimationSource {
     var metadata: ImageMetadata
     var cut: DecodeWarning?
 
+    /// The formats whose animations are read frame by frame (the others are read as their first frame).
+    static func readsFrames(_ format: ImageFormat) -> Bool { format == .gif || format == .webp }
+
     /// Opens `bytes` (sniffed as `format`) and checks `width × height × frames` against
     /// `options.maxPixels` (`framesDecoded`: only the first that many frames are counted). Throws the codec's refusal and ``ImageDecodingError/tooManyPixels(width:height:limit:)``.
     static func open(_ bytes: [UInt8], format: ImageFormat, options: DecodeOptions,

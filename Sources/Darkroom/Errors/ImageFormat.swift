@@ -10,6 +10,13 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable, CustomStringC
     /// The MIME type, e.g. for a gateway response.
     public var mimeType: String { "image/\(rawValue)" }
 
+    /// True when Darkroom writes an animation in this format (animated WebP, animated GIF); the
+    /// others hold one frame of an animation (docs/animation.md).
+    public var canAnimate: Bool { self == .webp || self == .gif }
+
+    /// The formats that ``canAnimate``, in ``allCases`` order.
+    public static var animating: [ImageFormat] { allCases.filter(\.canAnimate) }
+
     /// Parses a user's format name (`jpg` and `jpeg` both work; case-insensitive).
     public init?(name: String) {
         switch name.lowercased() {

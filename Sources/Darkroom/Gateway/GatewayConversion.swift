@@ -37,6 +37,10 @@ public struct GatewayConversion: Sendable {
     /// where they can be, AVIF's cannot); `nil`: no limit. Past it ``convert(_:)-([UInt8])``
     /// throws ``DarkroomError/timeLimit(_:)``.
     public var deadline: Deadline?
+    /// Which frames of an animated input are kept (``FrameSelection``; the sidecar's `frames`
+    /// field): by default every frame when ``GatewayRequest/effectiveFormat`` can animate (WebP,
+    /// GIF), the first otherwise (``GatewayImage/framesDropped`` then says so).
+    public var frames: FrameSelection = .automatic
 
     public init(request: GatewayRequest = GatewayRequest(), strictOpenAI: Bool = false, resize: ResizeGeometry? = nil,
                 backgroundColor: RGBColor = .white, maxPixels: Int = DecodeOptions.defaultMaxPixels) {
@@ -52,7 +56,7 @@ public struct GatewayConversion: Sendable {
         ConvertOptions(format: request.effectiveFormat, quality: request.effectiveQuality, resize: resize,
                        decode: DecodeOptions(maxPixels: maxPixels, failOn: failOn),
                        encode: EncodeOptions(background: backgroundColor, keep: .none),
-                       flattenAlpha: request.effectiveBackground == .opaque, deadline: deadline)
+                       flattenAlpha: request.effectiveBackground == .opaque, frames: frames, deadline: deadline)
     }
 
     /// Converts one image: checks the request (``GatewayRequest/validate(strictOpenAI:)``, the one
@@ -67,6 +71,10 @@ public struct GatewayConversion: Sendable {
         var image = GatewayImage(bytes: result.bytes, format: result.format, width: result.width, height: result.height,
                                  inputPixels: result.source.storedWidth * result.source.storedHeight)
         image.warnings = result.warnings
+        image.frameCount = result.frameCount
+        image.sourceFrameCount = result.source.frameCount
+        image.framesDropped = result.framesDropped
+        image.lossless = result.lossless
         return image
     }
 

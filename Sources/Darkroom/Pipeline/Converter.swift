@@ -29,6 +29,41 @@ public struct ConversionResult: Sendable {
     /// With ``ConvertOptions/targetSize``: whether the output fits, the quality chosen and every
     /// encode tried; `nil` without a target size (or for reference prep's pass-through).
     public var targetSize: TargetSize.Outcome?
+    /// Set when an animated input became a still image without being asked to: the output
+    /// format cannot animate, or the input's kind is not read frame by frame, and
+    /// ``ConvertOptions/frames`` was ``FrameSelection/automatic``. `nil` otherwise (a still input,
+    /// every frame kept, or frames chosen explicitly). The CLI prints it on standard error and in
+    /// `--json`, the HTTP sidecar in `Darkroom-Warning` and its JSON.
+    public var framesDropped: FramesDropped?
+
+    /// An animation converted to its first frame only (``ConversionResult/framesDropped``).
+    public struct FramesDropped: Sendable, Hashable, CustomStringConvertible {
+        /// Frames in the input (2 or more).
+        public var sourceFrames: Int
+        /// The input's format.
+        public var sourceFormat: ImageFormat
+        /// The output's format.
+        public var outputFormat: ImageFormat
+
+        public init(sourceFrames: Int, sourceFormat: ImageFormat, outputFormat: ImageFormat) {
+            (self.sourceFrames, self.sourceFormat, self.outputFormat) = (sourceFrames, sourceFormat, outputFormat)
+        }
+
+        /// Why: `"jpeg cannot animate; webp and gif can"`, or that the input's kind is read as its first frame.
+        public var reason: String {
+            if AnimationWriter.canAnimate(outputFormat) && !AnimationSource.readsFrames(sourceFormat) {
+                return "\(sourceFormat) animations are read as their first frame for now"
+            }
+            let can = ImageFormat.animating.map(\.rawValue)
+            let list = can.count > 1 ? can.dropLast().joined(separator: ", ") + " and " + can[can.count - 1] : can.joined()
+            return "\(outputFormat) cannot animate; \(list) can"
+        }
+
+        /// `animated (12 frames): only the first frame was converted (jpeg cannot animate; webp and gif can)`.
+        public var description: String {
+            "animated (\(sourceFrames) frames): only the first frame was converted (\(reason))"
+        }
+    }
 
     /// Writes ``bytes`` to `path` atomically (``OutputFile/write(_:to:overwrite:)``): never a
     /// partial file. Throws ``DarkroomError/file(_:)``.
@@ -72,7 +107,12 @@ public struct Converter: Sendable {
     /// output over the limits or refused by the encoder, ``DarkroomError/timeLimit(_:)`` when
     /// ``ConvertOptions/deadline`` passed (the conversion was stopped; nothing is returned).
     public func convert(_ bytes: [UInt8]) throws(DarkroomError) -> ConversionResult {
-        try convert(bytes, fitFormatLimits: false, keepInput: nil)
+        var result = try convert(bytes, fitFormatLimits: false, keepInput: nil)
+        if result.source.isAnimated && result.frameCount == 1 && options.frames == .automatic {
+            result.framesDropped = .init(sourceFrames: result.source.frameCount, sourceFormat: result.source.sourceFormat,
+                                         outputFormat: result.format)
+        }
+        return result
     }
 
     /// The one path from bytes to bytes (``ReferencePrep`` uses it too), in four steps that run
@@ -168,16 +208,16 @@ public struct Converter: Sendable {
 
     /// The frames a conversion keeps of an animated GIF or WebP when that is more than its first
     /// (nil: the still path, which decodes frame 0). Throws ``DarkroomError/option(_:)`` for
-    /// ``FrameSelection/all`` into a format that cannot animate, a range past the last frame and a
-    /// ``ConvertOptions/targetSize`` with an animated output.
+    /// ``FrameSelection/all`` into a format that cannot animate and a range past the last frame.
     static func framesKept(source: ImageSource, plan: ConversionPlan,
                            options: ConvertOptions) throws(DarkroomError) -> ClosedRange<Int>? {
-        guard source.format == .gif || source.format == .webp else { return nil }
+        guard AnimationSource.readsFrames(source.format) else { return nil }
         let count = source.headerMetadata.frameCount
         let animates = AnimationWriter.canAnimate(plan.outputFormat)
         if options.frames == .all && !animates && count > 1 {
             throw .option(OptionError(name: "frames", value: "all",
-                                      expected: "an output format that can animate (webp, gif): \(plan.outputFormat) holds one frame of the \(count) (--frames first)"))
+                                      expected: "an output format that can animate (\(ImageFormat.animating.map(\.rawValue).joined(separator: ", "))):"
+                                          + " \(plan.outputFormat) holds one frame of the \(count) (ask for the first frame)"))
         }
         guard let kept = options.frames.frames(of: count, animates: animates) else {
             throw .option(OptionError(name: "frames", value: options.frames.description,
@@ -186,11 +226,7 @@ public struct Converter: Sendable {
         if kept == 0...0 { return nil }
         if kept.count > 1 && !animates {
             throw .option(OptionError(name: "frames", value: options.frames.description,
-                                      expected: "one frame: \(plan.outputFormat) cannot animate (webp and gif can)"))
-        }
-        if kept.count > 1, let target = options.targetSize {
-            throw .option(OptionError(name: "max-bytes", value: String(target.maxBytes),
-                                      expected: "a still output: a byte target is not searched for an animation yet (use --frames first, or -q)"))
+                                      expected: "one frame: \(plan.outputFormat) cannot animate (\(ImageFormat.animating.map(\.rawValue).joined(separator: ", ")) can)"))
         }
         return kept
     }
@@ -207,6 +243,72 @@ public struct Converter: Sendable {
     /// and inside each frame's resize.
     private func convertAnimation(_ bytes: [UInt8], plan: ConversionPlan,
                                   kept: ClosedRange<Int>) throws(DarkroomError) -> ConversionResult {
+        let target = plan.target
+        let deadline = options.deadline
+        if kept.count == 1 {
+            // One frame chosen (`--frames N`): a still image, encoded as the still path encodes.
+            let (still, made) = try runFrames(bytes, plan: plan, kept: kept, writing: nil)
+            let converted = made.metadata
+            guard let still else { preconditionFailure("the kept frame is within the file's frames") }
+            guard let targetSize = options.targetSize else {
+                let out = try ImageEncoder.encodeChecked(still, as: plan.outputFormat, metadata: converted,
+                                                         options: options.encode, deadline: deadline)
+                return ConversionResult(bytes: out, format: plan.outputFormat, width: target.width, height: target.height,
+                                        source: converted, resized: plan.resizes, frameCount: 1,
+                                        lossless: plan.outputFormat == .webp && options.encode.lossless)
+            }
+            let (out, outcome) = try Self.encode(still, as: plan.outputFormat, metadata: converted, options: options.encode,
+                                                 within: targetSize, deadline: deadline)
+            return ConversionResult(bytes: out, format: plan.outputFormat, width: target.width, height: target.height,
+                                    source: converted, resized: plan.resizes, frameCount: 1,
+                                    lossless: plan.outputFormat == .webp && options.encode.lossless, targetSize: outcome)
+        }
+        var encode = options.encode
+        // gif2webp's default for palette frames; resized frames have many colours, and lossy suits them.
+        if ImageFormat.sniff(bytes) == .gif && encode.quality == nil && !plan.resizes { encode.lossless = true }
+        let lossless = plan.outputFormat == .webp && encode.lossless
+        func result(_ out: [UInt8], _ converted: ImageMetadata, _ outcome: TargetSize.Outcome?) -> ConversionResult {
+            ConversionResult(bytes: out, format: plan.outputFormat, width: target.width, height: target.height,
+                             source: converted, resized: plan.resizes, frameCount: kept.count, lossless: lossless,
+                             targetSize: outcome)
+        }
+        guard let targetSize = options.targetSize else {
+            let (_, made) = try runFrames(bytes, plan: plan, kept: kept, writing: encode)
+            return result(made.bytes, made.metadata, nil)
+        }
+        // One quality for every frame (`--max-bytes`): the lossy formats are searched as a still
+        // image is (``TargetSizeSearch``), each attempt running the frames again (memory stays a
+        // few frames; time is the attempts times one conversion). GIF and lossless WebP: one encode.
+        guard plan.outputFormat == .avif || (plan.outputFormat == .webp && !encode.lossless) else {
+            PipelineEvents.count("target-size-encode")
+            let (_, made) = try runFrames(bytes, plan: plan, kept: kept, writing: encode)
+            let attempt = TargetSize.Attempt(quality: nil, bytes: made.bytes.count)
+            return result(made.bytes, made.metadata, TargetSize.Outcome(met: made.bytes.count <= targetSize.maxBytes, quality: nil,
+                                                                        attempts: [attempt], target: targetSize))
+        }
+        var converted = ImageMetadata(sourceFormat: plan.header.format, storedWidth: 0, storedHeight: 0, storedBitDepth: 8)
+        let found = try TargetSizeSearch(targetSize, format: plan.outputFormat, encode: encode).run { (quality) throws(DarkroomError) in
+            var attempt = encode
+            attempt.quality = quality
+            PipelineEvents.count("target-size-encode")
+            let (_, made) = try runFrames(bytes, plan: plan, kept: kept, writing: attempt)
+            converted = made.metadata
+            return made.bytes
+        }
+        return result(found.bytes, converted, TargetSize.Outcome(met: found.met, quality: found.quality,
+                                                                 attempts: found.attempts, target: targetSize))
+    }
+
+    /// Runs the frames `kept` once: each composited canvas resized to the planned size on its own,
+    /// made sRGB, turned upright and flattened as asked, then either handed to an
+    /// ``AnimationWriter`` encoding with `writing` (the animation's bytes are returned) or, with
+    /// `writing` nil, kept as the still image returned (the last frame kept). The frames decoded
+    /// times the canvas and the frames kept times the output count against
+    /// ``DecodeOptions/maxPixels`` before any pixel is decoded; ``ConvertOptions/deadline`` is
+    /// checked after each frame's decode, resize and encode, and inside its resize. The metadata
+    /// returned carries the reader's warnings, checked against ``DecodeOptions/failOn``.
+    private func runFrames(_ bytes: [UInt8], plan: ConversionPlan, kept: ClosedRange<Int>, writing: EncodeOptions?)
+        throws(DarkroomError) -> (still: Image?, made: (bytes: [UInt8], metadata: ImageMetadata)) {
         let deadline = options.deadline
         var decode = options.decode
         decode.applyOrientation = false
@@ -217,13 +319,10 @@ public struct Converter: Sendable {
                                              limit: options.decode.maxPixels, output: true)
         var metadata = reader.metadata
         metadata.orientation = plan.header.orientation
-        var encode = options.encode
-        // gif2webp's default for palette frames; resized frames have many colours, and lossy suits them.
-        if reader.format == .gif && encode.quality == nil && !plan.resizes { encode.lossless = true }
-        let writer = kept.count > 1
-            ? try AnimationWriter(format: plan.outputFormat, width: target.width, height: target.height,
-                                  loopCount: reader.loopCount, options: encode, lossless: encode.lossless, metadata: metadata)
-            : nil
+        let writer = try writing.map { (encode) throws(DarkroomError) in
+            try AnimationWriter(format: plan.outputFormat, width: target.width, height: target.height,
+                                loopCount: reader.loopCount, options: encode, lossless: encode.lossless, metadata: metadata)
+        }
         var still: Image?
         var converted = metadata
         while let frame = try reader.next() {
@@ -254,18 +353,10 @@ public struct Converter: Sendable {
         }
         converted.warnings = reader.warnings
         converted = try ImageSource.checked(converted, format: reader.format, failOn: options.decode.failOn)
-        let out: [UInt8]
-        if let writer {
-            out = try writer.finish()
-            try deadline.check(.encoding, plan.outputFormat)
-        } else {
-            guard let still else { preconditionFailure("the kept frame is within the file's frames") }
-            out = try ImageEncoder.encodeChecked(still, as: plan.outputFormat, metadata: converted, options: options.encode,
-                                                 deadline: deadline)
-        }
-        return ConversionResult(bytes: out, format: plan.outputFormat, width: target.width, height: target.height,
-                                source: converted, resized: plan.resizes, frameCount: kept.count,
-                                lossless: plan.outputFormat == .webp && (writer != nil ? encode.lossless : options.encode.lossless))
+        guard let writer else { return (still, ([], converted)) }
+        let out = try writer.finish()
+        try deadline.check(.encoding, plan.outputFormat)
+        return (nil, (out, converted))
     }
 
     /// Encodes `image` under a target size: the quality search of ``TargetSizeSearch`` for JPEG,

@@ -56,9 +56,14 @@ struct AnimationCLITests {
         #expect(one.status == 0 && !one.stderr.contains("only the first frame"), "\(one.stderr)")
         let missing = try CLI.run(["convert", Self.animated, "-o", png, "--overwrite", "--frames", "5"])
         #expect(missing.status == 1 && missing.stderr.contains("frames from 0 to 1 (the file has 2 frames)"), "\(missing.stderr)")
-        // --max-bytes with an animated output is refused, not ignored.
-        let target = try CLI.run(["convert", Self.animated, "-o", dir.appendingPathComponent("t.webp").path, "--max-bytes", "10k"])
-        #expect(target.status == 1 && target.stderr.contains("a byte target is not searched for an animation yet"), "\(target.stderr)")
+        // --max-bytes with an animated output: one quality searched for every frame.
+        let t = dir.appendingPathComponent("t.webp").path
+        let target = try CLI.run(["convert", Self.animated, "-o", t, "--max-bytes", "10k", "--json"])
+        #expect(target.status == 0, "\(target.stderr)")
+        let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: t)))
+        #expect(try written.count <= 10_000 && AnimationReader(written).frameCount == 2)
+        let item = try #require(try CLI.jsonLines(target.stdoutData).items.first)
+        #expect(item["output_frames"] as? Int == 2 && item["quality"] != nil, "\(item)")
     }
 
     @Test func inspectShowsDurationAndLoop() throws {

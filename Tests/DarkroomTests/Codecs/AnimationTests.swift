@@ -312,16 +312,52 @@ import Testing
             options.frames = frames
             #expect(throws: DarkroomError.self) { try Converter(options: options).convert(gif) }
         }
-        // A byte target with an animated output is refused, not silently ignored.
-        var target = ConvertOptions(format: .webp)
-        target.targetSize = TargetSize(maxBytes: 100_000)
-        #expect(throws: DarkroomError.self) { try Converter(options: target).convert(gif) }
         // Parsing.
         #expect(try FrameSelection(parsing: "all") == .all && (try FrameSelection(parsing: "FIRST")) == .first)
         #expect(try FrameSelection(parsing: "3") == .range(3...3) && (try FrameSelection(parsing: "2-5")) == .range(2...5))
         for bad in ["", "-1", "5-2", "x", "1-2-3", "1.5", "99999999"] {
             #expect(throws: DarkroomError.self) { try FrameSelection(parsing: bad) }
         }
+    }
+
+    /// `--max-bytes` with an animated output: one quality for every frame, the highest that fits
+    /// (the next one up does not), the output still animated; GIF is one encode.
+    @Test func aByteTargetSearchesOneQualityForAllFrames() throws {
+        // Six 128 × 85 frames of a photo, each shifted 8 px: a lossless WebP animation.
+        let photo = try ImageDecoder.decode(try TestImages.bytes("kodim23.jpg")).image
+            .resized(width: 128, height: 85, options: ResizeOptions(), kernel: .selected).converted(to: .rgba8)
+        let frames: [(Image, Int)] = (0..<6).map { k in
+            var image = Image(unchecked: 128, height: 85, format: .rgba8)
+            for y in 0..<85 {
+                for x in 0..<128 {
+                    let from = (y * 128 + (x + 8 * k) % 128) * 4, to = (y * 128 + x) * 4
+                    image.pixels[to..<to + 4] = photo.pixels[from..<from + 4]
+                }
+            }
+            return (image, 80)
+        }
+        let source = try Self.write(frames, as: .webp, loop: 0)
+        func size(_ quality: Int) throws -> Int {
+            try Converter(options: ConvertOptions(format: .webp, quality: quality)).convert(source).bytes.count
+        }
+        let (low, high) = (try size(30), try size(100))
+        #expect(low < high)
+        var options = ConvertOptions(format: .webp)
+        options.targetSize = TargetSize(maxBytes: (low + high) / 2)
+        let result = try Converter(options: options).convert(source)
+        let outcome = try #require(result.targetSize)
+        let quality = try #require(outcome.quality)
+        #expect(outcome.met && result.bytes.count <= (low + high) / 2)
+        #expect(try result.frameCount == 6 && AnimationReader(result.bytes).frameCount == 6)
+        #expect(try result.bytes == Converter(options: ConvertOptions(format: .webp, quality: quality)).convert(source).bytes)
+        #expect(try quality == 100 || size(quality + 1) > (low + high) / 2, "q\(quality)")
+        #expect(outcome.attempts.count > 1 && outcome.attempts.count <= TargetSize.maxAttempts)
+        // GIF: one encode, met or not, no quality.
+        var gif = ConvertOptions(format: .gif)
+        gif.targetSize = TargetSize(maxBytes: 1)
+        let one = try Converter(options: gif).convert(source)
+        #expect(one.targetSize?.met == false && one.targetSize?.quality == nil && one.targetSize?.attempts.count == 1)
+        #expect(one.frameCount == 6)
     }
 
     @Test func framesTimesPixelsCountAgainstTheLimit() throws {

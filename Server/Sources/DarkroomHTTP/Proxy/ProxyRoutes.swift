@@ -339,8 +339,10 @@ enum ProxyRoutes {
                     "input_width": .int(input.width), "input_height": .int(input.height),
                     "source": .string(source.source), "source_format": ImageFormat.sniff(source.bytes).map { .string($0.rawValue) } ?? .null,
                     "bytes": .int(image.bytes.count), "billed_mp": .int(image.billedMegapixels),
-                    "format": .string(image.format.rawValue), "quality": quality.map(JSONValue.int) ?? .null,
-                    "warnings": .array(image.warnings.map(\.json)),
+                    "format": .string(image.format.rawValue),
+                    "quality": image.lossless ? .null : quality.map(JSONValue.int) ?? .null,
+                    "frames": .int(image.frameCount), "source_frames": .int(image.sourceFrameCount),
+                    "warnings": .array(RouteSupport.warningsJSON(image)),
                 ])
             }),
             "upstream": .object([
