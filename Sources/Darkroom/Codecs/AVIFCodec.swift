@@ -123,6 +123,47 @@ enum AVIFCodec {
         func decodeFirstImage() throws(DarkroomError) -> RawDecode {
             try decodePixels(decoder)
         }
+
+        /// Each image's duration in milliseconds, from the sequence's timing (`avifDecoderNthImageTiming`:
+        /// the track's sample durations over its timescale, rounded to the nearest ms), without
+        /// decoding; `[0]` for a still image. Durations are kept as stored, as WebP's are.
+        var frameDurations: [Int] {
+            let count = Int(decoder.pointee.imageCount)
+            guard count > 1 else { return [0] }
+            return (0..<count).map { n in
+                var timing = avifImageTiming()
+                guard avifDecoderNthImageTiming(decoder, UInt32(n), &timing) == AVIF_RESULT_OK, timing.timescale > 0 else { return 0 }
+                // durationInTimescales · 1000 / timescale, rounded, without overflow for any 64-bit values.
+                let ms = (Double(timing.durationInTimescales) * 1000 / Double(timing.timescale)).rounded()
+                return ms.isFinite && ms < Double(Int32.max) ? Int(ms) : Int(Int32.max)
+            }
+        }
+
+        /// Decodes the next image of the sequence as straight 8-bit RGBA (an image without alpha is
+        /// opaque), in stored orientation; nil after the last. Throws ``DarkroomError/decoding(_:)``:
+        /// libavif's refusal, or an image whose size is not the sequence's.
+        func nextRGBA8() throws(DarkroomError) -> [UInt8]? {
+            let r = avifDecoderNextImage(decoder)
+            if r == AVIF_RESULT_NO_IMAGES_REMAINING { return nil }
+            guard r == AVIF_RESULT_OK else { throw fail(r) }
+            let image = decoder.pointee.image!
+            let width = Int(image.pointee.width), height = Int(image.pointee.height)
+            guard width == header.width && height == header.height else {
+                throw .decoding(.codec(.avif, message: "image \(decoder.pointee.imageIndex + 1) is \(width)x\(height), the sequence \(header.width)x\(header.height)"))
+            }
+            var out = [UInt8](repeating: 0, count: width * height * 4)
+            var rgb = avifRGBImage()
+            avifRGBImageSetDefaults(&rgb, image)
+            rgb.format = AVIF_RGB_FORMAT_RGBA
+            rgb.depth = 8
+            rgb.rowBytes = UInt32(width * 4)
+            let converted = out.withUnsafeMutableBufferPointer { px -> avifResult in
+                rgb.pixels = px.baseAddress
+                return avifImageYUVToRGB(image, &rgb)
+            }
+            guard converted == AVIF_RESULT_OK else { throw fail(converted) }
+            return out
+        }
     }
 
     private static func decodePixels(_ decoder: UnsafeMutablePointer<avifDecoder>) throws(DarkroomError) -> RawDecode {

@@ -30,8 +30,8 @@ final class AnimationWriter {
         }
     }
 
-    /// The formats this writer animates.
-    static func canAnimate(_ format: ImageFormat) -> Bool { format == .webp || format == .gif }
+    /// The formats this writer animates: ``ImageFormat/canAnimate``.
+    static func canAnimate(_ format: ImageFormat) -> Bool { format.canAnimate }
 
     /// Adds the next frame, shown for `durationMs` milliseconds.
     func add(_ image: Image, durationMs: Int) throws(DarkroomError) {

@@ -103,7 +103,8 @@ public struct Converter: Sendable {
             // 2. Plan.
             let plan = try ConversionPlan(source: source, options: options, fitFormatLimits: fitFormatLimits,
                                           switches: switches)
-            // An animated GIF or WebP with more than its first frame kept: frame by frame.
+            // An animation with more than its first frame kept (or an APNG whose first frame is not
+            // its IDAT image): frame by frame.
             if keepInput == nil, let kept = try Self.framesKept(source: source, plan: plan, options: options) {
                 return try convertAnimation(bytes, plan: plan, kept: kept)
             }
@@ -166,27 +167,39 @@ public struct Converter: Sendable {
         }
     }
 
-    /// The frames a conversion keeps of an animated GIF or WebP when that is more than its first
-    /// (nil: the still path, which decodes frame 0). Throws ``DarkroomError/option(_:)`` for
-    /// ``FrameSelection/all`` into a format that cannot animate, a range past the last frame and a
-    /// ``ConvertOptions/targetSize`` with an animated output.
+    /// The frames a conversion keeps of an animated GIF, WebP, PNG (APNG) or AVIF (sequence)
+    /// when that is more than its first, or when its first frame is not what the still decode
+    /// gives (an APNG whose `IDAT` image is not a frame); nil: the still path, which decodes the
+    /// first image. Throws ``DarkroomError/option(_:)`` for ``FrameSelection/all`` into a format
+    /// that cannot animate, a range past the last frame and a ``ConvertOptions/targetSize`` with
+    /// an animated output.
     static func framesKept(source: ImageSource, plan: ConversionPlan,
                            options: ConvertOptions) throws(DarkroomError) -> ClosedRange<Int>? {
-        guard source.format == .gif || source.format == .webp else { return nil }
+        let firstFrameIsStill: Bool
+        switch source.format {
+        case .gif, .webp: firstFrameIsStill = true
+        case .png:
+            guard let apng = source.apng, apng.animates else { return nil }
+            firstFrameIsStill = apng.defaultImageIsFrame
+        case .avif:
+            guard source.headerMetadata.frameCount > 1 else { return nil }
+            firstFrameIsStill = true
+        case .jpeg: return nil
+        }
         let count = source.headerMetadata.frameCount
         let animates = AnimationWriter.canAnimate(plan.outputFormat)
         if options.frames == .all && !animates && count > 1 {
             throw .option(OptionError(name: "frames", value: "all",
-                                      expected: "an output format that can animate (webp, gif): \(plan.outputFormat) holds one frame of the \(count) (--frames first)"))
+                                      expected: "an output format that can animate (\(ImageFormat.animatableList)): \(plan.outputFormat) holds one frame of the \(count) (--frames first)"))
         }
         guard let kept = options.frames.frames(of: count, animates: animates) else {
             throw .option(OptionError(name: "frames", value: options.frames.description,
                                       expected: "frames from 0 to \(count - 1) (the file has \(count) frame\(count == 1 ? "" : "s"))"))
         }
-        if kept == 0...0 { return nil }
+        if kept == 0...0 && firstFrameIsStill { return nil }
         if kept.count > 1 && !animates {
             throw .option(OptionError(name: "frames", value: options.frames.description,
-                                      expected: "one frame: \(plan.outputFormat) cannot animate (webp and gif can)"))
+                                      expected: "one frame: \(plan.outputFormat) cannot animate (\(ImageFormat.animatableList) can)"))
         }
         if kept.count > 1, let target = options.targetSize {
             throw .option(OptionError(name: "max-bytes", value: String(target.maxBytes),
@@ -195,7 +208,7 @@ public struct Converter: Sendable {
         return kept
     }
 
-    /// Converts the frames `kept` of an animated GIF or WebP one at a time: each composited
+    /// Converts the frames `kept` of an animation one at a time: each composited
     /// canvas is resized to the planned size on its own (never a strip of frames), made sRGB,
     /// turned upright and handed to the encoder — an animation (``AnimationWriter``) for two or
     /// more frames, a still image for one. The frames decoded (up to the last kept) times the
