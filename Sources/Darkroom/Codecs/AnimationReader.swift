@@ -254,6 +254,10 @@ struct AnimationSource {
             metadata.exif = file.exif
             metadata.frameCount = file.frameCount
             if file.frameCount > 1 {
+                // Frames × canvas against the limit before the timing of each frame is read
+                // (libavif allows 2,592,000 frames).
+                try checkFramePixels(width: file.header.width, height: file.header.height,
+                                     frames: min(framesDecoded ?? file.frameCount, file.frameCount), limit: options.maxPixels)
                 let durations = file.frameDurations
                 metadata.loopCount = 0
                 metadata.durationMs = durations.reduce(0, +)
