@@ -13,7 +13,7 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable, CustomStringC
     /// The formats that hold an animation when written, in the order messages name them: WebP,
     /// GIF, PNG (APNG) and AVIF (an image sequence). The one list every "can animate" check and
     /// message derives from.
-    public static let animatable: [ImageFormat] = [.webp, .gif, .avif]
+    public static let animatable: [ImageFormat] = [.webp, .gif, .png, .avif]
 
     /// The format holds an animation when written (see ``animatable``).
     public var canAnimate: Bool { Self.animatable.contains(self) }

@@ -374,6 +374,96 @@ import Testing
         #expect(two.frameCount == 2 && durations == [200, 300])
     }
 
+    // MARK: Writing
+
+    @Test(arguments: [0, 1, 3])
+    func writtenAPNGKeepsFramesDurationsLoopAndPixels(_ plays: Int) throws {
+        let source = AnimationTests.synthetic()
+        let png = try AnimationTests.write(source, as: .png, loop: plays)
+        let scan = try #require(APNGScan(png))
+        #expect(scan.damage.isEmpty && scan.declaredFrames == 8 && scan.plays == plays && scan.defaultImageIsFrame)
+        let reader = try AnimationReader(png)
+        #expect(reader.format == .png && reader.frameCount == 8 && reader.loopCount == plays)
+        #expect(reader.durationsMs == source.map(\.1))
+        var k = 0
+        while let frame = try reader.next() {
+            #expect(AnimationTests.firstDifference(frame.image, source[k].0) == nil, "frame \(k)")
+            k += 1
+        }
+        #expect(k == 8 && reader.warnings.isEmpty)
+        // A PNG decoder without APNG shows the first frame (the IDAT image is part of the animation).
+        let still = try ImageDecoder.decode(png).image.converted(to: .rgba8)
+        #expect(AnimationTests.firstDifference(still, source[0].0) == nil)
+    }
+
+    @Test func writerDrawsOnlyTheChangedRectangle() throws {
+        // Frame 1 changes one pixel, frame 2 nothing, frame 3 turns a pixel transparent.
+        var a = Image(unchecked: 4, height: 4, format: .rgba8, pixels: Self.solid(Self.red, 4, 4))
+        a.pixels[0..<4] = [1, 2, 3, 255]
+        var b = a
+        b.pixels[(2 * 4 + 1) * 4 ..< (2 * 4 + 1) * 4 + 4] = [0, 0, 255, 255]
+        var d = b
+        d.pixels[(3 * 4 + 3) * 4 ..< (3 * 4 + 3) * 4 + 4] = [0, 0, 0, 0]
+        let png = try AnimationTests.write([(a, 100), (b, 250), (b, 5), (d, 70_000)], as: .png, loop: 0)
+        let scan = try #require(APNGScan(png))
+        #expect(scan.frames.map { [$0.x, $0.y, $0.width, $0.height] } == [[0, 0, 4, 4], [1, 2, 1, 1], [0, 0, 1, 1], [3, 3, 1, 1]])
+        #expect(scan.frames.allSatisfy { $0.dispose == .none && $0.blend == .source })
+        // Delays: ms/1000; 10 ms or less as 100 ms; over 65,535 ms in 1/100 s.
+        #expect(scan.frames.map { [$0.delayNumerator, $0.delayDenominator] } == [[100, 1000], [250, 1000], [100, 1000], [7000, 100]])
+        let f = try Self.frames(png)
+        for (k, image) in [a, b, b, d].enumerated() { #expect(AnimationTests.firstDifference(f[k].image, image) == nil, "frame \(k)") }
+        #expect(f.map(\.durationMs) == [100, 250, 100, 70_000])
+    }
+
+    @Test func delaysFromMilliseconds() {
+        let cases: [(Int, (Int, Int))] = [(0, (100, 1000)), (10, (100, 1000)), (11, (11, 1000)), (65535, (65535, 1000)),
+                                          (65536, (6554, 100)), (655_350, (65535, 100)), (655_351, (655, 1)),
+                                          (Int(Int32.max), (65535, 1))]
+        for (ms, expected) in cases {
+            let d = APNGAnimWriter.delay(milliseconds: ms)
+            #expect(d.numerator == expected.0 && d.denominator == expected.1, "\(ms) ms: \(d)")
+        }
+    }
+
+    @Test func keptProfileAndEXIFPrecedeTheImageData() throws {
+        let profile = ColorManagement.sRGBProfile()
+        var metadata = ImageMetadata(sourceFormat: .png, storedWidth: 2, storedHeight: 2, storedBitDepth: 8)
+        metadata.iccProfile = profile
+        let writer = try AnimationWriter(format: .png, width: 2, height: 2, loopCount: 0,
+                                         options: EncodeOptions(keep: .icc), lossless: true, metadata: metadata)
+        try writer.add(Image(unchecked: 2, height: 2, format: .rgba8, pixels: Self.solid(Self.red, 2, 2)), durationMs: 100)
+        try writer.add(Image(unchecked: 2, height: 2, format: .rgba8, pixels: Self.solid(Self.blue, 2, 2)), durationMs: 100)
+        let png = try writer.finish()
+        let iccp = Self.offset(of: "iCCP", in: png), acTL = Self.offset(of: "acTL", in: png), idat = Self.offset(of: "IDAT", in: png)
+        #expect(iccp > 0 && acTL > 0 && iccp < idat && acTL < idat)
+        #expect(try ImageInspection.inspect(png).metadata.icc)
+        #expect(try AnimationReader(png).metadata.iccProfile == profile)
+    }
+
+    @Test func animationsConvertToAPNG() throws {
+        // GIF → APNG → GIF, and a WebP → APNG: frames, durations, loop and pixels kept.
+        let gif = try AnimationTests.write(AnimationTests.synthetic(), as: .gif, loop: 4)
+        let source = try Self.frames(gif)
+        let png = try Converter(options: ConvertOptions(format: .png)).convert(gif)
+        #expect(png.format == .png && png.frameCount == 8)
+        let back = try Converter(options: ConvertOptions(format: .gif)).convert(png.bytes)
+        for bytes in [png.bytes, back.bytes] {
+            let reader = try AnimationReader(bytes)
+            #expect(reader.frameCount == 8 && reader.loopCount == 4 && reader.durationsMs == source.map(\.durationMs))
+            for (k, frame) in try Self.frames(bytes).enumerated() {
+                #expect(AnimationTests.firstDifference(frame.image, source[k].image) == nil, "frame \(k)")
+            }
+        }
+        // Resized frame by frame into APNG.
+        let small = try Converter(options: ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: "12x8!"))).convert(gif)
+        #expect(small.width == 12 && small.height == 8 && small.frameCount == 8)
+        let out = try Self.frames(small.bytes)
+        for k in 0..<8 {
+            let expected = source[k].image.resized(width: 12, height: 8, options: ConvertOptions().resampling, kernel: .selected)
+            #expect(AnimationTests.firstDifference(out[k].image, expected) == nil, "frame \(k)")
+        }
+    }
+
     // MARK: Against Pillow
 
     /// Writes the frames Darkroom reads from `bytes` into `folder` for scripts/anim-compare.py.
@@ -477,6 +567,20 @@ import Testing
                 #expect(reader.durationsMs.prefix(expected.count) == expected[...], "\(what)")
                 let loops = try #require(report["loop"] as? [Any])
                 #expect(loops[0] as? Int == reader.loopCount, "\(what)")
+            }
+            if reader.frameCount > 1 {
+                // Written back as APNG, read by Pillow: Darkroom's frames, durations and loop exactly.
+                var options = ConvertOptions(format: .png)
+                options.decode.failOn = .none
+                let written = dir.appendingPathComponent("written-" + name)
+                try Data(try Converter(options: options).convert(bytes).bytes).write(to: written)
+                let back = try AnimationTests.pillowCompare(written.path, out.path)
+                let what = "\(name) written as APNG: \(back)"
+                #expect((back["frames"] as? [Int]) == [reader.frameCount, reader.frameCount], "\(what)")
+                #expect((back["max_diff"] as? [Int])?.allSatisfy { $0 == 0 } == true, "\(what)")
+                let durations = try #require(back["durations"] as? [[Any]])
+                #expect(durations[0].map { ($0 as? Double).map { Int($0) } ?? -1 } == reader.durationsMs, "\(what)")
+                #expect((back["loop"] as? [Any])?.first as? Int == reader.loopCount, "\(what)")
             }
             compared += 1
         }
