@@ -64,8 +64,9 @@ enum AVIFCodec {
         let depth: Int
 
         /// Parses the container: libavif's own size limit applies to it, `maxPixels` right after.
-        /// Throws ``DarkroomError/decoding(_:)``: the container refused, or
-        /// ``ImageDecodingError/tooManyPixels(width:height:limit:)``.
+        /// Throws ``DarkroomError/decoding(_:)``: the container refused,
+        /// ``ImageDecodingError/tooManyPixels(width:height:limit:)``, or a sequence whose frame
+        /// timing would cost libavif more than ``maxTimingSteps`` (``timingSteps(frames:entries:)``).
         init(_ bytes: [UInt8], maxPixels: Int) throws(DarkroomError) {
             // libavif 0.11 accepts this HEIF violation; newer versions reject it (see AVIFBoxes).
             if AVIFBoxes.hasNonEssentialTransform(bytes) {
@@ -96,6 +97,29 @@ enum AVIFCodec {
                                  orientation: AVIFCodec.orientation(of: parsed))
             depth = Int(parsed.depth)
             try checkPixelLimit(width: header.width, height: header.height, limit: maxPixels)
+            let frames = max(1, Int(decoder.pointee.imageCount))
+            if frames > 1 {
+                let entries = AVIFBoxes.largestTimeToSampleCount(bytes)
+                let steps = Self.timingSteps(frames: frames, entries: entries)
+                guard steps <= Self.maxTimingSteps else {
+                    throw DarkroomError.decoding(.codec(.avif, message: "a sequence of \(frames) frames with \(entries) stts timing entries needs \(steps == Int.max ? "over 2^63" : String(steps)) steps of libavif 0.11's frame timing (at most \(Self.maxTimingSteps))"))
+                }
+            }
+        }
+
+        /// The most timing steps a sequence may cost: a few seconds of libavif's loop (estimated at about
+        /// 1 ns a step): 89,442 frames of one constant duration, or 2,000 frames of 2,000 durations.
+        static let maxTimingSteps = 4_000_000_000
+
+        /// The steps libavif 0.11 takes to time every frame of a sequence: each frame's timing
+        /// (`avifDecoderNthImageTiming`, also run by `avifDecoderNextImage`) adds the durations of
+        /// the frames before it, each found by walking the `stts` entries — about
+        /// `frames² / 2 × min(entries, frames)` steps, which grows as the cube of a hostile file's
+        /// frame count. Saturates at `Int.max`.
+        static func timingSteps(frames: Int, entries: Int) -> Int {
+            let (square, o1) = frames.multipliedReportingOverflow(by: frames)
+            let (steps, o2) = (square / 2).multipliedReportingOverflow(by: max(1, min(entries, frames)))
+            return o1 || o2 ? Int.max : steps
         }
 
         deinit {

@@ -107,6 +107,28 @@ import Testing
         #expect(throws: DarkroomError.self) { try Converter(options: ConvertOptions(format: .webp, frames: .range(8...9))).convert(bytes) }
     }
 
+    /// libavif 0.11 times frame n by adding the n durations before it, each found by walking the
+    /// `stts` entries: the cost is bounded before any frame is read.
+    @Test func timingCostIsBounded() throws {
+        // Eight different durations: eight stts entries in the written track.
+        let (bytes, _) = try Self.sequence()
+        #expect(AVIFBoxes.largestTimeToSampleCount(bytes) == 8)
+        #expect(AVIFBoxes.largestTimeToSampleCount(try AVIFCodec.encode(AnimationTests.synthetic(frames: 1)[0].0, quantizer: 30,
+                                                                         alphaQuantizer: 15, speed: 8, chroma: .yuv420,
+                                                                         icc: nil, exif: nil)) == 0)
+        #expect(AVIFCodec.File.timingSteps(frames: 8, entries: 8) == 256)
+        #expect(AVIFCodec.File.timingSteps(frames: 1000, entries: 3) == 1_500_000)
+        // A constant frame rate (one entry): up to 89,442 frames; one entry per frame: 2,000.
+        #expect(AVIFCodec.File.timingSteps(frames: 89_442, entries: 1) <= AVIFCodec.File.maxTimingSteps)
+        #expect(AVIFCodec.File.timingSteps(frames: 89_443, entries: 1) > AVIFCodec.File.maxTimingSteps)
+        #expect(AVIFCodec.File.timingSteps(frames: 2_000, entries: 2_000) <= AVIFCodec.File.maxTimingSteps)
+        #expect(AVIFCodec.File.timingSteps(frames: 2_100, entries: 2_100) > AVIFCodec.File.maxTimingSteps)
+        // libavif's own frame limit (2,592,000) with as many entries is far over; 2^32 frames
+        // saturate instead of overflowing.
+        #expect(AVIFCodec.File.timingSteps(frames: 2_592_000, entries: 2_592_000) == 8_707_129_344_000_000_000)
+        #expect(AVIFCodec.File.timingSteps(frames: Int(UInt32.max), entries: 1) == Int.max)
+    }
+
     @Test func cutSequenceIsRefused() throws {
         let (bytes, _) = try Self.sequence()
         let cut = Array(bytes.prefix(bytes.count * 2 / 3))
