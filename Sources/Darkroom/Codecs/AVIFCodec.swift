@@ -107,8 +107,9 @@ enum AVIFCodec {
             }
         }
 
-        /// The most timing steps a sequence may cost: a few seconds of libavif's loop (estimated at about
-        /// 1 ns a step): 89,442 frames of one constant duration, or 2,000 frames of 2,000 durations.
+        /// The most timing steps a sequence may cost: about 4 s of libavif's loop (1 ns a step: `inspect`
+        /// of a 20,000-frame 8x8 sequence of one duration, 2·10⁸ steps, took 0.21 s in a release
+        /// build): 89,442 frames of one constant duration, or 2,000 frames of 2,000 durations.
         static let maxTimingSteps = 4_000_000_000
 
         /// The steps libavif 0.11 takes to time every frame of a sequence: each frame's timing
