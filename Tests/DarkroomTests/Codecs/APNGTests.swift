@@ -407,12 +407,36 @@ import Testing
         let png = try AnimationTests.write([(a, 100), (b, 250), (b, 5), (d, 70_000)], as: .png, loop: 0)
         let scan = try #require(APNGScan(png))
         #expect(scan.frames.map { [$0.x, $0.y, $0.width, $0.height] } == [[0, 0, 4, 4], [1, 2, 1, 1], [0, 0, 1, 1], [3, 3, 1, 1]])
+        // A 1x1 rectangle has no unchanged pixel to mask: SOURCE.
         #expect(scan.frames.allSatisfy { $0.dispose == .none && $0.blend == .source })
         // Delays: ms/1000; 10 ms or less as 100 ms; over 65,535 ms in 1/100 s.
         #expect(scan.frames.map { [$0.delayNumerator, $0.delayDenominator] } == [[100, 1000], [250, 1000], [100, 1000], [7000, 100]])
         let f = try Self.frames(png)
         for (k, image) in [a, b, b, d].enumerated() { #expect(AnimationTests.firstDifference(f[k].image, image) == nil, "frame \(k)") }
         #expect(f.map(\.durationMs) == [100, 250, 100, 70_000])
+    }
+
+    @Test func opaqueChangesOverNoiseAreBlendedOver() throws {
+        // A 16x16 canvas of noise; frame 1 changes two opaque corners, frame 2 makes one
+        // transparent. Frame 1 masked (unchanged pixels transparent, blend OVER) is far smaller
+        // than the noise; frame 2 needs SOURCE. Both are shown exactly.
+        var state: UInt32 = 12345
+        let noise = (0..<(16 * 16)).flatMap { _ -> [UInt8] in
+            state = state &* 1_103_515_245 &+ 12345
+            return [UInt8(state >> 24), UInt8(state >> 16 & 0xFF), UInt8(state >> 8 & 0xFF), 255]
+        }
+        let a = Image(unchecked: 16, height: 16, format: .rgba8, pixels: noise)
+        var b = a
+        b.pixels[0..<4] = [1, 2, 3, 255]
+        b.pixels[(255 * 4)..<(256 * 4)] = [4, 5, 6, 255]
+        var c = b
+        c.pixels[0..<4] = [0, 0, 0, 0]
+        let png = try AnimationTests.write([(a, 100), (b, 100), (c, 100)], as: .png, loop: 0)
+        let scan = try #require(APNGScan(png))
+        #expect(scan.frames.map(\.blend) == [.source, .over, .source])
+        #expect(scan.frames.map { [$0.x, $0.y, $0.width, $0.height] } == [[0, 0, 16, 16], [0, 0, 16, 16], [0, 0, 1, 1]])
+        let f = try Self.frames(png)
+        for (k, image) in [a, b, c].enumerated() { #expect(AnimationTests.firstDifference(f[k].image, image) == nil, "frame \(k)") }
     }
 
     @Test func delaysFromMilliseconds() {
