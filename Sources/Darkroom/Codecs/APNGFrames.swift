@@ -194,6 +194,7 @@ struct APNGScan {
                 currentIsIDAT = !sawIDAT
                 if currentIsIDAT { idatFrame = true }
             case "IDAT":
+                guard hasACTL else { return nil }   // image data before any acTL: a still PNG
                 sawIDAT = true
                 // The IDAT frame's data; without an fcTL before it, the default image (skipped).
                 if current != nil && currentIsIDAT { current?.data.append(data..<(data + length)) }
