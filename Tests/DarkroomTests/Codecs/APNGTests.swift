@@ -344,6 +344,36 @@ import Testing
         }
     }
 
+    @Test func mutatedFilesNeverTrap() throws {
+        // 3,000 copies of a small APNG with 1–8 bytes overwritten (lengths, sequence numbers,
+        // rectangles, delays, ops, data) and 500 cut at random: each opens and reads every frame,
+        // or throws a typed error, through the fuzz target's own entry point.
+        let whole = try Self.fourFrames()
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33) % n
+        }
+        var opened = 0
+        for k in 0..<3500 {
+            var file = whole
+            if k < 3000 {
+                for _ in 0...next(8) { file[8 + next(file.count - 8)] = UInt8(next(256)) }
+            } else {
+                file = Array(file.prefix(next(file.count)))
+            }
+            do {
+                try FuzzHarness.animation(file)
+                opened += 1
+            } catch is DarkroomError {
+            } catch {
+                Issue.record("untyped error \(error)")
+            }
+        }
+        // Most mutations land in compressed data or CRCs and still open (read as damaged or a still).
+        #expect(opened > 1000, "\(opened)")
+    }
+
     @Test func framesTimesCanvasCountAgainstThePixelLimit() throws {
         let file = try Self.fourFrames()   // 4 frames of 2x2 = 16 px
         #expect(throws: DarkroomError.decoding(.tooManyPixels(width: 2, height: 8, limit: 15))) {
