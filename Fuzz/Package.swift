@@ -17,7 +17,7 @@ import PackageDescription
 
 let targets = [
     "decode-png", "decode-jpeg", "decode-webp", "decode-avif", "decode-gif",
-    "read-header", "resize-geometry", "gateway-request", "images-response", "convert",
+    "read-header", "resize-geometry", "gateway-request", "images-response", "convert", "animation",
 ]
 
 let package = Package(

@@ -27,7 +27,7 @@ NICE=${FUZZ_NICE:-10}
 # Swift's own crash backtracer reads memory ASan does not expect; let ASan/libFuzzer report.
 export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 
-TARGETS=(decode-png decode-jpeg decode-webp decode-avif decode-gif read-header resize-geometry gateway-request images-response convert)
+TARGETS=(decode-png decode-jpeg decode-webp decode-avif decode-gif read-header resize-geometry gateway-request images-response convert animation)
 
 describe() {
     case $1 in
@@ -38,13 +38,14 @@ describe() {
         resize-geometry) echo "ResizeGeometry(parsing:) + targetSize for input sizes 1...65535 (4 size bytes, then text)" ;;
         gateway-request) echo "GatewayRequest(json:) / GatewayRequest(form:) (+ jsonData, ProviderProfile.resolve)" ;;
         images-response) echo "ImagesResponse(parsing:) JSON and server-sent events (+ contents, jsonData)" ;;
+        animation) echo "AnimationReader on any format, fail-on none, every frame read (APNG chunk walk and compositor, GIF, WebP, AVIF sequences), maxPixels 4,000,000 over all frames" ;;
         convert) echo "Converter.convert end to end, 2 threads, maxPixels 16,000,000: byte 0 picks JPEG/WebP, 4mp/37%/7x5!/50%, fast, fail-on none; the rest is the input" ;;
     esac
 }
 
 max_len() {
     case $1 in
-        decode-*|convert) echo 65536 ;;
+        decode-*|convert|animation) echo 65536 ;;
         read-header) echo 8192 ;;
         resize-geometry) echo 64 ;;
         gateway-request) echo 4096 ;;
@@ -57,6 +58,7 @@ seed_formats() {
     case $1 in
         decode-*) echo "${1#decode-}" ;;
         read-header) echo "png jpeg webp avif gif" ;;
+        animation) echo "png webp avif gif" ;;
         *) echo "" ;;
     esac
 }

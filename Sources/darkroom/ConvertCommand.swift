@@ -43,7 +43,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Text added to each output's name before the extension (no '/' or control characters; may start with '-').")
     var suffix: String = ""
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Frames of an animated GIF or WebP input: all, first, N or A-B (numbered from 0). Default: all when the output can animate (webp, gif), else the first, with a warning.", valueName: "FRAMES"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Frames of an animated input (GIF, WebP, APNG, AVIF sequence): all, first, N or A-B (numbered from 0). Default: all when the output can animate (\(ImageFormat.animatableList)), else the first, with a warning.", valueName: "FRAMES"))
     var frames: String?
 
     @Flag(help: "Print one JSON object per input on standard output as each finishes (JSON Lines), then a summary object.")
@@ -119,8 +119,8 @@ struct ConvertCommand: ParsableCommand {
         try batch.checkReportOrExit(guardian: plan.guardian, outputs: plan.outputs)
         // The format follows -o's extension when -f is not given.
         if options.format == nil { options.format = ConvertPlan.extensionFormat(output) }
-        if options.frames == .all, let format = options.format, format != .webp && format != .gif {
-            Console.info("darkroom: --frames all needs an output format that can animate (webp, gif); \(format) holds one frame (use --frames first)")
+        if options.frames == .all, let format = options.format, !format.canAnimate {
+            Console.info("darkroom: --frames all needs an output format that can animate (\(ImageFormat.animatableList)); \(format) holds one frame (use --frames first)")
             throw ExitCode(ExitStatus.usage)
         }
         // --strict-openai: with a known output format the request is refused once, before any work.

@@ -18,7 +18,7 @@ public enum FuzzHarness {
     /// The targets, in the order `scripts/fuzz.sh all` runs them.
     public static let targets = [
         "decode-png", "decode-jpeg", "decode-webp", "decode-avif", "decode-gif",
-        "read-header", "resize-geometry", "gateway-request", "images-response", "convert",
+        "read-header", "resize-geometry", "gateway-request", "images-response", "convert", "animation",
     ]
 
     /// Runs `bytes` through the entry point of `target`.
@@ -44,6 +44,7 @@ public enum FuzzHarness {
         case "gateway-request": try gatewayRequest(bytes)
         case "images-response": try imagesResponse(bytes)
         case "convert": try convert(bytes)
+        case "animation": try animation(bytes)
         default: preconditionFailure("unknown fuzz target \(target)")
         }
     }
@@ -59,6 +60,22 @@ public enum FuzzHarness {
         }
         let decoded = try ImageDecoder.decode(bytes, options: options)
         precondition(decoded.image.width >= 1 && decoded.image.height >= 1, "decoded an empty image")
+    }
+
+    /// `AnimationReader` on any format with `failOn` none (damaged animations are read as far as
+    /// they go): the APNG chunk walk and compositor, the GIF compositor, libwebp's and libavif's
+    /// sequences. Every frame is read and must be the canvas the reader announced; the frames
+    /// times the canvas are bounded by ``maxPixels``.
+    public static func animation(_ bytes: [UInt8]) throws {
+        let reader = try AnimationReader(bytes, options: DecodeOptions(maxPixels: maxPixels, failOn: .none))
+        var frames = 0
+        while let frame = try reader.next() {
+            precondition(frame.image.width == reader.width && frame.image.height == reader.height,
+                         "frame \(frames) is \(frame.image.width)x\(frame.image.height), the canvas \(reader.width)x\(reader.height)")
+            precondition(frame.durationMs >= 0, "a negative duration")
+            frames += 1
+        }
+        precondition(frames == reader.frameCount, "read \(frames) frames of \(reader.frameCount)")
     }
 
     /// `ImageDecoder.readHeader` on any format.

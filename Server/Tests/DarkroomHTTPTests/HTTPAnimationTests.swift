@@ -21,7 +21,7 @@ import Testing
 
     @Test func anAnimatedGIFStaysAnimatedInWebPAndGIF() async throws {
         try await app.test(.router) { client in
-            for format in ["webp", "gif"] {
+            for format in ["webp", "gif", "png", "avif"] {
                 let r = try await client.execute(uri: "/v1/convert?output_format=\(format)", method: .post,
                                                  body: ByteBuffer(bytes: Self.gif))
                 #expect(r.status == .ok, "\(String(buffer: r.body))")
@@ -39,9 +39,9 @@ import Testing
             #expect(Self.header(raw, "Darkroom-Frames") == "1" && Self.header(raw, "Darkroom-Source-Frames") == "2")
             #expect(Self.header(raw, "Darkroom-Warnings") == "1")
             #expect(Self.header(raw, "Darkroom-Warning")
-                    == "animation: animated (2 frames): only the first frame was converted (jpeg cannot animate; webp and gif can)")
+                    == "animation: animated (2 frames): only the first frame was converted (jpeg cannot animate; webp, gif, png and avif can)")
 
-            let json = try await client.post("/v1/images/convert", .images([Self.gif], fields: ["output_format": "png"]))
+            let json = try await client.post("/v1/images/convert", .images([Self.gif], fields: ["output_format": "jpeg"]))
             #expect(json.status == .ok)
             let object = try JSONBody.object(json)
             let image = try #require(((object["darkroom"] as? [String: Any])?["images"] as? [[String: Any]])?.first)
@@ -49,7 +49,7 @@ import Testing
             let warnings = try #require(image["warnings"] as? [[String: Any]])
             #expect(warnings.count == 1)
             #expect(warnings.first?["kind"] as? String == "animation")
-            #expect((warnings.first?["message"] as? String)?.contains("png cannot animate") == true)
+            #expect((warnings.first?["message"] as? String)?.contains("jpeg cannot animate") == true)
         }
     }
 

@@ -75,6 +75,29 @@ enum AVIFBoxes {
         return bytes
     }
 
+    /// The largest `entry_count` of the time-to-sample (`stts`) boxes of the file's tracks
+    /// (`moov` → `trak` → `mdia` → `minf` → `stbl` → `stts`); 0 without a track. libavif 0.11
+    /// walks these entries for every frame's timing (``AVIFCodec/File``'s bound).
+    static func largestTimeToSampleCount(_ bytes: [UInt8]) -> Int {
+        var largest = 0
+        for moov in boxes(in: bytes, 0..<bytes.count) where moov.type == "moov" {
+            for trak in boxes(in: bytes, moov.body) where trak.type == "trak" {
+                for mdia in boxes(in: bytes, trak.body) where mdia.type == "mdia" {
+                    for minf in boxes(in: bytes, mdia.body) where minf.type == "minf" {
+                        for stbl in boxes(in: bytes, minf.body) where stbl.type == "stbl" {
+                            for stts in boxes(in: bytes, stbl.body) where stts.type == "stts" {
+                                if let count = uint32(bytes, stts.body.lowerBound + 4, end: stts.body.upperBound) {
+                                    largest = max(largest, Int(count))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return largest
+    }
+
     /// The boxes laid out back to back in `range`; stops at the first malformed header.
     static func boxes(in bytes: [UInt8], _ range: Range<Int>) -> [(type: String, body: Range<Int>)] {
         var result: [(type: String, body: Range<Int>)] = []

@@ -2,13 +2,18 @@ import CGIFLib
 import CLibWebP
 
 /// Encodes an animation one full-canvas frame at a time (straight RGBA8, every frame the same
-/// size): WebP through libwebp's `WebPAnimEncoder`, GIF through giflib's streaming encoder. The
-/// writer holds a few frames whatever the frame count: libwebp's three canvases and its cached
-/// encoded frames; for GIF the previous shown frame and one frame waiting for its disposal.
+/// size): WebP through libwebp's `WebPAnimEncoder`, GIF through giflib's streaming encoder, PNG as
+/// APNG through libpng (``APNGAnimWriter``), AVIF through libavif's sequence encoder
+/// (``AVIFAnimWriter``). The writer holds a few frames whatever the frame count: libwebp's three
+/// canvases and its cached encoded frames; for GIF the previous shown frame and one frame waiting
+/// for its disposal; for APNG the previous frame and the encoded frames; for AVIF libaom's
+/// lookahead and the encoded samples.
 final class AnimationWriter {
     private enum Backend {
         case webp(WebPAnimWriter)
         case gif(GIFAnimWriter)
+        case avif(AVIFAnimWriter)
+        case png(APNGAnimWriter)
     }
 
     private let backend: Backend
@@ -25,12 +30,24 @@ final class AnimationWriter {
                                                lossless: lossless, icc: icc, exif: exif))
         case .gif:
             backend = .gif(try GIFAnimWriter(width: width, height: height, loopCount: loopCount, dither: options.dither))
+        case .avif:
+            // No loop count: libavif 0.11 cannot write one (players loop a sequence forever).
+            let (icc, exif) = ImageEncoder.embedded(metadata, options: options)
+            let quality = options.resolvedQuality(for: .avif)
+            backend = .avif(try AVIFAnimWriter(width: width, height: height, quantizer: QualityCurve.avifQuantizer(quality),
+                                               alphaQuantizer: QualityCurve.avifAlphaQuantizer(quality),
+                                               speed: options.speed ?? QualityCurve.avifDefaultSpeed, chroma: options.chroma,
+                                               icc: icc, exif: exif))
+        case .png:
+            // APNG: libpng-encoded frames in fcTL/fdAT chunks (APNGAnimWriter).
+            let (icc, exif) = ImageEncoder.embedded(metadata, options: options)
+            backend = .png(APNGAnimWriter(width: width, height: height, loopCount: loopCount, icc: icc, exif: exif))
         default:
             preconditionFailure("\(format) cannot hold an animation")
         }
     }
 
-    /// The formats this writer animates.
+    /// The formats this writer animates: ``ImageFormat/canAnimate``.
     static func canAnimate(_ format: ImageFormat) -> Bool { format.canAnimate }
 
     /// Adds the next frame, shown for `durationMs` milliseconds.
@@ -39,6 +56,8 @@ final class AnimationWriter {
         switch backend {
         case let .webp(w): try w.add(rgba, durationMs: durationMs)
         case let .gif(g): try g.add(rgba, durationMs: durationMs)
+        case let .avif(a): try a.add(rgba, durationMs: durationMs)
+        case let .png(p): try p.add(rgba, durationMs: durationMs)
         }
     }
 
@@ -47,6 +66,8 @@ final class AnimationWriter {
         switch backend {
         case let .webp(w): try w.finish()
         case let .gif(g): try g.finish()
+        case let .avif(a): try a.finish()
+        case let .png(p): try p.finish()
         }
     }
 }

@@ -26,22 +26,24 @@ public struct ImageInspection: Sendable, Equatable {
     public var hasAlpha: Bool
     /// The colour description the file embeds.
     public var colour: Colour
-    /// Frames: APNG `acTL`, WebP `ANMF` chunks, GIF image blocks (0 for a GIF without any), an
-    /// AVIF sequence's images; 1 for a still image.
+    /// Frames: an APNG's frames (``AnimationReader/frameCount``: those before any damage, without
+    /// a default image that is not a frame), WebP `ANMF` chunks, GIF image blocks (0 for a GIF
+    /// without any), an AVIF sequence's images; 1 for a still image.
     public var frameCount: Int
-    /// An animated GIF's or WebP's total plays, 0 = forever (``AnimationReader/loopCount``: a GIF's
-    /// NETSCAPE2.0 value n > 0 is n + 1 plays, no extension 1); nil for a still image and for
-    /// other formats.
+    /// An animation's total plays, 0 = forever (``AnimationReader/loopCount``: a GIF's
+    /// NETSCAPE2.0 value n > 0 is n + 1 plays, no extension 1; an APNG's `num_plays`; a WebP's
+    /// loop count; an AVIF sequence 0, as libavif 0.11 reads none); nil for a still image.
     public var loopCount: Int?
-    /// An animated GIF's or WebP's one-play duration in ms (a GIF delay of 10 ms or less counts
-    /// as 100 ms, as browsers show it); nil for a still image and for other formats.
+    /// An animation's one-play duration in ms (a GIF or APNG delay of 10 ms or less counts as
+    /// 100 ms, as browsers show it); nil for a still image.
     public var durationMs: Int?
     /// Which metadata blocks the file holds.
     public var metadata: MetadataPresence
     /// Structural damage found by the header walk, in file order: empty for an intact file.
     /// ``DecodeWarning/Kind/truncated`` when pixels are missing or corrupt (the file is cut
     /// short, a critical PNG chunk fails its CRC), ``DecodeWarning/Kind/warning`` when the
-    /// picture is intact (an ancillary chunk's CRC, stray bytes between JPEG markers).
+    /// picture is intact (an ancillary chunk's CRC, stray bytes between JPEG markers). An APNG's
+    /// broken animation chunks (a sequence error, a frame outside the canvas) follow the walk's findings.
     public var damage: [DecodeWarning]
 
     /// Width once the orientation is applied, in pixels (sides swap for orientations 5–8).
@@ -119,7 +121,8 @@ public struct ImageInspection: Sendable, Equatable {
             let source = try ImageSource(bytes, buffer: buffer, format: format, options: options)
             var metadata = source.headerMetadata
             var hasAlpha = walk.hasAlpha ?? false
-            var frames = walk.frameCount ?? metadata.frameCount
+            // An APNG's frames are those the animation shows (APNGScan), not acTL's count.
+            var frames = format == .png ? metadata.frameCount : walk.frameCount ?? metadata.frameCount
             var hasXMP = walk.hasXMP
             if let features = source.webpFeatures { hasAlpha = hasAlpha || features.hasAlpha }
             if let avif = source.avifFile {
@@ -145,7 +148,7 @@ public struct ImageInspection: Sendable, Equatable {
                                    frameCount: frames,
                                    loopCount: frames > 1 ? metadata.loopCount : nil,
                                    durationMs: frames > 1 ? metadata.durationMs : nil,
-                                   metadata: presence, damage: walk.damage, cicp: walk.cicp)
+                                   metadata: presence, damage: walk.damage + (source.apng?.damage ?? []), cicp: walk.cicp)
         }
     }
 }

@@ -27,6 +27,10 @@ final class ImageSource {
     /// (``JPEGRowDecoder/restartLayout`` gives the layout once started).
     let hasRestartMarkers: Bool
 
+    /// A PNG's animation chunks (nil for a still PNG and other formats): the frames a conversion
+    /// reads through ``AnimationReader``, and the damage a still decode reports.
+    private(set) var apng: APNGScan?
+
     private var opened: Opened
     private let bytes: [UInt8]
     private let buffer: UnsafeBufferPointer<UInt8>
@@ -72,7 +76,18 @@ final class ImageSource {
             let decoder = try PNGRowDecoder(buffer: buffer, maxPixels: options.maxPixels, failOn: options.failOn)
             decoder.deadline = deadline
             header = decoder.header
-            headerMetadata = decoder.metadata
+            var metadata = decoder.metadata
+            // APNG: the frames, their timing and the loop count from a walk over the chunks.
+            let scan = APNGScan(bytes)
+            apng = scan
+            if let scan, scan.animates {
+                metadata.frameCount = scan.frames.count
+                metadata.loopCount = scan.plays
+                metadata.durationMs = scan.frames.map(\.durationMs).reduce(0, +)
+            } else {
+                metadata.frameCount = 1
+            }
+            headerMetadata = metadata
             rowFormat = decoder.isInterlaced ? nil : decoder.format
             hasRestartMarkers = false
             readsPlanes = false
@@ -90,8 +105,15 @@ final class ImageSource {
         case .avif:
             let file = try AVIFCodec.File(bytes, maxPixels: options.maxPixels)
             header = file.header
-            headerMetadata = ImageMetadata(sourceFormat: .avif, storedWidth: file.header.width,
-                                           storedHeight: file.header.height, storedBitDepth: file.depth)
+            var metadata = ImageMetadata(sourceFormat: .avif, storedWidth: file.header.width,
+                                         storedHeight: file.header.height, storedBitDepth: file.depth)
+            // A sequence: its images and their timing (no pixel decoded); no loop count (forever).
+            metadata.frameCount = file.frameCount
+            if file.frameCount > 1 {
+                metadata.loopCount = 0
+                metadata.durationMs = file.frameDurations.reduce(0, +)
+            }
+            headerMetadata = metadata
             rowFormat = nil
             hasRestartMarkers = false
             readsPlanes = false
@@ -174,7 +196,7 @@ final class ImageSource {
         var metadata = headerMetadata
         switch opened {
         case let .jpeg(decoder): metadata.warnings = decoder.warnings
-        case let .png(decoder): metadata.warnings = decoder.finish()
+        case let .png(decoder): metadata.warnings = decoder.finish() + (apng?.damage ?? [])
         default: preconditionFailure("rows come only from a JPEG or a PNG")
         }
         return metadata

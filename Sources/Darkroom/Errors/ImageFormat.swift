@@ -10,12 +10,19 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable, CustomStringC
     /// The MIME type, e.g. for a gateway response.
     public var mimeType: String { "image/\(rawValue)" }
 
-    /// True when Darkroom writes an animation in this format (animated WebP, animated GIF); the
-    /// others hold one frame of an animation (docs/animation.md).
-    public var canAnimate: Bool { self == .webp || self == .gif }
+    /// The formats that hold an animation when written, in the order messages name them: WebP,
+    /// GIF, PNG (APNG) and AVIF (an image sequence). The one list every "can animate" check and
+    /// message derives from.
+    public static let animatable: [ImageFormat] = [.webp, .gif, .png, .avif]
 
-    /// The formats that ``canAnimate``, in ``allCases`` order.
-    public static var animating: [ImageFormat] { allCases.filter(\.canAnimate) }
+    /// The format holds an animation when written (see ``animatable``).
+    public var canAnimate: Bool { Self.animatable.contains(self) }
+
+    /// The ``animatable`` formats as a message names them: "webp, gif, png and avif".
+    public static var animatableList: String {
+        let names = animatable.map(\.rawValue)
+        return names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names.last!
+    }
 
     /// Parses a user's format name (`jpg` and `jpeg` both work; case-insensitive).
     public init?(name: String) {

@@ -38,8 +38,8 @@ public struct GatewayConversion: Sendable {
     /// throws ``DarkroomError/timeLimit(_:)``.
     public var deadline: Deadline?
     /// Which frames of an animated input are kept (``FrameSelection``; the sidecar's `frames`
-    /// field): by default every frame when ``GatewayRequest/effectiveFormat`` can animate (WebP,
-    /// GIF), the first otherwise (``GatewayImage/framesDropped`` then says so).
+    /// field): by default every frame when ``GatewayRequest/effectiveFormat`` can animate
+    /// (``ImageFormat/canAnimate``), the first otherwise (``GatewayImage/framesDropped`` then says so).
     public var frames: FrameSelection = .automatic
 
     public init(request: GatewayRequest = GatewayRequest(), strictOpenAI: Bool = false, resize: ResizeGeometry? = nil,

@@ -12,12 +12,12 @@ public struct GatewayImage: Sendable, Equatable {
     /// What the decoder warned about and ``DecodeOptions/failOn`` let through (empty for a clean
     /// input): with `fail_on=none` the image may have missing rows, and a caller must be able to tell.
     public var warnings: [DecodeWarning] = []
-    /// Frames in the output: 1 for a still image, more for an animation (GIF or WebP).
+    /// Frames in the output: 1 for a still image, more for an animation (WebP, GIF, APNG, AVIF).
     public var frameCount: Int = 1
     /// Frames in the input (1 for a still image).
     public var sourceFrameCount: Int = 1
     /// Set when an animated input became its first frame only, without being asked to
-    /// (``ConversionResult/framesDropped``): the output format cannot animate.
+    /// (``ConversionResult/framesDropped``): the output format (JPEG) cannot animate.
     public var framesDropped: ConversionResult.FramesDropped?
     /// True when the output is lossless WebP (an animated GIF at its own size without a quality,
     /// or ``EncodeOptions/lossless``): the quality asked was not used.

@@ -43,9 +43,9 @@ public struct ConvertOptions: Sendable, Hashable {
     /// capped at ``EncodeOptions/quality`` when set (``TargetSize``; the outcome is
     /// ``ConversionResult/targetSize``). `nil`: one encode at ``EncodeOptions/quality``.
     public var targetSize: TargetSize?
-    /// Which frames of an animated GIF or WebP input are kept (``FrameSelection``; `--frames`).
+    /// Which frames of an animated input (GIF, WebP, APNG, AVIF sequence) are kept (``FrameSelection``; `--frames`).
     /// The default, ``FrameSelection/automatic``, keeps every frame when the output format can
-    /// animate (WebP, GIF) and the first otherwise (``ConversionResult/frameCount`` then says 1
+    /// animate (``ImageFormat/animatable``: WebP, GIF, PNG, AVIF) and the first otherwise (``ConversionResult/frameCount`` then says 1
     /// while ``ImageMetadata/frameCount`` says how many the input has).
     public var frames: FrameSelection
     /// The moment the conversion must stop by; `nil` (the default, and the CLI's) is no limit.

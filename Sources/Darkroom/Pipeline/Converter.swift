@@ -49,17 +49,15 @@ public struct ConversionResult: Sendable {
             (self.sourceFrames, self.sourceFormat, self.outputFormat) = (sourceFrames, sourceFormat, outputFormat)
         }
 
-        /// Why: `"jpeg cannot animate; webp and gif can"`, or that the input's kind is read as its first frame.
+        /// Why: `"jpeg cannot animate; webp, gif, png and avif can"`, or that the input's kind is read as its first frame.
         public var reason: String {
             if AnimationWriter.canAnimate(outputFormat) && !AnimationSource.readsFrames(sourceFormat) {
                 return "\(sourceFormat) animations are read as their first frame for now"
             }
-            let can = ImageFormat.animating.map(\.rawValue)
-            let list = can.count > 1 ? can.dropLast().joined(separator: ", ") + " and " + can[can.count - 1] : can.joined()
-            return "\(outputFormat) cannot animate; \(list) can"
+            return "\(outputFormat) cannot animate; \(ImageFormat.animatableList) can"
         }
 
-        /// `animated (12 frames): only the first frame was converted (jpeg cannot animate; webp and gif can)`.
+        /// `animated (12 frames): only the first frame was converted (jpeg cannot animate; webp, gif, png and avif can)`.
         public var description: String {
             "animated (\(sourceFrames) frames): only the first frame was converted (\(reason))"
         }
@@ -143,7 +141,8 @@ public struct Converter: Sendable {
             // 2. Plan.
             let plan = try ConversionPlan(source: source, options: options, fitFormatLimits: fitFormatLimits,
                                           switches: switches)
-            // An animated GIF or WebP with more than its first frame kept: frame by frame.
+            // An animation with more than its first frame kept (or an APNG whose first frame is not
+            // its IDAT image): frame by frame.
             if keepInput == nil, let kept = try Self.framesKept(source: source, plan: plan, options: options) {
                 return try convertAnimation(bytes, plan: plan, kept: kept)
             }
@@ -206,32 +205,44 @@ public struct Converter: Sendable {
         }
     }
 
-    /// The frames a conversion keeps of an animated GIF or WebP when that is more than its first
-    /// (nil: the still path, which decodes frame 0). Throws ``DarkroomError/option(_:)`` for
-    /// ``FrameSelection/all`` into a format that cannot animate and a range past the last frame.
+    /// The frames a conversion keeps of an animated GIF, WebP, PNG (APNG) or AVIF (sequence)
+    /// when that is more than its first, or when its first frame is not what the still decode
+    /// gives (an APNG whose `IDAT` image is not a frame); nil: the still path, which decodes the
+    /// first image. Throws ``DarkroomError/option(_:)`` for ``FrameSelection/all`` into a format
+    /// that cannot animate and a range past the last frame.
     static func framesKept(source: ImageSource, plan: ConversionPlan,
                            options: ConvertOptions) throws(DarkroomError) -> ClosedRange<Int>? {
-        guard AnimationSource.readsFrames(source.format) else { return nil }
+        let firstFrameIsStill: Bool
+        switch source.format {
+        case .gif, .webp: firstFrameIsStill = true
+        case .png:
+            guard let apng = source.apng, apng.animates else { return nil }
+            firstFrameIsStill = apng.defaultImageIsFrame
+        case .avif:
+            guard source.headerMetadata.frameCount > 1 else { return nil }
+            firstFrameIsStill = true
+        case .jpeg: return nil
+        }
         let count = source.headerMetadata.frameCount
         let animates = AnimationWriter.canAnimate(plan.outputFormat)
         if options.frames == .all && !animates && count > 1 {
             throw .option(OptionError(name: "frames", value: "all",
-                                      expected: "an output format that can animate (\(ImageFormat.animating.map(\.rawValue).joined(separator: ", "))):"
+                                      expected: "an output format that can animate (\(ImageFormat.animatableList)):"
                                           + " \(plan.outputFormat) holds one frame of the \(count) (ask for the first frame)"))
         }
         guard let kept = options.frames.frames(of: count, animates: animates) else {
             throw .option(OptionError(name: "frames", value: options.frames.description,
                                       expected: "frames from 0 to \(count - 1) (the file has \(count) frame\(count == 1 ? "" : "s"))"))
         }
-        if kept == 0...0 { return nil }
+        if kept == 0...0 && firstFrameIsStill { return nil }
         if kept.count > 1 && !animates {
             throw .option(OptionError(name: "frames", value: options.frames.description,
-                                      expected: "one frame: \(plan.outputFormat) cannot animate (\(ImageFormat.animating.map(\.rawValue).joined(separator: ", ")) can)"))
+                                      expected: "one frame: \(plan.outputFormat) cannot animate (\(ImageFormat.animatableList) can)"))
         }
         return kept
     }
 
-    /// Converts the frames `kept` of an animated GIF or WebP one at a time: each composited
+    /// Converts the frames `kept` of an animation one at a time: each composited
     /// canvas is resized to the planned size on its own (never a strip of frames), made sRGB,
     /// turned upright and handed to the encoder — an animation (``AnimationWriter``) for two or
     /// more frames, a still image for one. The frames decoded (up to the last kept) times the

@@ -1,11 +1,11 @@
-/// Which frames of an animated input (GIF, WebP) a conversion keeps: `--frames` on the command
+/// Which frames of an animated input (GIF, WebP, APNG, AVIF sequence) a conversion keeps: `--frames` on the command
 /// line. Frames are numbered from 0, as libvips' `page`, ImageMagick's `file.gif[0]` and
 /// Pillow's `seek` number them; ranges are inclusive.
 ///
 /// | value | text | output |
 /// |---|---|---|
-/// | ``automatic`` | (default) | every frame when the output format can animate (WebP, GIF), else the first |
-/// | ``all`` | `all` | every frame; an output that cannot animate (JPEG, PNG, AVIF) is refused |
+/// | ``automatic`` | (default) | every frame when the output format can animate (``ImageFormat/animatable``: WebP, GIF, PNG as APNG, AVIF), else the first |
+/// | ``all`` | `all` | every frame; an output that cannot animate (JPEG) is refused |
 /// | ``first`` | `first` | the first frame, as a still image |
 /// | ``range(_:)`` | `N` or `A-B` | frame N as a still image, or frames A through B as an animation |
 ///

@@ -9,10 +9,10 @@ import Testing
 struct AnimationCLITests {
     static let animated = TestImages.root.appendingPathComponent("animated.gif").path
 
-    @Test func animationIsKeptForWebPAndGIF() throws {
+    @Test func animationIsKeptForWebPGIFAndPNG() throws {
         let dir = try TestSupport.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        for ext in ["webp", "gif"] {
+        for ext in ["webp", "gif", "png"] {
             let out = dir.appendingPathComponent("out.\(ext)").path
             let r = try CLI.run(["convert", Self.animated, "-o", out, "--json"])
             #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
@@ -27,10 +27,10 @@ struct AnimationCLITests {
     @Test func stillOutputWarnsOnStderrAndInJSON() throws {
         let dir = try TestSupport.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("out.png").path
+        let out = dir.appendingPathComponent("out.jpg").path
         let r = try CLI.run(["convert", Self.animated, "-o", out, "--json"])
         #expect(r.status == 0)
-        #expect(r.stderr.contains("animated (2 frames): only the first frame was converted (png cannot animate"), "\(r.stderr)")
+        #expect(r.stderr.contains("animated (2 frames): only the first frame was converted (jpeg cannot animate; webp, gif, png and avif can"), "\(r.stderr)")
         let item = try #require(try CLI.jsonLines(r.stdoutData).items.first)
         let warnings = try #require(item["warnings"] as? [[String: Any]])
         #expect(warnings.contains { $0["kind"] as? String == "animation" })
@@ -43,7 +43,7 @@ struct AnimationCLITests {
     @Test func framesOption() throws {
         let dir = try TestSupport.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let png = dir.appendingPathComponent("one.png").path
+        let png = dir.appendingPathComponent("one.jpg").path
         // all into a format that cannot animate: a usage error before any work.
         let all = try CLI.run(["convert", Self.animated, "-o", png, "--frames", "all"])
         #expect(all.status == 2 && all.stderr.contains("--frames all needs an output format that can animate"), "\(all.stderr)")
@@ -97,5 +97,42 @@ struct AnimationCLITests {
         let inspect = try CLI.run(["inspect", cut.path, "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdoutData.split(separator: UInt8(ascii: "\n"))[0])) as? [String: Any])
         #expect(object["frames"] as? Int == expectedFrames && object["status"] as? String == "damaged")
+    }
+
+    /// An APNG input on the command line: inspect shows its frames, duration and loop; convert
+    /// keeps them (into WebP and back into APNG) and `--frames` picks from them.
+    @Test func apngInspectConvertAndFrames() throws {
+        let dir = try TestSupport.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("anim.png")
+        // 3 frames of 4x4 (100, 200, 300 ms), played twice.
+        let frames = [APNGTests.red, APNGTests.green, APNGTests.blue].enumerated().map { k, colour in
+            APNGTests.Frame(width: 4, height: 4, rgba: APNGTests.solid(colour, 4, 4), delay: (k + 1, 10))
+        }
+        try Data(try APNGTests.apng(width: 4, height: 4, frames: frames, plays: 2)).write(to: input)
+        let inspect = try CLI.run(["inspect", input.path, "--json"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdoutData.split(separator: UInt8(ascii: "\n"))[0])) as? [String: Any])
+        #expect(object["frames"] as? Int == 3 && object["duration_ms"] as? Int == 600 && object["loop"] as? Int == 2, "\(object)")
+        let line = try CLI.run(["inspect", input.path])
+        #expect(String(decoding: line.stdoutData, as: UTF8.self).contains("3 frames (600 ms, plays 2 times)"))
+        for ext in ["webp", "png"] {
+            let out = dir.appendingPathComponent("out.\(ext)").path
+            let r = try CLI.run(["convert", input.path, "-o", out, "--json", "--lossless"])
+            #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+            let item = try #require(try CLI.jsonLines(r.stdoutData).items.first)
+            #expect(item["output_frames"] as? Int == 3 && item["loop"] as? Int == 2 && item["duration_ms"] as? Int == 600, "\(item)")
+            let reader = try AnimationReader([UInt8](try Data(contentsOf: URL(fileURLWithPath: out))))
+            #expect(reader.frameCount == 3 && reader.loopCount == 2 && reader.durationsMs == [100, 200, 300])
+        }
+        // --frames 1-2 into APNG, --frames 2 into a still PNG.
+        let range = dir.appendingPathComponent("range.png").path
+        #expect(try CLI.run(["convert", input.path, "-o", range, "--frames", "1-2"]).status == 0)
+        #expect(try AnimationReader([UInt8](try Data(contentsOf: URL(fileURLWithPath: range)))).durationsMs == [200, 300])
+        let one = dir.appendingPathComponent("one.png").path
+        #expect(try CLI.run(["convert", input.path, "-o", one, "--frames", "2"]).status == 0)
+        let still = [UInt8](try Data(contentsOf: URL(fileURLWithPath: one)))
+        #expect(APNGScan(still) == nil)
+        #expect(AnimationTests.pixel(try ImageDecoder.decode(still).image.converted(to: .rgba8), 0, 0) == APNGTests.blue)
     }
 }
