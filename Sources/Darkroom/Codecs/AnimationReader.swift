@@ -114,8 +114,7 @@ public final class AnimationReader {
         case let .avif(file): source = .avif(file)
         case .still: source = .still(try ImageDecoder.decode(bytes, options: options))
         }
-        // A still image's decode has checked its own warnings (an APNG's damage among them).
-        if case .still = source { return }
+        // The animation's structural damage (a still image's decode checked its own warnings).
         for warning in opened.damage {
             if options.failOn.rejects(warning) { throw DarkroomError.decoding(.damaged(format, warning: warning, failOn: options.failOn)) }
             warnings.append(warning)
@@ -159,7 +158,7 @@ public final class AnimationReader {
         case let .still(decoded):
             guard let decoded else { return nil }
             source = .still(nil)
-            warnings = decoded.metadata.warnings
+            warnings += decoded.metadata.warnings
             index += 1
             return AnimationFrame(image: decoded.image.converted(to: .rgba8), durationMs: 0, index: 0)
         }
@@ -192,8 +191,8 @@ struct AnimationSource {
     var loopCount: Int
     var metadata: ImageMetadata
     /// What is wrong with the animation's structure (a GIF cut short, an APNG's broken
-    /// animation chunks), for ``DecodeOptions/failOn`` to allow or refuse; empty for a still image,
-    /// whose decode reports its own.
+    /// animation chunks, also when the APNG is read as its IDAT image), for
+    /// ``DecodeOptions/failOn`` to allow or refuse; a still image's decode reports its own damage.
     var damage: [DecodeWarning]
 
     /// The formats whose animations are read frame by frame (the others are read as their first frame).
@@ -236,7 +235,8 @@ struct AnimationSource {
             var metadata = try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> ImageMetadata in
                 try PNGRowDecoder(buffer: buffer, maxPixels: options.maxPixels, failOn: options.failOn).metadata
             }
-            if let scan = APNGScan(bytes), scan.animates {
+            let scan = APNGScan(bytes)
+            if let scan, scan.animates {
                 let durations = scan.frames.map(\.durationMs)
                 metadata.frameCount = scan.frames.count
                 metadata.loopCount = scan.plays
@@ -244,9 +244,11 @@ struct AnimationSource {
                 opened = AnimationSource(frames: .apng(APNGFrames(bytes, scan: scan)), width: scan.width, height: scan.height,
                                          durations: durations, loopCount: scan.plays, metadata: metadata, damage: scan.damage)
             } else {
+                // A still PNG, or an APNG whose animation is broken before its second frame: the
+                // IDAT image, with the animation's damage.
                 metadata.frameCount = 1
                 opened = AnimationSource(frames: .still, width: metadata.storedWidth, height: metadata.storedHeight,
-                                         durations: [0], loopCount: 0, metadata: metadata, damage: [])
+                                         durations: [0], loopCount: 0, metadata: metadata, damage: scan?.damage ?? [])
             }
         case .avif:
             let file = try AVIFCodec.File(bytes, maxPixels: options.maxPixels)

@@ -28,7 +28,8 @@ final class ImageSource {
     let hasRestartMarkers: Bool
 
     /// A PNG's animation chunks (nil for a still PNG and other formats): the frames a conversion
-    /// reads through ``AnimationReader``, and the damage a still decode reports.
+    /// reads through ``AnimationReader``, and their damage, which ``Converter`` and ``ImageInspection``
+    /// report (a still decode gives the IDAT image and reports only its own damage).
     private(set) var apng: APNGScan?
 
     private var opened: Opened
@@ -196,7 +197,7 @@ final class ImageSource {
         var metadata = headerMetadata
         switch opened {
         case let .jpeg(decoder): metadata.warnings = decoder.warnings
-        case let .png(decoder): metadata.warnings = decoder.finish() + (apng?.damage ?? [])
+        case let .png(decoder): metadata.warnings = decoder.finish()
         default: preconditionFailure("rows come only from a JPEG or a PNG")
         }
         return metadata

@@ -146,9 +146,17 @@ public struct Converter: Sendable {
             if keepInput == nil, let kept = try Self.framesKept(source: source, plan: plan, options: options) {
                 return try convertAnimation(bytes, plan: plan, kept: kept)
             }
+            // An APNG converted as a still (its IDAT image): the damage of its animation chunks is
+            // the conversion's as it is for an animated output (and for a GIF cut short), refused
+            // under `failOn` before any pixel is decoded. The still decode itself reports only the
+            // IDAT image's own damage (ImageDecoder, ImageCheck).
+            let animationDamage = source.apng?.damage ?? []
+            if let rejected = animationDamage.first(where: options.decode.failOn.rejects) {
+                throw .decoding(.damaged(.png, warning: rejected, failOn: options.decode.failOn))
+            }
             // 3. Decode (and resize, when the rows are streamed).
             var image: Image?
-            let metadata: ImageMetadata
+            var metadata: ImageMetadata
             var encoded: [UInt8]?
             switch plan.route {
             case let .rows(route):
@@ -166,6 +174,7 @@ public struct Converter: Sendable {
                 let decoded = try source.decodeImage(scale: plan.decodeScale)
                 (image, metadata) = (decoded.image, decoded.metadata)
             }
+            metadata.warnings += animationDamage
             if let keepInput, keepInput(plan, metadata) {
                 return ConversionResult(bytes: bytes, format: sourceFormat, width: plan.upright.width,
                                         height: plan.upright.height, source: metadata, resized: false)

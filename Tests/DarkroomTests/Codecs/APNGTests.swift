@@ -219,7 +219,7 @@ import Testing
                 guard case let .decoding(.damaged(.png, warning, policy)) = error else { Issue.record("\(error)"); continue }
                 #expect(policy == failOn && warning.kind == .truncated && warning.message.contains("needs"), "\(warning)")
             }
-            // A still output refuses it too (the still decode reports the animation's damage).
+            // A still output refuses it too (the conversion checks the animation's damage).
             var options = ConvertOptions(format: .jpeg)
             options.decode.failOn = failOn
             #expect(throws: DarkroomError.self) { try Converter(options: options).convert(cut) }
