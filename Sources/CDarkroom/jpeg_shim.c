@@ -504,12 +504,37 @@ void darkroom_jpeg_stream_close(darkroom_jpeg_stream *s) {
 
 // ---------------------------------------------------------------- encoding
 
+/// The encoder's output: one growing buffer the shim owns (not jpeg_mem_dest, whose buffer is
+/// freed and replaced inside libjpeg as it grows, so after an error or a deadline mid-encode the
+/// caller's pointer to it is stale: freeing it was a double free).
+struct shim_destination {
+    struct jpeg_destination_mgr pub;
+    unsigned char *buffer;
+    size_t size;
+};
+
+static void destination_init(j_compress_ptr c) { (void)c; }
+
+/// The buffer is full: doubled (realloc keeps what was written), libjpeg continues after it.
+static boolean destination_grow(j_compress_ptr c) {
+    struct shim_destination *d = (struct shim_destination *)c->dest;
+    size_t next = d->size * 2;
+    unsigned char *grown = next > d->size ? realloc(d->buffer, next) : NULL;
+    if (!grown) ERREXIT1(c, JERR_OUT_OF_MEMORY, 10);
+    d->pub.next_output_byte = grown + d->size;
+    d->pub.free_in_buffer = next - d->size;
+    d->buffer = grown;
+    d->size = next;
+    return TRUE;
+}
+
+static void destination_term(j_compress_ptr c) { (void)c; }
+
 struct darkroom_jpeg_encoder {
     struct jpeg_compress_struct c;
     struct shim_error e;
     struct shim_progress progress;
-    unsigned char *m;          // jpeg_mem_dest's buffer
-    unsigned long mem_size;
+    struct shim_destination dest;   // the output, owned here until finish hands it over
     int created;
     int failed;
 };
@@ -537,7 +562,15 @@ static darkroom_jpeg_encoder *encoder_start(int width, int height, int component
     jpeg_create_compress(&s->c);
     s->created = 1;
     install_progress((j_common_ptr)&s->c, &s->progress, deadline_ns);
-    jpeg_mem_dest(&s->c, &s->m, &s->mem_size);
+    s->dest.size = 65536;
+    s->dest.buffer = malloc(s->dest.size);
+    if (!s->dest.buffer) ERREXIT1(&s->c, JERR_OUT_OF_MEMORY, 10);
+    s->dest.pub.next_output_byte = s->dest.buffer;
+    s->dest.pub.free_in_buffer = s->dest.size;
+    s->dest.pub.init_destination = destination_init;
+    s->dest.pub.empty_output_buffer = destination_grow;
+    s->dest.pub.term_destination = destination_term;
+    s->c.dest = &s->dest.pub;
     s->c.image_width = (JDIMENSION)width;
     s->c.image_height = (JDIMENSION)height;
     s->c.input_components = components;
@@ -646,16 +679,16 @@ int darkroom_jpeg_encoder_finish(darkroom_jpeg_encoder *s, uint8_t **out, unsign
         return -1;
     }
     jpeg_finish_compress(&s->c);
-    *out = s->m;
-    *out_size = s->mem_size;
-    s->m = NULL;
+    *out = s->dest.buffer;
+    *out_size = (unsigned long)(s->dest.size - s->dest.pub.free_in_buffer);
+    s->dest.buffer = NULL;
     return 0;
 }
 
 void darkroom_jpeg_encoder_free(darkroom_jpeg_encoder *s) {
     if (!s) return;
     if (s->created) jpeg_destroy_compress(&s->c);
-    free(s->m);
+    free(s->dest.buffer);
     free(s);
 }
 

@@ -10,21 +10,11 @@ import Testing
 /// deadline (``ConvertOptions/deadline``), its codecs stop there, and the one worker is free again
 /// soon after the 504 — a following request is served by it.
 @Suite(.serialized) struct HTTPDeadlineTests {
-    /// A smooth 2048 × 2048 PNG (small to send and parse): enlarged 4× to 8192 × 8192 (64 MP, the
-    /// default output limit) it takes a worker many seconds to resize and encode, far more than the limit.
-    static let bigInput: [UInt8] = {
-        var small = try! Image(width: 512, height: 512, format: .rgb8)
-        small.pixels.withUnsafeMutableBufferPointer { p in
-            for y in 0..<512 {
-                for x in 0..<512 {
-                    let o = (y * 512 + x) * 3
-                    p[o] = UInt8(x / 2); p[o + 1] = UInt8(y / 2); p[o + 2] = UInt8((x + y) / 4)
-                }
-            }
-        }
-        let png = try! ImageEncoder.encode(small, as: .png)
-        return try! Converter(options: ConvertOptions(format: .png, resize: try! ResizeGeometry(parsing: "2048x2048!"))).convert(png).bytes
-    }()
+    /// A 2048 × 2048 PNG of a photo (kodim23 stretched): enlarged 4× to 8192 × 8192 (64 MP, the
+    /// default output limit) it takes a worker many seconds to resize and encode, far more than the
+    /// limit, and its detail makes a JPEG's output grow past libjpeg's first buffers at once.
+    static let bigInput: [UInt8] = try! Converter(options: ConvertOptions(format: .png, resize: try! ResizeGeometry(parsing: "2048x2048!")))
+        .convert(try! TestImages.bytes("kodim23.jpg")).bytes
 
     static func server(timeout: Double) -> DarkroomHTTPServer.Server {
         DarkroomHTTPServer.Server(try! .init(maxBodyBytes: 32 << 20, workers: 1, queueSize: 1, requestTimeout: timeout))
@@ -44,6 +34,9 @@ import Testing
     @Test(arguments: [
         ("/v1/convert?output_format=webp&resize=8192x8192!", false),
         ("/v1/convert?output_format=png&resize=8192x8192!", false),
+        // A JPEG stopped mid-encode once freed libjpeg's grown output buffer twice (jpeg_mem_dest).
+        ("/v1/convert?output_format=jpeg&resize=8192x8192!", false),
+        ("/v1/convert?output_format=gif&resize=8192x8192!", false),
         ("/v1/images/convert", true),
     ])
     func aTimedOutConversionGivesItsWorkerBack(uri: String, multipart: Bool) async throws {
