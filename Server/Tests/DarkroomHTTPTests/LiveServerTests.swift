@@ -54,6 +54,7 @@ import Testing
             #expect(Self.status(response) == 413, "\(response.prefix(300))")
             #expect(!response.contains("100 Continue"))
             #expect(Self.body(response).contains(#""code":"body_too_large""#))
+            #expect(response.lowercased().contains("connection: close"))   // said, so a client reconnects
             #expect(connection.receive(timeout: 2).isEmpty)  // closed: nothing more comes
         }
     }
@@ -140,6 +141,7 @@ import Testing
             let refused = second.response(timeout: 5)
             #expect(Self.status(refused) == 503, "\(refused.prefix(300))")
             #expect(refused.lowercased().contains("retry-after: 3"))
+            #expect(refused.lowercased().contains("connection: close"), "\(refused.prefix(300))")
             #expect(Self.body(refused).contains(#""code":"server_overloaded""#))
 
             // The first client leaves with 999,900 bytes still to send.
