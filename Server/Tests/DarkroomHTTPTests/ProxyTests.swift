@@ -344,6 +344,8 @@ import Testing
             #expect(try JSONBody.envelope(busy) == (503, "server_error", "upstream_busy", nil))
             #expect(Self.header(busy, "Retry-After") != nil)
             #expect(Self.header(busy, "x-should-retry") == nil, "nothing was forwarded: a retry is safe")
+            // Refused before its body was read: the connection ends, and the answer says so.
+            #expect(Self.header(busy, "Connection") == "close")
             #expect(recorder.generations == 1, "the refused request never reached the upstream")
             #expect(try await slow.status == .ok)
             let after = try await Self.generate(client, ["prompt": "a parrot", "output_format": "webp"])

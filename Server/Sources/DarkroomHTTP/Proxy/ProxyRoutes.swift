@@ -79,13 +79,14 @@ enum ProxyRoutes {
 
     static func generations(_ request: Request, _ server: DarkroomHTTPServer.Server, _ upstream: Upstream?) async -> Response {
         await RouteSupport.answer(door: .openAI) {
-            guard let upstream else { throw noUpstream("/v1/images/generations") }
-            try upstream.admit(retryAfter: server.configuration.retryAfter)
+            guard let upstream else { throw RouteSupport.closing(noUpstream("/v1/images/generations"), request) }
+            // Refused before the body is read: the answer says Connection: close (RouteSupport.closing).
+            do throws(APIError) { try upstream.admit(retryAfter: server.configuration.retryAfter) } catch { throw RouteSupport.closing(error, request) }
             defer { upstream.leave() }
             let start = RouteSupport.Start()
             let type = request.headers[.contentType].map { HeaderParameters.parse($0).value.lowercased() }
             guard type == "application/json" else {
-                throw APIError.invalidValue("Content-Type", "expected a JSON body (Content-Type: application/json), as OpenAI's image generations take")
+                throw RouteSupport.closing(APIError.invalidValue("Content-Type", "expected a JSON body (Content-Type: application/json), as OpenAI's image generations take"), request)
             }
             let body = try await RouteSupport.body(of: request, server: server, route: "/v1/images/generations", start: start)
             do { try StrictJSON.check(body) } catch let error as StrictJSON.Refusal {
@@ -119,11 +120,14 @@ enum ProxyRoutes {
 
     static func edits(_ request: Request, _ server: DarkroomHTTPServer.Server, _ upstream: Upstream?) async -> Response {
         await RouteSupport.answer(door: .openAI) {
-            guard let upstream else { throw noUpstream("/v1/images/edits") }
-            try upstream.admit(retryAfter: server.configuration.retryAfter)
+            guard let upstream else { throw RouteSupport.closing(noUpstream("/v1/images/edits"), request) }
+            do throws(APIError) { try upstream.admit(retryAfter: server.configuration.retryAfter) } catch { throw RouteSupport.closing(error, request) }
             defer { upstream.leave() }
             let start = RouteSupport.Start()
-            let boundary = try MultipartForm.boundary(contentType: request.headers[.contentType])
+            let boundary: String
+            do throws(APIError) { boundary = try MultipartForm.boundary(contentType: request.headers[.contentType]) } catch {
+                throw RouteSupport.closing(error, request)
+            }
             let body = try await RouteSupport.body(of: request, server: server, route: "/v1/images/edits", start: start)
             let form = try MultipartForm(body: body, boundary: boundary, fileNames: ["image", "image[]", "mask"])
             let imageParts = form.files.filter { $0.name != "mask" }
