@@ -128,6 +128,17 @@ struct APNGScan {
             damage.append(DecodeWarning(kind: .truncated, message: "APNG: " + message))
             stopped = true
         }
+        /// An fcTL's or fdAT's sequence number (its first 4 bytes, at `data`) is the next one:
+        /// counted; else the animation ends here.
+        func inSequence(_ type: String, at pos: Int, data: Int) -> Bool {
+            let sequence = Self.be32(b, data)
+            guard sequence == expectedSequence else {
+                fail("\(type) chunk at offset \(pos) has sequence number \(sequence), \(expectedSequence) expected")
+                return false
+            }
+            expectedSequence += 1
+            return true
+        }
         walk: while pos < n && !stopped {
             guard n - pos >= 12 else { fail("the file ends inside the chunk header at offset \(pos)"); break }
             let length = Self.be32(b, pos)
@@ -167,12 +178,7 @@ struct APNGScan {
                 self.plays = plays
             case "fcTL":
                 guard length >= 26 else { fail("fcTL chunk at offset \(pos) holds \(length) bytes (26 expected)"); break walk }
-                let sequence = Self.be32(b, data)
-                guard sequence == expectedSequence else {
-                    fail("fcTL chunk at offset \(pos) has sequence number \(sequence), \(expectedSequence) expected")
-                    break walk
-                }
-                expectedSequence += 1
+                guard inSequence(type, at: pos, data: data) else { break walk }
                 let fw = Self.be32(b, data + 4), fh = Self.be32(b, data + 8)
                 let fx = Self.be32(b, data + 12), fy = Self.be32(b, data + 16)
                 let number = frames.count + 1
@@ -201,12 +207,7 @@ struct APNGScan {
             case "fdAT":
                 guard sawIDAT else { fail("fdAT chunk at offset \(pos) before the IDAT image"); break walk }
                 guard length >= 4 else { fail("fdAT chunk at offset \(pos) holds no sequence number"); break walk }
-                let sequence = Self.be32(b, data)
-                guard sequence == expectedSequence else {
-                    fail("fdAT chunk at offset \(pos) has sequence number \(sequence), \(expectedSequence) expected")
-                    break walk
-                }
-                expectedSequence += 1
+                guard inSequence(type, at: pos, data: data) else { break walk }
                 guard current != nil, !currentIsIDAT else {
                     fail("fdAT chunk at offset \(pos) follows no fcTL")
                     break walk

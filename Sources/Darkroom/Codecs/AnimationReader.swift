@@ -195,9 +195,6 @@ struct AnimationSource {
     /// ``DecodeOptions/failOn`` to allow or refuse; a still image's decode reports its own damage.
     var damage: [DecodeWarning]
 
-    /// The formats whose animations are read frame by frame (the others are read as their first frame).
-    static func readsFrames(_ format: ImageFormat) -> Bool { format != .jpeg }
-
     /// Opens `bytes` (sniffed as `format`) and checks `width × height × frames` against
     /// `options.maxPixels` (`framesDecoded`: only the first that many frames are counted). Throws the codec's refusal and ``ImageDecodingError/tooManyPixels(width:height:limit:)``.
     static func open(_ bytes: [UInt8], format: ImageFormat, options: DecodeOptions,

@@ -49,13 +49,8 @@ public struct ConversionResult: Sendable {
             (self.sourceFrames, self.sourceFormat, self.outputFormat) = (sourceFrames, sourceFormat, outputFormat)
         }
 
-        /// Why: `"jpeg cannot animate; webp, gif, png and avif can"`, or that the input's kind is read as its first frame.
-        public var reason: String {
-            if AnimationWriter.canAnimate(outputFormat) && !AnimationSource.readsFrames(sourceFormat) {
-                return "\(sourceFormat) animations are read as their first frame for now"
-            }
-            return "\(outputFormat) cannot animate; \(ImageFormat.animatableList) can"
-        }
+        /// Why: `"jpeg cannot animate; webp, gif, png and avif can"`.
+        public var reason: String { "\(outputFormat) cannot animate; \(ImageFormat.animatableList) can" }
 
         /// `animated (12 frames): only the first frame was converted (jpeg cannot animate; webp, gif, png and avif can)`.
         public var description: String {
