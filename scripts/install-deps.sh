@@ -3,7 +3,10 @@
 set -euo pipefail
 # libcurl4-openssl-dev: <curl/curl.h> for DarkroomFetch (the CLI's decode --download), which loads
 # libcurl at run time; the Darkroom library itself needs none of it.
-packages=(libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev pkg-config libcurl4-openssl-dev)
+# libavif-bin (avifenc, avifdec) and libimage-exiftool-perl (exiftool): the tests make colour,
+# clean-aperture and metadata inputs with them and check outputs against their readings.
+packages=(libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev pkg-config libcurl4-openssl-dev
+          libavif-bin libimage-exiftool-perl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
