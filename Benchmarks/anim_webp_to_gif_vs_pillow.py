@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 
+import numpy
 from PIL import Image
 
 
@@ -39,14 +40,11 @@ def psnr(source, output):
     """Mean over frames of the PSNR of RGB where both pixels are opaque (alpha >= 128)."""
     values = []
     for a, b in zip(source, output):
-        pa, pb = a.tobytes(), b.tobytes()
-        se, n = 0, 0
-        for i in range(0, len(pa), 4):
-            if pa[i + 3] >= 128 and pb[i + 3] >= 128:
-                for c in range(3):
-                    d = pa[i + c] - pb[i + c]
-                    se += d * d
-                n += 3
+        pa = numpy.asarray(a, dtype=numpy.int32)
+        pb = numpy.asarray(b, dtype=numpy.int32)
+        both = (pa[..., 3] >= 128) & (pb[..., 3] >= 128)
+        n = int(both.sum()) * 3
+        se = int(((pa[..., :3] - pb[..., :3]) ** 2)[both].sum())
         values.append(99.0 if n == 0 or se == 0 else min(99.0, 10 * math.log10(255 * 255 * n / se)))
     return sum(values) / len(values), len(source) == len(output)
 
@@ -56,15 +54,18 @@ def main():
     parser.add_argument("--darkroom", default=".build/release/darkroom")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--darkroom-arg", action="append", default=[], help="an extra argument for darkroom convert")
+    parser.add_argument("--stills", action="store_true", help="also compare single-frame inputs (a still GIF each)")
     parser.add_argument("inputs", nargs="+")
     args = parser.parse_args()
     total = {"darkroom": 0, "pillow": 0}
     times = {"darkroom": 0.0, "pillow": 0.0}
     worse = 0
+    psnr_sum = {"darkroom": 0.0, "pillow": 0.0}
+    files = 0
     with tempfile.TemporaryDirectory() as tmp:
         for path in args.inputs:
             source = frames(path)
-            if len(source) < 2:
+            if len(source) < 2 and not args.stills:
                 continue
             ours, theirs = os.path.join(tmp, "d.gif"), io.BytesIO()
             best = {"darkroom": math.inf, "pillow": math.inf}
@@ -77,13 +78,16 @@ def main():
                                        check=True, stdout=subprocess.DEVNULL)
                     else:
                         theirs = io.BytesIO()
-                        Image.open(path).save(theirs, format="GIF", save_all=True)
+                        Image.open(path).save(theirs, format="GIF", save_all=len(source) > 1)
                     best[tool] = min(best[tool], time.perf_counter() - start)
             ours_bytes = open(ours, "rb").read()
             theirs_bytes = theirs.getvalue()
             p_ours, same_ours = psnr(source, frames(io.BytesIO(ours_bytes)))
             p_theirs, same_theirs = psnr(source, frames(io.BytesIO(theirs_bytes)))
             total["darkroom"] += len(ours_bytes)
+            psnr_sum["darkroom"] += p_ours
+            psnr_sum["pillow"] += p_theirs
+            files += 1
             total["pillow"] += len(theirs_bytes)
             times["darkroom"] += best["darkroom"]
             times["pillow"] += best["pillow"]
@@ -96,7 +100,8 @@ def main():
     if total["pillow"]:
         print(f"total: darkroom {total['darkroom']} B, pillow {total['pillow']} B, bytes ratio"
               f" {total['darkroom'] / total['pillow']:.3f}; time ratio {times['darkroom'] / times['pillow']:.2f};"
-              f" files where darkroom is larger or lower in PSNR: {worse}")
+              f" files where darkroom is larger or lower in PSNR: {worse};"
+              f" mean PSNR darkroom {psnr_sum['darkroom'] / files:.2f} dB, pillow {psnr_sum['pillow'] / files:.2f} dB")
 
 
 if __name__ == "__main__":

@@ -46,8 +46,8 @@ struct ConversionFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "AVIF encoder speed 0 (slow, small) to 10 (fast); default 7.")
     var speed: String?
 
-    @Flag(name: .customLong("no-dither"), help: "GIF: no dithering.")
-    var noDither = false
+    @Flag(inversion: .prefixedNo, help: "GIF: Floyd–Steinberg dithering onto the palette (default off, as in Pillow and gifsicle: smaller files and higher PSNR; dithering hides banding in smooth gradients).")
+    var dither = false
 
     @Flag(help: "Refuse what the OpenAI API refuses, as the gateway does: compression below 100 with PNG or GIF.")
     var strictOpenai = false
@@ -96,7 +96,7 @@ struct ConversionFlags: ParsableArguments {
             decode: DecodeOptions(maxPixels: try ValueParser.pixelLimit(maxPixels), failOn: failOn),
             encode: EncodeOptions(quality: quality, background: try RGBColor(parsing: background), keep: keep,
                                   progressive: progressive, chroma: chroma, lossless: lossless, speed: speed,
-                                  dither: !noDither, optimizeCoding: optimizeCoding ?? false),
+                                  dither: dither, optimizeCoding: optimizeCoding ?? false),
             resampling: ResizeOptions(filter: filter, threads: threads),
             shrinkOnLoad: !noShrinkOnLoad, fast: fast, targetSize: target)
     }

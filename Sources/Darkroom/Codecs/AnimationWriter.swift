@@ -168,22 +168,25 @@ private final class WebPAnimWriter {
 
 /// Animated GIF through giflib's streaming encoder (docs/animation.md):
 ///
-/// - **Palette, stable across frames.** The first frame's palette (exact when it has at most 255
-///   colours, else median cut) is the global colour table. A later frame reuses the current
-///   palette when all its colours are in it; adds its new colours (a local table) while the total
-///   stays within 255; reuses the palette when its nearest-colour error is small (mean squared
-///   error per channel ≤ 9, i.e. about 3 levels — libvips' `interpalette_maxerror` default is
-///   3.0); and only otherwise gets a palette of its own. One index is kept for transparency,
-///   except for a frame of exactly 256 opaque colours, which keeps them all and is then written
-///   whole (as are the frames that reuse that full palette).
-/// - **Only what changes is drawn.** A pixel equal to the previous shown frame's is written as the
-///   transparent index (the canvas keeps it), and a frame covers only the rectangle of changed
-///   pixels, with disposal 1 (keep) on the frame before. A pixel given unchanged from the previous
-///   frame keeps what was shown even when dithering would now pick another index (no flicker). When a pixel turns transparent where the
-///   previous frame was opaque, that cannot be drawn over a kept canvas: the previous frame then
-///   gets disposal 2 (clear to transparent) over the whole canvas and this frame is written in
-///   full (the ghosting of Pillow #6794 otherwise). This is valid because transparency here is
-///   binary (alpha < 128 is transparent), as GIF's is.
+/// - **Palette, stable across frames.** Each frame's own palette is its exact colours when there
+///   are at most 255 (as Pillow and giflib keep them), else one quantised to
+///   ``PaletteQuantizer/targetError`` (about 42 dB). The first frame's palette is the global colour
+///   table. A later frame reuses the current palette when all its colours are in it; adds its new
+///   colours (a local table) while its own palette is exact and the total stays within 255; keeps
+///   the current palette while mapping onto it costs at most 25 % more error than the frame's own
+///   palette (``reuseError(own:)``: no new table, no flicker); and only otherwise switches to its
+///   own. One index is kept for transparency, except for a frame of exactly 256 opaque colours,
+///   which keeps them all and is then written whole (as are the frames that reuse that full palette).
+/// - **Only what changes is drawn.** A pixel whose shown colour is at least as close to the source
+///   as its new palette entry is written as the transparent index (the canvas keeps it; a lossy
+///   source's noise does not redraw it), and a frame covers only the rectangle of changed pixels,
+///   with disposal 1 (keep) on the frame before. A pixel given unchanged from the previous frame
+///   keeps what was shown even when dithering would now pick another index (no flicker).
+/// - **New transparency.** A pixel that turns transparent where the canvas is opaque cannot be
+///   drawn over a kept canvas: the frame before gets disposal 2 (clear to transparent) over its
+///   own rectangle grown to cover those pixels, and this frame redraws the opaque pixels of the
+///   cleared rectangle (not the whole canvas; the ghosting of Pillow #6794 otherwise). This is
+///   valid because transparency here is binary (alpha < 128 is transparent), as GIF's is.
 /// - **Delays** are in 1/100 s: `round(ms / 10)`, at least 2 (browsers show 0 and 1 as 100 ms);
 ///   10 ms or less becomes 10 (100 ms, what browsers show for it).
 /// - **Loop:** total plays p → NETSCAPE2.0 loop count p − 1 (0 = forever stays 0); one play
@@ -266,18 +269,13 @@ private final class GIFAnimWriter {
         var needsTransparency = false
         for i in 0..<(width * height) where image.pixels[4 * i + 3] < 128 { needsTransparency = true; break }
         var usesGlobal = paletteIsGlobal
-        func fresh() throws(DarkroomError) {
-            // Exactly 256 opaque colours are kept exactly; otherwise one index stays free.
-            let exact256 = !needsTransparency
-                && PaletteQuantizer.newColours(image, known: ColourSet(capacity: 0), limit: 256)?.count == 256
-            let q = try PaletteQuantizer.quantize(image, dither: dither, reserveTransparent: !exact256)
-            palette = Array(q.palette.prefix(q.transparentIndex ?? q.palette.count))
-            paletteSet = ColourSet(palette)
-        }
+        let own = try Self.ownPalette(image, allow256: frames == 0 && !needsTransparency)
         if frames == 0 {
-            try fresh()
+            palette = own.palette
+            paletteSet = ColourSet(palette)
             usesGlobal = true
-        } else if palette.count < 256, let added = PaletteQuantizer.newColours(image, known: paletteSet, limit: 255 - palette.count) {
+        } else if own.error == 0, palette.count < 256,
+                  let added = PaletteQuantizer.newColours(image, known: paletteSet, limit: 255 - palette.count) {
             if !added.isEmpty {
                 for c in added { paletteSet.insert(UInt32(c.0) << 16 | UInt32(c.1) << 8 | UInt32(c.2), index: palette.count); palette.append(c) }
                 paletteIsGlobal = false
@@ -287,56 +285,82 @@ private final class GIFAnimWriter {
                     && PaletteQuantizer.newColours(image, known: paletteSet, limit: 0) != nil {
             // Every colour is in the full palette: reused as it is.
         } else {
+            // The frame's own palette against the current one: the current palette is kept (no
+            // new colour table, no flicker) unless its error is clearly larger.
             let fits = palette.count < 256 || !needsTransparency
-            let tried = fits ? PaletteQuantizer.map(image, palette: palette, exact: paletteSet,
-                                                    transparentIndex: palette.count % 256, dither: false).meanSquaredError : .infinity
-            if tried > 9 {
-                try fresh()
+            let current = fits ? try PaletteQuantizer.map(image, palette: palette, exact: paletteSet,
+                                                          transparentIndex: palette.count % 256, dither: false).meanSquaredError
+                               : .infinity
+            if current > Self.reuseError(own: own.error) {
+                palette = own.palette
+                paletteSet = ColourSet(own.palette)
                 paletteIsGlobal = false
                 usesGlobal = false
             }
         }
         let transparent: Int? = palette.count < 256 ? palette.count : nil
-        let full = PaletteQuantizer.map(image, palette: palette, exact: paletteSet, transparentIndex: transparent ?? 0,
-                                        dither: dither).indices
+        let full = try PaletteQuantizer.map(image, palette: palette, exact: paletteSet, transparentIndex: transparent ?? 0,
+                                            dither: dither).indices
 
-        // 2. What is shown now, and whether a pixel turns transparent over an opaque one.
+        // 2. What is shown now, and the rectangle of pixels that turn transparent over opaque ones.
         var now = [UInt8](repeating: 0, count: width * height * 4)
-        var clears = false
-        for i in 0..<(width * height) {
-            let k = Int(full[i])
-            if k != transparent {
-                let c = palette[k]
-                now[4 * i] = c.0; now[4 * i + 1] = c.1; now[4 * i + 2] = c.2; now[4 * i + 3] = 255
-            } else if shown[4 * i + 3] != 0 {
-                clears = true
+        var cx0 = width, cy0 = height, cx1 = 0, cy1 = 0
+        for y in 0..<height {
+            for x in 0..<width {
+                let i = y * width + x
+                let k = Int(full[i])
+                if k != transparent {
+                    let c = palette[k]
+                    now[4 * i] = c.0; now[4 * i + 1] = c.1; now[4 * i + 2] = c.2; now[4 * i + 3] = 255
+                } else if shown[4 * i + 3] != 0 {
+                    cx0 = min(cx0, x); cx1 = max(cx1, x + 1); cy0 = min(cy0, y); cy1 = max(cy1, y + 1)
+                }
             }
         }
 
-        // 3. The frame before: kept (this one draws only its changes) or cleared (this one is whole).
+        // 3. The frame before is kept (disposal 1), or — when pixels turn transparent — cleared
+        // (disposal 2) over its own rectangle grown to cover them; this frame then draws what
+        // differs from the canvas that is left.
+        if frames > 0 {
+            if cx0 < cx1 {
+                let cleared = try writePending(disposal: DISPOSE_BACKGROUND, growingTo: (cx0, cy0, cx1, cy1))
+                for y in cleared.1..<cleared.3 {
+                    for x in cleared.0..<cleared.2 {
+                        let o = 4 * (y * width + x)
+                        shown[o] = 0; shown[o + 1] = 0; shown[o + 2] = 0; shown[o + 3] = 0
+                    }
+                }
+            } else {
+                _ = try writePending(disposal: DISPOSE_DO_NOT, growingTo: nil)
+            }
+        }
         var indices = full
         var rect: (x0: Int, y0: Int, x1: Int, y1: Int)?
-        if frames > 0 && clears {
-            try writePending(disposal: DISPOSE_BACKGROUND, wholeCanvas: true)
-            rect = Self.opaqueRect(now, width: width, height: height)
-        } else if let transparent {
-            if frames > 0 { try writePending(disposal: DISPOSE_DO_NOT, wholeCanvas: false) }
+        if let transparent {
             var x0 = width, y0 = height, x1 = 0, y1 = 0
+            let src = image.pixels
             for y in 0..<height {
                 for x in 0..<width {
-                    let i = y * width + x
-                    var same = now[4 * i + 3] == shown[4 * i + 3]
-                        && (now[4 * i + 3] == 0 || (now[4 * i] == shown[4 * i] && now[4 * i + 1] == shown[4 * i + 1]
-                                                    && now[4 * i + 2] == shown[4 * i + 2]))
-                    if !same, let previous = previousSource, Self.samePixel(previous, image.pixels, 4 * i),
-                       (shown[4 * i + 3] == 0) == (image.pixels[4 * i + 3] < 128) {
+                    let i = y * width + x, o = 4 * i
+                    var same = now[o + 3] == shown[o + 3]
+                        && (now[o + 3] == 0 || (now[o] == shown[o] && now[o + 1] == shown[o + 1] && now[o + 2] == shown[o + 2]))
+                    if !same && now[o + 3] != 0 && shown[o + 3] != 0 {
+                        // Both opaque: the colour shown stays when it is as close to the source as the new one.
+                        let sr = Int(src[o]), sg = Int(src[o + 1]), sb = Int(src[o + 2])
+                        func distance(_ a: [UInt8]) -> Int {
+                            let dr = sr - Int(a[o]), dg = sg - Int(a[o + 1]), db = sb - Int(a[o + 2])
+                            return dr * dr + dg * dg + db * db
+                        }
+                        if distance(shown) <= distance(now) { same = true }
+                    }
+                    if !same, let previous = previousSource, Self.samePixel(previous, src, o),
+                       (shown[o + 3] == 0) == (src[o + 3] < 128) {
                         // Given unchanged: keep what is shown (its colour may differ by dithering).
                         same = true
-                        now[4 * i] = shown[4 * i]; now[4 * i + 1] = shown[4 * i + 1]
-                        now[4 * i + 2] = shown[4 * i + 2]; now[4 * i + 3] = shown[4 * i + 3]
                     }
                     if same {
                         indices[i] = UInt8(transparent)
+                        now[o] = shown[o]; now[o + 1] = shown[o + 1]; now[o + 2] = shown[o + 2]; now[o + 3] = shown[o + 3]
                     } else {
                         x0 = min(x0, x); x1 = max(x1, x + 1); y0 = min(y0, y); y1 = max(y1, y + 1)
                     }
@@ -345,7 +369,6 @@ private final class GIFAnimWriter {
             rect = x0 < x1 ? (x0, y0, x1, y1) : nil
         } else {
             // A full palette leaves no index for "unchanged": the frame is written whole (and opaque).
-            if frames > 0 { try writePending(disposal: DISPOSE_DO_NOT, wholeCanvas: false) }
             rect = (0, 0, width, height)
         }
         if frames == 0 {
@@ -364,16 +387,24 @@ private final class GIFAnimWriter {
         return a[o] == b[o] && a[o + 1] == b[o + 1] && a[o + 2] == b[o + 2] && a[o + 3] == b[o + 3]
     }
 
-    /// The bounding box of the opaque pixels of `rgba`, nil when there are none.
-    private static func opaqueRect(_ rgba: [UInt8], width: Int, height: Int) -> (x0: Int, y0: Int, x1: Int, y1: Int)? {
-        var x0 = width, y0 = height, x1 = 0, y1 = 0
-        for y in 0..<height {
-            for x in 0..<width where rgba[4 * (y * width + x) + 3] != 0 {
-                x0 = min(x0, x); x1 = max(x1, x + 1); y0 = min(y0, y); y1 = max(y1, y + 1)
-            }
-        }
-        return x0 < x1 ? (x0, y0, x1, y1) : nil
+    /// A palette for `image` alone, with the mean squared error per channel of mapping onto it:
+    /// the image's own colours (error 0) when they fit in 255 entries (256 with `allow256`), as
+    /// Pillow and giflib keep them; otherwise a palette quantised to
+    /// ``PaletteQuantizer/targetError``.
+    static func ownPalette(_ image: Image, allow256: Bool) throws(DarkroomError) -> (palette: [(UInt8, UInt8, UInt8)], error: Double) {
+        let exact = PaletteQuantizer.newColours(image, known: ColourSet(capacity: 0), limit: allow256 ? 256 : 255)
+        if let exact { return (exact.isEmpty ? [(0, 0, 0)] : exact, 0) }
+        let quantised = try PaletteQuantizer.adaptivePalette(image, colours: 255, targetError: PaletteQuantizer.targetError)
+        let error = try PaletteQuantizer.map(image, palette: quantised, exact: nil, transparentIndex: quantised.count,
+                                             dither: false).meanSquaredError
+        return (quantised, error)
     }
+
+    /// The largest mean squared error per channel at which a frame keeps the current palette,
+    /// given the error of a palette of its own: 25 % more than its own or than
+    /// ``PaletteQuantizer/targetError``, whichever is larger. Measured on WebP → GIF
+    /// (docs/performance.md).
+    static func reuseError(own: Double) -> Double { max(PaletteQuantizer.targetError, own) * 1.25 }
 
     private static func colourMap(_ palette: [(UInt8, UInt8, UInt8)],
                                   transparent: Bool) -> (map: UnsafeMutablePointer<ColorMapObject>?, bits: Int32) {
@@ -403,17 +434,23 @@ private final class GIFAnimWriter {
         try check(EGifPutExtensionTrailer(gif))
     }
 
-    /// Writes the waiting frame with `disposal`; `wholeCanvas`: over the whole canvas (it will be
-    /// cleared after it is shown, so its rectangle must cover everything the canvas shows).
-    private func writePending(disposal: Int32, wholeCanvas: Bool) throws(DarkroomError) {
-        guard let frame = pending else { return }
+    /// Writes the waiting frame with `disposal` over its rectangle of changes, grown to cover
+    /// `growingTo` (the area disposal 2 must clear: there its indices are the transparent index,
+    /// which draws nothing). Returns the rectangle written (the whole canvas for none).
+    @discardableResult
+    private func writePending(disposal: Int32, growingTo extra: (Int, Int, Int, Int)?) throws(DarkroomError) -> (Int, Int, Int, Int) {
+        guard let frame = pending else { return (0, 0, 0, 0) }
         pending = nil
+        var rect = frame.rect.map { ($0.x0, $0.y0, $0.x1, $0.y1) } ?? extra ?? (0, 0, 1, 1)
+        if let extra {
+            rect = frame.transparentIndex == nil ? (0, 0, width, height)
+                : (min(rect.0, extra.0), min(rect.1, extra.1), max(rect.2, extra.2), max(rect.3, extra.3))
+        }
         var gcb = GraphicsControlBlock(DisposalMode: disposal, UserInputFlag: false, DelayTime: Int32(frame.delay),
                                        TransparentColor: Int32(frame.transparentIndex ?? -1))
         var extensionBytes = [GifByteType](repeating: 0, count: 4)
         _ = EGifGCBToExtension(&gcb, &extensionBytes)
         try check(EGifPutExtension(gif, GRAPHICS_EXT_FUNC_CODE, 4, &extensionBytes))
-        let rect = wholeCanvas ? (0, 0, width, height) : (frame.rect ?? (0, 0, 1, 1))
         var localMap: UnsafeMutablePointer<ColorMapObject>?
         if !frame.usesGlobal {
             localMap = Self.colourMap(frame.palette, transparent: frame.transparentIndex != nil).map
@@ -428,10 +465,11 @@ private final class GIFAnimWriter {
             for x in 0..<w { row[x] = frame.indices[start + x] }
             try check(EGifPutLine(gif, &row, Int32(w)))
         }
+        return rect
     }
 
     func finish() throws(DarkroomError) -> [UInt8] {
-        try writePending(disposal: DISPOSE_DO_NOT, wholeCanvas: false)
+        try writePending(disposal: DISPOSE_DO_NOT, growingTo: nil)
         closed = true
         var error: Int32 = 0
         guard EGifCloseFile(gif, &error) == GIF_OK else { throw DarkroomError.encoding(.codec(.gif, message: Self.message(error))) }

@@ -383,8 +383,10 @@ import Testing
 
     @Test func gifWriterMarksUnchangedPixelsAndClearsForNewTransparency() throws {
         // Frame 1 changes one pixel: it is written as that 1x1 rectangle over a kept canvas. Frame 3
-        // turns an opaque pixel transparent, which cannot be drawn over a kept canvas: frame 2 is
-        // written whole with disposal 2 (clear to transparent) and frame 3 whole after it.
+        // turns an opaque pixel, (0, 0), transparent, which cannot be drawn over a kept canvas:
+        // frame 2 (its change at (1, 1)) is written over its rectangle grown to cover (0, 0), with
+        // disposal 2 (clear to transparent), and frame 3 redraws only the opaque pixels of that
+        // cleared 2x2 square — not the whole canvas.
         var a = Image(unchecked: 4, height: 4, format: .rgba8, pixels: [UInt8](repeating: 255, count: 64))
         for i in 0..<16 { a.pixels[i * 4 + 1] = 0 }   // magenta
         var b = a
@@ -399,7 +401,7 @@ import Testing
         for (k, image) in [a, b, b2, c].enumerated() { #expect(Self.firstDifference(frames[k].image, image) == nil, "frame \(k)") }
         let scan = try GIFDecoder.scan(gif)
         let rects = scan.frames.map { [$0.left, $0.top, $0.width, $0.height, $0.disposal] }
-        #expect(rects == [[0, 0, 4, 4, 1], [2, 2, 1, 1, 1], [0, 0, 4, 4, 2], [0, 0, 4, 4, 1]])
+        #expect(rects == [[0, 0, 4, 4, 1], [2, 2, 1, 1, 1], [0, 0, 2, 2, 2], [0, 0, 2, 2, 1]])
         #expect(scan.netscapeLoops == 0)
         // One play writes no loop extension; two plays write 1.
         #expect(try GIFDecoder.scan(Self.write([(a, 100), (b, 100)], as: .gif, loop: 1)).netscapeLoops == nil)
