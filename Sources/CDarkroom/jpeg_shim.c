@@ -15,12 +15,14 @@ struct shim_error {
     char *message;
     darkroom_warnings *warnings;   // NULL: warnings are not collected (encoding)
     int timed_out;                 // the progress monitor stopped libjpeg at the deadline
+    int too_many_scans;            // the progress monitor stopped a decode past its scan limit
 };
 
-/// libjpeg's progress monitor, used only to stop it at a deadline.
+/// libjpeg's progress monitor, used only to stop it: at a deadline, or past a scan limit.
 struct shim_progress {
     struct jpeg_progress_mgr pub;
     uint64_t deadline_ns;          // CLOCK_MONOTONIC; 0: never
+    unsigned max_scans;            // decoding: the most scans read (djpeg -maxscans); 0: no limit
 };
 
 /// Called by libjpeg on every scanline call and every step of its long passes (a progressive
@@ -29,6 +31,17 @@ struct shim_progress {
 /// state as after an error, and the entry point returns DARKROOM_TIME_LIMIT.
 static void shim_progress_monitor(j_common_ptr c) {
     struct shim_progress *p = (struct shim_progress *)c->progress;
+    if (c->is_decompressor && p->max_scans > 0) {
+        // A progressive file's scans are read one by one in jpeg_start_decompress, which calls
+        // this before each step: a file of thousands of tiny scans stops after max_scans of them.
+        j_decompress_ptr d = (j_decompress_ptr)c;
+        if (d->input_scan_number > 0 && (unsigned)d->input_scan_number > p->max_scans) {
+            struct shim_error *e = (struct shim_error *)c->err;
+            e->too_many_scans = 1;
+            snprintf(e->message, DARKROOM_ERR_LEN, "more than %u scans", p->max_scans);
+            longjmp(e->jump, 1);
+        }
+    }
     if (!darkroom_deadline_passed(p->deadline_ns)) return;
     struct shim_error *e = (struct shim_error *)c->err;
     e->timed_out = 1;
@@ -36,15 +49,19 @@ static void shim_progress_monitor(j_common_ptr c) {
     longjmp(e->jump, 1);
 }
 
-/// Installs the progress monitor with `deadline_ns` (after jpeg_create_*, which clears `progress`).
+/// Installs the progress monitor with `deadline_ns` (after jpeg_create_*, which clears `progress`);
+/// `max_scans` is kept as it is.
 static void install_progress(j_common_ptr c, struct shim_progress *p, uint64_t deadline_ns) {
     p->pub.progress_monitor = shim_progress_monitor;
     p->deadline_ns = deadline_ns;
     c->progress = &p->pub;
 }
 
-/// What an entry point returns after a longjmp: DARKROOM_TIME_LIMIT when the deadline stopped it.
-static int failure_code(const struct shim_error *e) { return e->timed_out ? DARKROOM_TIME_LIMIT : -1; }
+/// What an entry point returns after a longjmp: DARKROOM_TIME_LIMIT when the deadline stopped it,
+/// DARKROOM_TOO_MANY_SCANS when the scan limit did.
+static int failure_code(const struct shim_error *e) {
+    return e->timed_out ? DARKROOM_TIME_LIMIT : e->too_many_scans ? DARKROOM_TOO_MANY_SCANS : -1;
+}
 
 /// Records a warning; `truncated` marks one that means missing or made-up pixels.
 static void record_warning(darkroom_warnings *w, int truncated, const char *message) {
@@ -277,18 +294,24 @@ void darkroom_jpeg_stream_set_deadline(darkroom_jpeg_stream *s, uint64_t deadlin
     install_progress((j_common_ptr)&s->d, &s->progress, deadline_ns);
 }
 
-/// After the deadline stopped libjpeg nothing more is asked of it: the entry point answers at once.
-static int stream_timed_out(darkroom_jpeg_stream *s, char err[DARKROOM_ERR_LEN]) {
-    if (!s->e.timed_out) return 0;
-    snprintf(err, DARKROOM_ERR_LEN, "the time limit passed");
-    return 1;
+void darkroom_jpeg_stream_set_max_scans(darkroom_jpeg_stream *s, unsigned max_scans) {
+    s->progress.max_scans = max_scans;
+    install_progress((j_common_ptr)&s->d, &s->progress, s->progress.deadline_ns);
+}
+
+/// After the deadline or the scan limit stopped libjpeg nothing more is asked of it: the entry
+/// point answers at once with the same code.
+static int stream_stopped(darkroom_jpeg_stream *s, char err[DARKROOM_ERR_LEN]) {
+    if (s->e.timed_out) { snprintf(err, DARKROOM_ERR_LEN, "the time limit passed"); return DARKROOM_TIME_LIMIT; }
+    if (s->e.too_many_scans) { snprintf(err, DARKROOM_ERR_LEN, "more than %u scans", s->progress.max_scans); return DARKROOM_TOO_MANY_SCANS; }
+    return 0;
 }
 
 int darkroom_jpeg_stream_start(darkroom_jpeg_stream *s, int scale_denom, uint64_t max_pixels,
                                darkroom_jpeg_info *info, char err[DARKROOM_ERR_LEN]) {
     s->e.message = err;
     err[0] = 0;
-    if (stream_timed_out(s, err)) return DARKROOM_TIME_LIMIT;
+    { int stopped = stream_stopped(s, err); if (stopped) return stopped; }
     if (setjmp(s->e.jump)) return failure_code(&s->e);
     set_scale(&s->d, scale_denom, info);
     if ((uint64_t)info->width * info->height > max_pixels) {
@@ -389,7 +412,7 @@ int darkroom_jpeg_stream_read(darkroom_jpeg_stream *s, uint8_t *rows, size_t str
     s->e.message = err;
     err[0] = 0;
     // After an error or the deadline the caller fills the rows (and asks for no more).
-    if (stream_timed_out(s, err)) return DARKROOM_TIME_LIMIT;
+    { int stopped = stream_stopped(s, err); if (stopped) return stopped; }
     if (setjmp(s->e.jump)) return failure_code(&s->e);
     size_t width = (size_t)s->d.output_width * (size_t)s->d.output_components;
     if (stride < width || count < 0) {
@@ -430,7 +453,7 @@ int darkroom_jpeg_stream_start_planes(darkroom_jpeg_stream *s, int scale_denom, 
     memset(planes, 0, sizeof *planes);
     s->e.message = err;
     err[0] = 0;
-    if (stream_timed_out(s, err)) return DARKROOM_TIME_LIMIT;
+    { int stopped = stream_stopped(s, err); if (stopped) return stopped; }
     if (setjmp(s->e.jump)) return failure_code(&s->e);
     if (!darkroom_jpeg_stream_can_read_planes(s) || s->d.num_components > 3) {
         snprintf(err, DARKROOM_ERR_LEN, "the components cannot be read as YCbCr or gray planes");
@@ -471,7 +494,7 @@ int darkroom_jpeg_stream_start_planes(darkroom_jpeg_stream *s, int scale_denom, 
 int darkroom_jpeg_stream_read_planes(darkroom_jpeg_stream *s, uint8_t **const rows[3], char err[DARKROOM_ERR_LEN]) {
     s->e.message = err;
     err[0] = 0;
-    if (stream_timed_out(s, err)) return DARKROOM_TIME_LIMIT;
+    { int stopped = stream_stopped(s, err); if (stopped) return stopped; }
     if (setjmp(s->e.jump)) return failure_code(&s->e);
     int n = s->d.num_components;
     JSAMPARRAY data[3] = { rows[0], n > 1 ? rows[1] : NULL, n > 2 ? rows[2] : NULL };

@@ -31,6 +31,9 @@ struct ConversionFlags: ParsableArguments {
     @Option(help: "Damaged input: none (convert what decodes, warn), truncated (refuse truncated or corrupt files), warning (refuse any decoder warning).")
     var failOn: FailOn = .truncated
 
+    @Option(parsing: .unconditional, help: "Refuse a JPEG with more scans than this (a progressive file has about 10; thousands of tiny scans take minutes to decode; 1 to 65535).")
+    var maxJpegScans: String = String(DecodeOptions.defaultMaxJPEGScans)
+
     @Flag(help: "JPEG: progressive encoding (always with optimised Huffman tables: libjpeg makes them for every scan).")
     var progressive = false
 
@@ -93,7 +96,8 @@ struct ConversionFlags: ParsableArguments {
         }
         return ConvertOptions(
             format: format, resize: resize,
-            decode: DecodeOptions(maxPixels: try ValueParser.pixelLimit(maxPixels), failOn: failOn),
+            decode: DecodeOptions(maxPixels: try ValueParser.pixelLimit(maxPixels), failOn: failOn,
+                                  maxJPEGScans: try ValueParser.integer(maxJpegScans, name: "max-jpeg-scans", in: 1...Limits.maxJPEGScanLimit)),
             encode: EncodeOptions(quality: quality, background: try RGBColor(parsing: background), keep: keep,
                                   progressive: progressive, chroma: chroma, lossless: lossless, speed: speed,
                                   dither: dither, optimizeCoding: optimizeCoding ?? false),

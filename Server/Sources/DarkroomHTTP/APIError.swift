@@ -160,6 +160,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
                 return APIError(imageStatus, message: message, param: imageParam, code: "invalid_image_format")
             case .invalidDimensions, .codec, .damaged:
                 return APIError(imageStatus, message: message, param: imageParam, code: "invalid_image")
+            case .tooManyScans:
+                return APIError(imageStatus, message: message, param: imageParam, code: "image_too_complex")
             }
         case let .encoding(encoding):
             switch encoding {

@@ -22,6 +22,8 @@ void darkroom_free(void *p);
 /// What an entry point returns when its deadline passed: the codec was stopped (through the
 /// shim's own longjmp path, so its state can still be freed as after an error).
 #define DARKROOM_TIME_LIMIT (-3)
+/// Returned by a JPEG decode stopped past its scan limit (darkroom_jpeg_stream_set_max_scans).
+#define DARKROOM_TOO_MANY_SCANS (-4)
 
 /// CLOCK_MONOTONIC in nanoseconds: the clock of every deadline (`deadline_ns`, 0 = none).
 uint64_t darkroom_monotonic_ns(void);
@@ -81,6 +83,12 @@ darkroom_jpeg_stream *darkroom_jpeg_stream_open_fd(int fd, size_t size, darkroom
 /// darkroom_jpeg_stream_start), and the entry point returns DARKROOM_TIME_LIMIT. The stream must
 /// then only be closed.
 void darkroom_jpeg_stream_set_deadline(darkroom_jpeg_stream *s, uint64_t deadline_ns);
+
+/// Stops the decode once more than `max_scans` scans were read (0: no limit), as djpeg's
+/// -maxscans and TurboJPEG's TJPARAM_SCANLIMIT do: libjpeg's progress monitor checks the scan
+/// number before each step of a multi-scan file's decode (in darkroom_jpeg_stream_start), and the
+/// entry point returns DARKROOM_TOO_MANY_SCANS with `err` set.
+void darkroom_jpeg_stream_set_max_scans(darkroom_jpeg_stream *s, unsigned max_scans);
 
 /// Sets the DCT scale (1, 2, 4, 8) and starts decompression; `info->width/height` get the output
 /// size. Returns 0, -1 (error, `err`), -2 (the output has more than max_pixels pixels) or

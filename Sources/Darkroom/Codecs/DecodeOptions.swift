@@ -20,14 +20,25 @@ public struct DecodeOptions: Sendable, Hashable {
     /// ``FailOn/truncated``: a truncated or corrupt file is an error, other warnings are reported
     /// in ``ImageMetadata/warnings``.
     public var failOn: FailOn
+    /// The most scans a JPEG may have (a baseline file has 1, a progressive one about 10); past it
+    /// the decode stops with ``ImageDecodingError/tooManyScans(limit:)``. Each scan of a
+    /// progressive file is a pass over the whole image's coefficients, so a small file of
+    /// thousands of scans is a time bomb (a 0.8 MB file of 20,000 scans took half a minute).
+    /// 1 to ``Limits/maxJPEGScanLimit``; default ``defaultMaxJPEGScans``.
+    public var maxJPEGScans: Int
+
+    /// 500, the limit libjpeg-turbo's own fuzz targets set (TurboJPEG's `TJPARAM_SCANLIMIT`; djpeg
+    /// has `-maxscans`).
+    public static let defaultMaxJPEGScans = Limits.defaultMaxJPEGScans
 
     /// 16,383 × 16,383 = 268,402,689 px, as sharp's `limitInputPixels` (``Limits/defaultMaxPixels``).
     public static let defaultMaxPixels = Limits.defaultMaxPixels
 
     public init(maxPixels: Int = DecodeOptions.defaultMaxPixels, applyOrientation: Bool = true,
                 convertToSRGB: Bool = true, minimumSize: (width: Int, height: Int)? = nil,
-                failOn: FailOn = .truncated) {
+                failOn: FailOn = .truncated, maxJPEGScans: Int = DecodeOptions.defaultMaxJPEGScans) {
         self.maxPixels = maxPixels
+        self.maxJPEGScans = maxJPEGScans
         self.applyOrientation = applyOrientation
         self.convertToSRGB = convertToSRGB
         self.minimumSize = minimumSize
@@ -35,10 +46,11 @@ public struct DecodeOptions: Sendable, Hashable {
     }
 
     /// Checks every field: ``maxPixels`` in 1...``Limits/maxPixelLimit``, ``minimumSize`` sides in
-    /// 0...``Limits/maxSide``. ``ImageDecoder/decode(_:options:)`` and ``Converter`` call it first.
+    /// 0...``Limits/maxSide``, ``maxJPEGScans`` in 1...``Limits/maxJPEGScanLimit``. ``ImageDecoder/decode(_:options:)`` and ``Converter`` call it first.
     /// Throws ``DarkroomError/option(_:)``.
     public func validate() throws(DarkroomError) {
         try ValueParser.check(maxPixels, name: "max-pixels", in: 1...Limits.maxPixelLimit)
+        try ValueParser.check(maxJPEGScans, name: "max-jpeg-scans", in: 1...Limits.maxJPEGScanLimit)
         if let m = minimumSize, !(0...Limits.maxSide).contains(m.width) || !(0...Limits.maxSide).contains(m.height) {
             throw .option(OptionError(name: "minimum size", value: "\(m.width)x\(m.height)",
                                       expected: "sides from 0 to \(Limits.maxSide)"))
@@ -47,12 +59,12 @@ public struct DecodeOptions: Sendable, Hashable {
 
     public static func == (a: DecodeOptions, b: DecodeOptions) -> Bool {
         a.maxPixels == b.maxPixels && a.applyOrientation == b.applyOrientation
-            && a.convertToSRGB == b.convertToSRGB && a.failOn == b.failOn
+            && a.convertToSRGB == b.convertToSRGB && a.failOn == b.failOn && a.maxJPEGScans == b.maxJPEGScans
             && a.minimumSize?.width == b.minimumSize?.width && a.minimumSize?.height == b.minimumSize?.height
     }
 
     public func hash(into h: inout Hasher) {
-        h.combine(maxPixels); h.combine(applyOrientation); h.combine(convertToSRGB); h.combine(failOn)
+        h.combine(maxPixels); h.combine(applyOrientation); h.combine(convertToSRGB); h.combine(failOn); h.combine(maxJPEGScans)
         h.combine(minimumSize?.width); h.combine(minimumSize?.height)
     }
 }

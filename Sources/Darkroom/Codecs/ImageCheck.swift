@@ -33,7 +33,11 @@ extension ImageDecoder {
         return try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> ImageCheck in
             try checkRows(format: format, options: options,
                           png: { () throws(DarkroomError) in try PNGRowDecoder(buffer: buffer, maxPixels: options.maxPixels, failOn: options.failOn) },
-                          jpeg: { () throws(DarkroomError) in try JPEGRowDecoder(buffer: buffer) })
+                          jpeg: { () throws(DarkroomError) in
+                              let decoder = try JPEGRowDecoder(buffer: buffer)
+                              decoder.maxScans = options.maxJPEGScans
+                              return decoder
+                          })
         }
     }
 
@@ -60,7 +64,11 @@ extension ImageDecoder {
                              png: { () throws(DarkroomError) in
                                  try PNGRowDecoder(fileDescriptor: fd, size: size, maxPixels: options.maxPixels, failOn: options.failOn)
                              },
-                             jpeg: { () throws(DarkroomError) in try JPEGRowDecoder(fileDescriptor: fd, size: size) })
+                             jpeg: { () throws(DarkroomError) in
+                                 let decoder = try JPEGRowDecoder(fileDescriptor: fd, size: size)
+                                 decoder.maxScans = options.maxJPEGScans
+                                 return decoder
+                             })
     }
 
     /// A PNG or JPEG: the steps of ``ImageSource`` (open, pixel limit, every row at scale 1, the

@@ -65,6 +65,7 @@ final class ImageSource {
         case .jpeg:
             let decoder = try JPEGRowDecoder(buffer: buffer)
             decoder.deadline = deadline
+            decoder.maxScans = options.maxJPEGScans
             try checkPixelLimit(width: decoder.storedWidth, height: decoder.storedHeight, limit: options.maxPixels)
             header = decoder.header
             headerMetadata = decoder.metadata
@@ -181,6 +182,7 @@ final class ImageSource {
         guard case .jpeg = opened else { preconditionFailure("only a JPEG's rows are decoded in restart bands") }
         let decoder = try JPEGRowDecoder(buffer: buffer, countsParse: false)
         decoder.deadline = deadline
+        decoder.maxScans = options.maxJPEGScans
         try decoder.start(scaleDenominator: scale.jpegDenominator, maxPixels: options.maxPixels)
         opened = .jpeg(decoder)
         return decoder

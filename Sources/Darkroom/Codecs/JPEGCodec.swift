@@ -103,6 +103,7 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
                              orientation: EXIF.orientation(of: exif))
         hasRestartMarkers = info.restart_interval > 0
         canReadPlanes = darkroom_jpeg_stream_can_read_planes(s) != 0
+        darkroom_jpeg_stream_set_max_scans(s, UInt32(maxScans))
     }
 
     deinit { darkroom_jpeg_stream_close(stream) }
@@ -112,6 +113,20 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
     /// throws ``DarkroomError/timeLimit(_:)``. nil: no limit.
     var deadline: Deadline? {
         didSet { darkroom_jpeg_stream_set_deadline(stream, deadline.cValue) }
+    }
+
+    /// The most scans the file may have (``DecodeOptions/maxJPEGScans``, 1 to
+    /// ``Limits/maxJPEGScanLimit``): libjpeg's progress monitor stops the scans' decode in
+    /// ``start(scaleDenominator:maxPixels:)`` past it, which then throws
+    /// ``ImageDecodingError/tooManyScans(limit:)``. Set before starting.
+    var maxScans: Int = DecodeOptions.defaultMaxJPEGScans {
+        didSet { darkroom_jpeg_stream_set_max_scans(stream, UInt32(clamping: max(1, maxScans))) }
+    }
+
+    /// The error for a shim return code `rc` < 0: the scan limit, the deadline, or libjpeg's words.
+    private func failure(_ rc: Int32, _ err: [CChar]) -> DarkroomError {
+        if rc == DARKROOM_TOO_MANY_SCANS { return .decoding(.tooManyScans(limit: maxScans)) }
+        return shimFailure(rc, .decoding, .jpeg, else: .decoding(.codec(.jpeg, message: shimMessage(err))))
     }
 
     var storedWidth: Int { Int(info.stored_width) }
@@ -163,7 +178,7 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let rc = darkroom_jpeg_stream_start(stream, Int32(scaleDenominator), UInt64(maxPixels), &info, &err)
         if rc == -2 { throw .decoding(.tooManyPixels(width: storedWidth, height: storedHeight, limit: maxPixels)) }
-        guard rc == 0 else { throw shimFailure(rc, .decoding, .jpeg, else: .decoding(.codec(.jpeg, message: shimMessage(err)))) }
+        guard rc == 0 else { throw failure(rc, err) }
     }
 
     /// Starts decompression into raw planes (``canReadPlanes``) at 1/`scaleDenominator`: Y, Cb, Cr
@@ -175,7 +190,7 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
         var planes = darkroom_jpeg_planes()
         let rc = darkroom_jpeg_stream_start_planes(stream, Int32(scaleDenominator), UInt64(maxPixels), &info, &planes, &err)
         if rc == -2 { throw .decoding(.tooManyPixels(width: storedWidth, height: storedHeight, limit: maxPixels)) }
-        guard rc == 0 else { throw shimFailure(rc, .decoding, .jpeg, else: .decoding(.codec(.jpeg, message: shimMessage(err)))) }
+        guard rc == 0 else { throw failure(rc, err) }
         return JPEGPlaneLayout(planes)
     }
 
@@ -184,7 +199,7 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
     func readPlanes(_ rows: UnsafePointer<UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?>) throws(DarkroomError) {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         let rc = darkroom_jpeg_stream_read_planes(stream, rows, &err)
-        if rc < 0 { throw shimFailure(rc, .decoding, .jpeg, else: .decoding(.codec(.jpeg, message: shimMessage(err)))) }
+        if rc < 0 { throw failure(rc, err) }
     }
 
     func readRows(_ rows: UnsafeMutablePointer<UInt8>, stride: Int, count: Int) throws(DarkroomError) {
@@ -192,7 +207,7 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
         let rc = darkroom_jpeg_stream_read(stream, rows, stride, Int32(count), &err)
         if rc < 0 {
             for r in 0..<count { (rows + r * stride).update(repeating: 0, count: rowBytes) }
-            throw shimFailure(rc, .decoding, .jpeg, else: .decoding(.codec(.jpeg, message: shimMessage(err))))
+            throw failure(rc, err)
         }
     }
 }

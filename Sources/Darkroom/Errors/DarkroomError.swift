@@ -121,6 +121,9 @@ public enum ImageDecodingError: Error, Sendable, Equatable, CustomStringConverti
     /// The input is truncated or corrupt (or, with ``FailOn/warning``, the decoder warned) and
     /// ``DecodeOptions/failOn`` does not allow it. `warning` carries the decoder's own words.
     case damaged(ImageFormat, warning: DecodeWarning, failOn: FailOn)
+    /// A JPEG with more scans than ``DecodeOptions/maxJPEGScans`` (`limit`): stopped while its
+    /// scans were read, before any row was handed out.
+    case tooManyScans(limit: Int)
 
     /// The one-line message in `vocabulary`'s words.
     public func message(for vocabulary: ErrorVocabulary) -> String {
@@ -138,6 +141,8 @@ public enum ImageDecodingError: Error, Sendable, Equatable, CustomStringConverti
         case let .damaged(format, warning, failOn):
             "\(format) data is \(warning.kind == .truncated ? "truncated or corrupt" : "suspect"): \(warning.message)"
                 + " (\(vocabulary.failOn(failOn)); \(vocabulary.failOnNone))"
+        case let .tooManyScans(limit):
+            "JPEG has more than \(limit) scans (a progressive file has about 10; \(vocabulary.raiseMaxJPEGScans))"
         }
     }
 
@@ -222,6 +227,14 @@ public enum ErrorVocabulary: Sendable, Hashable, CaseIterable {
     case commandLine
     /// A client of `darkroom-server`: the `fail_on` field, the server's `--max-pixels` and `--max-body-bytes`.
     case http
+
+    var raiseMaxJPEGScans: String {
+        switch self {
+        case .swift: "raise DecodeOptions.maxJPEGScans"
+        case .commandLine: "raise it with --max-jpeg-scans"
+        case .http: "the server's limit"
+        }
+    }
 
     var raiseMaxPixels: String {
         switch self {

@@ -14,6 +14,12 @@ public enum Limits {
     /// allocates an image from a caller's numbers may allocate (``Image/init(width:height:format:maxPixels:)``,
     /// ``Image/resized(width:height:options:maxPixels:)``) unless the caller raises it.
     public static let defaultMaxPixels = 268_402_689
+    /// The default JPEG scan limit (``DecodeOptions/maxJPEGScans``): 500, as libjpeg-turbo's fuzz
+    /// targets set TurboJPEG's `TJPARAM_SCANLIMIT`.
+    public static let defaultMaxJPEGScans = 500
+    /// The largest JPEG scan limit accepted: 65,535 (a JPEG cannot usefully hold more; the limit
+    /// exists to be low).
+    public static let maxJPEGScanLimit = 65_535
 
     /// The largest side a resize may produce, and the largest side accepted in a geometry, a
     /// `size` or an `aspect_ratio`: 65,536 px (AV1's largest frame side; WebP, GIF and JPEG hold

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import Darkroom
+
+// The JPEG scan limit (DecodeOptions.maxJPEGScans, CLI --max-jpeg-scans): a progressive file whose
+// last scan is repeated many times — the shape of the "thousands of scans" time bombs — is stopped
+// while its scans are read, with a typed error naming the limit.
+@Suite struct JPEGScanLimitTests {
+    /// The byte ranges of a JPEG's scans: each SOS segment (with the DHT segments just before it)
+    /// and its entropy-coded data, up to the next marker that is not RSTn; and the end (EOI).
+    static func scans(_ jpeg: [UInt8]) throws -> (scans: [Range<Int>], end: Int) {
+        var i = 2, scans: [Range<Int>] = [], unitStart: Int?
+        while i + 2 <= jpeg.count {
+            try #require(jpeg[i] == 0xFF, "marker expected at \(i)")
+            let marker = jpeg[i + 1]
+            if marker == 0xD9 { return (scans, i) }
+            try #require(i + 4 <= jpeg.count)
+            let length = Int(jpeg[i + 2]) << 8 | Int(jpeg[i + 3])
+            if marker == 0xC4 && unitStart == nil { unitStart = i }
+            if marker != 0xDA {
+                if marker != 0xC4 { unitStart = nil }
+                i += 2 + length
+                continue
+            }
+            let start = unitStart ?? i
+            unitStart = nil
+            var j = i + 2 + length
+            while j + 1 < jpeg.count && !(jpeg[j] == 0xFF && jpeg[j + 1] != 0 && !(0xD0...0xD7).contains(jpeg[j + 1])) { j += 1 }
+            scans.append(start..<j)
+            i = j
+        }
+        throw DarkroomError.decoding(.codec(.jpeg, message: "no EOI"))
+    }
+
+    /// A progressive 64x48 JPEG with its last scan repeated so the file has `total` scans.
+    static func manyScans(_ total: Int) throws -> (bytes: [UInt8], ownScans: Int) {
+        let image = TestImages.gradient(width: 64, height: 48, alpha: false)
+        let jpeg = try ImageEncoder.encode(image, as: .jpeg, options: EncodeOptions(progressive: true))
+        let (found, end) = try scans(jpeg)
+        let last = try #require(found.last)
+        var out = Array(jpeg[..<end])
+        for _ in found.count..<total { out += jpeg[last] }
+        out += [0xFF, 0xD9]
+        return (out, found.count)
+    }
+
+    @Test func aFileOverTheLimitIsStoppedWithTheLimitInTheError() throws {
+        let (bytes, own) = try Self.manyScans(40)
+        #expect(own >= 6 && own < 20, "jpeg_simple_progression writes about 10 scans: \(own)")
+        #expect(try Self.scans(bytes).scans.count == 40)
+        var options = DecodeOptions()
+        options.maxJPEGScans = 20
+        #expect(throws: DarkroomError.decoding(.tooManyScans(limit: 20))) { try ImageDecoder.decode(bytes, options: options) }
+        #expect(throws: DarkroomError.decoding(.tooManyScans(limit: 20))) { try ImageDecoder.check(bytes, options: options) }
+        var convert = ConvertOptions(format: .png)
+        convert.decode.maxJPEGScans = 20
+        #expect(throws: DarkroomError.decoding(.tooManyScans(limit: 20))) { try Converter(options: convert).convert(bytes) }
+        // Exactly at the limit the scans are all read: what libjpeg then says of the repeated
+        // refinement scans ("premature end of data segment") is damage under --fail-on, not the limit.
+        options.maxJPEGScans = 40
+        options.failOn = .none
+        let decoded = try ImageDecoder.decode(bytes, options: options)
+        #expect(decoded.image.width == 64 && decoded.metadata.warnings.contains { $0.kind == .truncated })
+        // The default (500) lets an ordinary progressive file through.
+        #expect(try ImageDecoder.decode(Self.manyScans(own).bytes).image.height == 48)
+    }
+
+    @Test func theDefaultStopsThousandsOfScans() throws {
+        let (bytes, _) = try Self.manyScans(2_000)
+        let error = DarkroomError.decoding(.tooManyScans(limit: 500))
+        #expect(throws: error) { try ImageDecoder.decode(bytes) }
+        #expect(error.message(for: .commandLine)
+                == "JPEG has more than 500 scans (a progressive file has about 10; raise it with --max-jpeg-scans)")
+    }
+
+    @Test func theLimitIsBounded() {
+        #expect(DecodeOptions.defaultMaxJPEGScans == 500)
+        for bad in [0, -1, Limits.maxJPEGScanLimit + 1] {
+            var options = DecodeOptions()
+            options.maxJPEGScans = bad
+            #expect(throws: DarkroomError.self) { try options.validate() }
+        }
+    }
+
+    @Test(.enabled(if: CLI.binaryExists, "darkroom binary not built")) func cliRefusesWithTheFlagsName() throws {
+        let dir = try TestSupport.tempDir()
+        let input = dir.appendingPathComponent("scans.jpg")
+        try Data(Self.manyScans(40).bytes).write(to: input)
+        let refused = try CLI.run(["convert", input.path, "-f", "png", "--max-jpeg-scans", "20", "-o", dir.appendingPathComponent("out.png").path])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("JPEG has more than 20 scans"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.png").path))
+        let bad = try CLI.run(["convert", input.path, "-f", "png", "--max-jpeg-scans", "0"])
+        #expect(bad.status == 2 && bad.stderr.contains("max-jpeg-scans"), "\(bad.stderr)")
+        let ok = try CLI.run(["convert", input.path, "-f", "png", "--fail-on", "none", "-o", dir.appendingPathComponent("ok.png").path])
+        #expect(ok.status == 0, "\(ok.stderr)")
+    }
+}
