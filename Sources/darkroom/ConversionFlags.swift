@@ -40,8 +40,8 @@ struct ConversionFlags: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "JPEG: optimised Huffman tables (2-5% smaller files for about a sixth more CPU time and the whole image's coefficients in memory). Default: off, as in libvips and Pillow; always on with --max-bytes.")
     var optimizeCoding: Bool?
 
-    @Option(help: "JPEG/AVIF chroma subsampling.")
-    var chroma: ChromaSubsampling = .yuv420
+    @Option(help: "JPEG/AVIF chroma subsampling: auto (4:4:4 for AVIF at quality 90 or more, as libvips; 4:2:0 otherwise), 420 or 444.")
+    var chroma: ChromaSubsampling = .auto
 
     @Flag(help: "WebP: lossless encoding.")
     var lossless = false

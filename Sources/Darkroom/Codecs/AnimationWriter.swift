@@ -36,7 +36,8 @@ final class AnimationWriter {
             let quality = options.resolvedQuality(for: .avif)
             backend = .avif(try AVIFAnimWriter(width: width, height: height, quantizer: QualityCurve.avifQuantizer(quality),
                                                alphaQuantizer: QualityCurve.avifAlphaQuantizer(quality),
-                                               speed: options.speed ?? QualityCurve.avifDefaultSpeed, chroma: options.chroma,
+                                               speed: options.speed ?? QualityCurve.avifDefaultSpeed,
+                                               chroma: options.chroma.resolved(for: .avif, quality: quality),
                                                icc: icc, exif: exif))
         case .png:
             // APNG: libpng-encoded frames in fcTL/fdAT chunks (APNGAnimWriter).

@@ -7,9 +7,21 @@ public enum MetadataKeep: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Chroma subsampling of JPEG and AVIF output: `420` halves the colour planes both ways
-/// (the web default), `444` keeps them at full size (sharper colour edges, larger files).
+/// (the web default), `444` keeps them at full size (sharper colour edges, larger files), `auto`
+/// (the default) picks by format and quality (``resolved(for:quality:)``).
 public enum ChromaSubsampling: String, Sendable, Hashable, CaseIterable {
-    case yuv420 = "420", yuv444 = "444"
+    case auto, yuv420 = "420", yuv444 = "444"
+
+    /// What `auto` means for `format` at `quality` (0–100, after the format's default is
+    /// resolved): AVIF at quality 90 or more is 4:4:4 — libvips' `subsample_mode` auto rule, since
+    /// at those qualities 4:2:0 is what limits the picture (thin coloured lines came back over 100
+    /// levels off at quality 100); everything else is 4:2:0. JPEG stays 4:2:0 at every quality:
+    /// at equal bytes 4:4:4 measured lower (docs/performance.md, "Rate and distortion").
+    /// `420` and `444` are returned as they are.
+    public func resolved(for format: ImageFormat, quality: Int) -> ChromaSubsampling {
+        guard self == .auto else { return self }
+        return format == .avif && quality >= 90 ? .yuv444 : .yuv420
+    }
 }
 
 /// How an image is written: the one home of every encoder setting. The output format itself is
@@ -36,7 +48,7 @@ public struct EncodeOptions: Sendable, Hashable {
     /// Ignored by progressive JPEG, which libjpeg always optimises, and under a
     /// ``ConvertOptions/targetSize``, whose JPEG attempts always use optimised tables.
     public var optimizeCoding: Bool
-    /// JPEG and AVIF chroma subsampling.
+    /// JPEG and AVIF chroma subsampling; default ``ChromaSubsampling/auto``.
     public var chroma: ChromaSubsampling
     /// WebP: lossless mode (``quality`` then sets the effort).
     public var lossless: Bool
@@ -49,7 +61,7 @@ public struct EncodeOptions: Sendable, Hashable {
     public var dither: Bool
 
     public init(quality: Int? = nil, background: RGBColor = .white, keep: MetadataKeep = .none,
-                progressive: Bool = false, chroma: ChromaSubsampling = .yuv420, lossless: Bool = false,
+                progressive: Bool = false, chroma: ChromaSubsampling = .auto, lossless: Bool = false,
                 speed: Int? = nil, dither: Bool = false, optimizeCoding: Bool = false) {
         self.quality = quality
         self.background = background

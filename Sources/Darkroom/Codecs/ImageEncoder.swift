@@ -38,7 +38,8 @@ public enum ImageEncoder {
             try deadline.check(.encoding, .avif)
             return try AVIFCodec.encode(image, quantizer: QualityCurve.avifQuantizer(quality),
                                         alphaQuantizer: QualityCurve.avifAlphaQuantizer(quality),
-                                        speed: options.speed ?? QualityCurve.avifDefaultSpeed, chroma: options.chroma,
+                                        speed: options.speed ?? QualityCurve.avifDefaultSpeed,
+                                        chroma: options.chroma.resolved(for: .avif, quality: quality),
                                         icc: icc, exif: exif)
         case .gif:
             return try GIFCodec.encode(image, dither: options.dither, deadline: deadline)

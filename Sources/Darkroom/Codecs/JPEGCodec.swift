@@ -19,8 +19,9 @@ struct JPEGSettings: Sendable, Equatable {
 
     /// The settings `options` ask for.
     init(_ options: EncodeOptions) {
-        self.init(quality: QualityCurve.jpegQuality(options.resolvedQuality(for: .jpeg)), progressive: options.progressive,
-                  chroma: options.chroma, optimizeCoding: options.optimizeCoding)
+        let quality = options.resolvedQuality(for: .jpeg)
+        self.init(quality: QualityCurve.jpegQuality(quality), progressive: options.progressive,
+                  chroma: options.chroma.resolved(for: .jpeg, quality: quality), optimizeCoding: options.optimizeCoding)
     }
 }
 

@@ -218,17 +218,47 @@ enum WebPCodec {
                         return darkroom_deadline_passed(stop.load(as: UInt64.self)) != 0 ? 0 : 1
                     }
                 }
-                guard WebPEncode(&config, &picture) != 0 else {
+                // VP8 keeps every macroblock's prediction modes in its first partition, at most
+                // 512 KB: past about 2^18 macroblocks (67 MP of noise at quality 100) libwebp
+                // fails with PARTITION0_OVERFLOW. The encode is then retried as cwebp advises:
+                // partition_limit 100 (i16 modes only), then also 1 segment.
+                var fallbacks = Self.partitionFallbacks[...]
+                while WebPEncode(&config, &picture) == 0 {
                     if picture.error_code == VP8_ENC_ERROR_USER_ABORT {
                         throw DarkroomError.timeLimit(TimeLimitError(stage: .encoding, format: .webp))
                     }
-                    throw DarkroomError.encoding(.codec(.webp, message: "encoder error \(picture.error_code.rawValue)"))
+                    guard picture.error_code == VP8_ENC_ERROR_PARTITION0_OVERFLOW, !lossless,
+                          let next = fallbacks.popFirst() else {
+                        throw DarkroomError.encoding(.codec(.webp, message: Self.encoderMessage(picture.error_code)))
+                    }
+                    config.partition_limit = Int32(next.partitionLimit)
+                    config.segments = Int32(next.segments)
+                    picture.error_code = VP8_ENC_OK
+                    WebPMemoryWriterClear(w)
+                    WebPMemoryWriterInit(w)
                 }
             }
         }
         let encoded = Array(UnsafeBufferPointer(start: writer.mem, count: writer.size))
         if (icc ?? []).isEmpty && (exif ?? []).isEmpty { return encoded }
         return try addChunks(encoded, icc: icc, exif: exif)
+    }
+
+    /// The lossy settings tried, in order, after VP8's first partition (prediction modes, 512 KB
+    /// at most) overflowed: cwebp's advice for its "partition 0 overflow" error.
+    static let partitionFallbacks: [(partitionLimit: Int, segments: Int)] = [(100, 4), (100, 1)]
+
+    /// libwebp's encoder error in words (`cwebp`'s table of `WebPEncodingError`).
+    static func encoderMessage(_ code: WebPEncodingError) -> String {
+        switch code {
+        case VP8_ENC_ERROR_OUT_OF_MEMORY, VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY: "out of memory"
+        case VP8_ENC_ERROR_BAD_DIMENSION: "bad picture dimension (WebP sides are at most 16,383 px)"
+        case VP8_ENC_ERROR_PARTITION0_OVERFLOW:
+            "the prediction modes overflow VP8's 512 KB first partition even with partition_limit 100 and 1 segment (too many pixels for lossy WebP: use fewer, or AVIF or PNG)"
+        case VP8_ENC_ERROR_PARTITION_OVERFLOW: "a partition is over 16 MB (too many pixels for lossy WebP)"
+        case VP8_ENC_ERROR_FILE_TOO_BIG: "the file would be over 4 GB"
+        default: "encoder error \(code.rawValue)"
+        }
     }
 
     /// Wraps a simple WebP in an extended (VP8X) container carrying ICC and/or EXIF chunks.

@@ -96,3 +96,42 @@ import Testing
         #expect(ok.status == 0, "\(ok.stderr)")
     }
 }
+
+// `chroma: .auto` (the default): AVIF at quality 90 or more keeps full-resolution chroma, as
+// libvips' subsample_mode auto does; thin coloured lines then survive quality 100.
+@Suite struct ChromaAutoTests {
+    /// 1-pixel columns alternating red and blue: 4:2:0 averages each pair into purple.
+    static func stripes() -> Image {
+        var image = Image(unchecked: 64, height: 32, format: .rgb8)
+        for y in 0..<32 {
+            for x in 0..<64 {
+                let o = (y * 64 + x) * 3
+                image.pixels[o] = x % 2 == 0 ? 230 : 20
+                image.pixels[o + 2] = x % 2 == 0 ? 20 : 230
+            }
+        }
+        return image
+    }
+
+    static func largestError(_ a: Image, _ b: Image) -> Int {
+        var worst = 0
+        for i in a.pixels.indices { worst = max(worst, abs(Int(a.pixels[i]) - Int(b.pixels[i]))) }
+        return worst
+    }
+
+    @Test func autoIsFullChromaForAVIFFromQuality90() throws {
+        #expect(ChromaSubsampling.auto.resolved(for: .avif, quality: 89) == .yuv420)
+        #expect(ChromaSubsampling.auto.resolved(for: .avif, quality: 90) == .yuv444)
+        #expect(ChromaSubsampling.auto.resolved(for: .jpeg, quality: 100) == .yuv420)
+        #expect(ChromaSubsampling.yuv420.resolved(for: .avif, quality: 100) == .yuv420)
+        let image = Self.stripes()
+        func roundTrip(_ options: EncodeOptions) throws -> Int {
+            let back = try ImageDecoder.decode(try ImageEncoder.encode(image, as: .avif, options: options)).image
+            return Self.largestError(image, back.converted(to: .rgb8))
+        }
+        let auto = try roundTrip(EncodeOptions(quality: 100))
+        let subsampled = try roundTrip(EncodeOptions(quality: 100, chroma: .yuv420))
+        #expect(subsampled > 100, "4:2:0 at quality 100: \(subsampled) levels")
+        #expect(auto <= 12, "auto at quality 100: \(auto) levels")
+    }
+}
