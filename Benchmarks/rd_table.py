@@ -113,7 +113,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--darkroom", default=str(HERE.parent / ".build/release/darkroom"))
     ap.add_argument("--formats", default="jpeg,webp,avif")
-    ap.add_argument("--photos", default="kodim23,synthetic")
+    ap.add_argument("--photos", default="landscape,synthetic")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--darkroom-arg", action="append", default=[], help="an extra argument for darkroom convert and bench encode")
     args = ap.parse_args()
@@ -121,10 +121,16 @@ def main():
     photos = {}
     for name in args.photos.split(","):
         if name == "kodim23":
-            # Kodak's lighthouse-free parrot photo, stored as a JPEG: halved (box filter) first so
-            # its own 8x8 blocks and quantisation are gone and every encoder starts from clean pixels.
+            # Kodak's parrots photo, stored as a JPEG: halved (box filter) first so its own 8x8
+            # blocks and quantisation are gone and every encoder starts from clean pixels.
             src = Image.open(HERE.parent / "testimages" / "kodim23.jpg").convert("RGB")
             path = tmp / "kodim23-half.png"
+            src.reduce(2).save(path, compress_level=1)
+            photos[name] = path
+        elif name == "landscape":
+            # A 1800x1200 camera photo of the shared corpus (EXIF orientation set), halved the same way.
+            src = Image.open(HERE.parent.parent / "shared" / "corpus" / "orientation" / "recurser" / "Landscape_1.jpg").convert("RGB")
+            path = tmp / "landscape-half.png"
             src.reduce(2).save(path, compress_level=1)
             photos[name] = path
         elif name == "synthetic":
