@@ -12,11 +12,32 @@ enum AVIFCodec {
         return encoding ? .encoding(.codec(.avif, message: message)) : .decoding(.codec(.avif, message: message))
     }
 
-    /// Parses the container without decoding pixels.
+    /// Parses the container without decoding pixels: the clean aperture's size (the coded size
+    /// when the file has no valid `clap`: ``cleanAperture(of:)``) and the `irot`/`imir` orientation.
     static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int, orientation: Orientation) {
         try withDecoder(bytes) { decoder in
             let image = decoder.pointee.image!.pointee
-            return (Int(image.width), Int(image.height), orientation(of: image))
+            let crop = cleanAperture(of: image).rect
+            return (crop?.width ?? Int(image.width), crop?.height ?? Int(image.height), orientation(of: image))
+        }
+    }
+
+    /// The crop rectangle of the parsed image's clean aperture (`clap`: ``AVIFCleanAperture``):
+    /// nil without one or when it is the whole coded image. An invalid aperture gives no rectangle
+    /// and a ``DecodeWarning/Kind/warning``: the whole coded image is used, as browsers show it.
+    static func cleanAperture(of image: avifImage) -> (rect: AVIFCleanAperture.Rect?, warning: DecodeWarning?) {
+        guard image.transformFlags & AVIF_TRANSFORM_CLAP.rawValue != 0 else { return (nil, nil) }
+        let c = image.clap
+        let clap = AVIFCleanAperture(widthN: c.widthN, widthD: c.widthD, heightN: c.heightN, heightD: c.heightD,
+                                     horizOffN: c.horizOffN, horizOffD: c.horizOffD, vertOffN: c.vertOffN, vertOffD: c.vertOffD)
+        let (width, height) = (Int(image.width), Int(image.height))
+        switch clap.rect(width: width, height: height) {
+        case let .success(rect):
+            // The whole image: nothing to crop.
+            return (rect == AVIFCleanAperture.Rect(x: 0, y: 0, width: width, height: height) ? nil : rect, nil)
+        case let .failure(invalid):
+            return (nil, DecodeWarning(kind: .warning, message: "the clean aperture (clap: \(clap)) is invalid for the "
+                                          + "\(width)x\(height) coded image: \(invalid.reason); the whole coded image is used"))
         }
     }
 
@@ -58,10 +79,17 @@ enum AVIFCodec {
     final class File {
         private let decoder: UnsafeMutablePointer<avifDecoder>
         private let storage: UnsafeMutableBufferPointer<UInt8>
-        /// Stored size and orientation (`irot`/`imir`).
+        /// Stored size — the clean aperture's (`clap`), or the coded size without one — and
+        /// orientation (`irot`/`imir`).
         let header: ImageHeader
         /// Bits per sample (8, 10, 12).
         let depth: Int
+        /// The coded size, which libavif decodes (the pixel limit applies to it).
+        let codedSize: PixelSize
+        /// The clean aperture cropped out of each decoded image, nil when the whole image is the picture.
+        let crop: AVIFCleanAperture.Rect?
+        /// What the container's properties are warned about (an invalid clean aperture, ignored).
+        let warnings: [DecodeWarning]
 
         /// Parses the container: libavif's own size limit applies to it, `maxPixels` right after.
         /// Throws ``DarkroomError/decoding(_:)``: the container refused,
@@ -93,10 +121,15 @@ enum AVIFCodec {
             self.decoder = decoder
             self.storage = storage
             let parsed = decoder.pointee.image!.pointee
-            header = ImageHeader(format: .avif, width: Int(parsed.width), height: Int(parsed.height),
+            codedSize = PixelSize(width: Int(parsed.width), height: Int(parsed.height))
+            let aperture = AVIFCodec.cleanAperture(of: parsed)
+            crop = aperture.rect
+            warnings = aperture.warning.map { [$0] } ?? []
+            header = ImageHeader(format: .avif, width: crop?.width ?? codedSize.width, height: crop?.height ?? codedSize.height,
                                  orientation: AVIFCodec.orientation(of: parsed))
             depth = Int(parsed.depth)
-            try checkPixelLimit(width: header.width, height: header.height, limit: maxPixels)
+            // libavif decodes the whole coded image: the limit applies to it.
+            try checkPixelLimit(width: codedSize.width, height: codedSize.height, limit: maxPixels)
             let frames = max(1, Int(decoder.pointee.imageCount))
             if frames > 1 {
                 let entries = AVIFBoxes.largestTimeToSampleCount(bytes)
@@ -144,9 +177,12 @@ enum AVIFCodec {
             return Array(UnsafeBufferPointer(start: p, count: data.size))
         }
 
-        /// Decodes the first image (of a sequence, the first frame).
+        /// Decodes the first image (of a sequence, the first frame), cropped to its clean aperture,
+        /// with the container's ``warnings``.
         func decodeFirstImage() throws(DarkroomError) -> RawDecode {
-            try decodePixels(decoder)
+            var raw = try decodePixels(decoder, crop: crop)
+            raw.metadata.warnings += warnings
+            return raw
         }
 
         /// Each image's duration in milliseconds, from the sequence's timing (`avifDecoderNthImageTiming`:
@@ -165,16 +201,17 @@ enum AVIFCodec {
         }
 
         /// Decodes the next image of the sequence as straight 8-bit RGBA (an image without alpha is
-        /// opaque), in stored orientation; nil after the last. Throws ``DarkroomError/decoding(_:)``:
-        /// libavif's refusal, or an image whose size is not the sequence's.
+        /// opaque), in stored orientation and cropped to the clean aperture; nil after the last.
+        /// Throws ``DarkroomError/decoding(_:)``: libavif's refusal, or an image whose size is not
+        /// the sequence's.
         func nextRGBA8() throws(DarkroomError) -> [UInt8]? {
             let r = avifDecoderNextImage(decoder)
             if r == AVIF_RESULT_NO_IMAGES_REMAINING { return nil }
             guard r == AVIF_RESULT_OK else { throw fail(r) }
             let image = decoder.pointee.image!
             let width = Int(image.pointee.width), height = Int(image.pointee.height)
-            guard width == header.width && height == header.height else {
-                throw .decoding(.codec(.avif, message: "image \(decoder.pointee.imageIndex + 1) is \(width)x\(height), the sequence \(header.width)x\(header.height)"))
+            guard width == codedSize.width && height == codedSize.height else {
+                throw .decoding(.codec(.avif, message: "image \(decoder.pointee.imageIndex + 1) is \(width)x\(height), the sequence \(codedSize)"))
             }
             var out = [UInt8](repeating: 0, count: width * height * 4)
             var rgb = avifRGBImage()
@@ -187,11 +224,28 @@ enum AVIFCodec {
                 return avifImageYUVToRGB(image, &rgb)
             }
             guard converted == AVIF_RESULT_OK else { throw fail(converted) }
+            if let crop { AVIFCodec.cropInPlace(&out, rowBytes: width * 4, bytesPerPixel: 4, to: crop) }
             return out
         }
     }
 
-    private static func decodePixels(_ decoder: UnsafeMutablePointer<avifDecoder>) throws(DarkroomError) -> RawDecode {
+    /// Moves the `crop` rectangle of an image whose rows are `rowBytes` apart to the start of
+    /// `pixels`, rows packed, and drops the rest. Each row moves to an offset at or before its own,
+    /// so the rows are moved in order within the one buffer.
+    static func cropInPlace(_ pixels: inout [UInt8], rowBytes: Int, bytesPerPixel: Int, to crop: AVIFCleanAperture.Rect) {
+        let cropRowBytes = crop.width * bytesPerPixel
+        pixels.withUnsafeMutableBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            for row in 0..<crop.height {
+                let from = (crop.y + row) * rowBytes + crop.x * bytesPerPixel
+                (base + row * cropRowBytes).update(from: base + from, count: cropRowBytes)
+            }
+        }
+        pixels.removeLast(pixels.count - cropRowBytes * crop.height)
+    }
+
+    private static func decodePixels(_ decoder: UnsafeMutablePointer<avifDecoder>,
+                                     crop: AVIFCleanAperture.Rect?) throws(DarkroomError) -> RawDecode {
         let frames = Int(decoder.pointee.imageCount)
         let r = avifDecoderNextImage(decoder)
         guard r == AVIF_RESULT_OK else { throw fail(r) }
@@ -220,7 +274,11 @@ enum AVIFCodec {
                 for i in s.indices { s[i] = UInt16(min(65535, (min(UInt32(s[i]), maxIn) * 65535 + maxIn / 2) / maxIn)) }
             }
         }
-        var metadata = ImageMetadata(sourceFormat: .avif, storedWidth: width, storedHeight: height,
+        if let crop {
+            AVIFCodec.cropInPlace(&out.pixels, rowBytes: out.rowBytes, bytesPerPixel: format.bytesPerPixel, to: crop)
+            out = Image(unchecked: crop.width, height: crop.height, format: format, pixels: out.pixels)
+        }
+        var metadata = ImageMetadata(sourceFormat: .avif, storedWidth: out.width, storedHeight: out.height,
                                      storedBitDepth: Int(image.pointee.depth))
         metadata.frameCount = max(1, frames)
         metadata.orientation = orientation(of: image.pointee)

@@ -264,7 +264,7 @@ struct AnimationSource {
                 metadata.loopCount = 0
                 metadata.durationMs = durations.reduce(0, +)
                 opened = AnimationSource(frames: .avif(file), width: file.header.width, height: file.header.height,
-                                         durations: durations, loopCount: 0, metadata: metadata, damage: [])
+                                         durations: durations, loopCount: 0, metadata: metadata, damage: file.warnings)
             } else {
                 opened = AnimationSource(frames: .still, width: file.header.width, height: file.header.height,
                                          durations: [0], loopCount: 0, metadata: metadata, damage: [])

@@ -1,7 +1,8 @@
 /// The size and format of a file, read from its header without decoding pixels.
 public struct ImageHeader: Sendable, Equatable {
     public var format: ImageFormat
-    /// Stored size, before orientation.
+    /// Stored size, before orientation: for an AVIF, its clean aperture's (`clap`), which the
+    /// decode crops to (the whole coded size without a valid one).
     public var width: Int
     public var height: Int
     public var orientation: Orientation

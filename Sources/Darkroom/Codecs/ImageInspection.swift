@@ -13,7 +13,8 @@ public struct ImageInspection: Sendable, Equatable {
     public var format: ImageFormat
     /// The size of the file, in bytes.
     public var byteCount: Int
-    /// The size as stored, in pixels, before orientation.
+    /// The size as stored, in pixels, before orientation (an AVIF's clean aperture, `clap`, when
+    /// it has a valid one: the size it decodes at).
     public var storedWidth: Int
     public var storedHeight: Int
     /// EXIF orientation (JPEG, PNG `eXIf`, WebP) or AVIF `irot`/`imir`; ``Orientation/up`` when absent.
@@ -43,7 +44,8 @@ public struct ImageInspection: Sendable, Equatable {
     /// ``DecodeWarning/Kind/truncated`` when pixels are missing or corrupt (the file is cut
     /// short, a critical PNG chunk fails its CRC), ``DecodeWarning/Kind/warning`` when the
     /// picture is intact (an ancillary chunk's CRC, stray bytes between JPEG markers). An APNG's
-    /// broken animation chunks (a sequence error, a frame outside the canvas) follow the walk's findings.
+    /// broken animation chunks (a sequence error, a frame outside the canvas) follow the walk's
+    /// findings, then an AVIF's invalid clean aperture (`clap`, ignored: a warning).
     public var damage: [DecodeWarning]
 
     /// Width once the orientation is applied, in pixels (sides swap for orientations 5–8).
@@ -148,7 +150,8 @@ public struct ImageInspection: Sendable, Equatable {
                                    frameCount: frames,
                                    loopCount: frames > 1 ? metadata.loopCount : nil,
                                    durationMs: frames > 1 ? metadata.durationMs : nil,
-                                   metadata: presence, damage: walk.damage + (source.apng?.damage ?? []), cicp: walk.cicp)
+                                   metadata: presence,
+                                   damage: walk.damage + (source.apng?.damage ?? []) + (source.avifFile?.warnings ?? []), cicp: walk.cicp)
         }
     }
 }
