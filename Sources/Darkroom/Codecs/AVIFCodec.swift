@@ -59,6 +59,14 @@ enum AVIFCodec {
         }
     }
 
+    /// The parsed image's code points when they decide its colour: no ICC profile, and primaries
+    /// or transfer other than 2 (unspecified, which is sRGB's); nil otherwise.
+    static func cicp(of image: avifImage) -> CICP? {
+        guard image.icc.size == 0, image.colorPrimaries != 2 || image.transferCharacteristics != 2 else { return nil }
+        return CICP(primaries: Int(image.colorPrimaries), transfer: Int(image.transferCharacteristics),
+                    matrix: Int(image.matrixCoefficients), fullRange: image.yuvRange == AVIF_RANGE_FULL)
+    }
+
     /// The EXIF orientation equivalent to the file's `irot` then `imir` properties.
     static func orientation(of image: avifImage) -> Orientation {
         let flags = image.transformFlags
@@ -90,6 +98,10 @@ enum AVIFCodec {
         let crop: AVIFCleanAperture.Rect?
         /// What the container's properties are warned about (an invalid clean aperture, ignored).
         let warnings: [DecodeWarning]
+        /// The code points that decide the colour (``ImageMetadata/cicp``): libavif's parsed ones
+        /// — the `nclx` box, else the AV1 sequence header's colour description — when the file has
+        /// no ICC profile and its primaries or transfer are not both 2 (unspecified); else nil.
+        let cicp: CICP?
 
         /// Parses the container: libavif's own size limit applies to it, `maxPixels` right after.
         /// Throws ``DarkroomError/decoding(_:)``: the container refused,
@@ -128,6 +140,7 @@ enum AVIFCodec {
             header = ImageHeader(format: .avif, width: crop?.width ?? codedSize.width, height: crop?.height ?? codedSize.height,
                                  orientation: AVIFCodec.orientation(of: parsed))
             depth = Int(parsed.depth)
+            cicp = AVIFCodec.cicp(of: parsed)
             // libavif decodes the whole coded image: the limit applies to it.
             try checkPixelLimit(width: codedSize.width, height: codedSize.height, limit: maxPixels)
             let frames = max(1, Int(decoder.pointee.imageCount))
@@ -182,6 +195,7 @@ enum AVIFCodec {
         func decodeFirstImage() throws(DarkroomError) -> RawDecode {
             var raw = try decodePixels(decoder, crop: crop)
             raw.metadata.warnings += warnings
+            raw.metadata.cicp = cicp
             return raw
         }
 
@@ -288,6 +302,17 @@ enum AVIFCodec {
         return RawDecode(image: out, metadata: metadata)
     }
 
+    /// Labels an image to encode as sRGB in its `nclx` box, as avifenc labels an sRGB PNG: primaries
+    /// 1 (BT.709), transfer 13 (sRGB), matrix 6 (BT.601, which ``encode(_:quantizer:alphaQuantizer:speed:chroma:icc:exif:)``
+    /// converts RGB with), full range. Every output of a conversion is sRGB (``DecodeOptions/convertToSRGB``);
+    /// with the conversion off, the pixels are written as decoded under the same label.
+    static func labelSRGB(_ avif: UnsafeMutablePointer<avifImage>) {
+        avif.pointee.colorPrimaries = avifColorPrimaries(AVIF_COLOR_PRIMARIES_BT709)
+        avif.pointee.transferCharacteristics = avifTransferCharacteristics(AVIF_TRANSFER_CHARACTERISTICS_SRGB)
+        avif.pointee.matrixCoefficients = avifMatrixCoefficients(AVIF_MATRIX_COEFFICIENTS_BT601)
+        avif.pointee.yuvRange = AVIF_RANGE_FULL
+    }
+
     static func encode(_ image: Image, quantizer: Int, alphaQuantizer: Int, speed: Int, chroma: ChromaSubsampling,
                        icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
         precondition(!image.format.isGray)
@@ -297,7 +322,7 @@ enum AVIFCodec {
             throw DarkroomError.encoding(.codec(.avif, message: "out of memory"))
         }
         defer { avifImageDestroy(avif) }
-        avif.pointee.matrixCoefficients = avifMatrixCoefficients(AVIF_MATRIX_COEFFICIENTS_BT601)
+        labelSRGB(avif)
         var rgb = avifRGBImage()
         avifRGBImageSetDefaults(&rgb, avif)
         rgb.format = image.format.hasAlpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB

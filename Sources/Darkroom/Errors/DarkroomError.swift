@@ -121,6 +121,11 @@ public enum ImageDecodingError: Error, Sendable, Equatable, CustomStringConverti
     /// The input is truncated or corrupt (or, with ``FailOn/warning``, the decoder warned) and
     /// ``DecodeOptions/failOn`` does not allow it. `warning` carries the decoder's own words.
     case damaged(ImageFormat, warning: DecodeWarning, failOn: FailOn)
+    /// The colour the file declares by its code points (a PNG `cICP` chunk, an AVIF `nclx`) cannot
+    /// be converted to sRGB (``DecodeOptions/convertToSRGB``), so it is refused rather than shown
+    /// in wrong colours; `reason` names the value and what is accepted. Checked from the header,
+    /// before any pixel is decoded.
+    case unsupportedColour(ImageFormat, cicp: CICP, reason: String)
 
     /// The one-line message in `vocabulary`'s words.
     public func message(for vocabulary: ErrorVocabulary) -> String {
@@ -138,6 +143,8 @@ public enum ImageDecodingError: Error, Sendable, Equatable, CustomStringConverti
         case let .damaged(format, warning, failOn):
             "\(format) data is \(warning.kind == .truncated ? "truncated or corrupt" : "suspect"): \(warning.message)"
                 + " (\(vocabulary.failOn(failOn)); \(vocabulary.failOnNone))"
+        case let .unsupportedColour(format, cicp, reason):
+            "cannot convert the \(format)'s colour (CICP \(cicp)) to sRGB: \(reason)"
         }
     }
 
