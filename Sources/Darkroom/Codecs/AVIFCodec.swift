@@ -102,6 +102,10 @@ enum AVIFCodec {
         /// — the `nclx` box, else the AV1 sequence header's colour description — when the file has
         /// no ICC profile and its primaries or transfer are not both 2 (unspecified); else nil.
         let cicp: CICP?
+        /// A grid image libavif 0.11.1 decodes other than its boxes say, and how it is put right
+        /// (``AVIFGridRepair``); or why it cannot be, thrown when the pixels are decoded (the header
+        /// is still read, so `inspect` reports the file).
+        private let gridRepair: Result<AVIFGridRepair?, DarkroomError>
 
         /// Parses the container: libavif's own size limit applies to it, `maxPixels` right after.
         /// Throws ``DarkroomError/decoding(_:)``: the container refused,
@@ -141,6 +145,12 @@ enum AVIFCodec {
                                  orientation: AVIFCodec.orientation(of: parsed))
             depth = Int(parsed.depth)
             cicp = AVIFCodec.cicp(of: parsed)
+            // Grids are items: a sequence's frames come from its track.
+            if decoder.pointee.imageCount <= 1 {
+                do throws(DarkroomError) { gridRepair = .success(try AVIFGridRepair.analyse(fixed)) } catch { gridRepair = .failure(error) }
+            } else {
+                gridRepair = .success(nil)
+            }
             // libavif decodes the whole coded image: the limit applies to it.
             try checkPixelLimit(width: codedSize.width, height: codedSize.height, limit: maxPixels)
             let frames = max(1, Int(decoder.pointee.imageCount))
@@ -174,8 +184,13 @@ enum AVIFCodec {
             storage.deallocate()
         }
 
-        /// An alpha auxiliary image is declared (libavif's `alphaPresent`, known once parsed).
-        var hasAlpha: Bool { decoder.pointee.alphaPresent != 0 }
+        /// An alpha auxiliary image is declared (libavif's `alphaPresent`, known once parsed), or
+        /// alpha on each tile of a grid (``AVIFGridRepair``).
+        var hasAlpha: Bool {
+            if decoder.pointee.alphaPresent != 0 { return true }
+            if case let .success(repair?) = gridRepair, repair.tileAlpha != nil { return true }
+            return false
+        }
         /// Images in the file: 1, or the frames of an image sequence (`avis`).
         var frameCount: Int { max(1, Int(decoder.pointee.imageCount)) }
         /// The ICC profile of a `colr` `prof`/`rICC` box, as parsed (no pixel decoded).
@@ -193,7 +208,8 @@ enum AVIFCodec {
         /// Decodes the first image (of a sequence, the first frame), cropped to its clean aperture,
         /// with the container's ``warnings``.
         func decodeFirstImage() throws(DarkroomError) -> RawDecode {
-            var raw = try decodePixels(decoder, crop: crop)
+            let repair = try gridRepair.get()
+            var raw = try decodePixels(decoder, crop: crop.map { ($0, codedSize) }, repair: repair)
             raw.metadata.warnings += warnings
             raw.metadata.cicp = cicp
             return raw
@@ -258,13 +274,23 @@ enum AVIFCodec {
         pixels.removeLast(pixels.count - cropRowBytes * crop.height)
     }
 
+    /// Decodes the next image: the grid `repair` applied to its YUV planes, then RGB, then the
+    /// `crop` rectangle of an image that must be the given coded size (libavif 0.11 decodes a grid
+    /// at its descriptor's size, which a file may declare unlike its `ispe`: no crop then).
     private static func decodePixels(_ decoder: UnsafeMutablePointer<avifDecoder>,
-                                     crop: AVIFCleanAperture.Rect?) throws(DarkroomError) -> RawDecode {
+                                     crop: (rect: AVIFCleanAperture.Rect, codedSize: PixelSize)?,
+                                     repair: AVIFGridRepair?) throws(DarkroomError) -> RawDecode {
         let frames = Int(decoder.pointee.imageCount)
         let r = avifDecoderNextImage(decoder)
         guard r == AVIF_RESULT_OK else { throw fail(r) }
         let image = decoder.pointee.image!
+        // A grid's tiles moved to their `dimg` places, or its tiles' alpha attached, in YUV.
+        try repair?.apply(to: image)
         let width = Int(image.pointee.width), height = Int(image.pointee.height)
+        if let crop, crop.codedSize != PixelSize(width: width, height: height) {
+            throw .decoding(.codec(.avif, message: "the image decodes at \(width)x\(height), its header declares \(crop.codedSize): "
+                                   + "its clean aperture (\(crop.rect)) cannot be applied"))
+        }
         let hasAlpha = image.pointee.alphaPlane != nil
         let depth = image.pointee.depth > 8 ? 16 : 8
         let format = PixelFormat(channels: hasAlpha ? 4 : 3, bitDepth: depth)
@@ -288,7 +314,7 @@ enum AVIFCodec {
                 for i in s.indices { s[i] = UInt16(min(65535, (min(UInt32(s[i]), maxIn) * 65535 + maxIn / 2) / maxIn)) }
             }
         }
-        if let crop {
+        if let crop = crop?.rect {
             AVIFCodec.cropInPlace(&out.pixels, rowBytes: out.rowBytes, bytesPerPixel: format.bytesPerPixel, to: crop)
             out = Image(unchecked: crop.width, height: crop.height, format: format, pixels: out.pixels)
         }
