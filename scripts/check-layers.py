@@ -18,7 +18,7 @@ from collections import defaultdict
 # Lowest first. A folder may use its own folder and any folder of a strictly lower rank.
 LAYERS = [
     ("Support",),              # locks, threads, JSONValue, text helpers: nothing of images
-    ("Errors",),               # the error family and the words it speaks: ImageFormat, DecodeWarning, FailOn
+    ("Errors",),               # the error family and the words it speaks: ImageFormat, DecodeWarning, FailOn, CICP
     ("Limits",),               # the bounds of every outside value, and the one parser for them
     ("Image", "Files"),        # pixel model (Image, PixelFormat, PixelSize, Orientation); file I/O
     ("Color", "Resample"),     # colour conversion; the resampling core

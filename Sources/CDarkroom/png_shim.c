@@ -146,11 +146,13 @@ struct chunk_facts {
     int frames;             // APNG: num_frames of an acTL chunk before the first IDAT (libpng ignores APNG), else 1
     int bad_iccp;           // an iCCP chunk names a compression method other than 0 (deflate): libpng
                             // drops it with a warning; the file is invalid and colours would silently be wrong
+    int bad_cicp;           // the first cICP chunk before the image data fails its CRC: libpng 1.6.39 warns
+                            // but keeps an unknown chunk whatever its CRC, so it is dropped here
 };
 
 static struct chunk_facts scan_chunks(struct shim_state *s) {
     struct chunk_facts f = { .frames = 1 };
-    int seen_idat = 0;
+    int seen_idat = 0, seen_cicp = 0;
     size_t size = s->size;
     for (size_t pos = 8; pos + 12 <= size;) {
         uint8_t head[8];
@@ -172,6 +174,12 @@ static struct chunk_facts scan_chunks(struct shim_state *s) {
             size_t n = 0;
             while (n < len && n < 80 && body[n] != 0) n++;
             if (n + 1 < len && body[n] == 0 && body[n + 1] != 0) f.bad_iccp = 1;
+        } else if (!seen_idat && !seen_cicp && memcmp(type, "cICP", 4) == 0) {
+            seen_cicp = 1;
+            uint8_t chunk[12];   // type, 4 data bytes, CRC
+            if (len == 4 && input_copy(s, pos + 4, chunk, 12) == 0) {
+                if (darkroom_crc32(chunk, 8) != be32(chunk + 8)) f.bad_cicp = 1;
+            }
         }
         pos += 12 + (size_t)len;
     }
@@ -192,6 +200,19 @@ static void capture_info(png_structp png, png_infop info, darkroom_png_info *out
     if (!out->icc && png_get_iCCP(png, info, &name, &compression, &profile, &len) && len > 0) {
         out->icc = malloc(len);
         if (out->icc) { memcpy(out->icc, profile, len); out->icc_len = len; }
+    }
+    // cICP (PNG third edition): libpng 1.6.39 has no API for it, so it is kept as an unknown
+    // chunk (make_reader); a bad CRC drops it with a warning, as for any ancillary chunk.
+    png_unknown_chunkp unknowns = NULL;
+    int unknown_count = png_get_unknown_chunks(png, info, &unknowns);
+    for (int i = 0; i < unknown_count && !out->has_cicp; i++) {
+        if (memcmp(unknowns[i].name, "cICP", 4) != 0) continue;
+        if (unknowns[i].size != 4) {
+            png_warning(png, "cICP: invalid length (4 bytes expected); chunk ignored");
+            continue;
+        }
+        memcpy(out->cicp, unknowns[i].data, 4);
+        out->has_cicp = 1;
     }
 #ifdef PNG_eXIf_SUPPORTED
     png_bytep exif; png_uint_32 exif_len;
@@ -216,6 +237,7 @@ static png_structp make_reader(struct shim_state *s, png_infop *info) {
     png_set_chunk_malloc_max(png, CHUNK_LIMIT);
     png_set_chunk_cache_max(png, 1000);
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_ALWAYS, (png_const_bytep)"cICP", 1);
     return png;
 }
 
@@ -233,7 +255,9 @@ int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info
     }
     png_read_info(png, info);
     capture_info(png, info, out);
-    out->frames = scan_chunks(&s).frames;
+    struct chunk_facts facts = scan_chunks(&s);
+    out->frames = facts.frames;
+    if (facts.bad_cicp) out->has_cicp = 0;
     png_destroy_read_struct(&png, &info, NULL);
     return 0;
 }
@@ -291,6 +315,7 @@ static darkroom_png_stream *stream_open(const uint8_t *data, int from_file, int 
     capture_info(png, s->info, out);
     struct chunk_facts facts = scan_chunks(&s->state);
     out->frames = facts.frames;
+    if (facts.bad_cicp) out->has_cicp = 0;
     if (facts.bad_iccp) png_error(png, "iCCP: unknown compression method");
     if ((uint64_t)out->width * out->height > max_pixels) {
         *rc = -2;
@@ -305,8 +330,8 @@ static darkroom_png_stream *stream_open(const uint8_t *data, int from_file, int 
     if (out->color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (out->color_type == PNG_COLOR_TYPE_GRAY && out->bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (out->has_trns) png_set_tRNS_to_alpha(png);
-    // A file gamma without sRGB/iCCP is converted to sRGB's transfer curve.
-    if (out->gamma > 0 && !out->has_srgb && !out->icc) {
+    // A file gamma without sRGB/iCCP/cICP is converted to sRGB's transfer curve.
+    if (out->gamma > 0 && !out->has_srgb && !out->icc && !out->has_cicp) {
         double diff = out->gamma - 1.0 / 2.2;
         if (diff < -0.01 || diff > 0.01) {
             png_set_gamma(png, PNG_DEFAULT_sRGB, out->gamma);

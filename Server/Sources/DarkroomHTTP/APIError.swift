@@ -158,7 +158,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
                 return APIError(.contentTooLarge, message: message, param: imageParam, code: "image_too_large")
             case .unknownFormat, .unsupportedFormat:
                 return APIError(imageStatus, message: message, param: imageParam, code: "invalid_image_format")
-            case .invalidDimensions, .codec, .damaged:
+            case .invalidDimensions, .codec, .damaged, .unsupportedColour:
                 return APIError(imageStatus, message: message, param: imageParam, code: "invalid_image")
             case .tooManyScans:
                 return APIError(imageStatus, message: message, param: imageParam, code: "image_too_complex")

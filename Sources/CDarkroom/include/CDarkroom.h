@@ -210,12 +210,14 @@ typedef struct {
     double gamma;         // gAMA value, 0 when absent
     int gamma_corrected;  // pixels were converted from the file gamma to sRGB's
     int frames;           // APNG num_frames, 1 otherwise
+    int has_cicp;         // a 4-byte cICP chunk before the image data (libpng 1.6.39 keeps it as an unknown chunk)
+    uint8_t cicp[4];      // its colour primaries, transfer characteristics, matrix coefficients, full-range flag
     uint8_t *icc; uint32_t icc_len;    // malloc'd, or NULL
     uint8_t *exif; uint32_t exif_len;  // malloc'd, or NULL
     darkroom_warnings warnings;        // what libpng warned about while decoding
 } darkroom_png_info;
 
-/// Reads the header and the chunks before the image data (size, ICC, EXIF, APNG frames) without
+/// Reads the header and the chunks before the image data (size, ICC, EXIF, cICP, APNG frames) without
 /// decoding; icc/exif are malloc'd for the caller. Returns 0 or -1 (`err`).
 int darkroom_png_read_header(const uint8_t *data, size_t size, darkroom_png_info *info, char err[DARKROOM_ERR_LEN]);
 

@@ -75,7 +75,7 @@ final class AVIFAnimWriter {
             throw DarkroomError.encoding(.codec(.avif, message: "out of memory"))
         }
         defer { avifImageDestroy(avif) }
-        avif.pointee.matrixCoefficients = avifMatrixCoefficients(AVIF_MATRIX_COEFFICIENTS_BT601)
+        AVIFCodec.labelSRGB(avif)
         var rgb = avifRGBImage()
         avifRGBImageSetDefaults(&rgb, avif)
         rgb.format = AVIF_RGB_FORMAT_RGBA

@@ -12,11 +12,32 @@ enum AVIFCodec {
         return encoding ? .encoding(.codec(.avif, message: message)) : .decoding(.codec(.avif, message: message))
     }
 
-    /// Parses the container without decoding pixels.
+    /// Parses the container without decoding pixels: the clean aperture's size (the coded size
+    /// when the file has no valid `clap`: ``cleanAperture(of:)``) and the `irot`/`imir` orientation.
     static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int, orientation: Orientation) {
         try withDecoder(bytes) { decoder in
             let image = decoder.pointee.image!.pointee
-            return (Int(image.width), Int(image.height), orientation(of: image))
+            let crop = cleanAperture(of: image).rect
+            return (crop?.width ?? Int(image.width), crop?.height ?? Int(image.height), orientation(of: image))
+        }
+    }
+
+    /// The crop rectangle of the parsed image's clean aperture (`clap`: ``AVIFCleanAperture``):
+    /// nil without one or when it is the whole coded image. An invalid aperture gives no rectangle
+    /// and a ``DecodeWarning/Kind/warning``: the whole coded image is used, as browsers show it.
+    static func cleanAperture(of image: avifImage) -> (rect: AVIFCleanAperture.Rect?, warning: DecodeWarning?) {
+        guard image.transformFlags & AVIF_TRANSFORM_CLAP.rawValue != 0 else { return (nil, nil) }
+        let c = image.clap
+        let clap = AVIFCleanAperture(widthN: c.widthN, widthD: c.widthD, heightN: c.heightN, heightD: c.heightD,
+                                     horizOffN: c.horizOffN, horizOffD: c.horizOffD, vertOffN: c.vertOffN, vertOffD: c.vertOffD)
+        let (width, height) = (Int(image.width), Int(image.height))
+        switch clap.rect(width: width, height: height) {
+        case let .success(rect):
+            // The whole image: nothing to crop.
+            return (rect == AVIFCleanAperture.Rect(x: 0, y: 0, width: width, height: height) ? nil : rect, nil)
+        case let .failure(invalid):
+            return (nil, DecodeWarning(kind: .warning, message: "the clean aperture (clap: \(clap)) is invalid for the "
+                                          + "\(width)x\(height) coded image: \(invalid.reason); the whole coded image is used"))
         }
     }
 
@@ -36,6 +57,14 @@ enum AVIFCodec {
             guard r == AVIF_RESULT_OK else { throw fail(r) }
             return try body(decoder)
         }
+    }
+
+    /// The parsed image's code points when they decide its colour: no ICC profile, and primaries
+    /// or transfer other than 2 (unspecified, which is sRGB's); nil otherwise.
+    static func cicp(of image: avifImage) -> CICP? {
+        guard image.icc.size == 0, image.colorPrimaries != 2 || image.transferCharacteristics != 2 else { return nil }
+        return CICP(primaries: Int(image.colorPrimaries), transfer: Int(image.transferCharacteristics),
+                    matrix: Int(image.matrixCoefficients), fullRange: image.yuvRange == AVIF_RANGE_FULL)
     }
 
     /// The EXIF orientation equivalent to the file's `irot` then `imir` properties.
@@ -58,10 +87,25 @@ enum AVIFCodec {
     final class File {
         private let decoder: UnsafeMutablePointer<avifDecoder>
         private let storage: UnsafeMutableBufferPointer<UInt8>
-        /// Stored size and orientation (`irot`/`imir`).
+        /// Stored size — the clean aperture's (`clap`), or the coded size without one — and
+        /// orientation (`irot`/`imir`).
         let header: ImageHeader
         /// Bits per sample (8, 10, 12).
         let depth: Int
+        /// The coded size, which libavif decodes (the pixel limit applies to it).
+        let codedSize: PixelSize
+        /// The clean aperture cropped out of each decoded image, nil when the whole image is the picture.
+        let crop: AVIFCleanAperture.Rect?
+        /// What the container's properties are warned about (an invalid clean aperture, ignored).
+        let warnings: [DecodeWarning]
+        /// The code points that decide the colour (``ImageMetadata/cicp``): libavif's parsed ones
+        /// — the `nclx` box, else the AV1 sequence header's colour description — when the file has
+        /// no ICC profile and its primaries or transfer are not both 2 (unspecified); else nil.
+        let cicp: CICP?
+        /// A grid image libavif 0.11.1 decodes other than its boxes say, and how it is put right
+        /// (``AVIFGridRepair``); or why it cannot be, thrown when the pixels are decoded (the header
+        /// is still read, so `inspect` reports the file).
+        private let gridRepair: Result<AVIFGridRepair?, DarkroomError>
 
         /// Parses the container: libavif's own size limit applies to it, `maxPixels` right after.
         /// Throws ``DarkroomError/decoding(_:)``: the container refused,
@@ -93,10 +137,22 @@ enum AVIFCodec {
             self.decoder = decoder
             self.storage = storage
             let parsed = decoder.pointee.image!.pointee
-            header = ImageHeader(format: .avif, width: Int(parsed.width), height: Int(parsed.height),
+            codedSize = PixelSize(width: Int(parsed.width), height: Int(parsed.height))
+            let aperture = AVIFCodec.cleanAperture(of: parsed)
+            crop = aperture.rect
+            warnings = aperture.warning.map { [$0] } ?? []
+            header = ImageHeader(format: .avif, width: crop?.width ?? codedSize.width, height: crop?.height ?? codedSize.height,
                                  orientation: AVIFCodec.orientation(of: parsed))
             depth = Int(parsed.depth)
-            try checkPixelLimit(width: header.width, height: header.height, limit: maxPixels)
+            cicp = AVIFCodec.cicp(of: parsed)
+            // Grids are items: a sequence's frames come from its track.
+            if decoder.pointee.imageCount <= 1 {
+                do throws(DarkroomError) { gridRepair = .success(try AVIFGridRepair.analyse(fixed)) } catch { gridRepair = .failure(error) }
+            } else {
+                gridRepair = .success(nil)
+            }
+            // libavif decodes the whole coded image: the limit applies to it.
+            try checkPixelLimit(width: codedSize.width, height: codedSize.height, limit: maxPixels)
             let frames = max(1, Int(decoder.pointee.imageCount))
             if frames > 1 {
                 let entries = AVIFBoxes.largestTimeToSampleCount(bytes)
@@ -128,8 +184,13 @@ enum AVIFCodec {
             storage.deallocate()
         }
 
-        /// An alpha auxiliary image is declared (libavif's `alphaPresent`, known once parsed).
-        var hasAlpha: Bool { decoder.pointee.alphaPresent != 0 }
+        /// An alpha auxiliary image is declared (libavif's `alphaPresent`, known once parsed), or
+        /// alpha on each tile of a grid (``AVIFGridRepair``).
+        var hasAlpha: Bool {
+            if decoder.pointee.alphaPresent != 0 { return true }
+            if case let .success(repair?) = gridRepair, repair.tileAlpha != nil { return true }
+            return false
+        }
         /// Images in the file: 1, or the frames of an image sequence (`avis`).
         var frameCount: Int { max(1, Int(decoder.pointee.imageCount)) }
         /// The ICC profile of a `colr` `prof`/`rICC` box, as parsed (no pixel decoded).
@@ -144,9 +205,14 @@ enum AVIFCodec {
             return Array(UnsafeBufferPointer(start: p, count: data.size))
         }
 
-        /// Decodes the first image (of a sequence, the first frame).
+        /// Decodes the first image (of a sequence, the first frame), cropped to its clean aperture,
+        /// with the container's ``warnings``.
         func decodeFirstImage() throws(DarkroomError) -> RawDecode {
-            try decodePixels(decoder)
+            let repair = try gridRepair.get()
+            var raw = try decodePixels(decoder, crop: crop.map { ($0, codedSize) }, repair: repair)
+            raw.metadata.warnings += warnings
+            raw.metadata.cicp = cicp
+            return raw
         }
 
         /// Each image's duration in milliseconds, from the sequence's timing (`avifDecoderNthImageTiming`:
@@ -165,16 +231,17 @@ enum AVIFCodec {
         }
 
         /// Decodes the next image of the sequence as straight 8-bit RGBA (an image without alpha is
-        /// opaque), in stored orientation; nil after the last. Throws ``DarkroomError/decoding(_:)``:
-        /// libavif's refusal, or an image whose size is not the sequence's.
+        /// opaque), in stored orientation and cropped to the clean aperture; nil after the last.
+        /// Throws ``DarkroomError/decoding(_:)``: libavif's refusal, or an image whose size is not
+        /// the sequence's.
         func nextRGBA8() throws(DarkroomError) -> [UInt8]? {
             let r = avifDecoderNextImage(decoder)
             if r == AVIF_RESULT_NO_IMAGES_REMAINING { return nil }
             guard r == AVIF_RESULT_OK else { throw fail(r) }
             let image = decoder.pointee.image!
             let width = Int(image.pointee.width), height = Int(image.pointee.height)
-            guard width == header.width && height == header.height else {
-                throw .decoding(.codec(.avif, message: "image \(decoder.pointee.imageIndex + 1) is \(width)x\(height), the sequence \(header.width)x\(header.height)"))
+            guard width == codedSize.width && height == codedSize.height else {
+                throw .decoding(.codec(.avif, message: "image \(decoder.pointee.imageIndex + 1) is \(width)x\(height), the sequence \(codedSize)"))
             }
             var out = [UInt8](repeating: 0, count: width * height * 4)
             var rgb = avifRGBImage()
@@ -187,16 +254,43 @@ enum AVIFCodec {
                 return avifImageYUVToRGB(image, &rgb)
             }
             guard converted == AVIF_RESULT_OK else { throw fail(converted) }
+            if let crop { AVIFCodec.cropInPlace(&out, rowBytes: width * 4, bytesPerPixel: 4, to: crop) }
             return out
         }
     }
 
-    private static func decodePixels(_ decoder: UnsafeMutablePointer<avifDecoder>) throws(DarkroomError) -> RawDecode {
+    /// Moves the `crop` rectangle of an image whose rows are `rowBytes` apart to the start of
+    /// `pixels`, rows packed, and drops the rest. Each row moves to an offset at or before its own,
+    /// so the rows are moved in order within the one buffer.
+    static func cropInPlace(_ pixels: inout [UInt8], rowBytes: Int, bytesPerPixel: Int, to crop: AVIFCleanAperture.Rect) {
+        let cropRowBytes = crop.width * bytesPerPixel
+        pixels.withUnsafeMutableBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            for row in 0..<crop.height {
+                let from = (crop.y + row) * rowBytes + crop.x * bytesPerPixel
+                (base + row * cropRowBytes).update(from: base + from, count: cropRowBytes)
+            }
+        }
+        pixels.removeLast(pixels.count - cropRowBytes * crop.height)
+    }
+
+    /// Decodes the next image: the grid `repair` applied to its YUV planes, then RGB, then the
+    /// `crop` rectangle of an image that must be the given coded size (libavif 0.11 decodes a grid
+    /// at its descriptor's size, which a file may declare unlike its `ispe`: no crop then).
+    private static func decodePixels(_ decoder: UnsafeMutablePointer<avifDecoder>,
+                                     crop: (rect: AVIFCleanAperture.Rect, codedSize: PixelSize)?,
+                                     repair: AVIFGridRepair?) throws(DarkroomError) -> RawDecode {
         let frames = Int(decoder.pointee.imageCount)
         let r = avifDecoderNextImage(decoder)
         guard r == AVIF_RESULT_OK else { throw fail(r) }
         let image = decoder.pointee.image!
+        // A grid's tiles moved to their `dimg` places, or its tiles' alpha attached, in YUV.
+        try repair?.apply(to: image)
         let width = Int(image.pointee.width), height = Int(image.pointee.height)
+        if let crop, crop.codedSize != PixelSize(width: width, height: height) {
+            throw .decoding(.codec(.avif, message: "the image decodes at \(width)x\(height), its header declares \(crop.codedSize): "
+                                   + "its clean aperture (\(crop.rect)) cannot be applied"))
+        }
         let hasAlpha = image.pointee.alphaPlane != nil
         let depth = image.pointee.depth > 8 ? 16 : 8
         let format = PixelFormat(channels: hasAlpha ? 4 : 3, bitDepth: depth)
@@ -220,7 +314,11 @@ enum AVIFCodec {
                 for i in s.indices { s[i] = UInt16(min(65535, (min(UInt32(s[i]), maxIn) * 65535 + maxIn / 2) / maxIn)) }
             }
         }
-        var metadata = ImageMetadata(sourceFormat: .avif, storedWidth: width, storedHeight: height,
+        if let crop = crop?.rect {
+            AVIFCodec.cropInPlace(&out.pixels, rowBytes: out.rowBytes, bytesPerPixel: format.bytesPerPixel, to: crop)
+            out = Image(unchecked: crop.width, height: crop.height, format: format, pixels: out.pixels)
+        }
+        var metadata = ImageMetadata(sourceFormat: .avif, storedWidth: out.width, storedHeight: out.height,
                                      storedBitDepth: Int(image.pointee.depth))
         metadata.frameCount = max(1, frames)
         metadata.orientation = orientation(of: image.pointee)
@@ -228,6 +326,17 @@ enum AVIFCodec {
         if icc.size > 0, let p = icc.data { metadata.iccProfile = Array(UnsafeBufferPointer(start: p, count: icc.size)) }
         if exif.size > 0, let p = exif.data { metadata.exif = Array(UnsafeBufferPointer(start: p, count: exif.size)) }
         return RawDecode(image: out, metadata: metadata)
+    }
+
+    /// Labels an image to encode as sRGB in its `nclx` box, as avifenc labels an sRGB PNG: primaries
+    /// 1 (BT.709), transfer 13 (sRGB), matrix 6 (BT.601, which ``encode(_:quantizer:alphaQuantizer:speed:chroma:icc:exif:)``
+    /// converts RGB with), full range. Every output of a conversion is sRGB (``DecodeOptions/convertToSRGB``);
+    /// with the conversion off, the pixels are written as decoded under the same label.
+    static func labelSRGB(_ avif: UnsafeMutablePointer<avifImage>) {
+        avif.pointee.colorPrimaries = avifColorPrimaries(AVIF_COLOR_PRIMARIES_BT709)
+        avif.pointee.transferCharacteristics = avifTransferCharacteristics(AVIF_TRANSFER_CHARACTERISTICS_SRGB)
+        avif.pointee.matrixCoefficients = avifMatrixCoefficients(AVIF_MATRIX_COEFFICIENTS_BT601)
+        avif.pointee.yuvRange = AVIF_RANGE_FULL
     }
 
     static func encode(_ image: Image, quantizer: Int, alphaQuantizer: Int, speed: Int, chroma: ChromaSubsampling,
@@ -239,7 +348,7 @@ enum AVIFCodec {
             throw DarkroomError.encoding(.codec(.avif, message: "out of memory"))
         }
         defer { avifImageDestroy(avif) }
-        avif.pointee.matrixCoefficients = avifMatrixCoefficients(AVIF_MATRIX_COEFFICIENTS_BT601)
+        labelSRGB(avif)
         var rgb = avifRGBImage()
         avifRGBImageSetDefaults(&rgb, avif)
         rgb.format = image.format.hasAlpha ? AVIF_RGB_FORMAT_RGBA : AVIF_RGB_FORMAT_RGB

@@ -253,6 +253,7 @@ struct AnimationSource {
                                          storedBitDepth: file.depth)
             metadata.orientation = file.header.orientation
             metadata.iccProfile = file.iccProfile
+            metadata.cicp = file.cicp
             metadata.exif = file.exif
             metadata.frameCount = file.frameCount
             if file.frameCount > 1 {
@@ -264,7 +265,7 @@ struct AnimationSource {
                 metadata.loopCount = 0
                 metadata.durationMs = durations.reduce(0, +)
                 opened = AnimationSource(frames: .avif(file), width: file.header.width, height: file.header.height,
-                                         durations: durations, loopCount: 0, metadata: metadata, damage: [])
+                                         durations: durations, loopCount: 0, metadata: metadata, damage: file.warnings)
             } else {
                 opened = AnimationSource(frames: .still, width: file.header.width, height: file.header.height,
                                          durations: [0], loopCount: 0, metadata: metadata, damage: [])
@@ -280,6 +281,7 @@ struct AnimationSource {
         try checkFramePixels(width: opened.width, height: opened.height,
                              frames: min(framesDecoded ?? opened.durations.count, opened.durations.count),
                              limit: options.maxPixels)
+        try ImageSource.checkColour(opened.metadata, format: format, options: options)
         return opened
     }
 

@@ -9,7 +9,10 @@ public struct DecodeOptions: Sendable, Hashable {
     /// Apply the EXIF (JPEG, PNG `eXIf`, WebP) or AVIF `irot`/`imir` orientation so the result
     /// is upright. Off: pixels stay as stored and ``ImageMetadata/orientation`` says how to turn them.
     public var applyOrientation: Bool
-    /// Convert pixels from an embedded ICC profile (CMYK included, through lcms2) to sRGB.
+    /// Convert pixels to sRGB through lcms2: from the code points of a PNG `cICP` chunk or an
+    /// AVIF `nclx` without an ICC profile (``ImageMetadata/cicp``), else from an embedded ICC
+    /// profile (CMYK included). A file whose code points cannot be converted is refused
+    /// (``ImageDecodingError/unsupportedColour(_:cicp:reason:)``) while this is on.
     public var convertToSRGB: Bool
     /// Shrink-on-load: the decoder may return a smaller image (libjpeg DCT scaling to 1/2, 1/4,
     /// 1/8; libwebp scaled decoding) as long as both upright sides stay at least this large, in

@@ -79,8 +79,9 @@ extension ImageDecoder {
         var metadata: ImageMetadata
         let header: ImageHeader
         if format == .png {
-            // The pixel limit is checked as the C stream opens.
+            // The pixel limit is checked as the C stream opens, the colour before any row.
             let decoder = try png()
+            try ImageSource.checkColour(decoder.metadata, format: .png, options: options)
             try decoder.checkRows()
             metadata = decoder.metadata
             metadata.warnings = decoder.finish()

@@ -1,7 +1,8 @@
 /// The size and format of a file, read from its header without decoding pixels.
 public struct ImageHeader: Sendable, Equatable {
     public var format: ImageFormat
-    /// Stored size, before orientation.
+    /// Stored size, before orientation: for an AVIF, its clean aperture's (`clap`), which the
+    /// decode crops to (the whole coded size without a valid one).
     public var width: Int
     public var height: Int
     public var orientation: Orientation
@@ -69,11 +70,23 @@ public enum ImageDecoder {
 }
 
 extension DecodedImage {
-    /// Converts the pixels from the embedded ICC profile to sRGB (once; a no-op without a
-    /// usable profile or when already done). Cheaper after a downscale, which is what
-    /// ``Converter`` does.
+    /// Converts the pixels to sRGB (once; a no-op when already done or when there is nothing to
+    /// convert from): from the code points of ``ImageMetadata/cicp`` when the file's colour is
+    /// decided by them (PQ and HLG tone-mapped: docs/formats.md), else from the embedded ICC
+    /// profile. Cheaper after a downscale, which is what ``Converter`` does. Code points Darkroom
+    /// does not convert are refused before decoding (``ImageDecodingError/unsupportedColour(_:cicp:reason:)``);
+    /// here they leave the pixels as they are.
     public mutating func convertToSRGB() {
-        guard !metadata.iccApplied, let profile = metadata.iccProfile else { return }
+        guard !metadata.iccApplied else { return }
+        if let cicp = metadata.cicp {
+            metadata.iccApplied = true
+            if let converted = CICPColour.convertToSRGB(image, cicp: cicp) {
+                image = converted
+                metadata.convertedToSRGB = true
+            }
+            return
+        }
+        guard let profile = metadata.iccProfile else { return }
         metadata.iccApplied = true
         if let converted = ColorManagement.convertToSRGB(image, profile: profile) {
             image = converted

@@ -13,7 +13,8 @@ public struct ImageInspection: Sendable, Equatable {
     public var format: ImageFormat
     /// The size of the file, in bytes.
     public var byteCount: Int
-    /// The size as stored, in pixels, before orientation.
+    /// The size as stored, in pixels, before orientation (an AVIF's clean aperture, `clap`, when
+    /// it has a valid one: the size it decodes at).
     public var storedWidth: Int
     public var storedHeight: Int
     /// EXIF orientation (JPEG, PNG `eXIf`, WebP) or AVIF `irot`/`imir`; ``Orientation/up`` when absent.
@@ -43,7 +44,8 @@ public struct ImageInspection: Sendable, Equatable {
     /// ``DecodeWarning/Kind/truncated`` when pixels are missing or corrupt (the file is cut
     /// short, a critical PNG chunk fails its CRC), ``DecodeWarning/Kind/warning`` when the
     /// picture is intact (an ancillary chunk's CRC, stray bytes between JPEG markers). An APNG's
-    /// broken animation chunks (a sequence error, a frame outside the canvas) follow the walk's findings.
+    /// broken animation chunks (a sequence error, a frame outside the canvas) follow the walk's
+    /// findings, then an AVIF's invalid clean aperture (`clap`, ignored: a warning).
     public var damage: [DecodeWarning]
 
     /// Width once the orientation is applied, in pixels (sides swap for orientations 5–8).
@@ -60,9 +62,10 @@ public struct ImageInspection: Sendable, Equatable {
     /// How the file describes its colours.
     public enum Colour: Sendable, Hashable, CustomStringConvertible {
         /// An embedded ICC profile, with its description tag (`desc`) when it has one. An AVIF
-        /// may carry CICP as well, in ``ImageInspection/cicp``.
+        /// may carry CICP as well, in ``ImageInspection/cicp`` (its profile decides).
         case icc(description: String?)
-        /// Coding-independent code points only (PNG `cICP`, AVIF `colr` `nclx`).
+        /// Coding-independent code points: a PNG `cICP` (which decides over an `iCCP` the file
+        /// may also hold), an AVIF `nclx` (or its AV1 bitstream's colour description) without ICC.
         case cicp(CICP)
         /// No colour description: sRGB is assumed.
         case none
@@ -78,7 +81,8 @@ public struct ImageInspection: Sendable, Equatable {
         }
     }
 
-    /// The CICP code points the file declares (an AVIF with an ICC profile may have both), or nil.
+    /// The CICP code points the file declares (an AVIF with an ICC profile, or a PNG with `iCCP`,
+    /// may have both; an AVIF without an `nclx` box, its AV1 bitstream's), or nil.
     public var cicp: CICP?
 
     /// Which metadata blocks a file holds.
@@ -118,7 +122,10 @@ public struct ImageInspection: Sendable, Equatable {
         guard let format = ImageFormat.sniff(bytes) else { throw DarkroomError.decoding(.unknownFormat) }
         let walk = HeaderWalk(bytes, format: format)
         return try bytes.withUnsafeBufferPointer { (buffer) throws(DarkroomError) -> ImageInspection in
-            let source = try ImageSource(bytes, buffer: buffer, format: format, options: options)
+            // Nothing is converted: code points Darkroom cannot convert are reported, not refused.
+            var reading = options
+            reading.convertToSRGB = false
+            let source = try ImageSource(bytes, buffer: buffer, format: format, options: reading)
             var metadata = source.headerMetadata
             var hasAlpha = walk.hasAlpha ?? false
             // An APNG's frames are those the animation shows (APNGScan), not acTL's count.
@@ -132,8 +139,12 @@ public struct ImageInspection: Sendable, Equatable {
                 metadata.exif = avif.exif
                 hasXMP = hasXMP || avif.hasXMP
             }
+            // The code points that decide the colour (a PNG's cICP over its iCCP; an AVIF's nclx or
+            // AV1 colour description without ICC), else the profile, else the container's nclx.
             let colour: Colour
-            if let profile = metadata.iccProfile {
+            if let cicp = metadata.cicp {
+                colour = .cicp(cicp)
+            } else if let profile = metadata.iccProfile {
                 colour = .icc(description: ColorManagement.describe(profile))
             } else if let cicp = walk.cicp {
                 colour = .cicp(cicp)
@@ -148,40 +159,9 @@ public struct ImageInspection: Sendable, Equatable {
                                    frameCount: frames,
                                    loopCount: frames > 1 ? metadata.loopCount : nil,
                                    durationMs: frames > 1 ? metadata.durationMs : nil,
-                                   metadata: presence, damage: walk.damage + (source.apng?.damage ?? []), cicp: walk.cicp)
+                                   metadata: presence,
+                                   damage: walk.damage + (source.apng?.damage ?? []) + (source.avifFile?.warnings ?? []),
+                                   cicp: metadata.cicp ?? walk.cicp)
         }
     }
-}
-
-/// Coding-independent code points (ITU-T H.273), as a PNG `cICP` chunk or an AVIF `colr` box of
-/// type `nclx` declares them.
-public struct CICP: Sendable, Hashable, CustomStringConvertible {
-    /// Colour primaries: 1 BT.709/sRGB, 9 BT.2020, 12 Display P3 (SMPTE EG 432-1), …
-    public var primaries: Int
-    /// Transfer characteristics: 13 sRGB, 16 PQ (SMPTE ST 2084), 18 HLG, 8 linear, …
-    public var transfer: Int
-    /// Matrix coefficients: 0 identity (RGB), 1 BT.709, 6 BT.601, 9 BT.2020 NCL, …
-    public var matrix: Int
-    /// Full-range (not video-range) values.
-    public var fullRange: Bool
-
-    public init(primaries: Int, transfer: Int, matrix: Int, fullRange: Bool) {
-        self.primaries = primaries
-        self.transfer = transfer
-        self.matrix = matrix
-        self.fullRange = fullRange
-    }
-
-    /// `9/16/9 full (BT.2020, PQ, BT.2020 NCL)`: the numbers, the range, the names known.
-    public var description: String {
-        let names = [Self.primariesNames[primaries], Self.transferNames[transfer], Self.matrixNames[matrix]].compactMap { $0 }
-        return "\(primaries)/\(transfer)/\(matrix) \(fullRange ? "full" : "limited")" + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))")
-    }
-
-    static let primariesNames = [1: "BT.709", 2: "unspecified primaries", 5: "BT.601 PAL", 6: "BT.601 NTSC", 9: "BT.2020",
-                                 10: "XYZ", 11: "DCI-P3", 12: "Display P3"]
-    static let transferNames = [1: "BT.709 transfer", 2: "unspecified transfer", 4: "gamma 2.2", 5: "gamma 2.8",
-                                6: "BT.601 transfer", 8: "linear", 13: "sRGB", 16: "PQ", 18: "HLG"]
-    static let matrixNames = [0: "RGB", 1: "BT.709 matrix", 2: "unspecified matrix", 5: "BT.601 matrix",
-                              6: "BT.601 matrix", 9: "BT.2020 NCL", 10: "BT.2020 CL"]
 }

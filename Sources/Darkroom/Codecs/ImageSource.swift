@@ -109,6 +109,7 @@ final class ImageSource {
             header = file.header
             var metadata = ImageMetadata(sourceFormat: .avif, storedWidth: file.header.width,
                                          storedHeight: file.header.height, storedBitDepth: file.depth)
+            metadata.cicp = file.cicp
             // A sequence: its images and their timing (no pixel decoded); no loop count (forever).
             metadata.frameCount = file.frameCount
             if file.frameCount > 1 {
@@ -136,6 +137,17 @@ final class ImageSource {
             hasRestartMarkers = false
             readsPlanes = false
             opened = .gif
+        }
+        try Self.checkColour(headerMetadata, format: format, options: options)
+    }
+
+    /// Refuses, before any pixel is decoded, a file whose colour is decided by code points
+    /// (``ImageMetadata/cicp``) that ``CICPColour`` cannot convert to sRGB, when `options` convert
+    /// to sRGB: ``ImageDecodingError/unsupportedColour(_:cicp:reason:)``.
+    static func checkColour(_ metadata: ImageMetadata, format: ImageFormat, options: DecodeOptions) throws(DarkroomError) {
+        guard options.convertToSRGB, let cicp = metadata.cicp else { return }
+        if case let .unsupported(reason) = CICPColour.conversion(for: cicp, rgbCoded: format == .png) {
+            throw .decoding(.unsupportedColour(format, cicp: cicp, reason: reason))
         }
     }
 

@@ -162,7 +162,8 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
     }
 
     /// What the file holds besides pixels, all known from its header: stored size and depth, ICC
-    /// profile, EXIF and its orientation, APNG frame count, whether the file gamma is converted.
+    /// profile, cICP code points (which take precedence over the profile and the gamma), EXIF and
+    /// its orientation, APNG frame count, whether the file gamma is converted.
     var metadata: ImageMetadata {
         let i = info.pointee
         var metadata = ImageMetadata(sourceFormat: .png, storedWidth: width, storedHeight: height,
@@ -172,6 +173,10 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
         metadata.orientation = header.orientation
         metadata.frameCount = Int(i.frames)
         metadata.convertedToSRGB = i.gamma_corrected != 0
+        if i.has_cicp != 0 {
+            let c = i.cicp
+            metadata.cicp = CICP(primaries: Int(c.0), transfer: Int(c.1), matrix: Int(c.2), fullRange: c.3 != 0)
+        }
         return metadata
     }
 

@@ -17,7 +17,7 @@ enum ColorManagement {
     }
 
     /// sRGB's transfer curve as an lcms parametric curve (type 4).
-    private static func srgbToneCurve() -> OpaquePointer? {
+    static func srgbToneCurve() -> OpaquePointer? {
         var params: [Double] = [2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045]
         return cmsBuildParametricToneCurve(nil, 4, &params)
     }
@@ -34,6 +34,13 @@ enum ColorManagement {
         if isSRGB(profile) { return nil }
         guard let source = openProfile(profile) else { return nil }
         defer { cmsCloseProfile(source) }
+        return convertToSRGB(image, source: source)
+    }
+
+    /// Converts `image` from the lcms2 profile `source` (an RGB profile for RGB pixels, a gray one
+    /// for gray pixels) to sRGB, relative colorimetric with black-point compensation, alpha
+    /// copied. Returns nil when the profile's colour space does not match the pixels.
+    static func convertToSRGB(_ image: Image, source: cmsHPROFILE) -> Image? {
         let space = cmsGetColorSpace(source)
         let target: cmsHPROFILE?
         if image.format.isGray {
@@ -57,7 +64,10 @@ enum ColorManagement {
         default:  // gray + alpha: lcms has no such layout; convert the gray plane only.
             return convertGrayAlpha(image, source: source, target: target)
         }
-        let flags = cmsUInt32Number(cmsFLAGS_COPY_ALPHA)
+        var flags = cmsUInt32Number(cmsFLAGS_COPY_ALPHA)
+        // 16 bits: the pipeline itself, not lcms2's precalculated 16-bit grid, whose interpolation
+        // was up to 4.3 levels of 8 bits off for Display P3 and BT.2020 → sRGB (CICPColourTests).
+        if depth16 { flags |= cmsUInt32Number(cmsFLAGS_NOOPTIMIZE) }
         guard let transform = cmsCreateTransformTHR(nil, source, type, target, type,
                                                     cmsUInt32Number(INTENT_RELATIVE_COLORIMETRIC),
                                                     flags | cmsUInt32Number(cmsFLAGS_BLACKPOINTCOMPENSATION))

@@ -124,6 +124,11 @@ public enum ImageDecodingError: Error, Sendable, Equatable, CustomStringConverti
     /// A JPEG with more scans than ``DecodeOptions/maxJPEGScans`` (`limit`): stopped while its
     /// scans were read, before any row was handed out.
     case tooManyScans(limit: Int)
+    /// The colour the file declares by its code points (a PNG `cICP` chunk, an AVIF `nclx`) cannot
+    /// be converted to sRGB (``DecodeOptions/convertToSRGB``), so it is refused rather than shown
+    /// in wrong colours; `reason` names the value and what is accepted. Checked from the header,
+    /// before any pixel is decoded.
+    case unsupportedColour(ImageFormat, cicp: CICP, reason: String)
 
     /// The one-line message in `vocabulary`'s words.
     public func message(for vocabulary: ErrorVocabulary) -> String {
@@ -143,6 +148,8 @@ public enum ImageDecodingError: Error, Sendable, Equatable, CustomStringConverti
                 + " (\(vocabulary.failOn(failOn)); \(vocabulary.failOnNone))"
         case let .tooManyScans(limit):
             "JPEG has more than \(limit) scans (a progressive file has about 10; \(vocabulary.raiseMaxJPEGScans))"
+        case let .unsupportedColour(format, cicp, reason):
+            "cannot convert the \(format)'s colour (CICP \(cicp)) to sRGB: \(reason)"
         }
     }
 

@@ -132,7 +132,7 @@ struct ConversionPlan {
         let restartBands = switches.allowsRestartBands && threads > 1 && source.hasRestartMarkers
             && decodedSize != storedTarget && decodedSize.pixels >= switches.restartBandsMinimumPixels
             && storedTarget.height >= 64
-        let finalRows = orientation == .up && !(options.decode.convertToSRGB && source.headerMetadata.iccProfile != nil)
+        let finalRows = orientation == .up && !(options.decode.convertToSRGB && source.headerMetadata.hasColourToConvert)
         // Under a target size the resized image is encoded more than once: it must exist whole.
         let encodeRows = outputFormat == .jpeg && (rowFormat == .gray8 || rowFormat == .rgb8) && finalRows
             && options.targetSize == nil
