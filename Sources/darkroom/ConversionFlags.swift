@@ -22,7 +22,7 @@ struct ConversionFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Background colour for flattening alpha (JPEG, GIF): #rrggbb, #rgb or a CSS colour name (white, black, navy, rebeccapurple, …).")
     var background: String = "white"
 
-    @Option(help: ArgumentHelp("Metadata to keep: none, all, or a comma list of provenance (the IPTC DigitalSourceType label that marks AI images, alone in a minimal XMP packet), icc, exif (without its thumbnail, orientation 1), xmp (the whole packet), iptc. Default: provenance. A C2PA manifest is never kept; what is dropped is reported.", valueName: "LIST"))
+    @Option(help: ArgumentHelp("Metadata to keep: none, all, or a comma list such as icc,exif,xmp. provenance: only the IPTC DigitalSourceType label that marks AI images (in a minimal XMP packet); exif: without its thumbnail, orientation 1; xmp: the whole packet. A C2PA manifest is never kept; what is dropped is reported.", valueName: "LIST"))
     var keep: MetadataKeep = .default
 
     @Option(parsing: .unconditional, help: "Refuse inputs and outputs with more pixels than this (checked before decoding; 1 to 2^36).")

@@ -171,7 +171,7 @@ struct MetadataBlocks: Equatable {
             case "iTXt", "tEXt", "zTXt":
                 if let (keyword, text) = pngText(type, data, at: i) {
                     switch keyword {
-                    case "XML:com.adobe.xmp": setXMP(text[...], from: "PNG \(type) XML:com.adobe.xmp")
+                    case "XML:com.adobe.xmp": setXMP(text, from: "PNG \(type) XML:com.adobe.xmp")
                     case "Raw profile type xmp":
                         if xmpFromProfile == nil { xmpFromProfile = rawProfile(text, keyword: keyword)?[...] }
                     case "Raw profile type APP1":
@@ -203,8 +203,8 @@ struct MetadataBlocks: Equatable {
     }
 
     /// The keyword and the text of a `tEXt`, `zTXt` or `iTXt` chunk whose keyword is one Darkroom
-    /// reads (the text inflated into at most its block's limit), or nil.
-    private mutating func pngText(_ type: String, _ data: ArraySlice<UInt8>, at offset: Int) -> (String, [UInt8])? {
+    /// reads (compressed text inflated into at most its block's limit), or nil.
+    private mutating func pngText(_ type: String, _ data: ArraySlice<UInt8>, at offset: Int) -> (String, ArraySlice<UInt8>)? {
         guard let nul = data.firstIndex(of: 0), nul - data.startIndex <= 79 else { return nil }
         let keyword = String(decoding: data[data.startIndex..<nul], as: UTF8.self)
         guard keyword == "XML:com.adobe.xmp" || keyword.hasPrefix("Raw profile type ") else { return nil }
@@ -229,19 +229,14 @@ struct MetadataBlocks: Equatable {
             }
         default: break
         }
-        guard compressed else {
-            guard rest.count <= textLimit else {
-                tooLarge(keyword, "\(rest.count) bytes", type: type, at: offset)
-                return nil
-            }
-            return (keyword, Array(rest))
-        }
+        // Uncompressed text is a slice of the file: its size is checked where it is kept.
+        guard compressed else { return (keyword, rest) }
         var out: UnsafeMutablePointer<UInt8>?
         var count = 0
         let rc = rest.withUnsafeBufferPointer { darkroom_inflate($0.baseAddress, $0.count, textLimit, &out, &count) }
         defer { darkroom_free(out) }
         switch rc {
-        case 0: return (keyword, out.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? [])
+        case 0: return (keyword, (out.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? [])[...])
         case -2:
             tooLarge(keyword, "over \(textLimit) bytes once inflated", type: type, at: offset)
         default:
@@ -252,16 +247,19 @@ struct MetadataBlocks: Equatable {
     }
 
     private mutating func tooLarge(_ keyword: String, _ size: String, type: String, at offset: Int) {
-        let block: MetadataWarning.Block = keyword.hasSuffix("iptc") || keyword.hasSuffix("8bim") ? .iptc : .xmp
-        problems.append(MetadataWarning(block: block, reason: .tooLarge,
-                                        message: "PNG \(type) chunk '\(keyword)' at offset \(offset) holds \(size), over the limit: not kept"))
+        let iptc = keyword.hasSuffix("iptc") || keyword.hasSuffix("8bim")
+        let what = iptc ? "IPTC records are" : "XMP packet is"
+        let limit = iptc ? Limits.maxMetadataBytes : Limits.maxXMPBytes
+        problems.append(MetadataWarning(block: iptc ? .iptc : .xmp, reason: .tooLarge,
+                                        message: "PNG \(type) chunk '\(keyword)' at offset \(offset) holds \(size): its \(what) over the \(limit)-byte limit: not kept"
+                                            + (iptc ? "" : ", and its provenance label not read")))
     }
 
     /// The payload of an ImageMagick raw profile (`\n<name>\n<decimal length>\n<hex digits>`),
     /// or nil with a problem noted.
-    private mutating func rawProfile(_ text: [UInt8], keyword: String) -> [UInt8]? {
+    private mutating func rawProfile(_ text: ArraySlice<UInt8>, keyword: String) -> [UInt8]? {
         let block: MetadataWarning.Block = keyword.hasSuffix("iptc") || keyword.hasSuffix("8bim") ? .iptc : .xmp
-        guard let payload = Self.rawProfilePayload(text[...]) else {
+        guard let payload = Self.rawProfilePayload(text) else {
             note(block, "PNG text chunk '\(keyword)' is not a raw profile (a newline, a name, a decimal length and that many hex-coded bytes): not kept")
             return nil
         }

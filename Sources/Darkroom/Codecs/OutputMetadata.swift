@@ -31,8 +31,9 @@ struct OutputMetadata: Sendable, Equatable {
 
     /// The largest EXIF payload one JPEG APP1 segment holds after its `Exif\0\0`: 65,527 bytes.
     static let jpegMaxEXIF = 65_533 - 6
-    /// The largest XMP packet one JPEG APP1 segment holds after its namespace header: 65,502 bytes.
-    static let jpegMaxXMP = 65_533 - 29
+    /// The largest XMP packet written into one JPEG APP1 segment: 65,502 bytes, the XMP
+    /// specification's limit for standard XMP (Part 3, 1.1.3.1).
+    static let jpegMaxXMP = 65_502
     /// The largest IPTC records one JPEG APP13 segment holds after `Photoshop 3.0\0` and the
     /// `8BIM` resource header: 65,507 bytes.
     static let jpegMaxIPTC = 65_533 - 14 - 12

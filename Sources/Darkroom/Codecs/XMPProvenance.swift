@@ -215,7 +215,9 @@ enum XMPProvenance {
         /// characters, no control characters.
         static func value(_ raw: [UInt8]) -> String? {
             guard let decoded = decoded(raw) else { return nil }
-            let value = decoded.trimmingSpaces()
+            // XML white space around the value (an element's text is often on a line of its own).
+            let value = String(decoded.unicodeScalars.drop { [" ", "\t", "\n", "\r"].contains($0) }.reversed()
+                .drop { [" ", "\t", "\n", "\r"].contains($0) }.reversed().map(Character.init))
             guard !value.isEmpty, value.count <= XMPProvenance.maxValueLength,
                   !value.unicodeScalars.contains(where: needsEscape) else { return nil }
             return value
