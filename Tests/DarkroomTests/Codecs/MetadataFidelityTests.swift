@@ -200,6 +200,22 @@ enum ExifTool {
                                                  message: "EXIF (24 bytes) has no readable TIFF header and IFD0: not kept")])
     }
 
+    // MARK: Animations
+
+    @Test(arguments: [ImageFormat.webp, .png, .avif])
+    func anAnimationKeepsTheLabel(format: ImageFormat) throws {
+        let dir = try TestSupport.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("in.gif")
+        try Data(TestImages.bytes("animated.gif")).write(to: file)
+        try ExifTool.write(file, ["-XMP-iptcExt:DigitalSourceType=\(Self.label)"])
+        let gif = [UInt8](try Data(contentsOf: file))
+        #expect(try ImageInspection.inspect(gif).provenance.digitalSourceType == Self.label)
+        let result = try Self.convert(gif, to: format)
+        #expect(result.frameCount > 1 && result.metadataWarnings.isEmpty)
+        #expect(try ExifTool.tags(result.bytes) == ["XMP-iptcExt:DigitalSourceType": Self.label])
+    }
+
     // MARK: AVIF's Exif item
 
     @Test func anAVIFExifItemWithItsExifHeaderMakesAJPEGExiftoolReads() throws {
