@@ -307,7 +307,7 @@ enum ImagesRoutes {
                     "input_width": .int(ref.inputWidth), "input_height": .int(ref.inputHeight),
                     "resized": .bool(ref.resized), "passed_through": .bool(ref.passedThrough),
                     "billed_mp": .int(ref.billedMegapixels), "bytes": .int(ref.bytes.count),
-                    "quality": quality.map(JSONValue.int) ?? .null, "warnings": .array(ref.warnings.map(\.json)),
+                    "quality": quality.map(JSONValue.int) ?? .null, "warnings": .array(ref.warnings.map(\.json) + ref.metadataWarnings.map(\.json)),
                 ])
             case let .failure(error):
                 data.append(error.json)

@@ -422,6 +422,17 @@ enum ExifTool {
         #expect(try ImageInspection.inspect(avif + box).provenance.c2pa == C2PAManifest(container: "AVIF uuid", byteCount: box.count))
     }
 
+    @Test func aReferenceIsStrippedOfItsManifestAndSaysSo() throws {
+        let image = TestImages.gradient(width: 8, height: 8, alpha: false)
+        #expect(try ReferencePrep.prepare(bytes: PNGCodec.encode(image, icc: nil, exif: nil), name: "a.png").passedThrough)
+        let png = try Self.png(image, chunks: [("caBX", Self.jumbf)])
+        let ref = try ReferencePrep.prepare(bytes: png, name: "a.png")
+        #expect(!ref.passedThrough)
+        #expect(try ImageInspection.inspect(ref.bytes).provenance == Provenance())
+        #expect(ref.metadataWarnings == [MetadataWarning(block: .c2pa, reason: .invalidated,
+                                                         message: "C2PA manifest (PNG caBX, \(Self.jumbf.count) bytes) dropped: its signature covers the input's bytes, which a conversion changes (re-sign the output to keep a manifest)")])
+    }
+
     // MARK: Bounds
 
     @Test func anXMPPacketOverTheLimitIsReportedNotKept() throws {
