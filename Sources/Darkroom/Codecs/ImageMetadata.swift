@@ -65,7 +65,7 @@ public struct Provenance: Sendable, Hashable {
     /// The `Iptc4xmpExt:DigitalSourceType` of the file's XMP (namespace
     /// `http://iptc.org/std/Iptc4xmpExt/2008-02-29/`), e.g.
     /// `http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia` for an image
-    /// made by a generative model; nil when absent. At most ``XMPProvenance/maxValueLength`` characters.
+    /// made by a generative model; nil when absent. At most 1,024 characters.
     public var digitalSourceType: String?
     /// The C2PA manifest store the file embeds, nil when none. A conversion never carries it
     /// over (a re-encode invalidates its signature) and reports it in a ``MetadataWarning``.
