@@ -348,6 +348,7 @@ struct MetadataBlocks: Equatable {
     private mutating func gif(_ b: [UInt8]) {
         let identifier = Array("XMP DataXMP".utf8)
         guard b.count >= 13 else { return }
+        var searchedXMP = false
         var i = 13
         if b[10] & 0x80 != 0 { i += 3 << (Int(b[10] & 7) + 1) }
         func skipSubBlocks(_ j: inout Int) -> Bool {
@@ -363,12 +364,20 @@ struct MetadataBlocks: Equatable {
             switch b[i] {
             case 0x21:
                 guard i + 2 < b.count else { return }
-                if b[i + 1] == 0xFF, b[i + 2] == 11, i + 14 <= b.count, b[(i + 3)..<(i + 14)].elementsEqual(identifier) {
+                if !searchedXMP, b[i + 1] == 0xFF, b[i + 2] == 11, i + 14 <= b.count, b[(i + 3)..<(i + 14)].elementsEqual(identifier) {
+                    // The first such extension only, and its packet searched within the XMP limit
+                    // (plus the trailer): the walk stays linear in the file whatever it holds.
+                    searchedXMP = true
                     let start = i + 14
+                    let end = min(b.count, start + Limits.maxXMPBytes + 258)
                     // The trailer starts 0x01 0xFF 0xFE 0xFD … and ends 0x01 0x00 0x00.
                     var k = start
-                    while k + 4 <= b.count, !(b[k] == 0x01 && b[k + 1] == 0xFF && b[k + 2] == 0xFE && b[k + 3] == 0xFD) { k += 1 }
-                    if k + 4 <= b.count { setXMP(b[start..<k], from: "GIF XMP application extension") }
+                    while k + 4 <= end, !(b[k] == 0x01 && b[k + 1] == 0xFF && b[k + 2] == 0xFE && b[k + 3] == 0xFD) { k += 1 }
+                    if k + 4 <= end {
+                        setXMP(b[start..<k], from: "GIF XMP application extension")
+                    } else {
+                        note(.xmp, "the GIF XMP application extension at offset \(i) has no end (its 258-byte trailer) within the \(Limits.maxXMPBytes)-byte limit: not kept")
+                    }
                 }
                 var j = i + 2
                 guard skipSubBlocks(&j) else { return }

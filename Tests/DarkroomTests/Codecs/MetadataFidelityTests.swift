@@ -514,6 +514,17 @@ enum ExifTool {
         #expect(String(decoding: packet, as: UTF8.self).contains("<Iptc4xmpExt:DigitalSourceType>a&lt;b&amp;&quot;c&quot;</Iptc4xmpExt:DigitalSourceType>"))
     }
 
+    @Test func aGIFXMPExtensionWithoutItsTrailerIsNotRead() {
+        let xmp = Array("<x:xmpmeta/>".utf8)
+        let head = Array("GIF89a".utf8) + [1, 0, 1, 0, 0, 0, 0] + [0x21, 0xFF, 11] + Array("XMP DataXMP".utf8)
+        let trailer: [UInt8] = [0x01] + (0...255).reversed().map { UInt8($0) } + [0x00]
+        #expect(MetadataBlocks(head + xmp + trailer + [0x3B], format: .gif).xmp == xmp)
+        let cut = MetadataBlocks(head + xmp + [0x00, 0x3B], format: .gif)
+        #expect(cut.xmp == nil)
+        #expect(cut.problems == [MetadataWarning(block: .xmp, reason: .invalid,
+                                                 message: "the GIF XMP application extension at offset 13 has no end (its 258-byte trailer) within the 1048576-byte limit: not kept")])
+    }
+
     @Test func keepParsesNoneAllAndCommaLists() throws {
         #expect(try MetadataKeep(parsing: "none") == [])
         #expect(try MetadataKeep(parsing: "all") == .all)
