@@ -38,7 +38,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        // System libraries (apt: libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev).
+        // System libraries (apt: libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev zlib1g-dev).
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CLibWebP", pkgConfig: "libwebpdemux", providers: [.apt(["libwebp-dev"])]),
@@ -47,9 +47,11 @@ let package = Package(
         .systemLibrary(name: "CLibAVIF", providers: [.apt(["libavif-dev"])]),
         .systemLibrary(name: "CGIFLib", providers: [.apt(["libgif-dev"])]),
         .systemLibrary(name: "CLCMS2", pkgConfig: "lcms2", providers: [.apt(["liblcms2-dev"])]),
+        // zlib (libpng's own dependency): the PNG shim inflates zTXt and compressed iTXt metadata text.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // C shims: wrappers that own libjpeg's and libpng's setjmp/longjmp, the CPU check, library versions.
-        .target(name: "CDarkroom", dependencies: ["CLibJPEG", "CLibPNG"]),
+        .target(name: "CDarkroom", dependencies: ["CLibJPEG", "CLibPNG", "CZlib"]),
 
         // Resampling kernels: one C source compiled once per CPU level inside the object
         // (`#pragma clang attribute push(target(...))`), picked at run time in Swift. No unsafe build flags,

@@ -85,8 +85,6 @@ def explain(field, ours, theirs, record, manifest, default_image):
         return "APNG whose default image is no animation frame: Pillow counts it, acTL num_frames does not"
     if field == "orientation" and ours == 1 and record["metadata"]["xmp"] and not record["metadata"]["exif"]:
         return "orientation only in XMP: darkroom reads EXIF and AVIF irot/imir only, as it orients"
-    if field == "orientation" and fmt == "png" and ours == 1 and not record["metadata"]["exif"]:
-        return "PNG orientation in an ImageMagick 'Raw profile type exif' text chunk: darkroom reads eXIf only, as browsers do"
     if field == "size" and fmt == "webp" and "corrupt/fuzz/" in path:
         return "fuzzed WebP: the VP8X canvas and the bitstream disagree; darkroom reports libwebp's bitstream size"
     if manifest:

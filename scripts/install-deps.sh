@@ -5,7 +5,7 @@ set -euo pipefail
 # libcurl at run time; the Darkroom library itself needs none of it.
 # libavif-bin (avifenc, avifdec) and libimage-exiftool-perl (exiftool): the tests make colour,
 # clean-aperture and metadata inputs with them and check outputs against their readings.
-packages=(libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev pkg-config libcurl4-openssl-dev
+packages=(libpng-dev libjpeg-dev libwebp-dev libavif-dev libgif-dev liblcms2-dev zlib1g-dev pkg-config libcurl4-openssl-dev
           libavif-bin libimage-exiftool-perl)
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include <png.h>
+#include <zlib.h>
 #include "CDarkroom.h"
 
 struct shim_state {
@@ -186,6 +187,69 @@ static struct chunk_facts scan_chunks(struct shim_state *s) {
     return f;
 }
 
+/// The payload of an ImageMagick raw profile text ("\n<name>\n<decimal length>\n<hex digits>",
+/// whitespace anywhere among the digits), as exiftool's ProcessProfile reads it: malloc'd into
+/// *out (*out_len bytes), or NULL when the text is not that form, declares more than CHUNK_LIMIT
+/// bytes or holds fewer hex digits than it declares.
+static uint8_t *raw_profile_payload(const char *text, size_t len, uint32_t *out_len) {
+    size_t i = 0;
+    if (i >= len || text[i] != '\n') return NULL;
+    i++;
+    while (i < len && text[i] != '\n') i++;                 // the profile's name
+    if (i >= len) return NULL;
+    i++;
+    while (i < len && (text[i] == ' ' || text[i] == '\t')) i++;
+    size_t declared = 0, digits = 0;
+    while (i < len && text[i] >= '0' && text[i] <= '9') {
+        if (++digits > 9) return NULL;                       // over 999,999,999: more than any chunk holds
+        declared = declared * 10 + (size_t)(text[i] - '0');
+        i++;
+    }
+    if (digits == 0 || declared == 0 || declared > CHUNK_LIMIT || i >= len || text[i] != '\n') return NULL;
+    i++;
+    uint8_t *payload = malloc(declared);
+    if (!payload) return NULL;
+    size_t n = 0;
+    int high = -1;
+    for (; i < len && n < declared; i++) {
+        char c = text[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (v < 0) {
+            if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+            break;
+        }
+        if (high < 0) { high = v; continue; }
+        payload[n++] = (uint8_t)(high << 4 | v);
+        high = -1;
+    }
+    if (n != declared) { free(payload); return NULL; }
+    *out_len = (uint32_t)n;
+    return payload;
+}
+
+/// An EXIF payload from the text chunks libpng read before the image data: ImageMagick's
+/// "Raw profile type exif", or "Raw profile type APP1" when it holds Exif; "Exif\0\0" dropped,
+/// so the payload starts at the TIFF header as an eXIf chunk's does.
+static void capture_text_exif(png_structp png, png_infop info, darkroom_png_info *out) {
+    png_textp texts = NULL;
+    int count = png_get_text(png, info, &texts, NULL);
+    for (int k = 0; k < count && !out->exif; k++) {
+        const char *key = texts[k].key;
+        if (!key || !texts[k].text) continue;
+        int app1 = strcmp(key, "Raw profile type APP1") == 0;
+        if (strcmp(key, "Raw profile type exif") != 0 && !app1) continue;
+        uint32_t n = 0;
+        uint8_t *payload = raw_profile_payload(texts[k].text, strlen(texts[k].text), &n);
+        if (!payload) continue;
+        uint32_t skip = n > 6 && memcmp(payload, "Exif\0\0", 6) == 0 ? 6 : 0;
+        if (app1 && skip == 0) { free(payload); continue; }   // an APP1 profile holding XMP
+        if (skip) memmove(payload, payload + skip, n - skip);
+        out->exif = payload;
+        out->exif_len = n - skip;
+        out->exif_from_text = 1;
+    }
+}
+
 static void capture_info(png_structp png, png_infop info, darkroom_png_info *out) {
     out->width = png_get_image_width(png, info);
     out->height = png_get_image_height(png, info);
@@ -221,6 +285,7 @@ static void capture_info(png_structp png, png_infop info, darkroom_png_info *out
         if (out->exif) { memcpy(out->exif, exif, exif_len); out->exif_len = exif_len; }
     }
 #endif
+    if (!out->exif) capture_text_exif(png, info, out);
 }
 
 static png_structp make_reader(struct shim_state *s, png_infop *info) {
@@ -540,11 +605,56 @@ int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, 
     if (!rows) png_error(png, "out of memory");
     for (uint32_t y = 0; y < height; y++) rows[y] = (png_bytep)(pixels + rowbytes * y);
     png_write_image(png, rows);
-    png_write_end(png, info);
+    // No info: every chunk was written before the image data. libpng 1.6.39 would write the eXIf
+    // chunk a second time after IDAT from `info` (it does not record that it wrote it).
+    png_write_end(png, NULL);
     free(rows);
     png_destroy_write_struct(&png, &info);
     *out = s.out;
     *out_size = s.out_len;
+    return 0;
+}
+
+int darkroom_inflate(const uint8_t *in, size_t len, size_t max_out, uint8_t **out, size_t *out_len) {
+    *out = NULL;
+    *out_len = 0;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit(&z) != Z_OK) return -1;
+    // Grown as the text comes out, never past max_out (+1 byte to tell "longer than max_out").
+    size_t cap = 0, used = 0;
+    uint8_t *buf = NULL;
+    int rc = Z_OK;
+    z.next_in = (Bytef *)in;
+    size_t in_left = len;
+    while (rc != Z_STREAM_END) {
+        if (used == cap) {
+            if (cap > max_out) { free(buf); inflateEnd(&z); return -2; }
+            size_t next = cap == 0 ? 4096 : cap * 2;
+            if (next > max_out + 1) next = max_out + 1;
+            uint8_t *grown = realloc(buf, next);
+            if (!grown) { free(buf); inflateEnd(&z); return -1; }
+            buf = grown;
+            cap = next;
+        }
+        if (z.avail_in == 0) {
+            uInt chunk = in_left > 0x40000000u ? 0x40000000u : (uInt)in_left;
+            z.avail_in = chunk;
+            in_left -= chunk;
+        }
+        z.next_out = buf + used;
+        z.avail_out = (uInt)(cap - used);
+        rc = inflate(&z, Z_NO_FLUSH);
+        used = cap - z.avail_out;
+        if (rc == Z_STREAM_END) break;
+        if (rc != Z_OK && !(rc == Z_BUF_ERROR && z.avail_out == 0)) { free(buf); inflateEnd(&z); return -1; }
+        if (rc == Z_OK && z.avail_in == 0 && in_left == 0 && z.avail_out != 0) { free(buf); inflateEnd(&z); return -1; }
+    }
+    inflateEnd(&z);
+    if (used > max_out) { free(buf); return -2; }
+    if (used == 0) { free(buf); buf = NULL; }
+    *out = buf;
+    *out_len = used;
     return 0;
 }
 

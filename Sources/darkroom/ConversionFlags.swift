@@ -22,8 +22,8 @@ struct ConversionFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Background colour for flattening alpha (JPEG, GIF): #rrggbb, #rgb or a CSS colour name (white, black, navy, rebeccapurple, …).")
     var background: String = "white"
 
-    @Option(help: "Metadata to keep. Orientation is always written as 1.")
-    var keep: MetadataKeep = .none
+    @Option(help: ArgumentHelp("Metadata to keep: none, all, or a comma list such as icc,exif,xmp. provenance: only the IPTC DigitalSourceType label that marks AI images (in a minimal XMP packet); exif: without its thumbnail, orientation 1; xmp: the whole packet. A C2PA manifest is never kept; what is dropped is reported.", valueName: "LIST"))
+    var keep: MetadataKeep = .default
 
     @Option(parsing: .unconditional, help: "Refuse inputs and outputs with more pixels than this (checked before decoding; 1 to 2^36).")
     var maxPixels: String = String(DecodeOptions.defaultMaxPixels)
@@ -124,7 +124,12 @@ extension ImageFormat: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
 extension ResampleFilter: ExpressibleByArgument {}
-extension MetadataKeep: ExpressibleByArgument {}
+extension MetadataKeep: ExpressibleByArgument {
+    /// `none`, `all` or a comma list (``MetadataKeep/init(parsing:name:)``).
+    public init?(argument: String) { try? self.init(parsing: argument) }
+    public var defaultValueDescription: String { description }
+    public static var allValueStrings: [String] { ["none", "all"] + names.map(\.name) }
+}
 extension ChromaSubsampling: ExpressibleByArgument {}
 extension FailOn: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }

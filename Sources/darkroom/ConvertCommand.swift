@@ -234,6 +234,9 @@ struct ConvertCommand: ParsableCommand {
             for warning in converted.warnings {
                 Console.info("darkroom: \(shown): \(warning) (converted anyway: --fail-on \(converter.options.decode.failOn))")
             }
+            // Metadata not carried over (a C2PA manifest, a block the output cannot hold): said on
+            // standard error and, through details(), in the JSON record.
+            for warning in converted.metadataWarnings { Console.info("darkroom: \(shown): \(warning)") }
             if let dropped = converted.framesDropped {
                 // The output is the first frame only: said on standard error and in the JSON record.
                 let hint = dropped.outputFormat.canAnimate ? "" : ", --frames first says this is meant"
@@ -270,7 +273,9 @@ struct ConvertCommand: ParsableCommand {
         if let loop = c.source.loopCount { d["loop"] = .int(loop) }
         if let ms = c.source.durationMs { d["duration_ms"] = .int(ms) }
         if let name = c.source.iccDescription { d["icc"] = .string(name) }
-        if !c.warnings.isEmpty { d["warnings"] = .array(c.warnings.map(\.json)) }
+        if !c.warnings.isEmpty || !c.metadataWarnings.isEmpty {
+            d["warnings"] = .array(c.warnings.map(\.json) + c.metadataWarnings.map(\.json))
+        }
         return d
     }
 }

@@ -286,6 +286,7 @@ struct DecodeCommand: ParsableCommand {
                     }
                 }
                 let format: ImageFormat, width: Int, height: Int, warnings: [DecodeWarning]
+                var metadataWarnings: [MetadataWarning] = []
                 if let converter {
                     let r: ConversionResult
                     do {
@@ -295,6 +296,7 @@ struct DecodeCommand: ParsableCommand {
                         r = try converter.convert(bytes)
                     } catch { throw GatewayError.badItem(index: index, reason: describe(error)) }
                     (bytes, format, width, height, warnings) = (r.bytes, r.format, r.width, r.height, r.warnings)
+                    metadataWarnings = r.metadataWarnings
                 } else {
                     // Every pixel decoded as ImageDecoder.decode would (same errors, same warnings),
                     // none kept: a PNG or JPEG a few rows at a time, from the pending file when
@@ -316,7 +318,10 @@ struct DecodeCommand: ParsableCommand {
                 for warning in warnings {
                     Console.info("darkroom: \(response): item \(index): \(warning) (written anyway: --fail-on \(decodeOptions.failOn))")
                 }
-                if !warnings.isEmpty { entry["warnings"] = .array(warnings.map(\.json)) }
+                for warning in metadataWarnings { Console.info("darkroom: \(response): item \(index): \(warning)") }
+                if !warnings.isEmpty || !metadataWarnings.isEmpty {
+                    entry["warnings"] = .array(warnings.map(\.json) + metadataWarnings.map(\.json))
+                }
                 let fileName = template.render(created: created, index: index, format: format, stem: stem)
                 let path = PathText.join(outDir, fileName)
                 let sidecarPath = PathText.deletingExtension(path) + ".json"

@@ -9,12 +9,14 @@ import Glibc
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Report format, size, megapixels, depth, alpha, colour, orientation, frames, metadata and damage.",
+        abstract: "Report format, size, megapixels, depth, alpha, colour, orientation, frames, metadata, provenance and damage.",
         discussion: """
             Headers only: no pixel is decoded. Each file's header is parsed once and its structure \
             (PNG chunks and CRCs, JPEG segments up to EOI, WebP RIFF chunks, AVIF boxes, GIF blocks) \
             is walked to the end of the file, so a file cut short or a chunk with a bad CRC is \
             reported as damage. Damage inside compressed pixel data is only found by decoding.
+            Provenance: the IPTC DigitalSourceType of the XMP (trainedAlgorithmicMedia marks an \
+            image made by a generative model) and whether a C2PA manifest is embedded.
             Folders are walked recursively in name order; hidden files and folders (a name starting \
             with '.') are skipped there, and symbolic links to folders are not followed. Megapixels \
             are of 1,048,576 px; billed megapixels are the gateway's ceil(w*h / 1,048,576).
@@ -127,6 +129,8 @@ struct InspectCommand: ParsableCommand {
             "metadata " + (r.metadata.names.isEmpty ? "none" : r.metadata.names.joined(separator: " ")),
         ]
         if r.metadata.gps { parts[parts.count - 1] += " (GPS: location present)" }
+        if let label = r.provenance.digitalSourceType { parts.append("provenance \(ValueParser.printable(label))") }
+        if let manifest = r.provenance.c2pa { parts.append("\(manifest)") }
         if r.isDamaged { parts.append("DAMAGED: " + r.damage.map(\.description).joined(separator: "; ")) }
         return "\(InputFile.displayName(path)): " + parts.joined(separator: ", ")
     }
@@ -165,7 +169,12 @@ struct InspectCommand: ParsableCommand {
             "duration_ms": r.durationMs.map(JSONValue.int) ?? .null,
             "loop": r.loopCount.map(JSONValue.int) ?? .null,
             "metadata": ["exif": .bool(r.metadata.exif), "gps": .bool(r.metadata.gps),
-                         "xmp": .bool(r.metadata.xmp), "icc": .bool(r.metadata.icc)],
+                         "xmp": .bool(r.metadata.xmp), "icc": .bool(r.metadata.icc),
+                         "iptc": .bool(r.metadata.iptc), "c2pa": .bool(r.metadata.c2pa)],
+            "provenance": [
+                "digital_source_type": r.provenance.digitalSourceType.map(JSONValue.string) ?? .null,
+                "c2pa": r.provenance.c2pa.map { ["container": .string($0.container), "bytes": .int($0.byteCount)] } ?? .null,
+            ],
             "damage": .array(r.damage.map(\.json)),
         ]
     }

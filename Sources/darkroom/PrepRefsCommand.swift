@@ -121,6 +121,7 @@ struct PrepRefsCommand: ParsableCommand {
                 for warning in ref.warnings {
                     Console.info("darkroom: \(path): \(warning) (prepared anyway: --fail-on \(options.failOn))")
                 }
+                for warning in ref.metadataWarnings { Console.info("darkroom: \(path): \(warning)") }
                 let size = ref.resized ? "\(ref.inputWidth)x\(ref.inputHeight) -> \(ref.width)x\(ref.height)"
                                        : "\(ref.width)x\(ref.height)"
                 let how = ref.passedThrough ? "copied" : (ref.resized ? "resized" : "re-encoded")

@@ -150,15 +150,17 @@ public enum FuzzHarness {
 
     /// The options the first byte of a `convert` input stands for. Bit 0: the output format (JPEG,
     /// WebP); bits 1–2: the geometry (``convertGeometries``); bit 3: `fast` (shrink-on-load to the
-    /// target itself); bit 4: `failOn` none (damaged input is decoded as far as it goes). Always two
-    /// threads, so the row producer, restart bands and the output ring can run; the pixel limit is
-    /// ``convertMaxPixels``.
+    /// target itself); bit 4: `failOn` none (damaged input is decoded as far as it goes); bit 5:
+    /// `keep` all (the input's EXIF rewritten, its XMP, IPTC and ICC profile checked and written;
+    /// otherwise the default, the provenance label). Always two threads, so the row producer,
+    /// restart bands and the output ring can run; the pixel limit is ``convertMaxPixels``.
     public static func convertOptions(_ mode: UInt8) throws -> ConvertOptions {
         var options = ConvertOptions(format: mode & 1 == 0 ? .jpeg : .webp,
                                      resize: try ResizeGeometry(parsing: convertGeometries[Int(mode >> 1) & 3]),
                                      fast: mode & 8 != 0)
         options.decode.maxPixels = convertMaxPixels
         if mode & 16 != 0 { options.decode.failOn = .none }
+        if mode & 32 != 0 { options.encode.keep = .all }
         options.resampling.threads = 2
         return options
     }

@@ -23,7 +23,7 @@ enum ImagesRoutes {
     static let maxImages = 16
     /// Fields OpenAI clients send with every edit that say nothing about a conversion: accepted, not used.
     static let ignoredFields = ["model", "prompt", "safety_identifier", "user"]
-    static let convertFields = (["background", "fail_on", "frames", "n", "output_compression", "output_format", "response_format",
+    static let convertFields = (["background", "fail_on", "frames", "keep", "n", "output_compression", "output_format", "response_format",
                                  "size", "stream", "strict"] + ignoredFields).sorted()
     static let referenceFields = (["all_or_nothing", "fail_on", "format", "max_mp", "response_format"] + ignoredFields).sorted()
 
@@ -90,6 +90,7 @@ enum ImagesRoutes {
         let strict = try RouteSupport.flag(fields.take("strict"), param: "strict")
         let failOn = try RouteSupport.failOn(fields.take("fail_on"))
         let frames = try RouteSupport.frames(fields.take("frames"))
+        let keep = try RouteSupport.keep(fields.take("keep"))
         if let n = fields.take("n") {
             let count = try RouteSupport.integer(n, param: "n", in: GatewayRequest.nRange)
             guard count == 1 else {
@@ -119,6 +120,7 @@ enum ImagesRoutes {
         do { try stage.request.validate(strictOpenAI: strict) } catch { throw APIError.from(error, door: .openAI) }
         if let failOn { stage.failOn = failOn }
         if let frames { stage.frames = frames }
+        if let keep { stage.keep = keep }
         if let sizeText, sizeText.lowercased() != "auto" {
             guard let size = PixelSize(parsing: sizeText), size.width >= 1, size.height >= 1,
                   let geometry = try? ResizeGeometry(parsing: "\(size.width)x\(size.height)") else {
@@ -167,7 +169,8 @@ enum ImagesRoutes {
         let quality = RouteSupport.qualityUsed(format, asked.stage.request.effectiveQuality)
         if asked.binary, let image = converted.first {
             return RouteSupport.imageResponse(image.bytes, format: image.format, quality: image.lossless ? nil : quality,
-                                              warnings: image.warnings, framesDropped: image.framesDropped, headers: [
+                                              warnings: image.warnings, framesDropped: image.framesDropped,
+                                              metadataWarnings: image.metadataWarnings, headers: [
                 "Darkroom-Width": "\(image.width)", "Darkroom-Height": "\(image.height)",
                 "Darkroom-Billed-MP": "\(image.billedMegapixels)",
                 "Darkroom-Frames": "\(image.frameCount)", "Darkroom-Source-Frames": "\(image.sourceFrameCount)",
@@ -304,7 +307,7 @@ enum ImagesRoutes {
                     "input_width": .int(ref.inputWidth), "input_height": .int(ref.inputHeight),
                     "resized": .bool(ref.resized), "passed_through": .bool(ref.passedThrough),
                     "billed_mp": .int(ref.billedMegapixels), "bytes": .int(ref.bytes.count),
-                    "quality": quality.map(JSONValue.int) ?? .null, "warnings": .array(ref.warnings.map(\.json)),
+                    "quality": quality.map(JSONValue.int) ?? .null, "warnings": .array(ref.warnings.map(\.json) + ref.metadataWarnings.map(\.json)),
                 ])
             case let .failure(error):
                 data.append(error.json)

@@ -10,11 +10,11 @@ import NIOCore
 ///
 /// | route | query | answer |
 /// |---|---|---|
-/// | `POST /v1/convert` | `output_format`, `output_compression`, `background`, `response_format`, `n`, `size`, `aspect_ratio`, `resolution` (checked, not used), `resize`, `strict`, `fail_on`, `frames` | the converted image (an animation stays one when the format can hold it) |
+/// | `POST /v1/convert` | `output_format`, `output_compression`, `background`, `response_format`, `n`, `size`, `aspect_ratio`, `resolution` (checked, not used), `resize`, `strict`, `fail_on`, `frames`, `keep` | the converted image (an animation stays one when the format can hold it) |
 /// | `POST /v1/references` | `max_mp`, `format`, `name`, `fail_on` | the prepared reference |
 /// | `POST /v1/size` | `profile`, `multiple`; a strict JSON body | `{"width","height"}` |
 enum RawRoutes {
-    static let convertFields = (GatewayRequest.knownFields.union(["strict", "resize", "fail_on", "frames"])).sorted()
+    static let convertFields = (GatewayRequest.knownFields.union(["strict", "resize", "fail_on", "frames", "keep"])).sorted()
     static let referenceFields = ["fail_on", "format", "max_mp", "name"]
     static let sizeFields = ["multiple", "profile"]
 
@@ -34,6 +34,7 @@ enum RawRoutes {
             let resizeText = query.take("resize")
             let failOn = try RouteSupport.failOn(query.take("fail_on"))
             let frames = try RouteSupport.frames(query.take("frames"))
+            let keep = try RouteSupport.keep(query.take("keep"))
             try query.checkNoneLeft(accepted: convertFields)
             var stage = GatewayConversion(request: try RouteSupport.gatewayRequest(gatewayFields), strictOpenAI: strict,
                                           maxPixels: server.configuration.maxPixels)
@@ -43,6 +44,7 @@ enum RawRoutes {
             }
             if let failOn { stage.failOn = failOn }
             if let frames { stage.frames = frames }
+            if let keep { stage.keep = keep }
             stage.deadline = start.deadline(server.configuration.requestTimeout)
             let limits = RouteSupport.OutputLimits(server.configuration)
             let bytes = try await RouteSupport.body(of: request, server: server, route: "/v1/convert", start: start)
@@ -57,7 +59,7 @@ enum RawRoutes {
                 return RouteSupport.imageResponse(
                     image.bytes, format: image.format,
                     quality: image.lossless ? nil : RouteSupport.qualityUsed(image.format, frozen.request.effectiveQuality),
-                    warnings: image.warnings, framesDropped: image.framesDropped, headers: [
+                    warnings: image.warnings, framesDropped: image.framesDropped, metadataWarnings: image.metadataWarnings, headers: [
                         "Darkroom-Width": "\(image.width)", "Darkroom-Height": "\(image.height)",
                         "Darkroom-Billed-MP": "\(image.billedMegapixels)",
                         "Darkroom-Frames": "\(image.frameCount)", "Darkroom-Source-Frames": "\(image.sourceFrameCount)",
@@ -94,7 +96,7 @@ enum RawRoutes {
                 }
                 server.metrics.recordPixelsDecoded(route: "/v1/references", ref.inputWidth * ref.inputHeight)
                 return RouteSupport.imageResponse(ref.bytes, format: ref.format, quality: ImagesRoutes.referenceQuality(ref, frozen),
-                                                  warnings: ref.warnings, headers: [
+                                                  warnings: ref.warnings, metadataWarnings: ref.metadataWarnings, headers: [
                     "Darkroom-Width": "\(ref.width)", "Darkroom-Height": "\(ref.height)",
                     "Darkroom-Input-Width": "\(ref.inputWidth)", "Darkroom-Input-Height": "\(ref.inputHeight)",
                     "Darkroom-Resized": "\(ref.resized)", "Darkroom-Passed-Through": "\(ref.passedThrough)",

@@ -212,6 +212,13 @@ enum RouteSupport {
         do { return try FrameSelection(parsing: value, name: "frames") } catch { throw APIError.from(error, door: .openAI, param: "frames") }
     }
 
+    /// `keep`: none, all, or a comma list of provenance, icc, exif, xmp, iptc (``MetadataKeep``;
+    /// absent: the library's default, the provenance label only).
+    static func keep(_ value: String?) throws(APIError) -> MetadataKeep? {
+        guard let value else { return nil }
+        do { return try MetadataKeep(parsing: value, name: "keep") } catch { throw APIError.from(error, door: .openAI, param: "keep") }
+    }
+
     /// `fail_on`: none, truncated or warning.
     static func failOn(_ value: String?) throws(APIError) -> FailOn? {
         guard let value else { return nil }
@@ -306,29 +313,33 @@ enum RouteSupport {
     /// `Darkroom-Quality`'s value: the number, or `lossless`.
     static func qualityHeader(_ quality: Int?) -> String { quality.map(String.init) ?? "lossless" }
 
-    /// The JSON of a warning the answer carries: the decoder's (``DecodeWarning``), or
-    /// `{"kind":"animation","message":…,"count":1}` for frames dropped.
+    /// The JSON of a warning the answer carries: the decoder's (``DecodeWarning``),
+    /// `{"kind":"animation","message":…,"count":1}` for frames dropped, then the metadata not
+    /// carried over (``MetadataWarning``: `{"kind":"metadata","block":…,"reason":…,"message":…,"count":1}`).
     static func warningsJSON(_ image: GatewayImage) -> [JSONValue] {
         var list = image.warnings.map(\.json)
         if let dropped = image.framesDropped {
             list.append(.object(["kind": .string("animation"), "message": .string(dropped.description), "count": .int(1)]))
         }
-        return list
+        return list + image.metadataWarnings.map(\.json)
     }
 
     /// An image answer: its MIME type, `Darkroom-Format`, `Darkroom-Quality`, the route's headers,
     /// and for an input the decoder warned about (let through by `fail_on`) `Darkroom-Warnings`
     /// (how many) and `Darkroom-Warning` (the first, e.g. `truncated: Premature end of JPEG file`).
-    /// `framesDropped`: an animation answered as its first frame, the last of the warnings
-    /// (`animation: animated (12 frames): only the first frame was converted (…)`).
+    /// `framesDropped`: an animation answered as its first frame, after the decoder's warnings
+    /// (`animation: animated (12 frames): only the first frame was converted (…)`);
+    /// `metadataWarnings`: the metadata not carried over, last (`metadata: C2PA manifest (JPEG
+    /// APP11, 18204 bytes) dropped: …`).
     static func imageResponse(_ bytes: [UInt8], format: ImageFormat, quality: Int?, warnings: [DecodeWarning],
-                              framesDropped: ConversionResult.FramesDropped? = nil,
+                              framesDropped: ConversionResult.FramesDropped? = nil, metadataWarnings: [MetadataWarning] = [],
                               headers: [String: String]) -> Response {
         var fields = HTTPFields()
         fields[.contentType] = format.mimeType
         fields[HTTPField.Name("Darkroom-Format")!] = format.rawValue
         fields[HTTPField.Name("Darkroom-Quality")!] = qualityHeader(quality)
         let texts = warnings.map { "\($0.kind.rawValue): \($0.message)" } + (framesDropped.map { ["animation: \($0)"] } ?? [])
+            + metadataWarnings.map(\.description)
         if let first = texts.first {
             fields[HTTPField.Name("Darkroom-Warnings")!] = "\(texts.count)"
             // Header values are visible ASCII: escaped controls, anything else as '?'.

@@ -213,7 +213,9 @@ typedef struct {
     int has_cicp;         // a 4-byte cICP chunk before the image data (libpng 1.6.39 keeps it as an unknown chunk)
     uint8_t cicp[4];      // its colour primaries, transfer characteristics, matrix coefficients, full-range flag
     uint8_t *icc; uint32_t icc_len;    // malloc'd, or NULL
-    uint8_t *exif; uint32_t exif_len;  // malloc'd, or NULL
+    uint8_t *exif; uint32_t exif_len;  // malloc'd, or NULL: the eXIf chunk, else an ImageMagick text chunk's (exif_from_text)
+    int exif_from_text;   // exif is the payload of a "Raw profile type exif" (or "APP1" holding Exif) text chunk
+                          // before the image data, as ImageMagick writes it and Pillow and exiftool read it
     darkroom_warnings warnings;        // what libpng warned about while decoding
 } darkroom_png_info;
 
@@ -276,6 +278,12 @@ int darkroom_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, 
                         int level, int strategy, int filters,
                         const uint8_t *icc, uint32_t icc_len, const uint8_t *exif, uint32_t exif_len,
                         uint64_t deadline_ns, uint8_t **out, size_t *out_size, char err[DARKROOM_ERR_LEN]);
+
+/// Inflates the zlib stream of `len` bytes at `in` (a PNG zTXt or compressed iTXt text) into at
+/// most `max_out` bytes: returns 0 with *out malloc'd (the caller frees it; *out_len bytes, a
+/// NULL *out for 0 bytes), -1 for a damaged or cut stream, -2 when the text is longer than
+/// `max_out` (nothing larger is allocated).
+int darkroom_inflate(const uint8_t *in, size_t len, size_t max_out, uint8_t **out, size_t *out_len);
 
 /// The CRC-32 of `len` bytes, as PNG chunks use it, for the header walk of
 /// `ImageInspection` (a PNG's chunk CRCs checked without decoding).

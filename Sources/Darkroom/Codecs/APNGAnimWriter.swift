@@ -16,14 +16,14 @@
 /// - Delays are `num/den` seconds: `ms/1000` up to 65,535 ms, `ms/10` in 1/100 s (rounded) up
 ///   to 655,350 ms, whole seconds beyond (at most 65,535 s); a duration of 10 ms or less is
 ///   written as 100 ms, what browsers show for it.
-/// - `--keep` profile and EXIF go into `iCCP`/`eXIf` before the image data, from the first
-///   frame's encode.
+/// - `--keep` profile, EXIF, XMP and IPTC go into `iCCP`/`eXIf`/`iTXt`/`tEXt` before the image
+///   data, from the first frame's encode.
 ///
 /// Every frame is 8-bit RGBA (colour type 6). Memory: the previous frame and the file written
 /// so far (the encoded frames), whatever the frame count.
 final class APNGAnimWriter {
     private let width: Int, height: Int, loopCount: Int
-    private let icc: [UInt8]?, exif: [UInt8]?
+    private let icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]?, iptc: [UInt8]?
     private var out: [UInt8] = []
     /// Where `acTL`'s data starts in ``out``: its frame count is written by ``finish()``.
     private var acTLData = 0
@@ -31,13 +31,15 @@ final class APNGAnimWriter {
     private var sequence = 0
     private var frames = 0
 
-    /// `loopCount`: total plays, 0 = forever. `icc`/`exif`: chunks to carry (nil: none).
-    init(width: Int, height: Int, loopCount: Int, icc: [UInt8]?, exif: [UInt8]?) {
+    /// `loopCount`: total plays, 0 = forever. `icc`/`exif`/`xmp`/`iptc`: blocks to carry (nil: none).
+    init(width: Int, height: Int, loopCount: Int, icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]? = nil, iptc: [UInt8]? = nil) {
         self.width = width
         self.height = height
         self.loopCount = loopCount
         self.icc = icc
         self.exif = exif
+        self.xmp = xmp
+        self.iptc = iptc
     }
 
     /// The `delay_num`/`delay_den` pair for a frame shown `ms` milliseconds (see the type's notes).
@@ -54,7 +56,7 @@ final class APNGAnimWriter {
         precondition(image.width == width && image.height == height && image.format == .rgba8)
         let delay = Self.delay(milliseconds: durationMs)
         if frames == 0 {
-            let png = try PNGCodec.encode(image, icc: icc, exif: exif)
+            let png = try PNGCodec.encode(image, icc: icc, exif: exif, xmp: xmp, iptc: iptc)
             let chunks = try Self.chunks(png)
             out = APNGScan.signature
             var wroteControl = false
@@ -72,7 +74,7 @@ final class APNGAnimWriter {
                 case "IEND":
                     break
                 default:
-                    // iCCP, eXIf and whatever else libpng writes before the image data.
+                    // iCCP, eXIf, the XMP and IPTC text and whatever else comes before the image data.
                     if !wroteControl { out.append(contentsOf: png[range]) }
                 }
             }

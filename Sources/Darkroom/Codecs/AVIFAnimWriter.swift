@@ -34,13 +34,13 @@ final class AVIFAnimWriter {
     private let encoder: UnsafeMutablePointer<avifEncoder>
     private let width: Int, height: Int
     private let chroma: ChromaSubsampling
-    private let icc: [UInt8]?, exif: [UInt8]?
+    private let icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]?
     private var frames = 0
 
     /// `quantizer`/`alphaQuantizer`: AV1 quantizers 0–63 (lower is better); `speed` 0–10
     /// (``sequenceSpeed(_:)``).
     init(width: Int, height: Int, quantizer: Int, alphaQuantizer: Int, speed: Int, chroma: ChromaSubsampling,
-         icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) {
+         icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]? = nil) throws(DarkroomError) {
         guard let encoder = avifEncoderCreate() else { throw DarkroomError.encoding(.codec(.avif, message: "out of memory")) }
         encoder.pointee.codecChoice = AVIF_CODEC_CHOICE_AOM
         encoder.pointee.speed = Int32(Self.sequenceSpeed(speed))
@@ -59,6 +59,7 @@ final class AVIFAnimWriter {
         self.chroma = chroma
         self.icc = icc
         self.exif = exif
+        self.xmp = xmp
     }
 
     deinit { avifEncoderDestroy(encoder) }
@@ -88,9 +89,10 @@ final class AVIFAnimWriter {
         }
         guard converted == AVIF_RESULT_OK else { throw fail(converted) }
         if frames == 0 {
-            // The sequence's colour profile and EXIF are the first image's.
+            // The sequence's colour profile, EXIF (orientation 1: no irot/imir) and XMP are the first image's.
             if let icc, !icc.isEmpty { icc.withUnsafeBufferPointer { avifImageSetProfileICC(avif, $0.baseAddress, $0.count) } }
             if let exif, !exif.isEmpty { exif.withUnsafeBufferPointer { avifImageSetMetadataExif(avif, $0.baseAddress, $0.count) } }
+            if let xmp, !xmp.isEmpty { xmp.withUnsafeBufferPointer { avifImageSetMetadataXMP(avif, $0.baseAddress, $0.count) } }
         }
         // Durations are bounded by the caller's Int; the track holds 64-bit timescale units.
         let duration = UInt64(clamping: max(1, durationMs))

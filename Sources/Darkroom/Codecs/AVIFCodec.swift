@@ -195,10 +195,13 @@ enum AVIFCodec {
         var frameCount: Int { max(1, Int(decoder.pointee.imageCount)) }
         /// The ICC profile of a `colr` `prof`/`rICC` box, as parsed (no pixel decoded).
         var iccProfile: [UInt8]? { Self.copy(decoder.pointee.image!.pointee.icc) }
-        /// The EXIF item's payload, as parsed.
-        var exif: [UInt8]? { Self.copy(decoder.pointee.image!.pointee.exif) }
+        /// The EXIF item's payload from its TIFF header on (``EXIF/tiffPayload(_:)``: the item's
+        /// `Exif\0\0`, which phones and exiftool write after the offset field, dropped).
+        var exif: [UInt8]? { Self.copy(decoder.pointee.image!.pointee.exif).map(EXIF.tiffPayload) }
         /// An XMP item is present.
         var hasXMP: Bool { decoder.pointee.image!.pointee.xmp.size > 0 }
+        /// The XMP item (`mime`, `application/rdf+xml`), as parsed; nil when there is none.
+        var xmp: [UInt8]? { Self.copy(decoder.pointee.image!.pointee.xmp) }
 
         private static func copy(_ data: avifRWData) -> [UInt8]? {
             guard data.size > 0, let p = data.data else { return nil }
@@ -324,7 +327,7 @@ enum AVIFCodec {
         metadata.orientation = orientation(of: image.pointee)
         let icc = image.pointee.icc, exif = image.pointee.exif
         if icc.size > 0, let p = icc.data { metadata.iccProfile = Array(UnsafeBufferPointer(start: p, count: icc.size)) }
-        if exif.size > 0, let p = exif.data { metadata.exif = Array(UnsafeBufferPointer(start: p, count: exif.size)) }
+        if exif.size > 0, let p = exif.data { metadata.exif = EXIF.tiffPayload(Array(UnsafeBufferPointer(start: p, count: exif.size))) }
         return RawDecode(image: out, metadata: metadata)
     }
 
@@ -340,7 +343,7 @@ enum AVIFCodec {
     }
 
     static func encode(_ image: Image, quantizer: Int, alphaQuantizer: Int, speed: Int, chroma: ChromaSubsampling,
-                       icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
+                       icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]? = nil) throws(DarkroomError) -> [UInt8] {
         precondition(!image.format.isGray)
         let depth: UInt32 = image.format.bitDepth == 16 ? 10 : 8
         let yuv = chroma == .yuv444 ? AVIF_PIXEL_FORMAT_YUV444 : AVIF_PIXEL_FORMAT_YUV420
@@ -369,7 +372,10 @@ enum AVIFCodec {
         }
         guard converted == AVIF_RESULT_OK else { throw fail(converted, encoding: true) }
         if let icc, !icc.isEmpty { icc.withUnsafeBufferPointer { avifImageSetProfileICC(avif, $0.baseAddress, $0.count) } }
+        // libavif 0.11 turns an EXIF orientation into irot/imir here: a kept EXIF says 1 (``EXIF/rewritten(_:width:height:)``),
+        // so the upright pixels get no transform. libavif writes the item's TIFF-header offset field itself.
         if let exif, !exif.isEmpty { exif.withUnsafeBufferPointer { avifImageSetMetadataExif(avif, $0.baseAddress, $0.count) } }
+        if let xmp, !xmp.isEmpty { xmp.withUnsafeBufferPointer { avifImageSetMetadataXMP(avif, $0.baseAddress, $0.count) } }
 
         guard let encoder = avifEncoderCreate() else { throw DarkroomError.encoding(.codec(.avif, message: "out of memory")) }
         defer { avifEncoderDestroy(encoder) }

@@ -200,6 +200,7 @@ struct AnimationSource {
     static func open(_ bytes: [UInt8], format: ImageFormat, options: DecodeOptions,
                      framesDecoded: Int? = nil) throws(DarkroomError) -> AnimationSource {
         var opened: AnimationSource
+        var avifXMP: [UInt8]?
         switch format {
         case .gif:
             let scan = try GIFDecoder.scan(bytes)
@@ -255,6 +256,7 @@ struct AnimationSource {
             metadata.iccProfile = file.iccProfile
             metadata.cicp = file.cicp
             metadata.exif = file.exif
+            avifXMP = file.xmp
             metadata.frameCount = file.frameCount
             if file.frameCount > 1 {
                 // Frames × canvas against the limit before the timing of each frame is read
@@ -282,6 +284,8 @@ struct AnimationSource {
                              frames: min(framesDecoded ?? opened.durations.count, opened.durations.count),
                              limit: options.maxPixels)
         try ImageSource.checkColour(opened.metadata, format: format, options: options)
+        // XMP, IPTC, C2PA and the provenance label, as a still's (``ImageSource``).
+        MetadataBlocks(bytes, format: format, avifXMP: avifXMP).apply(to: &opened.metadata)
         return opened
     }
 

@@ -18,31 +18,30 @@ final class AnimationWriter {
 
     private let backend: Backend
 
-    /// `loopCount`: total plays, 0 = forever. `lossless` applies to WebP. `metadata` and
-    /// `options.keep` decide the ICC profile and EXIF a WebP carries (GIF carries none).
+    /// `loopCount`: total plays, 0 = forever. `lossless` applies to WebP. `embedding`: the
+    /// metadata blocks the file carries (``OutputMetadata``, decided for this format: GIF carries none).
     init(format: ImageFormat, width: Int, height: Int, loopCount: Int, options: EncodeOptions, lossless: Bool,
-         metadata: ImageMetadata?) throws(DarkroomError) {
+         embedding: OutputMetadata) throws(DarkroomError) {
+        let (icc, exif, xmp) = (embedding.icc, embedding.exif, embedding.xmp)
         switch format {
         case .webp:
-            let (icc, exif) = ImageEncoder.embedded(metadata, options: options)
             backend = .webp(try WebPAnimWriter(width: width, height: height, loopCount: loopCount,
                                                quality: Float(QualityCurve.webpQuality(options.resolvedQuality(for: .webp))),
-                                               lossless: lossless, icc: icc, exif: exif))
+                                               lossless: lossless, icc: icc, exif: exif, xmp: xmp))
         case .gif:
             backend = .gif(try GIFAnimWriter(width: width, height: height, loopCount: loopCount, dither: options.dither))
         case .avif:
             // No loop count: libavif 0.11 cannot write one (players loop a sequence forever).
-            let (icc, exif) = ImageEncoder.embedded(metadata, options: options)
             let quality = options.resolvedQuality(for: .avif)
             backend = .avif(try AVIFAnimWriter(width: width, height: height, quantizer: QualityCurve.avifQuantizer(quality),
                                                alphaQuantizer: QualityCurve.avifAlphaQuantizer(quality),
                                                speed: options.speed ?? QualityCurve.avifDefaultSpeed,
                                                chroma: options.chroma.resolved(for: .avif, quality: quality),
-                                               icc: icc, exif: exif))
+                                               icc: icc, exif: exif, xmp: xmp))
         case .png:
             // APNG: libpng-encoded frames in fcTL/fdAT chunks (APNGAnimWriter).
-            let (icc, exif) = ImageEncoder.embedded(metadata, options: options)
-            backend = .png(APNGAnimWriter(width: width, height: height, loopCount: loopCount, icc: icc, exif: exif))
+            backend = .png(APNGAnimWriter(width: width, height: height, loopCount: loopCount, icc: icc, exif: exif,
+                                          xmp: xmp, iptc: embedding.iptc))
         default:
             preconditionFailure("\(format) cannot hold an animation")
         }
@@ -84,10 +83,10 @@ private final class WebPAnimWriter {
     private var config = WebPConfig()
     private var timestamp: Int32 = 0
     private let width: Int, height: Int
-    private let icc: [UInt8]?, exif: [UInt8]?
+    private let icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]?
 
     init(width: Int, height: Int, loopCount: Int, quality: Float, lossless: Bool, icc: [UInt8]?,
-         exif: [UInt8]?) throws(DarkroomError) {
+         exif: [UInt8]?, xmp: [UInt8]?) throws(DarkroomError) {
         var options = WebPAnimEncoderOptions()
         guard WebPAnimEncoderOptionsInit(&options) != 0, WebPConfigInit(&config) != 0 else {
             throw DarkroomError.encoding(.codec(.webp, message: "libwebp version mismatch"))
@@ -110,6 +109,7 @@ private final class WebPAnimWriter {
         self.height = height
         self.icc = icc
         self.exif = exif
+        self.xmp = xmp
     }
 
     deinit { WebPAnimEncoderDelete(encoder) }
@@ -139,12 +139,12 @@ private final class WebPAnimWriter {
         guard WebPAnimEncoderAssemble(encoder, &data) != 0 else { throw failure() }
         defer { WebPDataClear(&data) }
         let assembled = Array(UnsafeBufferPointer(start: data.bytes, count: data.size))
-        if (icc ?? []).isEmpty && (exif ?? []).isEmpty { return assembled }
-        return try Self.addChunks(assembled, icc: icc, exif: exif)
+        if (icc ?? []).isEmpty && (exif ?? []).isEmpty && (xmp ?? []).isEmpty { return assembled }
+        return try Self.addChunks(assembled, icc: icc, exif: exif, xmp: xmp)
     }
 
-    /// The assembled animation with ICCP and EXIF chunks added through libwebpmux.
-    private static func addChunks(_ file: [UInt8], icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
+    /// The assembled animation with ICCP, EXIF and XMP chunks added through libwebpmux.
+    private static func addChunks(_ file: [UInt8], icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]?) throws(DarkroomError) -> [UInt8] {
         func check(_ e: WebPMuxError) throws(DarkroomError) {
             guard e == WEBP_MUX_OK else { throw DarkroomError.encoding(.codec(.webp, message: "mux error \(e.rawValue)")) }
         }
@@ -152,7 +152,7 @@ private final class WebPAnimWriter {
             var data = WebPData(bytes: buf.baseAddress, size: buf.count)
             guard let mux = WebPMuxCreate(&data, 1) else { throw DarkroomError.encoding(.codec(.webp, message: "mux error")) }
             defer { WebPMuxDelete(mux) }
-            for (fourcc, payload) in [("ICCP", icc), ("EXIF", exif)] {
+            for (fourcc, payload) in [("ICCP", icc), ("EXIF", exif), ("XMP ", xmp)] {
                 guard let payload, !payload.isEmpty else { continue }
                 try payload.withUnsafeBufferPointer { (p) throws(DarkroomError) in
                     var chunk = WebPData(bytes: p.baseAddress, size: p.count)

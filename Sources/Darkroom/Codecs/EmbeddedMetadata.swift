@@ -1,6 +1,7 @@
 /// Finds metadata blocks in a PNG, JPEG or WebP file without decoding it, so reference prep
 /// only passes a file through byte for byte when there is nothing to strip. The decoder reports
-/// ICC and EXIF; this also sees text chunks, XMP, IPTC and comments.
+/// ICC and EXIF; this also sees text chunks, XMP, IPTC, C2PA (PNG `caBX`, WebP `C2PA`, JPEG
+/// APP11) and comments.
 enum EmbeddedMetadata {
     /// Names of the metadata blocks found, e.g. `["iTXt", "eXIf"]`, `["APP1", "COM"]`, `["XMP "]`.
     /// Empty when there are none (or the format is not PNG, JPEG or WebP).
@@ -13,7 +14,7 @@ enum EmbeddedMetadata {
         }
     }
 
-    private static let pngMetadata: Set<String> = ["tEXt", "zTXt", "iTXt", "eXIf", "iCCP", "tIME"]
+    private static let pngMetadata: Set<String> = ["tEXt", "zTXt", "iTXt", "eXIf", "iCCP", "tIME", "caBX"]
 
     private static func png(_ b: [UInt8]) -> [String] {
         var found: [String] = []
@@ -52,7 +53,7 @@ enum EmbeddedMetadata {
         while i + 8 <= b.count {
             let fourcc = String(decoding: b[i..<(i + 4)], as: UTF8.self)
             let size = Int(b[i + 4]) | Int(b[i + 5]) << 8 | Int(b[i + 6]) << 16 | Int(b[i + 7]) << 24
-            if ["EXIF", "XMP ", "ICCP"].contains(fourcc) { found.append(fourcc) }
+            if ["EXIF", "XMP ", "ICCP", "C2PA"].contains(fourcc) { found.append(fourcc) }
             i += 8 + size + (size & 1)
         }
         return found

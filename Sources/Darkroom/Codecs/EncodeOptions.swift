@@ -1,9 +1,80 @@
-/// Which metadata survives into the output. The default strips everything (GPS included);
-/// the orientation written out is always 1 because pixels are stored upright.
-public enum MetadataKeep: String, Sendable, Hashable, CaseIterable {
-    case none, icc, exif, all
-    var keepsICC: Bool { self == .icc || self == .all }
-    var keepsEXIF: Bool { self == .exif || self == .all }
+/// Which metadata survives into the output: a set of blocks. On the command line and in HTTP it
+/// is `none`, `all`, or a comma list of the names below (`icc,exif,xmp`); ``init(parsing:name:)``
+/// reads that form and ``description`` writes it.
+///
+/// | name | keeps |
+/// |---|---|
+/// | `provenance` | the IPTC `DigitalSourceType` label of the XMP (`Iptc4xmpExt:DigitalSourceType`, e.g. `…/trainedAlgorithmicMedia` for AI images) as a minimal XMP packet with that one field; nothing else (no GPS) |
+/// | `icc` | the ICC profile (sRGB's when the pixels were converted to sRGB); a profile whose colour space does not match the output's pixels (a CMYK or gray profile on RGB pixels) is dropped with a ``MetadataWarning`` |
+/// | `exif` | EXIF, rewritten: its thumbnail (IFD1) removed, orientation 1 (pixels are stored upright), the pixel dimensions those of the output |
+/// | `xmp` | the XMP packet, whole (it holds the provenance label too), up to ``Limits/maxXMPBytes`` |
+/// | `iptc` | the IPTC-IIM records (JPEG APP13 Photoshop `8BIM` resource 0x0404, PNG `Raw profile type iptc`) |
+///
+/// The default, ``default``, is `provenance`: the label that marks an image as AI-made survives
+/// a conversion, and every other block (GPS included) is stripped. `none` strips the label too.
+/// `all` is every block. A C2PA manifest is never carried over (a re-encode invalidates its
+/// signature): it is reported as a ``MetadataWarning`` whatever the set.
+///
+/// Where an output format cannot hold a block that is kept and present (GIF holds none; WebP
+/// and AVIF hold no IPTC), it is dropped with a ``MetadataWarning``, never silently.
+public struct MetadataKeep: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// The ICC profile.
+    public static let icc = MetadataKeep(rawValue: 1)
+    /// EXIF (without its thumbnail, orientation 1).
+    public static let exif = MetadataKeep(rawValue: 2)
+    /// The whole XMP packet.
+    public static let xmp = MetadataKeep(rawValue: 4)
+    /// IPTC-IIM records.
+    public static let iptc = MetadataKeep(rawValue: 8)
+    /// The IPTC `DigitalSourceType` label only, as a minimal XMP packet.
+    public static let provenance = MetadataKeep(rawValue: 16)
+    /// Nothing: every block stripped, the provenance label too.
+    public static let none: MetadataKeep = []
+    /// Every block.
+    public static let all: MetadataKeep = [.icc, .exif, .xmp, .iptc, .provenance]
+    /// The library's, the CLI's and the HTTP sidecar's default: ``provenance``.
+    public static let `default`: MetadataKeep = .provenance
+
+    /// The names of the blocks, in the order ``description`` lists them.
+    public static let names: [(name: String, keep: MetadataKeep)] = [
+        ("provenance", .provenance), ("icc", .icc), ("exif", .exif), ("xmp", .xmp), ("iptc", .iptc),
+    ]
+
+    /// Parses `none`, `all` or a comma list of `provenance`, `icc`, `exif`, `xmp`, `iptc`
+    /// (case-insensitive, spaces around the names ignored; `all` may appear in a list). Throws
+    /// ``DarkroomError/option(_:)`` for an unknown or empty name and for `none` in a list.
+    public init(parsing text: String, name: String = "keep") throws(DarkroomError) {
+        let expected = "none, all, or a comma list of provenance, icc, exif, xmp, iptc (e.g. icc,exif,xmp)"
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces().lowercased() }
+        var keep: MetadataKeep = []
+        for item in items {
+            if item == "none" {
+                guard items.count == 1 else {
+                    throw DarkroomError.option(OptionError(name: name, value: text, expected: "none alone (it strips everything), or " + expected))
+                }
+                continue
+            }
+            if item == "all" { keep.formUnion(.all); continue }
+            guard let found = Self.names.first(where: { $0.name == item }) else {
+                throw DarkroomError.option(OptionError(name: name, value: text, expected: expected))
+            }
+            keep.formUnion(found.keep)
+        }
+        self = keep
+    }
+
+    /// `none`, `all`, or the names in a comma list: `provenance,icc,exif`.
+    public var description: String {
+        if isEmpty { return "none" }
+        if self == .all { return "all" }
+        return Self.names.filter { contains($0.keep) }.map(\.name).joined(separator: ",")
+    }
+
+    /// The provenance label is written: on its own (``provenance``), or inside the whole XMP packet (``xmp``).
+    var keepsProvenance: Bool { contains(.provenance) || contains(.xmp) }
 }
 
 /// Chroma subsampling of JPEG and AVIF output: `420` halves the colour planes both ways
@@ -36,7 +107,7 @@ public struct EncodeOptions: Sendable, Hashable {
     /// Colour alpha is composited onto when the output has no alpha (JPEG), or always with
     /// ``ConvertOptions/flattenAlpha``.
     public var background: RGBColor
-    /// Metadata copied from the input (default: none).
+    /// Metadata copied from the input (default: ``MetadataKeep/default``, the provenance label only).
     public var keep: MetadataKeep
     /// JPEG: progressive scan script (libjpeg-turbo `jpeg_simple_progression`).
     public var progressive: Bool
@@ -60,7 +131,7 @@ public struct EncodeOptions: Sendable, Hashable {
     /// hides banding in smooth gradients.
     public var dither: Bool
 
-    public init(quality: Int? = nil, background: RGBColor = .white, keep: MetadataKeep = .none,
+    public init(quality: Int? = nil, background: RGBColor = .white, keep: MetadataKeep = .default,
                 progressive: Bool = false, chroma: ChromaSubsampling = .auto, lossless: Bool = false,
                 speed: Int? = nil, dither: Bool = false, optimizeCoding: Bool = false) {
         self.quality = quality

@@ -40,6 +40,9 @@ public struct ImageInspection: Sendable, Equatable {
     public var durationMs: Int?
     /// Which metadata blocks the file holds.
     public var metadata: MetadataPresence
+    /// Where the file says it came from: the IPTC `DigitalSourceType` of its XMP (e.g.
+    /// `…/trainedAlgorithmicMedia` for an image made by a generative model) and its C2PA manifest.
+    public var provenance = Provenance()
     /// Structural damage found by the header walk, in file order: empty for an intact file.
     /// ``DecodeWarning/Kind/truncated`` when pixels are missing or corrupt (the file is cut
     /// short, a critical PNG chunk fails its CRC), ``DecodeWarning/Kind/warning`` when the
@@ -95,17 +98,24 @@ public struct ImageInspection: Sendable, Equatable {
         public var xmp: Bool
         /// An ICC profile.
         public var icc: Bool
+        /// IPTC-IIM records: a JPEG APP13 Photoshop resource 0x0404, a PNG `Raw profile type iptc`.
+        public var iptc: Bool
+        /// A C2PA manifest: JPEG APP11 JUMBF, PNG `caBX`, WebP `C2PA`, an AVIF `uuid` box.
+        public var c2pa: Bool
 
-        public init(exif: Bool = false, gps: Bool = false, xmp: Bool = false, icc: Bool = false) {
+        public init(exif: Bool = false, gps: Bool = false, xmp: Bool = false, icc: Bool = false, iptc: Bool = false,
+                    c2pa: Bool = false) {
             self.exif = exif
             self.gps = gps
             self.xmp = xmp
             self.icc = icc
+            self.iptc = iptc
+            self.c2pa = c2pa
         }
 
         /// The names of the blocks present, e.g. `["EXIF", "GPS", "ICC"]`.
         public var names: [String] {
-            [(exif, "EXIF"), (gps, "GPS"), (xmp, "XMP"), (icc, "ICC")].filter(\.0).map(\.1)
+            [(exif, "EXIF"), (gps, "GPS"), (xmp, "XMP"), (iptc, "IPTC"), (icc, "ICC"), (c2pa, "C2PA")].filter(\.0).map(\.1)
         }
     }
 
@@ -152,14 +162,15 @@ public struct ImageInspection: Sendable, Equatable {
                 colour = .none
             }
             let presence = MetadataPresence(exif: metadata.exif != nil || walk.hasEXIF, gps: EXIF.hasGPS(metadata.exif),
-                                            xmp: hasXMP, icc: metadata.iccProfile != nil || walk.hasICC)
+                                            xmp: hasXMP || metadata.xmp != nil, icc: metadata.iccProfile != nil || walk.hasICC,
+                                            iptc: metadata.iptc != nil, c2pa: metadata.provenance.c2pa != nil)
             return ImageInspection(format: format, byteCount: bytes.count, storedWidth: source.header.width,
                                    storedHeight: source.header.height, orientation: source.header.orientation,
                                    bitDepth: walk.bitDepth ?? metadata.storedBitDepth, hasAlpha: hasAlpha, colour: colour,
                                    frameCount: frames,
                                    loopCount: frames > 1 ? metadata.loopCount : nil,
                                    durationMs: frames > 1 ? metadata.durationMs : nil,
-                                   metadata: presence,
+                                   metadata: presence, provenance: metadata.provenance,
                                    damage: walk.damage + (source.apng?.damage ?? []) + (source.avifFile?.warnings ?? []),
                                    cicp: metadata.cicp ?? walk.cicp)
         }

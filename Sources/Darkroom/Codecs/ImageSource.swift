@@ -16,7 +16,7 @@ final class ImageSource {
     let header: ImageHeader
     /// What the file holds besides pixels, as far as its header tells (JPEG and PNG: all of it, as
     /// nothing after the pixels is used; warnings come with ``finishRows()``).
-    let headerMetadata: ImageMetadata
+    private(set) var headerMetadata: ImageMetadata
     /// The layout of the rows ``startRows(scale:)`` gives, or nil when the pixels come only whole
     /// (WebP, AVIF, GIF, a CMYK JPEG, an interlaced PNG).
     let rowFormat: PixelFormat?
@@ -61,6 +61,7 @@ final class ImageSource {
         self.format = format
         self.options = options
         self.deadline = deadline
+        var blocksXMP: [UInt8]?
         switch format {
         case .jpeg:
             let decoder = try JPEGRowDecoder(buffer: buffer)
@@ -110,6 +111,7 @@ final class ImageSource {
             var metadata = ImageMetadata(sourceFormat: .avif, storedWidth: file.header.width,
                                          storedHeight: file.header.height, storedBitDepth: file.depth)
             metadata.cicp = file.cicp
+            blocksXMP = file.xmp
             // A sequence: its images and their timing (no pixel decoded); no loop count (forever).
             metadata.frameCount = file.frameCount
             if file.frameCount > 1 {
@@ -138,6 +140,11 @@ final class ImageSource {
             readsPlanes = false
             opened = .gif
         }
+        // XMP, IPTC, C2PA and the provenance label: one walk over the container, once.
+        blocks = MetadataBlocks(bytes, format: format, avifXMP: blocksXMP)
+        var withBlocks = headerMetadata
+        blocks.apply(to: &withBlocks)
+        headerMetadata = withBlocks
         try Self.checkColour(headerMetadata, format: format, options: options)
     }
 
@@ -150,6 +157,10 @@ final class ImageSource {
             throw .decoding(.unsupportedColour(format, cicp: cicp, reason: reason))
         }
     }
+
+    /// The metadata blocks the codec libraries do not read (``MetadataBlocks``), read when the
+    /// file was opened; a whole-image decode's metadata gets them too.
+    private let blocks: MetadataBlocks
 
     /// The stored size.
     var storedSize: PixelSize { PixelSize(width: header.width, height: header.height) }
@@ -254,6 +265,7 @@ final class ImageSource {
             raw = try GIFCodec.decode(bytes, maxPixels: options.maxPixels, deadline: deadline)
         }
         raw.metadata.orientation = header.orientation
+        blocks.apply(to: &raw.metadata)
         return DecodedImage(image: raw.image, metadata: try checked(raw.metadata))
     }
 

@@ -27,10 +27,12 @@ struct JPEGSettings: Sendable, Equatable {
 
 /// JPEG through libjpeg-turbo (via the C shim that owns libjpeg's longjmp).
 enum JPEGCodec {
-    /// Encodes `image` (8-bit gray or RGB). `deadline`: libjpeg's progress monitor stops the encode
-    /// there (``DarkroomError/timeLimit(_:)``), its passes at the end included.
-    static func encode(_ image: Image, settings: JPEGSettings, icc: [UInt8]?, exif: [UInt8]?,
-                       deadline: Deadline? = nil) throws(DarkroomError) -> [UInt8] {
+    /// Encodes `image` (8-bit gray or RGB). `icc` and `exif` (TIFF header onwards) are written by
+    /// libjpeg (APP2, APP1), `xmp` and `iptc` after them (``MetadataEmbedding/jpeg(_:xmp:iptc:)``).
+    /// `deadline`: libjpeg's progress monitor stops the encode there (``DarkroomError/timeLimit(_:)``),
+    /// its passes at the end included.
+    static func encode(_ image: Image, settings: JPEGSettings, icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]? = nil,
+                       iptc: [UInt8]? = nil, deadline: Deadline? = nil) throws(DarkroomError) -> [UInt8] {
         precondition(image.format == .gray8 || image.format == .rgb8)
         let (quality, progressive, chroma, optimizeCoding) = (settings.quality, settings.progressive, settings.chroma, settings.optimizeCoding)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
@@ -51,7 +53,7 @@ enum JPEGCodec {
         guard rc == 0, let bytes = takeCBuffer(out, count: Int(size)) else {
             throw shimFailure(rc, .encoding, .jpeg, else: .encoding(.codec(.jpeg, message: shimMessage(err))))
         }
-        return bytes
+        return MetadataEmbedding.jpeg(bytes, xmp: xmp, iptc: iptc)
     }
 }
 
@@ -221,6 +223,8 @@ final class JPEGRowDecoder: RowDecoder, @unchecked Sendable {
 final class JPEGRowEncoder {
     private let encoder: OpaquePointer
     private let rowBytes: Int
+    /// XMP and IPTC, inserted into the file by ``finish()`` (libjpeg writes the ICC profile and EXIF).
+    private let xmp: [UInt8]?, iptc: [UInt8]?
     private(set) var rowsWritten = 0
     /// The first error, thrown by ``finish()`` (a ``DarkroomError/timeLimit(_:)`` when the deadline stopped libjpeg).
     private(set) var failure: DarkroomError?
@@ -230,7 +234,8 @@ final class JPEGRowEncoder {
     /// `deadline`: libjpeg's progress monitor stops the encode there, on a row or in the passes of
     /// ``finish()`` (``DarkroomError/timeLimit(_:)``).
     init(width: Int, height: Int, format: PixelFormat, settings: JPEGSettings,
-         icc: [UInt8]?, exif: [UInt8]?, restartRows: Int = 0, deadline: Deadline? = nil) throws(DarkroomError) {
+         icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]? = nil, iptc: [UInt8]? = nil, restartRows: Int = 0,
+         deadline: Deadline? = nil) throws(DarkroomError) {
         precondition(format == .gray8 || format == .rgb8)
         let (quality, progressive, chroma, optimizeCoding) = (settings.quality, settings.progressive, settings.chroma, settings.optimizeCoding)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
@@ -246,12 +251,13 @@ final class JPEGRowEncoder {
         guard let made else { throw .encoding(.codec(.jpeg, message: shimMessage(err))) }
         encoder = made
         rowBytes = width * format.channels
+        (self.xmp, self.iptc) = (xmp, iptc)
     }
 
     /// A raw-plane encode (``writePlanes(_:)``): Y, Cb, Cr sampled as `settings.chroma` says
     /// (`components` 3), or gray (1); ``planeLayout`` gives the planes it takes.
     init(width: Int, height: Int, planes components: Int, settings: JPEGSettings,
-         icc: [UInt8]?, exif: [UInt8]?, deadline: Deadline? = nil) throws(DarkroomError) {
+         icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]? = nil, iptc: [UInt8]? = nil, deadline: Deadline? = nil) throws(DarkroomError) {
         precondition(components == 1 || components == 3)
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var planes = darkroom_jpeg_planes()
@@ -268,6 +274,7 @@ final class JPEGRowEncoder {
         encoder = made
         rowBytes = 0
         planeLayout = JPEGPlaneLayout(planes)
+        (self.xmp, self.iptc) = (xmp, iptc)
     }
 
     /// With the raw-plane `init`: the planes the encoder takes (nil for an RGB or gray row encode).
@@ -309,7 +316,7 @@ final class JPEGRowEncoder {
         guard rc == 0, let bytes = takeCBuffer(out, count: Int(size)) else {
             throw shimFailure(rc, .encoding, .jpeg, else: .encoding(.codec(.jpeg, message: shimMessage(err))))
         }
-        return bytes
+        return MetadataEmbedding.jpeg(bytes, xmp: xmp, iptc: iptc)
     }
 }
 

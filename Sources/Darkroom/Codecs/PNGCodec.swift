@@ -37,10 +37,11 @@ enum PNGCodec {
         static let `default` = Compression(level: 6, strategy: -1, filters: -1)
     }
 
-    /// Encodes `image`. `deadline`: libpng's row callback stops the encode there, after any row
-    /// (``DarkroomError/timeLimit(_:)``).
+    /// Encodes `image`. `icc` and `exif` are written by libpng (`iCCP`, `eXIf`), `xmp` and `iptc`
+    /// before the image data (``MetadataEmbedding/png(_:xmp:iptc:)``). `deadline`: libpng's row
+    /// callback stops the encode there, after any row (``DarkroomError/timeLimit(_:)``).
     static func encode(_ image: Image, compression: Compression = .default, icc: [UInt8]?, exif: [UInt8]?,
-                       deadline: Deadline? = nil) throws(DarkroomError) -> [UInt8] {
+                       xmp: [UInt8]? = nil, iptc: [UInt8]? = nil, deadline: Deadline? = nil) throws(DarkroomError) -> [UInt8] {
         var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
         var out: UnsafeMutablePointer<UInt8>?
         var size = 0
@@ -59,7 +60,7 @@ enum PNGCodec {
         guard rc == 0, let bytes = takeCBuffer(out, count: size) else {
             throw shimFailure(rc, .encoding, .png, else: .encoding(.codec(.png, message: shimMessage(err))))
         }
-        return bytes
+        return MetadataEmbedding.png(bytes, xmp: xmp, iptc: iptc)
     }
 }
 

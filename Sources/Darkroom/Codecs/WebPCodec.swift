@@ -181,7 +181,7 @@ enum WebPCodec {
     /// there (it is one long call; the hook is asked at every few percent, lossy: every macroblock
     /// row), and the encode throws ``DarkroomError/timeLimit(_:)`` with the picture and the
     /// writer's memory freed.
-    static func encode(_ image: Image, quality: Int, lossless: Bool, icc: [UInt8]?, exif: [UInt8]?,
+    static func encode(_ image: Image, quality: Int, lossless: Bool, icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]? = nil,
                        deadline: Deadline? = nil) throws(DarkroomError) -> [UInt8] {
         precondition(image.format == .rgb8 || image.format == .rgba8)
         var config = WebPConfig()
@@ -240,8 +240,8 @@ enum WebPCodec {
             }
         }
         let encoded = Array(UnsafeBufferPointer(start: writer.mem, count: writer.size))
-        if (icc ?? []).isEmpty && (exif ?? []).isEmpty { return encoded }
-        return try addChunks(encoded, icc: icc, exif: exif)
+        if (icc ?? []).isEmpty && (exif ?? []).isEmpty && (xmp ?? []).isEmpty { return encoded }
+        return try addChunks(encoded, icc: icc, exif: exif, xmp: xmp)
     }
 
     /// The lossy settings tried, in order, after VP8's first partition (prediction modes, 512 KB
@@ -261,8 +261,9 @@ enum WebPCodec {
         }
     }
 
-    /// Wraps a simple WebP in an extended (VP8X) container carrying ICC and/or EXIF chunks.
-    private static func addChunks(_ encoded: [UInt8], icc: [UInt8]?, exif: [UInt8]?) throws(DarkroomError) -> [UInt8] {
+    /// Wraps a simple WebP in an extended (VP8X) container carrying ICC, EXIF and/or XMP chunks
+    /// (libwebpmux sets the VP8X flags).
+    private static func addChunks(_ encoded: [UInt8], icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]?) throws(DarkroomError) -> [UInt8] {
         guard let mux = WebPMuxNew() else { throw DarkroomError.encoding(.codec(.webp, message: "out of memory")) }
         defer { WebPMuxDelete(mux) }
         func check(_ e: WebPMuxError) throws(DarkroomError) {
@@ -271,7 +272,7 @@ enum WebPCodec {
         return try encoded.withUnsafeBufferPointer { (buf) throws(DarkroomError) -> [UInt8] in
             var data = WebPData(bytes: buf.baseAddress, size: buf.count)
             try check(WebPMuxSetImage(mux, &data, 1))
-            for (fourcc, payload) in [("ICCP", icc), ("EXIF", exif)] {
+            for (fourcc, payload) in [("ICCP", icc), ("EXIF", exif), ("XMP ", xmp)] {
                 guard let payload, !payload.isEmpty else { continue }
                 try payload.withUnsafeBufferPointer { (p) throws(DarkroomError) in
                     var chunk = WebPData(bytes: p.baseAddress, size: p.count)

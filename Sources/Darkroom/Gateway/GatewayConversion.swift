@@ -41,6 +41,9 @@ public struct GatewayConversion: Sendable {
     /// field): by default every frame when ``GatewayRequest/effectiveFormat`` can animate
     /// (``ImageFormat/canAnimate``), the first otherwise (``GatewayImage/framesDropped`` then says so).
     public var frames: FrameSelection = .automatic
+    /// The metadata the outputs keep (the sidecar's `keep` field): by default
+    /// ``MetadataKeep/default``, the provenance label only, as the library and the CLI.
+    public var keep: MetadataKeep = .default
 
     public init(request: GatewayRequest = GatewayRequest(), strictOpenAI: Bool = false, resize: ResizeGeometry? = nil,
                 backgroundColor: RGBColor = .white, maxPixels: Int = DecodeOptions.defaultMaxPixels) {
@@ -55,7 +58,7 @@ public struct GatewayConversion: Sendable {
     public var convertOptions: ConvertOptions {
         ConvertOptions(format: request.effectiveFormat, quality: request.effectiveQuality, resize: resize,
                        decode: DecodeOptions(maxPixels: maxPixels, failOn: failOn),
-                       encode: EncodeOptions(background: backgroundColor, keep: .none),
+                       encode: EncodeOptions(background: backgroundColor, keep: keep),
                        flattenAlpha: request.effectiveBackground == .opaque, frames: frames, deadline: deadline)
     }
 
@@ -74,6 +77,7 @@ public struct GatewayConversion: Sendable {
         image.frameCount = result.frameCount
         image.sourceFrameCount = result.source.frameCount
         image.framesDropped = result.framesDropped
+        image.metadataWarnings = result.metadataWarnings
         image.lossless = result.lossless
         return image
     }

@@ -19,6 +19,9 @@ public struct GatewayImage: Sendable, Equatable {
     /// Set when an animated input became its first frame only, without being asked to
     /// (``ConversionResult/framesDropped``): the output format (JPEG) cannot animate.
     public var framesDropped: ConversionResult.FramesDropped?
+    /// Metadata of the input the output does not carry (``ConversionResult/metadataWarnings``):
+    /// a C2PA manifest, a block the format cannot hold, a mismatched ICC profile.
+    public var metadataWarnings: [MetadataWarning] = []
     /// True when the output is lossless WebP (an animated GIF at its own size without a quality,
     /// or ``EncodeOptions/lossless``): the quality asked was not used.
     public var lossless: Bool = false

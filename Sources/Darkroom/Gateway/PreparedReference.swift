@@ -22,6 +22,9 @@ public struct PreparedReference: Sendable, Equatable {
     public var billedMegapixels: Int
     /// What the decoder warned about and ``ReferencePrepOptions/failOn`` allowed (empty for a clean file).
     public var warnings: [DecodeWarning] = []
+    /// Metadata stripped that is reported all the same: a C2PA manifest (the reference rule strips
+    /// every other block by design). Empty for most inputs.
+    public var metadataWarnings: [MetadataWarning] = []
 
     public init(source: String, fileName: String, bytes: [UInt8], format: ImageFormat, sourceFormat: ImageFormat,
                 inputWidth: Int, inputHeight: Int, width: Int, height: Int, resized: Bool, passedThrough: Bool,
@@ -41,7 +44,8 @@ public struct PreparedReference: Sendable, Equatable {
     }
 
     /// The report object: source, format, input/output size, resized, passed_through, billed_mp,
-    /// bytes, and `warnings` (`kind`, `message`, `count`) when the decoder warned.
+    /// bytes, and `warnings` (`kind`, `message`, `count`) when the decoder warned or a C2PA
+    /// manifest was dropped (kind `metadata`).
     public var json: JSONValue {
         var object: [String: JSONValue] = [
             "source": .string(source), "format": .string(format.rawValue), "source_format": .string(sourceFormat.rawValue),
@@ -49,7 +53,9 @@ public struct PreparedReference: Sendable, Equatable {
             "width": .int(width), "height": .int(height), "resized": .bool(resized),
             "passed_through": .bool(passedThrough), "billed_mp": .int(billedMegapixels), "bytes": .int(bytes.count),
         ]
-        if !warnings.isEmpty { object["warnings"] = .array(warnings.map(\.json)) }
+        if !warnings.isEmpty || !metadataWarnings.isEmpty {
+            object["warnings"] = .array(warnings.map(\.json) + metadataWarnings.map(\.json))
+        }
         return .object(object)
     }
 }

@@ -73,6 +73,8 @@ public enum ReferencePrep {
             resized: result.resized, passedThrough: passedThrough,
             billedMegapixels: max(1, MegapixelBilling.billed(PixelSize(width: result.width, height: result.height))))
         prepared.warnings = meta.warnings
+        // `keep: .none` reports nothing but a C2PA manifest, which is never dropped silently.
+        prepared.metadataWarnings = result.metadataWarnings
         return prepared
     }
 

@@ -50,4 +50,16 @@ public enum Limits {
     /// AVIF encoder speed, 0 (slowest, smallest) to 10 (fastest): libaom's range as libavif exposes it
     /// (``EncodeOptions/speed``, `--speed`).
     public static let avifSpeed = 0...10
+
+    /// The largest XMP packet Darkroom reads or writes: 1 MiB (1,048,576 bytes; a JPEG holds at
+    /// most 65,502 bytes of it in one APP1 segment, and extended XMP is not written). A larger
+    /// packet is neither kept nor searched for the provenance label: it is dropped with a
+    /// ``MetadataWarning``.
+    public static let maxXMPBytes = 1 << 20
+
+    /// The largest other metadata block read from a file: 1 MiB (1,048,576 bytes) for IPTC-IIM
+    /// records, a PNG text chunk once inflated (`zTXt`, compressed `iTXt`) and the payload of a
+    /// PNG `Raw profile type` chunk. A larger one is dropped with a ``MetadataWarning``; nothing
+    /// larger is allocated.
+    public static let maxMetadataBytes = 1 << 20
 }

@@ -35,6 +35,13 @@ public struct ConversionResult: Sendable {
     /// every frame kept, or frames chosen explicitly). The CLI prints it on standard error and in
     /// `--json`, the HTTP sidecar in `Darkroom-Warning` and its JSON.
     public var framesDropped: FramesDropped?
+    /// Metadata of the input that the output does not carry although ``EncodeOptions/keep`` asks
+    /// for it (a block the format cannot hold, an ICC profile that does not match the pixels, a
+    /// block too large or damaged, the provenance label left out of a `keep` list), and a C2PA
+    /// manifest, which is never carried over: empty when nothing was dropped that way. The CLI
+    /// prints them on standard error and in `--json` (kind `metadata`), the HTTP sidecar in
+    /// `Darkroom-Warning` and its JSON.
+    public var metadataWarnings: [MetadataWarning] = []
 
     /// An animation converted to its first frame only (``ConversionResult/framesDropped``).
     public struct FramesDropped: Sendable, Hashable, CustomStringConvertible {
@@ -141,6 +148,12 @@ public struct Converter: Sendable {
             if keepInput == nil, let kept = try Self.framesKept(source: source, plan: plan, options: options) {
                 return try convertAnimation(bytes, plan: plan, kept: kept)
             }
+            // The metadata blocks the output carries, decided once for the output's pixels.
+            func embedding(_ metadata: ImageMetadata, pixels: PixelFormat) -> OutputMetadata {
+                ImageEncoder.outputMetadata(pixels, width: plan.target.width, height: plan.target.height, as: plan.outputFormat,
+                                            metadata: metadata, keep: options.encode.keep)
+            }
+            var embedded = OutputMetadata.none
             // An APNG converted as a still (its IDAT image): the damage of its animation chunks is
             // the conversion's as it is for an animated output (and for a GIF cut short), refused
             // under `failOn` before any pixel is decoded. The still decode itself reports only the
@@ -155,12 +168,13 @@ public struct Converter: Sendable {
             var encoded: [UInt8]?
             switch plan.route {
             case let .rows(route):
-                let made = try StreamedResize(plan: plan, route: route, options: options,
-                                              sourceMetadata: source.headerMetadata).run(source)
+                if route.encodeRows { embedded = embedding(source.headerMetadata, pixels: route.format) }
+                let made = try StreamedResize(plan: plan, route: route, options: options, embedding: embedded).run(source)
                 metadata = try source.finishRows()
                 (image, encoded) = (made.image, made.jpeg)
             case .planes:
-                encoded = try PlanarResize(plan: plan, options: options, sourceMetadata: source.headerMetadata).run(source)
+                embedded = embedding(source.headerMetadata, pixels: source.rowFormat ?? .rgb8)
+                encoded = try PlanarResize(plan: plan, options: options, embedding: embedded).run(source)
                 var planar = try source.finishRows()
                 // An sRGB profile was looked at (and left as it is), as the RGB routes' conversion does.
                 if options.decode.convertToSRGB && planar.iccProfile != nil { planar.iccApplied = true }
@@ -177,7 +191,8 @@ public struct Converter: Sendable {
             if let encoded {
                 // The plan made sure nothing after the resize changes the rows: the JPEG is the output.
                 return ConversionResult(bytes: encoded, format: plan.outputFormat, width: plan.target.width,
-                                        height: plan.target.height, source: metadata, resized: plan.resizes)
+                                        height: plan.target.height, source: metadata, resized: plan.resizes,
+                                        metadataWarnings: embedded.warnings)
             }
             // Rows that went only through the ring always went into the JPEG returned above.
             guard let image else { preconditionFailure("a route without an output image encodes its rows") }
@@ -196,16 +211,19 @@ public struct Converter: Sendable {
             try deadline.check(.resizing)
             var upright = decoded.image.applying(plan.orientation)
             if options.flattenAlpha { upright = upright.flattened(onto: options.encode.background) }
+            embedded = embedding(decoded.metadata, pixels: upright.format)
             guard let targetSize = options.targetSize else {
-                let out = try ImageEncoder.encodeChecked(upright, as: plan.outputFormat, metadata: decoded.metadata,
+                let out = try ImageEncoder.encodeChecked(upright, as: plan.outputFormat, embedding: embedded,
                                                          options: options.encode, deadline: deadline)
                 return ConversionResult(bytes: out, format: plan.outputFormat, width: upright.width,
-                                        height: upright.height, source: decoded.metadata, resized: plan.resizes)
+                                        height: upright.height, source: decoded.metadata, resized: plan.resizes,
+                                        metadataWarnings: embedded.warnings)
             }
-            let (out, outcome) = try Self.encode(upright, as: plan.outputFormat, metadata: decoded.metadata,
+            let (out, outcome) = try Self.encode(upright, as: plan.outputFormat, embedding: embedded,
                                                  options: options.encode, within: targetSize, deadline: deadline)
             return ConversionResult(bytes: out, format: plan.outputFormat, width: upright.width, height: upright.height,
-                                    source: decoded.metadata, resized: plan.resizes, targetSize: outcome)
+                                    source: decoded.metadata, resized: plan.resizes, targetSize: outcome,
+                                    metadataWarnings: embedded.warnings)
         }
     }
 
@@ -265,27 +283,34 @@ public struct Converter: Sendable {
             let (still, made) = try runFrames(bytes, plan: plan, kept: kept, writing: nil)
             let converted = made.metadata
             guard let still else { preconditionFailure("the kept frame is within the file's frames") }
+            let embedded = ImageEncoder.outputMetadata(still.format, width: still.width, height: still.height, as: plan.outputFormat,
+                                                       metadata: converted, keep: options.encode.keep)
             guard let targetSize = options.targetSize else {
-                let out = try ImageEncoder.encodeChecked(still, as: plan.outputFormat, metadata: converted,
+                let out = try ImageEncoder.encodeChecked(still, as: plan.outputFormat, embedding: embedded,
                                                          options: options.encode, deadline: deadline)
                 return ConversionResult(bytes: out, format: plan.outputFormat, width: target.width, height: target.height,
                                         source: converted, resized: plan.resizes, frameCount: 1,
-                                        lossless: plan.outputFormat == .webp && options.encode.lossless)
+                                        lossless: plan.outputFormat == .webp && options.encode.lossless,
+                                        metadataWarnings: embedded.warnings)
             }
-            let (out, outcome) = try Self.encode(still, as: plan.outputFormat, metadata: converted, options: options.encode,
+            let (out, outcome) = try Self.encode(still, as: plan.outputFormat, embedding: embedded, options: options.encode,
                                                  within: targetSize, deadline: deadline)
             return ConversionResult(bytes: out, format: plan.outputFormat, width: target.width, height: target.height,
                                     source: converted, resized: plan.resizes, frameCount: 1,
-                                    lossless: plan.outputFormat == .webp && options.encode.lossless, targetSize: outcome)
+                                    lossless: plan.outputFormat == .webp && options.encode.lossless, targetSize: outcome,
+                                    metadataWarnings: embedded.warnings)
         }
         var encode = options.encode
         // gif2webp's default for palette frames; resized frames have many colours, and lossy suits them.
         if ImageFormat.sniff(bytes) == .gif && encode.quality == nil && !plan.resizes { encode.lossless = true }
         let lossless = plan.outputFormat == .webp && encode.lossless
         func result(_ out: [UInt8], _ converted: ImageMetadata, _ outcome: TargetSize.Outcome?) -> ConversionResult {
-            ConversionResult(bytes: out, format: plan.outputFormat, width: target.width, height: target.height,
-                             source: converted, resized: plan.resizes, frameCount: kept.count, lossless: lossless,
-                             targetSize: outcome)
+            // The blocks the writer embedded (every frame is RGBA): the same decision, for the warnings.
+            let embedded = ImageEncoder.outputMetadata(.rgba8, width: target.width, height: target.height, as: plan.outputFormat,
+                                                       metadata: converted, keep: encode.keep)
+            return ConversionResult(bytes: out, format: plan.outputFormat, width: target.width, height: target.height,
+                                    source: converted, resized: plan.resizes, frameCount: kept.count, lossless: lossless,
+                                    targetSize: outcome, metadataWarnings: embedded.warnings)
         }
         guard let targetSize = options.targetSize else {
             let (_, made) = try runFrames(bytes, plan: plan, kept: kept, writing: encode)
@@ -336,7 +361,9 @@ public struct Converter: Sendable {
         metadata.orientation = plan.header.orientation
         let writer = try writing.map { (encode) throws(DarkroomError) in
             try AnimationWriter(format: plan.outputFormat, width: target.width, height: target.height,
-                                loopCount: reader.loopCount, options: encode, lossless: encode.lossless, metadata: metadata)
+                                loopCount: reader.loopCount, options: encode, lossless: encode.lossless,
+                                embedding: ImageEncoder.outputMetadata(.rgba8, width: target.width, height: target.height,
+                                                                       as: plan.outputFormat, metadata: metadata, keep: encode.keep))
         }
         var still: Image?
         var converted = metadata
@@ -378,12 +405,12 @@ public struct Converter: Sendable {
     /// lossy WebP and AVIF, on the image converted once to the encoder's layout; one encode for
     /// PNG, GIF and lossless WebP. Throws the encoder's ``DarkroomError/encoding(_:)``, or
     /// ``DarkroomError/timeLimit(_:)`` once `deadline` passed (in an encode, or between two).
-    static func encode(_ image: Image, as format: ImageFormat, metadata: ImageMetadata, options: EncodeOptions,
+    static func encode(_ image: Image, as format: ImageFormat, embedding: OutputMetadata, options: EncodeOptions,
                        within target: TargetSize, deadline: Deadline? = nil) throws(DarkroomError) -> (bytes: [UInt8], outcome: TargetSize.Outcome) {
         let searched = format == .jpeg || format == .avif || (format == .webp && !options.lossless)
         guard searched else {
             PipelineEvents.count("target-size-encode")
-            let out = try ImageEncoder.encodeChecked(image, as: format, metadata: metadata, options: options, deadline: deadline)
+            let out = try ImageEncoder.encodeChecked(image, as: format, embedding: embedding, options: options, deadline: deadline)
             let attempt = TargetSize.Attempt(quality: nil, bytes: out.count)
             return (out, TargetSize.Outcome(met: out.count <= target.maxBytes, quality: nil, attempts: [attempt],
                                             target: target))
@@ -395,7 +422,7 @@ public struct Converter: Sendable {
             // The smallest file at each quality: a byte target always gets optimised Huffman tables.
             options.optimizeCoding = true
             PipelineEvents.count("target-size-encode")
-            return try ImageEncoder.encodeChecked(prepared, as: format, metadata: metadata, options: options, deadline: deadline)
+            return try ImageEncoder.encodeChecked(prepared, as: format, embedding: embedding, options: options, deadline: deadline)
         }
         return (found.bytes, TargetSize.Outcome(met: found.met, quality: found.quality, attempts: found.attempts,
                                                 target: target))

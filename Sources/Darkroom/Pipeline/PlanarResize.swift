@@ -42,8 +42,9 @@ struct PlanarResize {
 
     let plan: ConversionPlan
     let options: ConvertOptions
-    /// What the source holds besides pixels (its header: for a JPEG, everything the output embeds).
-    let sourceMetadata: ImageMetadata
+    /// The metadata blocks the output carries (``OutputMetadata``, decided from the source's
+    /// header: for a JPEG, everything the output embeds).
+    let embedding: OutputMetadata
 
     /// Runs the stage on `source` (opened, nothing decoded) and returns the encoded JPEG, which is
     /// the output. Throws the decoder's error or the encoder's, or ``DarkroomError/timeLimit(_:)``
@@ -51,10 +52,10 @@ struct PlanarResize {
     /// and every 16 rows inside) or the encoder.
     func run(_ source: ImageSource) throws(DarkroomError) -> [UInt8] {
         let (decoder, input) = try source.startPlanes(scale: plan.decodeScale)
-        let embedded = ImageEncoder.embedded(sourceMetadata, options: options.encode)
         let encoder = try JPEGRowEncoder(width: plan.storedTarget.width, height: plan.storedTarget.height,
                                          planes: input.planes.count, settings: JPEGSettings(options.encode),
-                                         icc: embedded.icc, exif: embedded.exif, deadline: options.deadline)
+                                         icc: embedding.icc, exif: embedding.exif, xmp: embedding.xmp, iptc: embedding.iptc,
+                                         deadline: options.deadline)
         guard let output = encoder.planeLayout, output.planes.count == input.planes.count else {
             preconditionFailure("the encoder takes the decoder's planes")
         }

@@ -10,9 +10,9 @@ struct StreamedResize {
     let plan: ConversionPlan
     let route: ConversionPlan.Rows
     let options: ConvertOptions
-    /// What the source holds besides pixels (``ImageSource/headerMetadata``: for a JPEG or PNG,
-    /// everything the output embeds).
-    let sourceMetadata: ImageMetadata
+    /// The metadata blocks a JPEG encoded from the rows carries (``OutputMetadata``, decided from
+    /// the source's header: for a JPEG or PNG, everything the output embeds).
+    let embedding: OutputMetadata
 
     /// What the stage made: the resized rows (stored orientation, ``ConversionPlan/storedTarget``)
     /// unless they went only through the ring, and with ``ConversionPlan/Rows/encodeRows`` the
@@ -44,13 +44,12 @@ struct StreamedResize {
     }
 
     /// The JPEG encoder of the output, when the rows are encoded as they are made, embedding the
-    /// ICC profile and EXIF the output keeps of the source's (all in its header).
+    /// blocks the output keeps of the source's (all in its header).
     func makeEncoder() throws(DarkroomError) -> JPEGRowEncoder? {
         guard route.encodeRows else { return nil }
-        let embedded = ImageEncoder.embedded(sourceMetadata, options: options.encode)
         return try JPEGRowEncoder(width: plan.storedTarget.width, height: plan.storedTarget.height, format: route.format,
-                                  settings: JPEGSettings(options.encode), icc: embedded.icc, exif: embedded.exif,
-                                  deadline: options.deadline)
+                                  settings: JPEGSettings(options.encode), icc: embedding.icc, exif: embedding.exif,
+                                  xmp: embedding.xmp, iptc: embedding.iptc, deadline: options.deadline)
     }
 
     /// Every output row from one decoder, on this thread (its producer thread decoding ahead with

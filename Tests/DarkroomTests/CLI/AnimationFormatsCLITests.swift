@@ -21,7 +21,7 @@ struct AnimationFormatsCLITests {
     static func avif() throws -> [UInt8] {
         let frames = AnimationTests.synthetic(frames: 3)
         let writer = try AnimationWriter(format: .avif, width: 24, height: 16, loopCount: 2, options: EncodeOptions(),
-                                         lossless: false, metadata: nil)
+                                         lossless: false, embedding: .none)
         for (k, frame) in frames.enumerated() { try writer.add(frame.0, durationMs: 100 * (k + 1)) }
         return try writer.finish()
     }

@@ -484,7 +484,9 @@ import Testing
         var metadata = ImageMetadata(sourceFormat: .png, storedWidth: 2, storedHeight: 2, storedBitDepth: 8)
         metadata.iccProfile = profile
         let writer = try AnimationWriter(format: .png, width: 2, height: 2, loopCount: 0,
-                                         options: EncodeOptions(keep: .icc), lossless: true, metadata: metadata)
+                                         options: EncodeOptions(keep: .icc), lossless: true,
+                                         embedding: ImageEncoder.outputMetadata(.rgba8, width: 2, height: 2, as: .png, metadata: metadata,
+                                                                                keep: .icc))
         try writer.add(Image(unchecked: 2, height: 2, format: .rgba8, pixels: Self.solid(Self.red, 2, 2)), durationMs: 100)
         try writer.add(Image(unchecked: 2, height: 2, format: .rgba8, pixels: Self.solid(Self.blue, 2, 2)), durationMs: 100)
         let png = try writer.finish()

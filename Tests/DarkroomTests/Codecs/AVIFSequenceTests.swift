@@ -33,7 +33,7 @@ import Testing
     static func sequence(quality: Int = 90, frames: Int = 8) throws -> (bytes: [UInt8], source: [(Image, Int)]) {
         let source = AnimationTests.synthetic(frames: frames)
         let writer = try AnimationWriter(format: .avif, width: 24, height: 16, loopCount: 3,
-                                         options: EncodeOptions(quality: quality, chroma: .yuv444), lossless: false, metadata: nil)
+                                         options: EncodeOptions(quality: quality, chroma: .yuv444), lossless: false, embedding: .none)
         for (image, ms) in source { try writer.add(image, durationMs: ms) }
         return (try writer.finish(), source)
     }
@@ -65,7 +65,7 @@ import Testing
     @Test func zeroAndOddDurationsAreWrittenAsMilliseconds() throws {
         let frames = AnimationTests.synthetic(frames: 4)
         let writer = try AnimationWriter(format: .avif, width: 24, height: 16, loopCount: 0, options: EncodeOptions(),
-                                         lossless: false, metadata: nil)
+                                         lossless: false, embedding: .none)
         // libavif coerces a duration of 0 to one timescale unit: 1 ms.
         for (k, ms) in [0, 7, 1234, 65_536].enumerated() { try writer.add(frames[k].0, durationMs: ms) }
         let reader = try AnimationReader(try writer.finish())

@@ -17,7 +17,7 @@ import Testing
         var options = EncodeOptions(quality: 90, chroma: .yuv444, lossless: true)
         if format == .avif { options.lossless = false }
         let writer = try AnimationWriter(format: format, width: 24, height: 16, loopCount: plays, options: options,
-                                         lossless: options.lossless, metadata: nil)
+                                         lossless: options.lossless, embedding: .none)
         for (image, ms) in frames { try writer.add(image, durationMs: ms) }
         return try writer.finish()
     }

@@ -206,7 +206,7 @@ import Testing
     static func write(_ frames: [(Image, Int)], as format: ImageFormat, loop: Int, lossless: Bool = true) throws -> [UInt8] {
         let first = frames[0].0
         let writer = try AnimationWriter(format: format, width: first.width, height: first.height, loopCount: loop,
-                                         options: EncodeOptions(lossless: lossless), lossless: lossless, metadata: nil)
+                                         options: EncodeOptions(lossless: lossless), lossless: lossless, embedding: .none)
         for (image, ms) in frames { try writer.add(image, durationMs: ms) }
         return try writer.finish()
     }
@@ -415,7 +415,7 @@ import Testing
         var b = a
         for y in 10..<14 { for x in 20..<26 { b.pixels[(y * 64 + x) * 4 ..< (y * 64 + x) * 4 + 4] = [0, 0, 0, 255] } }
         let writer = try AnimationWriter(format: .gif, width: 64, height: 48, loopCount: 0,
-                                         options: EncodeOptions(dither: true), lossless: false, metadata: nil)
+                                         options: EncodeOptions(dither: true), lossless: false, embedding: .none)
         for image in [a, b, a] { try writer.add(image, durationMs: 100) }
         let gif = try writer.finish()
         let f = try Self.frames(gif)

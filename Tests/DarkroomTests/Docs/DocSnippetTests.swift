@@ -209,12 +209,12 @@ import Darkroom  // not @testable: the listings may use public API only
 
         let webp = GatewayConversion(request: try GatewayRequest(form: ["output_format": "webp", "background": "opaque"]))
         let mapped = webp.convertOptions
-        // mapped.format == .webp, mapped.encode.quality == 100, mapped.flattenAlpha == true, mapped.encode.keep == .none
+        // mapped.format == .webp, mapped.encode.quality == 100, mapped.flattenAlpha == true, mapped.encode.keep == .provenance
 
         #expect(mapped.format == .webp)
         #expect(mapped.encode.quality == 100)
         #expect(mapped.flattenAlpha)
-        #expect(mapped.encode.keep == .none)
+        #expect(mapped.encode.keep == .provenance)
 
         var message = ""
         do {

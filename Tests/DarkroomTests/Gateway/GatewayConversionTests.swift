@@ -7,7 +7,8 @@ import Testing
         let webp = GatewayConversion(request: try GatewayRequest(form: ["output_format": "webp", "output_compression": "80"]))
         #expect(webp.convertOptions.format == .webp)
         #expect(webp.convertOptions.encode.quality == 80)
-        #expect(webp.convertOptions.encode.keep == .none)
+        // The library's default: the provenance label survives, nothing else.
+        #expect(webp.convertOptions.encode.keep == .provenance)
         // OpenAI parity defaults: png at quality 100.
         let plain = GatewayConversion()
         #expect(plain.convertOptions.format == .png)

@@ -94,7 +94,7 @@ import Testing
         // The same through the converter's encode, and with a far deadline the bytes are the same
         // as without one.
         #expect(throws: Self.timeLimit(.encoding, encoder.format)) {
-            try ImageEncoder.encodeChecked(Self.image, as: encoder.format, metadata: nil, options: encoder.options,
+            try ImageEncoder.encodeChecked(Self.image, as: encoder.format, embedding: .none, options: encoder.options,
                                            deadline: Self.passed)
         }
         let plain = try encoder.encode(Self.image, deadline: nil)
