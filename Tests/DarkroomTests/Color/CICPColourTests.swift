@@ -450,7 +450,7 @@ import Testing
             #expect(avifenc.contains(line), "avifenc: \(avifenc)")
         }
         let writer = try AnimationWriter(format: .avif, width: 16, height: 12, loopCount: 0, options: EncodeOptions(),
-                                         lossless: false, metadata: nil)
+                                         lossless: false, embedding: .none)
         try writer.add(Self.swatches().converted(to: .rgba8), durationMs: 100)
         try writer.add(Self.swatches(alpha: true), durationMs: 100)
         let sequence = try AVIFTools.info(try writer.finish())
