@@ -219,9 +219,9 @@ enum WebPCodec {
                     }
                 }
                 // VP8 keeps every macroblock's prediction modes in its first partition, at most
-                // 512 KB: past about 2^18 macroblocks (67 MP of noise at quality 100) libwebp
-                // fails with PARTITION0_OVERFLOW. The encode is then retried as cwebp advises:
-                // partition_limit 100 (i16 modes only), then also 1 segment.
+                // 512 KB. libwebp 1.2 budgets header bits per macroblock to fit it, but on the
+                // largest pictures it can still fail with PARTITION0_OVERFLOW; the encode is then
+                // retried as cwebp advises: partition_limit 100 (i16 modes only), then 1 segment.
                 var fallbacks = Self.partitionFallbacks[...]
                 while WebPEncode(&config, &picture) == 0 {
                     if picture.error_code == VP8_ENC_ERROR_USER_ABORT {
