@@ -159,6 +159,31 @@ enum ExifTool {
         #expect(try ImageDecoder.readHeader(result.bytes).orientation == .up)
     }
 
+    /// Each container's wrapping of a kept EXIF: JPEG APP1 `Exif\0\0` then the TIFF header, PNG
+    /// `eXIf` and WebP `EXIF` the TIFF header at once, AVIF's `Exif` item the offset field (0)
+    /// then the TIFF header.
+    @Test func eachContainerWrapsTheEXIFItsOwnWay() throws {
+        let input = try Self.labelledJPEG()
+        let tiff = Array("MM\0*".utf8)
+        let wrappers: [(ImageFormat, [UInt8])] = [
+            (.jpeg, [0xFF, 0xE1] + [0, 0] + Array("Exif\0\0".utf8) + tiff),
+            (.png, Array("eXIf".utf8) + tiff),
+            (.webp, Array("EXIF".utf8) + [0, 0, 0, 0] + tiff),
+            (.avif, [0, 0, 0, 0] + tiff),
+        ]
+        for (format, wrapper) in wrappers {
+            let out = try Self.convert(input, to: format, keep: .exif).bytes
+            // Lengths vary: compare around them (JPEG's segment length, WebP's chunk size).
+            let found = (0..<(out.count - wrapper.count)).contains { i in
+                zip(wrapper.indices, wrapper).allSatisfy { k, byte in
+                    (format == .jpeg && (k == 2 || k == 3)) || (format == .webp && (4...7).contains(k)) || out[i + k] == byte
+                }
+            }
+            #expect(found, "\(format): no EXIF wrapped as \(wrapper)")
+            #expect(out.firstRange(of: Array("Exif\0\0Exif".utf8)) == nil && (format == .jpeg || out.firstRange(of: Array("Exif\0\0MM".utf8)) == nil))
+        }
+    }
+
     @Test func aKeptEXIFHoldsNoByteOfTheThumbnail() throws {
         let input = try Self.labelledJPEG()
         let source = try ImageDecoder.decode(input).metadata
@@ -353,6 +378,20 @@ enum ExifTool {
         let both = try Self.png(TestImages.gradient(width: 48, height: 32, alpha: false),
                                 chunks: [("eXIf", Self.exif(orientation: 3)), (chunk, data)])
         #expect(try ImageDecoder.readHeader(both).orientation == .down)
+    }
+
+    /// ImageMagick's `Raw profile type APP1`: the JPEG APP1 payload, EXIF (`Exif\0\0`) or XMP (its namespace header).
+    @Test func aPNGRawProfileAPP1HoldsEXIFOrXMP() throws {
+        let image = TestImages.gradient(width: 8, height: 4, alpha: false)
+        let exif = MetadataEmbedding.rawProfile("APP1", Array("Exif\0\0".utf8) + Self.exif(orientation: 8))
+        let withEXIF = try Self.png(image, chunks: [("tEXt", Array("Raw profile type APP1".utf8) + [0] + exif)])
+        #expect(try ImageDecoder.readHeader(withEXIF).orientation == .left)
+        let packet = XMPProvenance.packet(digitalSourceType: Self.label)
+        let xmp = MetadataEmbedding.rawProfile("APP1", MetadataEmbedding.xmpHeader + packet)
+        let withXMP = try Self.png(image, chunks: [("tEXt", Array("Raw profile type APP1".utf8) + [0] + xmp)])
+        let metadata = try ImageDecoder.decode(withXMP).metadata
+        #expect(metadata.xmp == packet && metadata.exif == nil && metadata.orientation == .up)
+        #expect(try ExifTool.tags(withXMP)["XMP-iptcExt:DigitalSourceType"] == Self.label)
     }
 
     @Test func aPNGRawProfileXMPAndIPTCAreReadAndKept() throws {
