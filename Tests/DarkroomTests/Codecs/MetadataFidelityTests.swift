@@ -125,7 +125,7 @@ enum ExifTool {
         let result = try Self.convert(Self.labelledJPEG(), to: .jpeg, keep: [.icc])
         #expect(try ExifTool.tags(result.bytes) == [:])
         #expect(result.metadataWarnings == [MetadataWarning(block: .provenance, reason: .notKept,
-                                                            message: "provenance label \(Self.label) not kept: --keep icc leaves it out (add provenance to keep it; none strips it without a warning)")])
+                                                            message: "provenance label \(Self.label) not kept: keep icc leaves it out (add provenance to keep it; keep none strips it without a warning)")])
     }
 
     // MARK: --keep all
@@ -255,7 +255,7 @@ enum ExifTool {
         let app1 = try #require(result.bytes.firstRange(of: Array("Exif\0\0".utf8)))
         #expect(Array(result.bytes[app1.upperBound..<(app1.upperBound + 2)]) == Array("MM".utf8))
         #expect(result.metadataWarnings == [MetadataWarning(block: .provenance, reason: .notKept,
-                                                            message: "provenance label \(Self.label) not kept: --keep exif leaves it out (add provenance to keep it; none strips it without a warning)")])
+                                                            message: "provenance label \(Self.label) not kept: keep exif leaves it out (add provenance to keep it; keep none strips it without a warning)")])
         // MIAF: the orientation in the AVIF's EXIF is informational; irot/imir (none here) decide.
         #expect(try ImageDecoder.readHeader(avif).orientation == .up)
     }
