@@ -509,6 +509,60 @@ enum ExifTool {
     }
 }
 
+/// The metadata readers and the EXIF rewrite on mutated inputs (a seeded generator, so a failure
+/// reproduces): they return — never trap, never read outside the bytes — and what they keep
+/// stays within its limits. The fuzz targets (`decode-*`, `convert` with bit 5) run them further.
+@Suite struct MetadataRobustnessTests {
+    /// xorshift64*: the same mutations on every run.
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+            return state &* 2_685_821_657_736_338_717
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
+    }
+
+    /// `bytes` with 1–8 bytes changed, or cut short, or a run repeated.
+    static func mutated(_ bytes: [UInt8], _ g: inout Generator) -> [UInt8] {
+        var b = bytes
+        switch g.below(4) {
+        case 0: b = Array(b.prefix(g.below(b.count)))
+        case 1:
+            let at = g.below(b.count), n = min(16, b.count - at)
+            b.insert(contentsOf: b[at..<(at + n)], at: at)
+        default:
+            for _ in 0...g.below(8) { b[g.below(b.count)] = UInt8(truncatingIfNeeded: g.next()) }
+        }
+        return b
+    }
+
+    @Test func mutatedContainersAndEXIFNeverTrap() throws {
+        let jpeg = try MetadataFidelityTests.jpegWithC2PA().bytes
+        let png = try MetadataFidelityTests.png(TestImages.gradient(width: 8, height: 8, alpha: false), chunks: [
+            ("zTXt", Array("Raw profile type xmp".utf8) + [0, 0]
+                + MetadataFidelityTests.zlibStored(MetadataEmbedding.rawProfile("xmp", XMPProvenance.packet(digitalSourceType: "x")))),
+            ("tEXt", Array("Raw profile type iptc".utf8) + [0] + MetadataEmbedding.rawProfile("iptc", MetadataEmbedding.photoshopResources(iptc: [0x1C, 2, 0x19, 0, 1, 0x79]))),
+            ("caBX", MetadataFidelityTests.jumbf),
+        ])
+        let exif = try #require(ImageDecoder.decode(MetadataFidelityTests.labelledJPEG()).metadata.exif)
+        var g = Generator(state: 0x9E37_79B9_7F4A_7C15)
+        for _ in 0..<3000 {
+            for (bytes, format) in [(jpeg, ImageFormat.jpeg), (png, .png)] {
+                let blocks = MetadataBlocks(Self.mutated(bytes, &g), format: format)
+                #expect((blocks.xmp?.count ?? 0) <= Limits.maxXMPBytes && (blocks.iptc?.count ?? 0) <= Limits.maxMetadataBytes)
+                if let xmp = blocks.xmp { _ = XMPProvenance.digitalSourceType(in: xmp) }
+            }
+            let mutatedEXIF = Self.mutated(exif, &g)
+            if let rewrite = EXIF.rewritten(mutatedEXIF, width: 70_000, height: 1) {
+                #expect(rewrite.payload.count <= mutatedEXIF.count)
+                _ = EXIF.rewritten(rewrite.payload, width: 1, height: 1)
+            }
+            _ = XMPProvenance.digitalSourceType(in: Self.mutated(XMPProvenance.packet(digitalSourceType: "x"), &g))
+        }
+    }
+}
+
 /// The XMP scanner's reading of the label, and `--keep`'s list.
 @Suite struct ProvenanceParsingTests {
     static let label = MetadataFidelityTests.label
