@@ -32,6 +32,7 @@ LINKED = {
     "avif": ("libavif15", "libavif-dev"),
     "gif": ("libgif7", "libgif-dev"),
     "lcms2": ("liblcms2-2", "liblcms2-dev"),
+    "z": ("zlib1g", "zlib1g-dev"),
 }
 
 failures = 0

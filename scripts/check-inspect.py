@@ -42,8 +42,8 @@ FORMATS = {"PNG": "png", "JPEG": "jpeg", "MPO": "jpeg", "WEBP": "webp", "AVIF": 
 
 
 def pillow_reading(path):
-    """(format, (w, h), alpha, frames, orientation, GPS IFD pointer, APNG default image apart) as
-    Pillow reads the header, or an error text."""
+    """(format, (w, h), alpha, frames, orientation, GPS IFD pointer, APNG default image apart,
+    getexif() raised) as Pillow reads the header, or an error text."""
     try:
         with Image.open(path) as im:
             fmt = FORMATS.get(im.format, im.format)
@@ -57,20 +57,21 @@ def pillow_reading(path):
                         alpha = True
                         break
                 im.seek(0)
+            exif_refused = False
             try:
                 exif = im.getexif()
                 orientation = int(exif.get(0x0112, 1))
                 gps = 0x8825 in exif
             except Exception:
-                orientation, gps = 1, False
+                orientation, gps, exif_refused = 1, False, True
             if orientation not in range(1, 9):
                 orientation = 1
-            return fmt, size, alpha, frames, orientation, gps, bool(im.info.get("default_image"))
+            return fmt, size, alpha, frames, orientation, gps, bool(im.info.get("default_image")), exif_refused
     except Exception as e:  # noqa: BLE001 — any refusal is a refusal
         return f"{type(e).__name__}: {e}"
 
 
-def explain(field, ours, theirs, record, manifest, default_image):
+def explain(field, ours, theirs, record, manifest, default_image, exif_refused=False):
     """The reason a difference is expected, or None."""
     path = record["path"]
     damaged = record.get("status") == "damaged"
@@ -83,6 +84,9 @@ def explain(field, ours, theirs, record, manifest, default_image):
         return "AVIF sequence: the manifest agrees with libavif's image count"
     if field == "frames" and fmt == "png" and default_image and theirs == ours + 1:
         return "APNG whose default image is no animation frame: Pillow counts it, acTL num_frames does not"
+    if field in ("orientation", "gps") and exif_refused and record["metadata"]["exif"]:
+        return ("Pillow's getexif() raises on this EXIF (a PNG raw profile whose hex bytes.fromhex refuses: characters "
+                "after the declared length); darkroom reads the declared bytes, as exiftool does")
     if field == "orientation" and ours == 1 and record["metadata"]["xmp"] and not record["metadata"]["exif"]:
         return "orientation only in XMP: darkroom reads EXIF and AVIF irot/imir only, as it orients"
     if field == "size" and fmt == "webp" and "corrupt/fuzz/" in path:
@@ -148,14 +152,14 @@ def main():
                 print(f"refused  {path}: Pillow: {theirs}; darkroom: {record['status']}")
             continue
         compared += 1
-        fmt, size, alpha, frames, orientation, gps, default_image = theirs
+        fmt, size, alpha, frames, orientation, gps, default_image, exif_refused = theirs
         ours = {"format": record["format"], "size": (record["width"], record["height"]), "alpha": record["alpha"],
                 "frames": record["frames"], "orientation": record["orientation"], "gps": record["metadata"]["gps"]}
         pil = {"format": fmt, "size": tuple(size), "alpha": alpha, "frames": frames, "orientation": orientation, "gps": gps}
         for field in ours:
             if ours[field] == pil[field]:
                 continue
-            reason = explain(field, ours[field], pil[field], record, row, default_image)
+            reason = explain(field, ours[field], pil[field], record, row, default_image, exif_refused)
             if reason:
                 explained += 1
                 if args.verbose:

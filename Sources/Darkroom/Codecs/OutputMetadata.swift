@@ -117,7 +117,7 @@ struct OutputMetadata: Sendable, Equatable {
             }
         } else if let label, !keep.isEmpty, !keep.keepsProvenance {
             warnings.append(MetadataWarning(block: .provenance, reason: .notKept,
-                                            message: "provenance label \(label) not kept: --keep \(keep) leaves it out (add provenance to keep it; none strips it without a warning)"))
+                                            message: "provenance label \(label) not kept: keep \(keep) leaves it out (add provenance to keep it; keep none strips it without a warning)"))
         }
 
         if keep.contains(.iptc), let records = source.iptc {

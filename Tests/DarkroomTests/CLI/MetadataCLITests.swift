@@ -42,7 +42,7 @@ struct MetadataCLITests {
         #expect(warnings.map { $0["block"] as? String } == ["c2pa", "provenance"])
         #expect(warnings.map { $0["reason"] as? String } == ["invalidated", "not_kept"])
         #expect(warnings[1]["message"] as? String
-                    == "provenance label \(Self.label) not kept: --keep icc,exif leaves it out (add provenance to keep it; none strips it without a warning)")
+                    == "provenance label \(Self.label) not kept: keep icc,exif leaves it out (add provenance to keep it; keep none strips it without a warning)")
         #expect(r.stderr.contains("darkroom: in.jpg: metadata: C2PA manifest (JPEG APP11, \(segment) bytes) dropped"))
     }
 

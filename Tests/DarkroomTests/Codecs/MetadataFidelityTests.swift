@@ -125,7 +125,7 @@ enum ExifTool {
         let result = try Self.convert(Self.labelledJPEG(), to: .jpeg, keep: [.icc])
         #expect(try ExifTool.tags(result.bytes) == [:])
         #expect(result.metadataWarnings == [MetadataWarning(block: .provenance, reason: .notKept,
-                                                            message: "provenance label \(Self.label) not kept: --keep icc leaves it out (add provenance to keep it; none strips it without a warning)")])
+                                                            message: "provenance label \(Self.label) not kept: keep icc leaves it out (add provenance to keep it; keep none strips it without a warning)")])
     }
 
     // MARK: --keep all
@@ -157,6 +157,31 @@ enum ExifTool {
         // The output is upright: nothing turns it again (AVIF: no irot/imir, which libavif 0.11
         // would derive from an EXIF orientation).
         #expect(try ImageDecoder.readHeader(result.bytes).orientation == .up)
+    }
+
+    /// Each container's wrapping of a kept EXIF: JPEG APP1 `Exif\0\0` then the TIFF header, PNG
+    /// `eXIf` and WebP `EXIF` the TIFF header at once, AVIF's `Exif` item the offset field (0)
+    /// then the TIFF header.
+    @Test func eachContainerWrapsTheEXIFItsOwnWay() throws {
+        let input = try Self.labelledJPEG()
+        let tiff = Array("MM\0*".utf8)
+        let wrappers: [(ImageFormat, [UInt8])] = [
+            (.jpeg, [0xFF, 0xE1] + [0, 0] + Array("Exif\0\0".utf8) + tiff),
+            (.png, Array("eXIf".utf8) + tiff),
+            (.webp, Array("EXIF".utf8) + [0, 0, 0, 0] + tiff),
+            (.avif, [0, 0, 0, 0] + tiff),
+        ]
+        for (format, wrapper) in wrappers {
+            let out = try Self.convert(input, to: format, keep: .exif).bytes
+            // Lengths vary: compare around them (JPEG's segment length, WebP's chunk size).
+            let found = (0..<(out.count - wrapper.count)).contains { i in
+                zip(wrapper.indices, wrapper).allSatisfy { k, byte in
+                    (format == .jpeg && (k == 2 || k == 3)) || (format == .webp && (4...7).contains(k)) || out[i + k] == byte
+                }
+            }
+            #expect(found, "\(format): no EXIF wrapped as \(wrapper)")
+            #expect(out.firstRange(of: Array("Exif\0\0Exif".utf8)) == nil && (format == .jpeg || out.firstRange(of: Array("Exif\0\0MM".utf8)) == nil))
+        }
     }
 
     @Test func aKeptEXIFHoldsNoByteOfTheThumbnail() throws {
@@ -230,7 +255,7 @@ enum ExifTool {
         let app1 = try #require(result.bytes.firstRange(of: Array("Exif\0\0".utf8)))
         #expect(Array(result.bytes[app1.upperBound..<(app1.upperBound + 2)]) == Array("MM".utf8))
         #expect(result.metadataWarnings == [MetadataWarning(block: .provenance, reason: .notKept,
-                                                            message: "provenance label \(Self.label) not kept: --keep exif leaves it out (add provenance to keep it; none strips it without a warning)")])
+                                                            message: "provenance label \(Self.label) not kept: keep exif leaves it out (add provenance to keep it; keep none strips it without a warning)")])
         // MIAF: the orientation in the AVIF's EXIF is informational; irot/imir (none here) decide.
         #expect(try ImageDecoder.readHeader(avif).orientation == .up)
     }
@@ -355,6 +380,20 @@ enum ExifTool {
         #expect(try ImageDecoder.readHeader(both).orientation == .down)
     }
 
+    /// ImageMagick's `Raw profile type APP1`: the JPEG APP1 payload, EXIF (`Exif\0\0`) or XMP (its namespace header).
+    @Test func aPNGRawProfileAPP1HoldsEXIFOrXMP() throws {
+        let image = TestImages.gradient(width: 8, height: 4, alpha: false)
+        let exif = MetadataEmbedding.rawProfile("APP1", Array("Exif\0\0".utf8) + Self.exif(orientation: 8))
+        let withEXIF = try Self.png(image, chunks: [("tEXt", Array("Raw profile type APP1".utf8) + [0] + exif)])
+        #expect(try ImageDecoder.readHeader(withEXIF).orientation == .left)
+        let packet = XMPProvenance.packet(digitalSourceType: Self.label)
+        let xmp = MetadataEmbedding.rawProfile("APP1", MetadataEmbedding.xmpHeader + packet)
+        let withXMP = try Self.png(image, chunks: [("tEXt", Array("Raw profile type APP1".utf8) + [0] + xmp)])
+        let metadata = try ImageDecoder.decode(withXMP).metadata
+        #expect(metadata.xmp == packet && metadata.exif == nil && metadata.orientation == .up)
+        #expect(try ExifTool.tags(withXMP)["XMP-iptcExt:DigitalSourceType"] == Self.label)
+    }
+
     @Test func aPNGRawProfileXMPAndIPTCAreReadAndKept() throws {
         let xmp = XMPProvenance.packet(digitalSourceType: Self.label)
         let iim: [UInt8] = [0x1C, 0x02, 0x00, 0x00, 0x02, 0x00, 0x04, 0x1C, 0x02, 0x19, 0x00, 0x01, 0x79]   // version 4, keyword "y"
@@ -467,6 +506,60 @@ enum ExifTool {
         let reset = String(decoding: XMPProvenance.resettingOrientation(xmp), as: UTF8.self)
         #expect(reset.contains("tiff:Orientation=\"1\"") && reset.contains("<tiff:Orientation>1</tiff:Orientation>"))
         #expect(reset.count == xmp.count)
+    }
+}
+
+/// The metadata readers and the EXIF rewrite on mutated inputs (a seeded generator, so a failure
+/// reproduces): they return — never trap, never read outside the bytes — and what they keep
+/// stays within its limits. The fuzz targets (`decode-*`, `convert` with bit 5) run them further.
+@Suite struct MetadataRobustnessTests {
+    /// xorshift64*: the same mutations on every run.
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+            return state &* 2_685_821_657_736_338_717
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
+    }
+
+    /// `bytes` with 1–8 bytes changed, or cut short, or a run repeated.
+    static func mutated(_ bytes: [UInt8], _ g: inout Generator) -> [UInt8] {
+        var b = bytes
+        switch g.below(4) {
+        case 0: b = Array(b.prefix(g.below(b.count)))
+        case 1:
+            let at = g.below(b.count), n = min(16, b.count - at)
+            b.insert(contentsOf: b[at..<(at + n)], at: at)
+        default:
+            for _ in 0...g.below(8) { b[g.below(b.count)] = UInt8(truncatingIfNeeded: g.next()) }
+        }
+        return b
+    }
+
+    @Test func mutatedContainersAndEXIFNeverTrap() throws {
+        let jpeg = try MetadataFidelityTests.jpegWithC2PA().bytes
+        let png = try MetadataFidelityTests.png(TestImages.gradient(width: 8, height: 8, alpha: false), chunks: [
+            ("zTXt", Array("Raw profile type xmp".utf8) + [0, 0]
+                + MetadataFidelityTests.zlibStored(MetadataEmbedding.rawProfile("xmp", XMPProvenance.packet(digitalSourceType: "x")))),
+            ("tEXt", Array("Raw profile type iptc".utf8) + [0] + MetadataEmbedding.rawProfile("iptc", MetadataEmbedding.photoshopResources(iptc: [0x1C, 2, 0x19, 0, 1, 0x79]))),
+            ("caBX", MetadataFidelityTests.jumbf),
+        ])
+        let exif = try #require(ImageDecoder.decode(MetadataFidelityTests.labelledJPEG()).metadata.exif)
+        var g = Generator(state: 0x9E37_79B9_7F4A_7C15)
+        for _ in 0..<3000 {
+            for (bytes, format) in [(jpeg, ImageFormat.jpeg), (png, .png)] {
+                let blocks = MetadataBlocks(Self.mutated(bytes, &g), format: format)
+                #expect((blocks.xmp?.count ?? 0) <= Limits.maxXMPBytes && (blocks.iptc?.count ?? 0) <= Limits.maxMetadataBytes)
+                if let xmp = blocks.xmp { _ = XMPProvenance.digitalSourceType(in: xmp) }
+            }
+            let mutatedEXIF = Self.mutated(exif, &g)
+            if let rewrite = EXIF.rewritten(mutatedEXIF, width: 70_000, height: 1) {
+                #expect(rewrite.payload.count <= mutatedEXIF.count)
+                _ = EXIF.rewritten(rewrite.payload, width: 1, height: 1)
+            }
+            _ = XMPProvenance.digitalSourceType(in: Self.mutated(XMPProvenance.packet(digitalSourceType: "x"), &g))
+        }
     }
 }
 
