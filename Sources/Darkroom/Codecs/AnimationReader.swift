@@ -85,9 +85,10 @@ public final class AnimationReader {
     ///
     /// Throws ``DarkroomError/option(_:)`` for invalid `options` and ``DarkroomError/decoding(_:)``:
     /// ``ImageDecodingError/unknownFormat``, the codec's refusal,
-    /// ``ImageDecodingError/tooManyPixels(width:height:limit:)`` and, for a GIF cut short or an
-    /// APNG whose animation chunks are damaged that ``DecodeOptions/failOn`` does not allow,
-    /// ``ImageDecodingError/damaged(_:warning:failOn:)``.
+    /// ``ImageDecodingError/tooManyPixels(width:height:limit:)``,
+    /// ``ImageDecodingError/unsupportedColour(_:cicp:reason:)`` (with ``DecodeOptions/convertToSRGB``)
+    /// and, for a GIF cut short or an APNG whose animation chunks are damaged that
+    /// ``DecodeOptions/failOn`` does not allow, ``ImageDecodingError/damaged(_:warning:failOn:)``.
     public convenience init(_ bytes: [UInt8], options: DecodeOptions = DecodeOptions()) throws(DarkroomError) {
         try self.init(bytes, options: options, framesDecoded: nil)
     }

@@ -48,8 +48,10 @@ public enum ImageDecoder {
     /// Throws ``DarkroomError/option(_:)`` for options out of range, and ``DarkroomError/decoding(_:)``:
     /// ``ImageDecodingError/unknownFormat``, ``ImageDecodingError/tooManyPixels(width:height:limit:)``
     /// (checked before any pixel buffer is allocated), ``ImageDecodingError/invalidDimensions(width:height:)``,
-    /// ``ImageDecodingError/codec(_:message:)``, and ``ImageDecodingError/damaged(_:warning:failOn:)`` when the file is truncated or corrupt and
-    /// ``DecodeOptions/failOn`` does not allow it. Allowed warnings are in ``ImageMetadata/warnings``.
+    /// ``ImageDecodingError/codec(_:message:)``, ``ImageDecodingError/damaged(_:warning:failOn:)`` when the file is truncated or corrupt and
+    /// ``DecodeOptions/failOn`` does not allow it, and ``ImageDecodingError/unsupportedColour(_:cicp:reason:)``
+    /// for code points that cannot be converted to sRGB (with ``DecodeOptions/convertToSRGB``).
+    /// Allowed warnings are in ``ImageMetadata/warnings``.
     public static func decode(_ bytes: [UInt8], options: DecodeOptions = DecodeOptions()) throws(DarkroomError) -> DecodedImage {
         try options.validate()
         guard let format = ImageFormat.sniff(bytes) else { throw DarkroomError.decoding(.unknownFormat) }

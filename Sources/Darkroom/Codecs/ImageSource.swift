@@ -52,7 +52,8 @@ final class ImageSource {
     /// Parses the header of `bytes` (already sniffed as `format`) and checks its declared size
     /// against `options.maxPixels`. Throws ``DarkroomError/decoding(_:)``: the codec's refusal,
     /// ``ImageDecodingError/invalidDimensions(width:height:)`` or
-    /// ``ImageDecodingError/tooManyPixels(width:height:limit:)``. `deadline`: where decoding stops
+    /// ``ImageDecodingError/tooManyPixels(width:height:limit:)``, and ``ImageDecodingError/unsupportedColour(_:cicp:reason:)``
+    /// when `options` convert to sRGB (``checkColour(_:format:options:)``). `deadline`: where decoding stops
     /// (``DarkroomError/timeLimit(_:)``); the header is read either way.
     init(_ bytes: [UInt8], buffer: UnsafeBufferPointer<UInt8>, format: ImageFormat, options: DecodeOptions,
          deadline: Deadline? = nil) throws(DarkroomError) {

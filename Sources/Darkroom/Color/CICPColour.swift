@@ -248,7 +248,9 @@ enum CICPColour {
         let weights = primaries.luminanceWeights
         let channels = format.channels, colours = format.isGray ? 1 : 3
         var out = Image(unchecked: image.width, height: image.height, format: PixelFormat(channels: channels, bitDepth: 16))
-        func encoded(_ v: Double) -> UInt16 { UInt16((srgbEncoded(min(max(v, 0), 1)) * 65535).rounded()) }
+        // Light → sRGB-encoded 16-bit value over 65,536 steps of light (0.03 levels of 8 bits at most).
+        let encoding: [UInt16] = (0...65535).map { UInt16((srgbEncoded(Double($0) / 65535) * 65535).rounded()) }
+        func encoded(_ v: Double) -> UInt16 { encoding[Int(min(max(v, 0), 1) * 65535 + 0.5)] }
         image.pixels.withUnsafeBytes { source in
             out.pixels.withUnsafeMutableBytes { destination in
                 let s8 = source.bindMemory(to: UInt8.self), s16 = source.bindMemory(to: UInt16.self)

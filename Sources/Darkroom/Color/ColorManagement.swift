@@ -64,10 +64,13 @@ enum ColorManagement {
         default:  // gray + alpha: lcms has no such layout; convert the gray plane only.
             return convertGrayAlpha(image, source: source, target: target)
         }
-        var flags = cmsUInt32Number(cmsFLAGS_COPY_ALPHA)
-        // 16 bits: the pipeline itself, not lcms2's precalculated 16-bit grid, whose interpolation
-        // was up to 4.3 levels of 8 bits off for Display P3 and BT.2020 → sRGB (CICPColourTests).
-        if depth16 { flags |= cmsUInt32Number(cmsFLAGS_NOOPTIMIZE) }
+        // 16-bit RGB from a matrix/shaper profile (every CICP profile, most RGB ICC profiles): the
+        // profiles' own curves and matrices, not lcms2's precalculated 16-bit grid.
+        if depth16 && !image.format.isGray && isMatrixShaper(source, input: true) && isMatrixShaper(target, input: false),
+           let converted = matrixShaper16(image, source: source, target: target) {
+            return converted
+        }
+        let flags = cmsUInt32Number(cmsFLAGS_COPY_ALPHA)
         guard let transform = cmsCreateTransformTHR(nil, source, type, target, type,
                                                     cmsUInt32Number(INTENT_RELATIVE_COLORIMETRIC),
                                                     flags | cmsUInt32Number(cmsFLAGS_BLACKPOINTCOMPENSATION))
@@ -82,6 +85,91 @@ enum ColorManagement {
             }
         }
         return out
+    }
+
+    /// A 16-bit RGB(A) `image` from the matrix/shaper profile `source` to `target`, computed with
+    /// their own data as lcms2 reads it: each channel through `source`'s tone curve
+    /// (`cmsEvalToneCurveFloat`, tabulated per 16-bit value), the 3 × 3 product of `target`'s
+    /// inverse colorant matrix and `source`'s (both adapted to D50 by lcms2), clipped to 0…1, then
+    /// `target`'s inverse curve (`cmsReverseToneCurve`, tabulated over 65,536 steps of light);
+    /// alpha kept. The same arithmetic as lcms2's relative colorimetric transform of two
+    /// matrix/shaper profiles (black-point compensation changes nothing there: both blacks are 0),
+    /// in double precision: lcms2's own 16-bit transform precalculates a grid whose interpolation
+    /// was up to 4.3 levels of 8 bits off for Display P3 and BT.2020 → sRGB, and its unoptimised
+    /// pipeline (`cmsFLAGS_NOOPTIMIZE`) took 9 times as long (docs/performance.md). nil when a
+    /// tag is missing or the matrix is singular.
+    static func matrixShaper16(_ image: Image, source: cmsHPROFILE, target: cmsHPROFILE) -> Image? {
+        func colorants(_ profile: cmsHPROFILE) -> [[Double]]? {
+            let tags = [cmsSigRedColorantTag, cmsSigGreenColorantTag, cmsSigBlueColorantTag]
+            var columns: [[Double]] = []
+            for tag in tags {
+                guard let raw = cmsReadTag(profile, tag) else { return nil }
+                let xyz = raw.assumingMemoryBound(to: cmsCIEXYZ.self).pointee
+                columns.append([xyz.X, xyz.Y, xyz.Z])
+            }
+            return (0..<3).map { row in (0..<3).map { columns[$0][row] } }
+        }
+        func curves(_ profile: cmsHPROFILE) -> [OpaquePointer]? {
+            let tags = [cmsSigRedTRCTag, cmsSigGreenTRCTag, cmsSigBlueTRCTag]
+            let found = tags.compactMap { cmsReadTag(profile, $0).map { OpaquePointer($0) } }
+            return found.count == 3 ? found : nil
+        }
+        guard let s = colorants(source), let d = colorants(target), let inverse = invert(d),
+              let sourceCurves = curves(source), let targetCurves = curves(target) else { return nil }
+        let m = (0..<3).map { row in (0..<3).map { col in (0..<3).reduce(0.0) { $0 + inverse[row][$1] * s[$1][col] } } }
+        // Signal → light per channel, per 16-bit value; light → signal over 65,536 steps.
+        let inputs: [[Double]] = sourceCurves.map { curve in
+            (0...65535).map { Double(cmsEvalToneCurveFloat(curve, Float($0) / 65535)) }
+        }
+        var outputs: [[UInt16]] = []
+        for curve in targetCurves {
+            guard let reversed = cmsReverseToneCurve(curve) else { return nil }
+            defer { cmsFreeToneCurve(reversed) }
+            outputs.append((0...65535).map { v in
+                let signal = Double(cmsEvalToneCurveFloat(reversed, Float(v) / 65535))
+                return UInt16((min(max(signal, 0), 1) * 65535).rounded())
+            })
+        }
+        let channels = image.format.channels
+        let (m00, m01, m02, m10, m11, m12, m20, m21, m22) = (m[0][0], m[0][1], m[0][2], m[1][0], m[1][1], m[1][2], m[2][0], m[2][1], m[2][2])
+        var out = image
+        let (inR, inG, inB) = (inputs[0], inputs[1], inputs[2]), (outR, outG, outB) = (outputs[0], outputs[1], outputs[2])
+        @inline(__always) func index(_ light: Double) -> Int { Int(min(max(light, 0), 1) * 65535 + 0.5) }
+        image.pixels.withUnsafeBytes { src in
+            out.pixels.withUnsafeMutableBytes { dst in
+                let a = src.bindMemory(to: UInt16.self), b = dst.bindMemory(to: UInt16.self)
+                inR.withUnsafeBufferPointer { inR in inG.withUnsafeBufferPointer { inG in inB.withUnsafeBufferPointer { inB in
+                    outR.withUnsafeBufferPointer { outR in outG.withUnsafeBufferPointer { outG in outB.withUnsafeBufferPointer { outB in
+                        for o in stride(from: 0, to: image.pixelCount * channels, by: channels) {
+                            let r = inR[Int(a[o])], g = inG[Int(a[o + 1])], bl = inB[Int(a[o + 2])]
+                            b[o] = outR[index(m00 * r + m01 * g + m02 * bl)]
+                            b[o + 1] = outG[index(m10 * r + m11 * g + m12 * bl)]
+                            b[o + 2] = outB[index(m20 * r + m21 * g + m22 * bl)]
+                        }
+                    } } }
+                } } }
+            }
+        }
+        return out
+    }
+
+    /// True when lcms2 transforms with `profile`'s matrix and tone curves (no lookup table for the
+    /// relative colorimetric intent in that direction), so ``matrixShaper16(_:source:target:)``
+    /// computes what it would.
+    private static func isMatrixShaper(_ profile: cmsHPROFILE, input: Bool) -> Bool {
+        cmsIsMatrixShaper(profile) != 0
+            && cmsIsCLUT(profile, cmsUInt32Number(INTENT_RELATIVE_COLORIMETRIC), cmsUInt32Number(input ? LCMS_USED_AS_INPUT : LCMS_USED_AS_OUTPUT)) == 0
+    }
+
+    /// The inverse of a 3 × 3 matrix, nil when it is singular.
+    private static func invert(_ m: [[Double]]) -> [[Double]]? {
+        let c00 = m[1][1] * m[2][2] - m[1][2] * m[2][1], c01 = m[1][2] * m[2][0] - m[1][0] * m[2][2]
+        let c02 = m[1][0] * m[2][1] - m[1][1] * m[2][0]
+        let det = m[0][0] * c00 + m[0][1] * c01 + m[0][2] * c02
+        guard abs(det) > 1e-12 else { return nil }
+        return [[c00 / det, (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det, (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det],
+                [c01 / det, (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det, (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det],
+                [c02 / det, (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det, (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det]]
     }
 
     private static func convertGrayAlpha(_ image: Image, source: cmsHPROFILE, target: cmsHPROFILE) -> Image? {

@@ -103,7 +103,8 @@ public struct Converter: Sendable {
     /// Throws ``DarkroomError``: ``DarkroomError/option(_:)`` for options out of range (and a resize
     /// whose output would have a side over ``Limits/maxSide``), ``DarkroomError/decoding(_:)``
     /// for input that is not a usable image (unknown format, over the pixel limit, damaged under
-    /// ``DecodeOptions/failOn``, refused by the codec), ``DarkroomError/encoding(_:)`` for an
+    /// ``DecodeOptions/failOn``, refused by the codec, colour code points that cannot be converted
+    /// to sRGB: ``ImageDecodingError/unsupportedColour(_:cicp:reason:)``), ``DarkroomError/encoding(_:)`` for an
     /// output over the limits or refused by the encoder, ``DarkroomError/timeLimit(_:)`` when
     /// ``ConvertOptions/deadline`` passed (the conversion was stopped; nothing is returned).
     public func convert(_ bytes: [UInt8]) throws(DarkroomError) -> ConversionResult {

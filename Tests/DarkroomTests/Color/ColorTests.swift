@@ -229,6 +229,41 @@ import CLCMS2
         return bytes(cmsCreateGrayProfile(cmsD50_xyY(), curve)!)
     }()
 
+
+    /// 16-bit RGB(A) from a matrix/shaper ICC profile (Adobe RGB-like here; CICP's are the same
+    /// kind) is computed from the profiles' curves and matrices: within 0.05 levels of 8 bits of
+    /// lcms2's unoptimised pipeline on 20,000 random pixels, alpha untouched; lcms2's own 16-bit
+    /// transform (its precalculated grid) is further off.
+    @Test func matrixShaper16MatchesLcmsUnoptimised() throws {
+        var generator = SystemRandomNumberGenerator()
+        var samples = (0..<(20_000 * 4)).map { _ in UInt16.random(in: 0...65535, using: &generator) }
+        samples[0...3] = [0, 0, 0, 65535]
+        samples[4...7] = [65535, 65535, 65535, 1234]
+        let image = try Image.validated(width: 20_000, height: 1, format: .rgba16, pixels: samples.withUnsafeBytes { Array($0) })
+        let source = try #require(Self.adobeLikeRGB.withUnsafeBytes { cmsOpenProfileFromMem($0.baseAddress, UInt32($0.count)) })
+        defer { cmsCloseProfile(source) }
+        let converted = try #require(ColorManagement.convertToSRGB(image, source: source))
+        let target = try #require(cmsCreate_sRGBProfile())
+        defer { cmsCloseProfile(target) }
+        func lcms(_ flags: Int32) throws -> [UInt16] {
+            let transform = try #require(cmsCreateTransform(source, kDarkroomTYPE_RGBA_16, target, kDarkroomTYPE_RGBA_16,
+                                                            cmsUInt32Number(INTENT_RELATIVE_COLORIMETRIC),
+                                                            cmsUInt32Number(flags | cmsFLAGS_BLACKPOINTCOMPENSATION | cmsFLAGS_COPY_ALPHA)))
+            defer { cmsDeleteTransform(transform) }
+            var out = [UInt16](repeating: 0, count: samples.count)
+            cmsDoTransform(transform, samples, &out, 20_000)
+            return out
+        }
+        let exact = try lcms(cmsFLAGS_NOOPTIMIZE), optimised = try lcms(0)
+        let ours = converted.pixels.withUnsafeBytes { Array($0.bindMemory(to: UInt16.self)) }
+        func worst(_ a: [UInt16]) -> Double {
+            zip(a, exact).enumerated().filter { $0.offset % 4 != 3 }.map { abs(Double($0.element.0) - Double($0.element.1)) / 257 }.max()!
+        }
+        #expect(worst(ours) <= 0.05, "\(worst(ours))")
+        #expect(worst(optimised) > worst(ours), "lcms2's 16-bit grid: \(worst(optimised)) levels")
+        #expect(stride(from: 3, to: ours.count, by: 4).allSatisfy { ours[$0] == samples[$0] })
+        #expect(Array(ours[0...7]) == [0, 0, 0, 65535, 65535, 65535, 65535, 1234])
+    }
     static func colours() throws -> Image {
         try Image.validated(width: 8, height: 1, format: .rgb8,
                             pixels: [0, 0, 0, 255, 255, 255, 128, 128, 128, 255, 0, 0, 0, 255, 0, 0, 0, 255, 200, 100, 50, 50, 100, 200])
