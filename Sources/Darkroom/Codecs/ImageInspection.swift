@@ -150,13 +150,14 @@ public struct ImageInspection: Sendable, Equatable {
                 hasXMP = hasXMP || avif.hasXMP
             }
             // The code points that decide the colour (a PNG's cICP over its iCCP; an AVIF's nclx or
-            // AV1 colour description without ICC), else the profile, else the container's nclx.
+            // AV1 colour description without ICC), else the profile, else an AVIF's nclx of
+            // unspecified colour (a PNG cICP libpng dropped, for its CRC, decides nothing).
             let colour: Colour
             if let cicp = metadata.cicp {
                 colour = .cicp(cicp)
             } else if let profile = metadata.iccProfile {
                 colour = .icc(description: ColorManagement.describe(profile))
-            } else if let cicp = walk.cicp {
+            } else if format == .avif, let cicp = walk.cicp {
                 colour = .cicp(cicp)
             } else {
                 colour = .none

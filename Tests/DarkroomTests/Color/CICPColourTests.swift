@@ -275,6 +275,9 @@ import Testing
         #expect(decoded.metadata.cicp == nil)
         #expect(decoded.image == Self.swatches())
         #expect(decoded.metadata.warnings.map(\.message).contains { $0.contains("cICP") }, "\(decoded.metadata.warnings)")
+        let inspection = try ImageInspection.inspect(png)
+        #expect(inspection.colour == .none)
+        #expect(inspection.damage.map(\.message).contains { $0.contains("CRC mismatch in chunk 'cICP'") })
     }
 
     /// Streamed routes convert too: a cICP PNG resized to JPEG and to PNG, rows streamed, gives what
