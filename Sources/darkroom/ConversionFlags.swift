@@ -19,7 +19,7 @@ struct ConversionFlags: ParsableArguments {
     @Option(help: "Resampling filter.")
     var filter: ResampleFilter = .lanczos3
 
-    @Option(parsing: .unconditional, help: "Background colour for flattening alpha (JPEG, GIF): #rrggbb, #rgb or a CSS colour name (white, black, navy, rebeccapurple, …).")
+    @Option(parsing: .unconditional, help: "Background colour that JPEG output flattens alpha onto (GIF keeps transparency: alpha below 128 is transparent, the rest opaque): #rrggbb, #rgb or a CSS colour name (white, black, navy, rebeccapurple, …).")
     var background: String = "white"
 
     @Option(help: ArgumentHelp("Metadata to keep: none, all, or a comma list such as icc,exif,xmp. provenance: only the IPTC DigitalSourceType label that marks AI images (in a minimal XMP packet); exif: without its thumbnail, orientation 1; xmp: the whole packet. A C2PA manifest is never kept; what is dropped is reported.", valueName: "LIST"))

@@ -172,11 +172,11 @@ private final class WebPAnimWriter {
 /// - **Palette, stable across frames.** Each frame's own palette is its exact colours when there
 ///   are at most 255 (as Pillow and giflib keep them), else one quantised to
 ///   ``PaletteQuantizer/targetError`` (about 42 dB). The first frame's palette is the global colour
-///   table. A later frame reuses the current palette when all its colours are in it; adds its new
-///   colours (a local table) while its own palette is exact and the total stays within 255; keeps
-///   the current palette while mapping onto it costs at most 25 % more error than the frame's own
-///   palette (``reuseError(own:)``: no new table, no flicker); and only otherwise switches to its
-///   own. One index is kept for transparency, except for a frame of exactly 256 opaque colours,
+///   table. A later frame reuses the current palette when all its colours are in it; an exact frame
+///   whose colours are not all in it gets its own colours as a local table (never a lossy mapping,
+///   and the smallest table); a quantised frame keeps the current palette while mapping onto it
+///   costs at most 25 % more error than its own palette (``reuseError(own:)``: no new table, no
+///   flicker), and only otherwise switches to its own. One index is kept for transparency, except for a frame of exactly 256 opaque colours,
 ///   which keeps them all and is then written whole (as are the frames that reuse that full palette).
 /// - **Only what changes is drawn.** A pixel whose shown colour is at least as close to the source
 ///   as its new palette entry is written as the transparent index (the canvas keeps it; a lossy
@@ -275,10 +275,16 @@ private final class GIFAnimWriter {
             palette = own.palette
             paletteSet = ColourSet(palette)
             usesGlobal = true
-        } else if own.error == 0, palette.count < 256,
-                  let added = PaletteQuantizer.newColours(image, known: paletteSet, limit: 255 - palette.count) {
-            if !added.isEmpty {
-                for c in added { paletteSet.insert(UInt32(c.0) << 16 | UInt32(c.1) << 8 | UInt32(c.2), index: palette.count); palette.append(c) }
+        } else if own.error == 0 {
+            // An exact frame stays exact: the current palette when it holds every colour (and an
+            // index for the unchanged pixels), else the frame's own colours as a local table (the
+            // smallest exact table: a frame that changes one pixel writes 2 entries, not the
+            // whole palette so far).
+            let fitsCurrent = (palette.count < 256 || !needsTransparency)
+                && PaletteQuantizer.newColours(image, known: paletteSet, limit: 0) != nil
+            if !fitsCurrent {
+                palette = own.palette
+                paletteSet = ColourSet(own.palette)
                 paletteIsGlobal = false
                 usesGlobal = false
             }

@@ -22,10 +22,28 @@ enum ColorManagement {
         return cmsBuildParametricToneCurve(nil, 4, &params)
     }
 
-    /// True for a profile that describes itself as sRGB: ``convertToSRGB(_:profile:)`` leaves
-    /// pixels in it as they are (so a plan may keep them in YCbCr: ``ConversionPlan``).
+    /// True for an RGB profile whose conversion to sRGB changes no colour by more than 1 level:
+    /// ``convertToSRGB(_:profile:)`` leaves pixels in it as they are (so a plan may keep them in
+    /// YCbCr: ``ConversionPlan``). Judged by converting a 5 × 5 × 5 grid of colours (0, 64, 128,
+    /// 192, 255 per channel) with the conversion's own intent and flags, not by the profile's name:
+    /// "Display P3 Gamut with sRGB Transfer" or an Adobe RGB renamed "sRGB" are not sRGB, while
+    /// the many sRGB profiles (HP's 3,144-byte one, ICC v4, Facebook's "c2") are.
     static func isSRGB(_ profile: [UInt8]) -> Bool {
-        describe(profile)?.lowercased().contains("srgb") ?? false
+        guard let source = openProfile(profile) else { return false }
+        defer { cmsCloseProfile(source) }
+        guard cmsGetColorSpace(source) == cmsSigRgbData, let target = cmsCreate_sRGBProfileTHR(nil) else { return false }
+        defer { cmsCloseProfile(target) }
+        guard let transform = cmsCreateTransformTHR(nil, source, kDarkroomTYPE_RGB_8, target, kDarkroomTYPE_RGB_8,
+                                                    cmsUInt32Number(INTENT_RELATIVE_COLORIMETRIC),
+                                                    cmsUInt32Number(cmsFLAGS_BLACKPOINTCOMPENSATION))
+        else { return false }
+        defer { cmsDeleteTransform(transform) }
+        let levels: [UInt8] = [0, 64, 128, 192, 255]
+        var grid: [UInt8] = []
+        for r in levels { for g in levels { for b in levels { grid += [r, g, b] } } }
+        var out = [UInt8](repeating: 0, count: grid.count)
+        cmsDoTransform(transform, grid, &out, UInt32(grid.count / 3))
+        return zip(grid, out).allSatisfy { abs(Int($0) - Int($1)) <= 1 }
     }
 
     /// Converts `image` from `profile` to sRGB. Returns nil when nothing was done (no usable

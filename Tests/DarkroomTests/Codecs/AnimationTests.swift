@@ -433,6 +433,29 @@ import Testing
         #expect(scan.frames[1].width <= 6 && scan.frames[1].height <= 4)
     }
 
+    @Test func exactFramesStayExactWithSmallTables() throws {
+        // 300 frames of 16x16: a grey background, and a 4x4 square of a new colour in each frame
+        // (300 colours in all, at most 2 in any frame). Every frame comes back exactly; each frame
+        // that adds a colour writes its own 4-entry table, not the 256 entries of the colours so far.
+        var frames: [(Image, Int)] = []
+        for k in 0..<300 {
+            var image = Image(unchecked: 16, height: 16, format: .rgba8, pixels: [UInt8](repeating: 128, count: 16 * 16 * 4))
+            for i in 0..<256 { image.pixels[i * 4 + 3] = 255 }
+            for y in 6..<10 {
+                for x in 6..<10 {
+                    let o = (y * 16 + x) * 4
+                    image.pixels[o] = UInt8(k % 256); image.pixels[o + 1] = UInt8((k * 7) % 256); image.pixels[o + 2] = UInt8(k / 256 * 100)
+                }
+            }
+            frames.append((image, 40))
+        }
+        let gif = try Self.write(frames, as: .gif, loop: 0)
+        let decoded = try Self.frames(gif)
+        #expect(decoded.count == 300)
+        for (k, frame) in decoded.enumerated() { #expect(Self.firstDifference(frame.image, frames[k].0) == nil, "frame \(k)") }
+        #expect(gif.count < 20_000, "\(gif.count) bytes")
+    }
+
     @Test func gifDelaysFromMilliseconds() {
         // ms → 1/100 s: rounded, at least 2; 10 ms or less is what browsers show for it, 100 ms.
         let cases = [(0, 10), (10, 10), (14, 2), (20, 2), (25, 3), (100, 10), (1234, 123)]

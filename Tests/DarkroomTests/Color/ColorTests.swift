@@ -222,6 +222,39 @@ import CLCMS2
         return bytes(cmsCreateRGBProfile(&white, &primaries, &curves)!)
     }()
 
+    /// `profile` with its description tag set to `name`.
+    static func named(_ profile: cmsHPROFILE, _ name: String) -> cmsHPROFILE {
+        let mlu = cmsMLUalloc(nil, 1)
+        defer { cmsMLUfree(mlu) }
+        _ = cmsMLUsetASCII(mlu, "en", "US", name)
+        _ = cmsWriteTag(profile, cmsSigProfileDescriptionTag, UnsafeRawPointer(mlu))
+        return profile
+    }
+
+    @Test func sRGBIsJudgedByColoursNotByName() throws {
+        // Display P3's primaries with sRGB's curve, named as Apple names it: not sRGB.
+        var white = cmsCIExyY(x: 0.3127, y: 0.3290, Y: 1)
+        var p3 = cmsCIExyYTRIPLE(Red: cmsCIExyY(x: 0.680, y: 0.320, Y: 1), Green: cmsCIExyY(x: 0.265, y: 0.690, Y: 1),
+                                 Blue: cmsCIExyY(x: 0.150, y: 0.060, Y: 1))
+        var parameters: [Double] = [2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045]
+        let curve = cmsBuildParametricToneCurve(nil, 4, &parameters)
+        defer { cmsFreeToneCurve(curve) }
+        var curves: [OpaquePointer?] = [curve, curve, curve]
+        let displayP3 = Self.bytes(Self.named(cmsCreateRGBProfile(&white, &p3, &curves)!, "Display P3 Gamut with sRGB Transfer"))
+        #expect(!ColorManagement.isSRGB(displayP3))
+        #expect(!ColorManagement.isSRGB(Self.bytes(Self.named(cmsCreateRGBProfile(&white, &p3, &curves)!, "sRGB IEC61966-2.1"))))
+        // sRGB under another name is sRGB; gray and broken profiles are not.
+        #expect(ColorManagement.isSRGB(Self.bytes(Self.named(cmsCreate_sRGBProfile()!, "Camera profile"))))
+        #expect(!ColorManagement.isSRGB(Self.linearGray))
+        #expect(!ColorManagement.isSRGB([1, 2, 3]))
+        // And the pixels are converted: saturated red in P3 is outside sRGB, so it clips to 255, 0, 0
+        // while P3's mid grey stays grey.
+        let image = try Image.validated(width: 2, height: 1, format: .rgb8, pixels: [200, 30, 30, 128, 128, 128])
+        let converted = try #require(ColorManagement.convertToSRGB(image, profile: displayP3))
+        #expect(converted.pixels[0] > 215 && converted.pixels[1] < 30, "\(converted.pixels)")
+        #expect(abs(Int(converted.pixels[3]) - 128) <= 1 && converted.pixels[3] == converted.pixels[4])
+    }
+
     /// A linear gray profile (gamma 1.0, D50): "gray built-in".
     static let linearGray: [UInt8] = {
         let curve = cmsBuildGamma(nil, 1.0)
