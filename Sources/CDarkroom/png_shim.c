@@ -671,3 +671,37 @@ uint32_t darkroom_crc32(const uint8_t *bytes, size_t len) {
     for (size_t i = 0; i < len; i++) crc = table[(crc ^ bytes[i]) & 0xFF] ^ (crc >> 8);
     return crc ^ 0xFFFFFFFFu;
 }
+
+// ---------------------------------------------------------------- iCCP check
+
+/// libpng's own checks of a profile about to be written as iCCP (png_set_iCCP: the header, the
+/// rendering intent, the PCS illuminant, the known-incorrect sRGB profiles), made as benign
+/// errors on a scratch write struct: 1 when libpng would write it without a word, else 0 with its
+/// words in `err`.
+int darkroom_png_icc_acceptable(const uint8_t *icc, uint32_t icc_len, int gray, char err[DARKROOM_ERR_LEN]) {
+    err[0] = 0;
+    darkroom_warnings warnings;
+    memset(&warnings, 0, sizeof warnings);
+    struct shim_state s;
+    memset(&s, 0, sizeof s);
+    s.message = err;
+    s.warnings = &warnings;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &s, shim_error, shim_warning);
+    if (!png) { snprintf(err, DARKROOM_ERR_LEN, "out of memory"); return 0; }
+    png_infop info = png_create_info_struct(png);
+    if (!info || setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, info ? &info : NULL);
+        if (!err[0]) snprintf(err, DARKROOM_ERR_LEN, "libpng refused the profile");
+        return 0;
+    }
+    png_set_benign_errors(png, 1);
+    png_set_IHDR(png, info, 1, 1, 8, gray ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
+    png_set_iCCP(png, info, "icc", PNG_COMPRESSION_TYPE_BASE, icc, icc_len);
+    // A warning refuses it too: libpng warns "known incorrect sRGB profile" here, keeps the
+    // profile, and then fails the write ("profile matches sRGB but writing iCCP instead").
+    int ok = png_get_valid(png, info, PNG_INFO_iCCP) != 0 && warnings.count == 0;
+    if (!ok) snprintf(err, DARKROOM_ERR_LEN, "%s", warnings.message[0] ? warnings.message : "libpng refused the profile");
+    png_destroy_write_struct(&png, &info);
+    return ok;
+}

@@ -289,4 +289,9 @@ int darkroom_inflate(const uint8_t *in, size_t len, size_t max_out, uint8_t **ou
 /// `ImageInspection` (a PNG's chunk CRCs checked without decoding).
 uint32_t darkroom_crc32(const uint8_t *bytes, size_t len);
 
+/// libpng's own checks of a profile about to be written as iCCP (header, rendering intent, PCS
+/// illuminant, known-incorrect sRGB profiles): 1 when libpng would write it, else 0 with its words
+/// in `err`.
+int darkroom_png_icc_acceptable(const uint8_t *icc, uint32_t icc_len, int gray, char err[DARKROOM_ERR_LEN]);
+
 #endif

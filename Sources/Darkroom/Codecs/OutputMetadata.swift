@@ -1,3 +1,4 @@
+import CDarkroom
 /// The metadata blocks an output carries, decided once per output from the source's metadata,
 /// ``EncodeOptions/keep``, the output format and its pixels — and what the input had that the
 /// output will not (``warnings``).
@@ -72,6 +73,11 @@ struct OutputMetadata: Sendable, Equatable {
                 unsupported(.icc, Self.name(of: profile))
             } else if let problem = Self.iccProblem(profile, gray: gray) {
                 warnings.append(MetadataWarning(block: .icc, reason: problem.reason, message: "\(Self.name(of: profile)) \(problem.text): not kept"))
+            } else if format == .png, let refusal = Self.pngRefusal(profile, gray: gray) {
+                // libpng refuses some profiles that fit the pixels (a PCS illuminant other than
+                // D50, its list of known-incorrect sRGB profiles): the PNG is written without it.
+                warnings.append(MetadataWarning(block: .icc, reason: .invalid,
+                                                message: "\(Self.name(of: profile)) is refused by libpng (\(printableText(refusal, maxLength: 120))): not kept"))
             } else {
                 icc = profile
             }
@@ -129,6 +135,15 @@ struct OutputMetadata: Sendable, Equatable {
             case .webp, .avif, .gif: unsupported(.iptc, "IPTC (\(records.count) bytes)")
             }
         }
+    }
+
+    /// libpng's words when it would not write `profile` as a PNG `iCCP` chunk (its header,
+    /// rendering intent and PCS illuminant checks, its list of known-incorrect sRGB profiles); nil
+    /// when it would.
+    static func pngRefusal(_ profile: [UInt8], gray: Bool) -> String? {
+        var err = [CChar](repeating: 0, count: Int(DARKROOM_ERR_LEN))
+        let ok = profile.withUnsafeBufferPointer { darkroom_png_icc_acceptable($0.baseAddress, UInt32(clamping: $0.count), gray ? 1 : 0, &err) }
+        return ok != 0 ? nil : String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// `ICC profile "Display P3"` (or `ICC profile (no description)`).

@@ -135,3 +135,26 @@ import Testing
         #expect(auto <= 12, "auto at quality 100: \(auto) levels")
     }
 }
+
+// A profile libpng will not write (its list of known-incorrect sRGB profiles, a PCS illuminant
+// other than D50) is left out of a PNG with a metadata warning; the conversion succeeds.
+@Suite(.enabled(if: TestSupport.hasCorpus, "needs ../shared/corpus")) struct PNGRefusedProfileTests {
+    @Test(arguments: [("color/png/icc_profile.png", "known incorrect sRGB profile"),
+                      ("color/jpeg/paris_exif_xmp_modified_icc.jpg", "PCS illuminant is not D50"),
+                      ("conform/jpeg/libavif/seine_sdr_gainmap_srgb.jpg", "known incorrect sRGB profile")])
+    func refusedProfileIsDroppedWithAWarning(_ path: String, _ words: String) throws {
+        let bytes = try #require(Corpus.read(path))
+        var options = ConvertOptions(format: .png)
+        options.encode.keep = .all
+        options.decode.failOn = .none
+        let result = try Converter(options: options).convert(bytes)
+        let warning = try #require(result.metadataWarnings.first { $0.block == .icc })
+        #expect(warning.reason == .invalid && warning.message.contains(words), "\(warning.message)")
+        #expect(try ImageDecoder.decode(result.bytes).metadata.iccProfile == nil)
+        // JPEG output keeps the same profile (libjpeg has no such checks).
+        options.format = .jpeg
+        let jpeg = try Converter(options: options).convert(bytes)
+        #expect(!jpeg.metadataWarnings.contains { $0.block == .icc })
+        #expect(try ImageDecoder.decode(jpeg.bytes).metadata.iccProfile != nil)
+    }
+}
