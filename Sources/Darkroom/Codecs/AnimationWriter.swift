@@ -271,6 +271,17 @@ private final class GIFAnimWriter {
         for i in 0..<(width * height) where image.pixels[4 * i + 3] < 128 { needsTransparency = true; break }
         var usesGlobal = paletteIsGlobal
         let own = try Self.ownPalette(image, allow256: frames == 0 && !needsTransparency)
+        // The undithered mapping onto the palette chosen, when it was made while choosing.
+        var mapped = own.mapped
+        func allInCurrent() throws(DarkroomError) -> Bool {
+            try PaletteQuantizer.newColours(image, known: paletteSet, limit: 0) != nil
+        }
+        func takeOwn() {
+            palette = own.palette
+            paletteSet = ColourSet(own.palette)
+            paletteIsGlobal = false
+            usesGlobal = false
+        }
         if frames == 0 {
             palette = own.palette
             paletteSet = ColourSet(palette)
@@ -280,34 +291,36 @@ private final class GIFAnimWriter {
             // index for the unchanged pixels), else the frame's own colours as a local table (the
             // smallest exact table: a frame that changes one pixel writes 2 entries, not the
             // whole palette so far).
-            let fitsCurrent = (palette.count < 256 || !needsTransparency)
-                && PaletteQuantizer.newColours(image, known: paletteSet, limit: 0) != nil
-            if !fitsCurrent {
-                palette = own.palette
-                paletteSet = ColourSet(own.palette)
-                paletteIsGlobal = false
-                usesGlobal = false
+            if palette.count == 256 && needsTransparency {
+                takeOwn()
+            } else if try !allInCurrent() {
+                takeOwn()
             }
-        } else if palette.count == 256 && !needsTransparency
-                    && PaletteQuantizer.newColours(image, known: paletteSet, limit: 0) != nil {
+        } else if palette.count == 256 && !needsTransparency, try allInCurrent() {
             // Every colour is in the full palette: reused as it is.
+            mapped = nil
         } else {
             // The frame's own palette against the current one: the current palette is kept (no
             // new colour table, no flicker) unless its error is clearly larger.
-            let fits = palette.count < 256 || !needsTransparency
-            let current = fits ? try PaletteQuantizer.map(image, palette: palette, exact: paletteSet,
-                                                          transparentIndex: palette.count % 256, dither: false).meanSquaredError
-                               : .infinity
-            if current > Self.reuseError(own: own.error) {
-                palette = own.palette
-                paletteSet = ColourSet(own.palette)
-                paletteIsGlobal = false
-                usesGlobal = false
+            var current: (indices: [UInt8], meanSquaredError: Double)?
+            if palette.count < 256 || !needsTransparency {
+                current = try PaletteQuantizer.map(image, palette: palette, exact: paletteSet,
+                                                   transparentIndex: palette.count % 256, dither: false)
+            }
+            if let current, current.meanSquaredError <= Self.reuseError(own: own.error) {
+                mapped = current.indices
+            } else {
+                takeOwn()
             }
         }
         let transparent: Int? = palette.count < 256 ? palette.count : nil
-        let full = try PaletteQuantizer.map(image, palette: palette, exact: paletteSet, transparentIndex: transparent ?? 0,
+        let full: [UInt8]
+        if let mapped, !dither {
+            full = mapped
+        } else {
+            full = try PaletteQuantizer.map(image, palette: palette, exact: paletteSet, transparentIndex: transparent ?? 0,
                                             dither: dither).indices
+        }
 
         // 2. What is shown now, and the rectangle of pixels that turn transparent over opaque ones.
         var now = [UInt8](repeating: 0, count: width * height * 4)
@@ -397,14 +410,16 @@ private final class GIFAnimWriter {
     /// A palette for `image` alone, with the mean squared error per channel of mapping onto it:
     /// the image's own colours (error 0) when they fit in 255 entries (256 with `allow256`), as
     /// Pillow and giflib keep them; otherwise a palette quantised to
-    /// ``PaletteQuantizer/targetError``.
-    static func ownPalette(_ image: Image, allow256: Bool) throws(DarkroomError) -> (palette: [(UInt8, UInt8, UInt8)], error: Double) {
-        let exact = PaletteQuantizer.newColours(image, known: ColourSet(capacity: 0), limit: allow256 ? 256 : 255)
-        if let exact { return (exact.isEmpty ? [(0, 0, 0)] : exact, 0) }
+    /// ``PaletteQuantizer/targetError``, with that undithered mapping (`mapped`; the transparent
+    /// index is the palette's size).
+    static func ownPalette(_ image: Image, allow256: Bool) throws(DarkroomError)
+        -> (palette: [(UInt8, UInt8, UInt8)], error: Double, mapped: [UInt8]?) {
+        if let exact = try PaletteQuantizer.newColours(image, known: ColourSet(capacity: 0), limit: allow256 ? 256 : 255) {
+            return (exact.isEmpty ? [(0, 0, 0)] : exact, 0, nil)
+        }
         let quantised = try PaletteQuantizer.adaptivePalette(image, colours: 255, targetError: PaletteQuantizer.targetError)
-        let error = try PaletteQuantizer.map(image, palette: quantised, exact: nil, transparentIndex: quantised.count,
-                                             dither: false).meanSquaredError
-        return (quantised, error)
+        let mapping = try PaletteQuantizer.map(image, palette: quantised, exact: nil, transparentIndex: quantised.count, dither: false)
+        return (quantised, mapping.meanSquaredError, mapping.indices)
     }
 
     /// The largest mean squared error per channel at which a frame keeps the current palette,

@@ -31,12 +31,18 @@ struct PaletteQuantizer {
         var hasTransparent = reserveTransparent
         for i in 0..<n where px[i * 4 + 3] < 128 { hasTransparent = true; break }
         let maxColours = hasTransparent ? 255 : 256
-        if let exact = try exactPalette(px, count: n, limit: maxColours, transparent: hasTransparent, deadline: deadline) {
-            return exact
+        // The image's own colours when there are few enough of them (no loss; every pixel finds
+        // its colour in `exact`, so nothing is dithered), else an adaptive palette.
+        let palette: [(UInt8, UInt8, UInt8)], exact: ColourSet?
+        if let own = try newColours(image, known: ColourSet(capacity: 0), limit: maxColours, deadline: deadline) {
+            palette = own
+            exact = ColourSet(own)
+        } else {
+            palette = try adaptivePalette(image, colours: maxColours, targetError: targetError, deadline: deadline)
+            exact = nil
         }
-        let palette = try adaptivePalette(image, colours: maxColours, targetError: targetError, deadline: deadline)
         let transparentIndex = hasTransparent ? palette.count : nil
-        let mapped = try map(image, palette: palette, exact: nil, transparentIndex: transparentIndex ?? 0,
+        let mapped = try map(image, palette: palette, exact: exact, transparentIndex: transparentIndex ?? 0,
                              dither: dither, deadline: deadline)
         var outPalette = palette
         if hasTransparent { outPalette.append((0, 0, 0)) }
@@ -61,33 +67,6 @@ struct PaletteQuantizer {
         refine(&centres, cells: cells)
         return centres.map { c in (UInt8(min(255, max(0, c.r.rounded()))), UInt8(min(255, max(0, c.g.rounded()))),
                                    UInt8(min(255, max(0, c.b.rounded())))) }
-    }
-
-    /// The image's own colours when there are few enough of them (no loss, no dithering).
-    private static func exactPalette(_ px: [UInt8], count n: Int, limit: Int, transparent: Bool,
-                                     deadline: Deadline?) throws(DarkroomError) -> Result? {
-        var lookup = ColourSet(capacity: 64)
-        var palette: [(UInt8, UInt8, UInt8)] = []
-        var indices = [UInt8](repeating: 0, count: n)
-        var transparentPixels: [Int] = []
-        for i in 0..<n {
-            if i & 0x3FFFF == 0 { try deadline.check(.encoding, .gif) }
-            if px[i * 4 + 3] < 128 { transparentPixels.append(i); continue }
-            let key = UInt32(px[i * 4]) << 16 | UInt32(px[i * 4 + 1]) << 8 | UInt32(px[i * 4 + 2])
-            if let k = lookup.index(of: key) { indices[i] = UInt8(k); continue }
-            if palette.count == limit { return nil }
-            lookup.insert(key, index: palette.count)
-            indices[i] = UInt8(palette.count)
-            palette.append((px[i * 4], px[i * 4 + 1], px[i * 4 + 2]))
-        }
-        var transparentIndex: Int?
-        if transparent {
-            transparentIndex = palette.count
-            palette.append((0, 0, 0))
-            for i in transparentPixels { indices[i] = UInt8(transparentIndex!) }
-        }
-        if palette.isEmpty { palette.append((0, 0, 0)) }
-        return Result(palette: palette, indices: indices, transparentIndex: transparentIndex)
     }
 
     // MARK: - Palette construction
@@ -277,14 +256,16 @@ struct PaletteQuantizer {
         }
     }
 
-    /// The distinct opaque colours of `image` (alpha ≥ 128) that are not in `known`, up to
-    /// `limit` of them; nil when there are more. An open-addressing table of packed RGB keeps
-    /// this a few ns per pixel.
-    static func newColours(_ image: Image, known: ColourSet, limit: Int) -> [(UInt8, UInt8, UInt8)]? {
+    /// The distinct opaque colours of `image` (alpha ≥ 128) that are not in `known`, in order of
+    /// appearance, up to `limit` of them; nil when there are more. An open-addressing table of
+    /// packed RGB keeps this a few ns per pixel. `deadline`: checked every 2^18 pixels.
+    static func newColours(_ image: Image, known: ColourSet, limit: Int,
+                           deadline: Deadline? = nil) throws(DarkroomError) -> [(UInt8, UInt8, UInt8)]? {
         var found = ColourSet(capacity: limit)
         var colours: [(UInt8, UInt8, UInt8)] = []
         let px = image.pixels
         for i in 0..<image.pixelCount where px[i * 4 + 3] >= 128 {
+            if i & 0x3FFFF == 0 { try deadline.check(.encoding, .gif) }
             let key = UInt32(px[i * 4]) << 16 | UInt32(px[i * 4 + 1]) << 8 | UInt32(px[i * 4 + 2])
             if known.index(of: key) != nil || found.index(of: key) != nil { continue }
             if colours.count == limit { return nil }
