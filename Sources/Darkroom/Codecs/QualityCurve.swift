@@ -2,7 +2,7 @@
 ///
 /// | format | mapping of Q | web default (CLI) |
 /// |---|---|---|
-/// | JPEG | libjpeg quality = max(1, Q); 4:2:0 unless `chroma: .yuv444` | 85 |
+/// | JPEG | libjpeg quality = max(1, Q), scaling mozjpeg's MS-SSIM-tuned luma table and JPEG Annex K's chroma table (all ones at Q 100); 4:2:0 unless `chroma: .yuv444` | 85 |
 /// | WebP | libwebp lossy quality = Q, method 4 (`lossless: true` ignores Q) | 80 |
 /// | AVIF | aom quantizer = round(63·(100−Q)/100) for Q ≤ 80 (libavif 1.x's curve), then 8 + round(0.23·(100−Q)): Q 100 → 8 (visually lossless, never the lossless 0), Q 60 → 25, Q 0 → 63; alpha quantizer = half of it | 60 |
 /// | PNG, GIF | ignored (lossless / palette); strict OpenAI mode rejects PNG with Q < 100 | — |
