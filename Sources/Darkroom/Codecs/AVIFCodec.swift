@@ -67,6 +67,34 @@ enum AVIFCodec {
                     matrix: Int(image.matrixCoefficients), fullRange: image.yuvRange == AVIF_RANGE_FULL)
     }
 
+    /// Why libavif 0.11.1's YUV → RGB conversion (`avifPrepareReformatState`) refuses `image`'s
+    /// matrix coefficients, nil when it converts them. Refused there: 3 (reserved), 10 (BT.2020
+    /// constant luminance), 11 (SMPTE ST 2085), 13 (chromaticity-derived constant luminance), 14
+    /// (ICtCp) and above, 8 (YCgCo) in limited range, and 0 (identity) unless 4:4:4. libavif's own
+    /// word for all of them is "Reformat failed".
+    static func unsupportedMatrix(of image: avifImage) -> String? {
+        let matrix = Int(image.matrixCoefficients)
+        let accepted = "accepted: 0 identity with 4:4:4, 1 BT.709, 2 unspecified, 4–7 BT.601/SMPTE 240M, 8 YCgCo in full range, 9 BT.2020 NCL, 12 chromaticity-derived NCL"
+        if matrix == 3 || matrix == 10 || matrix == 11 || matrix == 13 || matrix >= 14 {
+            return "matrix coefficients \(matrix) are not supported by libavif's YUV to RGB conversion (\(accepted))"
+        }
+        if matrix == 8 && image.yuvRange == AVIF_RANGE_LIMITED {
+            return "matrix coefficients 8 (YCgCo) in limited range are not supported by libavif's YUV to RGB conversion (\(accepted))"
+        }
+        if matrix == 0 && image.yuvFormat != AVIF_PIXEL_FORMAT_YUV444 {
+            return "matrix coefficients 0 (identity, RGB) need 4:4:4 samples; this image is subsampled (\(accepted))"
+        }
+        return nil
+    }
+
+    /// ``unsupportedMatrix(of:)`` as the typed error, thrown before libavif's conversion runs.
+    static func checkMatrix(_ image: avifImage) throws(DarkroomError) {
+        guard let reason = unsupportedMatrix(of: image) else { return }
+        let cicp = CICP(primaries: Int(image.colorPrimaries), transfer: Int(image.transferCharacteristics),
+                        matrix: Int(image.matrixCoefficients), fullRange: image.yuvRange == AVIF_RANGE_FULL)
+        throw .decoding(.unsupportedColour(.avif, cicp: cicp, reason: reason))
+    }
+
     /// The EXIF orientation equivalent to the file's `irot` then `imir` properties.
     static func orientation(of image: avifImage) -> Orientation {
         let flags = image.transformFlags
@@ -246,6 +274,7 @@ enum AVIFCodec {
             guard width == codedSize.width && height == codedSize.height else {
                 throw .decoding(.codec(.avif, message: "image \(decoder.pointee.imageIndex + 1) is \(width)x\(height), the sequence \(codedSize)"))
             }
+            try AVIFCodec.checkMatrix(image.pointee)
             var out = [UInt8](repeating: 0, count: width * height * 4)
             var rgb = avifRGBImage()
             avifRGBImageSetDefaults(&rgb, image)
@@ -294,6 +323,7 @@ enum AVIFCodec {
             throw .decoding(.codec(.avif, message: "the image decodes at \(width)x\(height), its header declares \(crop.codedSize): "
                                    + "its clean aperture (\(crop.rect)) cannot be applied"))
         }
+        try AVIFCodec.checkMatrix(image.pointee)
         let hasAlpha = image.pointee.alphaPlane != nil
         let depth = image.pointee.depth > 8 ? 16 : 8
         let format = PixelFormat(channels: hasAlpha ? 4 : 3, bitDepth: depth)

@@ -106,7 +106,7 @@ struct HeaderWalk {
             case "iCCP": hasICC = true
             case "eXIf": hasEXIF = true
             case "cICP" where length >= 4:
-                cicp = CICP(primaries: Int(b[data]), transfer: Int(b[data + 1]), matrix: Int(b[data + 2]), fullRange: b[data + 3] != 0)
+                cicp = CICP(primaries: Int(b[data]), transfer: Int(b[data + 1]), matrix: Int(b[data + 2]), videoFullRangeFlag: Int(b[data + 3]))
             case "iTXt", "tEXt", "zTXt":
                 let keyword = Array("XML:com.adobe.xmp".utf8) + [0]
                 if length >= keyword.count, Array(b[data..<(data + keyword.count)]) == keyword { hasXMP = true }

@@ -176,7 +176,7 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
         metadata.convertedToSRGB = i.gamma_corrected != 0
         if i.has_cicp != 0 {
             let c = i.cicp
-            metadata.cicp = CICP(primaries: Int(c.0), transfer: Int(c.1), matrix: Int(c.2), fullRange: c.3 != 0)
+            metadata.cicp = CICP(primaries: Int(c.0), transfer: Int(c.1), matrix: Int(c.2), videoFullRangeFlag: Int(c.3))
         }
         return metadata
     }

@@ -43,6 +43,9 @@ enum CICPColour {
     /// so the matrix coefficients must be 0 (identity) and the range full; an AVIF's matrix and
     /// range are libavif's YUV → RGB conversion's, which has already run.
     static func conversion(for cicp: CICP, rgbCoded: Bool) -> Conversion {
+        guard (0...1).contains(cicp.videoFullRangeFlag) else {
+            return .unsupported("video full range flag \(cicp.videoFullRangeFlag) is invalid (H.273: 0 narrow range, 1 full range)")
+        }
         if rgbCoded {
             guard cicp.matrix == 0 else {
                 return .unsupported("matrix coefficients \(cicp.matrix) declare YCbCr samples; a PNG's cICP must declare 0 (RGB)")

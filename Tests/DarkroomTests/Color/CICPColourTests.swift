@@ -440,6 +440,59 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.jpg").path))
     }
 
+    /// A cICP video full range flag other than 0 or 1 is invalid (H.273): refused, not taken as
+    /// full range; its description and `inspect` show the stored value.
+    @Test func invalidRangeFlagIsRefused() throws {
+        let source = Self.swatches()
+        for flag: UInt8 in [2, 255] {
+            let png = try Self.png(source, chunks: [("cICP", [12, 13, 0, flag])])
+            let cicp = CICP(primaries: 12, transfer: 13, matrix: 0, videoFullRangeFlag: Int(flag))
+            #expect(!cicp.fullRange)
+            #expect(cicp.description == "12/13/0 range flag \(flag) (Display P3, sRGB, RGB)")
+            let error = DarkroomError.decoding(.unsupportedColour(.png, cicp: cicp, reason:
+                "video full range flag \(flag) is invalid (H.273: 0 narrow range, 1 full range)"))
+            #expect(throws: error) { try ImageDecoder.decode(png) }
+            #expect(throws: error) { try Converter(options: ConvertOptions(format: .jpeg)).convert(png) }
+            #expect(try ImageInspection.inspect(png).colour == .cicp(cicp))
+            #expect(try ImageDecoder.decode(png, options: Self.asStored).image == source)
+        }
+        #expect(CICP(primaries: 1, transfer: 13, matrix: 0, fullRange: true).videoFullRangeFlag == 1)
+    }
+
+    /// Matrix coefficients libavif's YUV → RGB conversion refuses get the typed colour error naming
+    /// the value and what is accepted, not libavif's bare "Reformat failed" (the `nclx` box of an
+    /// encoded file patched: libavif takes the matrix from it).
+    @Test func unsupportedAVIFMatrixIsNamed() throws {
+        let still = try ImageEncoder.encode(Self.swatches(), as: .avif, options: EncodeOptions(quality: 90, chroma: .yuv420))
+        let colr = try #require(TestPixels.boxOffset("colr", in: still))
+        #expect(Array(still[(colr + 8)..<(colr + 12)]) == Array("nclx".utf8))
+        let accepted = "accepted: 0 identity with 4:4:4, 1 BT.709, 2 unspecified, 4–7 BT.601/SMPTE 240M, 8 YCgCo in full range, 9 BT.2020 NCL, 12 chromaticity-derived NCL"
+        let cases: [(matrix: UInt8, full: Bool, reason: String)] = [
+            (11, true, "matrix coefficients 11 are not supported by libavif's YUV to RGB conversion (\(accepted))"),
+            (14, true, "matrix coefficients 14 are not supported by libavif's YUV to RGB conversion (\(accepted))"),
+            (200, true, "matrix coefficients 200 are not supported by libavif's YUV to RGB conversion (\(accepted))"),
+            (8, false, "matrix coefficients 8 (YCgCo) in limited range are not supported by libavif's YUV to RGB conversion (\(accepted))"),
+            (0, true, "matrix coefficients 0 (identity, RGB) need 4:4:4 samples; this image is subsampled (\(accepted))"),
+        ]
+        for c in cases {
+            var avif = still
+            avif[colr + 16] = 0
+            avif[colr + 17] = c.matrix
+            avif[colr + 18] = c.full ? 0x80 : 0
+            let cicp = CICP(primaries: 1, transfer: 13, matrix: Int(c.matrix), fullRange: c.full)
+            let error = DarkroomError.decoding(.unsupportedColour(.avif, cicp: cicp, reason: c.reason))
+            #expect(throws: error) { try ImageDecoder.decode(avif) }
+            #expect(throws: error) { try ImageDecoder.decode(avif, options: Self.asStored) }
+            #expect(throws: error) { try Converter(options: ConvertOptions(format: .png)).convert(avif) }
+        }
+        // 6 (BT.601, as written) and 9 decode.
+        for matrix: UInt8 in [6, 9] {
+            var avif = still
+            avif[colr + 17] = matrix
+            #expect(try ImageDecoder.decode(avif).image.width == Self.swatches().width)
+        }
+    }
+
     // MARK: Output
 
     /// Darkroom's AVIF output is labelled as avifenc labels an sRGB PNG: nclx 1/13/6, full range;
