@@ -29,6 +29,9 @@ struct PrepRefsCommand: ParsableCommand {
     @Option(help: "Damaged input: none, truncated or warning (see convert --help).")
     var failOn: FailOn = .truncated
 
+    @Option(parsing: .unconditional, help: "Refuse a JPEG with more scans than this (see convert --help; 1 to 65535).")
+    var maxJpegScans: String = String(DecodeOptions.defaultMaxJPEGScans)
+
     @Option(help: "Output format (keep: the input's).")
     var format: ReferenceFormat = .keep
 
@@ -66,6 +69,7 @@ struct PrepRefsCommand: ParsableCommand {
                                             format: format,
                                             maxReferences: try ValueParser.integer(maxRefs, name: "max-refs", in: 1...Int.max))
             prep.failOn = failOn
+            prep.maxJPEGScans = try ValueParser.integer(maxJpegScans, name: "max-jpeg-scans", in: 1...Limits.maxJPEGScanLimit)
             prep.optimizeCoding = optimizeCoding
             if images.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
             planned = try batch.inputs(images, maxListBytes: maxInputBytes, outputFolder: outDir)

@@ -33,6 +33,9 @@ public enum DarkroomHTTPServer {
         public var maxBodyBytes: Int
         /// Decoder pixel limit: inputs (and outputs) with more pixels are refused before decoding.
         public var maxPixels: Int
+        /// Most scans a JPEG input may have (``DecodeOptions/maxJPEGScans``, 1...``Limits/maxJPEGScanLimit``,
+        /// checked by each conversion): more is answered 400 `image_too_complex` before any row is decoded.
+        public var maxJPEGScans: Int = DecodeOptions.defaultMaxJPEGScans
         /// Largest output in pixels, checked from the header and the asked size before any decode.
         public var maxOutputPixels: Int
         /// Largest enlargement per side (output side / input side), checked with ``maxOutputPixels``.

@@ -138,6 +138,7 @@ enum ImagesRoutes {
             let (images, _, fieldsIn) = try await form(request, server, route: "/v1/images/convert", start: start, acceptsMask: false)
             var fields = fieldsIn
             var parsed = try convertRequest(&fields, imageCount: images.count, maxPixels: server.configuration.maxPixels)
+            parsed.stage.maxJPEGScans = server.configuration.maxJPEGScans
             parsed.stage.deadline = start.deadline(server.configuration.requestTimeout)
             let asked = parsed
             let limits = RouteSupport.OutputLimits(server.configuration)
@@ -238,6 +239,7 @@ enum ImagesRoutes {
             let (images, mask, fieldsIn) = try await form(request, server, route: "/v1/images/references", start: start, acceptsMask: true)
             var fields = fieldsIn
             var parsed = try referencesRequest(&fields, maxPixels: server.configuration.maxPixels)
+            parsed.options.maxJPEGScans = server.configuration.maxJPEGScans
             parsed.options.deadline = start.deadline(server.configuration.requestTimeout)
             let asked = parsed
             let limits = RouteSupport.OutputLimits(server.configuration)
@@ -357,6 +359,7 @@ enum ImagesRoutes {
             var options = ConvertOptions(format: .png, resize: try ResizeGeometry(parsing: "\(first.width)x\(first.height)!"))
             options.decode.maxPixels = asked.options.maxInputPixels
             options.decode.failOn = asked.options.failOn
+            options.decode.maxJPEGScans = asked.options.maxJPEGScans
             options.deadline = asked.options.deadline
             options.encode.keep = .none
             let result = try Converter(options: options).convert(bytes)

@@ -38,6 +38,7 @@ enum RawRoutes {
             try query.checkNoneLeft(accepted: convertFields)
             var stage = GatewayConversion(request: try RouteSupport.gatewayRequest(gatewayFields), strictOpenAI: strict,
                                           maxPixels: server.configuration.maxPixels)
+            stage.maxJPEGScans = server.configuration.maxJPEGScans
             do { try stage.request.validate(strictOpenAI: strict) } catch { throw APIError.from(error, door: .raw) }
             if let resizeText {
                 do { stage.resize = try ResizeGeometry(parsing: resizeText) } catch { throw APIError.from(error, door: .raw, param: "resize") }
@@ -74,6 +75,7 @@ enum RawRoutes {
             var query = try RouteSupport.queryFields(request)
             // The server's pixel limit bounds a reference's input as it bounds /v1/convert's.
             var options = ReferencePrepOptions(maxInputPixels: server.configuration.maxPixels)
+            options.maxJPEGScans = server.configuration.maxJPEGScans
             if let mp = query.take("max_mp") {
                 do { options.maxPixels = try ValueParser.megapixels(mp, name: "max_mp") } catch { throw APIError.from(error, door: .raw, param: "max_mp") }
             }

@@ -46,6 +46,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Refuse AVIF outputs with more pixels than this (its encoder cannot be stopped once started; 1 to 2^36).")
     var maxAvifPixels = String(DarkroomHTTPServer.Configuration.defaultMaxAVIFPixels)
 
+    @Option(parsing: .unconditional, help: "Refuse a JPEG with more scans than this before decoding a row (a progressive file has about 10; thousands of tiny scans take minutes to decode; 1 to 65535).")
+    var maxJpegScans = String(DecodeOptions.defaultMaxJPEGScans)
+
     @Option(parsing: .unconditional, help: "Conversion worker threads, 1 to 256 (default: the number of cores).")
     var workers: String?
 
@@ -128,6 +131,7 @@ struct ServerCommand: AsyncParsableCommand {
                                                        atMost: Bounds.maxRequestTimeout, unit: " seconds"),
                 minBodyRate: try ValueParser.integer(minBodyRate, name: "min-body-rate", in: Bounds.minBodyRateRange),
                 retryAfter: try ValueParser.integer(retryAfter, name: "retry-after", in: Bounds.retryAfterRange))
+            configuration.maxJPEGScans = try ValueParser.integer(maxJpegScans, name: "max-jpeg-scans", in: 1...Limits.maxJPEGScanLimit)
             configuration.upstream = try upstream.map {
                 try UpstreamConfiguration(
                     url: $0,

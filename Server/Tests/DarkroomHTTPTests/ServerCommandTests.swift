@@ -151,6 +151,7 @@ import Darkroom
         for (arguments, line) in [
             (["--port", "65536"], "darkroom-server: invalid port '65536': expected an integer from 0 to 65535\n"),
             (["--max-upscale", "0.5"], "darkroom-server: invalid max-upscale '0.5': expected a number from 1 up to 1000\n"),
+            (["--max-jpeg-scans", "0"], "darkroom-server: invalid max-jpeg-scans '0': expected an integer from 1 to 65535\n"),
         ] {
             let server = try Running(arguments)
             #expect(await server.exitStatus() == 2, "\(arguments)")

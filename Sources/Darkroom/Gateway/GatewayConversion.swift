@@ -33,6 +33,9 @@ public struct GatewayConversion: Sendable {
     public var maxPixels: Int
     /// How much damage the decoder tolerates; default: truncated or corrupt input is an error.
     public var failOn: FailOn = .truncated
+    /// Most scans a JPEG input may have (``DecodeOptions/maxJPEGScans``; 1...``Limits/maxJPEGScanLimit``,
+    /// checked by ``Converter``): more is ``ImageDecodingError/tooManyScans(limit:)``.
+    public var maxJPEGScans: Int = DecodeOptions.defaultMaxJPEGScans
     /// The moment a conversion must stop by (``ConvertOptions/deadline``: the codecs are stopped
     /// where they can be, AVIF's cannot); `nil`: no limit. Past it ``convert(_:)-([UInt8])``
     /// throws ``DarkroomError/timeLimit(_:)``.
@@ -57,7 +60,7 @@ public struct GatewayConversion: Sendable {
     /// The ``ConvertOptions`` the request maps to.
     public var convertOptions: ConvertOptions {
         ConvertOptions(format: request.effectiveFormat, quality: request.effectiveQuality, resize: resize,
-                       decode: DecodeOptions(maxPixels: maxPixels, failOn: failOn),
+                       decode: DecodeOptions(maxPixels: maxPixels, failOn: failOn, maxJPEGScans: maxJPEGScans),
                        encode: EncodeOptions(background: backgroundColor, keep: keep),
                        flattenAlpha: request.effectiveBackground == .opaque, frames: frames, deadline: deadline)
     }

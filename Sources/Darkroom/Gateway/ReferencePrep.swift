@@ -49,7 +49,7 @@ public enum ReferencePrep {
         let converter = Converter(options: ConvertOptions(
             format: outputFormat, quality: quality,
             resize: try ResizeGeometry(maxPixels: options.maxPixels),
-            decode: DecodeOptions(maxPixels: options.maxInputPixels, failOn: options.failOn),
+            decode: DecodeOptions(maxPixels: options.maxInputPixels, failOn: options.failOn, maxJPEGScans: options.maxJPEGScans),
             encode: EncodeOptions(keep: .none, optimizeCoding: options.optimizeCoding),
             resampling: ResizeOptions(filter: .lanczos3, alpha: .premultiplied, threads: options.threads),
             deadline: options.deadline))

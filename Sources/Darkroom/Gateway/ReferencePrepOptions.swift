@@ -14,6 +14,9 @@ public struct ReferencePrepOptions: Sendable, Hashable {
     public var maxInputPixels: Int
     /// How much damage the decoder tolerates; default: a truncated or corrupt reference is an error.
     public var failOn: FailOn = .truncated
+    /// Most scans a JPEG reference may have (``DecodeOptions/maxJPEGScans``), 1...``Limits/maxJPEGScanLimit``;
+    /// more is ``ImageDecodingError/tooManyScans(limit:)`` before any row is decoded.
+    public var maxJPEGScans: Int = DecodeOptions.defaultMaxJPEGScans
     /// Threads per reference, 1...``Limits/maxThreads`` (as ``ResizeOptions/threads``): with 2 or
     /// more, a resized JPEG or PNG is decoded on its own thread while it is resampled.
     public var threads: Int = 1
@@ -42,7 +45,7 @@ public struct ReferencePrepOptions: Sendable, Hashable {
     }
 
     /// Checks every number: ``maxPixels`` and ``maxInputPixels`` in 1...``Limits/maxPixelLimit``,
-    /// ``maxReferences`` at least 1, qualities 0–100, ``threads`` 1...``Limits/maxThreads``. ``ReferencePrep/prepare(bytes:name:options:)``
+    /// ``maxReferences`` at least 1, qualities 0–100, ``threads`` 1...``Limits/maxThreads``, ``maxJPEGScans`` 1...``Limits/maxJPEGScanLimit``. ``ReferencePrep/prepare(bytes:name:options:)``
     /// calls it first. Throws ``DarkroomError/option(_:)``.
     public func validate() throws(DarkroomError) {
         try ValueParser.check(maxPixels, name: "max-pixels", in: 1...Limits.maxPixelLimit)
@@ -51,5 +54,6 @@ public struct ReferencePrepOptions: Sendable, Hashable {
         try ValueParser.check(jpegQuality, name: "jpeg quality", in: Limits.quality)
         try ValueParser.check(webpQuality, name: "webp quality", in: Limits.quality)
         try ValueParser.check(threads, name: "threads", in: 1...Limits.maxThreads)
+        try ValueParser.check(maxJPEGScans, name: "max-jpeg-scans", in: 1...Limits.maxJPEGScanLimit)
     }
 }

@@ -63,6 +63,18 @@ import Testing
         #expect(decoded.image.width == 64 && decoded.metadata.warnings.contains { $0.kind == .truncated })
         // The default (500) lets an ordinary progressive file through.
         #expect(try ImageDecoder.decode(Self.manyScans(own).bytes).image.height == 48)
+        // The gateway stage and reference preparation carry the limit too.
+        var stage = GatewayConversion()
+        stage.maxJPEGScans = 20
+        #expect(stage.convertOptions.decode.maxJPEGScans == 20)
+        #expect(throws: DarkroomError.decoding(.tooManyScans(limit: 20))) { try stage.convert(bytes) }
+        var prep = ReferencePrepOptions()
+        prep.maxJPEGScans = 20
+        #expect(throws: DarkroomError.decoding(.tooManyScans(limit: 20))) { try ReferencePrep.prepare(bytes: bytes, name: "scans.jpg", options: prep) }
+        prep.maxJPEGScans = 0
+        #expect(throws: DarkroomError.option(OptionError(name: "max-jpeg-scans", value: "0", expected: "an integer from 1 to 65535"))) {
+            try prep.validate()
+        }
     }
 
     @Test func theDefaultStopsThousandsOfScans() throws {
@@ -94,6 +106,13 @@ import Testing
         #expect(bad.status == 2 && bad.stderr.contains("max-jpeg-scans"), "\(bad.stderr)")
         let ok = try CLI.run(["convert", input.path, "-f", "png", "--fail-on", "none", "-o", dir.appendingPathComponent("ok.png").path])
         #expect(ok.status == 0, "\(ok.stderr)")
+        // prep-refs takes the same flag.
+        let refs = dir.appendingPathComponent("refs").path
+        let prepRefused = try CLI.run(["prep-refs", input.path, "--out-dir", refs, "--max-jpeg-scans", "20"])
+        #expect(prepRefused.status == 1 && prepRefused.stderr.contains("JPEG has more than 20 scans"), "\(prepRefused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: refs + "/scans.ref.jpg"))
+        let prepBad = try CLI.run(["prep-refs", input.path, "--out-dir", refs, "--max-jpeg-scans", "65536"])
+        #expect(prepBad.status == 2 && prepBad.stderr.contains("max-jpeg-scans"), "\(prepBad.stderr)")
     }
 }
 

@@ -98,6 +98,7 @@ enum ProxyRoutes {
             }
             var stage = try conversion(fields)
             stage.maxPixels = server.configuration.maxPixels
+            stage.maxJPEGScans = server.configuration.maxJPEGScans
             let forwarded = fields.filter { !ownFields.contains($0.key) }
             let answer = try await upstream.post(path: "/images/generations", body: Array(JSONValue.object(forwarded).jsonData()),
                                                  contentType: "application/json", from: request)
@@ -145,6 +146,7 @@ enum ProxyRoutes {
             }
             var stage = try conversion(form.fields.mapValues { JSONValue.string($0) })
             stage.maxPixels = server.configuration.maxPixels
+            stage.maxJPEGScans = server.configuration.maxJPEGScans
             let lone = imageParts.count == 1 && imageParts[0].name == "image"
             let images = imageParts.enumerated().map {
                 ImagesRoutes.Upload(param: lone ? "image" : "image[\($0.offset)]", bytes: $0.element.bytes)
