@@ -33,8 +33,13 @@ struct MetadataBlocks: Equatable {
     func apply(to metadata: inout ImageMetadata) {
         metadata.xmp = xmp
         metadata.iptc = iptc
-        metadata.provenance = Provenance(digitalSourceType: xmp.flatMap(XMPProvenance.digitalSourceType(in:)), c2pa: c2pa)
+        let label: (label: String?, refused: String?) = xmp.map(XMPProvenance.read) ?? (nil, nil)
+        metadata.provenance = Provenance(digitalSourceType: label.label, c2pa: c2pa)
         metadata.metadataProblems = problems
+        if let refused = label.refused {
+            metadata.metadataProblems.append(MetadataWarning(block: .provenance, reason: .invalid,
+                message: "provenance label (the XMP's Iptc4xmpExt:DigitalSourceType) \(refused): not read, so not kept"))
+        }
     }
 
     // MARK: Blocks

@@ -57,7 +57,7 @@ struct OutputMetadata: Sendable, Equatable {
             case .iptc: keep.contains(.iptc)
             case .exif: keep.contains(.exif)
             case .icc: keep.contains(.icc)
-            case .provenance: keep.keepsProvenance
+            case .provenance: keep.contains(.provenance) && !keep.contains(.xmp)   // a kept XMP holds it as it is
             case .c2pa: false
             }
             if relevant { warnings.append(problem) }

@@ -21,8 +21,16 @@ enum XMPProvenance {
     /// The `DigitalSourceType` of `xmp` (UTF-8 XML), or nil when absent, malformed or longer than
     /// ``maxValueLength``. The first one found wins.
     static func digitalSourceType(in xmp: [UInt8]) -> String? {
+        read(xmp).label
+    }
+
+    /// ``digitalSourceType(in:)``, and when it is nil although the packet has a `DigitalSourceType`,
+    /// why that value is not read: `of 2000 characters is over the 1024-character limit`, `holds a
+    /// control character (U+0007)`, `has a malformed character reference`.
+    static func read(_ xmp: [UInt8]) -> (label: String?, refused: String?) {
         var scanner = Scanner(xmp)
-        return scanner.run()
+        let label = scanner.run()
+        return (label, label == nil ? scanner.refused : nil)
     }
 
     /// A minimal XMP packet holding only `value` as `Iptc4xmpExt:DigitalSourceType`.
@@ -99,6 +107,8 @@ enum XMPProvenance {
         var capturing: [Bool] = []
         var text: [UInt8] = []
         var failed = false
+        /// Why the first `DigitalSourceType` value met was not taken, if one was refused.
+        var refused: String?
 
         init(_ bytes: [UInt8]) { b = bytes }
 
@@ -121,7 +131,7 @@ enum XMPProvenance {
                     let start = i
                     while i < b.count && b[i] != UInt8(ascii: "<") { i += 1 }
                     if capturing.last == true {
-                        guard text.count + (i - start) <= XMPProvenance.maxValueLength * 4 else { return nil }
+                        guard text.count + (i - start) <= XMPProvenance.maxValueLength * 4 else { return tooLong(text.count + i - start) }
                         text += b[start..<i]
                     }
                     continue
@@ -132,7 +142,7 @@ enum XMPProvenance {
                     let start = i
                     skip(past: "]]>")
                     if capturing.last == true, i >= start + 3 {
-                        guard text.count + (i - 3 - start) <= XMPProvenance.maxValueLength * 4 else { return nil }
+                        guard text.count + (i - 3 - start) <= XMPProvenance.maxValueLength * 4 else { return tooLong(text.count + i - 3 - start) }
                         // CDATA is literal: escape `&` so the entity decoding below leaves it as it is.
                         for byte in b[start..<(i - 3)] { text += byte == UInt8(ascii: "&") ? Array("&amp;".utf8) : [byte] }
                     }
@@ -143,7 +153,7 @@ enum XMPProvenance {
                     i += 2
                     skip(past: ">")
                     guard !capturing.isEmpty else { return nil }
-                    if capturing.removeLast(), let value = Self.value(text) { return value }
+                    if capturing.removeLast(), let value = value(text) { return value }
                     scopes.removeLast()
                     continue
                 }
@@ -188,7 +198,7 @@ enum XMPProvenance {
                     declared[""] = Self.decoded(raw) ?? ""
                 } else if attribute.hasPrefix("xmlns:") {
                     declared[String(attribute.dropFirst(6))] = Self.decoded(raw) ?? ""
-                } else if raw.count <= XMPProvenance.maxValueLength * 4 {
+                } else {
                     attributes.append((attribute, String(decoding: raw, as: UTF8.self)))
                 }
             }
@@ -200,7 +210,7 @@ enum XMPProvenance {
                 let resolved = resolve(attribute, isAttribute: true)
                 let labelAttribute = resolved.namespace == XMPProvenance.namespace && resolved.local == "DigitalSourceType"
                 let resource = isLabel && resolved.namespace == XMPProvenance.rdfNamespace && resolved.local == "resource"
-                if labelAttribute || resource, let value = Self.value(Array(raw.utf8)) { return value }
+                if labelAttribute || resource, let value = value(Array(raw.utf8)) { return value }
             }
             if selfClosing {
                 scopes.removeLast()
@@ -212,15 +222,35 @@ enum XMPProvenance {
         }
 
         /// The trimmed, entity-decoded value, if it is one: not empty, at most ``maxValueLength``
-        /// characters, no control characters.
-        static func value(_ raw: [UInt8]) -> String? {
-            guard let decoded = decoded(raw) else { return nil }
+        /// characters, no control characters; otherwise nil, and the first such refusal noted in
+        /// ``refused`` (an empty value is no label: nothing is noted).
+        mutating func value(_ raw: [UInt8]) -> String? {
+            guard raw.count <= XMPProvenance.maxValueLength * 4 else { return tooLong(raw.count) }
+            guard let decoded = Self.decoded(raw) else { return refuse("has a malformed character reference") }
             // XML white space around the value (an element's text is often on a line of its own).
             let value = String(decoded.unicodeScalars.drop { [" ", "\t", "\n", "\r"].contains($0) }.reversed()
                 .drop { [" ", "\t", "\n", "\r"].contains($0) }.reversed().map(Character.init))
-            guard !value.isEmpty, value.count <= XMPProvenance.maxValueLength,
-                  !value.unicodeScalars.contains(where: needsEscape) else { return nil }
+            guard !value.isEmpty else { return nil }
+            guard value.count <= XMPProvenance.maxValueLength else {
+                return refuse("of \(value.count) characters is over the \(XMPProvenance.maxValueLength)-character limit")
+            }
+            if let control = value.unicodeScalars.first(where: needsEscape) {
+                let hex = String(control.value, radix: 16, uppercase: true)
+                return refuse("holds a control character (U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex))")
+            }
             return value
+        }
+
+        /// Notes `reason` as the refusal, unless an earlier value's is noted; nil.
+        mutating func refuse(_ reason: String) -> String? {
+            if refused == nil { refused = reason }
+            return nil
+        }
+
+        /// A value of `bytes` UTF-8 bytes, more than the longest label can take: refused, and the
+        /// scan ends (nil).
+        mutating func tooLong(_ bytes: Int) -> String? {
+            refuse("of \(bytes) bytes is over the \(XMPProvenance.maxValueLength)-character limit")
         }
 
         /// `raw` with the five XML entities and numeric character references decoded; nil for an

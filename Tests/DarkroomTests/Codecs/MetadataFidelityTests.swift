@@ -601,6 +601,42 @@ enum ExifTool {
         #expect(XMPProvenance.digitalSourceType(in: Array(deep.utf8)) == nil)
     }
 
+    /// A label that is there but cannot be read (too long, a control character, a broken
+    /// reference) is named, not dropped without a word; the first good one still wins.
+    @Test func anUnreadableLabelSaysWhy() throws {
+        func read(_ description: String) -> (label: String?, refused: String?) { XMPProvenance.read(Self.packet(description)) }
+        let long = String(repeating: "a", count: 1025)
+        let cases: [(String, String)] = [
+            ("<rdf:Description xmlns:e='\(Self.ns)' e:DigitalSourceType='\(long)'/>", "of 1025 characters is over the 1024-character limit"),
+            ("<rdf:Description xmlns:e='\(Self.ns)' e:DigitalSourceType='\(String(repeating: "a", count: 5000))'/>",
+             "of 5000 bytes is over the 1024-character limit"),
+            ("<rdf:Description xmlns:e='\(Self.ns)'><e:DigitalSourceType>\(String(repeating: "b", count: 5000))</e:DigitalSourceType></rdf:Description>",
+             "of 5000 bytes is over the 1024-character limit"),
+            ("<rdf:Description xmlns:e='\(Self.ns)' e:DigitalSourceType='a&#7;b'/>", "holds a control character (U+0007)"),
+            ("<rdf:Description xmlns:e='\(Self.ns)' e:DigitalSourceType='a&bogus;'/>", "has a malformed character reference"),
+        ]
+        for (form, reason) in cases {
+            let result = read(form)
+            #expect(result.label == nil && result.refused == reason, "\(result)")
+        }
+        #expect(read("<rdf:Description xmlns:e='\(Self.ns)' e:DigitalSourceType=''/>") == (nil, nil))
+        #expect(read("<rdf:Description xmlns:e='\(Self.ns)' e:DigitalSourceType='a&#7;'/><rdf:Description xmlns:e='\(Self.ns)' e:DigitalSourceType='\(Self.label)'/>")
+                == (Self.label, nil))
+
+        // In a conversion: a warning where the label alone would have been kept.
+        var xmp = Self.packet("<rdf:Description xmlns:e='\(Self.ns)' e:DigitalSourceType='\(long)'/>")
+        let source = try MetadataFidelityTests.png(TestImages.gradient(width: 8, height: 8, alpha: false),
+                                                   chunks: [("iTXt", Array("XML:com.adobe.xmp".utf8) + [0, 0, 0, 0, 0] + xmp)])
+        let warning = MetadataWarning(block: .provenance, reason: .invalid,
+                                      message: "provenance label (the XMP's Iptc4xmpExt:DigitalSourceType) of 1025 characters is over the 1024-character limit: not read, so not kept")
+        #expect(try MetadataFidelityTests.convert(source, to: .png).metadataWarnings == [warning])
+        #expect(try MetadataFidelityTests.convert(source, to: .png, keep: .none).metadataWarnings.isEmpty)
+        let all = try MetadataFidelityTests.convert(source, to: .png, keep: .all)   // the XMP as it is, label and all
+        #expect(all.metadataWarnings.isEmpty)
+        xmp = try #require(ImageDecoder.decode(all.bytes, options: DecodeOptions()).metadata.xmp)
+        #expect(String(decoding: xmp, as: UTF8.self).contains(long))
+    }
+
     @Test func theMinimalPacketHoldsTheLabelEscaped() {
         let packet = XMPProvenance.packet(digitalSourceType: "a<b&\"c\"")
         #expect(XMPProvenance.digitalSourceType(in: packet) == "a<b&\"c\"")
