@@ -31,6 +31,41 @@ enum AVIFBoxes {
         return false
     }
 
+    /// The file's top-level boxes walked one by one: nil when each ends within the file, else what
+    /// is wrong with the first that does not. A box libavif reads (`ftyp`, `meta`, `moov`, `mdat`)
+    /// cut short is ``DecodeWarning/Kind/truncated``; any other — bytes after the image's boxes
+    /// that form no whole box, which libavif never reads — is a ``DecodeWarning/Kind/warning``.
+    static func topLevelDamage(_ bytes: [UInt8]) -> DecodeWarning? {
+        let n = bytes.count
+        var i = 0
+        func damage(_ type: String?, _ message: String) -> DecodeWarning {
+            let read = ["ftyp", "meta", "moov", "mdat"].contains(type ?? "")
+            return DecodeWarning(kind: read ? .truncated : .warning, message: read ? message : message + ": ignored")
+        }
+        while i < n {
+            guard n - i >= 8 else { return damage(nil, "\(n - i) bytes at offset \(i) after the last box form no box header") }
+            let size32 = UInt32(bytes[i]) << 24 | UInt32(bytes[i + 1]) << 16 | UInt32(bytes[i + 2]) << 8 | UInt32(bytes[i + 3])
+            let type = String(decoding: bytes[(i + 4)..<(i + 8)], as: UTF8.self)
+            let shown = String(type.unicodeScalars.map { (0x20...0x7E).contains($0.value) ? Character($0) : "?" })
+            var size = Int(size32)
+            if size32 == 1 {
+                guard n - i >= 16 else { return damage(type, "the file ends inside the header of box '\(shown)' at offset \(i)") }
+                var large: UInt64 = 0
+                for k in 0..<8 { large = large << 8 | UInt64(bytes[i + 8 + k]) }
+                guard large <= UInt64(Int.max) else { return damage(type, "box '\(shown)' at offset \(i) declares \(large) bytes; the file has \(n)") }
+                size = Int(large)
+            } else if size32 == 0 {
+                size = n - i
+            }
+            guard size >= 8 else { return damage(type, "box '\(shown)' at offset \(i) declares \(size) bytes (at least 8)") }
+            guard size <= n - i else {
+                return damage(type, "box '\(shown)' at offset \(i) needs \(size) bytes; the file ends \(n - i) bytes after its start")
+            }
+            i += size
+        }
+        return nil
+    }
+
     /// The largest image spatial extents (`ispe`) the item properties declare, for a clear
     /// "too many pixels" error when libavif refuses to parse a file over its own size limit.
     static func largestDeclaredSize(_ bytes: [UInt8]) -> (width: Int, height: Int)? {

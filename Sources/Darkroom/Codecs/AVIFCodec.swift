@@ -12,6 +12,14 @@ enum AVIFCodec {
         return encoding ? .encoding(.codec(.avif, message: message)) : .decoding(.codec(.avif, message: message))
     }
 
+    /// libavif's refusal to parse `bytes`, with the box that is cut short named when the file's
+    /// top level has one (libavif's own word for it is only "BMFF parsing failed").
+    private static func parseFailure(_ r: avifResult, _ bytes: [UInt8]) -> DarkroomError {
+        let message = String(cString: avifResultToString(r))
+        guard let damage = AVIFBoxes.topLevelDamage(bytes), damage.kind == .truncated else { return fail(r) }
+        return .decoding(.codec(.avif, message: "\(message) (truncated: \(damage.message))"))
+    }
+
     /// Parses the container without decoding pixels: the clean aperture's size (the coded size
     /// when the file has no valid `clap`: ``cleanAperture(of:)``) and the `irot`/`imir` orientation.
     static func readHeader(_ bytes: [UInt8]) throws(DarkroomError) -> (width: Int, height: Int, orientation: Orientation) {
@@ -54,7 +62,7 @@ enum AVIFCodec {
             var r = avifDecoderSetIOMemory(decoder, buf.baseAddress, buf.count)
             guard r == AVIF_RESULT_OK else { throw fail(r) }
             r = avifDecoderParse(decoder)
-            guard r == AVIF_RESULT_OK else { throw fail(r) }
+            guard r == AVIF_RESULT_OK else { throw parseFailure(r, bytes) }
             return try body(decoder)
         }
     }
@@ -160,7 +168,7 @@ enum AVIFCodec {
                 if let declared = AVIFBoxes.largestDeclaredSize(bytes) {
                     try checkPixelLimit(width: declared.width, height: declared.height, limit: min(maxPixels, FormatLimits.avifMaxPixels))
                 }
-                throw fail(r)
+                throw parseFailure(r, bytes)
             }
             self.decoder = decoder
             self.storage = storage
@@ -168,7 +176,7 @@ enum AVIFCodec {
             codedSize = PixelSize(width: Int(parsed.width), height: Int(parsed.height))
             let aperture = AVIFCodec.cleanAperture(of: parsed)
             crop = aperture.rect
-            warnings = aperture.warning.map { [$0] } ?? []
+            warnings = (AVIFBoxes.topLevelDamage(bytes).map { [$0] } ?? []) + (aperture.warning.map { [$0] } ?? [])
             header = ImageHeader(format: .avif, width: crop?.width ?? codedSize.width, height: crop?.height ?? codedSize.height,
                                  orientation: AVIFCodec.orientation(of: parsed))
             depth = Int(parsed.depth)
@@ -236,11 +244,20 @@ enum AVIFCodec {
             return Array(UnsafeBufferPointer(start: p, count: data.size))
         }
 
+        /// libavif's refusal to decode (its "Truncated data"), with the top-level box that is cut
+        /// short named when ``warnings`` has one.
+        private func naming(_ error: DarkroomError) -> DarkroomError {
+            guard case let .decoding(.codec(.avif, message)) = error,
+                  let cut = warnings.first(where: { $0.kind == .truncated }) else { return error }
+            return .decoding(.codec(.avif, message: "\(message) (truncated: \(cut.message))"))
+        }
+
         /// Decodes the first image (of a sequence, the first frame), cropped to its clean aperture,
         /// with the container's ``warnings``.
         func decodeFirstImage() throws(DarkroomError) -> RawDecode {
             let repair = try gridRepair.get()
-            var raw = try decodePixels(decoder, crop: crop.map { ($0, codedSize) }, repair: repair)
+            var raw: RawDecode
+            do { raw = try decodePixels(decoder, crop: crop.map { ($0, codedSize) }, repair: repair) } catch { throw naming(error) }
             raw.metadata.warnings += warnings
             raw.metadata.cicp = cicp
             return raw
@@ -268,7 +285,7 @@ enum AVIFCodec {
         func nextRGBA8() throws(DarkroomError) -> [UInt8]? {
             let r = avifDecoderNextImage(decoder)
             if r == AVIF_RESULT_NO_IMAGES_REMAINING { return nil }
-            guard r == AVIF_RESULT_OK else { throw fail(r) }
+            guard r == AVIF_RESULT_OK else { throw naming(fail(r)) }
             let image = decoder.pointee.image!
             let width = Int(image.pointee.width), height = Int(image.pointee.height)
             guard width == codedSize.width && height == codedSize.height else {

@@ -232,30 +232,8 @@ struct HeaderWalk {
 
     private mutating func avif(_ bytes: [UInt8]) {
         let n = bytes.count
-        var i = 0
-        while i < n {
-            guard n - i >= 8 else { truncated("the file ends inside the box header at offset \(i)"); return }
-            let size32 = UInt32(bytes[i]) << 24 | UInt32(bytes[i + 1]) << 16 | UInt32(bytes[i + 2]) << 8 | UInt32(bytes[i + 3])
-            let type = String(decoding: bytes[(i + 4)..<(i + 8)], as: UTF8.self)
-            var size = Int(size32)
-            if size32 == 1 {
-                guard n - i >= 16 else { truncated("the file ends inside the box header at offset \(i)"); return }
-                var large: UInt64 = 0
-                for k in 0..<8 { large = large << 8 | UInt64(bytes[i + 8 + k]) }
-                guard large <= UInt64(Int.max) else {
-                    truncated("box '\(printable(type))' at offset \(i) declares \(large) bytes; the file has \(n)"); return
-                }
-                size = Int(large)
-            } else if size32 == 0 {
-                size = n - i
-            }
-            guard size >= 8 else { truncated("box '\(printable(type))' at offset \(i) declares \(size) bytes (at least 8)"); return }
-            guard size <= n - i else {
-                truncated("box '\(printable(type))' at offset \(i) needs \(size) bytes; the file ends \(n - i) bytes after its start")
-                return
-            }
-            i += size
-        }
+        // The top-level boxes' damage is the AVIF reader's (`AVIFCodec.File`, through
+        // `AVIFBoxes.topLevelDamage`), so that inspect, check and convert say the same.
         // Colour: the `colr` properties of the item properties (meta → iprp → ipco).
         guard let meta = AVIFBoxes.boxes(in: bytes, 0..<n).first(where: { $0.type == "meta" }), meta.body.count >= 4,
               let iprp = AVIFBoxes.boxes(in: bytes, meta.body.lowerBound + 4..<meta.body.upperBound).first(where: { $0.type == "iprp" }),

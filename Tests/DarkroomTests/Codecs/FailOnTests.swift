@@ -117,6 +117,28 @@ import Testing
         #expect(try ImageDecoder.decode(gif).metadata.warnings.isEmpty)
     }
 
+    /// Bytes after an AVIF's last box that form no whole box are a warning — libavif never reads
+    /// them — and inspect, check and decode say the same; a cut `mdat` is named in the error.
+    @Test func junkAfterAnAVIFsBoxesIsAWarningEverywhere() throws {
+        let avif = try ImageEncoder.encode(Self.noise(width: 32, height: 16, format: .rgb8), as: .avif)
+        let junk = avif + [0x12, 0x34, 0x56, 0x78] + Array("????".utf8) + [UInt8](repeating: 7, count: 20)
+        let warning = DecodeWarning(kind: .warning, message: "box '????' at offset \(avif.count) needs 305419896 bytes; the file ends 28 bytes after its start: ignored")
+        #expect(try ImageInspection.inspect(junk).damage == [warning])
+        #expect(try ImageDecoder.decode(junk).metadata.warnings == [warning])
+        #expect(try ImageDecoder.check(junk).metadata.warnings == [warning])
+        #expect(throws: DarkroomError.decoding(.damaged(.avif, warning: warning, failOn: .warning))) {
+            try ImageDecoder.decode(junk, options: DecodeOptions(failOn: .warning))
+        }
+        let short = avif + [0, 0, 0]
+        #expect(try ImageInspection.inspect(short).damage
+                == [DecodeWarning(kind: .warning, message: "3 bytes at offset \(avif.count) after the last box form no box header: ignored")])
+        #expect(try ImageInspection.inspect(avif).damage.isEmpty && ImageDecoder.decode(avif).metadata.warnings.isEmpty)
+        // The image data cut short: libavif cannot parse it; the error names the box.
+        let cut = Array(avif.dropLast(10))
+        let error = #expect(throws: DarkroomError.self) { try ImageDecoder.decode(cut) }
+        #expect(error?.description.contains("(truncated: box 'mdat' at offset ") == true, "\(String(describing: error)) \(cut.count)")
+    }
+
     @Test func failOnParsesItsThreeNames() throws {
         #expect(try FailOn(parsing: "NONE") == .none)
         #expect(try FailOn(parsing: " warning ") == .warning)

@@ -137,7 +137,7 @@ struct ImageInspectionCorpusTests {
     @Test func avifCICPDepthFramesAlpha() throws {
         let pq = try Self.inspect("conform/avif/libavif/cosmos1650_yuv444_10bpc_p3pq.avif")
         #expect(pq.bitDepth == 10 && pq.colour == .cicp(CICP(primaries: 12, transfer: 16, matrix: 12, fullRange: true)))
-        #expect(pq.colour.description == "CICP 12/16/12 full (Display P3, PQ)")
+        #expect(pq.colour.description == "CICP 12/16/12 full (Display P3, PQ, chromaticity-derived NCL)")
         let animated = try Self.inspect("conform/avif/libavif/colors-animated-8bpc-alpha-exif-xmp.avif")
         #expect(animated.frameCount == 5 && animated.hasAlpha && animated.metadata.xmp && animated.metadata.exif)
         let star = try Self.inspect("conform/avif/pillow/star.avifs")
