@@ -146,6 +146,7 @@ struct InspectCommand: ParsableCommand {
     static func json(_ r: ImageInspection, path: String) -> JSONValue {
         var colour: [String: JSONValue] = ["description": .string(r.colour.description)]
         if case let .icc(name) = r.colour { colour["icc"] = name.map(JSONValue.string) ?? .null }
+        if case let .gamma(value) = r.colour { colour["gamma"] = .double(value) }
         if let cicp = r.cicp {
             colour["cicp"] = ["primaries": .int(cicp.primaries), "transfer": .int(cicp.transfer),
                               "matrix": .int(cicp.matrix), "full_range": .bool(cicp.fullRange)]

@@ -70,17 +70,32 @@ public struct ImageInspection: Sendable, Equatable {
         /// Coding-independent code points: a PNG `cICP` (which decides over an `iCCP` the file
         /// may also hold), an AVIF `nclx` (or its AV1 bitstream's colour description) without ICC.
         case cicp(CICP)
+        /// A PNG file gamma (`gAMA`) alone: decoding converts it to sRGB's curve, unless it is
+        /// within 0.01 of 1/2.2 (sRGB's own, as near as a power curve gets).
+        case gamma(Double)
         /// No colour description: sRGB is assumed.
         case none
 
-        /// `ICC "Display P3"`, `CICP 9/16/9 full (BT.2020, PQ, BT.2020 NCL)` or `none (sRGB assumed)`.
+        /// `ICC "Display P3"`, `CICP 9/16/9 full (BT.2020, PQ, BT.2020 NCL)`, `gAMA 1 (converted to
+        /// sRGB's curve)` or `none (sRGB assumed)`.
         public var description: String {
             switch self {
             case let .icc(name?): "ICC \"\(name)\""
             case .icc(nil): "ICC (no description)"
             case let .cicp(cicp): "CICP \(cicp)"
+            case let .gamma(value):
+                "gAMA \(Self.decimal(value)) (" + (abs(value - 1 / 2.2) <= 0.01 ? "as sRGB's curve)" : "converted to sRGB's curve)")
             case .none: "none (sRGB assumed)"
             }
+        }
+
+        /// `value` with at most 5 decimals, as a `gAMA` chunk stores it (gamma × 100,000).
+        static func decimal(_ value: Double) -> String {
+            let units = Int((value * 100_000).rounded())
+            var fraction = String(units % 100_000)
+            fraction = String(repeating: "0", count: 5 - fraction.count) + fraction
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+            return "\(units / 100_000)" + (fraction.isEmpty ? "" : "." + fraction)
         }
     }
 
@@ -159,6 +174,8 @@ public struct ImageInspection: Sendable, Equatable {
                 colour = .icc(description: ColorManagement.describe(profile))
             } else if format == .avif, let cicp = walk.cicp {
                 colour = .cicp(cicp)
+            } else if let gamma = metadata.pngGamma {
+                colour = .gamma(gamma)
             } else {
                 colour = .none
             }

@@ -49,6 +49,10 @@ public struct ImageMetadata: Sendable, Equatable {
     public var durationMs: Int?
     /// True when pixels were converted from an embedded profile (or CICP, CMYK, or a PNG gamma) to sRGB.
     public var convertedToSRGB = false
+    /// A PNG's file gamma (`gAMA`, e.g. 0.45455 = 1/2.2) when it decides the colour: no `sRGB`,
+    /// `iCCP` or `cICP` chunk beside it. Decoding converts it to sRGB's curve unless it is within
+    /// 0.01 of 1/2.2. Nil otherwise.
+    public var pngGamma: Double?
     /// The colour description (``cicp``, else the embedded profile) has been used (or found
     /// unusable); it is not applied twice.
     var iccApplied = false

@@ -174,6 +174,7 @@ final class PNGRowDecoder: RowDecoder, @unchecked Sendable {
         metadata.orientation = header.orientation
         metadata.frameCount = Int(i.frames)
         metadata.convertedToSRGB = i.gamma_corrected != 0
+        if i.gamma > 0 && i.has_srgb == 0 && i.icc == nil && i.has_cicp == 0 { metadata.pngGamma = i.gamma }
         if i.has_cicp != 0 {
             let c = i.cicp
             metadata.cicp = CICP(primaries: Int(c.0), transfer: Int(c.1), matrix: Int(c.2), videoFullRangeFlag: Int(c.3))

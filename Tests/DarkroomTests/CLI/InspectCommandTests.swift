@@ -16,7 +16,7 @@ struct InspectCommandTests {
         let r = try CLI.run(["inspect", path])
         #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
         #expect(String(decoding: r.stdoutData, as: UTF8.self)
-                == "\(path): png 32x32, 0.001 MP (billed 1), 8-bit, alpha, colour none (sRGB assumed), 1 frame, metadata none\n")
+                == "\(path): png 32x32, 0.001 MP (billed 1), 8-bit, alpha, colour gAMA 1 (converted to sRGB's curve), 1 frame, metadata none\n")
     }
 
     @Test func uprightSidesAndGPSInTheLine() throws {
@@ -61,7 +61,8 @@ struct InspectCommandTests {
         #expect((a["metadata"] as? [String: Bool]) == ["exif": false, "gps": false, "xmp": false, "icc": false, "iptc": false, "c2pa": false])
         #expect((a["provenance"] as? [String: Any])?.count == 2)
         #expect((a["provenance"] as? [String: Any])?["digital_source_type"] is NSNull && (a["provenance"] as? [String: Any])?["c2pa"] is NSNull)
-        #expect((a["colour"] as? [String: String]) == ["description": "none (sRGB assumed)"])
+        #expect((a["colour"] as? [String: Any])?["description"] as? String == "gAMA 1 (converted to sRGB's curve)")
+        #expect((a["colour"] as? [String: Any])?["gamma"] as? Double == 1.0)
         let damage = try #require(lines[1]["damage"] as? [[String: Any]])
         #expect(damage.count == 1 && damage[0]["kind"] as? String == "truncated")
         #expect(damage[0]["message"] as? String == "no IEND chunk: the file ends after \(png.count - 12) bytes without it")

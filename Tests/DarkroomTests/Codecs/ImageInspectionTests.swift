@@ -13,9 +13,12 @@ import Testing
         let rgba = try Self.inspect(TestImages.bytes("rgba.png"))
         #expect(rgba.format == .png && rgba.storedWidth == 32 && rgba.storedHeight == 32)
         #expect(rgba.bitDepth == 8 && rgba.hasAlpha && rgba.frameCount == 1 && rgba.orientation == .up)
-        #expect(rgba.colour == .none && rgba.colour.description == "none (sRGB assumed)")
+        #expect(rgba.colour == .gamma(1.0) && rgba.colour.description == "gAMA 1 (converted to sRGB's curve)")   // its gAMA is 1.0
         #expect(rgba.metadata == ImageInspection.MetadataPresence() && rgba.damage.isEmpty)
         #expect(rgba.pixelCount == 1024 && rgba.megapixels == 1024.0 / 1_048_576 && rgba.billedMegapixels == 1)
+
+        let plain = try Self.inspect(PNGCodec.encode(TestImages.gradient(width: 4, height: 4, alpha: false), icc: nil, exif: nil))
+        #expect(plain.colour == .none && plain.colour.description == "none (sRGB assumed)")
 
         let trns = try Self.inspect(TestImages.bytes("palette-trns.png"))
         #expect(trns.hasAlpha && trns.bitDepth == 8)
@@ -123,6 +126,21 @@ struct ImageInspectionCorpusTests {
     static func inspect(_ path: String) throws -> ImageInspection {
         guard let bytes = Corpus.read(path) else { throw DarkroomError.file(.io(path: path, message: "missing")) }
         return try ImageInspection.inspect(bytes)
+    }
+
+    /// A PNG whose colour is a file gamma alone says so, as decoding converts it (libpng's test
+    /// files: gAMA 1.0 and 0.65909; with an sRGB chunk beside it the gamma decides nothing).
+    @Test func pngFileGammaIsReported() throws {
+        let linear = try Self.inspect("color/png/libpng-testpngs/rgb-8-linear.png")
+        #expect(linear.colour == .gamma(1.0) && linear.colour.description == "gAMA 1 (converted to sRGB's curve)")
+        let other = try Self.inspect("color/png/libpng-testpngs/rgb-8-1.8.png")
+        #expect(other.colour.description == "gAMA 0.65909 (converted to sRGB's curve)")
+        #expect(try Self.inspect("color/png/libpng-testpngs/rgb-8-sRGB.png").colour == .none)
+        #expect(try Self.inspect("color/png/libpng-testpngs/rgb-8.png").colour == .none)
+        #expect(ImageInspection.Colour.gamma(0.45455).description == "gAMA 0.45455 (as sRGB's curve)")
+        // The decode converts what inspect reports.
+        let decoded = try ImageDecoder.decode(try #require(Corpus.read("color/png/libpng-testpngs/rgb-8-linear.png")))
+        #expect(decoded.metadata.convertedToSRGB && decoded.metadata.pngGamma == 1.0)
     }
 
     @Test func avifWithICCAndGPS() throws {
