@@ -56,9 +56,10 @@ public enum ReferencePrep {
         var passedThrough = false
         let result = try converter.convert(bytes, fitFormatLimits: true) { plan, meta in
             // Nothing to change (format kept, small enough, orientation 1, no ICC profile, no
-            // EXIF, no other metadata block, not animated, no warning): the bytes as they came.
+            // CICP code points, no EXIF, no other metadata block, not animated, no warning): the
+            // bytes as they came.
             passedThrough = !plan.resizes && plan.outputFormat == sourceFormat && meta.orientation == .up
-                && meta.iccProfile == nil && meta.exif == nil && !meta.convertedToSRGB && meta.frameCount == 1
+                && meta.iccProfile == nil && meta.cicp == nil && meta.exif == nil && !meta.convertedToSRGB && meta.frameCount == 1
                 && meta.warnings.isEmpty && EmbeddedMetadata.blocks(in: bytes).isEmpty
             return passedThrough
         }

@@ -84,6 +84,21 @@ import Testing
         #expect(ref.billedMegapixels == 1)
     }
 
+    /// A PNG whose colour is given by cICP code points is made sRGB, never passed through (a
+    /// provider that ignores cICP would show it wrong); an sRGB cICP is stripped with the rest.
+    @Test func cicpPNGsAreConvertedNotPassedThrough() throws {
+        let image = Image(unchecked: 2, height: 1, format: .rgb8, pixels: [80, 80, 128, 255, 0, 0])
+        for (code, expected) in [([12, 13, 0, 1], nil), ([9, 16, 0, 1], [UInt8]([48, 67, 189])), ([1, 13, 0, 1], [UInt8]([80, 80, 128]))] as [([UInt8], [UInt8]?)] {
+            let png = try MetadataFidelityTests.png(image, chunks: [("cICP", code)])
+            let ref = try ReferencePrep.prepare(bytes: png, name: "c.png")
+            #expect(!ref.passedThrough, "\(code)")
+            #expect(try ImageInspection.inspect(ref.bytes).cicp == nil, "\(code)")
+            let pixels = try ImageDecoder.decode(ref.bytes).image.pixels
+            #expect(pixels == (try ImageDecoder.decode(png).image.pixels), "\(code): the converted pixels")
+            if let expected { #expect(Array(pixels.prefix(3)) == expected, "\(code)") }
+        }
+    }
+
     @Test func changingTheFormatReEncodes() throws {
         let ref = try ReferencePrep.prepare(bytes: GatewayFixtures.redPixelPNG, name: "red.png",
                                             options: ReferencePrepOptions(format: .jpeg))
