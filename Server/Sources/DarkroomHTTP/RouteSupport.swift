@@ -246,11 +246,14 @@ enum RouteSupport {
         var maxPixels: Int
         var maxUpscale: Double
         var maxAVIFPixels: Int
+        /// The input limit (`--max-pixels`), checked first: an input over it is 413 `image_too_large`.
+        var maxInputPixels: Int
 
         init(_ configuration: DarkroomHTTPServer.Configuration) {
             maxPixels = configuration.maxOutputPixels
             maxUpscale = configuration.maxUpscale
             maxAVIFPixels = configuration.maxAVIFPixels
+            maxInputPixels = configuration.maxPixels
         }
 
         /// Reads the header of `bytes` (a 400 or 413 for `imageParam` when it is not a usable
@@ -264,7 +267,18 @@ enum RouteSupport {
                    sizeParam: String?) throws(APIError) -> (input: PixelSize, output: PixelSize) {
             let header: ImageHeader
             do { header = try ImageDecoder.readHeader(bytes) } catch {
+                // A codec's own size limit (libavif's 16384² px): refused as over the server's limit when that is lower.
+                if case let .decoding(.tooManyPixels(width, height, limit)) = error {
+                    throw APIError.from(.decoding(.tooManyPixels(width: width, height: height, limit: min(limit, maxInputPixels))),
+                                        door: door, imageParam: imageParam, sizeParam: sizeParam)
+                }
                 throw APIError.from(error, door: door, imageParam: imageParam, sizeParam: sizeParam)
+            }
+            // The input limit first: an input over --max-pixels is that, not an output too large.
+            if header.width.multipliedReportingOverflow(by: header.height).partialValue > maxInputPixels
+                || header.width.multipliedReportingOverflow(by: header.height).overflow {
+                throw APIError.from(.decoding(.tooManyPixels(width: header.width, height: header.height, limit: maxInputPixels)),
+                                    door: door, imageParam: imageParam, sizeParam: sizeParam)
             }
             let input = PixelSize(width: max(1, header.uprightWidth), height: max(1, header.uprightHeight))
             let size: (width: Int, height: Int) = resize?.targetSize(width: input.width, height: input.height) ?? (width: input.width, height: input.height)

@@ -62,7 +62,13 @@ enum AVIFCodec {
             var r = avifDecoderSetIOMemory(decoder, buf.baseAddress, buf.count)
             guard r == AVIF_RESULT_OK else { throw fail(r) }
             r = avifDecoderParse(decoder)
-            guard r == AVIF_RESULT_OK else { throw parseFailure(r, bytes) }
+            guard r == AVIF_RESULT_OK else {
+                // libavif refuses to parse images over its own limit (16384² px): say why.
+                if let declared = AVIFBoxes.largestDeclaredSize(bytes) {
+                    try checkPixelLimit(width: declared.width, height: declared.height, limit: FormatLimits.avifMaxPixels)
+                }
+                throw parseFailure(r, bytes)
+            }
             return try body(decoder)
         }
     }
