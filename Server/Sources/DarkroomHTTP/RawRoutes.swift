@@ -98,7 +98,7 @@ enum RawRoutes {
                 }
                 server.metrics.recordPixelsDecoded(route: "/v1/references", ref.inputWidth * ref.inputHeight)
                 return RouteSupport.imageResponse(ref.bytes, format: ref.format, quality: ImagesRoutes.referenceQuality(ref, frozen),
-                                                  warnings: ref.warnings, metadataWarnings: ref.metadataWarnings, headers: [
+                                                  passedThrough: ref.passedThrough, warnings: ref.warnings, metadataWarnings: ref.metadataWarnings, headers: [
                     "Darkroom-Width": "\(ref.width)", "Darkroom-Height": "\(ref.height)",
                     "Darkroom-Input-Width": "\(ref.inputWidth)", "Darkroom-Input-Height": "\(ref.inputHeight)",
                     "Darkroom-Resized": "\(ref.resized)", "Darkroom-Passed-Through": "\(ref.passedThrough)",

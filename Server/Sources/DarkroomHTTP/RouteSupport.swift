@@ -345,13 +345,14 @@ enum RouteSupport {
     /// (`animation: animated (12 frames): only the first frame was converted (…)`);
     /// `metadataWarnings`: the metadata not carried over, last (`metadata: C2PA manifest (JPEG
     /// APP11, 18204 bytes) dropped: …`).
-    static func imageResponse(_ bytes: [UInt8], format: ImageFormat, quality: Int?, warnings: [DecodeWarning],
+    /// `passedThrough`: the input's own bytes (a reference needing no change): `Darkroom-Quality: original`.
+    static func imageResponse(_ bytes: [UInt8], format: ImageFormat, quality: Int?, passedThrough: Bool = false, warnings: [DecodeWarning],
                               framesDropped: ConversionResult.FramesDropped? = nil, metadataWarnings: [MetadataWarning] = [],
                               headers: [String: String]) -> Response {
         var fields = HTTPFields()
         fields[.contentType] = format.mimeType
         fields[HTTPField.Name("Darkroom-Format")!] = format.rawValue
-        fields[HTTPField.Name("Darkroom-Quality")!] = qualityHeader(quality)
+        fields[HTTPField.Name("Darkroom-Quality")!] = passedThrough ? "original" : qualityHeader(quality)
         let texts = warnings.map { "\($0.kind.rawValue): \($0.message)" } + (framesDropped.map { ["animation: \($0)"] } ?? [])
             + metadataWarnings.map(\.description)
         if let first = texts.first {

@@ -68,6 +68,14 @@ import Testing
                 #expect(response.status == .ok)
                 #expect(response.headers[HTTPField.Name("Darkroom-Resized")!] == "false")
                 #expect(response.headers[HTTPField.Name("Darkroom-Billed-MP")!] == "1")
+                // kodim23.jpg needs no change: its own bytes, quality `original` (not `lossless`).
+                #expect(response.headers[HTTPField.Name("Darkroom-Passed-Through")!] == "true")
+                #expect(response.headers[HTTPField.Name("Darkroom-Quality")!] == "original")
+            }
+            try await client.execute(uri: "/v1/references?format=webp", method: .post,
+                                     body: ByteBuffer(bytes: try TestImages.bytes("kodim23.jpg"))) { response in
+                #expect(response.headers[HTTPField.Name("Darkroom-Passed-Through")!] == "false")
+                #expect(response.headers[HTTPField.Name("Darkroom-Quality")!] == "95")
             }
             try await client.execute(uri: "/v1/references", method: .post, body: ByteBuffer(bytes: gif)) { response in
                 #expect(response.status == .unprocessableContent)
