@@ -134,7 +134,12 @@ struct DecodeCommand: ParsableCommand {
                                          decodeOptions: decodeOptions, guardian: guardian, singleResponse: planned.selected.count == 1)
             item.details["items"] = .array(entries.map { .object($0) })
             let statuses = entries.compactMap { $0["status"]?.stringValue }
-            if entries.isEmpty || statuses.contains("error") {
+            if entries.isEmpty {
+                // A response whose `data` holds no image: said, not only counted.
+                item.status = .failed
+                item.error = "the response holds no image (its data list is empty)"
+                Console.info("darkroom: \(InputFile.displayName(response)): \(item.error!)")
+            } else if statuses.contains("error") {
                 item.status = .failed
                 item.error = entries.first(where: { $0["status"]?.stringValue == "error" })?["error"]?.stringValue ?? "no item written"
             } else if !statuses.contains("written") && !statuses.contains("listed") && statuses.contains("skipped") {

@@ -124,6 +124,16 @@ struct CLIFaultTests {
         #expect(try Self.bytes(mnt + "/5-0.png") == png)
     }
 
+    /// A response without an image fails and says why on standard error, not only in `--json`.
+    @Test func aResponseWithNoImageSaysSo() throws {
+        let dir = try TestSupport.tempDir().path
+        let response = dir + "/empty.json"
+        try Data(#"{"created":1,"data":[]}"#.utf8).write(to: URL(fileURLWithPath: response))
+        let run = try CLI.run(["decode", response, "--out-dir", dir + "/out"])
+        #expect(run.status == 1)
+        #expect(run.stderr == "darkroom: \(response): the response holds no image (its data list is empty)\n", "\(run.stderr)")
+    }
+
     @Test func readOnlyFolderIsReported() throws {
         let dir = try CLI.tempDir()
         let ro = dir + "/ro"
