@@ -149,7 +149,8 @@ struct InspectCommand: ParsableCommand {
         if case let .gamma(value) = r.colour { colour["gamma"] = .double(value) }
         if let cicp = r.cicp {
             colour["cicp"] = ["primaries": .int(cicp.primaries), "transfer": .int(cicp.transfer),
-                              "matrix": .int(cicp.matrix), "full_range": .bool(cicp.fullRange)]
+                              "matrix": .int(cicp.matrix), "full_range": .bool(cicp.fullRange),
+                              "video_full_range_flag": .int(cicp.videoFullRangeFlag)]
         }
         return [
             "path": .string(path),

@@ -19,6 +19,19 @@ struct InspectCommandTests {
                 == "\(path): png 32x32, 0.001 MP (billed 1), 8-bit, alpha, colour gAMA 1 (converted to sRGB's curve), 1 frame, metadata none\n")
     }
 
+    /// The JSON's code points keep the stored range flag: an invalid one is not shown as narrow range.
+    @Test func cicpJSONKeepsTheStoredRangeFlag() throws {
+        let dir = try TestSupport.tempDir().path
+        let image = TestImages.gradient(width: 4, height: 4, alpha: false)
+        for flag: UInt8 in [1, 0, 2] {
+            let path = dir + "/c\(flag).png"
+            try Data(try CICPColourTests.png(image, chunks: [("cICP", [12, 13, 0, flag])])).write(to: URL(fileURLWithPath: path))
+            let r = try CLI.run(["inspect", "--json", path])
+            let cicp = try #require((try Self.jsonLines(r).first?["colour"] as? [String: Any])?["cicp"] as? [String: Any])
+            #expect(cicp["full_range"] as? Bool == (flag == 1) && cicp["video_full_range_flag"] as? Int == Int(flag), "\(cicp)")
+        }
+    }
+
     @Test func uprightSidesAndGPSInTheLine() throws {
         guard TestSupport.hasCorpus else { return }
         let corpus = TestSupport.corpus.path
