@@ -162,7 +162,8 @@ final class BatchReporter: @unchecked Sendable {
             "inputs": .int(total), "done": .int(done), "ok": .int(ok), "failed": .int(failed + walk.problems.count),
             "skipped": .int(skipped), "unmet": .int(unmet), "source_bytes": .int(bytesIn), "bytes": .int(bytesOut),
             "seconds": .double((seconds * 1000).rounded() / 1000),
-            "not_inputs": ["hidden": .int(walk.hidden), "other": .int(walk.others), "revisited_folders": .int(walk.revisited)],
+            "not_inputs": ["hidden": .int(walk.hidden), "other": .int(walk.others), "revisited_folders": .int(walk.revisited),
+                           "subfolders": .int(walk.subfolders)],
         ]
         if settings.dryRun { summary["planned"] = .int(planned) }
         if let shard = settings.shard { summary["shard"] = .string(shard.description); summary["plan_inputs"] = .int(planTotal) }
@@ -174,6 +175,9 @@ final class BatchReporter: @unchecked Sendable {
         let text = humanSummary(seconds: seconds, signal: signal)
         if (!settings.quiet && (total > 1 || settings.dryRun || !walk.problems.isEmpty)) || signal != nil {
             Console.infoLines(text)
+        } else if total == 0 && walk.problems.isEmpty && !settings.quiet {
+            // Nothing to do is said, not silent: what the folders held instead.
+            Console.info("darkroom: no input to \(settings.command) found" + (notes.isEmpty ? "" : " (in folders: " + notes.joined(separator: ", ") + ")"))
         }
         return status(signal)
     }
@@ -183,6 +187,19 @@ final class BatchReporter: @unchecked Sendable {
         if failed > 0 || !walk.problems.isEmpty { return ExitStatus.someFailed }
         if unmet > 0 { return ExitStatus.targetUnmet }
         return 0
+    }
+
+    /// What the folders held that is not an input: `2 hidden`, `1 not an image`, `3 subfolders (add -R)`.
+    private var notes: [String] {
+        var notes: [String] = []
+        if walk.hidden > 0 { notes.append("\(walk.hidden) hidden") }
+        if walk.others > 0 {
+            let kind = settings.command == "decode" ? "response" : "image"
+            notes.append(walk.others == 1 ? "1 not \(kind == "image" ? "an" : "a") \(kind)" : "\(walk.others) not \(kind)s")
+        }
+        if walk.revisited > 0 { notes.append("\(walk.revisited) folder\(walk.revisited == 1 ? "" : "s") reached twice") }
+        if walk.subfolders > 0 { notes.append("\(walk.subfolders) subfolder\(walk.subfolders == 1 ? "" : "s") (add -R)") }
+        return notes
     }
 
     private func humanSummary(seconds: Double, signal: Int32?) -> String {
@@ -204,13 +221,7 @@ final class BatchReporter: @unchecked Sendable {
         text += parts.joined(separator: ", ")
         if bytesIn > 0 || bytesOut > 0 { text += ", \(Self.bytes(bytesIn)) → \(Self.bytes(bytesOut))" }
         text += " in \(Console.fixed(seconds, 1)) s"
-        var notes: [String] = []
-        if walk.hidden > 0 { notes.append("\(walk.hidden) hidden") }
-        if walk.others > 0 {
-            let kind = settings.command == "decode" ? "response" : "image"
-            notes.append(walk.others == 1 ? "1 not \(kind == "image" ? "an" : "a") \(kind)" : "\(walk.others) not \(kind)s")
-        }
-        if walk.revisited > 0 { notes.append("\(walk.revisited) folder\(walk.revisited == 1 ? "" : "s") reached twice") }
+        let notes = self.notes
         if !notes.isEmpty { text += "; skipped in folders: " + notes.joined(separator: ", ") }
         if signal != nil {
             text += "\ndarkroom: finished outputs are complete and nothing partial was left; to resume, run the same command with --skip-existing"

@@ -27,11 +27,13 @@ struct WalkCounts: Equatable {
     /// Folders reached a second time through a symbolic link (a loop, or a second way in):
     /// each folder is walked once.
     var revisited = 0
+    /// Subfolders of a folder argument left out because the walk is not recursive (`-R` takes them).
+    var subfolders = 0
     /// Folders that could not be listed, and patterns that matched nothing: reported as failures.
     var problems: [(path: String, reason: String)] = []
 
     static func == (a: WalkCounts, b: WalkCounts) -> Bool {
-        a.hidden == b.hidden && a.others == b.others && a.revisited == b.revisited
+        a.hidden == b.hidden && a.others == b.others && a.revisited == b.revisited && a.subfolders == b.subfolders
             && a.problems.map(\.path) == b.problems.map(\.path) && a.problems.map(\.reason) == b.problems.map(\.reason)
     }
 }
@@ -183,7 +185,7 @@ struct InputWalk {
             isFolder = st.st_mode & S_IFMT == S_IFDIR
         }
         if isFolder {
-            if recursive { walk(folder: path, relativeTo: relative, root: root) }
+            if recursive { walk(folder: path, relativeTo: relative, root: root) } else { counts.subfolders += 1 }
             return
         }
         let verdict = memberFilter(path)

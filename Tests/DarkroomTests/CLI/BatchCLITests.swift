@@ -100,6 +100,21 @@ struct BatchCLITests {
         #expect(s2["skipped"] as? Int == 5 && s2["failed"] as? Int == 1 && s2["ok"] as? Int == 0)
     }
 
+    /// Nothing to do is said: a folder holding only a subfolder, without -R, names what it left out.
+    @Test func aFolderWithNothingToTakeSaysSo() throws {
+        try copy("rgba.png", to: root + "/only/sub/rgba.png")
+        let r = try CLI.run(["convert", root + "/only", "--out-dir", root + "/o"])
+        #expect(r.status == 0 && r.stderr == "darkroom: no input to convert found (in folders: 1 subfolder (add -R))\n", "\(r.stderr)")
+        let json = try CLI.run(["convert", root + "/only", "--out-dir", root + "/o", "--json"])
+        let (_, summary) = try CLI.jsonLines(json.stdoutData)
+        #expect(summary["inputs"] as? Int == 0 && (summary["not_inputs"] as? [String: Any])?["subfolders"] as? Int == 1)
+        try FileManager.default.createDirectory(atPath: root + "/empty", withIntermediateDirectories: true)
+        let empty = try CLI.run(["prep-refs", root + "/empty", "--out-dir", root + "/o"])
+        #expect(empty.status == 0 && empty.stderr == "darkroom: no input to prep-refs found\n", "\(empty.stderr)")
+        let quiet = try CLI.run(["convert", root + "/only", "--out-dir", root + "/o", "--quiet"])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty)
+    }
+
     @Test func namesThatStartWithADashAreNeverFlags() throws {
         try copy("hopper.jpg", to: root + "/-photo.jpg")
         // As the shell expands a glob: a usage error (2) that says what to do, never help with 0.
