@@ -85,6 +85,10 @@ struct ConversionFlags: ParsableArguments {
         if minQuality != nil && maxBytes == nil {
             throw DarkroomError.option(OptionError(name: "min-quality", value: self.minQuality ?? "", expected: "a value together with --max-bytes"))
         }
+        if let minQuality, let quality, minQuality > quality {
+            throw DarkroomError.option(OptionError(name: "min-quality", value: self.minQuality ?? "",
+                                                   expected: "at most the quality cap -q \(quality) (the search runs from -q down to --min-quality)"))
+        }
         if failOnUnmet && maxBytes == nil {
             throw DarkroomError.option(OptionError(name: "fail-on-unmet", value: "", expected: "--max-bytes SIZE with it"))
         }

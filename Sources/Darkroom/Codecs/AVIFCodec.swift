@@ -96,7 +96,8 @@ enum AVIFCodec {
             return "matrix coefficients 8 (YCgCo) in limited range are not supported by libavif's YUV to RGB conversion (\(accepted))"
         }
         if matrix == 0 && image.yuvFormat != AVIF_PIXEL_FORMAT_YUV444 {
-            return "matrix coefficients 0 (identity, RGB) need 4:4:4 samples; this image is subsampled (\(accepted))"
+            let samples = image.yuvFormat == AVIF_PIXEL_FORMAT_YUV400 ? "monochrome (4:0:0)" : "subsampled"
+            return "matrix coefficients 0 (identity, RGB) need 4:4:4 samples; this image is \(samples) (\(accepted))"
         }
         return nil
     }

@@ -294,6 +294,8 @@ struct BatchCLITests {
         #expect(strict.stderr.contains("bytes; nothing written (--fail-on-unmet)"), "\(strict.stderr)")
         let lonely = try CLI.run(["convert", root + "/k.jpg", "-f", "webp", "--min-quality", "50", "-o", root + "/x.webp"])
         #expect(lonely.status == 2 && lonely.stderr.contains("min-quality"), "\(lonely.stderr)")
+        let above = try CLI.run(["convert", root + "/k.jpg", "-f", "webp", "-q", "50", "--max-bytes", "1M", "--min-quality", "80", "-o", root + "/x.webp"])
+        #expect(above.status == 2 && above.stderr == "darkroom: invalid min-quality '80': expected at most the quality cap -q 50 (the search runs from -q down to --min-quality)\n", "\(above.stderr)")
     }
 
     /// Hidden names a pattern skips (its `*` does not match a leading dot) are counted as a
