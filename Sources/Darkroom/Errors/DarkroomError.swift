@@ -147,8 +147,7 @@ public enum ImageDecodingError: Error, Sendable, Equatable, CustomStringConverti
             "\(format) data is \(warning.kind == .truncated ? "truncated or corrupt" : "suspect"): \(warning.message)"
                 + " (\(vocabulary.failOn(failOn)); \(vocabulary.failOnNone))"
         case let .tooManyScans(limit):
-            "JPEG has more than \(limit) scan\(limit == 1 ? "" : "s") (a progressive file has about 10; "
-                + (limit >= Limits.maxJPEGScanLimit ? "\(Limits.maxJPEGScanLimit) is the most any setting allows" : vocabulary.raiseMaxJPEGScans) + ")"
+            "JPEG has more than \(limit) scan\(limit == 1 ? "" : "s") (a progressive file has about 10; \(vocabulary.raiseMaxJPEGScans))"
         case let .unsupportedColour(format, cicp, reason):
             "cannot convert the \(format)'s colour (CICP \(cicp)) to sRGB: \(reason)"
         }
