@@ -142,12 +142,13 @@ struct ConversionPlan {
 
     /// The planar route's conditions: a YCbCr or gray JPEG (not RGB-coded, CMYK or YCCK) to a
     /// JPEG, upright as stored, no ICC profile to convert from (none, an sRGB one, which the
-    /// conversion to sRGB leaves as it is, or ``DecodeOptions/convertToSRGB`` off), one encode (no
-    /// target size), a convolution filter and the SIMD kernels (the stripes stream like the rows route).
+    /// conversion to sRGB leaves as it is, or ``DecodeOptions/convertToSRGB`` off), a convolution
+    /// filter and the SIMD kernels (the stripes stream like the rows route). Under a target size the
+    /// resized planes are kept whole and encoded at each quality tried (``PlanarResize/record(_:)``).
     static func takesPlanes(source: ImageSource, options: ConvertOptions, outputFormat: ImageFormat,
                             orientation: Orientation) -> Bool {
         guard source.format == .jpeg, outputFormat == .jpeg, source.readsPlanes, orientation == .up,
-              options.targetSize == nil, !options.flattenAlpha, options.resampling.filter != .nearest,
+              !options.flattenAlpha, options.resampling.filter != .nearest,
               ResampleKernel.selected != .scalar else { return false }
         guard options.decode.convertToSRGB, let profile = source.headerMetadata.iccProfile else { return true }
         return ColorManagement.isSRGB(profile)

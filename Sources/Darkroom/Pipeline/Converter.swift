@@ -175,7 +175,33 @@ public struct Converter: Sendable {
                 (image, encoded) = (made.image, made.jpeg)
             case .planes:
                 embedded = embedding(source.headerMetadata, pixels: source.rowFormat ?? .rgb8)
-                encoded = try PlanarResize(plan: plan, options: options, embedding: embedded).run(source)
+                let stage = PlanarResize(plan: plan, options: options, embedding: embedded)
+                if let targetSize = options.targetSize {
+                    // The resized planes once, encoded at each quality the search tries: the
+                    // quality found gives the file `-q` with it gives.
+                    let planes = try stage.record(source)
+                    var planar = try source.finishRows()
+                    if options.decode.convertToSRGB && planar.iccProfile != nil { planar.iccApplied = true }
+                    planar.warnings += animationDamage
+                    if let keepInput, keepInput(plan, planar) {
+                        return ConversionResult(bytes: bytes, format: sourceFormat, width: plan.upright.width,
+                                                height: plan.upright.height, source: planar, resized: false)
+                    }
+                    let components = planes.layout.planes.count
+                    let found = try TargetSizeSearch(targetSize, format: .jpeg, encode: options.encode).run { (quality) throws(DarkroomError) in
+                        var attempt = options.encode
+                        attempt.quality = quality
+                        attempt.optimizeCoding = true
+                        PipelineEvents.count("target-size-encode")
+                        return try planes.encode(with: stage.makeEncoder(planes: components, encode: attempt))
+                    }
+                    return ConversionResult(bytes: found.bytes, format: .jpeg, width: plan.target.width, height: plan.target.height,
+                                            source: planar, resized: plan.resizes,
+                                            targetSize: TargetSize.Outcome(met: found.met, quality: found.quality,
+                                                                           attempts: found.attempts, target: targetSize),
+                                            metadataWarnings: embedded.warnings)
+                }
+                encoded = try stage.run(source)
                 var planar = try source.finishRows()
                 // An sRGB profile was looked at (and left as it is), as the RGB routes' conversion does.
                 if options.decode.convertToSRGB && planar.iccProfile != nil { planar.iccApplied = true }

@@ -52,13 +52,45 @@ struct PlanarResize {
     /// and every 16 rows inside) or the encoder.
     func run(_ source: ImageSource) throws(DarkroomError) -> [UInt8] {
         let (decoder, input) = try source.startPlanes(scale: plan.decodeScale)
+        let encoder = try makeEncoder(planes: input.planes.count, encode: options.encode)
+        try resize(decoder, input: input, output: encoder.planeLayout!) { encoder.writePlanes($0) }
+        if let failure = encoder.failure { throw failure }
+        return try encoder.finish()
+    }
+
+    /// Runs the stage on `source` keeping the resized planes whole instead of encoding them, for a
+    /// conversion that encodes them at several qualities (``ConvertOptions/targetSize``): the
+    /// same planes each time, so a quality found is the file `-q` with that quality writes.
+    /// Holds the output's planes (1.5 bytes a pixel for 4:2:0), not the input's.
+    func record(_ source: ImageSource) throws(DarkroomError) -> ResizedPlanes {
+        let (decoder, input) = try source.startPlanes(scale: plan.decodeScale)
+        // An encoder only for the layout its planes take (quality does not change it).
+        let layout = try makeEncoder(planes: input.planes.count, encode: options.encode).planeLayout!
+        let recorded = ResizedPlanes(layout: layout, width: plan.storedTarget.width, height: plan.storedTarget.height)
+        var group = 0
+        try resize(decoder, input: input, output: layout) { rows in
+            recorded.store(group: group, rows)
+            group += 1
+        }
+        return recorded
+    }
+
+    /// An encoder taking `planes` planes of the planned size under `encode`, with the output's metadata.
+    func makeEncoder(planes: Int, encode: EncodeOptions) throws(DarkroomError) -> JPEGRowEncoder {
         let encoder = try JPEGRowEncoder(width: plan.storedTarget.width, height: plan.storedTarget.height,
-                                         planes: input.planes.count, settings: JPEGSettings(options.encode),
+                                         planes: planes, settings: JPEGSettings(encode),
                                          icc: embedding.icc, exif: embedding.exif, xmp: embedding.xmp, iptc: embedding.iptc,
                                          deadline: options.deadline)
-        guard let output = encoder.planeLayout, output.planes.count == input.planes.count else {
+        guard let layout = encoder.planeLayout, layout.planes.count == planes else {
             preconditionFailure("the encoder takes the decoder's planes")
         }
+        return encoder
+    }
+
+    /// Resizes the decoder's planes stripe by stripe, handing each output row group to `write`
+    /// (each plane's ``JPEGPlaneLayout/Plane/groupRows`` row pointers, as the encoder takes them).
+    private func resize(_ decoder: JPEGRowDecoder, input: JPEGPlaneLayout, output: JPEGPlaneLayout,
+                        write: (UnsafePointer<UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?>) -> Void) throws(DarkroomError) {
         // Luma samples of the decoded image per output luma sample, across and down.
         let decoded = plan.decodedSize, target = plan.storedTarget
         let scale = (x: Double(decoded.width) / Double(target.width), y: Double(decoded.height) / Double(target.height))
@@ -86,7 +118,7 @@ struct PlanarResize {
                 plane.make(stripe: stripe, from: PlaneRows(decode: decode, plane: c))
             }
             for group in 0..<min(groups, output.groups - stripe * groups) {
-                planes.withRowPointers(group: group) { encoder.writePlanes($0) }
+                planes.withRowPointers(group: group, write)
             }
         }
         if finished {
@@ -94,10 +126,58 @@ struct PlanarResize {
         } else {
             decode.stopAtDeadline()
         }
-        // The decoder's error first (the deadline may have stopped it), then the encoder's, then the stripes'.
+        // The decoder's error first (the deadline may have stopped it), then the stripes'; the
+        // caller then checks its encoder's.
         if let failure = decode.failure { throw failure }
-        if let failure = encoder.failure { throw failure }
         if !finished { throw .timeLimit(TimeLimitError(stage: .resizing)) }
+    }
+}
+
+/// The output planes of a ``PlanarResize`` kept whole (``PlanarResize/record(_:)``): every row
+/// group of every plane, padding included, as the encoder takes them; encoded as often as asked.
+final class ResizedPlanes {
+    let layout: JPEGPlaneLayout
+    let width: Int, height: Int
+    /// Plane `c`: `layout.groups × groupRows` rows of `stride` bytes.
+    private let buffers: [UnsafeMutablePointer<UInt8>]
+
+    init(layout: JPEGPlaneLayout, width: Int, height: Int) {
+        (self.layout, self.width, self.height) = (layout, width, height)
+        buffers = layout.planes.map { plane in
+            let count = layout.groups * plane.groupRows * plane.stride
+            let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, count))
+            buffer.initialize(repeating: 0, count: max(1, count))
+            return buffer
+        }
+    }
+
+    deinit { for buffer in buffers { buffer.deallocate() } }
+
+    /// Copies group `group`'s rows (the encoder's argument of ``PlanarResize``) into place.
+    func store(group: Int, _ rows: UnsafePointer<UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?>) {
+        guard group < layout.groups else { return }
+        for (c, plane) in layout.planes.enumerated() {
+            guard let pointers = rows[c] else { continue }
+            for r in 0..<plane.groupRows {
+                guard let row = pointers[r] else { continue }
+                (buffers[c] + (group * plane.groupRows + r) * plane.stride).update(from: row, count: plane.stride)
+            }
+        }
+    }
+
+    /// The planes encoded by `encoder` (made for this layout: ``PlanarResize/makeEncoder(planes:encode:)``).
+    func encode(with encoder: JPEGRowEncoder) throws(DarkroomError) -> [UInt8] {
+        precondition(encoder.planeLayout == layout, "an encoder for these planes")
+        let pointerRows = layout.planes.map { UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>.allocate(capacity: $0.groupRows) }
+        defer { for rows in pointerRows { rows.deallocate() } }
+        var planes: [UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?] = pointerRows.map { Optional($0) }
+        while planes.count < 3 { planes.append(nil) }
+        for group in 0..<layout.groups {
+            for (c, plane) in layout.planes.enumerated() {
+                for r in 0..<plane.groupRows { pointerRows[c][r] = buffers[c] + (group * plane.groupRows + r) * plane.stride }
+            }
+            planes.withUnsafeBufferPointer { encoder.writePlanes($0.baseAddress!) }
+        }
         return try encoder.finish()
     }
 }

@@ -143,28 +143,45 @@ import Testing
         }
     }
 
-    /// The rows still stream into the resampler, but the JPEG is not encoded from them: the
-    /// resized image is made once and encoded at each quality tried.
+    /// JPEG → JPEG under a target size takes the planar route too: the planes are resized once,
+    /// kept whole and encoded at each quality tried, so the quality found is the file `-q` with it
+    /// (and optimised Huffman tables) writes. A PNG's rows still stream into the resampler, but the
+    /// JPEG is not encoded from them: the resized image is made once and encoded at each quality.
     @Test func aTargetSizeKeepsTheResizedImageForEveryEncode() throws {
         let resize = try ResizeGeometry(parsing: "50%")
         var options = ConvertOptions(format: .jpeg, resize: resize, resampling: ResizeOptions(threads: 2))
+        options.targetSize = TargetSize(maxBytes: 7_311)
         if ResampleKernel.selected != .scalar {
-            // (Without a target size a JPEG to a JPEG takes the planar route; with one, the rows.)
             #expect(try TestPlan.plan(TestImages.bytes("kodim23.jpg"), options).route == .planes)
-        }
-        options.targetSize = TargetSize(maxBytes: 12_000)
-        let plan = try TestPlan.plan(TestImages.bytes("kodim23.jpg"), options)
-        if ResampleKernel.selected != .scalar {
-            #expect(plan.route == .rows(.init(format: .rgb8, background: true, restartBands: false, encodeRows: false, ringRows: 0)))
         }
         let events = PipelineEvents.Counter()
         let result = try PipelineEvents.$counter.withValue(events) {
             try Converter(options: options).convert(TestImages.bytes("kodim23.jpg"))
         }
         let outcome = try #require(result.targetSize)
-        #expect(outcome.met && result.bytes.count <= 12_000 && result.width == 384 && result.height == 256)
+        let quality = try #require(outcome.quality)
+        #expect(outcome.met && result.bytes.count <= 7_311 && result.width == 384 && result.height == 256)
         #expect(outcome.attempts.count > 1 && events["target-size-encode"] == outcome.attempts.count)
-        #expect(events["ring-output"] == 0)
+        if ResampleKernel.selected != .scalar { #expect(events["planar-route"] == 1, "the planes are resized once") }
+        var same = ConvertOptions(format: .jpeg, quality: quality, resize: resize, resampling: ResizeOptions(threads: 2))
+        same.encode.optimizeCoding = true
+        #expect(try Converter(options: same).convert(TestImages.bytes("kodim23.jpg")).bytes == result.bytes,
+                "-q \(quality) writes the file the search chose")
+        same.encode.quality = quality + 1
+        #expect(try Converter(options: same).convert(TestImages.bytes("kodim23.jpg")).bytes.count > 7_311)
+
+        let png = try PNGCodec.encode(try ImageDecoder.decode(TestImages.bytes("kodim23.jpg")).image, icc: nil, exif: nil)
+        options.targetSize = TargetSize(maxBytes: 12_000)
+        let plan = try TestPlan.plan(png, options)
+        if ResampleKernel.selected != .scalar {
+            #expect(plan.route == .rows(.init(format: .rgb8, background: true, restartBands: false, encodeRows: false, ringRows: 0)))
+        }
+        let rowEvents = PipelineEvents.Counter()
+        let rows = try PipelineEvents.$counter.withValue(rowEvents) { try Converter(options: options).convert(png) }
+        let rowOutcome = try #require(rows.targetSize)
+        #expect(rowOutcome.met && rows.bytes.count <= 12_000 && rows.width == 384 && rows.height == 256)
+        #expect(rowOutcome.attempts.count > 1 && rowEvents["target-size-encode"] == rowOutcome.attempts.count)
+        #expect(rowEvents["ring-output"] == 0)
         // Without a target: no outcome.
         #expect(try Converter(options: ConvertOptions(format: .jpeg)).convert(TestImages.bytes("hopper.jpg")).targetSize == nil)
     }
