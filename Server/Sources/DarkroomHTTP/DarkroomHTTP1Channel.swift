@@ -24,6 +24,11 @@ import NIOHTTPTypesHTTP1
 ///   most 2 s, so a client that sends its whole body before reading still gets the answer, and
 ///   one that trickles a large body cannot keep the connection.
 ///
+/// - **A request head must arrive in time**: a connection whose next request head is not complete
+///   within `headerTimeout` of the server starting to wait for it (a client that opens a
+///   connection and sends nothing, or headers that never end, however slowly they trickle) is
+///   closed. The body's own time limits apply once the head is in.
+///
 /// Adapted from Hummingbird 2.28's `HTTP1Channel` and `HTTPChannelHandler.handleHTTP` (Apache-2.0).
 public struct DarkroomHTTP1Channel: ServerChildChannel {
     /// The connection as Hummingbird's own HTTP/1 channel has it: HTTP-types parts in and out.
@@ -34,16 +39,22 @@ public struct DarkroomHTTP1Channel: ServerChildChannel {
 
     let responder: HTTPChannelHandler.Responder
     let idleTimeout: TimeAmount?
+    /// The longest wait for a whole request head (the first, and each next one on a kept-alive
+    /// connection) before the connection is closed; nil: no limit.
+    let headerTimeout: TimeAmount?
     let onParseError: ParseErrorObserver?
 
     /// - Parameters:
-    ///   - responder: the application's responder (``HTTPServerBuilder/darkroomHTTP1(idleTimeout:onParseError:)`` passes it).
+    ///   - responder: the application's responder (``HTTPServerBuilder/darkroomHTTP1(idleTimeout:headerTimeout:onParseError:)`` passes it).
     ///   - idleTimeout: close a connection idle this long between requests; nil: never.
+    ///   - headerTimeout: close a connection whose next request head is not complete this long
+    ///     after the wait for it began; nil: never.
     ///   - onParseError: told of each request the HTTP parser refused, after its 400 is sent.
     public init(responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount? = nil,
-                onParseError: ParseErrorObserver? = nil) {
+                headerTimeout: TimeAmount? = nil, onParseError: ParseErrorObserver? = nil) {
         self.responder = responder
         self.idleTimeout = idleTimeout
+        self.headerTimeout = headerTimeout
         self.onParseError = onParseError
     }
 
@@ -71,8 +82,16 @@ public struct DarkroomHTTP1Channel: ServerChildChannel {
             try await withTaskCancellationHandler {
                 try await asyncChannel.executeThenClose { inbound, outbound in
                     let iterator = IteratorBox(inbound.makeAsyncIterator())
+                    let channel = asyncChannel.channel
+                    // The next request head, or the connection closed once `headerTimeout` has passed.
+                    let headerTimeout = self.headerTimeout
+                    func nextHead() async throws -> HTTPRequest? {
+                        let closing = headerTimeout.map { timeout in channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) } }
+                        defer { closing?.cancel() }
+                        return try await iterator.nextHead()
+                    }
                     do {
-                        guard var head = try await iterator.nextHead() else { return }
+                        guard var head = try await nextHead() else { return }
                         while true {
                             let state = BodyState(expectsContinue: Self.expectsContinue(head))
                             let body = ChannelBody(iterator: iterator, state: state, outbound: outbound)
@@ -83,7 +102,7 @@ public struct DarkroomHTTP1Channel: ServerChildChannel {
                                 // A declared body nobody read: close rather than wait for it.
                                 guard !Self.declaresBody(head), try await iterator.skipEnd() else { break }
                             }
-                            guard let next = try await iterator.nextHead() else { break }
+                            guard let next = try await nextHead() else { break }
                             head = next
                         }
                     } catch let error as MalformedRequest {
@@ -102,7 +121,7 @@ public struct DarkroomHTTP1Channel: ServerChildChannel {
                     // body before reading, as Python's http.client does, would see a broken pipe
                     // instead of the 503); at most `lingerBytes`, and 2 s, then close.
                     outbound.finish()
-                    let channel = asyncChannel.channel
+                    // (`channel`: the connection, as above.)
                     let forced = channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
                     var dropped = 0
                     while dropped <= Self.lingerBytes, let part = try? await iterator.next() {
@@ -267,8 +286,10 @@ public struct DarkroomHTTP1Channel: ServerChildChannel {
 extension HTTPServerBuilder {
     /// HTTP/1.1 with ``DarkroomHTTP1Channel``: `100 Continue` answered at once, parser errors as
     /// JSON, unread bodies not drained.
-    public static func darkroomHTTP1(idleTimeout: TimeAmount? = nil,
+    public static func darkroomHTTP1(idleTimeout: TimeAmount? = nil, headerTimeout: TimeAmount? = nil,
                                      onParseError: DarkroomHTTP1Channel.ParseErrorObserver? = nil) -> HTTPServerBuilder {
-        .init { responder in DarkroomHTTP1Channel(responder: responder, idleTimeout: idleTimeout, onParseError: onParseError) }
+        .init { responder in
+            DarkroomHTTP1Channel(responder: responder, idleTimeout: idleTimeout, headerTimeout: headerTimeout, onParseError: onParseError)
+        }
     }
 }

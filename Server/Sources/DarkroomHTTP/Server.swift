@@ -58,7 +58,8 @@ extension DarkroomHTTPServer {
             quiet.logLevel = .warning  // the executable prints its own start and shutdown lines
             return Application(
                 router: router(),
-                server: .darkroomHTTP1(onParseError: log.map { log -> DarkroomHTTP1Channel.ParseErrorObserver in
+                // A connection that sends no whole request head within --request-timeout is closed.
+                server: .darkroomHTTP1(headerTimeout: .nanoseconds(Int64(configuration.requestTimeout * 1e9)), onParseError: log.map { log -> DarkroomHTTP1Channel.ParseErrorObserver in
                     { (reason: String) in
                         log.info("request", metadata: ["method": "-", "path": "-", "status": "400", "bytes_in": "0",
                                                        "bytes_out": "-", "ms": "0", "request_id": "-",
