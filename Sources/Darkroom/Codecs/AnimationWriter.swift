@@ -119,8 +119,16 @@ private final class WebPAnimWriter {
         return DarkroomError.encoding(.codec(.webp, message: "animation encoder: \(text)"))
     }
 
+    /// A canvas given had a pixel that is not opaque (the file's VP8X alpha flag must say so).
+    private var hasTransparency = false
+
     func add(_ image: Image, durationMs: Int) throws(DarkroomError) {
         precondition(image.width == width && image.height == height && image.format == .rgba8)
+        if !hasTransparency {
+            hasTransparency = image.pixels.withUnsafeBufferPointer { px in
+                stride(from: 3, to: px.count, by: 4).contains { px[$0] != 255 }
+            }
+        }
         var picture = WebPPicture()
         guard WebPPictureInit(&picture) != 0 else { throw DarkroomError.encoding(.codec(.webp, message: "libwebp version mismatch")) }
         defer { WebPPictureFree(&picture) }
@@ -139,8 +147,14 @@ private final class WebPAnimWriter {
         guard WebPAnimEncoderAssemble(encoder, &data) != 0 else { throw failure() }
         defer { WebPDataClear(&data) }
         let assembled = Array(UnsafeBufferPointer(start: data.bytes, count: data.size))
-        if (icc ?? []).isEmpty && (exif ?? []).isEmpty && (xmp ?? []).isEmpty { return assembled }
-        return try Self.addChunks(assembled, icc: icc, exif: exif, xmp: xmp)
+        var file = (icc ?? []).isEmpty && (exif ?? []).isEmpty && (xmp ?? []).isEmpty
+            ? assembled : try Self.addChunks(assembled, icc: icc, exif: exif, xmp: xmp)
+        // libwebp sets VP8X's alpha flag from the frames' bitstreams. A first frame that does not
+        // cover the canvas (its transparent border cropped away) may carry no alpha of its own,
+        // while the canvas it shows is transparent around it: readers that trust the flag
+        // (Pillow) would show that border opaque black. The flag says what the canvases had.
+        if hasTransparency, file.count > 20, Array(file[12..<16]) == Array("VP8X".utf8) { file[20] |= 0x10 }
+        return file
     }
 
     /// The assembled animation with ICCP, EXIF and XMP chunks added through libwebpmux.

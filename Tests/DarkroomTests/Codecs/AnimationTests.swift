@@ -257,6 +257,25 @@ import Testing
         #expect(k == 8)
     }
 
+    /// A canvas that is transparent around a first frame libwebp crops to its opaque part still
+    /// makes the file say it has alpha (VP8X), so readers that trust the flag (Pillow) keep that
+    /// border transparent; an opaque animation's flag stays clear.
+    @Test func aTransparentCanvasSetsTheWebPAlphaFlag() throws {
+        var first = Image(unchecked: 32, height: 32, format: .rgba8)   // transparent but a 12×12 square
+        for y in 10..<22 { for x in 10..<22 { first.pixels.replaceSubrange((y * 32 + x) * 4..<((y * 32 + x) * 4 + 4), with: [200, 30, 30, 255]) } }
+        var second = first
+        for y in 12..<20 { for x in 12..<20 { second.pixels.replaceSubrange((y * 32 + x) * 4..<((y * 32 + x) * 4 + 4), with: [30, 200, 30, 255]) } }
+        let webp = try Self.write([(first, 100), (second, 100)], as: .webp, loop: 0)
+        #expect(Array(webp[12..<16]) == Array("VP8X".utf8) && webp[20] & 0x10 != 0, "the alpha flag")
+        let back = try AnimationReader(webp)
+        let inspected = try ImageInspection.inspect(webp)
+        #expect(back.frameCount == 2 && inspected.hasAlpha)
+        var opaque = first
+        for i in stride(from: 3, to: opaque.pixels.count, by: 4) { opaque.pixels[i] = 255 }
+        let solid = try Self.write([(opaque, 100), (opaque.flattened(onto: .white), 100)], as: .webp, loop: 0)
+        #expect(solid[20] & 0x10 == 0, "no alpha flag without transparency")
+    }
+
     @Test func gifToWebPToGIFKeepsFramesDurationsLoopAndPixels() throws {
         let gif = try Self.write(Self.synthetic(), as: .gif, loop: 5)
         let source = try Self.frames(gif)
