@@ -186,7 +186,8 @@ public enum DarkroomHTTPServer {
         let router = Router()
         router.add(middleware: RequestMetricsMiddleware(metrics: server.metrics))
         router.add(middleware: MemoryRelease.Middleware(quiet: server.quietTrim))
-        if let log = server.configuration.requestLog { router.add(middleware: RequestLogMiddleware(logger: log)) }
+        // Every answer carries x-request-id, logged or not.
+        router.add(middleware: RequestLogMiddleware(logger: server.configuration.requestLog))
         router.add(middleware: HTTPErrorBodyMiddleware())
         router.get("healthz") { _, _ in "ok" }
         router.get("readyz") { _, _ in readiness(server) }

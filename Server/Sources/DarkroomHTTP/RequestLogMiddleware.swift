@@ -16,9 +16,9 @@ import NIOCore
 ///
 /// The request id is the client's `X-Request-Id` when it sends one (visible ASCII, up to 128
 /// characters), else a new one; the answer carries it in `x-request-id` (which the OpenAI SDKs
-/// expose as `request_id`).
+/// expose as `request_id`), with the request log or without it (`logger` nil: `--no-request-log`).
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
-    let logger: Logger
+    let logger: Logger?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -29,7 +29,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         var status = 500
         var bytesOut = 0
         defer {
-            logger.info("request", metadata: [
+            logger?.info("request", metadata: [
                 "method": "\(request.method)", "path": "\(ValueParser.printable(request.uri.path, maxLength: 200))",
                 "status": "\(status)", "bytes_in": "\(counter.count)", "bytes_out": "\(bytesOut)",
                 "ms": "\((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)", "request_id": "\(id)",

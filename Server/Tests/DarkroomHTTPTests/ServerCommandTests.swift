@@ -116,8 +116,10 @@ import Darkroom
         let server = try Running(["--port", "0", "--no-request-log"])
         #expect(await server.wait(for: "listening on"))
         let connection = try RawConnection(port: try #require(server.port))
-        connection.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(connection.response(timeout: 10).hasPrefix("HTTP/1.1 200"))
+        connection.send("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Request-Id: abc123\r\n\r\n")
+        let answer = connection.response(timeout: 10)
+        #expect(answer.hasPrefix("HTTP/1.1 200"))
+        #expect(answer.lowercased().contains("x-request-id: abc123\r\n"), "the id is echoed without the log too: \(answer)")
         kill(server.process.processIdentifier, SIGTERM)
         #expect(await server.exitStatus() == 0)
         #expect(server.stdout.split(separator: "\n").count == 2, "\(server.stdout)")   // start and shutdown only
