@@ -17,6 +17,18 @@ enum RawRoutes {
     static let convertFields = (GatewayRequest.knownFields.union(["strict", "resize", "fail_on", "frames", "keep"])).sorted()
     static let referenceFields = ["fail_on", "format", "max_mp", "name"]
     static let sizeFields = ["multiple", "profile"]
+    /// The keys a `/v1/size` body's size is read from. Other keys are kept and ignored (a gateway
+    /// sends its client's body as it came, provider fields included), except a near miss of these
+    /// (`aspectRatio`, `Size`, `aspect-ratio`: the same letters but for case, `_` and `-`), which is
+    /// 400 `unknown_parameter` naming the key meant, not a silent default.
+    static let sizeBodyKeys = ["size", "aspect_ratio", "resolution"]
+
+    /// The size key `key` misspells, if it is a near miss of one.
+    static func meantSizeKey(_ key: String) -> String? {
+        func folded(_ text: String) -> String { String(text.lowercased().filter { $0 != "_" && $0 != "-" }) }
+        guard !sizeBodyKeys.contains(key) else { return nil }
+        return sizeBodyKeys.first { folded($0) == folded(key) }
+    }
 
     static func add(to router: Router<BasicRequestContext>, server: DarkroomHTTPServer.Server) {
         router.post("v1/convert") { request, _ in await convert(request, server) }
@@ -130,6 +142,11 @@ enum RawRoutes {
             do { try StrictJSON.check(body) } catch let error as StrictJSON.Refusal {
                 throw APIError(.badRequest, message: "the body is not strict JSON: \(error.message)",
                                param: error.key, code: error.key == nil ? "invalid_json" : "duplicate_key")
+            }
+            if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+               let near = object.keys.sorted().first(where: { meantSizeKey($0) != nil }) {
+                throw APIError(.badRequest, message: "Unknown parameter: '\(ValueParser.printable(near, maxLength: 64))'; did you mean '\(meantSizeKey(near)!)'? (the size is read from \(sizeBodyKeys.joined(separator: ", ")))",
+                               param: near, code: "unknown_parameter")
             }
             let gatewayRequest: GatewayRequest
             do { gatewayRequest = try GatewayRequest(json: Data(body)) } catch { throw APIError.from(error, door: .raw) }

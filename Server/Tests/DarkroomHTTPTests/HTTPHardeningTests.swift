@@ -52,6 +52,16 @@ import Testing
             try await client.execute(uri: "/v1/convert?output_format=webp", method: .post, body: ByteBuffer(bytes: png)) { response in
                 #expect(response.status == .ok)
             }
+            // A /v1/size body's near miss of a size key too; other keys (an OpenAI request's, a provider's) are ignored.
+            try await client.execute(uri: "/v1/size", method: .post, body: ByteBuffer(string: #"{"aspectRatio":"21:9","resolution":"2K"}"#)) { response in
+                #expect(response.status == .badRequest)
+                let code = try Self.errorCode(response)
+                #expect(code == "unknown_parameter" && String(buffer: response.body).contains("'aspectRatio'; did you mean 'aspect_ratio'?"))
+            }
+            try await client.execute(uri: "/v1/size", method: .post,
+                                     body: ByteBuffer(string: #"{"prompt":"a cat","model":"flux-2","n":1,"seed":42,"aspect_ratio":"16:9","resolution":"1K"}"#)) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+            }
             // Field names are percent-decoded as values are; a field given twice is refused.
             try await client.execute(uri: "/v1/convert?output%5Fformat=webp", method: .post, body: ByteBuffer(bytes: png)) { response in
                 #expect(response.status == .ok)
