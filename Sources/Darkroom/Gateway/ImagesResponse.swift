@@ -97,21 +97,64 @@ public struct ImagesResponse: Sendable, Equatable {
         }
     }
 
-    /// Parses `event: …` / `data: {…}` lines; nil when the body is not an event stream.
+    /// Parses a server-sent event stream (the HTML specification's event-stream format): events
+    /// end at a blank line; an event's `data:` lines are joined with a newline (one space after the
+    /// colon dropped); `:` lines are comments; `[DONE]` ends nothing. Nil when the body has no
+    /// `data:` line.
+    ///
+    /// Images completed before the stream went wrong are kept: a data payload that is not JSON
+    /// (the stream cut inside an event, or damage) or an `error` event after at least one
+    /// completed image ends the response with an entry whose ``ResponseItem/problem`` says why,
+    /// so a decode writes the images received and fails that entry. Before any completed image,
+    /// the same is a ``GatewayError/malformedResponse(_:)``, an `error` event's message included.
     static func parseEventStream(_ body: Data) throws(DarkroomError) -> ImagesResponse? {
         let text = String(decoding: body, as: UTF8.self)
-        let payloads = text.split(whereSeparator: \.isNewline)
-            .filter { $0.hasPrefix("data:") }
-            .map { $0.dropFirst(5).trimmingSpaces() }
-            .filter { !$0.isEmpty && $0 != "[DONE]" }
+        var events: [[String]] = []   // each event's data lines
+        var current: [String] = []
+        // "\r\n" is one Character: CRLF, CR and LF all end a line; blank lines end an event.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            if line.isEmpty {
+                if !current.isEmpty { events.append(current) }
+                current = []
+            } else if line.hasPrefix("data:") {
+                var value = line.dropFirst(5)
+                if value.first == " " { value = value.dropFirst() }
+                current.append(String(value))
+            }
+        }
+        if !current.isEmpty { events.append(current) }   // a last event without its blank line
+        // Each event's payloads: the joined data lines; when that is no JSON but every line is
+        // (a stream that omits the blank lines between events), each line.
+        var payloads: [String] = []
+        for lines in events {
+            let joined = lines.joined(separator: "\n").trimmingSpaces()
+            if lines.count > 1, (try? JSONValue(parsing: Data(joined.utf8))) == nil,
+               lines.allSatisfy({ (try? JSONValue(parsing: Data($0.utf8))) != nil || $0.trimmingSpaces() == "[DONE]" }) {
+                payloads += lines.map { $0.trimmingSpaces() }
+            } else {
+                payloads.append(joined)
+            }
+        }
+        payloads = payloads.filter { !$0.isEmpty && $0 != "[DONE]" }
         guard !payloads.isEmpty else { return nil }
         var response = ImagesResponse(created: nil, data: [])
-        var sawEvent = false
+        /// Ends the response with an entry saying why the rest is lost, or throws when no image came first.
+        func stop(_ reason: String) throws(DarkroomError) {
+            guard !response.data.isEmpty else { throw DarkroomError.gateway(.malformedResponse(reason)) }
+            var lost = ResponseItem()
+            lost.problem = "the event stream stops after \(response.data.count) completed image\(response.data.count == 1 ? "" : "s"): \(reason)"
+            response.data.append(lost)
+        }
         for payload in payloads {
             guard case let .object(event)? = try? JSONValue(parsing: Data(payload.utf8)) else {
-                throw DarkroomError.gateway(.malformedResponse("event stream has a data line that is not JSON"))
+                try stop("event stream has a data line that is not JSON")
+                break
             }
-            sawEvent = true
+            if event["type"]?.stringValue == "error" || (event["type"] == nil && event["error"] != nil) {
+                let message = event["error"]?.objectValue?["message"]?.stringValue ?? event["message"]?.stringValue
+                try stop("the event stream reports an error" + (message.map { ": \(printableText($0))" } ?? ""))
+                break
+            }
             guard let type = event["type"]?.stringValue, type.hasSuffix(".completed") else { continue }
             var item = event
             for key in ["type", "created_at", "size", "output_format", "usage", "background", "quality"] {
@@ -126,7 +169,6 @@ public struct ImagesResponse: Sendable, Equatable {
                 for key in ["background", "quality"] { if let v = event[key] { response.extra[key] = v } }
             }
         }
-        guard sawEvent else { return nil }
         guard !response.data.isEmpty else {
             throw DarkroomError.gateway(.malformedResponse("event stream has no completed image event"))
         }

@@ -87,6 +87,36 @@ import Testing
         #expect(throws: DarkroomError.gateway(.malformedResponse(reason))) { try ImagesResponse(parsing: Data(text.utf8)) }
     }
 
+    /// The event stream as the SSE format has it, and images received before it went wrong kept.
+    @Test func eventStreamsKeepWhatCameBeforeDamage() throws {
+        let b64 = Data(GatewayFixtures.redPixelPNG).base64EncodedString()
+        let completed = "event: image_generation.completed\ndata: {\"type\":\"image_generation.completed\",\"b64_json\":\"\(b64)\"}\n\n"
+        // Two images, then garbage, a cut event or an error event: the two kept, then an entry saying why.
+        for (tail, reason) in [
+            ("data: garbage\n\n", "event stream has a data line that is not JSON"),
+            ("event: image_generation.completed\ndata: {\"type\":\"image_generation.completed\",\"b64_json\":\"iVBO", "event stream has a data line that is not JSON"),
+            ("event: error\ndata: {\"type\":\"error\",\"error\":{\"message\":\"content policy violation\"}}\n\n", "the event stream reports an error: content policy violation"),
+        ] {
+            let r = try ImagesResponse(parsing: Data((completed + completed + tail).utf8))
+            #expect(r.data.count == 3, "\(tail)")
+            #expect(try r.contents()[0].get() == .image(bytes: GatewayFixtures.redPixelPNG, format: .png))
+            #expect(try r.contents()[1].get() == .image(bytes: GatewayFixtures.redPixelPNG, format: .png))
+            #expect(r.data[2].problem == "the event stream stops after 2 completed images: \(reason)")
+        }
+        // An error event before any image: its message is the error.
+        #expect(throws: DarkroomError.gateway(.malformedResponse("the event stream reports an error: content policy violation"))) {
+            try ImagesResponse(parsing: Data("event: error\ndata: {\"type\":\"error\",\"error\":{\"message\":\"content policy violation\"}}\n\n".utf8))
+        }
+        // One event's JSON over several data lines (joined with a newline), a comment line, CRLF.
+        let json = "{\"type\":\"image_generation.completed\",\n\"b64_json\":\"\(b64)\"}"
+        let multiline = ": keep-alive\r\nevent: image_generation.completed\r\n" + json.split(separator: "\n").map { "data: \($0)\r\n" }.joined() + "\r\n"
+        let m = try ImagesResponse(parsing: Data(multiline.utf8))
+        #expect(m.data.count == 1 && (try m.contents()[0].get()) == .image(bytes: GatewayFixtures.redPixelPNG, format: .png))
+        // Events without blank lines between them: each data line on its own.
+        let packed = "data: {\"type\":\"image_generation.completed\",\"b64_json\":\"\(b64)\"}\ndata: {\"type\":\"image_generation.completed\",\"b64_json\":\"\(b64)\"}\ndata: [DONE]\n"
+        #expect(try ImagesResponse(parsing: Data(packed.utf8)).data.count == 2)
+    }
+
     @Test func toleratesMissingFields() throws {
         let r = try ImagesResponse(parsing: try GatewayFixtures.responseData("no-created.json"))
         #expect(r.created == nil && r.outputFormat == nil && r.size == nil && r.usage == nil)
