@@ -360,9 +360,12 @@ struct DecodeCommand: ParsableCommand {
                     Console.info("\(InputFile.displayName(response)): item \(index) → \(path) (\(format), \(width)x\(height))")
                 }
             } catch {
-                Console.error(response, GatewayError.badItem(index: index, reason: describe(error)))
+                // A plan error names its claimant ("item 0: the output … would replace …"): said once.
+                var reason = describe(error)
+                if reason.hasPrefix("item \(index): ") { reason.removeFirst("item \(index): ".count) }
+                Console.error(response, GatewayError.badItem(index: index, reason: reason))
                 entry["status"] = "error"
-                entry["error"] = .string(describe(error))
+                entry["error"] = .string(reason)
             }
             return (entry, sidecarFile)
     }

@@ -411,7 +411,7 @@ struct CLIFaultTests {
         let body = try Self.bytes(response)
         let d = try CLI.run(["decode", response, "--out-dir", dir, "--name", "resp.{ext}", "--overwrite"])
         #expect(d.status == 1)
-        #expect(d.stderr == "darkroom: \(response): item 0: item 0: the output \(dir)/resp.png would replace \(response), an input of this run\n")
+        #expect(d.stderr == "darkroom: \(response): item 0: the output \(dir)/resp.png would replace \(response), an input of this run\n")
         #expect(try Self.bytes(response) == body)
         // One name for two items: the second fails, the first is written.
         let out = dir + "/same"
