@@ -19,7 +19,6 @@ The tables are the published ones as mozjpeg's `jcparam.c` lists them (natural o
 """
 import argparse
 import io
-import math
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent.parent / "shared" / "bench"))
-import rd_table  # noqa: E402  (luma, psnr, ssim)
+import rd_table  # noqa: E402  (luma, psnr, ssim, at_bytes)
 
 ANNEX_K_LUMA = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
                 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
@@ -82,15 +81,6 @@ def chroma(img):
             0.5 * a[..., 0] - 0.418688 * a[..., 1] - 0.081312 * a[..., 2])
 
 
-def at_bytes(curve, target):
-    pts = sorted(curve)
-    for c0, c1 in zip(pts, pts[1:]):
-        if c0[0] <= target <= c1[0] and c1[0] > c0[0]:
-            t = (math.log(target) - math.log(c0[0])) / (math.log(c1[0]) - math.log(c0[0]))
-            return [x0 + t * (x1 - x0) for x0, x1 in zip(c0[1:], c1[1:])]
-    return None
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--candidates", default="tuned,msssim,robidoux,robidoux-luma,hvsm,hvsm-luma,klein,peterson")
@@ -136,7 +126,7 @@ def main():
         for c in candidates:
             deltas = []
             for point in curves["annexk"]:
-                at = at_bytes(curves[c], point[0])
+                at = rd_table.at_bytes(curves[c], point[0])
                 deltas.append([a - b for a, b in zip(at, point[1:])] if at else None)
             known = [d for d in deltas if d]
             mean = [sum(d[i] for d in known) / len(known) for i in range(4)]

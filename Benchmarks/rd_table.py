@@ -100,12 +100,13 @@ def median_ms(fn, runs):
 
 
 def at_bytes(curve, target):
-    """PSNR and SSIM of `curve` [(bytes, psnr, ssim)] at `target` bytes, by linear interpolation in log bytes."""
+    """The metrics of `curve` [(bytes, metric, ...)] (here PSNR and SSIM) at `target` bytes, by
+    linear interpolation in log bytes; None outside the curve."""
     pts = sorted(curve)
-    for (b0, p0, s0), (b1, p1, s1) in zip(pts, pts[1:]):
-        if b0 <= target <= b1 and b1 > b0:
-            t = (math.log(target) - math.log(b0)) / (math.log(b1) - math.log(b0))
-            return p0 + t * (p1 - p0), s0 + t * (s1 - s0)
+    for c0, c1 in zip(pts, pts[1:]):
+        if c0[0] <= target <= c1[0] and c1[0] > c0[0]:
+            t = (math.log(target) - math.log(c0[0])) / (math.log(c1[0]) - math.log(c0[0]))
+            return [x0 + t * (x1 - x0) for x0, x1 in zip(c0[1:], c1[1:])]
     return None
 
 

@@ -275,8 +275,8 @@ enum RouteSupport {
                 throw APIError.from(error, door: door, imageParam: imageParam, sizeParam: sizeParam)
             }
             // The input limit first: an input over --max-pixels is that, not an output too large.
-            if header.width.multipliedReportingOverflow(by: header.height).partialValue > maxInputPixels
-                || header.width.multipliedReportingOverflow(by: header.height).overflow {
+            let (pixels, overflow) = header.width.multipliedReportingOverflow(by: header.height)
+            if overflow || pixels > maxInputPixels {
                 throw APIError.from(.decoding(.tooManyPixels(width: header.width, height: header.height, limit: maxInputPixels)),
                                     door: door, imageParam: imageParam, sizeParam: sizeParam)
             }

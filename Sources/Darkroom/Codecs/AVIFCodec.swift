@@ -12,9 +12,14 @@ enum AVIFCodec {
         return encoding ? .encoding(.codec(.avif, message: message)) : .decoding(.codec(.avif, message: message))
     }
 
-    /// libavif's refusal to parse `bytes`, with the box that is cut short named when the file's
-    /// top level has one (libavif's own word for it is only "BMFF parsing failed").
-    private static func parseFailure(_ r: avifResult, _ bytes: [UInt8]) -> DarkroomError {
+    /// libavif's refusal to parse `bytes`, said the way it can be: too many pixels when the file
+    /// declares more than `maxPixels` (libavif itself parses nothing over 16384² px), else its
+    /// own words with the box that is cut short named when the top level has one (its word for it
+    /// is only "BMFF parsing failed").
+    private static func parseFailure(_ r: avifResult, _ bytes: [UInt8], maxPixels: Int) -> DarkroomError {
+        if let declared = AVIFBoxes.largestDeclaredSize(bytes) {
+            do throws(DarkroomError) { try checkPixelLimit(width: declared.width, height: declared.height, limit: maxPixels) } catch { return error }
+        }
         let message = String(cString: avifResultToString(r))
         guard let damage = AVIFBoxes.topLevelDamage(bytes), damage.kind == .truncated else { return fail(r) }
         return .decoding(.codec(.avif, message: "\(message) (truncated: \(damage.message))"))
@@ -62,13 +67,7 @@ enum AVIFCodec {
             var r = avifDecoderSetIOMemory(decoder, buf.baseAddress, buf.count)
             guard r == AVIF_RESULT_OK else { throw fail(r) }
             r = avifDecoderParse(decoder)
-            guard r == AVIF_RESULT_OK else {
-                // libavif refuses to parse images over its own limit (16384² px): say why.
-                if let declared = AVIFBoxes.largestDeclaredSize(bytes) {
-                    try checkPixelLimit(width: declared.width, height: declared.height, limit: FormatLimits.avifMaxPixels)
-                }
-                throw parseFailure(r, bytes)
-            }
+            guard r == AVIF_RESULT_OK else { throw parseFailure(r, bytes, maxPixels: FormatLimits.avifMaxPixels) }
             return try body(decoder)
         }
     }
@@ -171,11 +170,7 @@ enum AVIFCodec {
             guard r == AVIF_RESULT_OK else {
                 avifDecoderDestroy(decoder)
                 storage.deallocate()
-                // libavif refuses to parse images over its own limit (16384² px): say why.
-                if let declared = AVIFBoxes.largestDeclaredSize(bytes) {
-                    try checkPixelLimit(width: declared.width, height: declared.height, limit: min(maxPixels, FormatLimits.avifMaxPixels))
-                }
-                throw parseFailure(r, bytes)
+                throw parseFailure(r, bytes, maxPixels: min(maxPixels, FormatLimits.avifMaxPixels))
             }
             self.decoder = decoder
             self.storage = storage

@@ -123,19 +123,18 @@ public struct ImagesResponse: Sendable, Equatable {
             }
         }
         if !current.isEmpty { events.append(current) }   // a last event without its blank line
-        // Each event's payloads: the joined data lines; when that is no JSON but every line is
-        // (a stream that omits the blank lines between events), each line.
-        var payloads: [String] = []
-        for lines in events {
-            let joined = lines.joined(separator: "\n").trimmingSpaces()
-            if lines.count > 1, (try? JSONValue(parsing: Data(joined.utf8))) == nil,
-               lines.allSatisfy({ (try? JSONValue(parsing: Data($0.utf8))) != nil || $0.trimmingSpaces() == "[DONE]" }) {
-                payloads += lines.map { $0.trimmingSpaces() }
-            } else {
-                payloads.append(joined)
+        // Each event's payloads, parsed once (nil: not JSON): the joined data lines; when that is
+        // no JSON but every line is (a stream that omits the blank lines between events), each line.
+        func isDone(_ line: String) -> Bool { line.trimmingSpaces() == "[DONE]" }
+        var payloads: [JSONValue?] = []
+        for lines in events where !(lines.count == 1 && (isDone(lines[0]) || lines[0].trimmingSpaces().isEmpty)) {
+            let joined = try? JSONValue(parsing: Data(lines.joined(separator: "\n").utf8))
+            if joined == nil, lines.count > 1 {
+                let each = lines.filter { !isDone($0) && !$0.trimmingSpaces().isEmpty }.map { try? JSONValue(parsing: Data($0.utf8)) }
+                if !each.isEmpty && !each.contains(where: { $0 == nil }) { payloads += each; continue }
             }
+            payloads.append(joined)
         }
-        payloads = payloads.filter { !$0.isEmpty && $0 != "[DONE]" }
         guard !payloads.isEmpty else { return nil }
         var response = ImagesResponse(created: nil, data: [])
         /// Ends the response with an entry saying why the rest is lost, or throws when no image came first.
@@ -146,7 +145,7 @@ public struct ImagesResponse: Sendable, Equatable {
             response.data.append(lost)
         }
         for payload in payloads {
-            guard case let .object(event)? = try? JSONValue(parsing: Data(payload.utf8)) else {
+            guard case let .object(event)? = payload else {
                 try stop("event stream has a data line that is not JSON")
                 break
             }

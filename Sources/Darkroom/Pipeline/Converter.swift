@@ -167,6 +167,7 @@ public struct Converter: Sendable {
             var image: Image?
             var metadata: ImageMetadata
             var encoded: [UInt8]?
+            var recorded: (stage: PlanarResize, planes: ResizedPlanes)?
             switch plan.route {
             case let .rows(route):
                 if route.encodeRows { embedded = embedding(source.headerMetadata, pixels: route.format) }
@@ -176,32 +177,13 @@ public struct Converter: Sendable {
             case .planes:
                 embedded = embedding(source.headerMetadata, pixels: source.rowFormat ?? .rgb8)
                 let stage = PlanarResize(plan: plan, options: options, embedding: embedded)
-                if let targetSize = options.targetSize {
-                    // The resized planes once, encoded at each quality the search tries: the
+                if options.targetSize != nil {
+                    // The resized planes once, encoded below at each quality the search tries: the
                     // quality found gives the file `-q` with it gives.
-                    let planes = try stage.record(source)
-                    var planar = try source.finishRows()
-                    if options.decode.convertToSRGB && planar.iccProfile != nil { planar.iccApplied = true }
-                    planar.warnings += animationDamage
-                    if let keepInput, keepInput(plan, planar) {
-                        return ConversionResult(bytes: bytes, format: sourceFormat, width: plan.upright.width,
-                                                height: plan.upright.height, source: planar, resized: false)
-                    }
-                    let components = planes.layout.planes.count
-                    let found = try TargetSizeSearch(targetSize, format: .jpeg, encode: options.encode).run { (quality) throws(DarkroomError) in
-                        var attempt = options.encode
-                        attempt.quality = quality
-                        attempt.optimizeCoding = true
-                        PipelineEvents.count("target-size-encode")
-                        return try planes.encode(with: stage.makeEncoder(planes: components, encode: attempt))
-                    }
-                    return ConversionResult(bytes: found.bytes, format: .jpeg, width: plan.target.width, height: plan.target.height,
-                                            source: planar, resized: plan.resizes,
-                                            targetSize: TargetSize.Outcome(met: found.met, quality: found.quality,
-                                                                           attempts: found.attempts, target: targetSize),
-                                            metadataWarnings: embedded.warnings)
+                    recorded = (stage, try stage.record(source))
+                } else {
+                    encoded = try stage.run(source)
                 }
-                encoded = try stage.run(source)
                 var planar = try source.finishRows()
                 // An sRGB profile was looked at (and left as it is), as the RGB routes' conversion does.
                 if options.decode.convertToSRGB && planar.iccProfile != nil { planar.iccApplied = true }
@@ -214,6 +196,20 @@ public struct Converter: Sendable {
             if let keepInput, keepInput(plan, metadata) {
                 return ConversionResult(bytes: bytes, format: sourceFormat, width: plan.upright.width,
                                         height: plan.upright.height, source: metadata, resized: false)
+            }
+            if let (stage, planes) = recorded, let targetSize = options.targetSize {
+                let found = try TargetSizeSearch(targetSize, format: .jpeg, encode: options.encode).run { (quality) throws(DarkroomError) in
+                    var attempt = options.encode
+                    attempt.quality = quality
+                    attempt.optimizeCoding = true   // as Self.encode(_:as:embedding:options:within:deadline:)
+                    PipelineEvents.count("target-size-encode")
+                    return try planes.encode(with: stage.makeEncoder(planes: planes.layout.planes.count, encode: attempt))
+                }
+                return ConversionResult(bytes: found.bytes, format: .jpeg, width: plan.target.width, height: plan.target.height,
+                                        source: metadata, resized: plan.resizes,
+                                        targetSize: TargetSize.Outcome(met: found.met, quality: found.quality,
+                                                                       attempts: found.attempts, target: targetSize),
+                                        metadataWarnings: embedded.warnings)
             }
             if let encoded {
                 // The plan made sure nothing after the resize changes the rows: the JPEG is the output.
